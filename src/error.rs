@@ -1,0 +1,7 @@
+//! The crate error: one variant per area, each area's enum defined in its own module.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Other(String),
+}
