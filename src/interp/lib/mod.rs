@@ -3,6 +3,9 @@ pub mod hashmap;
 pub mod javafmt;
 pub mod math;
 pub mod numbers;
+pub mod score;
+pub mod strings;
+pub mod vectors;
 
 /// A failure inside a library function.
 #[derive(Debug, Clone, PartialEq)]
