@@ -13,10 +13,10 @@ use super::proposer::{
     FieldInfo, HistoryEntry, MetricValues, Proposal, ProposalContext, Proposed, Proposer, ProposerError,
     ScriptContract, ScriptTexts, Usage,
 };
+use crate::run::{IterationRecord, IterationStatus, SCHEMA_VERSION, Summary, Timings, Tokens};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-pub const SCHEMA_VERSION: u32 = 1;
 /// Fix attempts after a compile error, per iteration.
 pub const MAX_FIX_ATTEMPTS: u32 = 3;
 
@@ -118,58 +118,8 @@ pub struct AttemptLog {
     pub snapshot: String,
     pub rationale: String,
     pub error: Option<serde_json::Value>,
-    pub tokens: TokenCounts,
+    pub tokens: Tokens,
     pub cost_usd: Option<f64>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenCounts {
-    pub input: u64,
-    pub output: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Timings {
-    pub compile_ms: f64,
-    pub eval_ms: f64,
-    pub engine_ms: f64,
-}
-
-/// One line of `run.jsonl` as the loop writes and reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IterationLine {
-    pub schema_version: u32,
-    pub iteration: u32,
-    pub parent: Option<u32>,
-    pub status: String,
-    pub rationale: String,
-    pub snapshot: String,
-    pub metrics: Option<MetricValues>,
-    #[serde(default)]
-    pub diagnostics: serde_json::Value,
-    #[serde(default)]
-    pub errors: Option<serde_json::Value>,
-    #[serde(default)]
-    pub attempts: Vec<AttemptLog>,
-    #[serde(default)]
-    pub timings: Timings,
-    #[serde(default)]
-    pub tokens: TokenCounts,
-    #[serde(default)]
-    pub cost_usd: Option<f64>,
-    #[serde(default)]
-    pub drift: Option<serde_json::Value>,
-    pub timestamp: String,
-}
-
-/// `meta.json`'s `summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoopSummary {
-    pub best_iteration: u32,
-    pub best_primary: f64,
-    pub guardrail_held: bool,
-    pub iterations_attempted: u32,
-    pub final_message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,18 +136,18 @@ pub enum LoopError {
 
 /// Where the loop keeps its records: the run directory (see `super::record` for the real one).
 pub trait RunRecorder {
-    /// Every logged line, iteration 0 (the baseline) first.
-    fn history(&self) -> &[IterationLine];
+    /// Every logged record, iteration 0 (the baseline) first.
+    fn history(&self) -> &[IterationRecord];
     /// The script set stored in a snapshot directory, with its stored proposal when there is one.
     fn load_scripts(&self, snapshot: &str) -> Result<(ScriptTexts, Option<SnapshotProposal>), LoopError>;
     /// A complete snapshot left by an interrupted run, if `snapshot` exists.
     fn existing_snapshot(&self, snapshot: &str) -> Result<Option<SnapshotProposal>, LoopError>;
     /// Write a snapshot directory once (temp name, then rename).
     fn snapshot(&mut self, snapshot: &str, proposal: &SnapshotProposal) -> Result<(), LoopError>;
-    /// Append and fsync one log line.
-    fn append(&mut self, line: IterationLine) -> Result<(), LoopError>;
+    /// Append and fsync one log line: the record plus the per-attempt log (`attempt_log`).
+    fn append(&mut self, record: IterationRecord, attempt_log: &[AttemptLog]) -> Result<(), LoopError>;
     /// Rewrite the summary atomically.
-    fn write_summary(&mut self, summary: &LoopSummary) -> Result<(), LoopError>;
+    fn write_summary(&mut self, summary: &Summary) -> Result<(), LoopError>;
 }
 
 /// What the loop is told about the run (fixed for its whole life).
@@ -217,6 +167,18 @@ pub fn snapshot_name(iteration: u32, attempt: u32) -> String {
     if attempt == 0 { format!("iter_{iteration:03}") } else { format!("iter_{iteration:03}_fix{attempt}") }
 }
 
+pub fn status_name(status: IterationStatus) -> &'static str {
+    match status {
+        IterationStatus::Baseline => "baseline",
+        IterationStatus::Accepted => "accepted",
+        IterationStatus::Rejected => "rejected",
+        IterationStatus::GuardrailViolation => "guardrail_violation",
+        IterationStatus::CompileError => "compile_error",
+        IterationStatus::RuntimeError => "runtime_error",
+        IterationStatus::Drift => "drift",
+    }
+}
+
 pub struct OptimisationLoop<'a> {
     pub settings: LoopSettings,
     pub proposer: &'a mut dyn Proposer,
@@ -225,31 +187,32 @@ pub struct OptimisationLoop<'a> {
 }
 
 impl OptimisationLoop<'_> {
-    fn baseline(&self) -> Result<&IterationLine, LoopError> {
+    fn baseline(&self) -> Result<&IterationRecord, LoopError> {
         self.recorder.history().iter().find(|l| l.iteration == 0).ok_or(LoopError::NoBaseline)
     }
 
-    /// The best line so far: the baseline or an accepted candidate with the highest primary.
+    fn baseline_metrics(&self) -> Result<MetricValues, LoopError> {
+        self.baseline()?.metrics.ok_or(LoopError::NoBaseline)
+    }
+
+    /// The best record so far: the baseline or an accepted candidate with the highest primary.
     pub fn best(&self) -> Result<(u32, f64), LoopError> {
         let obj = self.settings.objective;
-        let base = self.baseline()?;
-        let mut best = (0, base.metrics.map(|m| obj.primary(&m)).unwrap_or(0.0));
+        let mut best = (0, obj.primary(&self.baseline_metrics()?));
         for line in self.recorder.history() {
-            if line.status == "accepted" {
-                if let Some(m) = line.metrics {
-                    if obj.primary(&m) > best.1 {
-                        best = (line.iteration, obj.primary(&m));
-                    }
+            if let (IterationStatus::Accepted, Some(m)) = (line.status, line.metrics) {
+                if obj.primary(&m) > best.1 {
+                    best = (line.iteration, obj.primary(&m));
                 }
             }
         }
         Ok(best)
     }
 
-    pub fn summary(&self, final_message: &str) -> Result<LoopSummary, LoopError> {
+    pub fn summary(&self, final_message: &str) -> Result<Summary, LoopError> {
         let (best_iteration, best_primary) = self.best()?;
         let obj = self.settings.objective;
-        let base_guard = self.baseline()?.metrics.map(|m| obj.guardrail(&m)).unwrap_or(0.0);
+        let base_guard = obj.guardrail(&self.baseline_metrics()?);
         let best_guard = self
             .recorder
             .history()
@@ -258,12 +221,12 @@ impl OptimisationLoop<'_> {
             .and_then(|l| l.metrics)
             .map(|m| obj.guardrail(&m))
             .unwrap_or(base_guard);
-        Ok(LoopSummary {
-            best_iteration,
-            best_primary,
-            guardrail_held: best_guard >= base_guard,
+        Ok(Summary {
+            best_iteration: Some(best_iteration),
+            best_primary: Some(best_primary),
+            guardrail_held: Some(best_guard >= base_guard),
             iterations_attempted: self.recorder.history().iter().filter(|l| l.iteration > 0).count() as u32,
-            final_message: final_message.to_string(),
+            final_message: Some(final_message.to_string()),
         })
     }
 
@@ -281,7 +244,10 @@ impl OptimisationLoop<'_> {
                 iteration: l.iteration,
                 parent: l.parent,
                 primary: l.metrics.map(|m| obj.primary(&m)),
-                eligible: matches!(l.status.as_str(), "baseline" | "accepted" | "rejected"),
+                eligible: matches!(
+                    l.status,
+                    IterationStatus::Baseline | IterationStatus::Accepted | IterationStatus::Rejected
+                ),
             })
             .collect()
     }
@@ -296,31 +262,31 @@ impl OptimisationLoop<'_> {
                 snapshot: parent_line.snapshot.clone(),
                 message: e.to_string(),
             })?;
-        let mut ranked: Vec<&IterationLine> = history.iter().filter(|l| l.metrics.is_some()).collect();
+        let mut ranked: Vec<&IterationRecord> = history.iter().filter(|l| l.metrics.is_some()).collect();
         ranked.sort_by(|a, b| {
             let (pa, pb) = (a.metrics.map(|m| obj.primary(&m)), b.metrics.map(|m| obj.primary(&m)));
             pb.partial_cmp(&pa).unwrap_or(std::cmp::Ordering::Equal).then(a.iteration.cmp(&b.iteration))
         });
         let best = ranked
             .into_iter()
-            .filter(|l| l.status != "guardrail_violation")
+            .filter(|l| l.status != IterationStatus::GuardrailViolation)
             .take(self.settings.history_shown)
             .map(|l| HistoryEntry {
                 iteration: l.iteration,
                 parent: l.parent,
-                status: l.status.clone(),
-                rationale: l.rationale.clone(),
+                status: status_name(l.status).into(),
+                rationale: l.rationale.clone().unwrap_or_default(),
                 metrics: l.metrics,
             })
             .collect();
-        let last_error = history.iter().rev().find_map(|l| l.errors.clone());
+        let last_error = history.iter().rev().find_map(|l| l.errors.first().cloned());
         Ok(ProposalContext {
             iteration,
             contract: self.settings.contract.clone(),
             fields: self.settings.fields.clone(),
             objective: obj.primary_name().into(),
             guardrail: obj.guardrail_name().into(),
-            baseline: self.baseline()?.metrics.unwrap_or(MetricValues { ndcg: 0.0, recall: 0.0, precision: 0.0, ild: 0.0 }),
+            baseline: self.baseline_metrics()?,
             parent_iteration: parent,
             parent: parent_scripts,
             parent_genome: parent_stored.and_then(|s| s.proposal.genome),
@@ -359,8 +325,8 @@ impl OptimisationLoop<'_> {
         Ok(stored)
     }
 
-    /// Runs one iteration end to end and logs it.
-    pub fn run_iteration(&mut self) -> Result<IterationLine, LoopError> {
+    /// Runs one iteration end to end and logs it; returns its record and attempt log.
+    pub fn run_iteration(&mut self) -> Result<(IterationRecord, Vec<AttemptLog>), LoopError> {
         let iteration = self.next_iteration();
         let chosen = choose_parent(self.settings.lineage, &self.ancestors(), self.settings.seed, iteration);
         // An interrupted run may already have snapshotted this iteration against its parent.
@@ -386,7 +352,7 @@ impl OptimisationLoop<'_> {
                 snapshot: snapshot_name(iteration, current.attempt),
                 rationale: current.proposal.rationale.clone(),
                 error: check.error.clone(),
-                tokens: TokenCounts { input: current.usage.input_tokens, output: current.usage.output_tokens },
+                tokens: Tokens { input: current.usage.input_tokens, output: current.usage.output_tokens },
                 cost_usd: current.usage.cost_usd,
             });
             let Some(error) = check.error.clone() else { break };
@@ -399,73 +365,76 @@ impl OptimisationLoop<'_> {
         }
 
         let obj = self.settings.objective;
-        let base_guard = self.baseline()?.metrics.map(|m| obj.guardrail(&m)).unwrap_or(0.0);
-        let (best_iteration, best_primary) = self.best()?;
+        let base_guard = obj.guardrail(&self.baseline_metrics()?);
+        let (_, best_primary) = self.best()?;
         let scripts = current.proposal.scripts();
-        let mut line = IterationLine {
+        let mut record = IterationRecord {
             schema_version: SCHEMA_VERSION,
             iteration,
             parent: Some(parent),
-            status: String::new(),
-            rationale: current.proposal.rationale.clone(),
+            status: IterationStatus::CompileError,
+            rationale: Some(current.proposal.rationale.clone()),
             snapshot: snapshot_name(iteration, current.attempt),
             metrics: None,
             diagnostics: check.diagnostics.clone(),
-            errors: None,
-            attempts,
+            errors: Vec::new(),
+            attempts: attempts.len() as u32,
             timings,
-            tokens: TokenCounts { input: usage.input_tokens, output: usage.output_tokens },
-            cost_usd: usage.cost_usd,
+            tokens: Tokens { input: usage.input_tokens, output: usage.output_tokens },
+            // An unknown price is written as null by the recorder (any attempt with cost None).
+            cost_usd: usage.cost_usd.unwrap_or(0.0),
             drift: None,
             timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         };
         if let Some(error) = check.error {
-            line.status = "compile_error".into();
-            line.errors = Some(error);
+            record.errors.push(error);
         } else {
             let started = Instant::now();
             match self.judge.evaluate(&scripts) {
                 EvalOutcome::RuntimeError { error, eval_ms } => {
-                    line.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
-                    line.status = "runtime_error".into();
-                    line.errors = Some(error);
+                    record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
+                    record.status = IterationStatus::RuntimeError;
+                    record.errors.push(error);
                 }
                 EvalOutcome::Metrics { metrics, diagnostics, eval_ms } => {
-                    line.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
-                    line.metrics = Some(metrics);
-                    line.diagnostics = diagnostics;
-                    line.status = if obj.guardrail(&metrics) < base_guard {
-                        "guardrail_violation".into()
+                    record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
+                    record.metrics = Some(metrics);
+                    record.diagnostics = diagnostics;
+                    record.status = if obj.guardrail(&metrics) < base_guard {
+                        IterationStatus::GuardrailViolation
                     } else if obj.primary(&metrics) > best_primary {
-                        "accepted".into()
+                        IterationStatus::Accepted
                     } else {
-                        "rejected".into()
+                        IterationStatus::Rejected
                     };
-                    if line.status == "accepted" {
+                    if record.status == IterationStatus::Accepted {
                         if let Some(drift) = self.judge.drift(&scripts) {
-                            line.timings.engine_ms = drift.engine_ms;
-                            line.drift = Some(drift.report);
+                            record.timings.engine_ms = Some(drift.engine_ms);
+                            record.drift = Some(drift.report);
                             if drift.drifted {
-                                line.status = "drift".into();
+                                record.status = IterationStatus::Drift;
                             }
                         }
                     }
                 }
             }
         }
-        tracing::debug!("iteration {iteration}: {} (best so far {best_iteration})", line.status);
-        self.recorder.append(line.clone())?;
-        Ok(line)
+        self.recorder.append(record.clone(), &attempts)?;
+        Ok((record, attempts))
     }
 
-    /// Runs `iters` more iterations, rewriting the summary after each; `observe` sees every line.
-    pub fn run(&mut self, iters: u32, mut observe: impl FnMut(&IterationLine, &LoopSummary)) -> Result<LoopSummary, LoopError> {
+    /// Runs `iters` more iterations, rewriting the summary after each; `observe` sees every record.
+    pub fn run(
+        &mut self,
+        iters: u32,
+        mut observe: impl FnMut(&IterationRecord, &Summary),
+    ) -> Result<Summary, LoopError> {
         for _ in 0..iters {
             match self.run_iteration() {
-                Ok(line) => {
+                Ok((record, _)) => {
                     let summary = self.summary("running")?;
                     self.recorder.write_summary(&summary)?;
-                    observe(&line, &summary);
+                    observe(&record, &summary);
                 }
                 Err(e) => {
                     let summary = self.summary(&format!("stopped: {e}"))?;
@@ -475,13 +444,14 @@ impl OptimisationLoop<'_> {
             }
         }
         let (best_iteration, best_primary) = self.best()?;
-        let base = self.baseline()?.metrics.map(|m| self.settings.objective.primary(&m)).unwrap_or(0.0);
+        let obj = self.settings.objective;
+        let base = obj.primary(&self.baseline_metrics()?);
         let message = if best_iteration == 0 {
-            format!("no candidate beat the baseline's {} {:.4}", self.settings.objective.primary_name(), base)
+            format!("no candidate beat the baseline's {} {:.4}", obj.primary_name(), base)
         } else {
             format!(
                 "best iteration {best_iteration}: {} {:.4} (baseline {:.4}, {:+.2}%)",
-                self.settings.objective.primary_name(),
+                obj.primary_name(),
                 best_primary,
                 base,
                 if base > 0.0 { 100.0 * (best_primary - base) / base } else { 0.0 }

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 #[derive(Default)]
 struct MemoryRecorder {
-    lines: Vec<IterationLine>,
+    lines: Vec<IterationRecord>,
+    attempt_logs: Vec<Vec<AttemptLog>>,
     snapshots: BTreeMap<String, SnapshotProposal>,
-    summaries: Vec<LoopSummary>,
+    summaries: Vec<Summary>,
 }
 
 impl MemoryRecorder {
@@ -27,20 +28,20 @@ impl MemoryRecorder {
                 usage: Usage::default(),
             },
         );
-        r.lines.push(IterationLine {
+        r.lines.push(IterationRecord {
             schema_version: 1,
             iteration: 0,
             parent: None,
-            status: "baseline".into(),
-            rationale: "baseline".into(),
+            status: IterationStatus::Baseline,
+            rationale: Some("baseline".into()),
             snapshot: "iter_000".into(),
             metrics: Some(MetricValues { ndcg, recall: 0.1, precision: 0.1, ild }),
             diagnostics: serde_json::json!({"coverage": 0.1}),
-            errors: None,
-            attempts: vec![],
+            errors: vec![],
+            attempts: 1,
             timings: Timings::default(),
-            tokens: TokenCounts::default(),
-            cost_usd: Some(0.0),
+            tokens: Tokens::default(),
+            cost_usd: 0.0,
             drift: None,
             timestamp: "t".into(),
         });
@@ -49,7 +50,7 @@ impl MemoryRecorder {
 }
 
 impl RunRecorder for MemoryRecorder {
-    fn history(&self) -> &[IterationLine] {
+    fn history(&self) -> &[IterationRecord] {
         &self.lines
     }
     fn load_scripts(&self, snapshot: &str) -> Result<(ScriptTexts, Option<SnapshotProposal>), LoopError> {
@@ -65,11 +66,12 @@ impl RunRecorder for MemoryRecorder {
         }
         Ok(())
     }
-    fn append(&mut self, line: IterationLine) -> Result<(), LoopError> {
+    fn append(&mut self, line: IterationRecord, attempts: &[AttemptLog]) -> Result<(), LoopError> {
         self.lines.push(line);
+        self.attempt_logs.push(attempts.to_vec());
         Ok(())
     }
-    fn write_summary(&mut self, summary: &LoopSummary) -> Result<(), LoopError> {
+    fn write_summary(&mut self, summary: &Summary) -> Result<(), LoopError> {
         self.summaries.push(summary.clone());
         Ok(())
     }
@@ -145,17 +147,19 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
     let judge = CommentJudge;
     let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
     let summary = lp.run(5, |_, _| {}).unwrap();
-    let statuses: Vec<&str> = recorder.lines.iter().map(|l| l.status.as_str()).collect();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(statuses, ["baseline", "accepted", "runtime_error", "guardrail_violation", "rejected", "rejected"]);
     let first = &recorder.lines[1];
-    assert_eq!(first.attempts.len(), 2);
-    assert_eq!(first.attempts[0].snapshot, "iter_001");
-    assert!(first.attempts[0].error.is_some());
+    assert_eq!(first.attempts, 2);
+    let log = &recorder.attempt_logs[0];
+    assert_eq!(log[0].snapshot, "iter_001");
+    assert!(log[0].error.is_some());
+    assert!(log[1].error.is_none());
     assert_eq!(first.snapshot, "iter_001_fix1");
     assert!(recorder.snapshots.contains_key("iter_001") && recorder.snapshots.contains_key("iter_001_fix1"));
-    assert_eq!(summary.best_iteration, 1);
-    assert!((summary.best_primary - 0.32).abs() < 1e-12);
-    assert!(summary.guardrail_held);
+    assert_eq!(summary.best_iteration, Some(1));
+    assert!((summary.best_primary.unwrap() - 0.32).abs() < 1e-12);
+    assert_eq!(summary.guardrail_held, Some(true));
     assert_eq!(summary.iterations_attempted, 5);
     assert_eq!(proposer.fixes.len(), 1);
     // The proposer saw the compile error of iteration 1 when proposing iteration 2, and the hint.
@@ -177,9 +181,11 @@ fn three_failed_fixes_end_as_compile_error() {
     let mut proposer = ScriptedProposer::new((0..4).map(|i| p(&format!("try {i}"), "BROKEN")));
     let judge = CommentJudge;
     let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
-    let line = lp.run_iteration().unwrap();
-    assert_eq!(line.status, "compile_error");
-    assert_eq!(line.attempts.len(), 4);
+    let (line, log) = lp.run_iteration().unwrap();
+    assert_eq!(line.status, IterationStatus::CompileError);
+    assert_eq!(line.attempts, 4);
+    assert_eq!(log.len(), 4);
+    assert_eq!(line.errors.len(), 1);
     assert_eq!(line.snapshot, "iter_001_fix3");
     assert!(line.metrics.is_none());
 }
@@ -201,9 +207,9 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
     let mut proposer = ScriptedProposer::new([]);
     let judge = CommentJudge;
     let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
-    let line = lp.run_iteration().unwrap();
-    assert_eq!(line.status, "accepted");
-    assert_eq!(line.tokens, TokenCounts { input: 10, output: 5 });
+    let (line, _) = lp.run_iteration().unwrap();
+    assert_eq!(line.status, IterationStatus::Accepted);
+    assert_eq!(line.tokens, Tokens { input: 10, output: 5 });
     assert!(proposer.seen.is_empty());
 }
 
@@ -239,13 +245,13 @@ fn builtin_runs_are_reproducible_and_resumable() {
         recorder
             .lines
             .iter()
-            .map(|l| (l.iteration, l.parent, l.status.clone(), l.rationale.clone(), l.metrics))
+            .map(|l| (l.iteration, l.parent, l.status, l.rationale.clone(), l.metrics))
             .collect::<Vec<_>>()
     };
     for lineage in [Lineage::Linear, Lineage::Evolutionary] {
         let whole = run(&[12], lineage);
         assert_eq!(whole.len(), 13);
         assert_eq!(whole, run(&[5, 3, 4], lineage), "{lineage:?}");
-        assert!(whole.iter().any(|l| l.2 == "accepted"));
+        assert!(whole.iter().any(|l| l.2 == IterationStatus::Accepted));
     }
 }

@@ -48,13 +48,7 @@ pub struct ScriptTexts {
 }
 
 /// The four metrics of one evaluated candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct MetricValues {
-    pub ndcg: f64,
-    pub recall: f64,
-    pub precision: f64,
-    pub ild: f64,
-}
+pub use crate::metrics::MetricSet as MetricValues;
 
 /// One past iteration as the proposer sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
