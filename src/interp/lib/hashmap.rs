@@ -10,6 +10,8 @@
 //! root is moved to the front of the bucket: that order is not reproduced, so the map records
 //! it ([`JavaHashMap::order_is_exact`]) and callers refuse to iterate it.
 
+use crate::interp::value::Value;
+
 /// A key with Java's `hashCode()` and `equals()`.
 pub trait JavaKey {
     fn java_hash_code(&self) -> i32;
@@ -20,16 +22,17 @@ const DEFAULT_CAPACITY: usize = 16;
 const TREEIFY_THRESHOLD: usize = 8;
 const MIN_TREEIFY_CAPACITY: usize = 64;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Node<K, V> {
     hash: i32,
     key: K,
     value: V,
 }
 
-/// A `HashMap` whose iteration order is Java's.
-#[derive(Debug, Clone)]
-pub struct JavaHashMap<K, V> {
+/// A `HashMap` whose iteration order is Java's. The interpreter's maps are
+/// `JavaHashMap<Value, Value>` (the defaults); tests use other key types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JavaHashMap<K = Value, V = Value> {
     /// Empty until the first insert, like Java's lazily allocated table.
     buckets: Vec<Vec<Node<K, V>>>,
     len: usize,
@@ -202,6 +205,45 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         let (b, i) = self.find(key)?;
         self.len -= 1;
         Some(self.buckets[b].remove(i).value)
+    }
+}
+
+impl JavaKey for Value {
+    fn java_hash_code(&self) -> i32 {
+        Value::java_hash_code(self)
+    }
+    fn java_equals(&self, other: &Self) -> bool {
+        Value::java_equals(self, other)
+    }
+}
+
+/// The API the interpreter core uses (kept from interp's first version of this file).
+impl JavaHashMap<Value, Value> {
+    /// Java `put`: returns the previous value.
+    pub fn put(&mut self, key: Value, value: Value) -> Option<Value> {
+        self.insert(key, value)
+    }
+
+    /// Lookup by a string key without building a `Value` (the `params.x` hot path).
+    pub fn get_str(&self, key: &str) -> Option<&Value> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let hash = spread(string_hash_code(key));
+        self.buckets[self.bucket_index(hash)]
+            .iter()
+            .find(|n| n.hash == hash && matches!(&n.key, Value::Str(s) if &**s == key))
+            .map(|n| &n.value)
+    }
+
+    /// `AbstractMap.equals`: same size and every entry present with an equal value.
+    pub fn java_equals(&self, other: &JavaHashMap) -> bool {
+        self.len == other.len && self.iter().all(|(k, v)| other.get(k).is_some_and(|w| w.java_equals(v)))
+    }
+
+    /// `AbstractMap.hashCode`: sum of `key.hashCode() ^ value.hashCode()`.
+    pub fn java_hash_code(&self) -> i32 {
+        map_hash_code(self.iter().map(|(k, v)| (k.java_hash_code(), v.java_hash_code())))
     }
 }
 

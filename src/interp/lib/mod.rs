@@ -1,4 +1,14 @@
-//! The Painless runtime library (temporary module list until interp's contract lands).
+//! OWNER: the "runtime" helper. The runtime library: Java number formatting, `Math`/`Integer`/
+//! `Long`/`Double`/`Float` statics, `String`/`List`/`Map` methods, Java `HashMap` order, score
+//! functions, vector functions for both dialects, doc-values semantics.
+//!
+//! Everything the interpreter can call is registered in [`register`] through the contract in
+//! `src/interp/registry.rs` (read its module doc for the calling convention). The interpreter core
+//! (interp helper) never implements library members itself; it only calls what is registered here.
+//!
+//! The pure modules (`javafmt`, `hashmap`, `math`, `numbers`, `strings`, `score`, `vectors`) work on
+//! plain Rust values and are unit-tested on their own; the `reg_*` modules adapt them to `Value`s.
+
 pub mod hashmap;
 pub mod javafmt;
 pub mod math;
@@ -7,21 +17,9 @@ pub mod score;
 pub mod strings;
 pub mod vectors;
 
-/// A failure inside a library function.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LibError {
-    /// A Java exception Elasticsearch throws too (`es_type` in snake case, message verbatim).
-    Thrown { es_type: &'static str, message: String, java_frames: Vec<String> },
-    /// Valid Painless whose result the local library cannot reproduce exactly.
-    Unsupported(String),
-}
+use super::registry::Registry;
 
-impl LibError {
-    pub fn thrown(es_type: &'static str, message: impl Into<String>) -> Self {
-        LibError::Thrown { es_type, message: message.into(), java_frames: Vec::new() }
-    }
-
-    pub fn unsupported(reason: impl Into<String>) -> Self {
-        LibError::Unsupported(reason.into())
-    }
+/// Fill the whitelist tables. Called once per process by `registry::registry()`.
+pub fn register(_reg: &mut Registry) {
+    // Registrations are added by the runtime library modules of this directory.
 }

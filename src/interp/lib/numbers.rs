@@ -1,19 +1,19 @@
 //! Integer/Long/Double/Float statics: parsing with Java's grammar and messages, comparisons,
 //! radix formatting, and the Java narrowing conversions behind `Number.xxxValue()` and casts.
 
-use super::LibError;
+use crate::interp::error::RuntimeError;
 
 /// `NumberFormatException.forInputString(s, radix)` (JDK 21 wording).
-fn for_input_string(s: &str, radix: u32) -> LibError {
+fn for_input_string(s: &str, radix: u32) -> RuntimeError {
     let suffix = if radix == 10 { String::new() } else { format!(" under radix {radix}") };
-    LibError::thrown("number_format_exception", format!("For input string: \"{s}\"{suffix}"))
+    RuntimeError::new("number_format_exception", format!("For input string: \"{s}\"{suffix}"))
 }
 
 /// Java's `Character.digit` also accepts non-ASCII decimal digits (Arabic-Indic, fullwidth...);
 /// the local library only knows ASCII, so such inputs are refused rather than misparsed.
-fn refuse_unicode_digits(s: &str) -> Result<(), LibError> {
+fn refuse_unicode_digits(s: &str) -> Result<(), RuntimeError> {
     if s.chars().any(|c| !c.is_ascii() && c.is_numeric()) {
-        return Err(LibError::unsupported(format!(
+        return Err(RuntimeError::unsupported_locally(format!(
             "parsing non-ASCII digits in \"{s}\" is unsupported in the local subset"
         )));
     }
@@ -21,9 +21,9 @@ fn refuse_unicode_digits(s: &str) -> Result<(), LibError> {
 }
 
 /// `Long.parseLong(s, radix)` narrowed to the range `[min, max]` (shared by int and long).
-fn parse_integral(s: &str, radix: u32, min: i64, max: i64) -> Result<i64, LibError> {
+fn parse_integral(s: &str, radix: u32, min: i64, max: i64) -> Result<i64, RuntimeError> {
     if !(2..=36).contains(&radix) {
-        return Err(LibError::thrown(
+        return Err(RuntimeError::new(
             "number_format_exception",
             format!("radix {radix} {} Character.{}_RADIX", if radix < 2 { "less than" } else { "greater than" }, if radix < 2 { "MIN" } else { "MAX" }),
         ));
@@ -54,23 +54,23 @@ fn parse_integral(s: &str, radix: u32, min: i64, max: i64) -> Result<i64, LibErr
 }
 
 /// `Integer.parseInt(s)` / `Integer.valueOf(s)`.
-pub fn parse_int(s: &str) -> Result<i32, LibError> {
+pub fn parse_int(s: &str) -> Result<i32, RuntimeError> {
     parse_int_radix(s, 10)
 }
 
 /// `Integer.parseInt(s, radix)`.
-pub fn parse_int_radix(s: &str, radix: i32) -> Result<i32, LibError> {
+pub fn parse_int_radix(s: &str, radix: i32) -> Result<i32, RuntimeError> {
     let radix = u32::try_from(radix).unwrap_or(0);
     parse_integral(s, radix, i64::from(i32::MIN), i64::from(i32::MAX)).map(|v| v as i32)
 }
 
 /// `Long.parseLong(s)` / `Long.valueOf(s)`.
-pub fn parse_long(s: &str) -> Result<i64, LibError> {
+pub fn parse_long(s: &str) -> Result<i64, RuntimeError> {
     parse_long_radix(s, 10)
 }
 
 /// `Long.parseLong(s, radix)`.
-pub fn parse_long_radix(s: &str, radix: i32) -> Result<i64, LibError> {
+pub fn parse_long_radix(s: &str, radix: i32) -> Result<i64, RuntimeError> {
     let radix = u32::try_from(radix).unwrap_or(0);
     parse_integral(s, radix, i64::MIN, i64::MAX)
 }
@@ -130,12 +130,12 @@ enum JavaFloat<'a> {
 }
 
 /// Validates `s` against `Double.valueOf`'s grammar (after Java's trim).
-fn java_float_syntax(s: &str) -> Result<JavaFloat<'_>, LibError> {
+fn java_float_syntax(s: &str) -> Result<JavaFloat<'_>, RuntimeError> {
     let t = java_trim(s);
     if t.is_empty() {
-        return Err(LibError::thrown("number_format_exception", "empty String"));
+        return Err(RuntimeError::new("number_format_exception", "empty String"));
     }
-    let bad = || LibError::thrown("number_format_exception", format!("For input string: \"{t}\""));
+    let bad = || RuntimeError::new("number_format_exception", format!("For input string: \"{t}\""));
     let (negative, body) = match t.as_bytes()[0] {
         b'-' => (true, &t[1..]),
         b'+' => (false, &t[1..]),
@@ -147,7 +147,7 @@ fn java_float_syntax(s: &str) -> Result<JavaFloat<'_>, LibError> {
         _ => {}
     }
     if body.starts_with("0x") || body.starts_with("0X") {
-        return Err(LibError::unsupported(format!(
+        return Err(RuntimeError::unsupported_locally(format!(
             "hexadecimal floating-point strings (\"{t}\") are unsupported in the local subset"
         )));
     }
@@ -160,24 +160,24 @@ fn without_suffix(t: &str) -> &str {
 }
 
 /// `Double.parseDouble(s)` / `Double.valueOf(s)`: correctly rounded, as JDK 21 is.
-pub fn parse_double(s: &str) -> Result<f64, LibError> {
+pub fn parse_double(s: &str) -> Result<f64, RuntimeError> {
     match java_float_syntax(s)? {
         JavaFloat::NaN => Ok(f64::NAN),
         JavaFloat::Infinity(neg) => Ok(if neg { f64::NEG_INFINITY } else { f64::INFINITY }),
         JavaFloat::Decimal(t) => without_suffix(t)
             .parse::<f64>()
-            .map_err(|_| LibError::thrown("number_format_exception", format!("For input string: \"{t}\""))),
+            .map_err(|_| RuntimeError::new("number_format_exception", format!("For input string: \"{t}\""))),
     }
 }
 
 /// `Float.parseFloat(s)`: rounded once, directly to float (not via double).
-pub fn parse_float(s: &str) -> Result<f32, LibError> {
+pub fn parse_float(s: &str) -> Result<f32, RuntimeError> {
     match java_float_syntax(s)? {
         JavaFloat::NaN => Ok(f32::NAN),
         JavaFloat::Infinity(neg) => Ok(if neg { f32::NEG_INFINITY } else { f32::INFINITY }),
         JavaFloat::Decimal(t) => without_suffix(t)
             .parse::<f32>()
-            .map_err(|_| LibError::thrown("number_format_exception", format!("For input string: \"{t}\""))),
+            .map_err(|_| RuntimeError::new("number_format_exception", format!("For input string: \"{t}\""))),
     }
 }
 
@@ -266,11 +266,8 @@ pub fn d2c(d: f64) -> u16 {
 mod tests {
     use super::*;
 
-    fn message(e: LibError) -> String {
-        match e {
-            LibError::Thrown { message, .. } => message,
-            LibError::Unsupported(m) => format!("unsupported: {m}"),
-        }
+    fn message(e: RuntimeError) -> String {
+        e.message
     }
 
     #[test]

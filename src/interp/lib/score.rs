@@ -6,7 +6,7 @@
 //! once. [`DecayNumeric`] is that object; build it once per (script, user) from constants/params.
 
 use super::math;
-use super::LibError;
+use crate::interp::error::RuntimeError;
 
 /// `saturation(value, k)` = value / (k + value).
 pub fn saturation(value: f64, k: f64) -> f64 {
@@ -57,14 +57,14 @@ impl DecayNumeric {
 }
 
 /// `decayDate*`, `decayGeo*` and `randomScore`: refused locally, with the reason.
-pub fn unsupported_score_function(name: &str) -> LibError {
+pub fn unsupported_score_function(name: &str) -> RuntimeError {
     let reason = match name {
         "randomScore" => "randomScore depends on Lucene doc ids, the index name and the shard id, so it is not reproducible locally",
         n if n.starts_with("decayDate") => "the store has no date fields, so decayDate* functions are unsupported in the local subset",
         n if n.starts_with("decayGeo") => "the store has no geo_point fields, so decayGeo* functions are unsupported in the local subset",
         _ => "this score function is unsupported in the local subset",
     };
-    LibError::unsupported(format!("{name}: {reason}"))
+    RuntimeError::unsupported_locally(format!("{name}: {reason}"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! Exception messages are JDK 21's (`Index 5 out of bounds for length 3`,
 //! `Range [0, 5) out of bounds for length 3`); JDK 17 words them differently.
 
-use super::LibError;
+use crate::interp::error::RuntimeError;
 use super::hashmap::string_hash_code;
 
 const SIOOBE: &str = "string_index_out_of_bounds_exception";
@@ -18,10 +18,10 @@ pub fn length(s: &str) -> i32 {
 }
 
 /// `charAt(i)`: one UTF-16 code unit.
-pub fn char_at(s: &str, index: i32) -> Result<u16, LibError> {
+pub fn char_at(s: &str, index: i32) -> Result<u16, RuntimeError> {
     let len = length(s);
     if index < 0 || index >= len {
-        return Err(LibError::thrown(SIOOBE, format!("Index {index} out of bounds for length {len}")));
+        return Err(RuntimeError::new(SIOOBE, format!("Index {index} out of bounds for length {len}")));
     }
     if s.is_ascii() {
         return Ok(u16::from(s.as_bytes()[index as usize]));
@@ -30,7 +30,7 @@ pub fn char_at(s: &str, index: i32) -> Result<u16, LibError> {
 }
 
 /// Byte offset of UTF-16 index `unit` (which must lie on a code point boundary).
-fn byte_offset(s: &str, unit: usize) -> Result<usize, LibError> {
+fn byte_offset(s: &str, unit: usize) -> Result<usize, RuntimeError> {
     if s.is_ascii() {
         return Ok(unit);
     }
@@ -41,7 +41,7 @@ fn byte_offset(s: &str, unit: usize) -> Result<usize, LibError> {
         }
         units += c.len_utf16();
         if units > unit {
-            return Err(LibError::unsupported(
+            return Err(RuntimeError::unsupported_locally(
                 "a string index inside a surrogate pair (the result would hold a lone surrogate) is unsupported in the local subset",
             ));
         }
@@ -50,11 +50,11 @@ fn byte_offset(s: &str, unit: usize) -> Result<usize, LibError> {
 }
 
 /// `substring(begin)` / `substring(begin, end)`.
-pub fn substring(s: &str, begin: i32, end: Option<i32>) -> Result<String, LibError> {
+pub fn substring(s: &str, begin: i32, end: Option<i32>) -> Result<String, RuntimeError> {
     let len = length(s);
     let end = end.unwrap_or(len);
     if begin < 0 || begin > end || end > len {
-        return Err(LibError::thrown(
+        return Err(RuntimeError::new(
             SIOOBE,
             format!("Range [{begin}, {end}) out of bounds for length {len}"),
         ));
@@ -70,7 +70,7 @@ fn unit_index(s: &str, byte: usize) -> i32 {
 }
 
 /// `indexOf(String str, int fromIndex)` (`from` = 0 for the one-argument form).
-pub fn index_of(s: &str, needle: &str, from: i32) -> Result<i32, LibError> {
+pub fn index_of(s: &str, needle: &str, from: i32) -> Result<i32, RuntimeError> {
     let len = length(s);
     let from = from.max(0);
     if from >= len {
@@ -81,7 +81,7 @@ pub fn index_of(s: &str, needle: &str, from: i32) -> Result<i32, LibError> {
 }
 
 /// `lastIndexOf(String str, int fromIndex)` (`from` = length for the one-argument form).
-pub fn last_index_of(s: &str, needle: &str, from: i32) -> Result<i32, LibError> {
+pub fn last_index_of(s: &str, needle: &str, from: i32) -> Result<i32, RuntimeError> {
     let len = length(s);
     let needle_len = length(needle);
     // Java: the match must start at or before min(fromIndex, len - needle_len).
@@ -94,18 +94,18 @@ pub fn last_index_of(s: &str, needle: &str, from: i32) -> Result<i32, LibError> 
 }
 
 /// `indexOf(int ch, int fromIndex)`: `ch` is a code point (a `char` argument widens to int).
-pub fn index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, LibError> {
+pub fn index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, RuntimeError> {
     match u32::try_from(ch).ok().and_then(char::from_u32) {
         Some(c) => index_of(s, c.encode_utf8(&mut [0; 4]), from),
-        None => Err(LibError::unsupported("searching for a surrogate code unit is unsupported in the local subset")),
+        None => Err(RuntimeError::unsupported_locally("searching for a surrogate code unit is unsupported in the local subset")),
     }
 }
 
 /// `lastIndexOf(int ch, int fromIndex)`.
-pub fn last_index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, LibError> {
+pub fn last_index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, RuntimeError> {
     match u32::try_from(ch).ok().and_then(char::from_u32) {
         Some(c) => last_index_of(s, c.encode_utf8(&mut [0; 4]), from),
-        None => Err(LibError::unsupported("searching for a surrogate code unit is unsupported in the local subset")),
+        None => Err(RuntimeError::unsupported_locally("searching for a surrogate code unit is unsupported in the local subset")),
     }
 }
 
@@ -187,12 +187,12 @@ pub fn trim(s: &str) -> &str {
 
 /// `replace(CharSequence target, CharSequence replacement)`; an empty target inserts the
 /// replacement around every UTF-16 unit, as Java does.
-pub fn replace(s: &str, target: &str, replacement: &str) -> Result<String, LibError> {
+pub fn replace(s: &str, target: &str, replacement: &str) -> Result<String, RuntimeError> {
     if !target.is_empty() {
         return Ok(s.replace(target, replacement));
     }
     if s.chars().any(|c| c.len_utf16() > 1) {
-        return Err(LibError::unsupported(
+        return Err(RuntimeError::unsupported_locally(
             "replace(\"\", ...) on a string with supplementary characters is unsupported in the local subset",
         ));
     }
@@ -206,9 +206,9 @@ pub fn replace(s: &str, target: &str, replacement: &str) -> Result<String, LibEr
 }
 
 /// `repeat(count)`.
-pub fn repeat(s: &str, count: i32) -> Result<String, LibError> {
+pub fn repeat(s: &str, count: i32) -> Result<String, RuntimeError> {
     if count < 0 {
-        return Err(LibError::thrown("illegal_argument_exception", format!("count is negative: {count}")));
+        return Err(RuntimeError::new("illegal_argument_exception", format!("count is negative: {count}")));
     }
     Ok(s.repeat(count as usize))
 }
@@ -220,9 +220,9 @@ pub fn hash_code(s: &str) -> i32 {
 
 /// Painless's `String.splitOnToken(token[, limit])` augmentation: a plain-text split that keeps
 /// empty pieces (trailing ones too); `limit > 0` caps the number of pieces.
-pub fn split_on_token(s: &str, token: &str, limit: i32) -> Result<Vec<String>, LibError> {
+pub fn split_on_token(s: &str, token: &str, limit: i32) -> Result<Vec<String>, RuntimeError> {
     if token.is_empty() {
-        return Err(LibError::thrown("illegal_argument_exception", "Cannot split on a null or empty token."));
+        return Err(RuntimeError::new("illegal_argument_exception", "Cannot split on a null or empty token."));
     }
     if limit == 1 {
         return Ok(vec![s.to_string()]);
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(length(s), 4);
         assert_eq!(char_at(s, 1).ok(), Some(0xD83D));
         assert_eq!(substring(s, 1, Some(3)).ok().as_deref(), Some("😀"));
-        assert!(matches!(substring(s, 2, None), Err(LibError::Unsupported(_))));
+        assert!(matches!(substring(s, 2, None), Err(RuntimeError { kind: crate::interp::error::RuntimeErrorKind::UnsupportedLocally, .. })));
         assert_eq!(index_of(s, "b", 0).ok(), Some(3));
         assert_eq!(last_index_of(s, "a", 10).ok(), Some(0));
         assert_eq!(compare_to("a", "😀"), 0x61 - 0xD83D);
@@ -259,9 +259,9 @@ mod tests {
     #[test]
     fn bounds_messages_are_jdk21() {
         let e = char_at("abc", 5).unwrap_err();
-        assert_eq!(e, LibError::thrown(SIOOBE, "Index 5 out of bounds for length 3"));
+        assert_eq!(e, RuntimeError::new(SIOOBE, "Index 5 out of bounds for length 3"));
         let e = substring("abc", 0, Some(5)).unwrap_err();
-        assert_eq!(e, LibError::thrown(SIOOBE, "Range [0, 5) out of bounds for length 3"));
+        assert_eq!(e, RuntimeError::new(SIOOBE, "Range [0, 5) out of bounds for length 3"));
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! cosine, no +1.0), l2Squared `VectorUtil.squareDistance`, innerProduct `VectorUtil.dotProduct`,
 //! l1Norm/lInfNorm plain float loops (KNNScoringUtil).
 
-use super::LibError;
+use crate::interp::error::RuntimeError;
 
 /// How an Elasticsearch `dense_vector` field is stored (decides the doc-side arithmetic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,8 +35,8 @@ pub enum EsVectorLayout {
 }
 
 /// `Number.floatValue()` of each query element (the caller converts ints/longs/doubles).
-pub fn dims_mismatch(query_dims: usize, doc_dims: usize) -> LibError {
-    LibError::thrown(
+pub fn dims_mismatch(query_dims: usize, doc_dims: usize) -> RuntimeError {
+    RuntimeError::new(
         "illegal_argument_exception",
         format!(
             "The query vector has a different number of dimensions [{query_dims}] than the document vectors [{doc_dims}]."
@@ -45,8 +45,8 @@ pub fn dims_mismatch(query_dims: usize, doc_dims: usize) -> LibError {
 }
 
 /// ES's error for a document without a vector.
-pub fn missing_vector() -> LibError {
-    LibError::thrown("illegal_argument_exception", "A document doesn't have a value for a vector field!")
+pub fn missing_vector() -> RuntimeError {
+    RuntimeError::new("illegal_argument_exception", "A document doesn't have a value for a vector field!")
 }
 
 /// Lucene `VectorUtil.dotProduct` (scalar reference, no FMA): four float accumulators over
@@ -150,7 +150,7 @@ pub struct EsQueryVector {
 
 impl EsQueryVector {
     /// For dotProduct, l1norm and l2norm: the float values as given.
-    pub fn raw(values: Vec<f32>, doc_dims: usize) -> Result<Self, LibError> {
+    pub fn raw(values: Vec<f32>, doc_dims: usize) -> Result<Self, RuntimeError> {
         if values.len() != doc_dims {
             return Err(dims_mismatch(values.len(), doc_dims));
         }
@@ -158,7 +158,7 @@ impl EsQueryVector {
     }
 
     /// For cosineSimilarity: each element divided (in float) by `(float) sqrt(double Σ v²)`.
-    pub fn normalized(mut values: Vec<f32>, doc_dims: usize) -> Result<Self, LibError> {
+    pub fn normalized(mut values: Vec<f32>, doc_dims: usize) -> Result<Self, RuntimeError> {
         if values.len() != doc_dims {
             return Err(dims_mismatch(values.len(), doc_dims));
         }
@@ -246,9 +246,9 @@ pub fn es_l2_norm(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64
 }
 
 /// k-NN's dims check (`Expected` is the document's dimension, `Given` the query's).
-fn knn_require_equal(query: &[f32], doc: &[f32]) -> Result<(), LibError> {
+fn knn_require_equal(query: &[f32], doc: &[f32]) -> Result<(), RuntimeError> {
     if query.len() != doc.len() {
-        return Err(LibError::thrown(
+        return Err(RuntimeError::new(
             "illegal_argument_exception",
             format!("query vector dimension mismatch. Expected: {}, Given: {}", doc.len(), query.len()),
         ));
@@ -257,8 +257,8 @@ fn knn_require_equal(query: &[f32], doc: &[f32]) -> Result<(), LibError> {
 }
 
 /// OpenSearch k-NN's error for a document without a vector.
-pub fn knn_missing_vector(field: &str) -> LibError {
-    LibError::thrown(
+pub fn knn_missing_vector(field: &str) -> RuntimeError {
+    RuntimeError::new(
         "illegal_state_exception",
         format!(
             "One of the document doesn't have a value for field '{field}'. This can be avoided by checking if a document has a value for the field or not by doc['{field}'].size() == 0 ? 0 : {{your script}}"
@@ -267,9 +267,9 @@ pub fn knn_missing_vector(field: &str) -> LibError {
 }
 
 /// k-NN `l2Squared` (Lucene `squareDistance`, which checks the dimensions itself).
-pub fn knn_l2_squared(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
+pub fn knn_l2_squared(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     if query.len() != doc.len() {
-        return Err(LibError::thrown(
+        return Err(RuntimeError::new(
             "illegal_argument_exception",
             format!("vector dimensions differ: {}!={}", query.len(), doc.len()),
         ));
@@ -278,13 +278,13 @@ pub fn knn_l2_squared(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
 }
 
 /// k-NN `innerProduct`.
-pub fn knn_inner_product(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
+pub fn knn_inner_product(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     Ok(lucene_dot(query, doc))
 }
 
 /// k-NN `l1Norm`: float accumulation of `|q - d|`.
-pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
+pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     let mut sum = 0f32;
     for (&q, &d) in query.iter().zip(doc) {
@@ -294,7 +294,7 @@ pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
 }
 
 /// k-NN `lInfNorm`: the largest `|q - d|` (Java `Math.max` on floats).
-pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
+pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     let mut max = 0f32;
     for (&q, &d) in query.iter().zip(doc) {
@@ -306,9 +306,9 @@ pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
 
 /// k-NN `cosineSimilarity(qv, doc['f'])`: raw cosine (a script adds 1.0 itself if it wants).
 /// A zero query vector is rejected, as k-NN's `SpaceType.COSINESIMIL.validateVector` does.
-pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, LibError> {
+pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     if query.iter().all(|&x| x == 0.0) {
-        return Err(LibError::thrown(
+        return Err(RuntimeError::new(
             "illegal_argument_exception",
             "zero vector is not supported when space type is [cosinesimil]",
         ));
@@ -318,7 +318,7 @@ pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, LibError
 }
 
 /// k-NN `cosineSimilarity(qv, doc['f'], queryMagnitude)` (`cosinesimilOptimized`).
-pub fn knn_cosine_similarity_with_norm(query: &[f32], doc: &[f32], norm_query: f32) -> Result<f32, LibError> {
+pub fn knn_cosine_similarity_with_norm(query: &[f32], doc: &[f32], norm_query: f32) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     let (mut dot, mut norm_doc) = (0f32, 0f32);
     for (&q, &d) in query.iter().zip(doc) {
