@@ -9,6 +9,7 @@
 //! - `error`: `EngineError`, with the engine's error types recognised (disk watermark, circuit breaker...).
 
 pub mod dialect;
+pub mod embedded;
 pub mod error;
 pub mod request;
 pub mod response;
