@@ -8,6 +8,7 @@ pub mod eval;
 pub mod hoist;
 pub mod ir;
 pub mod lib;
+pub mod output;
 pub mod limits;
 pub mod program;
 pub mod registry;

@@ -4,7 +4,7 @@
 
 use super::check::{self, CheckEnv, Checked};
 use super::error::{es_type, RuntimeError, RuntimeErrorKind};
-use super::eval::{self, DocResolver, Frame, Interp};
+use super::eval::{self, Frame, Interp};
 use super::hoist;
 use super::ir::{Const, Function};
 use super::lib::hashmap::JavaHashMap;
