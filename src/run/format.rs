@@ -1,0 +1,162 @@
+//! The run directory's file shapes (schema_version 1, ARCHITECTURE.md "run format").
+//!
+//! Compatibility rule: fields are only ever added, each new one with a serde default, and unknown
+//! fields are ignored, so every older file stays readable. A breaking change bumps
+//! [`SCHEMA_VERSION`] and adds an upgrade step in `RunDir::open`.
+
+use crate::metrics::{Metric, MetricSet};
+use crate::rank::Dialect;
+use serde::{Deserialize, Serialize};
+
+/// The version written into meta.json and every run.jsonl line.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `meta.json`: what a run is about. Rewritten atomically (temp file + rename) when the summary moves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub schema_version: u32,
+    pub scorelab_version: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub store: StoreRef,
+    pub settings: RunSettings,
+    pub cohort: CohortRef,
+    #[serde(default)]
+    pub baseline: BaselineRef,
+    #[serde(default)]
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreRef {
+    pub path: String,
+    pub checksum: String,
+    /// The dataset's name (e.g. `movielens-100k`).
+    #[serde(default)]
+    pub dataset: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub k: usize,
+    pub threshold: f32,
+    pub cohort_size: usize,
+    #[serde(default)]
+    pub diversity_fields: Vec<String>,
+    pub objective: Metric,
+    pub guardrail: Metric,
+    /// `local`, or the search engine that ranked (`elasticsearch`, `opensearch`).
+    pub engine: String,
+    #[serde(default)]
+    pub dialect: Dialect,
+    pub seed: u64,
+    pub max_sort_scripts: usize,
+    /// Extra params every script receives (e.g. `now`), exactly as passed.
+    #[serde(default)]
+    pub harness_params: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortRef {
+    pub user_ids: Vec<String>,
+    pub checksum: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BaselineRef {
+    /// None until iteration 0 has been scored (or when the baseline itself failed).
+    pub metrics: Option<MetricSet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub best_iteration: Option<u32>,
+    pub best_primary: Option<f64>,
+    pub guardrail_held: Option<bool>,
+    #[serde(default)]
+    pub iterations_attempted: u32,
+    #[serde(default)]
+    pub final_message: Option<String>,
+}
+
+/// Outcome of one iteration, as recorded in run.jsonl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IterationStatus {
+    Baseline,
+    Accepted,
+    Rejected,
+    GuardrailViolation,
+    CompileError,
+    RuntimeError,
+    Drift,
+}
+
+/// One self-contained line of run.jsonl.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IterationRecord {
+    pub schema_version: u32,
+    pub iteration: u32,
+    pub parent: Option<u32>,
+    pub status: IterationStatus,
+    #[serde(default)]
+    pub rationale: Option<String>,
+    /// Directory name of the write-once snapshot (`iter_000`).
+    pub snapshot: String,
+    pub metrics: Option<MetricSet>,
+    /// `metrics::Diagnostics` as JSON (kept untyped here so records from older versions always load).
+    #[serde(default)]
+    pub diagnostics: serde_json::Value,
+    /// ES-shaped error bodies (compile or runtime), one per failure reported.
+    #[serde(default)]
+    pub errors: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub timings: Timings,
+    #[serde(default)]
+    pub tokens: Tokens,
+    /// Written as null when a model's price is unknown; read back as 0 here.
+    #[serde(default, deserialize_with = "null_as_zero")]
+    pub cost_usd: f64,
+    #[serde(default)]
+    pub drift: Option<serde_json::Value>,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    #[serde(default)]
+    pub compile_ms: f64,
+    #[serde(default)]
+    pub eval_ms: f64,
+    #[serde(default)]
+    pub engine_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    #[serde(default)]
+    pub input: u64,
+    #[serde(default)]
+    pub output: u64,
+}
+
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(0.0))
+}
+
+/// `iter_NNN` for an iteration number.
+pub fn snapshot_name(iteration: u32) -> String {
+    format!("iter_{iteration:03}")
+}
+
+/// `Some(N)` for a directory named `iter_` + at least three digits.
+pub fn parse_snapshot_name(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("iter_")?;
+    if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
