@@ -205,7 +205,8 @@ fn report_shows_lineage_diffs_errors_and_diagnostics() {
     assert!(diagnostics.contains(
         "<td>coverage_at_k</td><td class=\"num\">0.1187</td><td class=\"num\">0.1288</td>"
     ));
-    assert!(diagnostics.contains("<td>ndcg_by_activity_tercile.high</td>"));
+    assert!(diagnostics.contains("<td>ndcg_by_activity[high].ndcg</td><td class=\"num\">0.3847</td><td class=\"num\">0.4299</td>"));
+    assert!(diagnostics.contains("<td>concentration[genres].top_share</td>"));
 }
 
 #[test]

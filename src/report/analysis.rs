@@ -211,7 +211,9 @@ pub fn drift_state(iteration: &Iteration) -> DriftState {
             } else if let Some(ok) = object.get("ok").and_then(Value::as_bool) {
                 from_bool(!ok)
             } else {
-                DriftState::Other("checked".into())
+                // A report without a verdict field: the loop marks a drifting candidate with the
+                // `drift` status (handled above), so a checked candidate without it agreed.
+                DriftState::Agrees
             }
         }
         other => DriftState::Other(other.to_string()),
@@ -279,7 +281,26 @@ pub struct ErrorSummary {
     pub kind: String,
     pub reason: String,
     pub script_stack: Vec<String>,
+    /// The failing script's full source, as ES echoes it in `script`.
+    pub script: Option<String>,
     pub raw: Value,
+}
+
+/// The iteration's errors; an error that does not name its file gets the name of the snapshot
+/// script whose source ES echoed back.
+pub fn iteration_errors(iteration: &Iteration) -> Vec<ErrorSummary> {
+    let mut errors = error_summaries(&iteration.errors);
+    for error in &mut errors {
+        if error.file.is_none() {
+            let source = error.script.as_deref();
+            error.file = iteration
+                .scripts
+                .iter()
+                .find(|s| Some(s.source.as_str()) == source)
+                .map(|s| s.name.clone());
+        }
+    }
+    errors
 }
 
 pub fn error_summaries(errors: &Value) -> Vec<ErrorSummary> {
@@ -321,11 +342,13 @@ fn summarise_error(raw: &Value) -> ErrorSummary {
                 .collect()
         })
         .unwrap_or_default();
+    let script = exception.get("script").and_then(Value::as_str).map(str::to_string);
     ErrorSummary {
         file,
         kind,
         reason,
         script_stack,
+        script,
         raw: raw.clone(),
     }
 }
@@ -370,7 +393,16 @@ fn flatten_into(prefix: String, value: &Value, rows: &mut Vec<(String, Value)>) 
         }
         Value::Array(items) if !items.is_empty() && items.len() <= 50 => {
             for (index, child) in items.iter().enumerate() {
-                flatten_into(format!("{prefix}[{index}]"), child, rows);
+                // Entries that name themselves (`{"field": "genres", ...}`) are keyed by that name,
+                // so the baseline and the best line up even when their lists differ in order.
+                match entry_label(child) {
+                    Some((key, label)) => {
+                        let mut rest = child.as_object().cloned().unwrap_or_default();
+                        rest.remove(key);
+                        flatten_into(format!("{prefix}[{label}]"), &Value::Object(rest), rows);
+                    }
+                    None => flatten_into(format!("{prefix}[{index}]"), child, rows),
+                }
             }
         }
         Value::Null if prefix.is_empty() => {}
@@ -383,6 +415,13 @@ fn flatten_into(prefix: String, value: &Value, rows: &mut Vec<(String, Value)>) 
             other.clone(),
         )),
     }
+}
+
+fn entry_label(entry: &Value) -> Option<(&'static str, &str)> {
+    let object = entry.as_object().filter(|o| o.len() > 1)?;
+    ["field", "tercile", "script", "name", "metric", "code"]
+        .into_iter()
+        .find_map(|key| Some((key, object.get(key)?.as_str()?)))
 }
 
 /// A JSON scalar as a short cell: numbers to 4 significant decimals, strings bare.
@@ -415,4 +454,54 @@ pub fn format_metric(value: Option<f64>) -> String {
     value
         .map(|v| format!("{v:.4}"))
         .unwrap_or_else(|| "—".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn errors_are_found_in_every_shape_writers_use() {
+        let exception = json!({"type": "script_exception", "reason": "compile error", "script_stack": ["x", "^---- HERE"],
+            "caused_by": {"type": "illegal_argument_exception", "reason": "cannot resolve symbol [x]"}});
+        let shapes = json!([
+            exception.clone(),
+            {"file": "sort_00.painless", "error": exception.clone()},
+            {"error": {"root_cause": [{"type": "script_exception", "reason": "compile error"}],
+                       "failed_shards": [{"shard": 0, "reason": exception.clone()}]}, "status": 400},
+        ]);
+        let summaries = error_summaries(&shapes);
+        assert_eq!(summaries.len(), 3);
+        for summary in &summaries {
+            assert_eq!(summary.kind, "illegal_argument_exception");
+            assert_eq!(summary.reason, "cannot resolve symbol [x]");
+            assert_eq!(summary.script_stack, ["x", "^---- HERE"]);
+        }
+        assert_eq!(summaries[1].file.as_deref(), Some("sort_00.painless"));
+        // A plain negative-score failure has no script_exception wrapper.
+        let plain = error_summaries(
+            &json!({"type": "illegal_argument_exception", "reason": "script score function must not produce negative scores, but got: [-1.0]"}),
+        );
+        assert_eq!(plain[0].kind, "illegal_argument_exception");
+        assert!(plain[0].reason.contains("negative"));
+    }
+
+    #[test]
+    fn named_list_entries_are_keyed_by_name() {
+        let rows = flatten_json(
+            &json!({"coverage_at_k": 0.1, "concentration": [{"field": "genres", "top_share": 0.4}], "sort_effects": [], "xs": [1, 2]}),
+        );
+        let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "coverage_at_k",
+                "concentration[genres].top_share",
+                "sort_effects",
+                "xs[0]",
+                "xs[1]"
+            ]
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Per-iteration sections (rationale, metrics against parent and baseline, errors, diagnostics and
 //! the unified diff of the scripts against the parent) and the lineage tree.
 
-use super::analysis::{Analysis, error_summaries, flatten_json, format_metric, format_scalar};
+use super::analysis::{Analysis, flatten_json, format_metric, format_scalar, iteration_errors};
 use super::html::{drift_cell, esc, parent_link, signed_delta, status_badge};
 use super::model::{Iteration, MetricName, ScriptFile, script_order};
 use serde_json::Value;
@@ -194,7 +194,7 @@ fn metrics_table(analysis: &Analysis, it: &Iteration) -> String {
 }
 
 fn errors_block(it: &Iteration) -> String {
-    let errors = error_summaries(&it.errors);
+    let errors = iteration_errors(it);
     if errors.is_empty() {
         return String::new();
     }

@@ -3,7 +3,7 @@
 
 use super::ReportError;
 use super::analysis::{
-    Analysis, drift_state, error_summaries, flatten_json, format_metric, format_scalar,
+    Analysis, drift_state, flatten_json, format_metric, format_scalar, iteration_errors,
 };
 use super::listing::RunOverview;
 use super::model::{Iteration, MetricName, Status};
@@ -243,7 +243,7 @@ fn write_rows(
 }
 
 fn write_errors(out: &mut String, it: &Iteration, palette: Palette) {
-    let errors = error_summaries(&it.errors);
+    let errors = iteration_errors(it);
     if errors.is_empty() {
         return;
     }
