@@ -23,14 +23,31 @@ pub struct CallCtx<'a> {
     dialect: Dialect,
     context: ScriptContext,
     limits: &'a Limits,
-    // The document under evaluation (`doc(): Option<DocCtx>` with the store and the ItemIdx) is
-    // added here once src/store lands; construct contexts with `detached` so that stays additive.
+    doc: Option<DocCtx<'a>>,
+}
+
+/// The document being scored (score and sort contexts): doc-values and vector functions read
+/// `store.column(name)` / `store.vector(item)` for `item`.
+#[derive(Clone, Copy)]
+pub struct DocCtx<'a> {
+    pub store: &'a crate::store::Store,
+    pub item: crate::store::ItemIdx,
 }
 
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits }
+        CallCtx { dialect, context, limits, doc: None }
+    }
+
+    /// A context evaluating one document of a store.
+    pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
+        CallCtx { dialect, context, limits, doc: Some(doc) }
+    }
+
+    /// The store and the item under evaluation; None in the test context.
+    pub fn doc(&self) -> Option<DocCtx<'a>> {
+        self.doc
     }
 
     pub fn dialect(&self) -> Dialect {
