@@ -1,1 +1,23 @@
-//! (being written)
+//! The optimisation loop and its proposers.
+//!
+//! - [`proposer`]: the `Proposer` trait, what a proposer sees (`ProposalContext`) and returns (`Proposal`).
+//! - [`genome`] + [`builtin`]: the built-in optimiser, a seeded search over typed genomes rendered to Painless.
+//! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing.
+//! - [`lineage`]: parent choice (linear or evolutionary).
+//! - [`r#loop`]: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
+
+pub mod builtin;
+pub mod fake;
+pub mod genome;
+pub mod lineage;
+pub mod llm;
+pub mod r#loop;
+pub mod prompt;
+pub mod record;
+pub mod proposer;
+
+pub use builtin::BuiltinProposer;
+pub use lineage::Lineage;
+pub use llm::{LlmProposer, LlmSettings, ProviderKind};
+pub use proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
+pub use r#loop::{AttemptLog, CandidateJudge, LoopError, LoopSettings, Objective, OptimisationLoop, RunRecorder};

@@ -116,7 +116,8 @@ pub struct IterationRecord {
     pub timings: Timings,
     #[serde(default)]
     pub tokens: Tokens,
-    #[serde(default)]
+    /// Written as null when a model's price is unknown; read back as 0 here.
+    #[serde(default, deserialize_with = "null_as_zero")]
     pub cost_usd: f64,
     #[serde(default)]
     pub drift: Option<serde_json::Value>,
@@ -140,6 +141,10 @@ pub struct Tokens {
     pub input: u64,
     #[serde(default)]
     pub output: u64,
+}
+
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(0.0))
 }
 
 /// `iter_NNN` for an iteration number.

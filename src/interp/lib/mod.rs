@@ -1,0 +1,16 @@
+//! OWNER: the "runtime" helper. The runtime library: Java number formatting, `Math`/`Integer`/
+//! `Long`/`Double`/`Float` statics, `String`/`List`/`Map` methods, Java `HashMap` order, score
+//! functions, vector functions for both dialects, doc-values semantics.
+//!
+//! Everything the interpreter can call is registered in [`register`] through the contract in
+//! `src/interp/registry.rs` (read its module doc for the calling convention). The interpreter core
+//! (interp helper) never implements library members itself; it only calls what is registered here.
+
+pub mod hashmap;
+
+use super::registry::Registry;
+
+/// Fill the whitelist tables. Called once per process by `registry::registry()`.
+pub fn register(_reg: &mut Registry) {
+    // Registrations are added by the runtime library modules of this directory.
+}

@@ -1,0 +1,30 @@
+//! The sandbox limits in one struct with named defaults (rhai's `Limits`). ES's own limit is the
+//! loop counter (painless-facts §9); the others are ours so that every script terminates in bounded
+//! memory: ES would run out of heap or stack somewhere, we refuse earlier with a clear error.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// ES `max_loop_counter` (CompilerSettings default 1,000,000): one counter per function call.
+    pub max_loop_counter: u32,
+    /// User-function recursion depth; beyond it ES's JVM stack would overflow (StackOverflowError).
+    pub max_call_depth: u32,
+    /// Elements in one list, map, set or array.
+    pub max_collection_len: usize,
+    /// UTF-8 bytes in one string.
+    pub max_string_len: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_LOOP_COUNTER: u32 = 1_000_000;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_loop_counter: Self::DEFAULT_LOOP_COUNTER,
+            max_call_depth: 256,
+            max_collection_len: 10_000_000,
+            max_string_len: 64 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The whitelist contract between the interpreter and the runtime library (`src/interp/lib/`).
+//!
+//! The checker resolves every statically typed member through these lookups at compile time; the
+//! evaluator resolves `def` receivers through the same lookups at run time, keyed by the value's
+//! runtime class (`Value::runtime_ty`). The runtime library fills the tables in `lib::register`.
+//!
+//! Calling convention: before an `imp` runs, the evaluator has converted every argument to its
+//! declared parameter type (an `int` passed to a `double` parameter arrives as `Value::Double`; a
+//! `def` argument is converted with Painless's runtime rules or fails with ClassCastException), and
+//! null receivers have already raised NullPointerException. An `imp` returns a value whose variant
+//! matches `ret` (for `def`/`Object` returns, any variant). Painless resolves members by name and
+//! arity only (no same-arity overloads), so the tables are keyed that way.
+
+use super::error::RuntimeError;
+use super::limits::Limits;
+use super::types::{Dialect, ScriptContext, Ty};
+use super::value::Value;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What a library function may look at while it runs.
+pub struct CallCtx<'a> {
+    dialect: Dialect,
+    context: ScriptContext,
+    limits: &'a Limits,
+    // The document under evaluation (`doc(): Option<DocCtx>` with the store and the ItemIdx) is
+    // added here once src/store lands; construct contexts with `detached` so that stays additive.
+}
+
+impl<'a> CallCtx<'a> {
+    /// A context without a document (test context, unit tests of library functions).
+    pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
+        CallCtx { dialect, context, limits }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn context(&self) -> ScriptContext {
+        self.context
+    }
+
+    pub fn limits(&self) -> &Limits {
+        self.limits
+    }
+
+    /// Fails with the local "unsupported" error when a string would exceed the cap.
+    pub fn check_string_len(&self, len: usize) -> Result<(), RuntimeError> {
+        if len > self.limits.max_string_len {
+            return Err(RuntimeError::unsupported_locally(format!(
+                "string of {len} bytes exceeds the local limit of {} bytes",
+                self.limits.max_string_len
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fails with the local "unsupported" error when a collection would exceed the cap.
+    pub fn check_collection_len(&self, len: usize) -> Result<(), RuntimeError> {
+        if len > self.limits.max_collection_len {
+            return Err(RuntimeError::unsupported_locally(format!(
+                "collection of {len} elements exceeds the local limit of {} elements",
+                self.limits.max_collection_len
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An instance method `receiver.name(params...)`.
+pub type MethodImp = fn(&CallCtx<'_>, &Value, &[Value]) -> Result<Value, RuntimeError>;
+/// A static method, a plain context function, or a field getter with its receiver in `args[0]`.
+pub type StaticImp = fn(&CallCtx<'_>, &[Value]) -> Result<Value, RuntimeError>;
+/// A field read `receiver.name`.
+pub type FieldImp = fn(&CallCtx<'_>, &Value) -> Result<Value, RuntimeError>;
+
+#[derive(Clone)]
+pub struct MethodSig {
+    /// The declaring type; subtypes inherit it through `Ty::lookup_chain`.
+    pub receiver: Ty,
+    pub name: &'static str,
+    pub params: Vec<Ty>,
+    pub ret: Ty,
+    pub imp: MethodImp,
+}
+
+#[derive(Clone)]
+pub struct StaticSig {
+    /// The class as written in scripts (`Math`, `Integer`).
+    pub class: &'static str,
+    pub name: &'static str,
+    pub params: Vec<Ty>,
+    pub ret: Ty,
+    pub imp: StaticImp,
+}
+
+#[derive(Clone)]
+pub struct StaticFieldSig {
+    pub class: &'static str,
+    pub name: &'static str,
+    pub ty: Ty,
+    pub value: fn() -> Value,
+}
+
+/// A readable field (`doc['v'].vectorValue`, `doc['f'].value` through its getter).
+#[derive(Clone)]
+pub struct FieldSig {
+    pub receiver: Ty,
+    pub name: &'static str,
+    pub ty: Ty,
+    pub imp: FieldImp,
+}
+
+/// ES "class bindings" (`cosineSimilarity`, `decayNumericGauss`...): the first `ctor_args` arguments
+/// build an instance once per script instance (ES caches it in a field on first call; later calls
+/// still evaluate those arguments but ignore them), then each call passes the remaining arguments.
+pub trait FunctionBinding {
+    fn call(&self, ctx: &CallCtx<'_>, rest: &[Value]) -> Result<Value, RuntimeError>;
+}
+
+pub type BindingCtor = fn(&CallCtx<'_>, &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError>;
+
+#[derive(Clone, Copy)]
+pub enum FunctionImp {
+    /// Evaluated on every call.
+    Plain(StaticImp),
+    /// See [`FunctionBinding`]; the evaluator caches the instance per call site in `Bound`.
+    Binding { ctor_args: usize, new: BindingCtor },
+}
+
+/// A context function called without a receiver: score functions and vector functions.
+#[derive(Clone)]
+pub struct FunctionSig {
+    pub name: &'static str,
+    pub params: Vec<Ty>,
+    pub ret: Ty,
+    /// None: both dialects.
+    pub dialect: Option<Dialect>,
+    /// Contexts that whitelist it (score functions exist in score context only).
+    pub contexts: Vec<ScriptContext>,
+    pub imp: FunctionImp,
+}
+
+/// The tables. Built once by `lib::register`, then read-only. Keyed by member name first so that
+/// lookups with a borrowed `&str` allocate nothing (the evaluator looks up `def` calls at run time).
+#[derive(Default)]
+pub struct Registry {
+    methods: HashMap<&'static str, Vec<MethodSig>>,
+    statics: HashMap<&'static str, Vec<StaticSig>>,
+    static_fields: HashMap<&'static str, Vec<StaticFieldSig>>,
+    fields: HashMap<&'static str, Vec<FieldSig>>,
+    functions: HashMap<&'static str, Vec<FunctionSig>>,
+    /// Members ES has that the local subset refuses: (owner short name or static class, member) → reason.
+    unsupported_members: HashMap<(String, String), &'static str>,
+    /// Classes ES whitelists that the local subset refuses (`ZonedDateTime`, `Collections`...).
+    unsupported_classes: HashMap<String, &'static str>,
+    /// Static classes with at least one registration (`Math`, `Integer`...).
+    static_classes: Vec<&'static str>,
+}
+
+impl Registry {
+    pub fn add_method(&mut self, sig: MethodSig) {
+        self.methods.entry(sig.name).or_default().push(sig);
+    }
+
+    pub fn add_static(&mut self, sig: StaticSig) {
+        if !self.static_classes.contains(&sig.class) {
+            self.static_classes.push(sig.class);
+        }
+        self.statics.entry(sig.name).or_default().push(sig);
+    }
+
+    pub fn add_static_field(&mut self, sig: StaticFieldSig) {
+        if !self.static_classes.contains(&sig.class) {
+            self.static_classes.push(sig.class);
+        }
+        self.static_fields.entry(sig.name).or_default().push(sig);
+    }
+
+    pub fn add_field(&mut self, sig: FieldSig) {
+        self.fields.entry(sig.name).or_default().push(sig);
+    }
+
+    pub fn add_function(&mut self, sig: FunctionSig) {
+        self.functions.entry(sig.name).or_default().push(sig);
+    }
+
+    /// `owner` is a type's short name (`List`) or a static class (`Math`).
+    pub fn add_unsupported_member(&mut self, owner: &str, member: &str, reason: &'static str) {
+        self.unsupported_members.insert((owner.to_string(), member.to_string()), reason);
+    }
+
+    pub fn add_unsupported_class(&mut self, class: &str, reason: &'static str) {
+        self.unsupported_classes.insert(class.to_string(), reason);
+    }
+
+    /// An instance method on `ty` or one of its supertypes (most specific first).
+    pub fn lookup_method(&self, ty: &Ty, name: &str, arity: usize) -> Option<&MethodSig> {
+        let candidates = self.methods.get(name)?;
+        ty.lookup_chain()
+            .iter()
+            .find_map(|t| candidates.iter().find(|m| m.receiver == *t && m.params.len() == arity))
+    }
+
+    /// Whether `ty` has a method of that name with any arity (for the "wrong arity" wording).
+    pub fn has_method_named(&self, ty: &Ty, name: &str) -> bool {
+        let chain = ty.lookup_chain();
+        self.methods.get(name).is_some_and(|ms| ms.iter().any(|m| chain.contains(&m.receiver)))
+    }
+
+    pub fn lookup_field(&self, ty: &Ty, name: &str) -> Option<&FieldSig> {
+        let candidates = self.fields.get(name)?;
+        ty.lookup_chain().iter().find_map(|t| candidates.iter().find(|f| f.receiver == *t))
+    }
+
+    pub fn lookup_static(&self, class: &str, name: &str, arity: usize) -> Option<&StaticSig> {
+        self.statics.get(name)?.iter().find(|s| s.class == class && s.params.len() == arity)
+    }
+
+    pub fn lookup_static_field(&self, class: &str, name: &str) -> Option<&StaticFieldSig> {
+        self.static_fields.get(name)?.iter().find(|s| s.class == class)
+    }
+
+    pub fn is_static_class(&self, class: &str) -> bool {
+        self.static_classes.contains(&class)
+    }
+
+    /// A score/vector function visible in this dialect and context.
+    pub fn lookup_function(
+        &self,
+        name: &str,
+        arity: usize,
+        dialect: Dialect,
+        context: ScriptContext,
+    ) -> Option<&FunctionSig> {
+        self.functions.get(name)?.iter().find(|f| {
+            f.params.len() == arity && f.dialect.is_none_or(|d| d == dialect) && f.contexts.contains(&context)
+        })
+    }
+
+    /// Whether a function of that name exists in any dialect, context or arity (for better messages).
+    pub fn has_function_named(&self, name: &str) -> bool {
+        self.functions.contains_key(name)
+    }
+
+    pub fn unsupported_member(&self, owner: &str, member: &str) -> Option<&'static str> {
+        self.unsupported_members.get(&(owner.to_string(), member.to_string())).copied()
+    }
+
+    pub fn unsupported_class(&self, class: &str) -> Option<&'static str> {
+        self.unsupported_classes.get(class).copied()
+    }
+}
+
+/// The process-wide registry, filled by the runtime library on first use.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut reg = Registry::default();
+        super::lib::register(&mut reg);
+        reg
+    })
+}

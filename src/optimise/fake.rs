@@ -1,0 +1,52 @@
+//! A scripted proposer for tests and demos: it replays a fixed queue of proposals (and fixes) in order,
+//! recording every context it was given so tests can check what a proposer is allowed to see.
+
+use super::proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
+use std::collections::VecDeque;
+
+#[derive(Debug, Default)]
+pub struct ScriptedProposer {
+    replies: VecDeque<Proposal>,
+    /// Every context passed to `propose`/`fix`, in call order.
+    pub seen: Vec<ProposalContext>,
+    /// Every (attempt, error) passed to `fix`.
+    pub fixes: Vec<(u32, serde_json::Value)>,
+    /// Usage reported per reply.
+    pub usage: Usage,
+}
+
+impl ScriptedProposer {
+    pub fn new(replies: impl IntoIterator<Item = Proposal>) -> Self {
+        ScriptedProposer { replies: replies.into_iter().collect(), ..Default::default() }
+    }
+
+    fn next(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
+        self.seen.push(ctx.clone());
+        let proposal = self
+            .replies
+            .pop_front()
+            .ok_or_else(|| ProposerError::Builtin("scripted proposer ran out of replies".into()))?;
+        Ok(Proposed { proposal, usage: self.usage })
+    }
+}
+
+impl Proposer for ScriptedProposer {
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+
+    fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
+        self.next(ctx)
+    }
+
+    fn fix(
+        &mut self,
+        ctx: &ProposalContext,
+        _broken: &Proposal,
+        error: &serde_json::Value,
+        attempt: u32,
+    ) -> Result<Proposed, ProposerError> {
+        self.fixes.push((attempt, error.clone()));
+        self.next(ctx)
+    }
+}

@@ -1,0 +1,472 @@
+//! The optimisation loop: choose a parent, ask the proposer, snapshot the proposal (before anything
+//! runs), check it locally with up to three fix attempts, evaluate it on the cohort, apply the
+//! objective + guardrail rule, re-score leaderboard candidates on the search engine when one is
+//! configured, append one self-contained line to the run log and rewrite the summary.
+//!
+//! Everything the loop decides is derived from the run log itself (best so far, parents, last error),
+//! so a resumed run needs no state beyond the run directory, and the built-in optimiser's per-iteration
+//! random streams make a resumed run identical to an uninterrupted one. A snapshot found on disk
+//! without its log line (the process died between the two) is finished, never re-proposed.
+
+use super::lineage::{Ancestor, Lineage, choose_parent};
+use super::proposer::{
+    FieldInfo, HistoryEntry, MetricValues, Proposal, ProposalContext, Proposed, Proposer, ProposerError,
+    ScriptContract, ScriptTexts, Usage,
+};
+use crate::run::{IterationRecord, IterationStatus, SCHEMA_VERSION, Summary, Timings, Tokens};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Fix attempts after a compile error, per iteration.
+pub const MAX_FIX_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    Ndcg,
+    Ild,
+}
+
+impl Objective {
+    pub fn parse(s: &str) -> Option<Objective> {
+        match s {
+            "ndcg" => Some(Objective::Ndcg),
+            "ild" => Some(Objective::Ild),
+            _ => None,
+        }
+    }
+    pub fn primary_name(self) -> &'static str {
+        match self {
+            Objective::Ndcg => "ndcg",
+            Objective::Ild => "ild",
+        }
+    }
+    pub fn guardrail_name(self) -> &'static str {
+        match self {
+            Objective::Ndcg => "ild",
+            Objective::Ild => "ndcg",
+        }
+    }
+    pub fn primary(self, m: &MetricValues) -> f64 {
+        match self {
+            Objective::Ndcg => m.ndcg,
+            Objective::Ild => m.ild,
+        }
+    }
+    pub fn guardrail(self, m: &MetricValues) -> f64 {
+        match self {
+            Objective::Ndcg => m.ild,
+            Objective::Ild => m.ndcg,
+        }
+    }
+}
+
+/// The result of the local compile check of a whole script set.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The first error, ES-shaped (the `error` envelope a search would return); None = compiles.
+    pub error: Option<serde_json::Value>,
+    /// Every finding, warnings included.
+    pub diagnostics: serde_json::Value,
+    pub compile_ms: f64,
+}
+
+/// The result of evaluating a compiled script set on the cohort.
+#[derive(Debug, Clone)]
+pub enum EvalOutcome {
+    Metrics { metrics: MetricValues, diagnostics: serde_json::Value, eval_ms: f64 },
+    /// Any runtime error fails the candidate, as Elasticsearch fails the whole search.
+    RuntimeError { error: serde_json::Value, eval_ms: f64 },
+}
+
+/// The search engine's verdict on a candidate's local figures.
+#[derive(Debug, Clone)]
+pub struct DriftOutcome {
+    pub drifted: bool,
+    pub report: serde_json::Value,
+    pub engine_ms: f64,
+}
+
+/// Checks and evaluates candidates on the run's fixed cohort. The loop only ever hands it scripts:
+/// cohort, params and metrics stay on this side of the boundary.
+pub trait CandidateJudge {
+    fn check(&self, scripts: &ScriptTexts) -> CheckOutcome;
+    fn evaluate(&self, scripts: &ScriptTexts) -> EvalOutcome;
+    /// Re-score on the configured search engine; None when no engine is configured.
+    fn drift(&self, _scripts: &ScriptTexts) -> Option<DriftOutcome> {
+        None
+    }
+}
+
+/// One proposal (or fix) as stored in an iteration snapshot's `proposal.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotProposal {
+    pub iteration: u32,
+    pub parent: u32,
+    /// 0 for the proposal, 1..=3 for fix attempts.
+    pub attempt: u32,
+    pub proposer: String,
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    pub usage: Usage,
+}
+
+/// One attempt inside an iteration (the proposal and each fix), as logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptLog {
+    pub attempt: u32,
+    pub snapshot: String,
+    pub rationale: String,
+    pub error: Option<serde_json::Value>,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoopError {
+    #[error("run directory: {0}")]
+    Run(String),
+    #[error(transparent)]
+    Proposer(#[from] ProposerError),
+    #[error("run log has no baseline line (iteration 0)")]
+    NoBaseline,
+    #[error("iteration {iteration}: its parent's snapshot {snapshot} is unreadable: {message}")]
+    Parent { iteration: u32, snapshot: String, message: String },
+}
+
+/// Where the loop keeps its records: the run directory (see `super::record` for the real one).
+pub trait RunRecorder {
+    /// Every logged record, iteration 0 (the baseline) first.
+    fn history(&self) -> &[IterationRecord];
+    /// The script set stored in a snapshot directory, with its stored proposal when there is one.
+    fn load_scripts(&self, snapshot: &str) -> Result<(ScriptTexts, Option<SnapshotProposal>), LoopError>;
+    /// A complete snapshot left by an interrupted run, if `snapshot` exists.
+    fn existing_snapshot(&self, snapshot: &str) -> Result<Option<SnapshotProposal>, LoopError>;
+    /// Write a snapshot directory once (temp name, then rename).
+    fn snapshot(&mut self, snapshot: &str, proposal: &SnapshotProposal) -> Result<(), LoopError>;
+    /// Append and fsync one log line: the record plus the per-attempt log (`attempt_log`).
+    fn append(&mut self, record: IterationRecord, attempt_log: &[AttemptLog]) -> Result<(), LoopError>;
+    /// Rewrite the summary atomically.
+    fn write_summary(&mut self, summary: &Summary) -> Result<(), LoopError>;
+}
+
+/// What the loop is told about the run (fixed for its whole life).
+#[derive(Debug, Clone)]
+pub struct LoopSettings {
+    pub objective: Objective,
+    pub lineage: Lineage,
+    pub seed: u64,
+    pub hint: Option<String>,
+    pub contract: ScriptContract,
+    pub fields: Vec<FieldInfo>,
+    /// How many of the best iterations the proposer sees.
+    pub history_shown: usize,
+}
+
+pub fn snapshot_name(iteration: u32, attempt: u32) -> String {
+    if attempt == 0 { format!("iter_{iteration:03}") } else { format!("iter_{iteration:03}_fix{attempt}") }
+}
+
+pub fn status_name(status: IterationStatus) -> &'static str {
+    match status {
+        IterationStatus::Baseline => "baseline",
+        IterationStatus::Accepted => "accepted",
+        IterationStatus::Rejected => "rejected",
+        IterationStatus::GuardrailViolation => "guardrail_violation",
+        IterationStatus::CompileError => "compile_error",
+        IterationStatus::RuntimeError => "runtime_error",
+        IterationStatus::Drift => "drift",
+    }
+}
+
+pub struct OptimisationLoop<'a> {
+    pub settings: LoopSettings,
+    pub proposer: &'a mut dyn Proposer,
+    pub judge: &'a dyn CandidateJudge,
+    pub recorder: &'a mut dyn RunRecorder,
+}
+
+impl OptimisationLoop<'_> {
+    fn baseline(&self) -> Result<&IterationRecord, LoopError> {
+        self.recorder.history().iter().find(|l| l.iteration == 0).ok_or(LoopError::NoBaseline)
+    }
+
+    fn baseline_metrics(&self) -> Result<MetricValues, LoopError> {
+        self.baseline()?.metrics.ok_or(LoopError::NoBaseline)
+    }
+
+    /// The best record so far: the baseline or an accepted candidate with the highest primary.
+    pub fn best(&self) -> Result<(u32, f64), LoopError> {
+        let obj = self.settings.objective;
+        let mut best = (0, obj.primary(&self.baseline_metrics()?));
+        for line in self.recorder.history() {
+            if let (IterationStatus::Accepted, Some(m)) = (line.status, line.metrics) {
+                if obj.primary(&m) > best.1 {
+                    best = (line.iteration, obj.primary(&m));
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    pub fn summary(&self, final_message: &str) -> Result<Summary, LoopError> {
+        let (best_iteration, best_primary) = self.best()?;
+        let obj = self.settings.objective;
+        let base_guard = obj.guardrail(&self.baseline_metrics()?);
+        let best_guard = self
+            .recorder
+            .history()
+            .iter()
+            .find(|l| l.iteration == best_iteration)
+            .and_then(|l| l.metrics)
+            .map(|m| obj.guardrail(&m))
+            .unwrap_or(base_guard);
+        Ok(Summary {
+            best_iteration: Some(best_iteration),
+            best_primary: Some(best_primary),
+            guardrail_held: Some(best_guard >= base_guard),
+            iterations_attempted: self.recorder.history().iter().filter(|l| l.iteration > 0).count() as u32,
+            final_message: Some(final_message.to_string()),
+        })
+    }
+
+    /// The number the next iteration gets.
+    pub fn next_iteration(&self) -> u32 {
+        self.recorder.history().iter().map(|l| l.iteration).max().map_or(0, |m| m + 1)
+    }
+
+    fn ancestors(&self) -> Vec<Ancestor> {
+        let obj = self.settings.objective;
+        self.recorder
+            .history()
+            .iter()
+            .map(|l| Ancestor {
+                iteration: l.iteration,
+                parent: l.parent,
+                primary: l.metrics.map(|m| obj.primary(&m)),
+                eligible: matches!(
+                    l.status,
+                    IterationStatus::Baseline | IterationStatus::Accepted | IterationStatus::Rejected
+                ),
+            })
+            .collect()
+    }
+
+    fn context(&self, iteration: u32, parent: u32) -> Result<ProposalContext, LoopError> {
+        let obj = self.settings.objective;
+        let history = self.recorder.history();
+        let parent_line = history.iter().find(|l| l.iteration == parent).ok_or(LoopError::NoBaseline)?;
+        let (parent_scripts, parent_stored) =
+            self.recorder.load_scripts(&parent_line.snapshot).map_err(|e| LoopError::Parent {
+                iteration,
+                snapshot: parent_line.snapshot.clone(),
+                message: e.to_string(),
+            })?;
+        let mut ranked: Vec<&IterationRecord> = history.iter().filter(|l| l.metrics.is_some()).collect();
+        ranked.sort_by(|a, b| {
+            let (pa, pb) = (a.metrics.map(|m| obj.primary(&m)), b.metrics.map(|m| obj.primary(&m)));
+            pb.partial_cmp(&pa).unwrap_or(std::cmp::Ordering::Equal).then(a.iteration.cmp(&b.iteration))
+        });
+        let best = ranked
+            .into_iter()
+            .filter(|l| l.status != IterationStatus::GuardrailViolation)
+            .take(self.settings.history_shown)
+            .map(|l| HistoryEntry {
+                iteration: l.iteration,
+                parent: l.parent,
+                status: status_name(l.status).into(),
+                rationale: l.rationale.clone().unwrap_or_default(),
+                metrics: l.metrics,
+            })
+            .collect();
+        let last_error = history.iter().rev().find_map(|l| l.errors.first().cloned());
+        Ok(ProposalContext {
+            iteration,
+            contract: self.settings.contract.clone(),
+            fields: self.settings.fields.clone(),
+            objective: obj.primary_name().into(),
+            guardrail: obj.guardrail_name().into(),
+            baseline: self.baseline_metrics()?,
+            parent_iteration: parent,
+            parent: parent_scripts,
+            parent_genome: parent_stored.and_then(|s| s.proposal.genome),
+            parent_metrics: parent_line.metrics,
+            parent_diagnostics: parent_line.diagnostics.clone(),
+            best,
+            last_error,
+            hint: self.settings.hint.clone(),
+            seed: self.settings.seed,
+        })
+    }
+
+    /// A snapshot left on disk by an interrupted run, or a fresh proposal snapshotted now.
+    fn proposal_for(
+        &mut self,
+        iteration: u32,
+        parent: u32,
+        attempt: u32,
+        make: impl FnOnce(&mut dyn Proposer) -> Result<Proposed, ProposerError>,
+    ) -> Result<SnapshotProposal, LoopError> {
+        let name = snapshot_name(iteration, attempt);
+        if let Some(existing) = self.recorder.existing_snapshot(&name)? {
+            tracing::info!("{name}: finishing the snapshot an interrupted run left behind");
+            return Ok(existing);
+        }
+        let proposed = make(&mut *self.proposer)?;
+        let stored = SnapshotProposal {
+            iteration,
+            parent,
+            attempt,
+            proposer: self.proposer.name(),
+            proposal: proposed.proposal,
+            usage: proposed.usage,
+        };
+        self.recorder.snapshot(&name, &stored)?;
+        Ok(stored)
+    }
+
+    /// Runs one iteration end to end and logs it; returns its record and attempt log.
+    pub fn run_iteration(&mut self) -> Result<(IterationRecord, Vec<AttemptLog>), LoopError> {
+        let iteration = self.next_iteration();
+        let chosen = choose_parent(self.settings.lineage, &self.ancestors(), self.settings.seed, iteration);
+        // An interrupted run may already have snapshotted this iteration against its parent.
+        let parent = match self.recorder.existing_snapshot(&snapshot_name(iteration, 0))? {
+            Some(s) => s.parent,
+            None => chosen,
+        };
+        let ctx = self.context(iteration, parent)?;
+
+        let mut usage = Usage::default();
+        let mut attempts = Vec::new();
+        let mut timings = Timings::default();
+        let mut current = self.proposal_for(iteration, parent, 0, |p| p.propose(&ctx))?;
+        let mut check;
+        loop {
+            usage.add(current.usage);
+            let scripts = current.proposal.scripts();
+            let started = Instant::now();
+            check = self.judge.check(&scripts);
+            timings.compile_ms += if check.compile_ms > 0.0 { check.compile_ms } else { ms(started) };
+            attempts.push(AttemptLog {
+                attempt: current.attempt,
+                snapshot: snapshot_name(iteration, current.attempt),
+                rationale: current.proposal.rationale.clone(),
+                error: check.error.clone(),
+                tokens: Tokens { input: current.usage.input_tokens, output: current.usage.output_tokens },
+                cost_usd: current.usage.cost_usd,
+            });
+            let Some(error) = check.error.clone() else { break };
+            if current.attempt >= MAX_FIX_ATTEMPTS {
+                break;
+            }
+            let attempt = current.attempt + 1;
+            let broken = current.proposal.clone();
+            current = self.proposal_for(iteration, parent, attempt, |p| p.fix(&ctx, &broken, &error, attempt))?;
+        }
+
+        let obj = self.settings.objective;
+        let base_guard = obj.guardrail(&self.baseline_metrics()?);
+        let (_, best_primary) = self.best()?;
+        let scripts = current.proposal.scripts();
+        let mut record = IterationRecord {
+            schema_version: SCHEMA_VERSION,
+            iteration,
+            parent: Some(parent),
+            status: IterationStatus::CompileError,
+            rationale: Some(current.proposal.rationale.clone()),
+            snapshot: snapshot_name(iteration, current.attempt),
+            metrics: None,
+            diagnostics: check.diagnostics.clone(),
+            errors: Vec::new(),
+            attempts: attempts.len() as u32,
+            timings,
+            tokens: Tokens { input: usage.input_tokens, output: usage.output_tokens },
+            // An unknown price is written as null by the recorder (any attempt with cost None).
+            cost_usd: usage.cost_usd.unwrap_or(0.0),
+            drift: None,
+            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        if let Some(error) = check.error {
+            record.errors.push(error);
+        } else {
+            let started = Instant::now();
+            match self.judge.evaluate(&scripts) {
+                EvalOutcome::RuntimeError { error, eval_ms } => {
+                    record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
+                    record.status = IterationStatus::RuntimeError;
+                    record.errors.push(error);
+                }
+                EvalOutcome::Metrics { metrics, diagnostics, eval_ms } => {
+                    record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
+                    record.metrics = Some(metrics);
+                    record.diagnostics = diagnostics;
+                    record.status = if obj.guardrail(&metrics) < base_guard {
+                        IterationStatus::GuardrailViolation
+                    } else if obj.primary(&metrics) > best_primary {
+                        IterationStatus::Accepted
+                    } else {
+                        IterationStatus::Rejected
+                    };
+                    if record.status == IterationStatus::Accepted {
+                        if let Some(drift) = self.judge.drift(&scripts) {
+                            record.timings.engine_ms = Some(drift.engine_ms);
+                            record.drift = Some(drift.report);
+                            if drift.drifted {
+                                record.status = IterationStatus::Drift;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.recorder.append(record.clone(), &attempts)?;
+        Ok((record, attempts))
+    }
+
+    /// Runs `iters` more iterations, rewriting the summary after each; `observe` sees every record.
+    pub fn run(
+        &mut self,
+        iters: u32,
+        mut observe: impl FnMut(&IterationRecord, &Summary),
+    ) -> Result<Summary, LoopError> {
+        for _ in 0..iters {
+            match self.run_iteration() {
+                Ok((record, _)) => {
+                    let summary = self.summary("running")?;
+                    self.recorder.write_summary(&summary)?;
+                    observe(&record, &summary);
+                }
+                Err(e) => {
+                    let summary = self.summary(&format!("stopped: {e}"))?;
+                    self.recorder.write_summary(&summary)?;
+                    return Err(e);
+                }
+            }
+        }
+        let (best_iteration, best_primary) = self.best()?;
+        let obj = self.settings.objective;
+        let base = obj.primary(&self.baseline_metrics()?);
+        let message = if best_iteration == 0 {
+            format!("no candidate beat the baseline's {} {:.4}", obj.primary_name(), base)
+        } else {
+            format!(
+                "best iteration {best_iteration}: {} {:.4} (baseline {:.4}, {:+.2}%)",
+                obj.primary_name(),
+                best_primary,
+                base,
+                if base > 0.0 { 100.0 * (best_primary - base) / base } else { 0.0 }
+            )
+        };
+        let summary = self.summary(&message)?;
+        self.recorder.write_summary(&summary)?;
+        Ok(summary)
+    }
+}
+
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+#[path = "loop_tests.rs"]
+mod tests;

@@ -1,0 +1,257 @@
+//! Loop unit tests against an in-memory recorder and a judge that reads metrics from script comments.
+
+use super::*;
+use crate::optimise::builtin::BuiltinProposer;
+use crate::optimise::fake::ScriptedProposer;
+use crate::optimise::proposer::ParamInfo;
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+struct MemoryRecorder {
+    lines: Vec<IterationRecord>,
+    attempt_logs: Vec<Vec<AttemptLog>>,
+    snapshots: BTreeMap<String, SnapshotProposal>,
+    summaries: Vec<Summary>,
+}
+
+impl MemoryRecorder {
+    fn with_baseline(ndcg: f64, ild: f64) -> Self {
+        let mut r = MemoryRecorder::default();
+        r.snapshots.insert(
+            "iter_000".into(),
+            SnapshotProposal {
+                iteration: 0,
+                parent: 0,
+                attempt: 0,
+                proposer: "baseline".into(),
+                proposal: Proposal { rationale: "baseline".into(), query: "return 1.0;".into(), sort: vec![], genome: None },
+                usage: Usage::default(),
+            },
+        );
+        r.lines.push(IterationRecord {
+            schema_version: 1,
+            iteration: 0,
+            parent: None,
+            status: IterationStatus::Baseline,
+            rationale: Some("baseline".into()),
+            snapshot: "iter_000".into(),
+            metrics: Some(MetricValues { ndcg, recall: 0.1, precision: 0.1, ild }),
+            diagnostics: serde_json::json!({"coverage": 0.1}),
+            errors: vec![],
+            attempts: 1,
+            timings: Timings::default(),
+            tokens: Tokens::default(),
+            cost_usd: 0.0,
+            drift: None,
+            timestamp: "t".into(),
+        });
+        r
+    }
+}
+
+impl RunRecorder for MemoryRecorder {
+    fn history(&self) -> &[IterationRecord] {
+        &self.lines
+    }
+    fn load_scripts(&self, snapshot: &str) -> Result<(ScriptTexts, Option<SnapshotProposal>), LoopError> {
+        let s = self.snapshots.get(snapshot).ok_or_else(|| LoopError::Run(format!("no {snapshot}")))?;
+        Ok((s.proposal.scripts(), Some(s.clone())))
+    }
+    fn existing_snapshot(&self, snapshot: &str) -> Result<Option<SnapshotProposal>, LoopError> {
+        Ok(self.snapshots.get(snapshot).cloned())
+    }
+    fn snapshot(&mut self, snapshot: &str, proposal: &SnapshotProposal) -> Result<(), LoopError> {
+        if self.snapshots.insert(snapshot.into(), proposal.clone()).is_some() {
+            return Err(LoopError::Run(format!("{snapshot} written twice")));
+        }
+        Ok(())
+    }
+    fn append(&mut self, line: IterationRecord, attempts: &[AttemptLog]) -> Result<(), LoopError> {
+        self.lines.push(line);
+        self.attempt_logs.push(attempts.to_vec());
+        Ok(())
+    }
+    fn write_summary(&mut self, summary: &Summary) -> Result<(), LoopError> {
+        self.summaries.push(summary.clone());
+        Ok(())
+    }
+}
+
+/// Reads `// ndcg=0.3 ild=0.5` from the query; `BROKEN` fails the check, `RUNTIME` fails evaluation.
+struct CommentJudge;
+
+fn value_of(src: &str, key: &str) -> f64 {
+    src.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")).and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+impl CandidateJudge for CommentJudge {
+    fn check(&self, scripts: &ScriptTexts) -> CheckOutcome {
+        let error = scripts.query.contains("BROKEN").then(|| {
+            serde_json::json!({"type": "script_exception", "reason": "compile error",
+                "caused_by": {"type": "illegal_argument_exception", "reason": "cannot resolve symbol [BROKEN]"}})
+        });
+        CheckOutcome { error, diagnostics: serde_json::json!([]), compile_ms: 0.5 }
+    }
+    fn evaluate(&self, scripts: &ScriptTexts) -> EvalOutcome {
+        if scripts.query.contains("RUNTIME") {
+            return EvalOutcome::RuntimeError {
+                error: serde_json::json!({"type": "script_exception", "reason": "runtime error"}),
+                eval_ms: 1.0,
+            };
+        }
+        let q = &scripts.query;
+        EvalOutcome::Metrics {
+            metrics: MetricValues { ndcg: value_of(q, "ndcg"), recall: 0.2, precision: 0.1, ild: value_of(q, "ild") },
+            diagnostics: serde_json::json!({"coverage": 0.2}),
+            eval_ms: 2.0,
+        }
+    }
+}
+
+fn settings(lineage: Lineage) -> LoopSettings {
+    LoopSettings {
+        objective: Objective::Ndcg,
+        lineage,
+        seed: 42,
+        hint: Some("try popularity".into()),
+        contract: ScriptContract {
+            params: vec![ParamInfo { name: "user_vector".into(), description: "rows".into() }],
+            vector_field: "item_vector".into(),
+            user_rows: 2,
+            dims: 4,
+            max_sort_scripts: 5,
+            dialect: "es8".into(),
+        },
+        fields: vec![FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false }],
+        history_shown: 5,
+    }
+}
+
+fn p(rationale: &str, query: &str) -> Proposal {
+    Proposal { rationale: rationale.into(), query: query.into(), sort: vec![], genome: None }
+}
+
+#[test]
+fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([
+        p("typo", "BROKEN // ndcg=0.9 ild=0.9"),
+        p("fixed", "// ndcg=0.32 ild=0.55"),
+        p("crash", "RUNTIME"),
+        p("collapse diversity", "// ndcg=0.40 ild=0.30"),
+        p("small gain", "// ndcg=0.31 ild=0.60"),
+        p("worse", "// ndcg=0.20 ild=0.60"),
+    ]);
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let summary = lp.run(5, |_, _| {}).unwrap();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    assert_eq!(statuses, ["baseline", "accepted", "runtime_error", "guardrail_violation", "rejected", "rejected"]);
+    let first = &recorder.lines[1];
+    assert_eq!(first.attempts, 2);
+    let log = &recorder.attempt_logs[0];
+    assert_eq!(log[0].snapshot, "iter_001");
+    assert!(log[0].error.is_some());
+    assert!(log[1].error.is_none());
+    assert_eq!(first.snapshot, "iter_001_fix1");
+    assert!(recorder.snapshots.contains_key("iter_001") && recorder.snapshots.contains_key("iter_001_fix1"));
+    assert_eq!(summary.best_iteration, Some(1));
+    assert!((summary.best_primary.unwrap() - 0.32).abs() < 1e-12);
+    assert_eq!(summary.guardrail_held, Some(true));
+    assert_eq!(summary.iterations_attempted, 5);
+    assert_eq!(proposer.fixes.len(), 1);
+    // The proposer saw the compile error of iteration 1 when proposing iteration 2, and the hint.
+    let ctx2 = &proposer.seen[2];
+    assert_eq!(ctx2.iteration, 2);
+    assert_eq!(ctx2.parent_iteration, 1);
+    assert!(ctx2.last_error.is_none(), "iteration 1 ended compiling, so no error yet");
+    let ctx3 = &proposer.seen[3];
+    assert!(ctx3.last_error.as_ref().unwrap().to_string().contains("runtime error"));
+    assert_eq!(ctx3.hint.as_deref(), Some("try popularity"));
+    // Linear lineage never edits the runtime error or the guardrail violation.
+    assert_eq!(recorder.lines[4].parent, Some(1));
+    assert_eq!(recorder.lines[5].parent, Some(1));
+}
+
+#[test]
+fn three_failed_fixes_end_as_compile_error() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new((0..4).map(|i| p(&format!("try {i}"), "BROKEN")));
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let (line, log) = lp.run_iteration().unwrap();
+    assert_eq!(line.status, IterationStatus::CompileError);
+    assert_eq!(line.attempts, 4);
+    assert_eq!(log.len(), 4);
+    assert_eq!(line.errors.len(), 1);
+    assert_eq!(line.snapshot, "iter_001_fix3");
+    assert!(line.metrics.is_none());
+}
+
+#[test]
+fn an_unlogged_snapshot_is_finished_not_reproposed() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    recorder.snapshots.insert(
+        "iter_001".into(),
+        SnapshotProposal {
+            iteration: 1,
+            parent: 0,
+            attempt: 0,
+            proposer: "scripted".into(),
+            proposal: p("left behind", "// ndcg=0.35 ild=0.6"),
+            usage: Usage { input_tokens: 10, output_tokens: 5, cost_usd: Some(0.001) },
+        },
+    );
+    let mut proposer = ScriptedProposer::new([]);
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let (line, _) = lp.run_iteration().unwrap();
+    assert_eq!(line.status, IterationStatus::Accepted);
+    assert_eq!(line.tokens, Tokens { input: 10, output: 5 });
+    assert!(proposer.seen.is_empty());
+}
+
+#[test]
+fn builtin_runs_are_reproducible_and_resumable() {
+    // A judge whose metrics depend on the script text, so different candidates score differently.
+    struct HashJudge;
+    impl CandidateJudge for HashJudge {
+        fn check(&self, _: &ScriptTexts) -> CheckOutcome {
+            CheckOutcome { error: None, diagnostics: serde_json::Value::Null, compile_ms: 0.1 }
+        }
+        fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+            use sha2::Digest;
+            let h = sha2::Sha256::digest(format!("{}{:?}", s.query, s.sort).as_bytes());
+            let ndcg = 0.2 + f64::from(h[0]) / 2550.0;
+            let ild = 0.4 + f64::from(h[1]) / 2550.0;
+            EvalOutcome::Metrics {
+                metrics: MetricValues { ndcg, recall: 0.1, precision: 0.1, ild },
+                diagnostics: serde_json::Value::Null,
+                eval_ms: 0.1,
+            }
+        }
+    }
+    let run = |splits: &[u32], lineage: Lineage| {
+        let mut recorder = MemoryRecorder::with_baseline(0.25, 0.45);
+        for &n in splits {
+            // A fresh proposer per leg, as after a restart.
+            let mut proposer = BuiltinProposer::new();
+            let judge = HashJudge;
+            let mut lp = OptimisationLoop { settings: settings(lineage), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+            lp.run(n, |_, _| {}).unwrap();
+        }
+        recorder
+            .lines
+            .iter()
+            .map(|l| (l.iteration, l.parent, l.status, l.rationale.clone(), l.metrics))
+            .collect::<Vec<_>>()
+    };
+    for lineage in [Lineage::Linear, Lineage::Evolutionary] {
+        let whole = run(&[12], lineage);
+        assert_eq!(whole.len(), 13);
+        assert_eq!(whole, run(&[5, 3, 4], lineage), "{lineage:?}");
+        assert!(whole.iter().any(|l| l.2 == IterationStatus::Accepted));
+    }
+}

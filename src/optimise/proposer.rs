@@ -1,0 +1,174 @@
+//! What a proposer sees and what it returns. The context is built by the loop from the run's own
+//! records; it never holds ground truth, the cohort or the metric code, so the only way a proposer can
+//! win is a better script set.
+
+use serde::{Deserialize, Serialize};
+
+/// The rules every candidate must follow, written out for the proposer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScriptContract {
+    /// Harness params every script receives, with a one-line description each (`user_vector`, `now`).
+    pub params: Vec<ParamInfo>,
+    /// The dense-vector field scripts pass to `cosineSimilarity` / `dotProduct`.
+    pub vector_field: String,
+    /// Number of rows of `params.user_vector` (the user's interaction-derived matrix).
+    pub user_rows: usize,
+    /// Vector dimensionality.
+    pub dims: usize,
+    /// At most this many `_script` sort scripts.
+    pub max_sort_scripts: usize,
+    /// The vector-function dialect (`es8`: `cosineSimilarity(params.x, 'field')`).
+    pub dialect: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParamInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// One stored field of the items, as scripts can read it through `doc['name']`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldInfo {
+    pub name: String,
+    /// `long`, `double`, `keyword` or `dense_vector`.
+    pub kind: String,
+    /// True when some items have several values (genres).
+    pub multi_valued: bool,
+    /// True when some items have no value (scripts must guard with `doc['x'].size() == 0`).
+    pub may_be_missing: bool,
+}
+
+/// A script set: one query script and zero or more sort scripts (sorted descending by value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptTexts {
+    pub query: String,
+    #[serde(default)]
+    pub sort: Vec<String>,
+}
+
+/// The four metrics of one evaluated candidate.
+pub use crate::metrics::MetricSet as MetricValues;
+
+/// One past iteration as the proposer sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub iteration: u32,
+    pub parent: Option<u32>,
+    pub status: String,
+    pub rationale: String,
+    pub metrics: Option<MetricValues>,
+}
+
+/// Everything a proposer is given for one iteration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalContext {
+    pub iteration: u32,
+    pub contract: ScriptContract,
+    pub fields: Vec<FieldInfo>,
+    /// Primary metric name (`ndcg` or `ild`); the other one is the guardrail.
+    pub objective: String,
+    pub guardrail: String,
+    pub baseline: MetricValues,
+    /// The script set to edit, its iteration number and, for the built-in optimiser, its genome.
+    pub parent_iteration: u32,
+    pub parent: ScriptTexts,
+    pub parent_genome: Option<serde_json::Value>,
+    pub parent_metrics: Option<MetricValues>,
+    /// The parent's diagnostics (coverage, popularity bias, collapse...), as recorded.
+    pub parent_diagnostics: serde_json::Value,
+    /// The best iterations so far, best first.
+    pub best: Vec<HistoryEntry>,
+    /// The most recent compile or runtime error of the run, ES-shaped.
+    pub last_error: Option<serde_json::Value>,
+    pub hint: Option<String>,
+    pub seed: u64,
+}
+
+/// A proposer's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub rationale: String,
+    pub query: String,
+    #[serde(default)]
+    pub sort: Vec<String>,
+    /// The built-in optimiser's typed genome (None for LLM proposals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome: Option<serde_json::Value>,
+}
+
+impl Proposal {
+    pub fn scripts(&self) -> ScriptTexts {
+        ScriptTexts { query: self.query.clone(), sort: self.sort.clone() }
+    }
+}
+
+/// Tokens and money spent on one call (or summed over an iteration).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// None when the model's price is unknown.
+    pub cost_usd: Option<f64>,
+}
+
+impl Default for Usage {
+    /// Nothing spent yet: zero tokens at a known cost of zero.
+    fn default() -> Self {
+        Usage { input_tokens: 0, output_tokens: 0, cost_usd: Some(0.0) }
+    }
+}
+
+impl Usage {
+    /// Sums two usages; one call at an unknown price makes the total unknown.
+    pub fn add(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+}
+
+/// A proposal and what it cost.
+#[derive(Debug, Clone)]
+pub struct Proposed {
+    pub proposal: Proposal,
+    pub usage: Usage,
+}
+
+/// Why the proposer could not produce a proposal at all (distinct from a proposal that fails to
+/// compile, which is data).
+#[derive(Debug, thiserror::Error)]
+pub enum ProposerError {
+    #[error("{provider}: HTTP request to {url} failed: {message}")]
+    Transport { provider: String, url: String, message: String },
+    #[error("{provider}: {url} answered HTTP {status}: {body}")]
+    Status { provider: String, url: String, status: u16, body: String },
+    #[error("{provider}: no usable proposal after {attempts} replies; last problem: {problem}")]
+    Unparseable { provider: String, attempts: u32, problem: String },
+    #[error("{provider}: missing setting {name} (set it in the environment or .env)")]
+    MissingSetting { provider: String, name: String },
+    #[error("built-in optimiser: {0}")]
+    Builtin(String),
+}
+
+/// Writes candidate script sets. Implementations: the built-in optimiser and the LLM providers.
+pub trait Proposer {
+    /// A short name for logs (`builtin`, `anthropic:claude-...`).
+    fn name(&self) -> String;
+
+    /// A new candidate for this iteration.
+    fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError>;
+
+    /// Repair a candidate that failed the local compile check. `attempt` counts from 1 (at most 3
+    /// per iteration); `error` is the ES-shaped compile error.
+    fn fix(
+        &mut self,
+        ctx: &ProposalContext,
+        broken: &Proposal,
+        error: &serde_json::Value,
+        attempt: u32,
+    ) -> Result<Proposed, ProposerError>;
+}
