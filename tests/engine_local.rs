@@ -250,3 +250,69 @@ fn unknown_user_is_an_engine_error() {
     let set = query_only(native(|_, _, _, _| Ok(1.0)));
     assert!(engine.rank_compiled(&set, &RankRequest::new(vec![UserIdx(5)], 3)).is_err());
 }
+
+mod evaluator {
+    //! `run::Evaluator` over a rank engine whose "scripts" are native closures chosen by source text.
+    use super::*;
+    use scorelab::rank::{RankEngine, RankError, ScriptSet};
+    use scorelab::run::{CandidateOutcome, EvalSettings, Evaluator};
+
+    struct NativeEngine<'s>(LocalEngine<'s>);
+
+    impl RankEngine for NativeEngine<'_> {
+        fn name(&self) -> &str {
+            "native"
+        }
+        fn rank(&self, set: &ScriptSet, request: &RankRequest) -> Result<RankOutcome, RankError> {
+            let query = match set.query.source.as_str() {
+                "dot" => dot_scorer(),
+                "fail" => native(|_, _, item, _| if item.0 == 3 { Err(runtime_error("x")) } else { Ok(1.0) }),
+                other => panic!("unknown native script {other}"),
+            };
+            let sorts = set
+                .sorts
+                .iter()
+                .map(|s| CompiledSort {
+                    scorer: native(|_, _, item, _| Ok((item.0 % 2) as f64)),
+                    order: s.order,
+                    file: s.script.file_name.clone(),
+                })
+                .collect();
+            let compiled = CompiledSet { query, query_file: set.query.file_name.clone(), sorts };
+            Ok(self.0.rank_compiled(&compiled, request)?)
+        }
+    }
+
+    #[test]
+    fn scores_fails_and_controls() {
+        let store = store(200, 10);
+        let evaluator = Evaluator::new(&store, EvalSettings { k: 5, threshold: Some(1.0), ..Default::default() }).unwrap();
+        assert_eq!(evaluator.cohort.len(), 10);
+        let engine = NativeEngine(LocalEngine::new(&store).with_threads(2));
+
+        let scored = evaluator.evaluate_with(&engine, &ScriptSet::new("dot")).unwrap();
+        let CandidateOutcome::Scored(e) = &scored.outcome else { panic!("{:?}", scored.outcome) };
+        assert_eq!(e.per_user.len(), 10);
+        assert!(e.metrics.ndcg >= 0.0 && e.metrics.ndcg <= 1.0);
+        assert!(e.diagnostics.sort_effects.is_empty());
+
+        let with_sort = ScriptSet::new("dot").with_sort("parity", SortOrder::Desc).unwrap();
+        let r = evaluator.evaluate_with(&engine, &with_sort).unwrap();
+        let CandidateOutcome::Scored(e) = &r.outcome else { panic!() };
+        assert_eq!(e.diagnostics.sort_effects.len(), 1);
+        assert_eq!(e.diagnostics.sort_effects[0].script, "sort_01.painless");
+        assert!(e.diagnostics.sort_effects[0].top_k_changed_share > 0.0, "the parity sort reorders lists");
+
+        let failed = evaluator.evaluate_with(&engine, &ScriptSet::new("fail")).unwrap();
+        assert!(failed.metrics().is_none());
+        let CandidateOutcome::RuntimeErrors { failures, users } = &failed.outcome else { panic!() };
+        assert_eq!(*users, 10);
+        // Item 3 is excluded for users 3 (u % 7 == 3), 0 and 5 (3 + u % 5 == 3): they never reach it.
+        assert_eq!(failures.len(), 7);
+        assert!(failures.iter().all(|f| ![0, 3, 5].contains(&f.user.0)));
+
+        let control = evaluator.random_control(1).unwrap();
+        assert_eq!(control.per_user.len(), 10);
+        assert_eq!(control.metrics, evaluator.random_control(1).unwrap().metrics, "seeded");
+    }
+}
