@@ -192,3 +192,52 @@ impl RunRecorder for DirRecorder {
         self.run.update_summary(summary.clone()).map_err(|e| LoopError::Run(e.to_string()))
     }
 }
+
+/// Starts a run directory for the loop: meta.json (with the baseline's metrics), the baseline's
+/// snapshot `iter_000/` and its run.jsonl line.
+pub fn start_run(
+    runs_dir: &Path,
+    mut meta: crate::run::RunMeta,
+    baseline: &ScriptTexts,
+    baseline_source: &str,
+    metrics: crate::metrics::MetricSet,
+    diagnostics: serde_json::Value,
+    timings: crate::run::Timings,
+) -> Result<DirRecorder, LoopError> {
+    meta.baseline.metrics = Some(metrics);
+    let run = RunDir::create(runs_dir, meta).map_err(|e| LoopError::Run(e.to_string()))?;
+    let stored = SnapshotProposal {
+        iteration: 0,
+        parent: 0,
+        attempt: 0,
+        proposer: "baseline".into(),
+        proposal: super::proposer::Proposal {
+            rationale: format!("baseline from {baseline_source}"),
+            query: baseline.query.clone(),
+            sort: baseline.sort.clone(),
+            genome: None,
+        },
+        usage: super::proposer::Usage::default(),
+    };
+    let proposal_json = serde_json::to_value(&stored).map_err(|e| LoopError::Run(e.to_string()))?;
+    run.write_snapshot(0, &set_of(baseline)?, &proposal_json).map_err(|e| LoopError::Run(e.to_string()))?;
+    let record = IterationRecord {
+        schema_version: crate::run::SCHEMA_VERSION,
+        iteration: 0,
+        parent: None,
+        status: crate::run::IterationStatus::Baseline,
+        rationale: Some(stored.proposal.rationale.clone()),
+        snapshot: crate::run::snapshot_name(0),
+        metrics: Some(metrics),
+        diagnostics,
+        errors: Vec::new(),
+        attempts: 1,
+        timings,
+        tokens: crate::run::Tokens::default(),
+        cost_usd: 0.0,
+        drift: None,
+        timestamp: crate::run::now_rfc3339(),
+    };
+    run.append(&record).map_err(|e| LoopError::Run(e.to_string()))?;
+    DirRecorder::from_run(run)
+}

@@ -1,32 +1,79 @@
-//! OWNER: the "runtime" helper owns this file from now on (interp wrote the first version so the
-//! `Value` type could name it). The interpreter relies only on the public API below; keep it.
+//! `java.util.HashMap` with Java's iteration order, which Painless scripts can observe
+//! (map literals, `keySet()`, `entrySet()`, `values()`; painless-facts §8).
 //!
-//! `java.util.HashMap` with Java's iteration order: a power-of-two bucket table (16 initially,
-//! doubling at load factor 0.75), bucket = `(h ^ (h >>> 16)) & (cap - 1)` over `Object.hashCode`,
-//! each bucket iterated in insertion order, and a resize keeping relative order within a bucket (as
-//! Java's lo/hi split does). Map literals and JSON params iterate in this order, not insertion order
-//! (painless-facts §8). Tree bins (Java treeifies buckets of 8+ entries once capacity ≥ 64) keep
-//! their linked order for iteration, so they are not modelled.
+//! Java's layout is reproduced exactly: hash = `hashCode() ^ (hashCode() >>> 16)`, bucket =
+//! `hash & (capacity - 1)`, capacity 16 allocated on the first insert and doubled when the size
+//! exceeds 0.75 × capacity, new keys appended at their bucket's tail, and a resize splitting each
+//! bucket into a "lo" and a "hi" list that keep their relative order. A bucket that reaches 9
+//! entries in a table smaller than 64 triggers the early resize Java's `treeifyBin` performs.
+//! A bucket that reaches 9 entries in a larger table becomes a red-black tree in Java, whose
+//! root is moved to the front of the bucket: that order is not reproduced, so the map records
+//! it ([`JavaHashMap::order_is_exact`]) and callers refuse to iterate it.
 
 use crate::interp::value::Value;
 
-const INITIAL_CAPACITY: usize = 16;
+/// A key with Java's `hashCode()` and `equals()`.
+pub trait JavaKey {
+    fn java_hash_code(&self) -> i32;
+    fn java_equals(&self, other: &Self) -> bool;
+}
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct JavaHashMap {
-    /// Empty until the first insertion (Java allocates the table lazily too).
-    buckets: Vec<Vec<(Value, Value)>>,
+const DEFAULT_CAPACITY: usize = 16;
+const TREEIFY_THRESHOLD: usize = 8;
+const MIN_TREEIFY_CAPACITY: usize = 64;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Node<K, V> {
+    hash: i32,
+    key: K,
+    value: V,
+}
+
+/// A `HashMap` whose iteration order is Java's. The interpreter's maps are
+/// `JavaHashMap<Value, Value>` (the defaults); tests use other key types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JavaHashMap<K = Value, V = Value> {
+    /// Empty until the first insert, like Java's lazily allocated table.
+    buckets: Vec<Vec<Node<K, V>>>,
     len: usize,
+    /// Capacity to allocate on the first insert (Java's `threshold` before the table exists).
+    initial_capacity: usize,
+    order_is_exact: bool,
 }
 
-fn spread(h: i32) -> u32 {
-    let h = h as u32;
-    h ^ (h >> 16)
+impl<K, V> Default for JavaHashMap<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
-impl JavaHashMap {
+/// Java's `HashMap.hash`: the high half folded into the low half.
+pub fn spread(hash_code: i32) -> i32 {
+    hash_code ^ ((hash_code as u32) >> 16) as i32
+}
+
+/// Java's `tableSizeFor`: the smallest power of two ≥ `cap` (at least 1, at most 2^30).
+fn table_size_for(cap: usize) -> usize {
+    cap.clamp(1, 1 << 30).next_power_of_two()
+}
+
+impl<K, V> JavaHashMap<K, V> {
+    /// `new HashMap<>()`.
     pub fn new() -> Self {
-        JavaHashMap::default()
+        JavaHashMap {
+            buckets: Vec::new(),
+            len: 0,
+            initial_capacity: DEFAULT_CAPACITY,
+            order_is_exact: true,
+        }
+    }
+
+    /// `new HashMap<>(initialCapacity)`.
+    pub fn with_capacity(initial_capacity: usize) -> Self {
+        JavaHashMap {
+            initial_capacity: table_size_for(initial_capacity),
+            ..Self::new()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -37,15 +84,144 @@ impl JavaHashMap {
         self.len == 0
     }
 
-    fn bucket_of(&self, key: &Value) -> usize {
-        (spread(key.java_hash_code()) as usize) & (self.buckets.len() - 1)
+    /// The current table length (0 before the first insert).
+    pub fn capacity(&self) -> usize {
+        self.buckets.len()
     }
 
-    pub fn get(&self, key: &Value) -> Option<&Value> {
+    /// False once a bucket would have become a tree in Java: iteration order then differs.
+    pub fn order_is_exact(&self) -> bool {
+        self.order_is_exact
+    }
+
+    pub fn clear(&mut self) {
+        // Java's clear() keeps the table (and so its capacity).
+        for bucket in &mut self.buckets {
+            bucket.clear();
+        }
+        self.len = 0;
+    }
+
+    /// Entries in Java's iteration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.buckets.iter().flatten().map(|n| (&n.key, &n.value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.iter().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.buckets.iter_mut().flatten().map(|n| &mut n.value)
+    }
+
+    fn threshold(&self) -> usize {
+        self.buckets.len() / 4 * 3
+    }
+
+    fn resize(&mut self) {
+        let old_cap = self.buckets.len();
+        if old_cap == 0 {
+            self.buckets = (0..self.initial_capacity).map(|_| Vec::new()).collect();
+            return;
+        }
+        if old_cap >= 1 << 30 {
+            return;
+        }
+        let new_cap = old_cap * 2;
+        let old = std::mem::take(&mut self.buckets);
+        self.buckets = (0..new_cap).map(|_| Vec::new()).collect();
+        for (j, bucket) in old.into_iter().enumerate() {
+            for node in bucket {
+                // Same test as Java's `(e.hash & oldCap) == 0`: lo stays at j, hi moves to j + oldCap.
+                let target = if (node.hash as u32 as usize) & old_cap == 0 { j } else { j + old_cap };
+                self.buckets[target].push(node);
+            }
+        }
+    }
+
+    fn bucket_index(&self, hash: i32) -> usize {
+        (hash as u32 as usize) & (self.buckets.len() - 1)
+    }
+}
+
+impl<K: JavaKey, V> JavaHashMap<K, V> {
+    fn find(&self, key: &K) -> Option<(usize, usize)> {
         if self.buckets.is_empty() {
             return None;
         }
-        self.buckets[self.bucket_of(key)].iter().find(|(k, _)| k.java_equals(key)).map(|(_, v)| v)
+        let hash = spread(key.java_hash_code());
+        let b = self.bucket_index(hash);
+        self.buckets[b]
+            .iter()
+            .position(|n| n.hash == hash && n.key.java_equals(key))
+            .map(|i| (b, i))
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).map(|(b, i)| &self.buckets[b][i].value)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.find(key).map(|(b, i)| &mut self.buckets[b][i].value)
+    }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// `put`: replaces the value in place (the key object already stored is kept, as Java does)
+    /// and returns the previous value.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if self.buckets.is_empty() {
+            self.resize();
+        }
+        if let Some((b, i)) = self.find(&key) {
+            return Some(std::mem::replace(&mut self.buckets[b][i].value, value));
+        }
+        let hash = spread(key.java_hash_code());
+        let b = self.bucket_index(hash);
+        self.buckets[b].push(Node { hash, key, value });
+        if self.buckets[b].len() > TREEIFY_THRESHOLD {
+            if self.buckets.len() < MIN_TREEIFY_CAPACITY {
+                self.resize();
+            } else {
+                self.order_is_exact = false;
+            }
+        }
+        self.len += 1;
+        if self.len > self.threshold() {
+            self.resize();
+        }
+        None
+    }
+
+    /// `remove(key)`: the other entries of the bucket keep their order.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let (b, i) = self.find(key)?;
+        self.len -= 1;
+        Some(self.buckets[b].remove(i).value)
+    }
+}
+
+impl JavaKey for Value {
+    fn java_hash_code(&self) -> i32 {
+        Value::java_hash_code(self)
+    }
+    fn java_equals(&self, other: &Self) -> bool {
+        Value::java_equals(self, other)
+    }
+}
+
+/// The API the interpreter core uses (kept from interp's first version of this file).
+impl JavaHashMap<Value, Value> {
+    /// Java `put`: returns the previous value.
+    pub fn put(&mut self, key: Value, value: Value) -> Option<Value> {
+        self.insert(key, value)
     }
 
     /// Lookup by a string key without building a `Value` (the `params.x` hot path).
@@ -53,72 +229,11 @@ impl JavaHashMap {
         if self.buckets.is_empty() {
             return None;
         }
-        let hash = crate::interp::value::string_hash_code(key);
-        let idx = (spread(hash) as usize) & (self.buckets.len() - 1);
-        self.buckets[idx]
+        let hash = spread(string_hash_code(key));
+        self.buckets[self.bucket_index(hash)]
             .iter()
-            .find(|(k, _)| matches!(k, Value::Str(s) if &**s == key))
-            .map(|(_, v)| v)
-    }
-
-    pub fn contains_key(&self, key: &Value) -> bool {
-        self.get(key).is_some()
-    }
-
-    /// Java `put`: returns the previous value.
-    pub fn put(&mut self, key: Value, value: Value) -> Option<Value> {
-        if self.buckets.is_empty() {
-            self.buckets = vec![Vec::new(); INITIAL_CAPACITY];
-        }
-        let idx = self.bucket_of(&key);
-        if let Some(slot) = self.buckets[idx].iter_mut().find(|(k, _)| k.java_equals(&key)) {
-            return Some(std::mem::replace(&mut slot.1, value));
-        }
-        self.buckets[idx].push((key, value));
-        self.len += 1;
-        if self.len > self.buckets.len() * 3 / 4 {
-            self.resize();
-        }
-        None
-    }
-
-    fn resize(&mut self) {
-        let old = std::mem::take(&mut self.buckets);
-        self.buckets = vec![Vec::new(); old.len() * 2];
-        for (k, v) in old.into_iter().flatten() {
-            let idx = self.bucket_of(&k);
-            self.buckets[idx].push((k, v));
-        }
-    }
-
-    pub fn remove(&mut self, key: &Value) -> Option<Value> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let idx = self.bucket_of(key);
-        let pos = self.buckets[idx].iter().position(|(k, _)| k.java_equals(key))?;
-        self.len -= 1;
-        Some(self.buckets[idx].remove(pos).1)
-    }
-
-    pub fn clear(&mut self) {
-        for b in &mut self.buckets {
-            b.clear();
-        }
-        self.len = 0;
-    }
-
-    /// Entries in Java iteration order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Value, &Value)> {
-        self.buckets.iter().flatten().map(|(k, v)| (k, v))
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &Value> {
-        self.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.iter().map(|(_, v)| v)
+            .find(|n| n.hash == hash && matches!(&n.key, Value::Str(s) if &**s == key))
+            .map(|n| &n.value)
     }
 
     /// `AbstractMap.equals`: same size and every entry present with an equal value.
@@ -128,31 +243,132 @@ impl JavaHashMap {
 
     /// `AbstractMap.hashCode`: sum of `key.hashCode() ^ value.hashCode()`.
     pub fn java_hash_code(&self) -> i32 {
-        self.iter().fold(0i32, |h, (k, v)| h.wrapping_add(k.java_hash_code() ^ v.java_hash_code()))
+        map_hash_code(self.iter().map(|(k, v)| (k.java_hash_code(), v.java_hash_code())))
     }
+}
+
+/// `String.hashCode()`: `s[0]*31^(n-1) + ... + s[n-1]` over UTF-16 code units, wrapping.
+pub fn string_hash_code(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
+}
+
+/// `Long.hashCode(v)`.
+pub fn long_hash_code(v: i64) -> i32 {
+    (v ^ ((v as u64) >> 32) as i64) as i32
+}
+
+/// `Double.hashCode(v)`: over `doubleToLongBits`, which folds every NaN to the canonical one.
+pub fn double_hash_code(v: f64) -> i32 {
+    let bits = if v.is_nan() { 0x7ff8_0000_0000_0000u64 } else { v.to_bits() };
+    long_hash_code(bits as i64)
+}
+
+/// `Float.hashCode(v)`: `floatToIntBits`, NaN canonical.
+pub fn float_hash_code(v: f32) -> i32 {
+    if v.is_nan() { 0x7fc0_0000 } else { v.to_bits() as i32 }
+}
+
+/// `Boolean.hashCode(v)`.
+pub fn boolean_hash_code(v: bool) -> i32 {
+    if v { 1231 } else { 1237 }
+}
+
+/// `AbstractList.hashCode()` from the elements' hash codes (null elements hash to 0).
+pub fn list_hash_code(element_hashes: impl IntoIterator<Item = i32>) -> i32 {
+    element_hashes.into_iter().fold(1i32, |h, e| h.wrapping_mul(31).wrapping_add(e))
+}
+
+/// `AbstractMap.hashCode()`: the sum of `key.hashCode() ^ value.hashCode()` over the entries.
+pub fn map_hash_code(entry_hashes: impl IntoIterator<Item = (i32, i32)>) -> i32 {
+    entry_hashes.into_iter().fold(0i32, |h, (k, v)| h.wrapping_add(k ^ v))
+}
+
+/// `Double.equals`: bitwise after folding NaNs (so NaN equals NaN and 0.0 differs from -0.0).
+pub fn double_equals(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+}
+
+/// `Float.equals`, same rule as [`double_equals`].
+pub fn float_equals(a: f32, b: f32) -> bool {
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn iteration_follows_java_bucket_order() {
-        // Java: new HashMap() with keys "b","a","c" iterates a, b, c (hashes 98, 97, 99).
-        let mut m = JavaHashMap::new();
-        for k in ["b", "a", "c"] {
-            m.put(Value::str(k), Value::Int(1));
+    #[derive(Debug, Clone, PartialEq)]
+    enum Key {
+        Str(String),
+        Int(i32),
+        Long(i64),
+    }
+
+    impl JavaKey for Key {
+        fn java_hash_code(&self) -> i32 {
+            match self {
+                Key::Str(s) => string_hash_code(s),
+                Key::Int(i) => *i,
+                Key::Long(l) => long_hash_code(*l),
+            }
         }
-        let keys: Vec<String> = m.keys().map(|k| match k {
-            Value::Str(s) => s.to_string(),
-            _ => unreachable!(),
-        }).collect();
-        assert_eq!(keys, ["a", "b", "c"]);
-        // Integer 17 lands in bucket 1 of 16, before 2.
+        fn java_equals(&self, other: &Self) -> bool {
+            self == other
+        }
+    }
+
+    fn s(x: &str) -> Key {
+        Key::Str(x.to_string())
+    }
+
+    #[test]
+    fn string_hash_codes_match_java() {
+        // Values printed by Java's "x".hashCode().
+        assert_eq!(string_hash_code(""), 0);
+        assert_eq!(string_hash_code("a"), 97);
+        assert_eq!(string_hash_code("ab"), 97 * 31 + 98);
+        assert_eq!(string_hash_code("hello"), 99162322);
+        assert_eq!(string_hash_code("banana"), -1396355227);
+        assert_eq!(string_hash_code("apple"), 93029210);
+        assert_eq!(string_hash_code("cherry"), -1361513063);
+        // A supplementary character hashes as its two surrogates.
+        assert_eq!(string_hash_code("😀"), 0xD83D * 31 + 0xDE00);
+    }
+
+    #[test]
+    fn integer_and_long_one_are_different_keys() {
         let mut m = JavaHashMap::new();
-        m.put(Value::Int(2), Value::Null);
-        m.put(Value::Int(17), Value::Null);
-        let keys: Vec<i32> = m.keys().map(|k| k.as_i64().unwrap() as i32).collect();
-        assert_eq!(keys, [17, 2]);
+        m.insert(Key::Int(1), "int");
+        m.insert(Key::Long(1), "long");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&Key::Int(1)), Some(&"int"));
+    }
+
+    #[test]
+    fn resize_keeps_relative_order() {
+        // 1, 17 and 33 share bucket 1 of 16; after growing to 32, 1 and 33 stay (lo), 17 moves (hi).
+        let mut m = JavaHashMap::new();
+        for k in [33, 1, 17] {
+            m.insert(Key::Int(k), ());
+        }
+        let order: Vec<_> = m.keys().cloned().collect();
+        assert_eq!(order, vec![Key::Int(33), Key::Int(1), Key::Int(17)]);
+        for k in 100..110 {
+            m.insert(Key::Int(k), ());
+        }
+        assert_eq!(m.capacity(), 32);
+        let first: Vec<_> = m.keys().take(2).cloned().collect();
+        assert_eq!(first, vec![Key::Int(33), Key::Int(1)]);
+    }
+
+    #[test]
+    fn fruit_order() {
+        let mut m = JavaHashMap::new();
+        for k in ["banana", "apple", "cherry"] {
+            m.insert(s(k), ());
+        }
+        let order: Vec<_> = m.keys().cloned().collect();
+        // spread & 15: banana → 0, apple → 1, cherry → 1 (after apple: bucket tail).
+        assert_eq!(order, vec![s("banana"), s("apple"), s("cherry")]);
     }
 }

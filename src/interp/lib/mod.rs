@@ -5,8 +5,17 @@
 //! Everything the interpreter can call is registered in [`register`] through the contract in
 //! `src/interp/registry.rs` (read its module doc for the calling convention). The interpreter core
 //! (interp helper) never implements library members itself; it only calls what is registered here.
+//!
+//! The pure modules (`javafmt`, `hashmap`, `math`, `numbers`, `strings`, `score`, `vectors`) work on
+//! plain Rust values and are unit-tested on their own; the `reg_*` modules adapt them to `Value`s.
 
 pub mod hashmap;
+pub mod javafmt;
+pub mod math;
+pub mod numbers;
+pub mod score;
+pub mod strings;
+pub mod vectors;
 
 use super::registry::Registry;
 

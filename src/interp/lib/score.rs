@@ -1,0 +1,88 @@
+//! Elasticsearch's predefined score functions (`ScoreScriptUtils`, whitelist
+//! `org.elasticsearch.script.score.txt`), all double math as ES writes them.
+//!
+//! The decay functions are Painless *class bindings*: ES builds the object on the first call in
+//! a script instance (one per segment) and reuses it, so `origin/scale/offset/decay` are read
+//! once. [`DecayNumeric`] is that object; build it once per (script, user) from constants/params.
+
+use super::math;
+use crate::interp::error::RuntimeError;
+
+/// `saturation(value, k)` = value / (k + value).
+pub fn saturation(value: f64, k: f64) -> f64 {
+    value / (k + value)
+}
+
+/// `sigmoid(value, k, a)` = value^a / (k^a + value^a).
+pub fn sigmoid(value: f64, k: f64, a: f64) -> f64 {
+    math::pow(value, a) / (math::pow(k, a) + math::pow(value, a))
+}
+
+/// The shape of a numeric decay function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecayShape {
+    Linear,
+    Exp,
+    Gauss,
+}
+
+/// `decayNumericLinear/Exp/Gauss(origin, scale, offset, decay, docValue)` with its constructor
+/// arguments folded in, as ES's binding does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayNumeric {
+    shape: DecayShape,
+    origin: f64,
+    offset: f64,
+    scaling: f64,
+}
+
+impl DecayNumeric {
+    pub fn new(shape: DecayShape, origin: f64, scale: f64, offset: f64, decay: f64) -> Self {
+        let scaling = match shape {
+            DecayShape::Linear => scale / (1.0 - decay),
+            DecayShape::Exp => math::log(decay) / scale,
+            DecayShape::Gauss => 0.5 * math::pow(scale, 2.0) / math::log(decay),
+        };
+        DecayNumeric { shape, origin, offset, scaling }
+    }
+
+    pub fn eval(&self, doc_value: f64) -> f64 {
+        let distance = math::max(0.0, (doc_value - self.origin).abs() - self.offset);
+        match self.shape {
+            DecayShape::Linear => math::max(0.0, (self.scaling - distance) / self.scaling),
+            DecayShape::Exp => math::exp(self.scaling * distance),
+            DecayShape::Gauss => math::exp(0.5 * math::pow(distance, 2.0) / self.scaling),
+        }
+    }
+}
+
+/// `decayDate*`, `decayGeo*` and `randomScore`: refused locally, with the reason.
+pub fn unsupported_score_function(name: &str) -> RuntimeError {
+    let reason = match name {
+        "randomScore" => "randomScore depends on Lucene doc ids, the index name and the shard id, so it is not reproducible locally",
+        n if n.starts_with("decayDate") => "the store has no date fields, so decayDate* functions are unsupported in the local subset",
+        n if n.starts_with("decayGeo") => "the store has no geo_point fields, so decayGeo* functions are unsupported in the local subset",
+        _ => "this score function is unsupported in the local subset",
+    };
+    RuntimeError::unsupported_locally(format!("{name}: {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decay_at_scale_equals_decay() {
+        for shape in [DecayShape::Linear, DecayShape::Exp, DecayShape::Gauss] {
+            let f = DecayNumeric::new(shape, 10.0, 5.0, 1.0, 0.5);
+            assert!((f.eval(16.0) - 0.5).abs() < 1e-12, "{shape:?}");
+            assert_eq!(f.eval(10.5), 1.0);
+        }
+    }
+
+    #[test]
+    fn saturation_and_sigmoid() {
+        assert_eq!(saturation(3.0, 1.0), 0.75);
+        assert_eq!(sigmoid(2.0, 2.0, 3.0), 0.5);
+    }
+}

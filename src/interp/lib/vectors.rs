@@ -1,0 +1,333 @@
+//! Vector functions of both dialects over a query `&[f32]` and a document row `&[f32]` borrowed
+//! straight from the memory-mapped store (no copies, no allocation per item).
+//!
+//! **Elasticsearch 8.13** (`cosineSimilarity/dotProduct/l1norm/l2norm(params.qv, 'field')`):
+//! the query list becomes `float[]` via `Number.floatValue()`; the query magnitude is the
+//! double sum of float squares; cosine divides every query element by `(float) magnitude`.
+//! For an indexed `dense_vector` (the 8.x default) the document side is Lucene's
+//! `VectorUtil` (float accumulation), l1norm a double sum of float `|d - q|`, l2norm
+//! `Math.sqrt(float squareDistance)`, and the document magnitude `(float) sqrt(double sum of
+//! float squares)` (the pre-8.15 `DenseVector.getMagnitude(float[])`; 8.15+ uses a float dot).
+//! For `index: false` ([`EsVectorLayout::Binary`]) ES 8.13 uses `BinaryDenseVector`: a double
+//! dot product summed in float groups of eight, double l2 differences, and the magnitude stored
+//! at index time (same formula as above).
+//!
+//! **Last-bit caveat.** Lucene's scalar reference ([`lucene_dot`], [`lucene_square_distance`],
+//! [`lucene_cosine`]) is reproduced exactly, without FMA. Elasticsearch 8.13 on JDK 21 runs
+//! Lucene's Panama (SIMD) implementation instead, whose lane-wise sums and FMA can differ from
+//! it in the last bits of the float result; the drift check compares with a tolerance.
+//!
+//! **OpenSearch k-NN 2.19** (`cosineSimilarity(qv, doc['f'])`, `l2Squared`, `l1Norm`,
+//! `lInfNorm`, `innerProduct`): all return float; cosine is Lucene's `VectorUtil.cosine` (raw
+//! cosine, no +1.0), l2Squared `VectorUtil.squareDistance`, innerProduct `VectorUtil.dotProduct`,
+//! l1Norm/lInfNorm plain float loops (KNNScoringUtil).
+
+use crate::interp::error::RuntimeError;
+
+/// How an Elasticsearch `dense_vector` field is stored (decides the doc-side arithmetic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EsVectorLayout {
+    /// `index: true` (the 8.x default): `KnnDenseVector`, Lucene `VectorUtil` arithmetic.
+    #[default]
+    Indexed,
+    /// `index: false`: `BinaryDenseVector`, double accumulation.
+    Binary,
+}
+
+/// `Number.floatValue()` of each query element (the caller converts ints/longs/doubles).
+pub fn dims_mismatch(query_dims: usize, doc_dims: usize) -> RuntimeError {
+    RuntimeError::new(
+        "illegal_argument_exception",
+        format!(
+            "The query vector has a different number of dimensions [{query_dims}] than the document vectors [{doc_dims}]."
+        ),
+    )
+}
+
+/// ES's error for a document without a vector.
+pub fn missing_vector() -> RuntimeError {
+    RuntimeError::new("illegal_argument_exception", "A document doesn't have a value for a vector field!")
+}
+
+/// Lucene `VectorUtil.dotProduct` (scalar reference, no FMA): four float accumulators over
+/// blocks of four when the length exceeds 32, then a sequential tail.
+#[inline]
+pub fn lucene_dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut res = 0f32;
+    let mut i = 0;
+    if n > 32 {
+        let mut acc = [0f32; 4];
+        let upper = n & !3;
+        for (ca, cb) in a[..upper].chunks_exact(4).zip(b[..upper].chunks_exact(4)) {
+            for k in 0..4 {
+                acc[k] += ca[k] * cb[k];
+            }
+        }
+        res += acc[0] + acc[1] + acc[2] + acc[3];
+        i = upper;
+    }
+    for k in i..n {
+        res += a[k] * b[k];
+    }
+    res
+}
+
+/// Lucene `VectorUtil.squareDistance` (scalar reference, no FMA).
+#[inline]
+pub fn lucene_square_distance(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut res = 0f32;
+    let mut i = 0;
+    if n > 32 {
+        let mut acc = [0f32; 4];
+        let upper = n & !3;
+        for (ca, cb) in a[..upper].chunks_exact(4).zip(b[..upper].chunks_exact(4)) {
+            for k in 0..4 {
+                let d = ca[k] - cb[k];
+                acc[k] += d * d;
+            }
+        }
+        res += acc[0] + acc[1] + acc[2] + acc[3];
+        i = upper;
+    }
+    for k in i..n {
+        let d = a[k] - b[k];
+        res += d * d;
+    }
+    res
+}
+
+/// Lucene `VectorUtil.cosine` (scalar reference, no FMA): float sums, double final division.
+pub fn lucene_cosine(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let (mut sum, mut norm1, mut norm2) = (0f32, 0f32, 0f32);
+    let mut i = 0;
+    if n > 32 {
+        let (mut s1, mut s2, mut n11, mut n12, mut n21, mut n22) = (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
+        let upper = n & !1;
+        while i < upper {
+            s1 += a[i] * b[i];
+            n11 += a[i] * a[i];
+            n21 += b[i] * b[i];
+            s2 += a[i + 1] * b[i + 1];
+            n12 += a[i + 1] * a[i + 1];
+            n22 += b[i + 1] * b[i + 1];
+            i += 2;
+        }
+        sum += s1 + s2;
+        norm1 += n11 + n12;
+        norm2 += n21 + n22;
+    }
+    for k in i..n {
+        sum += a[k] * b[k];
+        norm1 += a[k] * a[k];
+        norm2 += b[k] * b[k];
+    }
+    (f64::from(sum) / (f64::from(norm1) * f64::from(norm2)).sqrt()) as f32
+}
+
+/// ES `DenseVector.getMagnitude(float[])` (8.13): `(float) sqrt(double Σ (float) v²)`.
+/// Also the magnitude ES stores for `index: false` vectors.
+#[inline]
+pub fn es_magnitude(v: &[f32]) -> f32 {
+    let mut mag = 0f64;
+    for &x in v {
+        mag += f64::from(x * x);
+    }
+    mag.sqrt() as f32
+}
+
+/// A query vector prepared once per (script, user), as ES's function constructors do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EsQueryVector {
+    /// `floatValue()` of each element (for cosine: already divided by the float magnitude).
+    pub values: Vec<f32>,
+}
+
+impl EsQueryVector {
+    /// For dotProduct, l1norm and l2norm: the float values as given.
+    pub fn raw(values: Vec<f32>, doc_dims: usize) -> Result<Self, RuntimeError> {
+        if values.len() != doc_dims {
+            return Err(dims_mismatch(values.len(), doc_dims));
+        }
+        Ok(EsQueryVector { values })
+    }
+
+    /// For cosineSimilarity: each element divided (in float) by `(float) sqrt(double Σ v²)`.
+    pub fn normalized(mut values: Vec<f32>, doc_dims: usize) -> Result<Self, RuntimeError> {
+        if values.len() != doc_dims {
+            return Err(dims_mismatch(values.len(), doc_dims));
+        }
+        let mut mag = 0f64;
+        for &x in &values {
+            mag += f64::from(x * x);
+        }
+        let mag = mag.sqrt() as f32;
+        for x in &mut values {
+            *x /= mag;
+        }
+        Ok(EsQueryVector { values })
+    }
+}
+
+/// `dotProduct(params.qv, 'f')`.
+#[inline]
+pub fn es_dot_product(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64 {
+    match layout {
+        EsVectorLayout::Indexed => f64::from(lucene_dot(doc, &q.values)),
+        EsVectorLayout::Binary => binary_dot(doc, &q.values),
+    }
+}
+
+/// `BinaryDenseVector.dotProduct(float[])`: the first `len % 16` products one by one, then
+/// groups of eight float products summed in float before each double accumulation. (ES's loop
+/// condition `i + 16 < len` skips the final block when `len` is a multiple of 16 > 0; that
+/// quirk is reproduced.)
+fn binary_dot(doc: &[f32], q: &[f32]) -> f64 {
+    let n = q.len().min(doc.len());
+    let mut dot = 0f64;
+    let mut i = 0;
+    while i < n % 16 {
+        dot += f64::from(doc[i] * q[i]);
+        i += 1;
+    }
+    while i + 16 < n {
+        let mut g1 = doc[i] * q[i];
+        for k in 1..8 {
+            g1 += doc[i + k] * q[i + k];
+        }
+        dot += f64::from(g1);
+        let mut g2 = doc[i + 8] * q[i + 8];
+        for k in 9..16 {
+            g2 += doc[i + k] * q[i + k];
+        }
+        dot += f64::from(g2);
+        i += 16;
+    }
+    dot
+}
+
+/// `cosineSimilarity(params.qv, 'f')` with `q` from [`EsQueryVector::normalized`].
+#[inline]
+pub fn es_cosine_similarity(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64 {
+    es_dot_product(q, doc, layout) / f64::from(es_magnitude(doc))
+}
+
+/// `l1norm(params.qv, 'f')`.
+#[inline]
+pub fn es_l1_norm(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64 {
+    let mut sum = 0f64;
+    for (&d, &x) in doc.iter().zip(&q.values) {
+        // |d - q| and |q - d| are the same float, so both layouts agree.
+        let _ = layout;
+        sum += f64::from((d - x).abs());
+    }
+    sum
+}
+
+/// `l2norm(params.qv, 'f')`.
+#[inline]
+pub fn es_l2_norm(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64 {
+    match layout {
+        EsVectorLayout::Indexed => f64::from(lucene_square_distance(doc, &q.values)).sqrt(),
+        EsVectorLayout::Binary => {
+            let mut sum = 0f64;
+            for (&d, &x) in doc.iter().zip(&q.values) {
+                let diff = f64::from(d - x);
+                sum += diff * diff;
+            }
+            sum.sqrt()
+        }
+    }
+}
+
+/// k-NN's dims check (`Expected` is the document's dimension, `Given` the query's).
+fn knn_require_equal(query: &[f32], doc: &[f32]) -> Result<(), RuntimeError> {
+    if query.len() != doc.len() {
+        return Err(RuntimeError::new(
+            "illegal_argument_exception",
+            format!("query vector dimension mismatch. Expected: {}, Given: {}", doc.len(), query.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// OpenSearch k-NN's error for a document without a vector.
+pub fn knn_missing_vector(field: &str) -> RuntimeError {
+    RuntimeError::new(
+        "illegal_state_exception",
+        format!(
+            "One of the document doesn't have a value for field '{field}'. This can be avoided by checking if a document has a value for the field or not by doc['{field}'].size() == 0 ? 0 : {{your script}}"
+        ),
+    )
+}
+
+/// k-NN `l2Squared` (Lucene `squareDistance`, which checks the dimensions itself).
+pub fn knn_l2_squared(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+    if query.len() != doc.len() {
+        return Err(RuntimeError::new(
+            "illegal_argument_exception",
+            format!("vector dimensions differ: {}!={}", query.len(), doc.len()),
+        ));
+    }
+    Ok(lucene_square_distance(query, doc))
+}
+
+/// k-NN `innerProduct`.
+pub fn knn_inner_product(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+    knn_require_equal(query, doc)?;
+    Ok(lucene_dot(query, doc))
+}
+
+/// k-NN `l1Norm`: float accumulation of `|q - d|`.
+pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+    knn_require_equal(query, doc)?;
+    let mut sum = 0f32;
+    for (&q, &d) in query.iter().zip(doc) {
+        sum += (q - d).abs();
+    }
+    Ok(sum)
+}
+
+/// k-NN `lInfNorm`: the largest `|q - d|` (Java `Math.max` on floats).
+pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+    knn_require_equal(query, doc)?;
+    let mut max = 0f32;
+    for (&q, &d) in query.iter().zip(doc) {
+        let a = (q - d).abs();
+        max = if a.is_nan() || max.is_nan() { f32::NAN } else { a.max(max) };
+    }
+    Ok(max)
+}
+
+/// k-NN `cosineSimilarity(qv, doc['f'])`: raw cosine (a script adds 1.0 itself if it wants).
+/// A zero query vector is rejected, as k-NN's `SpaceType.COSINESIMIL.validateVector` does.
+pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+    if query.iter().all(|&x| x == 0.0) {
+        return Err(RuntimeError::new(
+            "illegal_argument_exception",
+            "zero vector is not supported when space type is [cosinesimil]",
+        ));
+    }
+    knn_require_equal(query, doc)?;
+    Ok(lucene_cosine(query, doc))
+}
+
+/// k-NN `cosineSimilarity(qv, doc['f'], queryMagnitude)` (`cosinesimilOptimized`).
+pub fn knn_cosine_similarity_with_norm(query: &[f32], doc: &[f32], norm_query: f32) -> Result<f32, RuntimeError> {
+    knn_require_equal(query, doc)?;
+    let (mut dot, mut norm_doc) = (0f32, 0f32);
+    for (&q, &d) in query.iter().zip(doc) {
+        dot += q * d;
+        norm_doc += d * d;
+    }
+    let normalized = norm_query * norm_doc;
+    if normalized == 0.0 {
+        return Ok(0.0);
+    }
+    Ok((f64::from(dot) / f64::from(normalized).sqrt()) as f32)
+}

@@ -1,0 +1,252 @@
+//! LLM providers against a local HTTP server on 127.0.0.1 that speaks the Anthropic Messages and the
+//! OpenAI Chat Completions wire formats: good replies, malformed JSON, prose-wrapped code, 429 then
+//! success, timeouts, and keys that must never leak into errors.
+//! The server (`loop_http`) is a few lines over `std::net::TcpListener`.
+
+use scorelab::metrics::MetricSet;
+use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::proposer::{ParamInfo, ProposalContext, Proposer, ProposerError, ScriptContract, ScriptTexts};
+use std::time::Duration;
+
+mod loop_http;
+use loop_http::{Server, reply};
+
+const KEY: &str = "sk-test-SECRET-0123456789";
+
+fn settings(kind: ProviderKind, base: &str, model: &str) -> LlmSettings {
+    LlmSettings {
+        kind,
+        model: model.into(),
+        base_url: base.into(),
+        api_key: Some(ApiKey::new(KEY.into())),
+        timeout: Duration::from_secs(5),
+        max_retries: 3,
+        backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(200),
+        max_reply_rounds: 3,
+        max_tokens: 512,
+    }
+}
+
+fn context() -> ProposalContext {
+    let zero = MetricSet { ndcg: 0.1, recall: 0.1, precision: 0.05, ild: 0.6 };
+    ProposalContext {
+        iteration: 3,
+        contract: ScriptContract {
+            params: vec![ParamInfo { name: "user_vector".into(), description: "the user's rows".into() }],
+            vector_field: "item_vector".into(),
+            user_rows: 10,
+            dims: 32,
+            max_sort_scripts: 2,
+            dialect: "es8".into(),
+        },
+        fields: vec![],
+        objective: "ndcg".into(),
+        guardrail: "ild".into(),
+        baseline: zero,
+        parent_iteration: 0,
+        parent: ScriptTexts { query: "return 1.0;".into(), sort: vec![] },
+        parent_genome: None,
+        parent_metrics: Some(zero),
+        parent_diagnostics: serde_json::Value::Null,
+        best: vec![],
+        last_error: None,
+        hint: Some("favour recent items".into()),
+        seed: 1,
+    }
+}
+
+const GOOD: &str = r#"{"rationale":"max pooling","query":"return Math.max(0.0, 1.0);","sort":["return _score;"]}"#;
+
+fn anthropic_body(text: &str, input: u64, output: u64) -> String {
+    serde_json::json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": input, "output_tokens": output}
+    })
+    .to_string()
+}
+
+fn openai_body(text: &str, prompt: u64, completion: u64) -> String {
+    serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    })
+    .to_string()
+}
+
+#[test]
+fn anthropic_good_reply_speaks_the_messages_api() {
+    let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 1000, 200))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (1000, 200));
+    let cost = out.usage.cost_usd.unwrap();
+    assert!((cost - (1000.0 * 3.0 + 200.0 * 15.0) / 1e6).abs() < 1e-12);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.path, "/v1/messages");
+    assert_eq!(r.header("x-api-key"), Some(KEY));
+    assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
+    assert!(r.header("authorization").is_none());
+    assert_eq!(r.body["model"], "claude-sonnet-4-5");
+    assert!(r.body["system"].as_str().unwrap().contains("non-negative"));
+    assert_eq!(r.body["messages"][0]["role"], "user");
+    assert_eq!(r.body["messages"][0]["content"][0]["type"], "text");
+    assert!(r.body["messages"][0]["content"][0]["text"].as_str().unwrap().contains("favour recent items"));
+}
+
+#[test]
+fn openai_good_reply_speaks_chat_completions() {
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 900, 100))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4o-mini")).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.proposal.rationale, "max pooling");
+    assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (900, 100));
+    assert!(out.usage.cost_usd.is_some());
+    let reqs = server.requests();
+    assert_eq!(reqs[0].path, "/v1/chat/completions");
+    assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(reqs[0].body["messages"][0]["role"], "system");
+    assert_eq!(reqs[0].body["messages"][1]["role"], "user");
+}
+
+#[test]
+fn openai_compatible_server_without_key_and_unknown_price() {
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 50, 20))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &format!("{}/v1/", server.base), "qwen2.5-coder:7b");
+    s.api_key = None;
+    let mut p = LlmProposer::new(s).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.usage.cost_usd, None, "a local model has no listed price");
+    let reqs = server.requests();
+    assert_eq!(reqs[0].path, "/v1/chat/completions");
+    assert!(reqs[0].header("authorization").is_none());
+}
+
+#[test]
+fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
+    let mut server = Server::start(vec![
+        reply(200, anthropic_body(r#"{"rationale": "x", "query": "return 1.0;""#, 100, 10)),
+        reply(200, anthropic_body(GOOD, 150, 20)),
+    ]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-3-5-haiku-latest")).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (250, 30));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let msgs = reqs[1].body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs[1]["role"], "assistant");
+    let retry = msgs[2]["content"][0]["text"].as_str().unwrap();
+    assert!(retry.contains("could not be used") && retry.contains("malformed"), "{retry}");
+}
+
+#[test]
+fn prose_wrapped_code_is_accepted() {
+    let text = format!("Here is a better idea.\n\n```json\n{GOOD}\n```\n\nLet me know how it scores!");
+    let mut server = Server::start(vec![reply(200, openai_body(&text, 10, 10))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4.1")).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn missing_fields_exhaust_reply_rounds_with_a_clear_error() {
+    let bad = anthropic_body(r#"{"rationale": "forgot the script"}"#, 10, 5);
+    let mut server = Server::start(vec![reply(200, bad.clone()), reply(200, bad.clone()), reply(200, bad)]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
+    let err = p.propose(&context()).unwrap_err();
+    assert!(matches!(err, ProposerError::Unparseable { attempts: 3, .. }), "{err}");
+    assert!(err.to_string().contains("no \"query\" field"));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn rate_limit_then_success_honours_retry_after() {
+    let mut limited = reply(429, r#"{"error":{"type":"rate_limit_error"}}"#.into());
+    limited.headers.push(("retry-after", "0".into()));
+    let mut server = Server::start(vec![
+        limited,
+        reply(503, r#"{"error":"overloaded"}"#.into()),
+        reply(200, anthropic_body(GOOD, 10, 10)),
+    ]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
+    let out = p.propose(&context()).unwrap();
+    assert_eq!(out.proposal.rationale, "max pooling");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn retries_run_out_on_persistent_server_errors() {
+    let mut server = Server::start((0..3).map(|_| reply(500, r#"{"error":"boom"}"#.into())).collect());
+    let mut s = settings(ProviderKind::OpenAi, &server.base, "gpt-4o");
+    s.max_retries = 2;
+    let mut p = LlmProposer::new(s).unwrap();
+    let err = p.propose(&context()).unwrap_err();
+    assert!(matches!(err, ProposerError::Status { status: 500, .. }), "{err}");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn a_timeout_is_retried_and_then_reported() {
+    let mut slow = reply(200, openai_body(GOOD, 1, 1));
+    slow.delay = Duration::from_millis(1500);
+    let mut server = Server::start(vec![slow, reply(200, openai_body(GOOD, 1, 1))]);
+    let mut s = settings(ProviderKind::OpenAi, &server.base, "gpt-4o");
+    s.timeout = Duration::from_millis(300);
+    let mut p = LlmProposer::new(s).unwrap();
+    assert!(p.propose(&context()).is_ok(), "the retry after the timeout succeeds");
+    assert_eq!(server.requests().len(), 2);
+
+    let mut slow = reply(200, openai_body(GOOD, 1, 1));
+    slow.delay = Duration::from_millis(1500);
+    let mut server = Server::start(vec![slow]);
+    let mut s = settings(ProviderKind::OpenAi, &server.base, "gpt-4o");
+    s.timeout = Duration::from_millis(300);
+    s.max_retries = 0;
+    let mut p = LlmProposer::new(s).unwrap();
+    let err = p.propose(&context()).unwrap_err();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    server.requests();
+}
+
+#[test]
+fn the_key_never_appears_in_errors() {
+    let echo = format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}"}}}}"#);
+    let mut server = Server::start(vec![reply(401, echo)]);
+    let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4o")).unwrap();
+    let err = p.propose(&context()).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(matches!(err, ProposerError::Status { status: 401, .. }));
+    assert!(!text.contains(KEY), "{text}");
+    assert!(text.contains("[redacted]"));
+    assert_eq!(server.requests().len(), 1, "401 is not retried");
+    assert!(!format!("{:?}", settings(ProviderKind::OpenAi, "x", "y")).contains(KEY));
+}
+
+#[test]
+fn fix_sends_the_es_shaped_error_back() {
+    let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 10, 10))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
+    let broken = scorelab::optimise::Proposal {
+        rationale: "typo".into(),
+        query: "retrun 1.0;".into(),
+        sort: vec![],
+        genome: None,
+    };
+    let error = serde_json::json!({"type": "script_exception", "reason": "compile error", "script_stack": ["retrun 1.0;", "^---- HERE"]});
+    let out = p.fix(&context(), &broken, &error, 2).unwrap();
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    let reqs = server.requests();
+    let msgs = reqs[0].body["messages"].as_array().unwrap();
+    let last = msgs.last().unwrap()["content"][0]["text"].as_str().unwrap();
+    assert!(last.contains("Fix attempt 2") && last.contains("^---- HERE") && last.contains("retrun 1.0;"), "{last}");
+}

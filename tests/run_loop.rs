@@ -1,0 +1,365 @@
+//! The optimisation loop over a real run directory: a scripted fake provider (compile error then fix,
+//! runtime error, guardrail violation, improvement), the run.jsonl schema, write-once snapshots,
+//! resumption after a simulated crash, and API keys that never reach the run directory.
+//!
+//! These tests drive the library with a judge that derives metrics from the script text, so they pin
+//! the loop's own behaviour; `cli_*` tests further down run the real binary on the demo store.
+
+use scorelab::metrics::{Metric, MetricSet};
+use scorelab::optimise::{BuiltinProposer, RunRecorder};
+use scorelab::optimise::fake::ScriptedProposer;
+use scorelab::optimise::lineage::Lineage;
+use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposal, Proposer, ScriptContract, ScriptTexts};
+use scorelab::optimise::r#loop::{CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop};
+use scorelab::optimise::record::{DirRecorder, start_run};
+use scorelab::run::{CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings, StoreRef};
+use std::path::{Path, PathBuf};
+
+mod loop_http;
+
+/// `BROKEN` fails the compile check, `RUNTIME` fails evaluation, `// ndcg=.. ild=..` sets metrics,
+/// anything else scores by a hash of its text (so different candidates differ, deterministically).
+struct TextJudge;
+
+fn value_of(src: &str, key: &str) -> Option<f64> {
+    src.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}=")).and_then(|v| v.parse().ok()))
+}
+
+impl CandidateJudge for TextJudge {
+    fn check(&self, s: &ScriptTexts) -> CheckOutcome {
+        let error = s.query.contains("BROKEN").then(|| {
+            serde_json::json!({"type": "script_exception", "reason": "compile error", "script_stack": ["BROKEN", "^---- HERE"],
+                "caused_by": {"type": "illegal_argument_exception", "reason": "cannot resolve symbol [BROKEN]"}})
+        });
+        CheckOutcome { error, diagnostics: serde_json::json!([]), compile_ms: 0.1 }
+    }
+    fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+        if s.query.contains("RUNTIME") {
+            return EvalOutcome::RuntimeError {
+                error: serde_json::json!({"type": "script_exception", "reason": "runtime error"}),
+                eval_ms: 0.1,
+            };
+        }
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(format!("{}{:?}", s.query, s.sort).as_bytes());
+        let ndcg = value_of(&s.query, "ndcg").unwrap_or(0.2 + f64::from(h[0]) / 2550.0);
+        let ild = value_of(&s.query, "ild").unwrap_or(0.4 + f64::from(h[1]) / 2550.0);
+        EvalOutcome::Metrics {
+            metrics: MetricSet { ndcg, recall: ndcg / 2.0, precision: ndcg / 4.0, ild },
+            diagnostics: serde_json::json!({"coverage_at_k": 0.1}),
+            eval_ms: 0.1,
+        }
+    }
+}
+
+fn meta() -> RunMeta {
+    RunMeta {
+        schema_version: 1,
+        scorelab_version: "test".into(),
+        created: "2026-01-02T03:04:05Z".into(),
+        store: StoreRef { path: "store".into(), checksum: "abc".into(), dataset: "test".into() },
+        settings: RunSettings {
+            k: 10,
+            threshold: 1.0,
+            cohort_size: 3,
+            diversity_fields: vec!["genres".into()],
+            objective: Metric::Ndcg,
+            guardrail: Metric::Ild,
+            engine: "local".into(),
+            dialect: Default::default(),
+            seed: 7,
+            max_sort_scripts: 5,
+            harness_params: Default::default(),
+        },
+        cohort: CohortRef { user_ids: vec!["1".into(), "2".into(), "3".into()], checksum: "c".into() },
+        baseline: Default::default(),
+        summary: Default::default(),
+    }
+}
+
+fn settings(lineage: Lineage) -> LoopSettings {
+    LoopSettings {
+        objective: Objective::Ndcg,
+        lineage,
+        seed: 7,
+        hint: None,
+        contract: ScriptContract {
+            params: vec![
+                ParamInfo { name: "user_vector".into(), description: "rows".into() },
+                ParamInfo { name: "now".into(), description: "epoch seconds".into() },
+            ],
+            vector_field: "item_vector".into(),
+            user_rows: 4,
+            dims: 8,
+            max_sort_scripts: 5,
+            dialect: "elasticsearch".into(),
+        },
+        fields: vec![
+            FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false },
+            FieldInfo { name: "last_rated".into(), kind: "long".into(), multi_valued: false, may_be_missing: true },
+            FieldInfo { name: "genres".into(), kind: "keyword".into(), multi_valued: true, may_be_missing: true },
+        ],
+        history_shown: 5,
+    }
+}
+
+fn new_run(dir: &Path) -> PathBuf {
+    let base = ScriptTexts { query: "return 1.0; // ndcg=0.25 ild=0.45".into(), sort: vec![] };
+    let rec = start_run(
+        dir,
+        meta(),
+        &base,
+        "scripts/baseline",
+        MetricSet { ndcg: 0.25, recall: 0.1, precision: 0.05, ild: 0.45 },
+        serde_json::json!({"coverage_at_k": 0.05}),
+        Default::default(),
+    )
+    .unwrap();
+    rec.run().path().to_path_buf()
+}
+
+fn run_more(path: &Path, proposer: &mut dyn Proposer, lineage: Lineage, iters: u32) -> DirRecorder {
+    let mut rec = DirRecorder::open(path).unwrap();
+    let judge = TextJudge;
+    let mut lp = OptimisationLoop { settings: settings(lineage), proposer, judge: &judge, recorder: &mut rec };
+    lp.run(iters, |_, _| {}).unwrap();
+    rec
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path.join("run.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn p(rationale: &str, query: &str) -> Proposal {
+    Proposal { rationale: rationale.into(), query: query.into(), sort: vec![], genome: None }
+}
+
+#[test]
+fn scripted_provider_run_records_every_outcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    let mut proposer = ScriptedProposer::new([
+        p("typo", "BROKEN"),
+        p("fixed it", "return 2.0; // ndcg=0.30 ild=0.50"),
+        p("crash", "RUNTIME"),
+        p("collapse diversity", "// ndcg=0.50 ild=0.10"),
+        p("real gain", "// ndcg=0.33 ild=0.46"),
+    ]);
+    let rec = run_more(&path, &mut proposer, Lineage::Linear, 4);
+    let statuses: Vec<IterationStatus> = rec.history().iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            IterationStatus::Baseline,
+            IterationStatus::Accepted,
+            IterationStatus::RuntimeError,
+            IterationStatus::GuardrailViolation,
+            IterationStatus::Accepted
+        ]
+    );
+    // The compile error and its fix each have a write-once snapshot; the line points at the fix.
+    for name in ["iter_000", "iter_001", "iter_001_fix1", "iter_002", "iter_003", "iter_004"] {
+        assert!(path.join(name).join("query.painless").is_file(), "{name}");
+        assert!(path.join(name).join("proposal.json").is_file(), "{name}");
+    }
+    assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), "BROKEN");
+    let log = lines(&path);
+    assert_eq!(log[1]["snapshot"], "iter_001_fix1");
+    assert_eq!(log[1]["attempts"], 2);
+    assert_eq!(log[1]["attempt_log"][0]["error"]["caused_by"]["reason"], "cannot resolve symbol [BROKEN]");
+    assert!(log[1]["attempt_log"][1]["error"].is_null());
+    assert_eq!(log[2]["errors"][0]["reason"], "runtime error");
+    assert!(log[2]["metrics"].is_null());
+    // meta.json's summary names the best candidate that held the guardrail.
+    let run = RunDir::open(&path).unwrap();
+    let summary = &run.meta().summary;
+    assert_eq!(summary.best_iteration, Some(4));
+    assert_eq!(summary.guardrail_held, Some(true));
+    assert_eq!(summary.iterations_attempted, 4);
+    assert!(summary.final_message.as_deref().unwrap().contains("best iteration 4"));
+}
+
+#[test]
+fn every_line_follows_the_run_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    run_more(&path, &mut BuiltinProposer::new(), Lineage::Evolutionary, 6);
+    let required = [
+        "schema_version", "iteration", "parent", "status", "rationale", "snapshot", "metrics", "diagnostics",
+        "errors", "attempts", "timings", "tokens", "cost_usd", "drift", "timestamp",
+    ];
+    let log = lines(&path);
+    assert_eq!(log.len(), 7);
+    for (i, line) in log.iter().enumerate() {
+        for key in required {
+            assert!(line.get(key).is_some(), "line {i} lacks {key}: {line}");
+        }
+        assert_eq!(line["schema_version"], 1);
+        assert_eq!(line["iteration"], i as u64);
+        let record: IterationRecord = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(record.snapshot, line["snapshot"].as_str().unwrap());
+        if i > 0 {
+            for m in ["ndcg", "recall", "precision", "ild"] {
+                assert!(line["metrics"][m].is_f64(), "line {i} metric {m}");
+            }
+            for t in ["compile_ms", "eval_ms"] {
+                assert!(line["timings"][t].is_f64(), "line {i} timing {t}");
+            }
+            // The built-in optimiser stores its genome next to the scripts.
+            let proposal: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path.join(line["snapshot"].as_str().unwrap()).join("proposal.json")).unwrap())
+                    .unwrap();
+            assert!(proposal["genome"]["pooling"]["kind"].is_string(), "{proposal}");
+            assert_eq!(proposal["iteration"], i as u64);
+        }
+    }
+}
+
+#[test]
+fn snapshots_are_write_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    run_more(&path, &mut BuiltinProposer::new(), Lineage::Linear, 2);
+    let before = std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap();
+    let stamp = std::fs::metadata(path.join("iter_001/query.painless")).unwrap().modified().unwrap();
+    let mut rec = DirRecorder::open(&path).unwrap();
+    let stored = scorelab::optimise::r#loop::SnapshotProposal {
+        iteration: 1,
+        parent: 0,
+        attempt: 0,
+        proposer: "x".into(),
+        proposal: p("overwrite", "return 0.0;"),
+        usage: Default::default(),
+    };
+    let err = rec.snapshot("iter_001", &stored).unwrap_err();
+    assert!(err.to_string().contains("write-once"), "{err}");
+    run_more(&path, &mut BuiltinProposer::new(), Lineage::Linear, 2);
+    assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), before);
+    assert_eq!(std::fs::metadata(path.join("iter_001/query.painless")).unwrap().modified().unwrap(), stamp);
+}
+
+fn comparable(path: &Path) -> Vec<serde_json::Value> {
+    lines(path)
+        .into_iter()
+        .map(|mut l| {
+            let m = l.as_object_mut().unwrap();
+            m.remove("timestamp");
+            m.remove("timings");
+            m.remove("attempt_log");
+            l
+        })
+        .collect()
+}
+
+#[test]
+fn a_crashed_run_resumes_exactly_like_an_uninterrupted_one() {
+    for lineage in [Lineage::Linear, Lineage::Evolutionary] {
+        let tmp = tempfile::tempdir().unwrap();
+        let whole = new_run(&tmp.path().join("a"));
+        run_more(&whole, &mut BuiltinProposer::new(), lineage, 10);
+
+        let split = new_run(&tmp.path().join("b"));
+        run_more(&split, &mut BuiltinProposer::new(), lineage, 4);
+        // What kill -9 can leave behind: iteration 5 snapshotted but not logged, iteration 6 half
+        // written under its temp name, and a torn last line in run.jsonl.
+        std::fs::rename(whole.join("iter_005"), tmp.path().join("iter_005_copy")).unwrap();
+        copy_dir(&tmp.path().join("iter_005_copy"), &split.join("iter_005"));
+        std::fs::rename(tmp.path().join("iter_005_copy"), whole.join("iter_005")).unwrap();
+        std::fs::create_dir(split.join(".tmp-iter_006-4242")).unwrap();
+        std::fs::write(split.join(".tmp-iter_006-4242/query.painless"), "return 0.0;").unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(split.join("run.jsonl")).unwrap();
+        std::io::Write::write_all(&mut f, br#"{"schema_version":1,"iteration":5,"par"#).unwrap();
+        drop(f);
+
+        let rec = DirRecorder::open(&split).unwrap();
+        assert_eq!(rec.repairs.len(), 2, "{:?}", rec.repairs);
+        drop(rec);
+        run_more(&split, &mut BuiltinProposer::new(), lineage, 6);
+        assert_eq!(comparable(&whole), comparable(&split), "{lineage:?}");
+        assert!(split.join("discarded").is_dir());
+        assert!(std::fs::read_to_string(split.join("torn-lines.txt")).unwrap().contains("\"par"));
+        for i in 1..=10 {
+            let name = format!("iter_{i:03}/query.painless");
+            assert_eq!(std::fs::read(whole.join(&name)).unwrap(), std::fs::read(split.join(&name)).unwrap(), "{name}");
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Every file under `dir`, recursively, as bytes.
+fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(all_files(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_api_key_never_reaches_the_run_directory() {
+    const KEY: &str = "sk-ant-test-NEVER-WRITE-ME-0123456789";
+    let good = |q: &str| {
+        let text = serde_json::json!({"rationale": format!("try {q}"), "query": q, "sort": []}).to_string();
+        serde_json::json!({"content": [{"type": "text", "text": text}], "usage": {"input_tokens": 100, "output_tokens": 50}})
+            .to_string()
+    };
+    // A provider that echoes the key in an error body must not get it into the log either.
+    let echo = format!(r#"{{"error":{{"message":"key {KEY} is rate limited"}}}}"#);
+    let mut server = loop_http::Server::start(vec![
+        loop_http::reply(200, good("BROKEN")),
+        loop_http::reply(200, good("return 3.0; // ndcg=0.3 ild=0.5")),
+        loop_http::reply(200, good("return 4.0;")),
+        loop_http::reply(400, echo),
+    ]);
+    let settings_llm = LlmSettings {
+        kind: ProviderKind::Anthropic,
+        model: "claude-sonnet-4-5".into(),
+        base_url: server.base.clone(),
+        api_key: Some(ApiKey::new(KEY.into())),
+        timeout: std::time::Duration::from_secs(5),
+        max_retries: 0,
+        backoff: std::time::Duration::from_millis(1),
+        max_backoff: std::time::Duration::from_millis(1),
+        max_reply_rounds: 1,
+        max_tokens: 256,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    let mut proposer = LlmProposer::new(settings_llm).unwrap();
+    let mut rec = DirRecorder::open(&path).unwrap();
+    let judge = TextJudge;
+    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut rec };
+    let err = lp.run(3, |_, _| {}).unwrap_err();
+    assert!(!err.to_string().contains(KEY));
+    server.requests();
+    let log = lines(&path);
+    assert_eq!(log.len(), 3, "baseline + two iterations before the provider failed");
+    assert_eq!(log[1]["tokens"]["input"], 200, "the fix attempt's tokens count too");
+    assert!(log[1]["cost_usd"].as_f64().unwrap() > 0.0);
+    let summary = RunDir::open(&path).unwrap().meta().summary.clone();
+    assert!(summary.final_message.unwrap().starts_with("stopped:"));
+    let files = all_files(&path);
+    assert!(files.len() > 8);
+    for (file, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(KEY), "{} contains the API key", file.display());
+        assert!(!text.contains("NEVER-WRITE-ME"), "{} contains part of the API key", file.display());
+    }
+}
