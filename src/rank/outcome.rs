@@ -125,7 +125,7 @@ pub fn invalid_score_es_json(value: f32, item: Option<ItemIdx>) -> Value {
             "reason": "all shards failed",
             "phase": "query",
             "grouped": true,
-            "failed_shards": [{"shard": 0, "index": "items", "node": "local", "reason": cause}]
+            "failed_shards": [{"shard": 0, "index": ITEMS_INDEX, "node": "scorelab-local", "reason": cause}]
         },
         "status": 400
     })
@@ -150,10 +150,14 @@ pub fn java_float_to_string(v: f32) -> String {
     format!("{mantissa}E{exp}")
 }
 
-/// The ES search error body for a compile or runtime diagnostic of a script with `source`.
+/// The ES search error body (HTTP 400 envelope) for a compile or runtime diagnostic of a script
+/// with `source`, as a `_search` on the items index would return it.
 pub fn es_error_json(diagnostic: &Diagnostic, source: &str) -> Value {
-    crate::painless::render::render_es(diagnostic, source)
+    crate::painless::render::render_es_search_envelope(diagnostic, source, ITEMS_INDEX)
 }
+
+/// The index name used in ES-shaped error envelopes.
+pub const ITEMS_INDEX: &str = "items";
 
 /// The ES error body for a runtime failure of `set` (the script is found by its file name).
 pub fn runtime_failure_json(failure: &RuntimeFailure, set: &super::ScriptSet) -> Value {
