@@ -10,12 +10,15 @@
 //! plain Rust values and are unit-tested on their own; the `reg_*` modules adapt them to `Value`s.
 
 mod args;
+pub mod docvalues;
 pub mod hashmap;
 pub mod javafmt;
 pub mod math;
 pub mod numbers;
+mod reg_collections;
 mod reg_numbers;
 mod reg_strings;
+pub use reg_collections::collection_items;
 pub use reg_strings::to_java_string;
 pub mod score;
 pub mod strings;
@@ -26,5 +29,6 @@ use super::registry::Registry;
 /// Fill the whitelist tables. Called once per process by `registry::registry()`.
 pub fn register(reg: &mut Registry) {
     reg_numbers::register(reg);
+    reg_collections::register(reg);
     reg_strings::register(reg);
 }
