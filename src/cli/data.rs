@@ -1,19 +1,129 @@
-//! (being written: placeholder until its owner lands it)
+//! `scorelab import` and `scorelab data info`.
+
+use anyhow::Context;
+use crate::data::{read_dataset, FieldKind};
+use crate::store::Store;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {}
+pub struct ImportArgs {
+    /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Store directory to create (replaced atomically if it exists).
+    #[arg(long)]
+    pub store: PathBuf,
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DataCommand {
-    /// Print counts, dims, fields, checksums.
-    Info {},
+    /// Print counts, dims, fields, checksums; verifies every file's checksum (exit 1 if corrupt).
+    Info {
+        /// Store directory.
+        store: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run_import(_args: ImportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let dataset = read_dataset(&args.dataset)
+        .with_context(|| format!("reading dataset {}", args.dataset.display()))?;
+    let store = Store::from_dataset(&dataset).context("building the store")?;
+    store.save(&args.store).with_context(|| format!("writing store {}", args.store.display()))?;
+    eprintln!("{}", store.ground_truth_report());
+    println!(
+        "imported {} items, {} users, {} dims into {} (checksum {})",
+        store.num_items(),
+        store.num_users(),
+        store.dims(),
+        args.store.display(),
+        store.checksum()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn run(_cmd: DataCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(cmd: DataCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DataCommand::Info { store, json } => info(store, json),
+    }
+}
+
+fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&dir).with_context(|| format!("opening store {}", dir.display()))?;
+    let verified = store.verify();
+    let fields: Vec<serde_json::Value> = store
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::json!({ "name": f.name, "type": f.kind.name(), "multi_valued": f.multi_valued });
+            if let FieldKind::Vector { dims } = f.kind {
+                v["dims"] = dims.into();
+            }
+            if let Some(col) = store.column(&f.name) {
+                let present = (0..store.num_items() as u32)
+                    .filter(|&i| !col.is_empty(crate::store::ItemIdx(i)))
+                    .count();
+                v["items_with_value"] = present.into();
+            }
+            v
+        })
+        .collect();
+    let report = store.ground_truth_report();
+    if json {
+        let out = serde_json::json!({
+            "path": dir,
+            "dataset": store.settings().name,
+            "checksum": store.checksum(),
+            "verified": verified.is_ok(),
+            "num_items": store.num_items(),
+            "num_users": store.num_users(),
+            "dims": store.dims(),
+            "user_rows": store.user_rows(),
+            "settings": store.settings(),
+            "fields": fields,
+            "ground_truth": report,
+            "files": store.files(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("store      {}", dir.display());
+        println!("dataset    {}", store.settings().name);
+        println!("checksum   {}", store.checksum());
+        println!("items      {}", store.num_items());
+        println!("users      {}", store.num_users());
+        println!("dims       {}", store.dims());
+        println!("user rows  {}", store.user_rows());
+        println!("threshold  {}", store.settings().relevance_threshold);
+        println!("diversity  {}", store.settings().diversity_fields.join(", "));
+        println!("{report}");
+        println!(
+            "interactions kept {} of {}, exclusions kept {} of {}",
+            report.interactions_kept, report.interactions_in_file, report.exclusions_kept, report.exclusions_in_file
+        );
+        println!("fields:");
+        for f in &fields {
+            let multi = if f["multi_valued"].as_bool() == Some(true) { " (multi-valued)" } else { "" };
+            let extra = match (f.get("dims"), f.get("items_with_value")) {
+                (Some(d), _) => format!(", {d} dims"),
+                (_, Some(n)) => format!(", {n} items with a value"),
+                _ => String::new(),
+            };
+            println!("  {:<16} {}{multi}{extra}", f["name"].as_str().unwrap_or(""), f["type"].as_str().unwrap_or(""));
+        }
+        println!("files:");
+        for f in store.files() {
+            println!("  {:<14} {:>12} bytes  sha256 {}", f.name, f.bytes, f.sha256);
+        }
+    }
+    match verified {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(super::EXIT_PROBLEMS))
+        }
+    }
 }

@@ -339,3 +339,36 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::optimise::genome::RenderEnv;
+
+    /// Every genome the search can reach renders to Painless that parses.
+    #[test]
+    fn reachable_genomes_render_to_parseable_painless() {
+        let signals = vec![
+            SignalKind::LogPopularity { field: "popularity".into() },
+            SignalKind::Recency { field: "last_rated".into(), half_life_days: 365.0 },
+            SignalKind::MeanRating { field: "mean_rating".into(), center: 3.5 },
+            SignalKind::Year { field: "year".into(), center: 1995.0 },
+            SignalKind::Breadth { field: "genres".into() },
+        ];
+        let env = RenderEnv { vector_field: "item_vector".into(), user_rows: 10, has_now: true };
+        for seed in 0..4u64 {
+            let mut genome = Genome::baseline();
+            for i in 0..60 {
+                let mut rng = iteration_rng(seed, i, 0);
+                mutate(&mut genome, &signals, 3, &mut rng);
+                let query = genome.render_query(&env);
+                if let Err(d) = crate::painless::parse(&query) {
+                    panic!("{}\n{query}\n{d:?}", genome.describe());
+                }
+                for sort in genome.render_sorts(&env) {
+                    assert!(crate::painless::parse(&sort).is_ok(), "{sort}");
+                }
+            }
+        }
+    }
+}

@@ -118,16 +118,18 @@ impl Genome {
         };
         match &self.pooling {
             Pooling::MeanVector => {
+                // The same shape as scripts/baseline: the pooled vector depends only on params, so
+                // the interpreter computes it once per user.
                 src.push_str("// mean-pool the user's rows, then compare the item with the pooled vector\n");
-                src.push_str("int rows = params.user_vector.size();\n");
-                src.push_str("int dims = params.user_vector[0].size();\n");
+                src.push_str("List rows = params.user_vector;\n");
+                src.push_str("int dims = rows[0].size();\n");
                 src.push_str("List pooled = new ArrayList();\n");
                 src.push_str("for (int d = 0; d < dims; ++d) {\n");
                 src.push_str("  double sum = 0.0;\n");
-                src.push_str("  for (int r = 0; r < rows; ++r) {\n");
-                src.push_str("    sum += params.user_vector[r][d];\n");
+                src.push_str("  for (int r = 0; r < rows.size(); ++r) {\n");
+                src.push_str("    sum += rows[r][d];\n");
                 src.push_str("  }\n");
-                src.push_str("  pooled.add(sum / rows);\n");
+                src.push_str("  pooled.add(sum / rows.size());\n");
                 src.push_str("}\n");
                 let _ = writeln!(src, "double sim = {func}(pooled, '{vf}');");
             }

@@ -1,9 +1,81 @@
 //! The Painless front-end: grammar (pest), lowering to an owned AST, diagnostics and their renderers.
 //! pest types never leave `grammar.rs` / `lower.rs`.
+//!
+//! `parse` runs three steps: a token pre-scan (`lex.rs`: ES's lexer errors, nesting estimate), the
+//! pest parser (`grammar.rs`, `grammar/painless.pest`) and the lowering to `ast::Script`
+//! (`lower.rs`). Every step is bounded by `ParseLimits`, so hostile input fails with a diagnostic.
 
 pub mod ast;
 pub mod diag;
+pub mod errors;
+pub(crate) mod grammar;
+pub(crate) mod lex;
+pub(crate) mod lower;
 pub mod span;
 
 pub use diag::{Diagnostic, Phase, Severity};
 pub use span::Span;
+
+use std::num::NonZeroUsize;
+
+/// Bounds on what `parse` accepts (rhai's `Limits` shape: one plain struct with named defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Largest source accepted, in bytes. ES's own default for inline scripts is 65,535 bytes
+    /// (`script.max_size_in_bytes`); ours is larger so that long generated scripts still get
+    /// a syntax check.
+    pub max_source_bytes: usize,
+    /// Deepest nesting accepted: brackets plus chains of prefix operators, assignments,
+    /// conditionals and nested statements (see `lex.rs`). The AST lowering is bounded by a
+    /// multiple of it.
+    pub max_nesting: usize,
+    /// Budget of pest rule calls (`pest::set_call_limit`), against pathological backtracking.
+    /// pest also checks the remaining native stack on every rule call (pest ≥ 2.8).
+    pub max_parser_calls: usize,
+}
+
+impl ParseLimits {
+    pub const DEFAULT_MAX_SOURCE_BYTES: usize = 256 * 1024;
+    pub const DEFAULT_MAX_NESTING: usize = 128;
+    pub const DEFAULT_MAX_PARSER_CALLS: usize = 50_000_000;
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_source_bytes: Self::DEFAULT_MAX_SOURCE_BYTES,
+            max_nesting: Self::DEFAULT_MAX_NESTING,
+            max_parser_calls: Self::DEFAULT_MAX_PARSER_CALLS,
+        }
+    }
+}
+
+/// Parses a Painless script with the default limits.
+pub fn parse(source: &str) -> Result<ast::Script, Vec<Diagnostic>> {
+    parse_with_limits(source, &ParseLimits::default())
+}
+
+/// Parses a Painless script. Errors are ES's compile errors (same class and message where ES's
+/// wording is known) plus scorelab's own limits (P19x).
+pub fn parse_with_limits(source: &str, limits: &ParseLimits) -> Result<ast::Script, Vec<Diagnostic>> {
+    if source.len() > limits.max_source_bytes {
+        return Err(vec![errors::too_large(source.len(), limits.max_source_bytes)]);
+    }
+    let lexed = lex::lex(source);
+    let (nesting, at) = lexed.max_nesting;
+    if nesting > limits.max_nesting {
+        return Err(vec![errors::too_deep(limits.max_nesting, Span::new(at, at + 1))]);
+    }
+    // Process-wide in pest; every parse stores its own budget before starting.
+    pest::set_call_limit(NonZeroUsize::new(limits.max_parser_calls));
+    let pair = match grammar::parse_script(source) {
+        Ok(pair) => pair,
+        Err(failure) => return Err(vec![grammar::diagnose(source, &lexed, failure, limits)]),
+    };
+    if let Some(lex_error) = &lexed.error {
+        // The grammar and the pre-scan disagree about a token: trust ES's lexer.
+        return Err(vec![grammar::lex_diagnostic(source, lex_error)]);
+    }
+    let lowerer = lower::Lowerer::new(limits.max_nesting.saturating_mul(4).saturating_add(16));
+    lowerer.script(pair).map_err(|d| vec![d])
+}

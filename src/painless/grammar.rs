@@ -1,0 +1,173 @@
+//! The pest parser generated from `grammar/painless.pest`, and the translation of pest's failures
+//! into ES-worded diagnostics. Together with `lower.rs` this is the only place that names pest
+//! types; everything else sees the owned AST and `Diagnostic`.
+
+use pest::Parser;
+use pest::error::{Error as PestError, ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+
+use super::ParseLimits;
+use super::diag::Diagnostic;
+use super::errors::{self, code};
+use super::lex::{LexError, Lexed, TokenKind, error_display};
+use super::span::Span;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/painless.pest"]
+pub(crate) struct PainlessParser;
+
+pub(crate) fn parse_script(source: &str) -> Result<Pair<'_, Rule>, Box<PestError<Rule>>> {
+    let mut pairs = PainlessParser::parse(Rule::script, source).map_err(Box::new)?;
+    pairs.next().ok_or_else(|| {
+        Box::new(PestError::new_from_pos(
+            ErrorVariant::CustomError { message: "empty parse".into() },
+            pest::Position::from_start(source),
+        ))
+    })
+}
+
+/// A lexer error as ES words it (see `lex.rs`).
+pub(crate) fn lex_diagnostic(source: &str, e: &LexError) -> Diagnostic {
+    let text = &source[e.offset..e.end];
+    let code = if e.message.contains("The only valid escape sequences") {
+        code::INVALID_ESCAPE
+    } else if text.starts_with("//") || text.starts_with("/*") {
+        code::UNTERMINATED_COMMENT
+    } else if text.starts_with(['"', '\'', '/']) && text.len() > 1 {
+        code::UNTERMINATED_LITERAL
+    } else {
+        code::UNEXPECTED_CHARACTER
+    };
+    let help = match code {
+        code::INVALID_ESCAPE => Some("Painless strings have no \\n, \\t or \\uXXXX escapes; only \\\\ and the quote itself".into()),
+        code::UNTERMINATED_COMMENT if text.starts_with("//") => {
+            Some("a `//` comment must end with a newline; add one at the end of the script".into())
+        }
+        code::UNTERMINATED_COMMENT => Some("this `/*` comment is never closed with `*/`".into()),
+        code::UNTERMINATED_LITERAL => Some("this literal is never closed".into()),
+        _ => None,
+    };
+    errors::compile_error(code, e.message.clone(), Span::new(e.offset, e.end), help)
+}
+
+/// ANTLR's `getTokenErrorDisplay`.
+fn token_display(text: &str) -> String {
+    format!("'{}'", error_display(text))
+}
+
+/// Turns pest's failure into ES's parser message. ANTLR's exact "expecting" sets cannot be
+/// recomputed from a PEG, so only the cases whose ES wording is certain get one: a top-level
+/// statement not followed by `;`/end (`recoverInline` on `(SEMICOLON | EOF)`), and a top-level
+/// token after a complete statement (`match(EOF)`). Everything else uses ES's no-viable-alternative
+/// wording (`invalid sequence of tokens near [...]` / `unexpected end of script.`), and the
+/// human renderer adds what the grammar expected as `help`.
+pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>>, limits: &ParseLimits) -> Diagnostic {
+    let pos = match failure.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let positives = match &failure.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { message } => {
+            if message.contains("limit reached") {
+                return errors::too_deep(limits.max_nesting, Span::new(pos, pos + 1));
+            }
+            Vec::new()
+        }
+    };
+    if let Some(lex_error) = &lexed.error
+        && lex_error.offset <= pos
+    {
+        return lex_diagnostic(source, lex_error);
+    }
+    let token = lexed.tokens.iter().find(|t| t.span.end as usize > pos);
+    let help = expected_help(&positives);
+    let Some(token) = token else {
+        if let Some(lex_error) = &lexed.error {
+            return lex_diagnostic(source, lex_error);
+        }
+        let end = source.len();
+        return errors::compile_error(code::UNEXPECTED_END, "unexpected end of script.".into(), Span::new(end, end), help);
+    };
+    let shown = token_display(&source[token.span.range()]);
+    let top_level = token.bracket_depth == 0 || (token.kind == TokenKind::Punct && token.bracket_depth == 0);
+    let (code, message) = if top_level && positives.contains(&Rule::semicolon) {
+        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [{{<EOF>, ';'}}]."))
+    } else if top_level && positives.contains(&Rule::EOI) {
+        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [<EOF>]."))
+    } else {
+        (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
+    };
+    errors::compile_error(code, message, token.span, help)
+}
+
+/// pest's expected rules, renamed for people (Tera's `renamed_rules` idea): no raw rule names leak.
+fn expected_help(positives: &[Rule]) -> Option<String> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for rule in positives {
+        let name = renamed_rule(*rule);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = names.iter().take(8).copied().collect();
+    let more = if names.len() > shown.len() { ", ..." } else { "" };
+    Some(format!("expected {}{more}", shown.join(", ")))
+}
+
+pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
+    use Rule::*;
+    match rule {
+        EOI => "end of script",
+        semicolon | empty => "';'",
+        block | array_values => "'{'",
+        parameters | arguments | paren => "'('",
+        brace_access | list_or_map => "'['",
+        call_invoke | field_access | dot_name | dot_index | dot_op => "'.'",
+        dot_id | dot_integer => "a field or method name",
+        ident | variable | call_local | parameter | decl_var => "a name",
+        decl_type | type_name | primitive | primordef_type | refcast_type => "a type",
+        hex | octal | decimal | integer => "a number",
+        string | dq_chars | sq_chars => "a string",
+        regex | regex_body | regex_flags => "a regex",
+        expression | noncond | unary | unary_not_addsub | chain | cast | new_array | new_object | expr_stmt
+        | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map | conditional_tail => {
+            "an expression"
+        }
+        statement | last_statement | declaration | function | if_stmt | while_stmt | for_stmt | each_stmt
+        | ineach_stmt | try_stmt | do_stmt | continue_stmt | break_stmt | return_stmt | throw_stmt | trap => {
+            "a statement"
+        }
+        assignment_tail | assign_op | assign => "an assignment",
+        cond_op => "'?'",
+        instanceof_tail | kw_instanceof => "'instanceof'",
+        pre_incdec | post_incdec => "'++' or '--'",
+        sign_op | not_op => "a unary operator",
+        op_elvis | op_or | op_and | op_ref_eq | op_ref_ne | op_regex_match | op_eq | op_ne | op_regex_find | op_bor
+        | op_bxor | op_band | op_ushr | op_shr | op_shl | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul
+        | op_div | op_rem => "an operator",
+        lambda | lambda_params | lambda_param | arrow => "a lambda",
+        funcref => "a method reference",
+        kw_if => "'if'",
+        kw_in => "'in'",
+        kw_else => "'else'",
+        kw_while => "'while'",
+        kw_do => "'do'",
+        kw_for => "'for'",
+        kw_continue => "'continue'",
+        kw_break => "'break'",
+        kw_return => "'return'",
+        kw_new => "'new'",
+        kw_try => "'try'",
+        kw_catch => "'catch'",
+        kw_throw => "'throw'",
+        kw_this => "'this'",
+        kw_true | kw_false => "a boolean",
+        kw_null => "'null'",
+        kw_def => "'def'",
+        _ => "another token",
+    }
+}

@@ -1,0 +1,437 @@
+//! A token pre-scan that mirrors Elasticsearch's `PainlessLexer` (8.x) closely enough to:
+//! - report lexer errors with ES's exact wording (`unexpected character [...]`, the escape hint),
+//!   which a PEG cannot tell apart from parse errors;
+//! - measure nesting before the recursive parser runs, so absurd inputs fail fast and cleanly;
+//! - name the offending token of a parse error the way ANTLR displays it (`'}'`, `<EOF>`).
+//!
+//! The grammar (grammar/painless.pest) remains the authority on what parses; this scan only has to
+//! agree with it on token boundaries.
+
+use super::span::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    Ident,
+    Keyword,
+    /// OCTAL, HEX, INTEGER or DECIMAL.
+    Number,
+    DotInteger,
+    DotId,
+    Str,
+    Regex,
+    Punct,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+    /// Bracket depth (`(`, `[`, `{`) at the token; an opener counts at its own outer depth.
+    pub bracket_depth: u32,
+}
+
+/// A lexer error, worded as `EnhancedPainlessLexer.recover` words it.
+#[derive(Debug, Clone)]
+pub(crate) struct LexError {
+    pub offset: usize,
+    /// The text ANTLR had consumed: from the token start up to and including the failing char.
+    pub end: usize,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Lexed {
+    pub tokens: Vec<Token>,
+    /// The first lexer error, if any; tokens stop there.
+    pub error: Option<LexError>,
+    /// Largest nesting estimate seen and the offset of the token where it was reached.
+    pub max_nesting: (usize, usize),
+}
+
+const KEYWORDS: &[&str] = &[
+    "if", "in", "else", "while", "do", "for", "continue", "break", "return", "new", "try", "catch", "throw", "this",
+    "instanceof", "true", "false", "null", "def", "boolean", "byte", "short", "char", "int", "long", "float", "double",
+];
+
+/// Operators, longest first so the first match is ANTLR's longest match.
+const OPERATORS: &[&str] = &[
+    ">>>=", "===", "!==", "==~", ">>>", "<<=", ">>=", "?.", "?:", "::", "->", "=~", "++", "--", "<<", ">>", "<=", ">=",
+    "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "{", "}", "[", "]", "(", ")", ".", ",", ";",
+    "!", "~", "*", "/", "%", "+", "-", "<", ">", "&", "^", "|", "?", ":", "=",
+];
+
+/// ANTLR's `getErrorDisplay`: control characters shown escaped.
+pub(crate) fn error_display(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_ident_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `EnhancedPainlessLexer.isSlashRegex`: a `/` starts a regex unless the previous token ends a value.
+fn slash_is_regex(prev: Option<&Token>, src: &str) -> bool {
+    match prev {
+        None => true,
+        Some(t) => match t.kind {
+            TokenKind::Number | TokenKind::Ident | TokenKind::DotInteger | TokenKind::DotId => false,
+            TokenKind::Punct => !matches!(&src[t.span.range()], ")" | "]"),
+            _ => true,
+        },
+    }
+}
+
+/// True when the token ends a value, so a following `+`/`-`/`++`/`--` is binary or postfix.
+fn ends_value(t: &Token, src: &str) -> bool {
+    match t.kind {
+        TokenKind::Number | TokenKind::Ident | TokenKind::DotInteger | TokenKind::DotId | TokenKind::Str | TokenKind::Regex => {
+            true
+        }
+        TokenKind::Keyword => matches!(&src[t.span.range()], "true" | "false" | "null"),
+        TokenKind::Punct => matches!(&src[t.span.range()], ")" | "]" | "++" | "--"),
+    }
+}
+
+fn lex_error(src: &str, start: usize, fail: usize) -> LexError {
+    // Interval.of(start, index) is inclusive and clamped to the end of the input.
+    let end = if fail >= src.len() { src.len() } else { fail + src[fail..].chars().next().map_or(1, char::len_utf8) };
+    let text = &src[start..end];
+    let mut message = format!("unexpected character [{}].", error_display(text));
+    let first = text.as_bytes()[0];
+    let chars: Vec<char> = text.chars().collect();
+    if (first == b'\'' || first == b'"') && chars.len() > 2 && chars[chars.len() - 2] == '\\' {
+        let q = first as char;
+        message.push_str(&format!(
+            " The only valid escape sequences in strings starting with [{q}] are [\\\\] and [\\{q}]."
+        ));
+    }
+    LexError { offset: start, end, message }
+}
+
+/// Length of a number token starting at `i` (ANTLR longest match over OCTAL, HEX, INTEGER, DECIMAL).
+fn number_len(b: &[u8], i: usize) -> usize {
+    let at = |k: usize| b.get(k).copied().unwrap_or(0);
+    if at(i) == b'0' && (at(i + 1) == b'x' || at(i + 1) == b'X') && at(i + 2).is_ascii_hexdigit() {
+        let mut k = i + 2;
+        while at(k).is_ascii_hexdigit() {
+            k += 1;
+        }
+        if at(k) == b'l' || at(k) == b'L' {
+            k += 1;
+        }
+        return k - i;
+    }
+    if at(i) == b'0' && (b'0'..=b'7').contains(&at(i + 1)) {
+        let mut k = i + 1;
+        while (b'0'..=b'7').contains(&at(k)) {
+            k += 1;
+        }
+        if at(k) == b'l' || at(k) == b'L' {
+            k += 1;
+        }
+        return k - i;
+    }
+    let mut k = i + 1;
+    if at(i) != b'0' {
+        while at(k).is_ascii_digit() {
+            k += 1;
+        }
+    }
+    let int_end = k;
+    let integer_len = if matches!(at(k), b'l' | b'L' | b'f' | b'F' | b'd' | b'D') { k + 1 - i } else { k - i };
+    let mut d = int_end;
+    let mut is_decimal = false;
+    if at(d) == b'.' && at(d + 1).is_ascii_digit() {
+        d += 1;
+        while at(d).is_ascii_digit() {
+            d += 1;
+        }
+        is_decimal = true;
+    }
+    if at(d) == b'e' || at(d) == b'E' {
+        let mut e = d + 1;
+        if at(e) == b'+' || at(e) == b'-' {
+            e += 1;
+        }
+        if at(e).is_ascii_digit() {
+            while at(e).is_ascii_digit() {
+                e += 1;
+            }
+            d = e;
+            is_decimal = true;
+        }
+    }
+    if is_decimal && matches!(at(d), b'f' | b'F' | b'd' | b'D') {
+        d += 1;
+    }
+    let decimal_len = d - i;
+    decimal_len.max(integer_len)
+}
+
+/// Scans the whole source. Never fails as a function: a lexer error is reported in `Lexed::error`.
+pub(crate) fn lex(src: &str) -> Lexed {
+    let b = src.as_bytes();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut i = 0;
+    let mut after_dot = false;
+    // Nesting estimate: one level per open bracket plus, per bracket level, the number of
+    // right-recursive constructs (prefix operators, assignments, `?`, `?:`, `->`, if/else/loops)
+    // since the last `;` or `,` at that level.
+    let mut levels: Vec<usize> = vec![0];
+    let mut pending_sum = 0usize;
+    let mut max_nesting = (0usize, 0usize);
+    let mut error = None;
+    while i < b.len() {
+        let start = i;
+        let c = b[i];
+        if after_dot {
+            after_dot = false;
+            if c.is_ascii_digit() {
+                let mut k = i + 1;
+                if c != b'0' {
+                    while k < b.len() && b[k].is_ascii_digit() {
+                        k += 1;
+                    }
+                }
+                push(&mut tokens, TokenKind::DotInteger, start, k, levels.len() - 1);
+                i = k;
+                continue;
+            }
+            if is_ident_start(c) {
+                let mut k = i + 1;
+                while k < b.len() && is_ident_char(b[k]) {
+                    k += 1;
+                }
+                push(&mut tokens, TokenKind::DotId, start, k, levels.len() - 1);
+                i = k;
+                continue;
+            }
+            // The AFTER_DOT mode has no whitespace rule: anything else is a lexer error there.
+            error = Some(lex_error(src, start, start));
+            break;
+        }
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            match src[i + 2..].find(['\n', '\r']) {
+                Some(k) => i = i + 2 + k + 1,
+                None => {
+                    error = Some(lex_error(src, start, src.len()));
+                    break;
+                }
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            match src[i + 2..].find("*/") {
+                Some(k) => i = i + 2 + k + 2,
+                None => {
+                    error = Some(lex_error(src, start, src.len()));
+                    break;
+                }
+            }
+            continue;
+        }
+        let prev = tokens.last().copied();
+        if c == b'/' && slash_is_regex(prev.as_ref(), src) {
+            let mut k = i + 1;
+            let mut ok = false;
+            while k < b.len() {
+                match b[k] {
+                    b'\n' => break,
+                    b'\\' if b.get(k + 1).is_some_and(|&n| n != b'\n') => k += 2,
+                    b'\\' => break,
+                    b'/' if k > i + 1 => {
+                        ok = true;
+                        break;
+                    }
+                    b'/' => break,
+                    _ => k += 1,
+                }
+            }
+            if !ok {
+                error = Some(lex_error(src, start, k));
+                break;
+            }
+            k += 1;
+            while k < b.len() && b"cilmsuxU".contains(&b[k]) {
+                k += 1;
+            }
+            push(&mut tokens, TokenKind::Regex, start, k, levels.len() - 1);
+            i = k;
+            continue;
+        }
+        if c == b'"' || c == b'\'' {
+            let mut k = i + 1;
+            let mut closed = false;
+            while k < b.len() {
+                if b[k] == b'\\' {
+                    match b.get(k + 1) {
+                        Some(&n) if n == c || n == b'\\' => k += 2,
+                        _ => break,
+                    }
+                } else if b[k] == c {
+                    closed = true;
+                    break;
+                } else {
+                    k += 1;
+                }
+            }
+            if !closed {
+                // Failing char: the one after the backslash, or the end of the input.
+                let fail = if k < b.len() { k + 1 } else { src.len() };
+                error = Some(lex_error(src, start, fail));
+                break;
+            }
+            push(&mut tokens, TokenKind::Str, start, k + 1, levels.len() - 1);
+            i = k + 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let k = i + number_len(b, i);
+            push(&mut tokens, TokenKind::Number, start, k, levels.len() - 1);
+            i = k;
+            continue;
+        }
+        if is_ident_start(c) {
+            let mut k = i + 1;
+            while k < b.len() && is_ident_char(b[k]) {
+                k += 1;
+            }
+            let word = &src[start..k];
+            let kind = if KEYWORDS.contains(&word) { TokenKind::Keyword } else { TokenKind::Ident };
+            if kind == TokenKind::Keyword && matches!(word, "if" | "else" | "while" | "for" | "do" | "try") {
+                bump(&mut levels, &mut pending_sum);
+            }
+            push(&mut tokens, kind, start, k, levels.len() - 1);
+            i = k;
+            nesting(&levels, pending_sum, start, &mut max_nesting);
+            continue;
+        }
+        let Some(op) = OPERATORS.iter().find(|op| src[i..].starts_with(**op)) else {
+            error = Some(lex_error(src, start, start));
+            break;
+        };
+        let k = i + op.len();
+        let depth_before = levels.len() - 1;
+        let prefix_position = prev.as_ref().is_none_or(|t| !ends_value(t, src));
+        match *op {
+            "(" | "[" | "{" => levels.push(0),
+            ")" | "]" | "}" => {
+                if levels.len() > 1 {
+                    let popped = levels.pop().unwrap_or(0);
+                    pending_sum -= popped;
+                }
+            }
+            ";" | "," => {
+                if let Some(last) = levels.last_mut() {
+                    pending_sum -= *last;
+                    *last = 0;
+                }
+            }
+            "." | "?." => after_dot = true,
+            "!" | "~" | "?" | "?:" | "->" | "=" | ">>>=" | "<<=" | ">>=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&="
+            | "^=" | "|=" => bump(&mut levels, &mut pending_sum),
+            "+" | "-" | "++" | "--" if prefix_position => bump(&mut levels, &mut pending_sum),
+            _ => {}
+        }
+        let depth = if matches!(*op, ")" | "]" | "}") { levels.len() - 1 } else { depth_before };
+        push(&mut tokens, TokenKind::Punct, start, k, depth);
+        nesting(&levels, pending_sum, start, &mut max_nesting);
+        i = k;
+    }
+    if after_dot && error.is_none() {
+        // `x.` at the very end: the parser reports it (unexpected end of script).
+    }
+    Lexed { tokens, error, max_nesting }
+}
+
+fn push(tokens: &mut Vec<Token>, kind: TokenKind, start: usize, end: usize, depth: usize) {
+    tokens.push(Token { kind, span: Span::new(start, end), bracket_depth: depth as u32 });
+}
+
+fn bump(levels: &mut [usize], pending_sum: &mut usize) {
+    if let Some(last) = levels.last_mut() {
+        *last += 1;
+        *pending_sum += 1;
+    }
+}
+
+fn nesting(levels: &[usize], pending_sum: usize, at: usize, max: &mut (usize, usize)) {
+    let n = levels.len() - 1 + pending_sum;
+    if n > max.0 {
+        *max = (n, at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<(TokenKind, &str)> {
+        lex(src).tokens.iter().map(|t| (t.kind, &src[t.span.range()])).collect()
+    }
+
+    #[test]
+    fn numbers_follow_antlr_longest_match() {
+        assert_eq!(kinds("08"), vec![(TokenKind::Number, "0"), (TokenKind::Number, "8")]);
+        assert_eq!(kinds("1.5e3f"), vec![(TokenKind::Number, "1.5e3f")]);
+        assert_eq!(kinds("2.toString"), vec![
+            (TokenKind::Number, "2"),
+            (TokenKind::Punct, "."),
+            (TokenKind::DotId, "toString")
+        ]);
+        assert_eq!(kinds("0x1FL 017 1e5L")[..3].iter().map(|t| t.1).collect::<Vec<_>>(), vec!["0x1FL", "017", "1e5"]);
+    }
+
+    #[test]
+    fn dot_integer_shortcuts() {
+        assert_eq!(kinds("x.0.1").iter().map(|t| t.1).collect::<Vec<_>>(), vec!["x", ".", "0", ".", "1"]);
+    }
+
+    #[test]
+    fn bad_escape_message() {
+        let e = lex(r#"x = "\a""#).error.unwrap();
+        assert_eq!(
+            e.message,
+            r#"unexpected character ["\a]. The only valid escape sequences in strings starting with ["] are [\\] and [\"]."#
+        );
+        assert_eq!(e.offset, 4);
+    }
+
+    #[test]
+    fn line_comment_needs_newline() {
+        let e = lex("1 // done").error.unwrap();
+        assert_eq!(e.message, "unexpected character [// done].");
+        assert!(lex("1 // done\n").error.is_none());
+    }
+
+    #[test]
+    fn regex_only_where_a_value_starts() {
+        assert_eq!(kinds("a / b / c").iter().filter(|t| t.0 == TokenKind::Regex).count(), 0);
+        assert_eq!(kinds("x =~ /ab+c/i")[2], (TokenKind::Regex, "/ab+c/i"));
+    }
+
+    #[test]
+    fn nesting_counts_brackets_and_prefix_chains() {
+        assert_eq!(lex("((((1))))").max_nesting.0, 4);
+        assert_eq!(lex("- - - -1").max_nesting.0, 4);
+        assert_eq!(lex("a - b - c - d").max_nesting.0, 0);
+        assert_eq!(lex("f(-a, -b, -c)").max_nesting.0, 2);
+    }
+}
