@@ -16,6 +16,8 @@ pub mod javafmt;
 pub mod math;
 pub mod numbers;
 mod reg_collections;
+mod reg_doc;
+mod reg_functions;
 mod reg_numbers;
 mod reg_strings;
 pub use reg_collections::collection_items;
@@ -30,5 +32,7 @@ use super::registry::Registry;
 pub fn register(reg: &mut Registry) {
     reg_numbers::register(reg);
     reg_collections::register(reg);
+    reg_doc::register(reg);
+    reg_functions::register(reg);
     reg_strings::register(reg);
 }

@@ -3,6 +3,7 @@
 //! which string concatenation uses too.
 
 use super::args::{any_at, i32_at, recv_str, str_at, string};
+use super::reg_collections::check_order;
 use super::{javafmt, strings};
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{CallCtx, MethodImp, MethodSig, Registry, StaticSig};
@@ -50,9 +51,16 @@ fn write_java_string(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
         Value::Double(d) => out.push_str(&javafmt::double_to_string(*d)),
         Value::Str(s) => out.push_str(s),
         Value::List(l) => write_seq(out, l.borrow().iter())?,
-        Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => write_seq(out, m.borrow().keys())?,
-        Value::MapView(m, MapViewKind::Values) => write_seq(out, m.borrow().values())?,
+        Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => {
+            check_order(&m.borrow())?;
+            write_seq(out, m.borrow().keys())?
+        }
+        Value::MapView(m, MapViewKind::Values) => {
+            check_order(&m.borrow())?;
+            write_seq(out, m.borrow().values())?
+        }
         Value::MapView(m, MapViewKind::Entries) => {
+            check_order(&m.borrow())?;
             out.push('[');
             for (i, (k, val)) in m.borrow().iter().enumerate() {
                 if i > 0 {
@@ -65,6 +73,7 @@ fn write_java_string(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
             out.push(']');
         }
         Value::Map(m) => {
+            check_order(&m.borrow())?;
             out.push('{');
             for (i, (k, val)) in m.borrow().iter().enumerate() {
                 if i > 0 {
