@@ -92,7 +92,7 @@ pub type StaticImp = fn(&CallCtx<'_>, &[Value]) -> Result<Value, RuntimeError>;
 /// A field read `receiver.name`.
 pub type FieldImp = fn(&CallCtx<'_>, &Value) -> Result<Value, RuntimeError>;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct MethodSig {
     /// The declaring type; subtypes inherit it through `Ty::lookup_chain`.
     pub receiver: Ty,
@@ -102,7 +102,7 @@ pub struct MethodSig {
     pub imp: MethodImp,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct StaticSig {
     /// The class as written in scripts (`Math`, `Integer`).
     pub class: &'static str,
@@ -112,7 +112,7 @@ pub struct StaticSig {
     pub imp: StaticImp,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct StaticFieldSig {
     pub class: &'static str,
     pub name: &'static str,
@@ -121,7 +121,7 @@ pub struct StaticFieldSig {
 }
 
 /// A readable field (`doc['v'].vectorValue`, `doc['f'].value` through its getter).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FieldSig {
     pub receiver: Ty,
     pub name: &'static str,
@@ -138,7 +138,7 @@ pub trait FunctionBinding {
 
 pub type BindingCtor = fn(&CallCtx<'_>, &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError>;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum FunctionImp {
     /// Evaluated on every call.
     Plain(StaticImp),
@@ -147,7 +147,7 @@ pub enum FunctionImp {
 }
 
 /// A context function called without a receiver: score functions and vector functions.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FunctionSig {
     pub name: &'static str,
     pub params: Vec<Ty>,
