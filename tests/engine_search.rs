@@ -7,11 +7,18 @@
 //!
 //! Run: `cargo test --release --test engine_search` (first run builds the runner with Maven).
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use scorelab::engine::embedded::{EmbeddedOpenSearch, EmbeddedOptions};
+use scorelab::engine::index::{self, LoadOptions};
+use scorelab::engine::request::{self, EngineScripts, UserQuery};
+use scorelab::engine::response::{self, UserAnswer};
 use scorelab::engine::transport::{Method, Payload};
 use scorelab::engine::{EngineClient, Flavor};
+use scorelab::store::{Column, ItemIdx, Store, UserIdx};
 use serde_json::json;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The shared node. Never dropped (statics are not): when this test process exits, the JVM sees EOF on
 /// its stdin and stops itself.
@@ -78,4 +85,187 @@ fn knn_painless_functions_are_available_when_the_plugin_loaded() {
     let found = client.send("search", Method::Post, &format!("/{index}/_search"), Payload::Json(&query)).expect("search");
     assert!(found.is_success(), "{:?}", found.body);
     assert_eq!(found.body["hits"]["hits"][0]["_score"], json!(6.0));
+}
+
+/// The parity store: small, deterministic, with every field shape the suite exercises (see
+/// tests/parity/README.md): single and multi-valued long/double/keyword fields, missing values,
+/// duplicates in multi-valued numerics, 8-dim vectors, 2-row user matrices, exclusions, interactions.
+fn parity_dataset() -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(20_240_613);
+    let dims = 8u32;
+    let user_rows = 2u32;
+    let categories = ["books", "games", "music", "garden", "sports"];
+    let spec = |name: &str, kind: FieldKind, multi: bool| FieldSpec { name: name.into(), kind, multi_valued: multi };
+    let fields = vec![
+        spec("popularity", FieldKind::Long, false),
+        spec("price", FieldKind::Double, false),
+        spec("rating", FieldKind::Double, false),
+        spec("year", FieldKind::Long, false),
+        spec("category", FieldKind::Keyword, false),
+        spec("tags", FieldKind::Keyword, true),
+        spec("counts", FieldKind::Long, true),
+        spec("weights", FieldKind::Double, true),
+    ];
+    let n_items = 240;
+    let items: Vec<Item> = (0..n_items)
+        .map(|i| {
+            let vector: Vec<f32> = (0..dims).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+            let popularity = (rng.gen_range(0..10) != 0).then(|| AttrValue::Long(vec![rng.gen_range(0..500)]));
+            // Two decimals, so that most prices differ but some tie exactly.
+            let price = AttrValue::Double(vec![f64::from(rng.gen_range(100..20_000)) / 100.0]);
+            let rating = (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
+            let year = AttrValue::Long(vec![rng.gen_range(1985..2025)]);
+            let category = AttrValue::Keyword(vec![categories[rng.gen_range(0..categories.len())].to_string()]);
+            let n_tags = rng.gen_range(0..4);
+            let tags = (n_tags > 0).then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
+            let n_counts = rng.gen_range(0..5);
+            let counts = (n_counts > 0).then(|| AttrValue::Long((0..n_counts).map(|_| rng.gen_range(0..6)).collect()));
+            let weights = AttrValue::Double((0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect());
+            Item {
+                id: format!("item-{i:03}"),
+                vector,
+                attributes: vec![popularity, Some(price), rating, Some(year), Some(category), tags, counts, Some(weights)],
+            }
+        })
+        .collect();
+    let n_users = 30;
+    let users: Vec<User> = (0..n_users)
+        .map(|u| User {
+            id: format!("user-{u:02}"),
+            matrix: (0..dims * user_rows).map(|_| rng.gen_range(-1.0f32..1.0)).collect(),
+        })
+        .collect();
+    let mut interactions = Vec::new();
+    let mut exclusions = Vec::new();
+    for user in &users {
+        for _ in 0..rng.gen_range(3..9) {
+            interactions.push(Interaction {
+                item_id: items[rng.gen_range(0..n_items)].id.clone(),
+                user_id: user.id.clone(),
+                weight: rng.gen_range(1..5) as f32,
+            });
+        }
+        for _ in 0..rng.gen_range(0..6) {
+            exclusions.push(Exclusion { user_id: user.id.clone(), item_id: items[rng.gen_range(0..n_items)].id.clone() });
+        }
+    }
+    let settings = DatasetSettings {
+        name: "parity".into(),
+        relevance_threshold: 2.0,
+        diversity_fields: vec!["category".into()],
+        item_vector_field: "item_vector".into(),
+        user_vector_field: "user_vector".into(),
+        user_rows,
+    };
+    Dataset { settings, dims, fields, items, users, interactions, exclusions }
+}
+
+fn parity_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| Store::from_dataset(&parity_dataset()).expect("the parity dataset is valid"))
+}
+
+/// The parity store loaded into the node once (tests run in parallel; loading is serialised).
+fn loaded_index(node: &EmbeddedOpenSearch) -> &'static str {
+    static LOADED: Mutex<bool> = Mutex::new(false);
+    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    if !*loaded {
+        let client = EngineClient::connect(node.url()).expect("connect");
+        let options = LoadOptions { index: "parity_items".into(), batch_docs: 100, progress: false, ..LoadOptions::default() };
+        index::setup_index(&client, parity_store(), &options).expect("setup-indices on the parity store");
+        *loaded = true;
+    }
+    "parity_items"
+}
+
+#[test]
+fn setup_indices_is_idempotent_and_keeps_every_field_shape() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let store = parity_store();
+    let options = LoadOptions { index: "setup_probe".into(), batch_docs: 64, progress: false, ..LoadOptions::default() };
+    let first = index::setup_index(&client, store, &options).expect("first load");
+    let second = index::setup_index(&client, store, &options).expect("second load drops and recreates");
+    assert_eq!(first.documents, store.num_items() as u64);
+    assert_eq!(second.documents, store.num_items() as u64);
+    assert_eq!(first.batches, store.num_items().div_ceil(64));
+    assert_eq!(first.vector_mapping, "knn_vector");
+    index::check_index_matches(&client, store, "setup_probe").expect("index matches its store");
+
+    // A multi-valued field with duplicates and a missing field, read back through Painless doc values.
+    let item = (0..store.num_items() as u32)
+        .map(ItemIdx)
+        .find(|&i| {
+            let Some(Column::Long(counts)) = store.column("counts") else { return false };
+            let values = counts.values(i);
+            values.len() >= 2 && values.windows(2).any(|w| w[0] == w[1])
+        })
+        .expect("the dataset has an item with duplicate counts");
+    let Some(Column::Long(counts)) = store.column("counts") else { panic!("counts is a long column") };
+    let expected: Vec<i64> = counts.values(item).to_vec();
+    let body = json!({"size": 1, "query": {"script_score": {
+        "query": {"term": {"ord": item.0}},
+        "script": {"source": "double s = 0; for (int i = 0; i < doc['counts'].size(); i++) { s = s * 10 + doc['counts'][i]; } return s;"}}}});
+    let reply = client.send("search", Method::Post, "/setup_probe/_search", Payload::Json(&body)).expect("search");
+    assert!(reply.is_success(), "{}", reply.body);
+    let encoded = expected.iter().fold(0f64, |acc, v| acc * 10.0 + *v as f64);
+    assert_eq!(reply.body["hits"]["hits"][0]["_score"].as_f64(), Some(encoded));
+    assert_eq!(reply.body["hits"]["hits"][0]["_id"], store.item_id(item));
+}
+
+#[test]
+fn a_stale_or_missing_index_is_refused() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let err = index::check_index_matches(&client, parity_store(), "no_such_index").expect_err("missing index");
+    assert!(matches!(err, scorelab::engine::EngineError::NoIndex { .. }), "{err}");
+}
+
+/// The request layer on its own, checked against a ranking computed here from the store: score by
+/// price (a float), exclusions removed, ties broken by ordinal, `_score` 1.0 under match_all.
+#[test]
+fn request_ranks_by_script_score_minus_exclusions_with_ordinal_ties() {
+    let Some(node) = node() else { return };
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let store = parity_store();
+    let Some(Column::Double(price)) = store.column("price") else { panic!("price is a double column") };
+    let Some(Column::Long(year)) = store.column("year") else { panic!("year is a long column") };
+    let scripts = EngineScripts {
+        // _score must be 1.0 here (match_all), so this is price + (year % 3) as a float.
+        query: "_score * doc['price'].value + doc['year'].value % 3 - 1".into(),
+        sorts: vec![("doc['year'].value % 4".into(), scorelab::rank::SortOrder::Asc)],
+    };
+    let k = 12;
+    let mut bodies = Vec::new();
+    let mut expected = Vec::new();
+    for u in 0..store.num_users() as u32 {
+        let user = UserIdx(u);
+        let excluded: Vec<u32> = store.exclusions(user).iter().map(|i| i.0).collect();
+        let params = serde_json::Map::new();
+        bodies.push(request::search_body(&scripts, UserQuery { params: &params, excluded_ords: &excluded }, k));
+        let mut ranked: Vec<(i64, f32, u32)> = (0..store.num_items() as u32)
+            .filter(|i| !excluded.contains(i))
+            .map(|i| {
+                let (p, y) = (price.values(ItemIdx(i))[0], year.values(ItemIdx(i))[0]);
+                (y % 4, (p + (y % 3) as f64 - 1.0) as f32, i)
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        expected.push(ranked.into_iter().take(k).collect::<Vec<_>>());
+    }
+    let reply = client
+        .send("msearch", Method::Post, &format!("/{index_name}/_msearch"), Payload::NdJson(&request::msearch_body(index_name, &bodies)))
+        .expect("msearch");
+    assert!(reply.is_success(), "{}", reply.body);
+    let q = scorelab::engine::dialect::Rewritten::unchanged(&scripts.query);
+    let sorts = vec![scorelab::engine::dialect::Rewritten::unchanged(&scripts.sorts[0].0)];
+    let sent = response::SentScripts { query: &q, sorts: &sorts };
+    let answers = reply.body["responses"].as_array().expect("responses");
+    assert_eq!(answers.len(), store.num_users());
+    for (u, (answer, want)) in answers.iter().zip(&expected).enumerate() {
+        let UserAnswer::Hits(hits) = response::parse_answer(answer, &sent, 1) else { panic!("user {u}: {answer}") };
+        let got: Vec<(i64, f32, u32)> = hits.iter().map(|h| (h.sort_values[0] as i64, h.score as f32, h.ord)).collect();
+        assert_eq!(&got, want, "user {u}");
+    }
 }

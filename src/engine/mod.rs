@@ -11,6 +11,7 @@
 pub mod dialect;
 pub mod embedded;
 pub mod error;
+pub mod index;
 pub mod request;
 pub mod response;
 pub mod transport;
