@@ -18,20 +18,19 @@ use super::value::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// The document under evaluation: doc values and the item vector are read from the store.
+#[derive(Clone, Copy)]
+pub struct DocCtx<'a> {
+    pub store: &'a crate::store::Store,
+    pub item: crate::store::ItemIdx,
+}
+
 /// What a library function may look at while it runs.
 pub struct CallCtx<'a> {
     dialect: Dialect,
     context: ScriptContext,
     limits: &'a Limits,
     doc: Option<DocCtx<'a>>,
-}
-
-/// The document being scored (score and sort contexts): doc-values and vector functions read
-/// `store.column(name)` / `store.vector(item)` for `item`.
-#[derive(Clone, Copy)]
-pub struct DocCtx<'a> {
-    pub store: &'a crate::store::Store,
-    pub item: crate::store::ItemIdx,
 }
 
 impl<'a> CallCtx<'a> {
@@ -45,7 +44,13 @@ impl<'a> CallCtx<'a> {
         CallCtx { dialect, context, limits, doc: Some(doc) }
     }
 
-    /// The store and the item under evaluation; None in the test context.
+    /// The same context evaluating `doc` (score and sort contexts, one item at a time).
+    pub fn with_doc(mut self, doc: DocCtx<'a>) -> Self {
+        self.doc = Some(doc);
+        self
+    }
+
+    /// The document under evaluation, if any.
     pub fn doc(&self) -> Option<DocCtx<'a>> {
         self.doc
     }
