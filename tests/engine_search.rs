@@ -269,3 +269,87 @@ fn request_ranks_by_script_score_minus_exclusions_with_ordinal_ties() {
         assert_eq!(&got, want, "user {u}");
     }
 }
+
+/// The harness params every parity set receives (besides `user_vector`).
+fn parity_harness_params() -> serde_json::Map<String, serde_json::Value> {
+    let value = json!({
+        "k": 100,
+        "now": 2024,
+        "threshold": 3.5,
+        "weights": [0.5, 1.5, 2.5],
+        "boosts": {"books": 2.0, "games": 0.5, "music": 1.25}
+    });
+    value.as_object().cloned().expect("an object")
+}
+
+/// Every set of tests/parity, with its EXPECT word ("" when it must rank).
+fn parity_sets() -> Vec<(String, scorelab::rank::ScriptSet, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity");
+    let mut sets: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/parity exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let set = scorelab::rank::ScriptSet::open(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expect = std::fs::read_to_string(p.join("EXPECT")).map(|s| s.trim().to_string()).unwrap_or_default();
+            (name, set, expect)
+        })
+        .collect();
+    sets.sort_by(|a, b| a.0.cmp(&b.0));
+    sets
+}
+
+/// Engine side of the suite on its own: every set ranks (or fails exactly as its EXPECT says) on the
+/// engine. Catches scripts that are not valid Painless for the engine before any local comparison.
+#[test]
+fn every_parity_set_behaves_as_expected_on_the_engine() {
+    let Some(node) = node() else { return };
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let store = parity_store();
+    let sets = parity_sets();
+    assert!(sets.len() >= 30, "the parity suite has {} sets; at least 30 are required", sets.len());
+    let harness = parity_harness_params();
+    let mut problems = Vec::new();
+    for (name, set, expect) in &sets {
+        if expect == "vectors" && !node.knn() {
+            continue;
+        }
+        let rewrite = |source: &str, file: &str| scorelab::engine::dialect::for_engine(source, Flavor::OpenSearch, file).expect("dialect");
+        let query = rewrite(&set.query.source, &set.query.file_name);
+        let sorts: Vec<_> = set.sorts.iter().map(|s| rewrite(&s.script.source, &s.script.file_name)).collect();
+        let scripts = EngineScripts {
+            query: query.source.clone(),
+            sorts: sorts.iter().zip(&set.sorts).map(|(r, s)| (r.source.clone(), s.order)).collect(),
+        };
+        let user = UserIdx(0);
+        let mut params = harness.clone();
+        let matrix = store.user_matrix(user);
+        params.insert(
+            "user_vector".into(),
+            json!(matrix.rows().into_iter().map(|r| r.iter().map(|&x| f64::from(x)).collect::<Vec<_>>()).collect::<Vec<_>>()),
+        );
+        let excluded: Vec<u32> = store.exclusions(user).iter().map(|i| i.0).collect();
+        let body = request::search_body(&scripts, UserQuery { params: &params, excluded_ords: &excluded }, 10);
+        let reply = client.send("search", Method::Post, &format!("/{index_name}/_search"), Payload::Json(&body)).expect("search");
+        let sent = response::SentScripts { query: &query, sorts: &sorts };
+        let answer = response::parse_answer(&reply.body, &sent, sorts.len());
+        let got = match &answer {
+            UserAnswer::Hits(h) if h.len() == 10 => "ranks".to_string(),
+            UserAnswer::Hits(h) => format!("only {} hits", h.len()),
+            UserAnswer::Failed(f) if f.diagnostic.code == response::CODE_ENGINE_INVALID_SCORE => "invalid_score".into(),
+            UserAnswer::Failed(f) => match f.diagnostic.phase {
+                scorelab::painless::diag::Phase::Compile => "compile_error".into(),
+                scorelab::painless::diag::Phase::Runtime => "runtime_error".into(),
+            },
+            other => format!("{other:?}"),
+        };
+        let want = if expect.is_empty() || expect == "vectors" { "ranks" } else { expect.as_str() };
+        if got != want {
+            problems.push(format!("{name}: expected {want}, engine says {got}: {answer:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
