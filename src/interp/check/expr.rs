@@ -2,7 +2,7 @@
 
 use super::cast::{self, legal_cast, promote_conditional, promote_equality, promote_numeric, promote_unary};
 use super::{cast_error, error, unsupported, CResult, Checker};
-use crate::interp::ir::{self, Back, BinOp, Conv, EqMode, Expr, ExprKind, Target, UnOp};
+use crate::interp::ir::{self, Back, BinOp, EqMode, Expr, ExprKind, Target, UnOp};
 use crate::interp::types::{Prim, ScriptContext, Ty};
 use crate::painless::ast::{self, BinaryOp, Literal, UnaryOp};
 use crate::painless::{Severity, Span};
@@ -818,6 +818,9 @@ impl<'a> Checker<'a> {
         }
         let r = self.check_expr(recv, None)?;
         if r.ty.is_def() {
+            if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+                return Err(unsupported(if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" }, a.span, "a lambda or method reference argument"));
+            }
             let mut a = Vec::with_capacity(n);
             for x in args {
                 let v = self.check_expr(x, None)?;
@@ -832,6 +835,13 @@ impl<'a> Checker<'a> {
             Ty::Prim(p) => Ty::Boxed(*p),
             t => t.clone(),
         };
+        if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+            return Err(if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
+                unsupported("L401", a.span, "a lambda")
+            } else {
+                unsupported("L402", a.span, "a method reference")
+            });
+        }
         match self.reg.lookup_method(&lookup_ty, &name.name, n) {
             Some(sig) => {
                 let a = self.args_for(args, &sig.params)?;
@@ -843,6 +853,9 @@ impl<'a> Checker<'a> {
                     let mut d = unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
                     d.help = Some(reason.into());
                     Err(d)
+                }
+                None if es_known_method(&lookup_ty, &name.name) => {
+                    Err(unsupported("L406", span, &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name)))
                 }
                 None => Err(error(
                     "C205",
@@ -920,5 +933,41 @@ fn es_context_function(name: &str, arity: usize, dialect: crate::interp::types::
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: Conv) {}
+/// Members ES 8.13 whitelists on these types (Java API + Painless augmentations) that the local
+/// runtime may not register: calling them is "unsupported locally", not invalid Painless.
+fn es_known_method(t: &Ty, name: &str) -> bool {
+    const COLLECTION: &[&str] = &[
+        "add", "addAll", "clear", "contains", "containsAll", "isEmpty", "iterator", "remove", "removeAll", "removeIf",
+        "retainAll", "size", "stream", "toArray", "forEach", "spliterator", "any", "asList", "each", "every", "find",
+        "findAll", "findResult", "findResults", "groupBy", "join", "sum", "collect", "split", "equals", "hashCode",
+        "toString", "getLength",
+    ];
+    const LIST: &[&str] = &[
+        "get", "set", "indexOf", "lastIndexOf", "listIterator", "subList", "sort", "replaceAll", "getLength",
+    ];
+    const MAP: &[&str] = &[
+        "get", "put", "putAll", "remove", "containsKey", "containsValue", "keySet", "values", "entrySet", "size",
+        "isEmpty", "clear", "getOrDefault", "putIfAbsent", "compute", "computeIfAbsent", "computeIfPresent", "merge",
+        "replace", "replaceAll", "forEach", "collect", "count", "each", "every", "find", "findAll", "findResult",
+        "findResults", "groupBy", "equals", "hashCode", "toString",
+    ];
+    const STRING: &[&str] = &[
+        "charAt", "chars", "codePointAt", "compareTo", "compareToIgnoreCase", "concat", "contains", "contentEquals",
+        "endsWith", "equals", "equalsIgnoreCase", "hashCode", "indexOf", "isEmpty", "lastIndexOf", "length", "matches",
+        "regionMatches", "replace", "replaceAll", "replaceFirst", "split", "splitOnToken", "startsWith", "strip",
+        "stripLeading", "stripTrailing", "isBlank", "repeat", "subSequence", "substring", "toCharArray", "toLowerCase",
+        "toUpperCase", "trim", "encodeBase64", "decodeBase64", "sha1", "sha256", "sha512", "toString",
+    ];
+    match t {
+        Ty::List | Ty::ArrayList => COLLECTION.contains(&name) || LIST.contains(&name),
+        Ty::Set | Ty::HashSet | Ty::Collection => COLLECTION.contains(&name),
+        Ty::Map | Ty::HashMap => MAP.contains(&name),
+        Ty::String => STRING.contains(&name),
+        Ty::Boxed(_) | Ty::Number => {
+            matches!(name, "intValue" | "longValue" | "doubleValue" | "floatValue" | "byteValue" | "shortValue" | "compareTo" | "equals" | "hashCode" | "toString" | "isNaN" | "isInfinite")
+        }
+        Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
+        Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
+        _ => false,
+    }
+}

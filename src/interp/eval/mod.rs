@@ -71,7 +71,7 @@ pub(crate) struct Interp<'a> {
     pub doc: &'a dyn access::DocResolver,
 }
 
-pub(crate) use access::{DocResolver, NoDoc};
+pub(crate) use access::NoDoc;
 
 impl<'a> Interp<'a> {
     /// Run a function body; a missing `return` yields `fallback` (the return type's default).
