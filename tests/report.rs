@@ -363,6 +363,7 @@ fn runs_lists_newest_first_with_summary() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("run "));
+    assert!(lines[1].contains(" 2026-11-25 10:15:02 "), "{}", lines[1]);
     assert!(
         lines[1].starts_with(RUN_NAME)
             && lines[1].contains("ndcg@10 / ild@10")
