@@ -188,7 +188,7 @@ fn report_shows_lineage_diffs_errors_and_diagnostics() {
     assert!(iter7.contains(
         "<span class=\"d-add\">+double pop = Math.log(1 + doc[&#39;popularity&#39;].value);</span>"
     ));
-    assert!(iter7.contains("<span class=\"d-file\">+++ b/sort_00.painless</span>"));
+    assert!(iter7.contains("<span class=\"d-file\">+++ b/sort_01.painless</span>"));
     assert!(iter7.contains("<span class=\"d-file\">--- /dev/null</span>"));
     let iter3 = &html[html.find("id=\"iter-3\"").unwrap()..html.find("id=\"iter-4\"").unwrap()];
     assert!(iter3.contains(
@@ -363,6 +363,7 @@ fn runs_lists_newest_first_with_summary() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("run "));
+    assert!(lines[1].contains(" 2026-11-25 10:15:02 "), "{}", lines[1]);
     assert!(
         lines[1].starts_with(RUN_NAME)
             && lines[1].contains("ndcg@10 / ild@10")
@@ -454,7 +455,7 @@ fn show_prints_one_iteration() {
         "{text}"
     );
     assert!(text.contains("coverage_at_k"));
-    assert!(text.contains("── sort_00.painless ──"));
+    assert!(text.contains("── sort_01.painless ──"));
     assert!(text.contains("return _score - penalty;"));
 
     // Without ITER: the best iteration.
@@ -505,7 +506,7 @@ fn show_json_carries_the_record_and_scripts() {
             .contains("0.3 * pop")
     );
     assert!(
-        shown["scripts"]["sort_00.painless"]
+        shown["scripts"]["sort_01.painless"]
             .as_str()
             .unwrap()
             .contains("doc['popularity'].value")
@@ -536,4 +537,172 @@ fn every_subcommand_help_has_an_example() {
             .success()
             .stdout(predicate::str::contains("Example:"));
     }
+}
+
+/// The reader is lenient on purpose, but it must read what `src/run` actually writes.
+#[test]
+fn renders_a_run_written_by_the_run_library() {
+    use scorelab::metrics::{Metric, MetricSet};
+    use scorelab::rank::{ScriptSet, SortOrder};
+    use scorelab::run::{
+        BaselineRef, CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings,
+        SCHEMA_VERSION, StoreRef, Summary, Timings, Tokens, now_rfc3339, snapshot_name,
+    };
+    use serde_json::json;
+
+    let temp = tempfile::tempdir().unwrap();
+    let runs = temp.path().join("runs");
+    let metrics = |ndcg: f64, ild: f64| MetricSet {
+        ndcg,
+        recall: 0.1,
+        precision: 0.05,
+        ild,
+    };
+    let meta = RunMeta {
+        schema_version: SCHEMA_VERSION,
+        scorelab_version: "0.1.0".into(),
+        created: now_rfc3339(),
+        store: StoreRef {
+            path: "store".into(),
+            checksum: "c0ffee".into(),
+            dataset: "synthetic".into(),
+        },
+        settings: RunSettings {
+            k: 10,
+            threshold: 1.0,
+            cohort_size: 3,
+            diversity_fields: vec!["genres".into()],
+            objective: Metric::Ndcg,
+            guardrail: Metric::Ild,
+            engine: "local".into(),
+            dialect: Default::default(),
+            seed: 1,
+            max_sort_scripts: 5,
+            harness_params: Default::default(),
+        },
+        cohort: CohortRef {
+            user_ids: vec!["a".into(), "b".into(), "c".into()],
+            checksum: "abc".into(),
+        },
+        baseline: BaselineRef {
+            metrics: Some(metrics(0.2, 0.7)),
+        },
+        summary: Summary::default(),
+    };
+    let mut dir = RunDir::create(&runs, meta).unwrap();
+    let record = |iteration: u32,
+                  parent: Option<u32>,
+                  status: IterationStatus,
+                  metrics: Option<MetricSet>| IterationRecord {
+        schema_version: SCHEMA_VERSION,
+        iteration,
+        parent,
+        status,
+        rationale: Some(format!("rationale {iteration}")),
+        snapshot: snapshot_name(iteration),
+        metrics,
+        diagnostics: json!({"coverage_at_k": 0.1 + iteration as f64 / 100.0}),
+        errors: vec![],
+        attempts: 1,
+        timings: Timings::default(),
+        tokens: Tokens::default(),
+        cost_usd: 0.0,
+        drift: None,
+        timestamp: now_rfc3339(),
+    };
+    dir.write_snapshot(0, &ScriptSet::new("return 1.0;\n"), &json!({}))
+        .unwrap();
+    dir.append(&record(
+        0,
+        None,
+        IterationStatus::Baseline,
+        Some(metrics(0.2, 0.7)),
+    ))
+    .unwrap();
+    let child = ScriptSet::new("return 2.0;\n")
+        .with_sort("return doc['year'].value;\n", SortOrder::Desc)
+        .unwrap();
+    dir.write_snapshot(1, &child, &json!({"rationale": "rationale 1"}))
+        .unwrap();
+    dir.append(&record(
+        1,
+        Some(0),
+        IterationStatus::Accepted,
+        Some(metrics(0.25, 0.71)),
+    ))
+    .unwrap();
+    dir.write_snapshot(2, &ScriptSet::new("return 3.0;\n"), &json!({}))
+        .unwrap();
+    dir.append(&record(
+        2,
+        Some(1),
+        IterationStatus::GuardrailViolation,
+        Some(metrics(0.3, 0.6)),
+    ))
+    .unwrap();
+    dir.update_summary(Summary {
+        best_iteration: Some(1),
+        best_primary: Some(0.25),
+        guardrail_held: Some(true),
+        iterations_attempted: 2,
+        final_message: None,
+    })
+    .unwrap();
+
+    let html = render(dir.path());
+    assert_eq!(html.matches("<tr id=\"lb-").count(), 3);
+    assert!(html.contains("<tr id=\"lb-1\" class=\"best\">"));
+    let iter1 = &html[html.find("id=\"iter-1\"").unwrap()..html.find("id=\"iter-2\"").unwrap()];
+    assert!(iter1.contains("<span class=\"d-add\">+return 2.0;</span>"));
+    assert!(iter1.contains("<span class=\"d-file\">+++ b/sort_01.painless</span>"));
+    assert!(html.contains(
+        "<td>coverage_at_k</td><td class=\"num\">0.1000</td><td class=\"num\">0.1100</td>"
+    ));
+
+    let output = scorelab()
+        .arg("runs")
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listed: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(listed[0]["objective"], "ndcg@10");
+    assert_eq!(listed[0]["best_primary"], 0.25);
+    assert_eq!(listed[0]["iterations"], 3);
+}
+
+#[test]
+fn a_baseline_only_run_and_an_empty_log_still_render() {
+    let (_temp, run) = fixture_run();
+    let log = fs::read_to_string(run.join("run.jsonl")).unwrap();
+    fs::write(
+        run.join("run.jsonl"),
+        format!("{}\n", log.lines().next().unwrap()),
+    )
+    .unwrap();
+    let html = render(&run);
+    assert_eq!(html.matches("<svg class=\"chart").count(), 5);
+    assert_eq!(html.matches("<tr id=\"lb-").count(), 1);
+    assert!(html.contains("Linear lineage"));
+    assert!(
+        !html.contains("NaN") && !html.contains("inf"),
+        "finite coordinates for a single point"
+    );
+
+    fs::write(run.join("run.jsonl"), "").unwrap();
+    let html = render(&run);
+    assert_eq!(html.matches("<tr id=\"lb-").count(), 0);
+    assert!(!html.contains("NaN"), "no NaN coordinates in empty charts");
+    scorelab()
+        .arg("show")
+        .arg(&run)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "run.jsonl: records no iterations",
+        ));
 }

@@ -101,7 +101,7 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .or_else(|| run.iterations.last().map(|it| it.iteration))
             .with_context(|| {
                 format!(
-                    "{}: run.jsonl records no iterations",
+                    "{}: records no iterations",
                     args.run.join("run.jsonl").display()
                 )
             })?,

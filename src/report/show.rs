@@ -71,6 +71,15 @@ fn pad(text: &str, width: usize) -> String {
     }
 }
 
+/// `2026-11-25T10:15:02.411Z` as `2026-11-25 10:15:02` (UTC, as recorded): the table needs seconds,
+/// not milliseconds or a zone suffix.
+fn short_time(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(head) if rfc3339.is_char_boundary(19) => head.replacen('T', " ", 1),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// The `scorelab runs` table; unreadable runs are listed with their error.
 pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Palette) -> String {
     let header = [
@@ -82,7 +91,7 @@ pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Pal
         "best primary",
         "guardrail held",
     ];
-    let widths = [16, 21, 18, 6, 5, 13, 14];
+    let widths = [18, 20, 18, 6, 5, 13, 14];
     let mut out = String::new();
     let cells: Vec<String> = header.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
     let _ = writeln!(out, "{}", palette.bold(cells.join(" ").trim_end()));
@@ -96,7 +105,7 @@ pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Pal
                 };
                 let row = [
                     run.name.clone(),
-                    run.started.clone().unwrap_or_else(|| "—".into()),
+                    run.started.as_deref().map_or_else(|| "—".into(), short_time),
                     format!("{} / {}", run.objective, run.guardrail),
                     run.iterations.to_string(),
                     run.best_iteration.map_or("—".into(), |b| b.to_string()),
