@@ -295,3 +295,36 @@ fn score_functions_hand_computed() {
     assert_eq!(l.eval(5.0), 0.75);
     assert_eq!(l.eval(100.0), 0.0);
 }
+
+/// Whole scripts through the interpreter's `_execute`-style entry point: the library as the
+/// evaluator reaches it (expected values are Java's).
+#[test]
+fn library_through_exec_test() {
+    use scorelab::interp::{exec_test, output::value_to_json};
+    let cases: &[(&str, &str)] = &[
+        ("Math.max(1, 2)", "2.0"),
+        ("Math.round(-2.5)", "-2"),
+        ("Integer.parseInt('42') + 1", "43"),
+        ("'' + 0.1f", "\"0.1\""),
+        ("'' + (0.1 + 0.2)", "\"0.30000000000000004\""),
+        ("Double.toString(1e7)", "\"1.0E7\""),
+        ("'a😀b'.length()", "4"),
+        ("'abc'.indexOf('c')", "2"),
+        ("def m = ['banana': 1, 'apple': 2, 'cherry': 3]; String s = ''; for (k in m.keySet()) { s += k + ';' } return s", "\"banana;apple;cherry;\""),
+        ("def m = [1: 'a', 17: 'b', 2: 'c']; m.toString()", "\"{1=a, 17=b, 2=c}\""),
+        ("def l = [3, 1, 2]; Collections.sort(l); l.toString()", "\"[1, 2, 3]\""),
+        ("Map m = new HashMap(); m.putAll(['x': 1]); m.getOrDefault('y', 7)", "7"),
+    ];
+    for (src, want) in cases {
+        let r = exec_test(src, &serde_json::Map::new());
+        let got = match r.outcome {
+            Ok(v) => value_to_json(&v),
+            Err(d) => format!("{}: {}", d[0].es_type, d[0].message),
+        };
+        assert_eq!(&got, want, "{src}");
+    }
+    let r = exec_test("'abc'.substring(0, 5)", &serde_json::Map::new());
+    let d = r.outcome.expect_err("out of range");
+    assert_eq!(d[0].es_type, "string_index_out_of_bounds_exception");
+    assert_eq!(d[0].message, "Range [0, 5) out of bounds for length 3");
+}

@@ -39,6 +39,11 @@ impl<'a> CallCtx<'a> {
         CallCtx { dialect, context, limits, doc: None }
     }
 
+    /// A context evaluating one document of a store.
+    pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
+        CallCtx { dialect, context, limits, doc: Some(doc) }
+    }
+
     /// The same context evaluating `doc` (score and sort contexts, one item at a time).
     pub fn with_doc(mut self, doc: DocCtx<'a>) -> Self {
         self.doc = Some(doc);

@@ -873,16 +873,21 @@ impl<'a> Checker<'a> {
             let a = self.args_for(args, &params)?;
             return Ok(Typed::new(ExprKind::User { func: i as u32, args: a }, span, ret));
         }
+        if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
+            let mut d = unsupported("L407", span, "randomScore");
+            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
+            return Err(d);
+        }
+        if self.env.context != ScriptContext::Test && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate")) && n == 5 {
+            let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
+            d.help = Some("the local store has no geo_point or date fields".into());
+            return Err(d);
+        }
         if let Some(sig) = self.reg.lookup_function(&name.name, n, self.env.dialect, self.env.context) {
             let a = self.args_for(args, &sig.params)?;
             let site = self.binding_sites;
             self.binding_sites += 1;
             return Ok(Typed::new(ExprKind::Function { sig, args: a, site }, span, sig.ret.clone()));
-        }
-        if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
-            let mut d = unsupported("L407", span, "randomScore");
-            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
-            return Err(d);
         }
         if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
             return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));

@@ -142,6 +142,7 @@ pub fn register(reg: &mut Registry) {
     register_collection(reg);
     register_list(reg);
     register_map(reg);
+    register_sorting(reg);
 }
 
 fn register_collection(reg: &mut Registry) {
@@ -303,10 +304,8 @@ fn register_map(reg: &mut Registry) {
             src.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let mut map = map_of(r)?.borrow_mut();
-        for (k, v) in src {
-            ctx.check_collection_len(map.len() + 1)?;
-            map.put(k, v);
-        }
+        ctx.check_collection_len(map.len() + src.len())?;
+        map.put_all(src);
         Ok(Value::Null)
     });
     method(reg, m.clone(), "remove", vec![Ty::Def], Ty::Def, |_, r, a| {
@@ -341,4 +340,85 @@ fn register_map(reg: &mut Registry) {
     method(reg, Ty::MapEntry, "setValue", vec![Ty::Def], Ty::Def, |_, _, _| {
         Err(RuntimeError::unsupported_locally("Map.Entry.setValue is unsupported in the local subset"))
     });
+}
+
+/// Java's natural ordering (`Comparable.compareTo`) between two elements of one list. Mixed or
+/// non-comparable classes throw a ClassCastException in Java whose message names JDK internals,
+/// so they are refused.
+fn natural_cmp(a: &Value, b: &Value) -> Result<std::cmp::Ordering, RuntimeError> {
+    use super::numbers::{double_compare, float_compare};
+    Ok(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Long(x), Value::Long(y)) => x.cmp(y),
+        (Value::Short(x), Value::Short(y)) => x.cmp(y),
+        (Value::Byte(x), Value::Byte(y)) => x.cmp(y),
+        (Value::Char(x), Value::Char(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Double(x), Value::Double(y)) => double_compare(*x, *y).cmp(&0),
+        (Value::Float(x), Value::Float(y)) => float_compare(*x, *y).cmp(&0),
+        (Value::Str(x), Value::Str(y)) => super::strings::compare_to(x, y).cmp(&0),
+        (Value::Null, _) | (_, Value::Null) => return Err(super::args::null_argument("a sort")),
+        (x, y) => {
+            return Err(RuntimeError::unsupported_locally(format!(
+                "sorting a {} against a {} (a ClassCastException in Java) is unsupported in the local subset",
+                x.type_name(),
+                y.type_name()
+            )));
+        }
+    })
+}
+
+/// A stable sort by natural order, as `List.sort(null)` / `Collections.sort` (TimSort, stable):
+/// for a total order the result does not depend on the algorithm.
+fn sort_natural(items: &mut [Value]) -> Result<(), RuntimeError> {
+    let mut err = None;
+    items.sort_by(|a, b| match natural_cmp(a, b) {
+        Ok(o) => o,
+        Err(e) => {
+            err.get_or_insert(e);
+            std::cmp::Ordering::Equal
+        }
+    });
+    err.map_or(Ok(()), Err)
+}
+
+pub fn register_sorting(reg: &mut Registry) {
+    use crate::interp::registry::StaticSig;
+    method(reg, Ty::List, "sort", vec![Ty::Def], Ty::Void, |_, r, a| {
+        if !any_at(a, 0)?.is_null() {
+            return Err(RuntimeError::unsupported_locally("List.sort with a Comparator (a lambda) is unsupported in the local subset"));
+        }
+        sort_natural(&mut list_of(r)?.borrow_mut())?;
+        Ok(Value::Null)
+    });
+    let statics: [(&'static str, Vec<Ty>, Ty, crate::interp::registry::StaticImp); 4] = [
+        ("sort", vec![Ty::List], Ty::Void, |_, a| {
+            sort_natural(&mut list_of(any_at(a, 0)?)?.borrow_mut())?;
+            Ok(Value::Null)
+        }),
+        ("reverse", vec![Ty::List], Ty::Void, |_, a| {
+            list_of(any_at(a, 0)?)?.borrow_mut().reverse();
+            Ok(Value::Null)
+        }),
+        ("max", vec![Ty::Collection], Ty::Def, |_, a| extreme(any_at(a, 0)?, std::cmp::Ordering::Greater)),
+        ("min", vec![Ty::Collection], Ty::Def, |_, a| extreme(any_at(a, 0)?, std::cmp::Ordering::Less)),
+    ];
+    for (name, params, ret, imp) in statics {
+        reg.add_static(StaticSig { class: "Collections", name, params, ret, imp });
+    }
+}
+
+/// `Collections.max/min`: the first extreme element in iteration order; empty → NoSuchElementException.
+fn extreme(c: &Value, want: std::cmp::Ordering) -> Result<Value, RuntimeError> {
+    let items = collection_items(c)?;
+    let mut iter = items.into_iter();
+    let Some(mut best) = iter.next() else {
+        return Err(RuntimeError::new("no_such_element_exception", ""));
+    };
+    for x in iter {
+        if natural_cmp(&x, &best)? == want {
+            best = x;
+        }
+    }
+    Ok(best)
 }
