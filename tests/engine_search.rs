@@ -269,3 +269,207 @@ fn request_ranks_by_script_score_minus_exclusions_with_ordinal_ties() {
         assert_eq!(&got, want, "user {u}");
     }
 }
+
+/// The harness params every parity set receives (besides `user_vector`).
+fn parity_harness_params() -> serde_json::Map<String, serde_json::Value> {
+    let value = json!({
+        "k": 100,
+        "now": 2024,
+        "threshold": 3.5,
+        "weights": [0.5, 1.5, 2.5],
+        "boosts": {"books": 2.0, "games": 0.5, "music": 1.25}
+    });
+    value.as_object().cloned().expect("an object")
+}
+
+/// Every set of tests/parity, with its EXPECT word ("" when it must rank).
+fn parity_sets() -> Vec<(String, scorelab::rank::ScriptSet, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity");
+    let mut sets: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/parity exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let set = scorelab::rank::ScriptSet::open(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expect = std::fs::read_to_string(p.join("EXPECT")).map(|s| s.trim().to_string()).unwrap_or_default();
+            (name, set, expect)
+        })
+        .collect();
+    sets.sort_by(|a, b| a.0.cmp(&b.0));
+    sets
+}
+
+/// What an outcome amounts to, in EXPECT words.
+fn outcome_class(outcome: &scorelab::rank::RankOutcome) -> String {
+    use scorelab::rank::{FailureKind, UserResult};
+    if !outcome.compile_failures.is_empty() {
+        return "compile_error".into();
+    }
+    match outcome.users.iter().find_map(|u| match u {
+        UserResult::Failed(f) => Some(&f.kind),
+        UserResult::Ranked(_) => None,
+    }) {
+        None => "ranks".into(),
+        Some(FailureKind::InvalidScore { .. }) => "invalid_score".into(),
+        Some(FailureKind::Script { .. }) => "runtime_error".into(),
+    }
+}
+
+fn parity_request(store: &Store) -> scorelab::rank::RankRequest {
+    let mut request = scorelab::rank::RankRequest::new((0..store.num_users() as u32).map(UserIdx).collect(), 10);
+    request.harness_params = parity_harness_params();
+    request
+}
+
+fn search_engine<'s>(node: &EmbeddedOpenSearch, store: &'s Store) -> scorelab::engine::search::SearchEngine<'s> {
+    use scorelab::engine::search::{SearchEngine, SearchOptions};
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    // Small batches and two in flight, so that batching and ordering are exercised.
+    let options = SearchOptions { index: index_name.into(), users_per_request: 7, concurrency: 2 };
+    SearchEngine::new(client, store, options).expect("the parity index matches the store")
+}
+
+/// Engine side of the suite on its own, through `SearchEngine` for the whole cohort: every set ranks
+/// (or fails exactly as its EXPECT says). Catches scripts that are not valid Painless for the engine
+/// before any local comparison, and checks the outcome shape the drift check relies on.
+#[test]
+fn every_parity_set_behaves_as_expected_on_the_engine() {
+    use scorelab::rank::{RankEngine, UserResult};
+    let Some(node) = node() else { return };
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+    let sets = parity_sets();
+    assert!(sets.len() >= 30, "the parity suite has {} sets; at least 30 are required", sets.len());
+    let mut problems = Vec::new();
+    for (name, set, expect) in &sets {
+        if expect == "vectors" && !node.knn() {
+            continue;
+        }
+        let outcome = engine.rank(set, &request).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = outcome_class(&outcome);
+        let want = if expect.is_empty() || expect == "vectors" { "ranks" } else { expect.as_str() };
+        if got != want {
+            problems.push(format!("{name}: expected {want}, engine says {got}: {:?}", outcome.compile_failures));
+            continue;
+        }
+        if got == "ranks" {
+            for (u, result) in outcome.users.iter().enumerate() {
+                let UserResult::Ranked(r) = result else { unreachable!("class is ranks") };
+                let excluded = store.exclusions(request.users[u]);
+                if r.user != request.users[u] || r.items.len() != 10 || r.items.iter().any(|i| excluded.contains(&i.item)) {
+                    problems.push(format!("{name}: user {u}: wrong user, size or an excluded item: {r:?}"));
+                }
+                if r.next.is_none() {
+                    problems.push(format!("{name}: user {u}: no k+1-th item"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A Painless compile error and a runtime error come back from the engine in the local `Diagnostic`
+/// shape: phase, exception type, and the position in the user's text.
+#[test]
+fn engine_errors_become_diagnostics_at_the_right_position() {
+    use scorelab::painless::diag::Phase;
+    use scorelab::rank::{FailureKind, RankEngine, ScriptSet, UserResult};
+    let Some(node) = node() else { return };
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+
+    let source = "double base = doc['price'].value;\nreturn base + undefinedVariable;\n";
+    let outcome = engine.rank(&ScriptSet::new(source), &request).expect("a compile error is an outcome");
+    let failure = &outcome.compile_failures[0];
+    let d = &failure.diagnostics[0];
+    assert_eq!((failure.script.as_str(), d.phase), ("query.painless", Phase::Compile));
+    assert_eq!(d.es_type, "illegal_argument_exception");
+    assert_eq!(&source[d.span.range()], "u", "points at the unknown symbol: {d:?}");
+    assert!(d.message.contains("undefinedVariable"), "{}", d.message);
+
+    // Vector dialect rewrite before the failing node: the position still maps to the user's text.
+    let source = "double s = dotProduct(params.user_vector[0], 'item_vector');\nreturn s + doc['rating'].value + 10;\n";
+    let set = ScriptSet::new(source);
+    let outcome = engine.rank(&set, &request).expect("a runtime error is an outcome");
+    let UserResult::Failed(failure) = &outcome.users[0] else { panic!("rating is missing for some items") };
+    let FailureKind::Script { diagnostic: d } = &failure.kind else { panic!("a script failure: {failure:?}") };
+    assert_eq!(d.phase, Phase::Runtime);
+    assert_eq!(d.es_type, "illegal_state_exception");
+    let statement = d.statement.expect("runtime errors carry the statement");
+    assert!(source[statement.range()].starts_with("return s + doc['rating']"), "{:?}", &source[statement.range()]);
+    assert_eq!(&source[d.span.start as usize..d.span.start as usize + 6], ".value", "{d:?}");
+}
+
+/// The drift machinery end to end without the interpreter: the local engine with native Rust scorers
+/// that compute what the Painless scripts compute, against the engine running the scripts. Identical
+/// rankings give no drift; a scorer that is off by 0.1% is caught with the first differing rank.
+#[test]
+fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
+    use scorelab::engine::drift::{self, Tolerances};
+    use scorelab::metrics::{EvalContext, GroundTruth};
+    use scorelab::rank::{CompiledSet, CompiledSort, LocalEngine, NativeScorer, RankEngine, ScriptSet, SortOrder};
+    let Some(node) = node() else { return };
+    if !node.knn() {
+        eprintln!("k-NN plugin not loaded: the vector drift check is not covered by this run");
+        return;
+    }
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+    let set = ScriptSet::new("return Math.max(0, dotProduct(params.user_vector[0], 'item_vector') + 10);")
+        .with_sort("return doc['year'].value % 4;", SortOrder::Asc)
+        .expect("one sort");
+    // Lucene's dot product accumulates in float; widen at the end, as the engine does.
+    let dot = |params: &scorelab::rank::Params, store: &Store, item: ItemIdx| -> f64 {
+        let user = params["user_vector"][0].as_array().expect("user_vector rows");
+        let v = store.vector(item);
+        let sum: f32 = user.iter().zip(v).map(|(u, x)| u.as_f64().unwrap_or(0.0) as f32 * x).sum();
+        f64::from(sum)
+    };
+    let year_mod = |store: &Store, item: ItemIdx| -> f64 {
+        let Some(Column::Long(year)) = store.column("year") else { return f64::NAN };
+        (year.values(item)[0] % 4) as f64
+    };
+    let native = |scale: f64| CompiledSet {
+        query: Box::new(NativeScorer::new(move |p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| {
+            Ok((dot(p, s, i) + 10.0).max(0.0) * scale)
+        })),
+        query_file: "query.painless".into(),
+        sorts: vec![CompiledSort {
+            scorer: Box::new(NativeScorer::new(move |_p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| Ok(year_mod(s, i)))),
+            order: SortOrder::Asc,
+            file: "sort_01.painless".into(),
+        }],
+    };
+    let truth = GroundTruth::from_store(store, store.settings().relevance_threshold);
+    let eval = EvalContext::new(store, truth, &store.settings().diversity_fields, request.k).expect("eval context");
+    let local = LocalEngine::new(store);
+    let started = std::time::Instant::now();
+    let local_outcome = local.rank_compiled(&native(1.0), &request).expect("local ranking");
+    let local_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = std::time::Instant::now();
+    let engine_outcome = engine.rank(&set, &request).expect("engine ranking");
+    let engine_ms = started.elapsed().as_secs_f64() * 1e3;
+    let sort_files = vec!["sort_01.painless".to_string()];
+    let report = drift::compare(store, "opensearch", &request, &local_outcome, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    assert!(!report.has_drift(), "{}", report.render());
+    assert!(report.local_metrics.is_some() && report.engine_metrics.is_some());
+    eprintln!(
+        "native local vs OpenSearch, {} users x {} items: local {local_ms:.1} ms, engine {engine_ms:.1} ms (engine/local {:.1}x)",
+        request.users.len(),
+        store.num_items(),
+        engine_ms / local_ms.max(1e-9)
+    );
+
+    let off = local.rank_compiled(&native(1.001), &request).expect("local ranking");
+    let report = drift::compare(store, "opensearch", &request, &off, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    assert!(report.has_drift());
+    assert_eq!(report.drifted.len(), request.users.len(), "every user's scores are 0.1% off");
+    assert!(matches!(report.drifted[0].difference, drift::Difference::Score { rank: 0, .. }), "{}", report.render());
+    assert!(report.render().contains("DRIFT in"), "{}", report.render());
+}

@@ -64,7 +64,39 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ParityArgs {}
+pub struct ParityArgs {
+    /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
+    #[arg(long)]
+    pub set: PathBuf,
+    #[arg(long, default_value = "stores/default")]
+    pub store: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Users in the cohort (sampled with --seed from users with relevant items).
+    #[arg(long, default_value_t = 100)]
+    pub cohort_size: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Relative tolerance on _score and sort values.
+    #[arg(long, default_value_t = 1e-5)]
+    pub rel_tol: f64,
+    /// A JSON object of harness params every script receives besides user_vector.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Users per _msearch request, and requests in flight.
+    #[arg(long, default_value_t = 16)]
+    pub users_per_request: usize,
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Print the request sent for the first cohort user, then run.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print the drift report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run_parity(_args: ParityArgs) -> anyhow::Result<ExitCode> {
     anyhow::bail!("not implemented yet")
