@@ -45,7 +45,7 @@ fn infinity_token_and_f32_overflow_are_refused() {
         matches!(err, DataError::NonFinite { line: 2, index: 2, ref field, .. } if field == "item_vector"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("items.jsonl:2: field `item_vector` holds a non-finite value (1e39)"), "{err}");
+    assert!(err.to_string().contains("items.jsonl:2: field `item_vector` holds a non-finite value (1e+39) at position 2"), "{err}");
 }
 
 #[test]
