@@ -1,16 +1,25 @@
 //! The Painless interpreter: checker (names → slots, static types, whitelist), a slot-resolved IR
-//! with constant folding and per-user hoisting, and a tree-walking evaluator with Painless's exact
-//! semantics. `lib/` (the runtime library) fills the whitelist registry.
+//! with per-user hoisting, and a tree-walking evaluator with Painless's exact semantics.
+//! `lib/` (the runtime library) fills the whitelist registry.
 
+pub mod bound;
+pub mod check;
 pub mod error;
+pub mod eval;
+pub mod hoist;
+pub mod ir;
 pub mod lib;
+pub mod output;
 pub mod limits;
+pub mod program;
 pub mod registry;
 pub mod types;
 pub mod value;
 
 pub use error::{RuntimeError, RuntimeErrorKind};
 pub use limits::Limits;
+pub use bound::{schema_fields, Bound};
+pub use program::{compile, exec_test, exec_test_with, CompileEnv, Compiled, ExecResult, Program};
 pub use registry::{registry, CallCtx, Registry};
 pub use types::{Dialect, Prim, ScriptContext, Ty};
 pub use value::Value;

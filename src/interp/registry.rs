@@ -18,19 +18,41 @@ use super::value::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// The document under evaluation: doc values and the item vector are read from the store.
+#[derive(Clone, Copy)]
+pub struct DocCtx<'a> {
+    pub store: &'a crate::store::Store,
+    pub item: crate::store::ItemIdx,
+}
+
 /// What a library function may look at while it runs.
 pub struct CallCtx<'a> {
     dialect: Dialect,
     context: ScriptContext,
     limits: &'a Limits,
-    // The document under evaluation (`doc(): Option<DocCtx>` with the store and the ItemIdx) is
-    // added here once src/store lands; construct contexts with `detached` so that stays additive.
+    doc: Option<DocCtx<'a>>,
 }
 
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits }
+        CallCtx { dialect, context, limits, doc: None }
+    }
+
+    /// A context evaluating one document of a store.
+    pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
+        CallCtx { dialect, context, limits, doc: Some(doc) }
+    }
+
+    /// The same context evaluating `doc` (score and sort contexts, one item at a time).
+    pub fn with_doc(mut self, doc: DocCtx<'a>) -> Self {
+        self.doc = Some(doc);
+        self
+    }
+
+    /// The document under evaluation, if any.
+    pub fn doc(&self) -> Option<DocCtx<'a>> {
+        self.doc
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -75,7 +97,7 @@ pub type StaticImp = fn(&CallCtx<'_>, &[Value]) -> Result<Value, RuntimeError>;
 /// A field read `receiver.name`.
 pub type FieldImp = fn(&CallCtx<'_>, &Value) -> Result<Value, RuntimeError>;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct MethodSig {
     /// The declaring type; subtypes inherit it through `Ty::lookup_chain`.
     pub receiver: Ty,
@@ -85,7 +107,7 @@ pub struct MethodSig {
     pub imp: MethodImp,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct StaticSig {
     /// The class as written in scripts (`Math`, `Integer`).
     pub class: &'static str,
@@ -95,7 +117,7 @@ pub struct StaticSig {
     pub imp: StaticImp,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct StaticFieldSig {
     pub class: &'static str,
     pub name: &'static str,
@@ -104,7 +126,7 @@ pub struct StaticFieldSig {
 }
 
 /// A readable field (`doc['v'].vectorValue`, `doc['f'].value` through its getter).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FieldSig {
     pub receiver: Ty,
     pub name: &'static str,
@@ -121,7 +143,7 @@ pub trait FunctionBinding {
 
 pub type BindingCtor = fn(&CallCtx<'_>, &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError>;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum FunctionImp {
     /// Evaluated on every call.
     Plain(StaticImp),
@@ -130,7 +152,7 @@ pub enum FunctionImp {
 }
 
 /// A context function called without a receiver: score functions and vector functions.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FunctionSig {
     pub name: &'static str,
     pub params: Vec<Ty>,

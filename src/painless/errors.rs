@@ -34,6 +34,8 @@ pub mod code {
     pub const TOO_DEEP: &str = "P190";
     /// scorelab limit: source larger than `ParseLimits::max_source_bytes`.
     pub const TOO_LARGE: &str = "P191";
+    /// scorelab limit: the parser's work budget (`ParseLimits::max_parser_calls_per_byte`) ran out.
+    pub const TOO_COMPLEX: &str = "P192";
     /// A front-end bug: the grammar accepted something the lowering did not expect.
     pub const INTERNAL: &str = "P199";
 }
@@ -86,6 +88,15 @@ pub(crate) fn too_deep(max: usize, span: Span) -> Diagnostic {
         format!("script nesting is too deep (more than {max} levels)"),
         Span { start: span.start, end: span.start.saturating_add(1).min(span.end.max(span.start + 1)) },
         Some("this is a scorelab limit (ParseLimits::max_nesting), not an Elasticsearch one; flatten the expression".into()),
+    )
+}
+
+pub(crate) fn too_complex(span: Span) -> Diagnostic {
+    compile_error(
+        code::TOO_COMPLEX,
+        "script is too complex to parse (parser work budget exhausted)".into(),
+        span,
+        Some("a scorelab limit (ParseLimits::max_parser_calls_per_byte), not an Elasticsearch one".into()),
     )
 }
 

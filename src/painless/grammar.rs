@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 use super::ParseLimits;
 use super::diag::Diagnostic;
 use super::errors::{self, code};
-use super::lex::{LexError, Lexed, TokenKind, error_display};
+use super::lex::{LexError, Lexed, error_display};
 use super::span::Span;
 
 #[derive(pest_derive::Parser)]
@@ -69,28 +69,42 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
     let positives = match &failure.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { message } => {
+            if message.contains("call limit reached") {
+                return errors::too_complex(Span::new(pos, pos + 1));
+            }
             if message.contains("limit reached") {
                 return errors::too_deep(limits.max_nesting, Span::new(pos, pos + 1));
             }
             Vec::new()
         }
     };
-    if let Some(lex_error) = &lexed.error
-        && lex_error.offset <= pos
-    {
-        return lex_diagnostic(source, lex_error);
-    }
     let token = lexed.tokens.iter().find(|t| t.span.end as usize > pos);
-    let help = expected_help(&positives);
-    let Some(token) = token else {
-        if let Some(lex_error) = &lexed.error {
+    // ANTLR lexes on demand: a lexer error at or before the token the parser choked on (or its
+    // one-token lookahead) is what ES reports.
+    if let Some(lex_error) = &lexed.error {
+        let horizon = token.map_or(usize::MAX, |t| t.span.end as usize);
+        if lex_error.offset <= horizon {
             return lex_diagnostic(source, lex_error);
         }
+    }
+    let help = expected_help(&positives);
+    let Some(token) = token else {
         let end = source.len();
+        if let Some(closer) = expected_closer_at_end(source, lexed, &positives) {
+            let message = format!("unexpected token [<EOF>] was expecting one of ['{closer}'].");
+            return errors::compile_error(code::UNEXPECTED_TOKEN, message, Span::new(end, end), help);
+        }
         return errors::compile_error(code::UNEXPECTED_END, "unexpected end of script.".into(), Span::new(end, end), help);
     };
     let shown = token_display(&source[token.span.range()]);
-    let top_level = token.bracket_depth == 0 || (token.kind == TokenKind::Punct && token.bracket_depth == 0);
+    // A lone required token (`do` without `{`...): ANTLR's `match` fails with that one token.
+    if let [only] = positives.as_slice()
+        && let Some(required) = single_token(*only)
+    {
+        let message = format!("unexpected token [{shown}] was expecting one of ['{required}'].");
+        return errors::compile_error(code::UNEXPECTED_TOKEN, message, token.span, help);
+    }
+    let top_level = token.bracket_depth == 0;
     let (code, message) = if top_level && positives.contains(&Rule::semicolon) {
         (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [{{<EOF>, ';'}}]."))
     } else if top_level && positives.contains(&Rule::EOI) {
@@ -99,6 +113,61 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
         (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
     };
     errors::compile_error(code, message, token.span, help)
+}
+
+fn single_token(rule: Rule) -> Option<&'static str> {
+    match rule {
+        Rule::block => Some("{"),
+        Rule::arguments | Rule::parameters => Some("("),
+        _ => None,
+    }
+}
+
+/// Rules that start a value: if pest still wanted one at the end, the expression is incomplete.
+fn wants_value(positives: &[Rule]) -> bool {
+    use Rule::*;
+    positives.iter().any(|r| {
+        matches!(
+            r,
+            expression | noncond | unary | unary_not_addsub | chain | cast | paren | variable | call_local | ident
+                | hex | octal | decimal | integer | string | regex | list_or_map | new_object | new_array | kw_new
+                | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement
+                | decl_type | type_name
+        )
+    })
+}
+
+/// At the end of the script inside an unclosed `(` (or an index `[`) whose contents are
+/// complete, ANTLR's `match(RP)` / `match(RBRACE)` reports the missing closer.
+fn expected_closer_at_end(source: &str, lexed: &Lexed, positives: &[Rule]) -> Option<char> {
+    if wants_value(positives) {
+        return None;
+    }
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in lexed.tokens.iter().enumerate() {
+        match &source[t.span.range()] {
+            "(" | "[" | "{" => open.push(i),
+            ")" | "]" | "}" => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let &innermost = open.last()?;
+    match &source[lexed.tokens[innermost].span.range()] {
+        "(" => Some(')'),
+        "[" if innermost > 0 && ends_value_token(source, &lexed.tokens[innermost - 1]) => Some(']'),
+        _ => None,
+    }
+}
+
+fn ends_value_token(source: &str, t: &super::lex::Token) -> bool {
+    use super::lex::TokenKind::*;
+    match t.kind {
+        Ident | Number | DotInteger | DotId | Str => true,
+        Punct => matches!(&source[t.span.range()], ")" | "]"),
+        _ => false,
+    }
 }
 
 /// pest's expected rules, renamed for people (Tera's `renamed_rules` idea): no raw rule names leak.

@@ -44,6 +44,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 type LResult<T> = Result<T, Diagnostic>;
 
+const STACK_RED_ZONE: usize = 256 * 1024;
+const STACK_GROWTH: usize = 4 * 1024 * 1024;
+
 pub(crate) struct Lowerer {
     depth: Cell<usize>,
     max_depth: usize,
@@ -180,6 +183,12 @@ impl Lowerer {
         Lowerer { depth: Cell::new(0), max_depth }
     }
 
+    /// Runs `f` with at least `STACK_RED_ZONE` bytes of stack, growing it on the heap if needed,
+    /// so the depth limit (not the thread's stack size) bounds recursion.
+    fn guarded<T>(&self, f: impl FnOnce() -> T) -> T {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, f)
+    }
+
     fn enter(&self, span: Span) -> LResult<()> {
         let d = self.depth.get() + 1;
         if d > self.max_depth {
@@ -262,7 +271,7 @@ impl Lowerer {
     fn stmt_kind(&self, pair: Pair<'_, Rule>) -> LResult<Stmt> {
         let span = span_of(&pair);
         self.enter(span)?;
-        let result = self.stmt_kind_inner(pair);
+        let result = self.guarded(|| self.stmt_kind_inner(pair));
         self.leave();
         Ok(Stmt { kind: result?, span })
     }
@@ -374,7 +383,7 @@ impl Lowerer {
     pub(crate) fn expr(&self, pair: Pair<'_, Rule>) -> LResult<Expr> {
         let span = span_of(&pair);
         self.enter(span)?;
-        let result = self.expr_inner(pair);
+        let result = self.guarded(|| self.expr_inner(pair));
         self.leave();
         result
     }
@@ -437,7 +446,7 @@ impl Lowerer {
     fn unary(&self, pair: Pair<'_, Rule>) -> LResult<Expr> {
         let span = span_of(&pair);
         self.enter(span)?;
-        let result = self.unary_inner(pair);
+        let result = self.guarded(|| self.unary_inner(pair));
         self.leave();
         result
     }

@@ -11,9 +11,12 @@ pub mod errors;
 pub(crate) mod grammar;
 pub(crate) mod lex;
 pub(crate) mod lower;
+pub mod print;
+pub mod render;
 pub mod span;
 
 pub use diag::{Diagnostic, Phase, Severity};
+pub use render::{render_es, render_es_search_envelope, render_human, render_human_styled};
 pub use span::Span;
 
 use std::num::NonZeroUsize;
@@ -29,15 +32,16 @@ pub struct ParseLimits {
     /// conditionals and nested statements (see `lex.rs`). The AST lowering is bounded by a
     /// multiple of it.
     pub max_nesting: usize,
-    /// Budget of pest rule calls (`pest::set_call_limit`), against pathological backtracking.
-    /// pest also checks the remaining native stack on every rule call (pest ≥ 2.8).
-    pub max_parser_calls: usize,
+    /// Budget of pest rule calls per source byte (`pest::set_call_limit` gets this times the
+    /// source length, at least 4 KiB worth), against pathological backtracking; ordinary
+    /// scripts use well under 100. pest also checks the remaining native stack on every rule call.
+    pub max_parser_calls_per_byte: usize,
 }
 
 impl ParseLimits {
     pub const DEFAULT_MAX_SOURCE_BYTES: usize = 256 * 1024;
     pub const DEFAULT_MAX_NESTING: usize = 128;
-    pub const DEFAULT_MAX_PARSER_CALLS: usize = 50_000_000;
+    pub const DEFAULT_MAX_PARSER_CALLS_PER_BYTE: usize = 400;
 }
 
 impl Default for ParseLimits {
@@ -45,7 +49,7 @@ impl Default for ParseLimits {
         ParseLimits {
             max_source_bytes: Self::DEFAULT_MAX_SOURCE_BYTES,
             max_nesting: Self::DEFAULT_MAX_NESTING,
-            max_parser_calls: Self::DEFAULT_MAX_PARSER_CALLS,
+            max_parser_calls_per_byte: Self::DEFAULT_MAX_PARSER_CALLS_PER_BYTE,
         }
     }
 }
@@ -67,7 +71,8 @@ pub fn parse_with_limits(source: &str, limits: &ParseLimits) -> Result<ast::Scri
         return Err(vec![errors::too_deep(limits.max_nesting, Span::new(at, at + 1))]);
     }
     // Process-wide in pest; every parse stores its own budget before starting.
-    pest::set_call_limit(NonZeroUsize::new(limits.max_parser_calls));
+    let budget = limits.max_parser_calls_per_byte.saturating_mul(source.len().max(4096));
+    pest::set_call_limit(NonZeroUsize::new(budget));
     let pair = match grammar::parse_script(source) {
         Ok(pair) => pair,
         Err(failure) => return Err(vec![grammar::diagnose(source, &lexed, failure, limits)]),

@@ -31,3 +31,17 @@ impl Span {
         self.start == self.end
     }
 }
+
+/// The Java `String` index (UTF-16 code units) of a byte offset into `source`; ES reports
+/// positions this way. Offsets past the end or inside a character are clamped to the character.
+pub fn utf16_offset(source: &str, byte: usize) -> usize {
+    let byte = byte.min(source.len());
+    let mut units = 0;
+    for (i, c) in source.char_indices() {
+        if i >= byte {
+            break;
+        }
+        units += c.len_utf16();
+    }
+    units
+}

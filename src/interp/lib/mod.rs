@@ -9,10 +9,19 @@
 //! The pure modules (`javafmt`, `hashmap`, `math`, `numbers`, `strings`, `score`, `vectors`) work on
 //! plain Rust values and are unit-tested on their own; the `reg_*` modules adapt them to `Value`s.
 
+mod args;
+pub mod docvalues;
 pub mod hashmap;
 pub mod javafmt;
 pub mod math;
 pub mod numbers;
+mod reg_collections;
+mod reg_doc;
+mod reg_functions;
+mod reg_numbers;
+mod reg_strings;
+pub use reg_collections::collection_items;
+pub use reg_strings::to_java_string;
 pub mod score;
 pub mod strings;
 pub mod vectors;
@@ -20,6 +29,10 @@ pub mod vectors;
 use super::registry::Registry;
 
 /// Fill the whitelist tables. Called once per process by `registry::registry()`.
-pub fn register(_reg: &mut Registry) {
-    // Registrations are added by the runtime library modules of this directory.
+pub fn register(reg: &mut Registry) {
+    reg_numbers::register(reg);
+    reg_collections::register(reg);
+    reg_doc::register(reg);
+    reg_functions::register(reg);
+    reg_strings::register(reg);
 }

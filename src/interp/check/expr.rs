@@ -1,0 +1,978 @@
+//! Expression checking: typing, member resolution and lowering (ES DefaultSemanticAnalysisPhase).
+
+use super::cast::{self, legal_cast, promote_conditional, promote_equality, promote_numeric, promote_unary};
+use super::{cast_error, error, unsupported, CResult, Checker};
+use crate::interp::ir::{self, Back, BinOp, EqMode, Expr, ExprKind, Target, UnOp};
+use crate::interp::types::{Prim, ScriptContext, Ty};
+use crate::painless::ast::{self, BinaryOp, Literal, UnaryOp};
+use crate::painless::{Severity, Span};
+
+/// A checked expression: its IR, static type, and whether it is a literal (elvis checks).
+pub(crate) struct Typed {
+    pub ir: Expr,
+    pub ty: Ty,
+    pub literal: bool,
+    pub null: bool,
+}
+
+impl Typed {
+    fn new(kind: ExprKind, span: Span, ty: Ty) -> Typed {
+        Typed { ir: Expr::new(kind, span), ty, literal: false, null: false }
+    }
+}
+
+/// ES's operation names, used in its messages.
+fn op_name(op: BinaryOp) -> &'static str {
+    use BinaryOp::*;
+    match op {
+        Mul => "multiplication",
+        Div => "division",
+        Rem => "remainder",
+        Add => "addition",
+        Sub => "subtraction",
+        RegexFind => "find",
+        RegexMatch => "match",
+        Shl => "left shift",
+        Shr => "right shift",
+        UShr => "unsigned shift",
+        Lt => "less than",
+        Le => "less than or equals",
+        Gt => "greater than",
+        Ge => "greater than or equals",
+        Eq => "equals",
+        Ne => "not equals",
+        RefEq => "reference equals",
+        RefNe => "reference not equals",
+        BitAnd => "bitwise and",
+        BitXor => "bitwise xor",
+        BitOr => "bitwise or",
+        And => "boolean and",
+        Or => "boolean or",
+    }
+}
+
+fn unary_name(op: UnaryOp) -> (&'static str, &'static str) {
+    match op {
+        UnaryOp::Plus => ("addition", "+"),
+        UnaryOp::Neg => ("subtraction", "-"),
+        UnaryOp::Not => ("boolean not", "!"),
+        UnaryOp::BitNot => ("bitwise not", "~"),
+    }
+}
+
+fn literal_text(l: &Literal) -> String {
+    match l {
+        Literal::Int(v) => v.to_string(),
+        Literal::Long(v) => v.to_string(),
+        Literal::Float(v) => v.to_string(),
+        Literal::Double(v) => v.to_string(),
+        Literal::String(s) => s.clone(),
+        Literal::Bool(b) => b.to_string(),
+        Literal::Null => "null".into(),
+    }
+}
+
+/// The "not a statement" message ES gives for an expression statement whose value is unused.
+pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
+    use ast::ExprKind as K;
+    Some(match &e.kind {
+        K::Binary { op, .. } => format!("not a statement: result not used from {} operation [{}]", op_name(*op), op.symbol()),
+        K::Unary { op, .. } => {
+            let (name, sym) = unary_name(*op);
+            format!("not a statement: result not used from {name} operation [{sym}]")
+        }
+        K::Literal(Literal::String(s)) => format!("not a statement: string constant [{s}] not used"),
+        K::Literal(Literal::Null) => "not a statement: null constant not used".into(),
+        K::Literal(Literal::Bool(b)) => format!("not a statement: boolean constant [{b}] not used"),
+        K::Literal(l @ (Literal::Float(_) | Literal::Double(_))) => {
+            format!("not a statement: decimal constant [{}] not used", literal_text(l))
+        }
+        K::Literal(l) => format!("not a statement: numeric constant [{}] not used", literal_text(l)),
+        K::Var(name) => format!("not a statement: variable [{name}] not used"),
+        K::Field { .. } => "not a statement: result of dot operator [.] not used".into(),
+        K::Index { .. } => "not a statement: result of brace operator not used".into(),
+        K::Conditional { .. } => "not a statement: result not used from conditional operation [?:]".into(),
+        K::Elvis { .. } => "not a statement: result not used from elvis operation [?:]".into(),
+        K::Cast { ty, .. } => format!("not a statement: result not used from explicit cast with target type [{}]", ty.base),
+        K::Instanceof { ty, .. } => format!("not a statement: result not used from instanceof with target type [{}]", ty.base),
+        K::ListInit(_) => "not a statement: result not used from list initializer".into(),
+        K::MapInit(_) => "not a statement: result not used from map initializer".into(),
+        K::Lambda { .. } => "not a statement: lambda not used".into(),
+        _ => return None,
+    })
+}
+
+impl<'a> Checker<'a> {
+    /// An expression in statement position (its value is discarded).
+    pub(crate) fn check_statement_expr(&mut self, e: &ast::Expr) -> CResult<Typed> {
+        self.check_expr(e, None)
+    }
+
+    pub(crate) fn check_condition(&mut self, e: &ast::Expr) -> CResult<Expr> {
+        let v = self.check_expr(e, Some(&Ty::BOOLEAN))?;
+        self.convert(v, &Ty::BOOLEAN, false, false, e.span)
+    }
+
+    /// A value assigned to a slot, field, parameter or return of type `ty`.
+    pub(crate) fn check_assign_value(&mut self, e: &ast::Expr, ty: &Ty) -> CResult<Expr> {
+        if let (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(p @ (Prim::Byte | Prim::Short | Prim::Char))) = (&e.kind, ty) {
+            let c = match p {
+                Prim::Byte if i8::try_from(*v).is_ok() => Some(ir::Const::Byte(*v as i8)),
+                Prim::Short if i16::try_from(*v).is_ok() => Some(ir::Const::Short(*v as i16)),
+                Prim::Char if u16::try_from(*v).is_ok() => Some(ir::Const::Char(*v as u16)),
+                _ => None,
+            };
+            if let Some(c) = c {
+                let idx = self.add_const(c);
+                return Ok(Expr::new(ExprKind::Const(idx), e.span));
+            }
+        }
+        let v = self.check_expr(e, Some(ty))?;
+        self.convert(v, ty, false, false, e.span)
+    }
+
+    /// Apply Painless's cast from `v.ty` to `to`.
+    pub(crate) fn convert(&mut self, v: Typed, to: &Ty, explicit: bool, internal: bool, span: Span) -> CResult<Expr> {
+        if v.null {
+            if let Ty::Prim(_) = to {
+                return Err(error("C202", span, format!("Cannot cast null to a primitive type [{}].", to.painless_name())));
+            }
+            return Ok(v.ir);
+        }
+        if v.ty == Ty::Void {
+            return Err(cast_error(span, cast::cannot_cast(&v.ty, to)));
+        }
+        match legal_cast(&v.ty, to, explicit, internal) {
+            Ok(None) => Ok(v.ir),
+            Ok(Some(conv)) => {
+                let sp = v.ir.span;
+                Ok(Expr::new(ExprKind::Convert(Box::new(v.ir), conv), sp))
+            }
+            Err(msg) => Err(cast_error(span, msg)),
+        }
+    }
+
+    pub(crate) fn check_expr(&mut self, e: &ast::Expr, target: Option<&Ty>) -> CResult<Typed> {
+        use ast::ExprKind as K;
+        let span = e.span;
+        match &e.kind {
+            K::Literal(l) => Ok(self.literal(l, span, target)),
+            K::Var(name) => self.var(name, span),
+            K::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            K::Unary { op, operand } => self.unary(*op, operand, span),
+            K::Assign { op, target: t, value } => self.assign(*op, t, value, span),
+            K::IncDec { increment, prefix, target: t } => {
+                let (tgt, ty) = self.target(t, "increment")?;
+                let back = match &ty {
+                    Ty::Prim(p) if p.is_numeric() => Back::Prim(*p),
+                    Ty::Def => Back::RuntimeClass,
+                    other => {
+                        let sym = if *increment { "++" } else { "--" };
+                        let name = if *increment { "increment" } else { "decrement" };
+                        return Err(cast_error(
+                            span,
+                            format!("cannot apply the {name} operator [{sym}] to the type [{}]", other.painless_name()),
+                        ));
+                    }
+                };
+                Ok(Typed::new(ExprKind::IncDec { target: tgt, increment: *increment, prefix: *prefix, back }, span, ty))
+            }
+            K::Conditional { cond, then, otherwise } => {
+                let c = self.check_condition(cond)?;
+                let a = self.check_expr(then, target)?;
+                let b = self.check_expr(otherwise, target)?;
+                let ty = match target {
+                    Some(t) => t.clone(),
+                    None => promote_conditional(&a.ty, &b.ty),
+                };
+                let a = self.convert(a, &ty, false, false, then.span)?;
+                let b = self.convert(b, &ty, false, false, otherwise.span)?;
+                Ok(Typed::new(ExprKind::Conditional(Box::new(c), Box::new(a), Box::new(b)), span, ty))
+            }
+            K::Elvis { lhs, rhs } => self.elvis(lhs, rhs, span, target),
+            K::Instanceof { expr, ty } => {
+                let v = self.check_expr(expr, None)?;
+                let t = match Ty::from_name(&ty.base) {
+                    Some(t) => t.array_of(ty.dims),
+                    None => return Err(self.unknown_class(&ty.base, ty.span, format!("Not a type [{}].", ty.base))),
+                };
+                // A primitive on the left is boxed first (`int x; x instanceof Integer`).
+                let t = match t {
+                    Ty::Prim(p) if !v.ty.is_primitive() => Ty::Boxed(p),
+                    t => t,
+                };
+                Ok(Typed::new(ExprKind::Instanceof(Box::new(v.ir), t), span, Ty::BOOLEAN))
+            }
+            K::Cast { ty, expr } => {
+                let to = self.resolve_type(ty)?;
+                let v = self.check_expr(expr, Some(&to))?;
+                if let (Ty::Prim(Prim::Char), ast::ExprKind::Literal(Literal::String(s))) = (&to, &expr.kind) {
+                    let mut units = s.encode_utf16();
+                    return match (units.next(), units.next()) {
+                        (Some(c), None) => {
+                            let idx = self.add_const(ir::Const::Char(c));
+                            Ok(Typed::new(ExprKind::Const(idx), span, to))
+                        }
+                        _ => Err(cast_error(span, "Cannot cast [String] with length greater than one to [char].")),
+                    };
+                }
+                let ir = self.convert(v, &to, true, false, span)?;
+                Ok(Typed::new(ir.kind, span, to))
+            }
+            K::Field { recv, name, null_safe } => self.field(recv, name, *null_safe, span),
+            K::Call { recv, name, args, null_safe } => self.call(recv.as_deref(), name, args, *null_safe, span),
+            K::Index { recv, index } => self.index(recv, index, span),
+            K::NewObject { ty, args } => {
+                let t = self.resolve_type(ty)?;
+                let kind = match (&t, args.len()) {
+                    (Ty::ArrayList, 0) => ExprKind::NewList(Vec::new()),
+                    (Ty::HashMap, 0) => ExprKind::NewMap(Vec::new()),
+                    (Ty::HashSet, 0) => ExprKind::NewSet,
+                    (Ty::ArrayList | Ty::HashMap | Ty::HashSet, n) => {
+                        return Err(unsupported("L406", span, &format!("constructor [{}, <init>/{n}]", t.short_name())));
+                    }
+                    (_, n) => {
+                        return Err(error("C205", span, format!("constructor [{}, <init>/{n}] not found", t.short_name())));
+                    }
+                };
+                Ok(Typed::new(kind, span, t))
+            }
+            K::NewArray { ty, dims } => {
+                let elem = self.resolve_type(&ast::TypeName { base: ty.base.clone(), dims: 0, span: ty.span })?;
+                let mut ds = Vec::new();
+                for d in dims {
+                    let v = self.check_expr(d, Some(&Ty::INT))?;
+                    ds.push(self.convert(v, &Ty::INT, false, false, d.span)?);
+                }
+                let total = ty.dims.saturating_add(dims.len() as u8);
+                let t = elem.clone().array_of(total);
+                Ok(Typed::new(ExprKind::NewArray { elem, dims: ds, total_dims: total }, span, t))
+            }
+            K::NewArrayInit { ty, values } => {
+                let t = self.resolve_type(ty)?;
+                let elem = match &t {
+                    Ty::Array(e) => (**e).clone(),
+                    _ => return Err(error("C211", span, "invalid array initializer")),
+                };
+                let mut vs = Vec::new();
+                for v in values {
+                    let x = self.check_expr(v, Some(&elem))?;
+                    vs.push(self.convert(x, &elem, false, true, v.span)?);
+                }
+                Ok(Typed::new(ExprKind::NewArrayInit { elem, values: vs }, span, t))
+            }
+            K::ListInit(values) => {
+                let mut vs = Vec::new();
+                for v in values {
+                    let x = self.check_expr(v, None)?;
+                    vs.push(self.convert(x, &Ty::Def, false, true, v.span)?);
+                }
+                Ok(Typed::new(ExprKind::NewList(vs), span, Ty::ArrayList))
+            }
+            K::MapInit(entries) => {
+                let mut es = Vec::new();
+                for (k, v) in entries {
+                    let kx = self.check_expr(k, None)?;
+                    let kx = self.convert(kx, &Ty::Def, false, true, k.span)?;
+                    let vx = self.check_expr(v, None)?;
+                    let vx = self.convert(vx, &Ty::Def, false, true, v.span)?;
+                    es.push((kx, vx));
+                }
+                Ok(Typed::new(ExprKind::NewMap(es), span, Ty::HashMap))
+            }
+            K::Lambda { .. } => Err(unsupported("L401", span, "a lambda")),
+            K::MethodRef { target, method } => Err(unsupported("L402", span, &format!("the method reference [{target}::{method}]"))),
+            K::Regex { .. } => Err(unsupported("L403", span, "a regex")),
+        }
+    }
+
+    fn literal(&mut self, l: &Literal, span: Span, target: Option<&Ty>) -> Typed {
+        let (c, ty) = match l {
+            Literal::Int(v) => (ir::Const::Int(*v), Ty::INT),
+            Literal::Long(v) => (ir::Const::Long(*v), Ty::LONG),
+            Literal::Float(v) => (ir::Const::Float(*v), Ty::FLOAT),
+            Literal::Double(v) => (ir::Const::Double(*v), Ty::DOUBLE),
+            Literal::String(s) => (ir::Const::Str(s.clone()), Ty::String),
+            Literal::Bool(b) => (ir::Const::Bool(*b), Ty::BOOLEAN),
+            Literal::Null => {
+                let idx = self.add_const(ir::Const::Null);
+                let ty = match target {
+                    Some(t) if t.is_reference() => t.clone(),
+                    _ => Ty::Object,
+                };
+                return Typed { ir: Expr::new(ExprKind::Const(idx), span), ty, literal: true, null: true };
+            }
+        };
+        let idx = self.add_const(c);
+        Typed { ir: Expr::new(ExprKind::Const(idx), span), ty, literal: true, null: false }
+    }
+
+    fn var(&mut self, name: &str, span: Span) -> CResult<Typed> {
+        if let Some(l) = self.lookup_local(name) {
+            let (slot, ty) = (l.slot, l.ty.clone());
+            return Ok(Typed::new(ExprKind::Local(slot), span, ty));
+        }
+        let ctx = self.env.context;
+        match name {
+            "params" => return Ok(Typed::new(ExprKind::Params, span, Ty::Map)),
+            "doc" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Doc, span, Ty::DocMap)),
+            "_score" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Score, span, Ty::DOUBLE)),
+            _ => {}
+        }
+        if Ty::from_name(name).is_some() || self.reg.is_static_class(name) {
+            return Err(error("C211", span, format!("value required: instead found unexpected type [{name}]")));
+        }
+        Err(error("C201", span, format!("cannot resolve symbol [{name}]")))
+    }
+
+    /// A bare name that is a static class (`Math`, `Integer`) rather than a variable.
+    fn static_class<'e>(&self, e: &'e ast::Expr) -> Option<&'e str> {
+        match &e.kind {
+            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score") => {
+                Some(n.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> CResult<Typed> {
+        use BinaryOp as B;
+        if matches!(op, B::RegexFind | B::RegexMatch) {
+            return Err(unsupported("L403", span, &format!("the regex operator [{}]", op.symbol())));
+        }
+        if matches!(op, B::And | B::Or) {
+            let a = self.check_condition(lhs)?;
+            let b = self.check_condition(rhs)?;
+            let kind = if op == B::And { ExprKind::And(Box::new(a), Box::new(b)) } else { ExprKind::Or(Box::new(a), Box::new(b)) };
+            return Ok(Typed::new(kind, span, Ty::BOOLEAN));
+        }
+        let a = self.check_expr(lhs, None)?;
+        let b = self.check_expr(rhs, None)?;
+        let cannot = |a: &Ty, b: &Ty| {
+            cast_error(
+                span,
+                format!(
+                    "cannot apply the {} operator [{}] to the types [{}] and [{}]",
+                    op_name(op),
+                    op.symbol(),
+                    a.painless_name(),
+                    b.painless_name()
+                ),
+            )
+        };
+        match op {
+            B::Eq | B::Ne | B::RefEq | B::RefNe => {
+                if a.null && b.null {
+                    return Err(error("C211", span, "extraneous comparison of [null] constants"));
+                }
+                let promoted = promote_equality(&a.ty, &b.ty).ok_or_else(|| cannot(&a.ty, &b.ty))?;
+                let identity = matches!(op, B::RefEq | B::RefNe);
+                let negate = matches!(op, B::Ne | B::RefNe);
+                let (mode, l, r) = if promoted.is_primitive() {
+                    let l = self.convert(a, &promoted, false, false, lhs.span)?;
+                    let r = self.convert(b, &promoted, false, false, rhs.span)?;
+                    (EqMode::Primitive, l, r)
+                } else {
+                    (if identity { EqMode::Identity } else { EqMode::Equals }, a.ir, b.ir)
+                };
+                Ok(Typed::new(ExprKind::Eq { lhs: Box::new(l), rhs: Box::new(r), mode, negate }, span, Ty::BOOLEAN))
+            }
+            B::Lt | B::Le | B::Gt | B::Ge => {
+                let p = promote_numeric(&a.ty, &b.ty, true).ok_or_else(|| cannot(&a.ty, &b.ty))?;
+                let bop = match op {
+                    B::Lt => BinOp::Lt,
+                    B::Le => BinOp::Le,
+                    B::Gt => BinOp::Gt,
+                    _ => BinOp::Ge,
+                };
+                let (l, r) = self.both(a, b, &p, lhs.span, rhs.span)?;
+                Ok(Typed::new(ExprKind::Binary(bop, Box::new(l), Box::new(r)), span, Ty::BOOLEAN))
+            }
+            B::Add => {
+                let p = cast::promote_add(&a.ty, &b.ty).ok_or_else(|| cannot(&a.ty, &b.ty))?;
+                if p == Ty::String {
+                    return Ok(Typed::new(ExprKind::Concat(Box::new(a.ir), Box::new(b.ir)), span, Ty::String));
+                }
+                if p.is_def() {
+                    return Ok(Typed::new(ExprKind::DefAdd(Box::new(a.ir), Box::new(b.ir)), span, Ty::Def));
+                }
+                let (l, r) = self.both(a, b, &p, lhs.span, rhs.span)?;
+                Ok(Typed::new(ExprKind::Binary(BinOp::Add, Box::new(l), Box::new(r)), span, p))
+            }
+            B::Shl | B::Shr | B::UShr => {
+                let lp = promote_unary(&a.ty, false);
+                let rp = promote_unary(&b.ty, false);
+                let (Some(lp), Some(rp)) = (lp, rp) else { return Err(cannot(&a.ty, &b.ty)) };
+                let bop = match op {
+                    B::Shl => BinOp::Shl,
+                    B::Shr => BinOp::Shr,
+                    _ => BinOp::UShr,
+                };
+                if lp.is_def() || rp.is_def() {
+                    return Ok(Typed::new(ExprKind::Binary(bop, Box::new(a.ir), Box::new(b.ir)), span, Ty::Def));
+                }
+                let l = self.convert(a, &lp, false, false, lhs.span)?;
+                let r = if rp == Ty::LONG {
+                    self.convert(b, &Ty::INT, true, false, rhs.span)?
+                } else {
+                    self.convert(b, &rp, false, false, rhs.span)?
+                };
+                Ok(Typed::new(ExprKind::Binary(bop, Box::new(l), Box::new(r)), span, lp))
+            }
+            _ => {
+                let (bop, p) = match op {
+                    B::Mul => (BinOp::Mul, promote_numeric(&a.ty, &b.ty, true)),
+                    B::Div => (BinOp::Div, promote_numeric(&a.ty, &b.ty, true)),
+                    B::Rem => (BinOp::Rem, promote_numeric(&a.ty, &b.ty, true)),
+                    B::Sub => (BinOp::Sub, promote_numeric(&a.ty, &b.ty, true)),
+                    B::BitAnd => (BinOp::BitAnd, promote_numeric(&a.ty, &b.ty, false)),
+                    B::BitOr => (BinOp::BitOr, promote_numeric(&a.ty, &b.ty, false)),
+                    _ => (BinOp::BitXor, cast::promote_xor(&a.ty, &b.ty)),
+                };
+                let p = p.ok_or_else(|| cannot(&a.ty, &b.ty))?;
+                let (l, r) = self.both(a, b, &p, lhs.span, rhs.span)?;
+                Ok(Typed::new(ExprKind::Binary(bop, Box::new(l), Box::new(r)), span, p))
+            }
+        }
+    }
+
+    /// Convert both operands to the promoted type (no-op for def).
+    fn both(&mut self, a: Typed, b: Typed, p: &Ty, ls: Span, rs: Span) -> CResult<(Expr, Expr)> {
+        if p.is_def() {
+            return Ok((a.ir, b.ir));
+        }
+        Ok((self.convert(a, p, false, false, ls)?, self.convert(b, p, false, false, rs)?))
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &ast::Expr, span: Span) -> CResult<Typed> {
+        if op == UnaryOp::Not {
+            let v = self.check_condition(operand)?;
+            return Ok(Typed::new(ExprKind::Unary(UnOp::Not, Box::new(v)), span, Ty::BOOLEAN));
+        }
+        let v = self.check_expr(operand, None)?;
+        let p = promote_unary(&v.ty, op != UnaryOp::BitNot).ok_or_else(|| {
+            let (name, sym) = unary_name(op);
+            cast_error(span, format!("cannot apply the {name} operator [{sym}] to the type [{}]", v.ty.painless_name()))
+        })?;
+        let uop = match op {
+            UnaryOp::Plus => UnOp::Plus,
+            UnaryOp::Neg => UnOp::Neg,
+            _ => UnOp::BitNot,
+        };
+        let x = if p.is_def() { v.ir } else { self.convert(v, &p, false, false, operand.span)? };
+        Ok(Typed::new(ExprKind::Unary(uop, Box::new(x)), span, p))
+    }
+
+    fn elvis(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, span: Span, target: Option<&Ty>) -> CResult<Typed> {
+        let bad = |m: &str| super::diag("C206", Severity::Error, span, "illegal_argument_exception", m);
+        if target.is_some_and(|t| t.is_primitive()) {
+            return Err(bad("Elvis operator cannot return primitives"));
+        }
+        let a = self.check_expr(lhs, target)?;
+        let b = self.check_expr(rhs, target)?;
+        if a.null {
+            return Err(bad("Extraneous elvis operator. LHS is null."));
+        }
+        if a.literal {
+            return Err(bad("Extraneous elvis operator. LHS is a constant."));
+        }
+        if a.ty.is_primitive() {
+            return Err(bad("Extraneous elvis operator. LHS is a primitive."));
+        }
+        if b.null {
+            return Err(bad("Extraneous elvis operator. RHS is null."));
+        }
+        let ty = match target {
+            Some(t) => t.clone(),
+            None => promote_conditional(&a.ty, &b.ty),
+        };
+        let l = self.convert(a, &ty, false, false, lhs.span)?;
+        let r = self.convert(b, &ty, false, false, rhs.span)?;
+        Ok(Typed::new(ExprKind::Elvis(Box::new(l), Box::new(r)), span, ty))
+    }
+
+    /// The target of an assignment or `++`, with its static type.
+    fn target(&mut self, t: &ast::Expr, _what: &str) -> CResult<(Target, Ty)> {
+        use ast::ExprKind as K;
+        match &t.kind {
+            K::Var(name) => {
+                if let Some(l) = self.lookup_local(name) {
+                    return Ok((Target::Local { slot: l.slot, ty: l.ty.clone() }, l.ty.clone()));
+                }
+                if matches!(name.as_str(), "params" | "doc" | "_score") {
+                    return Err(error("C204", t.span, format!("Variable [{name}] is read-only.")));
+                }
+                Err(error("C201", t.span, format!("cannot resolve symbol [{name}]")))
+            }
+            K::Field { recv, name, null_safe } => {
+                if *null_safe {
+                    return Err(error("C207", t.span, "invalid assignment: cannot assign a value to a null safe operation [?.]"));
+                }
+                if self.static_class(recv).is_some_and(|c| self.reg.is_static_class(c)) {
+                    return Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to read-only field [{}]", name.name)));
+                }
+                let r = self.check_expr(recv, None)?;
+                match &r.ty {
+                    Ty::Array(_) if name.name == "length" => Err(error(
+                        "C204",
+                        t.span,
+                        "invalid assignment: cannot assign a value write to read-only field [length] for an array.",
+                    )),
+                    Ty::Def | Ty::Map | Ty::HashMap | Ty::List | Ty::ArrayList => {
+                        if matches!(r.ty, Ty::List | Ty::ArrayList) && name.name.parse::<i32>().is_err() {
+                            return Err(error("C211", name.span, format!("invalid list index [{}]", name.name)));
+                        }
+                        Ok((Target::Field { recv: Box::new(r.ir), name: name.name.clone() }, Ty::Def))
+                    }
+                    Ty::DocMap => Err(unsupported("L406", t.span, "writing to doc values")),
+                    other => Err(unsupported("L406", t.span, &format!("assigning field [{}] of [{}]", name.name, other.short_name()))),
+                }
+            }
+            K::Index { recv, index } => {
+                let r = self.check_expr(recv, None)?;
+                let (idx, ty) = self.index_parts(&r.ty, index, t.span)?;
+                if r.ty == Ty::DocMap {
+                    return Err(unsupported("L406", t.span, "writing to doc values"));
+                }
+                Ok((Target::Index { recv: Box::new(r.ir), index: Box::new(idx) }, ty))
+            }
+            K::Binary { op, .. } => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to {} operation [{}]", op_name(*op), op.symbol()),
+            )),
+            K::Unary { op, .. } => {
+                let (name, sym) = unary_name(*op);
+                Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to {name} operation [{sym}]")))
+            }
+            K::Call { name, args, .. } => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to method call [{}/{}]", name.name, args.len()),
+            )),
+            K::Literal(Literal::Null) => Err(error("C204", t.span, "invalid assignment: cannot assign a value to null constant")),
+            K::Literal(Literal::String(s)) => {
+                Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to string constant [{s}]")))
+            }
+            K::Literal(l @ (Literal::Float(_) | Literal::Double(_))) => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to decimal constant [{}]", literal_text(l)),
+            )),
+            K::Literal(l) => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to numeric constant [{}]", literal_text(l)),
+            )),
+            K::Conditional { .. } => Err(error("C204", t.span, "invalid assignment: cannot assign a value to conditional operation [?:]")),
+            K::Elvis { .. } => Err(error("C204", t.span, "invalid assignment: cannot assign a value to elvis operation [?:]")),
+            K::Cast { ty, .. } => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to an explicit cast with target type [{}]", ty.base),
+            )),
+            _ => Err(error("C204", t.span, "invalid assignment: cannot assign a value to this expression")),
+        }
+    }
+
+    fn assign(&mut self, op: Option<BinaryOp>, t: &ast::Expr, value: &ast::Expr, span: Span) -> CResult<Typed> {
+        let (tgt, ty) = self.target(t, "assignment")?;
+        let Some(op) = op else {
+            let v = self.check_assign_value(value, &ty)?;
+            return Ok(Typed::new(ExprKind::Assign { target: tgt, value: Box::new(v) }, span, ty));
+        };
+        let r = self.check_expr(value, None)?;
+        use BinaryOp as B;
+        let (bop, compound) = match op {
+            B::Mul => (BinOp::Mul, promote_numeric(&ty, &r.ty, true)),
+            B::Div => (BinOp::Div, promote_numeric(&ty, &r.ty, true)),
+            B::Rem => (BinOp::Rem, promote_numeric(&ty, &r.ty, true)),
+            B::Add => (BinOp::Add, cast::promote_add(&ty, &r.ty)),
+            B::Sub => (BinOp::Sub, promote_numeric(&ty, &r.ty, true)),
+            B::Shl => (BinOp::Shl, promote_unary(&ty, false).filter(|_| promote_unary(&r.ty, false).is_some())),
+            B::Shr => (BinOp::Shr, promote_unary(&ty, false).filter(|_| promote_unary(&r.ty, false).is_some())),
+            B::UShr => (BinOp::UShr, promote_unary(&ty, false).filter(|_| promote_unary(&r.ty, false).is_some())),
+            B::BitAnd => (BinOp::BitAnd, cast::promote_xor(&ty, &r.ty)),
+            B::BitXor => (BinOp::BitXor, cast::promote_xor(&ty, &r.ty)),
+            B::BitOr => (BinOp::BitOr, cast::promote_xor(&ty, &r.ty)),
+            _ => return Err(error("C211", span, "illegal tree structure")),
+        };
+        let Some(compound) = compound else {
+            return Err(cast_error(
+                span,
+                format!(
+                    "invalid compound assignment: cannot apply [{}=] to types [{}] and [{}]",
+                    op.symbol(),
+                    java_class_name(&ty),
+                    java_class_name(&r.ty)
+                ),
+            ));
+        };
+        let concat = compound == Ty::String;
+        let is_shift = matches!(bop, BinOp::Shl | BinOp::Shr | BinOp::UShr);
+        let v = if concat || compound.is_def() {
+            r.ir
+        } else if is_shift {
+            let rp = promote_unary(&r.ty, false).unwrap_or(Ty::INT);
+            if rp == Ty::LONG { self.convert(r, &Ty::INT, true, false, value.span)? } else { self.convert(r, &rp, false, false, value.span)? }
+        } else {
+            self.convert(r, &compound, false, false, value.span)?
+        };
+        let back = match &ty {
+            Ty::Def => Back::RuntimeClass,
+            Ty::Prim(p) => Back::Prim(*p),
+            _ => Back::None,
+        };
+        if !concat && !ty.is_def() && !ty.is_primitive() {
+            return Err(cast_error(span, cast::cannot_cast(&compound, &ty)));
+        }
+        Ok(Typed::new(ExprKind::Compound { target: tgt, op: bop, concat, value: Box::new(v), back }, span, ty))
+    }
+
+    /// Index expression and element type for `recv[index]` given the receiver's static type.
+    fn index_parts(&mut self, recv_ty: &Ty, index: &ast::Expr, span: Span) -> CResult<(Expr, Ty)> {
+        match recv_ty {
+            Ty::Array(elem) => {
+                let i = self.check_expr(index, Some(&Ty::INT))?;
+                Ok((self.convert(i, &Ty::INT, false, false, index.span)?, (**elem).clone()))
+            }
+            Ty::Def => Ok((self.check_expr(index, None)?.ir, Ty::Def)),
+            Ty::Map | Ty::HashMap => {
+                let k = self.check_expr(index, None)?;
+                Ok((self.convert(k, &Ty::Def, false, true, index.span)?, Ty::Def))
+            }
+            Ty::DocMap => {
+                if let ast::ExprKind::Literal(Literal::String(f)) = &index.kind {
+                    self.check_doc_field(f, index.span);
+                }
+                let k = self.check_expr(index, None)?;
+                Ok((self.convert(k, &Ty::Def, false, true, index.span)?, Ty::Def))
+            }
+            Ty::List | Ty::ArrayList | Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => {
+                let i = self.check_expr(index, Some(&Ty::INT))?;
+                Ok((self.convert(i, &Ty::INT, false, false, index.span)?, Ty::Def))
+            }
+            other => Err(error("C211", span, format!("Illegal array access on type [{}].", other.painless_name()))),
+        }
+    }
+
+    fn index(&mut self, recv: &ast::Expr, index: &ast::Expr, span: Span) -> CResult<Typed> {
+        let r = self.check_expr(recv, None)?;
+        let (i, ty) = self.index_parts(&r.ty, index, span)?;
+        Ok(Typed::new(ExprKind::Index(Box::new(r.ir), Box::new(i)), span, ty))
+    }
+
+    /// Warn (ES fails only at run time) when `doc['f']` names a field the store does not have.
+    fn check_doc_field(&mut self, field: &str, span: Span) {
+        let Some(fields) = self.env.fields else { return };
+        if fields.iter().any(|(n, _)| n == field) {
+            return;
+        }
+        let known: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+        let mut d = super::diag(
+            "C250",
+            Severity::Warning,
+            span,
+            "illegal_argument_exception",
+            format!("No field found for [{field}] in mapping"),
+        );
+        d.help = Some(format!("known fields: {}", known.join(", ")));
+        self.warnings.push(*d);
+    }
+
+    fn check_param(&mut self, name: &str, span: Span) {
+        let Some(names) = self.env.param_names else { return };
+        if names.iter().any(|n| n == name) {
+            return;
+        }
+        let mut d = super::diag(
+            "C251",
+            Severity::Warning,
+            span,
+            "null_pointer_exception",
+            format!("params.{name} is not supplied by the harness and evaluates to null"),
+        );
+        d.help = Some(format!("available params: {}", names.join(", ")));
+        self.warnings.push(*d);
+    }
+
+    fn field(&mut self, recv: &ast::Expr, name: &ast::Ident, null_safe: bool, span: Span) -> CResult<Typed> {
+        if let Some(class) = self.static_class(recv) {
+            if self.reg.is_static_class(class) {
+                return match self.reg.lookup_static_field(class, &name.name) {
+                    Some(sig) => Ok(Typed::new(ExprKind::StaticField(sig), span, sig.ty.clone())),
+                    None => match self.reg.unsupported_member(class, &name.name) {
+                        Some(reason) => {
+                            let mut d = unsupported("L406", span, &format!("field [{class}.{}]", name.name));
+                            d.help = Some(reason.into());
+                            Err(d)
+                        }
+                        None => Err(error("C205", span, format!("field [{class}, {}] not found", name.name))),
+                    },
+                };
+            }
+            if Ty::from_name(class).is_none() {
+                let full = format!("{class}.{}", name.name);
+                if Ty::from_name(&full).is_some() {
+                    return Err(error("C211", span, format!("value required: instead found unexpected type [{full}]")));
+                }
+                return Err(self.unknown_class(class, recv.span, format!("cannot resolve symbol [{full}]")));
+            }
+        }
+        let r = self.check_expr(recv, None)?;
+        if matches!(r.ir.kind, ExprKind::Params) {
+            self.check_param(&name.name, name.span);
+        }
+        if r.ty == Ty::DocMap {
+            self.check_doc_field(&name.name, name.span);
+        }
+        let dyn_field = |r: Typed, ty: Ty| {
+            Ok(Typed::new(ExprKind::DynField { recv: Box::new(r.ir), name: name.name.clone(), null_safe }, span, ty))
+        };
+        let result_ty = match &r.ty {
+            Ty::Def => return dyn_field(r, Ty::Def),
+            Ty::Array(_) if name.name == "length" => return dyn_field(r, Ty::INT).and_then(|t| self.null_safe_ok(t, null_safe)),
+            Ty::Array(_) => {
+                return Err(error(
+                    "C205",
+                    name.span,
+                    format!("Field [{}] does not exist for type [{}].", name.name, r.ty.painless_name()),
+                ));
+            }
+            _ => None::<Ty>,
+        };
+        debug_assert!(result_ty.is_none());
+        let lookup_ty = match &r.ty {
+            Ty::Prim(p) => Ty::Boxed(*p),
+            t => t.clone(),
+        };
+        if let Some(sig) = self.reg.lookup_field(&lookup_ty, &name.name) {
+            let t = Typed::new(ExprKind::Field { recv: Box::new(r.ir), sig, null_safe }, span, sig.ty.clone());
+            return self.null_safe_ok(t, null_safe);
+        }
+        let cap = capitalize(&name.name);
+        for getter in [format!("get{cap}"), format!("is{cap}")] {
+            if let Some(sig) = self.reg.lookup_method(&lookup_ty, &getter, 0) {
+                let t = Typed::new(ExprKind::Method { recv: Box::new(r.ir), sig, args: Vec::new(), null_safe }, span, sig.ret.clone());
+                return self.null_safe_ok(t, null_safe);
+            }
+        }
+        match &r.ty {
+            Ty::Map | Ty::HashMap | Ty::DocMap => dyn_field(r, Ty::Def),
+            Ty::List | Ty::ArrayList => {
+                if name.name.parse::<i32>().is_err() {
+                    return Err(error("C211", name.span, format!("invalid list index [{}]", name.name)));
+                }
+                dyn_field(r, Ty::Def)
+            }
+            other => match self.reg.unsupported_member(&other.short_name(), &name.name) {
+                Some(reason) => {
+                    let mut d = unsupported("L406", span, &format!("field [{}.{}]", other.short_name(), name.name));
+                    d.help = Some(reason.into());
+                    Err(d)
+                }
+                None => Err(error("C205", name.span, format!("field [{}, {}] not found", other.painless_name(), name.name))),
+            },
+        }
+    }
+
+    fn null_safe_ok(&self, t: Typed, null_safe: bool) -> CResult<Typed> {
+        if null_safe && t.ty.is_primitive() {
+            return Err(error("C207", t.ir.span, "Result of null safe operator must be nullable"));
+        }
+        Ok(t)
+    }
+
+    fn args_for(&mut self, args: &[ast::Expr], params: &[Ty]) -> CResult<Vec<Expr>> {
+        let mut out = Vec::with_capacity(args.len());
+        for (a, p) in args.iter().zip(params) {
+            let v = self.check_expr(a, Some(p))?;
+            out.push(self.convert(v, p, false, true, a.span)?);
+        }
+        Ok(out)
+    }
+
+    fn call(&mut self, recv: Option<&ast::Expr>, name: &ast::Ident, args: &[ast::Expr], null_safe: bool, span: Span) -> CResult<Typed> {
+        let n = args.len();
+        let Some(recv) = recv else { return self.bare_call(name, args, span) };
+        if let Some(class) = self.static_class(recv) {
+            if self.reg.is_static_class(class) {
+                return match self.reg.lookup_static(class, &name.name, n) {
+                    Some(sig) => {
+                        let a = self.args_for(args, &sig.params)?;
+                        Ok(Typed::new(ExprKind::Static { sig, args: a }, span, sig.ret.clone()))
+                    }
+                    None => match self.reg.unsupported_member(class, &name.name) {
+                        Some(reason) => {
+                            let mut d = unsupported("L406", span, &format!("[{class}.{}]", name.name));
+                            d.help = Some(reason.into());
+                            Err(d)
+                        }
+                        None => Err(error("C205", span, format!("static method [{class}, {}/{n}] not found", name.name))),
+                    },
+                };
+            }
+            if Ty::from_name(class).is_none() {
+                return Err(self.unknown_class(class, recv.span, format!("cannot resolve symbol [{class}]")));
+            }
+        }
+        let r = self.check_expr(recv, None)?;
+        if r.ty.is_def() {
+            if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+                return Err(unsupported(if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" }, a.span, "a lambda or method reference argument"));
+            }
+            let mut a = Vec::with_capacity(n);
+            for x in args {
+                let v = self.check_expr(x, None)?;
+                if v.ty == Ty::Void {
+                    return Err(error("C211", x.span, format!("Argument(s) cannot be of [void] type when calling method [{}].", name.name)));
+                }
+                a.push(v.ir);
+            }
+            return Ok(Typed::new(ExprKind::DynMethod { recv: Box::new(r.ir), name: name.name.clone(), args: a, null_safe }, span, Ty::Def));
+        }
+        let lookup_ty = match &r.ty {
+            Ty::Prim(p) => Ty::Boxed(*p),
+            t => t.clone(),
+        };
+        if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+            return Err(if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
+                unsupported("L401", a.span, "a lambda")
+            } else {
+                unsupported("L402", a.span, "a method reference")
+            });
+        }
+        match self.reg.lookup_method(&lookup_ty, &name.name, n) {
+            Some(sig) => {
+                let a = self.args_for(args, &sig.params)?;
+                let t = Typed::new(ExprKind::Method { recv: Box::new(r.ir), sig, args: a, null_safe }, span, sig.ret.clone());
+                self.null_safe_ok(t, null_safe)
+            }
+            None => match self.reg.unsupported_member(&lookup_ty.short_name(), &name.name) {
+                Some(reason) => {
+                    let mut d = unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
+                    d.help = Some(reason.into());
+                    Err(d)
+                }
+                None if es_known_method(&lookup_ty, &name.name) => {
+                    Err(unsupported("L406", span, &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name)))
+                }
+                None => Err(error(
+                    "C205",
+                    span,
+                    format!("member method [{}, {}/{n}] not found", lookup_ty.painless_name(), name.name),
+                )),
+            },
+        }
+    }
+
+    fn bare_call(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span) -> CResult<Typed> {
+        let n = args.len();
+        if let Some(i) = self.fns.iter().position(|f| f.name == name.name && f.params.len() == n) {
+            let (params, ret) = (self.fns[i].params.clone(), self.fns[i].ret.clone());
+            let a = self.args_for(args, &params)?;
+            return Ok(Typed::new(ExprKind::User { func: i as u32, args: a }, span, ret));
+        }
+        if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
+            let mut d = unsupported("L407", span, "randomScore");
+            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
+            return Err(d);
+        }
+        if self.env.context != ScriptContext::Test && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate")) && n == 5 {
+            let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
+            d.help = Some("the local store has no geo_point or date fields".into());
+            return Err(d);
+        }
+        if let Some(sig) = self.reg.lookup_function(&name.name, n, self.env.dialect, self.env.context) {
+            let a = self.args_for(args, &sig.params)?;
+            let site = self.binding_sites;
+            self.binding_sites += 1;
+            return Ok(Typed::new(ExprKind::Function { sig, args: a, site }, span, sig.ret.clone()));
+        }
+        if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
+            return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));
+        }
+        Err(error("C205", span, format!("Unknown call [{}] with [{n}] arguments.", name.name)))
+    }
+}
+
+/// ES's `Class.toString()` as used in the compound-assignment message.
+fn java_class_name(t: &Ty) -> String {
+    match t {
+        Ty::Prim(p) => p.name().into(),
+        Ty::Def => "class org.elasticsearch.painless.lookup.def".into(),
+        other => format!("class {}", other.painless_name()),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Score-context functions the target engine has (8.13 / OpenSearch k-NN), whether or not the
+/// local runtime registers them.
+fn es_context_function(name: &str, arity: usize, dialect: crate::interp::types::Dialect) -> bool {
+    use crate::interp::types::Dialect;
+    match dialect {
+        Dialect::Elasticsearch => matches!(
+            (name, arity),
+            ("saturation", 2)
+                | ("sigmoid", 3)
+                | ("decayNumericLinear" | "decayNumericExp" | "decayNumericGauss", 5)
+                | ("decayGeoLinear" | "decayGeoExp" | "decayGeoGauss", 5)
+                | ("decayDateLinear" | "decayDateExp" | "decayDateGauss", 5)
+                | ("cosineSimilarity" | "dotProduct" | "l1norm" | "l2norm", 2)
+        ),
+        Dialect::OpenSearch => matches!(
+            (name, arity),
+            ("cosineSimilarity" | "l2Squared" | "l1Norm" | "lInfNorm" | "innerProduct" | "hamming", 2)
+                | ("cosineSimilarity", 3)
+                | ("saturation", 2)
+                | ("sigmoid", 3)
+                | ("decayNumericLinear" | "decayNumericExp" | "decayNumericGauss", 5)
+        ),
+    }
+}
+
+/// Members ES 8.13 whitelists on these types (Java API + Painless augmentations) that the local
+/// runtime may not register: calling them is "unsupported locally", not invalid Painless.
+fn es_known_method(t: &Ty, name: &str) -> bool {
+    const COLLECTION: &[&str] = &[
+        "add", "addAll", "clear", "contains", "containsAll", "isEmpty", "iterator", "remove", "removeAll", "removeIf",
+        "retainAll", "size", "stream", "toArray", "forEach", "spliterator", "any", "asList", "each", "every", "find",
+        "findAll", "findResult", "findResults", "groupBy", "join", "sum", "collect", "split", "equals", "hashCode",
+        "toString", "getLength",
+    ];
+    const LIST: &[&str] = &[
+        "get", "set", "indexOf", "lastIndexOf", "listIterator", "subList", "sort", "replaceAll", "getLength",
+    ];
+    const MAP: &[&str] = &[
+        "get", "put", "putAll", "remove", "containsKey", "containsValue", "keySet", "values", "entrySet", "size",
+        "isEmpty", "clear", "getOrDefault", "putIfAbsent", "compute", "computeIfAbsent", "computeIfPresent", "merge",
+        "replace", "replaceAll", "forEach", "collect", "count", "each", "every", "find", "findAll", "findResult",
+        "findResults", "groupBy", "equals", "hashCode", "toString",
+    ];
+    const STRING: &[&str] = &[
+        "charAt", "chars", "codePointAt", "compareTo", "compareToIgnoreCase", "concat", "contains", "contentEquals",
+        "endsWith", "equals", "equalsIgnoreCase", "hashCode", "indexOf", "isEmpty", "lastIndexOf", "length", "matches",
+        "regionMatches", "replace", "replaceAll", "replaceFirst", "split", "splitOnToken", "startsWith", "strip",
+        "stripLeading", "stripTrailing", "isBlank", "repeat", "subSequence", "substring", "toCharArray", "toLowerCase",
+        "toUpperCase", "trim", "encodeBase64", "decodeBase64", "sha1", "sha256", "sha512", "toString",
+    ];
+    match t {
+        Ty::List | Ty::ArrayList => COLLECTION.contains(&name) || LIST.contains(&name),
+        Ty::Set | Ty::HashSet | Ty::Collection => COLLECTION.contains(&name),
+        Ty::Map | Ty::HashMap => MAP.contains(&name),
+        Ty::String => STRING.contains(&name),
+        Ty::Boxed(_) | Ty::Number => {
+            matches!(name, "intValue" | "longValue" | "doubleValue" | "floatValue" | "byteValue" | "shortValue" | "compareTo" | "equals" | "hashCode" | "toString" | "isNaN" | "isInfinite")
+        }
+        Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
+        Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,292 @@
+//! Member and element access dispatched on runtime classes: brace access with negative indexes,
+//! dot shortcuts, `def` method calls through the registry, for-each iteration, conversions.
+
+use super::ops::{self, class_cast};
+use super::{fail, At, EResult, Flow, Frame, Interp};
+use crate::interp::error::{es_type, RuntimeError};
+use crate::interp::ir::{Conv, Slot, Stmt};
+use crate::interp::limits::Limits;
+use crate::interp::registry::registry;
+use crate::interp::types::Ty;
+use crate::interp::value::{MapViewKind, Value};
+use crate::painless::Span;
+use std::rc::Rc;
+
+/// Resolves `doc['name']` for the document being evaluated.
+pub(crate) trait DocResolver {
+    fn field(&self, name: &str) -> Result<Value, RuntimeError>;
+    fn contains(&self, name: &str) -> bool;
+}
+
+/// No document (test context): `doc` does not exist there, so this is never reached from a
+/// checked script; it answers like an empty mapping.
+pub(crate) struct NoDoc;
+
+impl DocResolver for NoDoc {
+    fn field(&self, name: &str) -> Result<Value, RuntimeError> {
+        Err(RuntimeError::illegal_argument(format!("No field found for [{name}] in mapping")))
+    }
+    fn contains(&self, _name: &str) -> bool {
+        false
+    }
+}
+
+pub(crate) fn convert(v: Value, conv: &Conv) -> Result<Value, RuntimeError> {
+    match conv {
+        Conv::Prim(p) => ops::prim_cast(&v, *p),
+        Conv::DefImplicit(t) => ops::def_implicit(v, t),
+        Conv::DefExplicit(t) => ops::def_explicit(v, t),
+        Conv::Unbox(p) => {
+            if v.is_null() {
+                return Err(RuntimeError::null_pointer(format!(
+                    "Cannot invoke \"java.lang.Number.{}Value()\" because the value is null",
+                    p.name()
+                )));
+            }
+            ops::prim_cast(&v, *p)
+        }
+        Conv::CheckRef(t) => ops::check_ref(v, t),
+        Conv::StringToChar => match &v {
+            Value::Str(s) => ops::string_to_char(s),
+            Value::Null => Err(RuntimeError::null_pointer("Cannot cast null to [char].")),
+            other => Err(class_cast(other, &Ty::CHAR)),
+        },
+    }
+}
+
+pub(crate) fn null_receiver(member: &str) -> RuntimeError {
+    RuntimeError::null_pointer(format!("cannot access method/field [{member}] from a null def reference"))
+}
+
+pub(crate) fn new_array(elem: &Ty, sizes: &[usize], total_dims: u8, limits: &Limits) -> Result<Value, RuntimeError> {
+    let n = sizes.first().copied().unwrap_or(0);
+    if n > limits.max_collection_len {
+        return Err(RuntimeError::unsupported_locally(format!(
+            "array of {n} elements exceeds the local limit of {} elements",
+            limits.max_collection_len
+        )));
+    }
+    let inner_ty = elem.clone().array_of(total_dims - 1);
+    let items = if sizes.len() > 1 {
+        (0..n).map(|_| new_array(elem, &sizes[1..], total_dims - 1, limits)).collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![super::default_value(&inner_ty); n]
+    };
+    Ok(Value::new_array(inner_ty, items))
+}
+
+/// Painless normalises negative indexes on lists and arrays (`x[-1]` is the last element).
+fn normalize(index: &Value, len: usize) -> Result<i64, RuntimeError> {
+    let i = match index {
+        Value::Byte(_) | Value::Short(_) | Value::Char(_) | Value::Int(_) => index.as_i64().unwrap_or(0),
+        Value::Null => return Err(RuntimeError::null_pointer("Cannot use a null index")),
+        other => return Err(class_cast(other, &Ty::Boxed(crate::interp::types::Prim::Int))),
+    };
+    Ok(if i < 0 { i + len as i64 } else { i })
+}
+
+fn out_of_bounds(es: &'static str, i: i64, len: usize) -> RuntimeError {
+    RuntimeError::new(es, format!("Index {i} out of bounds for length {len}"))
+}
+
+impl Interp<'_> {
+    pub(crate) fn index_get(&self, recv: &Value, index: &Value) -> Result<Value, RuntimeError> {
+        match recv {
+            Value::Array(a) => {
+                let a = a.borrow();
+                let i = normalize(index, a.items.len())?;
+                a.items.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| {
+                    out_of_bounds(es_type::ARRAY_INDEX_OUT_OF_BOUNDS, i, a.items.len())
+                })
+            }
+            Value::List(l) => {
+                let l = l.borrow();
+                let i = normalize(index, l.len())?;
+                l.get(usize::try_from(i).unwrap_or(usize::MAX))
+                    .cloned()
+                    .ok_or_else(|| out_of_bounds(es_type::INDEX_OUT_OF_BOUNDS, i, l.len()))
+            }
+            Value::Map(m) => Ok(m.borrow().get(index).cloned().unwrap_or(Value::Null)),
+            Value::Doc => match index {
+                Value::Str(s) => self.doc.field(s),
+                other => Err(class_cast(other, &Ty::String)),
+            },
+            Value::DocField(_) => self.dyn_call(recv, "get", vec![index.clone()]),
+            Value::Null => Err(RuntimeError::null_pointer("Cannot read an element of a null reference")),
+            other => Err(RuntimeError::illegal_argument(format!(
+                "Attempting to address a non-array-like type [{}] as an array.",
+                ops::java_class(other)
+            ))),
+        }
+    }
+
+    pub(crate) fn index_set(&self, recv: &Value, index: &Value, v: Value) -> Result<(), RuntimeError> {
+        match recv {
+            Value::Array(a) => {
+                let mut a = a.borrow_mut();
+                let len = a.items.len();
+                let i = normalize(index, len)?;
+                let v = ops::def_implicit(v, &a.elem.clone())?;
+                match a.items.get_mut(usize::try_from(i).unwrap_or(usize::MAX)) {
+                    Some(slot) => {
+                        *slot = v;
+                        Ok(())
+                    }
+                    None => Err(out_of_bounds(es_type::ARRAY_INDEX_OUT_OF_BOUNDS, i, len)),
+                }
+            }
+            Value::List(l) => {
+                let mut l = l.borrow_mut();
+                let len = l.len();
+                let i = normalize(index, len)?;
+                match l.get_mut(usize::try_from(i).unwrap_or(usize::MAX)) {
+                    Some(slot) => {
+                        *slot = v;
+                        Ok(())
+                    }
+                    None => Err(out_of_bounds(es_type::INDEX_OUT_OF_BOUNDS, i, len)),
+                }
+            }
+            Value::Map(m) => {
+                let mut m = m.borrow_mut();
+                m.put(index.clone(), v);
+                self.ctx.check_collection_len(m.len())
+            }
+            Value::Null => Err(RuntimeError::null_pointer("Cannot store an element into a null reference")),
+            other => Err(RuntimeError::illegal_argument(format!(
+                "Attempting to address a non-array-like type [{}] as an array.",
+                ops::java_class(other)
+            ))),
+        }
+    }
+
+    pub(crate) fn field_get(&self, recv: &Value, name: &str) -> Result<Value, RuntimeError> {
+        match recv {
+            Value::Null => Err(null_receiver(name)),
+            Value::Map(m) => Ok(m.borrow().get_str(name).cloned().unwrap_or(Value::Null)),
+            Value::Doc => self.doc.field(name),
+            Value::Array(a) if name == "length" => Ok(Value::Int(a.borrow().items.len() as i32)),
+            Value::List(_) if name.parse::<i32>().is_ok() => {
+                self.index_get(recv, &Value::Int(name.parse::<i32>().unwrap_or(0)))
+            }
+            _ => {
+                let reg = registry();
+                let ty = recv.runtime_ty();
+                if let Some(f) = reg.lookup_field(&ty, name) {
+                    return (f.imp)(&self.ctx, recv);
+                }
+                let cap = capitalize(name);
+                for getter in [format!("get{cap}"), format!("is{cap}")] {
+                    if let Some(m) = reg.lookup_method(&ty, &getter, 0) {
+                        return (m.imp)(&self.ctx, recv, &[]);
+                    }
+                }
+                Err(RuntimeError::unsupported_locally(format!(
+                    "dynamic getter [{}, {name}] is not in the local subset",
+                    ty.painless_name()
+                )))
+            }
+        }
+    }
+
+    pub(crate) fn field_set(&self, recv: &Value, name: &str, v: Value) -> Result<(), RuntimeError> {
+        match recv {
+            Value::Map(m) => {
+                let mut m = m.borrow_mut();
+                m.put(Value::str(name), v);
+                self.ctx.check_collection_len(m.len())
+            }
+            Value::List(_) if name.parse::<i32>().is_ok() => {
+                self.index_set(recv, &Value::Int(name.parse::<i32>().unwrap_or(0)), v)
+            }
+            Value::Null => Err(null_receiver(name)),
+            other => Err(RuntimeError::unsupported_locally(format!(
+                "dynamic setter [{}, {name}] is not in the local subset",
+                other.runtime_ty().painless_name()
+            ))),
+        }
+    }
+
+    /// A method call on a `def` receiver, resolved by its runtime class.
+    pub(crate) fn dyn_call(&self, recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, RuntimeError> {
+        if let (Value::Doc, "containsKey", [Value::Str(s)]) = (recv, name, args.as_slice()) {
+            return Ok(Value::Bool(self.doc.contains(s)));
+        }
+        let ty = recv.runtime_ty();
+        let Some(sig) = registry().lookup_method(&ty, name, args.len()) else {
+            return Err(RuntimeError::unsupported_locally(format!(
+                "dynamic method [{}, {name}/{}] is not in the local subset",
+                ty.painless_name(),
+                args.len()
+            )));
+        };
+        let mut converted = Vec::with_capacity(args.len());
+        for (a, p) in args.into_iter().zip(&sig.params) {
+            converted.push(ops::def_implicit(a, p)?);
+        }
+        (sig.imp)(&self.ctx, recv, &converted)
+    }
+
+    /// for-each over arrays, lists, sets and map views (not counted by the loop counter).
+    pub(crate) fn for_each(
+        &mut self,
+        frame: &mut Frame,
+        slot: Slot,
+        conv: Option<&Conv>,
+        it: Value,
+        body: &[Stmt],
+        span: Span,
+    ) -> EResult<Flow> {
+        let items: Vec<Value> = match &it {
+            Value::Array(a) => a.borrow().items.clone(),
+            Value::List(l) => l.borrow().clone(),
+            Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => m.borrow().keys().cloned().collect(),
+            Value::MapView(m, MapViewKind::Values) => m.borrow().values().cloned().collect(),
+            Value::MapView(m, MapViewKind::Entries) => {
+                m.borrow().iter().map(|(k, v)| Value::MapEntry(Rc::new((k.clone(), v.clone())))).collect()
+            }
+            Value::DocField(_) => {
+                let n = match self.dyn_call(&it, "size", Vec::new()).at(span)? {
+                    Value::Int(n) => n.max(0) as usize,
+                    _ => 0,
+                };
+                let mut v = Vec::with_capacity(n);
+                for i in 0..n {
+                    v.push(self.dyn_call(&it, "get", vec![Value::Int(i as i32)]).at(span)?);
+                }
+                v
+            }
+            Value::Null => return Err(fail(RuntimeError::null_pointer("Cannot iterate over a null reference"), span)),
+            other => {
+                return Err(fail(
+                    RuntimeError::unsupported_locally(format!(
+                        "iterating over [{}] is not in the local subset",
+                        ops::java_class(other)
+                    )),
+                    span,
+                ));
+            }
+        };
+        for item in items {
+            let v = match conv {
+                Some(c) => convert(item, c).at(span)?,
+                None => item,
+            };
+            frame.slots[slot as usize] = v;
+            match self.exec_block(frame, body)? {
+                Flow::Break => break,
+                Flow::Return(v) => return Ok(Flow::Return(v)),
+                Flow::Normal | Flow::Continue => {}
+            }
+        }
+        Ok(Flow::Normal)
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,560 @@
+//! The tree-walking evaluator over the slot-resolved IR.
+//!
+//! One `Interp` per evaluation; `Frame`s hold slots and the function's loop counter (ES keeps one
+//! counter per function invocation, shared by every `while`/`for`/`do` loop in it, painless-facts §9).
+
+mod access;
+pub mod ops;
+
+use super::error::{es_type, RuntimeError};
+use super::ir::{Back, Const, EqMode, Expr, ExprKind, Function, Stmt, StmtKind, Target};
+use super::limits::Limits;
+use super::registry::{CallCtx, FunctionBinding, FunctionImp};
+use super::types::Ty;
+use super::value::Value;
+use crate::painless::Span;
+use std::rc::Rc;
+
+/// A runtime failure with the node ES would point at and, once known, the enclosing statement.
+#[derive(Debug)]
+pub struct Fail {
+    pub err: RuntimeError,
+    pub span: Span,
+    pub stmt: Option<Span>,
+}
+
+pub(crate) type EResult<T> = Result<T, Box<Fail>>;
+
+pub(crate) fn fail(err: RuntimeError, span: Span) -> Box<Fail> {
+    Box::new(Fail { err, span, stmt: None })
+}
+
+trait At<T> {
+    fn at(self, span: Span) -> EResult<T>;
+}
+
+impl<T> At<T> for Result<T, RuntimeError> {
+    fn at(self, span: Span) -> EResult<T> {
+        self.map_err(|e| fail(e, span))
+    }
+}
+
+pub(crate) enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+pub struct Frame {
+    pub slots: Vec<Value>,
+    /// Remaining loop iterations for this function invocation.
+    pub counter: i64,
+}
+
+impl Frame {
+    pub fn new(n_slots: usize, limits: &Limits) -> Frame {
+        Frame { slots: vec![Value::Null; n_slots], counter: limits.max_loop_counter as i64 }
+    }
+}
+
+/// Everything one evaluation reads.
+pub(crate) struct Interp<'a> {
+    pub functions: &'a [Function],
+    pub consts: &'a [Value],
+    pub params: &'a Value,
+    pub score: f64,
+    pub ctx: CallCtx<'a>,
+    pub limits: &'a Limits,
+    pub bindings: &'a mut Vec<Option<Box<dyn FunctionBinding>>>,
+    pub depth: u32,
+    pub doc: &'a dyn access::DocResolver,
+}
+
+pub(crate) use access::{DocResolver, NoDoc};
+
+impl<'a> Interp<'a> {
+    /// Run a function body; a missing `return` yields `fallback` (the return type's default).
+    pub fn run_body(&mut self, frame: &mut Frame, body: &[Stmt], fallback: Value) -> EResult<Value> {
+        match self.exec_block(frame, body)? {
+            Flow::Return(v) => Ok(v),
+            _ => Ok(fallback),
+        }
+    }
+
+    pub(crate) fn exec_block(&mut self, frame: &mut Frame, stmts: &[Stmt]) -> EResult<Flow> {
+        for s in stmts {
+            match self.exec(frame, s) {
+                Ok(Flow::Normal) => {}
+                Ok(flow) => return Ok(flow),
+                Err(mut f) => {
+                    if f.stmt.is_none() && !matches!(s.kind, StmtKind::Block(_)) {
+                        f.stmt = Some(s.span);
+                    }
+                    return Err(f);
+                }
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn tick(&self, frame: &mut Frame, span: Span) -> EResult<()> {
+        if self.limits.max_loop_counter == 0 {
+            return Ok(());
+        }
+        frame.counter -= 1;
+        if frame.counter <= 0 {
+            return Err(fail(
+                RuntimeError::new(
+                    es_type::PAINLESS_ERROR,
+                    "The maximum number of statements that can be executed in a loop has been reached.",
+                ),
+                span,
+            ));
+        }
+        Ok(())
+    }
+
+    fn exec(&mut self, frame: &mut Frame, s: &Stmt) -> EResult<Flow> {
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(frame, e)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::Store(slot, e) => {
+                let v = self.eval(frame, e)?;
+                frame.slots[*slot as usize] = v;
+                Ok(Flow::Normal)
+            }
+            StmtKind::If(c, t, o) => {
+                if self.truthy(frame, c)? {
+                    self.exec_block(frame, t)
+                } else {
+                    self.exec_block(frame, o)
+                }
+            }
+            StmtKind::Loop { cond, update, body, is_do } => {
+                if *is_do {
+                    loop {
+                        match self.exec_block(frame, body)? {
+                            Flow::Break => break,
+                            Flow::Return(v) => return Ok(Flow::Return(v)),
+                            Flow::Normal | Flow::Continue => {}
+                        }
+                        let go = match cond {
+                            Some(c) => self.truthy(frame, c)?,
+                            None => true,
+                        };
+                        if !go {
+                            break;
+                        }
+                        self.tick(frame, s.span)?;
+                    }
+                } else {
+                    loop {
+                        if let Some(c) = cond {
+                            if !self.truthy(frame, c)? {
+                                break;
+                            }
+                        }
+                        self.tick(frame, s.span)?;
+                        match self.exec_block(frame, body)? {
+                            Flow::Break => break,
+                            Flow::Return(v) => return Ok(Flow::Return(v)),
+                            Flow::Normal | Flow::Continue => {}
+                        }
+                        for u in update {
+                            self.eval(frame, u)?;
+                        }
+                    }
+                }
+                Ok(Flow::Normal)
+            }
+            StmtKind::ForEach { slot, conv, iterable, body } => {
+                let it = self.eval(frame, iterable)?;
+                self.for_each(frame, *slot, conv.as_ref(), it, body, iterable.span)
+            }
+            StmtKind::Break => Ok(Flow::Break),
+            StmtKind::Continue => Ok(Flow::Continue),
+            StmtKind::Return(v) => Ok(Flow::Return(match v {
+                Some(e) => self.eval(frame, e)?,
+                None => Value::Null,
+            })),
+            StmtKind::Block(b) => self.exec_block(frame, b),
+        }
+    }
+
+    fn truthy(&mut self, frame: &mut Frame, e: &Expr) -> EResult<bool> {
+        match self.eval(frame, e)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(fail(ops::class_cast(&other, &Ty::BOOLEAN), e.span)),
+        }
+    }
+
+    pub(crate) fn eval(&mut self, frame: &mut Frame, e: &Expr) -> EResult<Value> {
+        match &e.kind {
+            ExprKind::Const(i) => Ok(self.consts[*i as usize].clone()),
+            ExprKind::Local(s) => Ok(frame.slots[*s as usize].clone()),
+            ExprKind::Params => Ok(self.params.clone()),
+            ExprKind::Doc => Ok(Value::Doc),
+            ExprKind::Score => Ok(Value::Double(self.score)),
+            ExprKind::Convert(x, conv) => {
+                let v = self.eval(frame, x)?;
+                access::convert(v, conv).at(e.span)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let x = self.eval(frame, a)?;
+                let y = self.eval(frame, b)?;
+                ops::binary(*op, &x, &y).at(e.span)
+            }
+            ExprKind::Concat(a, b) => {
+                let x = self.eval(frame, a)?;
+                let y = self.eval(frame, b)?;
+                self.concat(&x, &y).at(e.span)
+            }
+            ExprKind::DefAdd(a, b) => {
+                let x = self.eval(frame, a)?;
+                let y = self.eval(frame, b)?;
+                if matches!(x, Value::Str(_)) || matches!(y, Value::Str(_)) {
+                    self.concat(&x, &y).at(e.span)
+                } else {
+                    ops::binary(super::ir::BinOp::Add, &x, &y).at(e.span)
+                }
+            }
+            ExprKind::And(a, b) => Ok(Value::Bool(self.truthy(frame, a)? && self.truthy(frame, b)?)),
+            ExprKind::Or(a, b) => Ok(Value::Bool(self.truthy(frame, a)? || self.truthy(frame, b)?)),
+            ExprKind::Eq { lhs, rhs, mode, negate } => {
+                let x = self.eval(frame, lhs)?;
+                let y = self.eval(frame, rhs)?;
+                let eq = match mode {
+                    EqMode::Primitive => ops::primitive_equals(&x, &y),
+                    EqMode::Equals => ops::painless_equals(&x, &y),
+                    EqMode::Identity => ops::identical(&x, &y),
+                };
+                Ok(Value::Bool(eq != *negate))
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(frame, x)?;
+                ops::unary(*op, &v).at(e.span)
+            }
+            ExprKind::Conditional(c, a, b) => {
+                if self.truthy(frame, c)? {
+                    self.eval(frame, a)
+                } else {
+                    self.eval(frame, b)
+                }
+            }
+            ExprKind::Elvis(a, b) => {
+                let v = self.eval(frame, a)?;
+                if v.is_null() { self.eval(frame, b) } else { Ok(v) }
+            }
+            ExprKind::Instanceof(x, t) => {
+                let v = self.eval(frame, x)?;
+                Ok(Value::Bool(ops::instance_of(&v, t)))
+            }
+            ExprKind::Assign { target, value } => self.assign(frame, target, value, e.span),
+            ExprKind::Compound { target, op, concat, value, back } => {
+                self.compound(frame, target, *op, *concat, value, back, e.span)
+            }
+            ExprKind::IncDec { target, increment, prefix, back } => {
+                self.inc_dec(frame, target, *increment, *prefix, back, e.span)
+            }
+            ExprKind::Index(r, i) => {
+                let recv = self.eval(frame, r)?;
+                let idx = self.eval(frame, i)?;
+                self.index_get(&recv, &idx).at(e.span)
+            }
+            ExprKind::DynField { recv, name, null_safe } => {
+                let r = self.eval(frame, recv)?;
+                if r.is_null() && *null_safe {
+                    return Ok(Value::Null);
+                }
+                self.field_get(&r, name).at(e.span)
+            }
+            ExprKind::Field { recv, sig, null_safe } => {
+                let r = self.eval(frame, recv)?;
+                if r.is_null() {
+                    if *null_safe {
+                        return Ok(Value::Null);
+                    }
+                    return Err(fail(access::null_receiver(sig.name), e.span));
+                }
+                (sig.imp)(&self.ctx, &r).at(e.span)
+            }
+            ExprKind::StaticField(sig) => Ok((sig.value)()),
+            ExprKind::Method { recv, sig, args, null_safe } => {
+                let r = self.eval(frame, recv)?;
+                if r.is_null() {
+                    if *null_safe {
+                        return Ok(Value::Null);
+                    }
+                    return Err(fail(access::null_receiver(sig.name), e.span));
+                }
+                let a = self.eval_args(frame, args)?;
+                (sig.imp)(&self.ctx, &r, &a).at(e.span)
+            }
+            ExprKind::DynMethod { recv, name, args, null_safe } => {
+                let r = self.eval(frame, recv)?;
+                if r.is_null() {
+                    if *null_safe {
+                        return Ok(Value::Null);
+                    }
+                    return Err(fail(access::null_receiver(name), e.span));
+                }
+                let a = self.eval_args(frame, args)?;
+                self.dyn_call(&r, name, a.to_vec()).at(e.span)
+            }
+            ExprKind::Static { sig, args } => {
+                let a = self.eval_args(frame, args)?;
+                (sig.imp)(&self.ctx, &a).at(e.span)
+            }
+            ExprKind::Function { sig, args, site } => {
+                let a = self.eval_args(frame, args)?;
+                match sig.imp {
+                    FunctionImp::Plain(f) => f(&self.ctx, &a).at(e.span),
+                    FunctionImp::Binding { ctor_args, new } => {
+                        let site = *site as usize;
+                        if self.bindings.len() <= site {
+                            self.bindings.resize_with(site + 1, || None);
+                        }
+                        if self.bindings[site].is_none() {
+                            let b = new(&self.ctx, &a[..ctor_args.min(a.len())]).at(e.span)?;
+                            self.bindings[site] = Some(b);
+                        }
+                        let b = self.bindings[site].as_ref().expect("invariant: binding created above");
+                        b.call(&self.ctx, &a[ctor_args.min(a.len())..]).at(e.span)
+                    }
+                }
+            }
+            ExprKind::User { func, args } => {
+                let a = self.eval_args(frame, args)?;
+                self.call_user(*func as usize, a.to_vec(), e.span)
+            }
+            ExprKind::NewList(items) => {
+                let mut v = Vec::with_capacity(items.len());
+                for x in items {
+                    v.push(self.eval(frame, x)?);
+                }
+                Ok(Value::new_list(v))
+            }
+            ExprKind::NewMap(entries) => {
+                let mut m = super::lib::hashmap::JavaHashMap::new();
+                for (k, v) in entries {
+                    let key = self.eval(frame, k)?;
+                    let val = self.eval(frame, v)?;
+                    m.put(key, val);
+                }
+                Ok(Value::new_map(m))
+            }
+            ExprKind::NewSet => Ok(Value::Set(Rc::new(std::cell::RefCell::new(super::lib::hashmap::JavaHashMap::new())))),
+            ExprKind::NewArray { elem, dims, total_dims } => {
+                let mut sizes = Vec::with_capacity(dims.len());
+                for d in dims {
+                    let n = match self.eval(frame, d)? {
+                        Value::Int(n) => n,
+                        other => return Err(fail(ops::class_cast(&other, &Ty::INT), d.span)),
+                    };
+                    if n < 0 {
+                        return Err(fail(RuntimeError::new(es_type::NEGATIVE_ARRAY_SIZE, format!("{n}")), e.span));
+                    }
+                    sizes.push(n as usize);
+                }
+                access::new_array(elem, &sizes, *total_dims, self.limits).at(e.span)
+            }
+            ExprKind::NewArrayInit { elem, values } => {
+                let mut v = Vec::with_capacity(values.len());
+                for x in values {
+                    v.push(self.eval(frame, x)?);
+                }
+                Ok(Value::new_array(elem.clone(), v))
+            }
+        }
+    }
+
+    /// Arguments evaluated left to right; up to four live on the stack (no allocation per call).
+    fn eval_args(&mut self, frame: &mut Frame, args: &[Expr]) -> EResult<Args> {
+        if args.len() <= INLINE_ARGS {
+            let mut buf: [Value; INLINE_ARGS] = Default::default();
+            for (slot, a) in buf.iter_mut().zip(args) {
+                *slot = self.eval(frame, a)?;
+            }
+            return Ok(Args::Inline(buf, args.len()));
+        }
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(self.eval(frame, a)?);
+        }
+        Ok(Args::Heap(out))
+    }
+
+    fn concat(&self, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
+        let mut s = ops::to_java_string(a);
+        s.push_str(&ops::to_java_string(b));
+        self.ctx.check_string_len(s.len())?;
+        Ok(Value::Str(Rc::from(s)))
+    }
+
+    fn call_user(&mut self, func: usize, args: Vec<Value>, span: Span) -> EResult<Value> {
+        if self.depth >= self.limits.max_call_depth {
+            return Err(fail(RuntimeError::new(es_type::STACK_OVERFLOW, ""), span));
+        }
+        let f = &self.functions[func];
+        let mut frame = Frame::new(f.n_slots, self.limits);
+        for (i, a) in args.into_iter().enumerate() {
+            frame.slots[i] = a;
+        }
+        self.depth += 1;
+        let fallback = default_value(&f.ret);
+        let body = &self.functions[func].body;
+        let r = self.run_body(&mut frame, body, fallback);
+        self.depth -= 1;
+        r
+    }
+
+    fn read_target(&mut self, frame: &mut Frame, t: &Target) -> EResult<(Value, Option<(Value, Value)>)> {
+        match t {
+            Target::Local { slot, .. } => Ok((frame.slots[*slot as usize].clone(), None)),
+            Target::Index { recv, index } => {
+                let r = self.eval(frame, recv)?;
+                let i = self.eval(frame, index)?;
+                let old = self.index_get(&r, &i).at(index.span)?;
+                Ok((old, Some((r, i))))
+            }
+            Target::Field { recv, name } => {
+                let r = self.eval(frame, recv)?;
+                let old = self.field_get(&r, name).at(recv.span)?;
+                Ok((old, Some((r, Value::str(name)))))
+            }
+        }
+    }
+
+    fn write_target(&mut self, frame: &mut Frame, t: &Target, place: Option<(Value, Value)>, v: Value, span: Span) -> EResult<()> {
+        match (t, place) {
+            (Target::Local { slot, .. }, _) => {
+                frame.slots[*slot as usize] = v;
+                Ok(())
+            }
+            (Target::Index { .. }, Some((r, i))) => self.index_set(&r, &i, v).at(span),
+            (Target::Field { name, .. }, Some((r, _))) => self.field_set(&r, name, v).at(span),
+            _ => Err(fail(RuntimeError::illegal_state("illegal tree structure"), span)),
+        }
+    }
+
+    fn assign(&mut self, frame: &mut Frame, t: &Target, value: &Expr, span: Span) -> EResult<Value> {
+        match t {
+            Target::Local { slot, .. } => {
+                let v = self.eval(frame, value)?;
+                frame.slots[*slot as usize] = v.clone();
+                Ok(v)
+            }
+            Target::Index { recv, index } => {
+                let r = self.eval(frame, recv)?;
+                let i = self.eval(frame, index)?;
+                let v = self.eval(frame, value)?;
+                self.index_set(&r, &i, v.clone()).at(span)?;
+                Ok(v)
+            }
+            Target::Field { recv, name } => {
+                let r = self.eval(frame, recv)?;
+                let v = self.eval(frame, value)?;
+                self.field_set(&r, name, v.clone()).at(span)?;
+                Ok(v)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn compound(
+        &mut self,
+        frame: &mut Frame,
+        t: &Target,
+        op: super::ir::BinOp,
+        concat: bool,
+        value: &Expr,
+        back: &Back,
+        span: Span,
+    ) -> EResult<Value> {
+        let (old, place) = self.read_target(frame, t)?;
+        let rhs = self.eval(frame, value)?;
+        let is_str = matches!(old, Value::Str(_)) || matches!(rhs, Value::Str(_));
+        let result = if concat || (*back == Back::RuntimeClass && op == super::ir::BinOp::Add && is_str) {
+            self.concat(&old, &rhs).at(span)?
+        } else {
+            let r = ops::binary(op, &old, &rhs).at(span)?;
+            back_convert(r, &old, back).at(span)?
+        };
+        self.write_target(frame, t, place, result.clone(), span)?;
+        Ok(result)
+    }
+
+    fn inc_dec(&mut self, frame: &mut Frame, t: &Target, inc: bool, prefix: bool, back: &Back, span: Span) -> EResult<Value> {
+        let (old, place) = self.read_target(frame, t)?;
+        let op = if inc { super::ir::BinOp::Add } else { super::ir::BinOp::Sub };
+        let r = ops::binary(op, &old, &Value::Int(1)).at(span)?;
+        let new = back_convert(r, &old, back).at(span)?;
+        self.write_target(frame, t, place, new.clone(), span)?;
+        Ok(if prefix { new } else { old })
+    }
+}
+
+fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeError> {
+    match back {
+        Back::Prim(p) => ops::prim_cast(&r, *p),
+        Back::RuntimeClass => match old.prim() {
+            Some(p) if p.is_numeric() => ops::prim_cast(&r, p),
+            _ => Ok(r),
+        },
+        Back::None => Ok(r),
+    }
+}
+
+const INLINE_ARGS: usize = 4;
+
+/// Evaluated call arguments.
+enum Args {
+    Inline([Value; INLINE_ARGS], usize),
+    Heap(Vec<Value>),
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        match self {
+            Args::Inline(buf, n) => &buf[..*n],
+            Args::Heap(v) => v,
+        }
+    }
+}
+
+/// The value a function returns when control falls off its end.
+pub fn default_value(t: &Ty) -> Value {
+    match t {
+        Ty::Prim(p) => match p {
+            super::types::Prim::Boolean => Value::Bool(false),
+            super::types::Prim::Byte => Value::Byte(0),
+            super::types::Prim::Short => Value::Short(0),
+            super::types::Prim::Char => Value::Char(0),
+            super::types::Prim::Int => Value::Int(0),
+            super::types::Prim::Long => Value::Long(0),
+            super::types::Prim::Float => Value::Float(0.0),
+            super::types::Prim::Double => Value::Double(0.0),
+        },
+        _ => Value::Null,
+    }
+}
+
+/// Materialise the constant pool (once per `Bound`).
+pub fn const_value(c: &Const) -> Value {
+    match c {
+        Const::Null => Value::Null,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Byte(v) => Value::Byte(*v),
+        Const::Short(v) => Value::Short(*v),
+        Const::Char(v) => Value::Char(*v),
+        Const::Int(v) => Value::Int(*v),
+        Const::Long(v) => Value::Long(*v),
+        Const::Float(v) => Value::Float(*v),
+        Const::Double(v) => Value::Double(*v),
+        Const::Str(s) => Value::str(s),
+    }
+}

@@ -1,0 +1,500 @@
+//! Java arithmetic, comparison, equality, conversion and string rendering on runtime values.
+//! Operands arrive with their Java classes, so binary numeric promotion reads the variants.
+
+use crate::interp::error::RuntimeError;
+use crate::interp::ir::{BinOp, UnOp};
+use crate::interp::lib::javafmt;
+use crate::interp::types::{Prim, Ty};
+use crate::interp::value::{MapViewKind, Value};
+
+/// The Java class name ES prints in ClassCastException messages.
+pub fn java_class(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "java.lang.Boolean",
+        Value::Byte(_) => "java.lang.Byte",
+        Value::Short(_) => "java.lang.Short",
+        Value::Char(_) => "java.lang.Character",
+        Value::Int(_) => "java.lang.Integer",
+        Value::Long(_) => "java.lang.Long",
+        Value::Float(_) => "java.lang.Float",
+        Value::Double(_) => "java.lang.Double",
+        Value::Str(_) => "java.lang.String",
+        Value::List(_) => "java.util.ArrayList",
+        Value::Map(_) => "java.util.HashMap",
+        Value::Set(_) => "java.util.HashSet",
+        Value::MapView(_, MapViewKind::Keys) => "java.util.HashMap$KeySet",
+        Value::MapView(_, MapViewKind::Values) => "java.util.HashMap$Values",
+        Value::MapView(_, MapViewKind::Entries) => "java.util.HashMap$EntrySet",
+        Value::MapEntry(_) => "java.util.HashMap$Node",
+        Value::Array(_) => "[Ljava.lang.Object;",
+        Value::Doc => "org.elasticsearch.search.lookup.LeafDocLookup",
+        Value::DocField(_) => "org.elasticsearch.index.fielddata.ScriptDocValues",
+    }
+}
+
+fn java_class_of_ty(t: &Ty) -> String {
+    match t {
+        Ty::Prim(p) | Ty::Boxed(p) => format!("java.lang.{}", p.box_name()),
+        Ty::String => "java.lang.String".into(),
+        Ty::List | Ty::ArrayList => "java.util.List".into(),
+        Ty::Map | Ty::HashMap | Ty::DocMap => "java.util.Map".into(),
+        Ty::Set | Ty::HashSet => "java.util.Set".into(),
+        Ty::Collection => "java.util.Collection".into(),
+        Ty::MapEntry => "java.util.Map$Entry".into(),
+        Ty::Number => "java.lang.Number".into(),
+        Ty::CharSequence => "java.lang.CharSequence".into(),
+        Ty::Iterator => "java.util.Iterator".into(),
+        other => other.painless_name(),
+    }
+}
+
+/// The JDK 11+ ClassCastException message.
+pub fn class_cast(v: &Value, to: &Ty) -> RuntimeError {
+    let (a, b) = (java_class(v), java_class_of_ty(to));
+    let module = |c: &str| c.starts_with("java.");
+    let tail = if module(a) && module(&b) {
+        format!("{a} and {b} are in module java.base of loader 'bootstrap'")
+    } else {
+        format!("{a} is in unnamed module of loader 'app'; {b} is in module java.base of loader 'bootstrap'")
+    };
+    RuntimeError::class_cast(format!("class {a} cannot be cast to class {b} ({tail})"))
+}
+
+/// `String.valueOf(x)` for any value (string concatenation).
+pub fn to_java_string(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Byte(x) => x.to_string(),
+        Value::Short(x) => x.to_string(),
+        Value::Char(c) => javafmt::char_to_string(*c).unwrap_or_else(|| "\u{FFFD}".into()),
+        Value::Int(x) => x.to_string(),
+        Value::Long(x) => x.to_string(),
+        Value::Float(x) => javafmt::float_to_string(*x),
+        Value::Double(x) => javafmt::double_to_string(*x),
+        Value::Str(s) => s.to_string(),
+        Value::List(l) => {
+            let items: Vec<String> = l.borrow().iter().map(to_java_string).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Map(m) => {
+            let items: Vec<String> =
+                m.borrow().iter().map(|(k, v)| format!("{}={}", to_java_string(k), to_java_string(v))).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => {
+            let items: Vec<String> = m.borrow().keys().map(to_java_string).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::MapView(m, MapViewKind::Values) => {
+            let items: Vec<String> = m.borrow().values().map(to_java_string).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::MapView(m, MapViewKind::Entries) => {
+            let items: Vec<String> =
+                m.borrow().iter().map(|(k, v)| format!("{}={}", to_java_string(k), to_java_string(v))).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::MapEntry(e) => format!("{}={}", to_java_string(&e.0), to_java_string(&e.1)),
+        Value::Array(_) => "[Ljava.lang.Object;".into(),
+        Value::Doc => "{}".into(),
+        Value::DocField(f) => format!("doc[{}]", f.name),
+    }
+}
+
+/// Java numeric cast of a primitive value to `to` (widening or narrowing).
+pub fn prim_cast(v: &Value, to: Prim) -> Result<Value, RuntimeError> {
+    if to == Prim::Boolean {
+        return match v {
+            Value::Bool(_) => Ok(v.clone()),
+            _ => Err(class_cast(v, &Ty::BOOLEAN)),
+        };
+    }
+    if v.prim() == Some(to) {
+        return Ok(v.clone());
+    }
+    // Integral sources go through i64 (wrapping narrowing), floating ones through Java's
+    // float→int/long rules (NaN→0, saturation) and then wrap to the smaller integral types.
+    enum N {
+        I(i64),
+        F(f64),
+        F32(f32),
+    }
+    let n = match v {
+        Value::Byte(x) => N::I(*x as i64),
+        Value::Short(x) => N::I(*x as i64),
+        Value::Char(x) => N::I(*x as i64),
+        Value::Int(x) => N::I(*x as i64),
+        Value::Long(x) => N::I(*x),
+        Value::Float(x) => N::F32(*x),
+        Value::Double(x) => N::F(*x),
+        Value::Null => return Err(RuntimeError::null_pointer("Cannot unbox a null value")),
+        other => return Err(class_cast(other, &Ty::Prim(to))),
+    };
+    let as_int = |n: &N| -> i32 {
+        match n {
+            N::I(i) => *i as i32,
+            N::F(f) => *f as i32,
+            N::F32(f) => *f as i32,
+        }
+    };
+    Ok(match to {
+        Prim::Byte => Value::Byte(match n {
+            N::I(i) => i as i8,
+            _ => as_int(&n) as i8,
+        }),
+        Prim::Short => Value::Short(match n {
+            N::I(i) => i as i16,
+            _ => as_int(&n) as i16,
+        }),
+        Prim::Char => Value::Char(match n {
+            N::I(i) => i as u16,
+            _ => as_int(&n) as u16,
+        }),
+        Prim::Int => Value::Int(as_int(&n)),
+        Prim::Long => Value::Long(match n {
+            N::I(i) => i,
+            N::F(f) => f as i64,
+            N::F32(f) => f as i64,
+        }),
+        Prim::Float => Value::Float(match n {
+            N::I(i) => i as f32,
+            N::F(f) => f as f32,
+            N::F32(f) => f,
+        }),
+        Prim::Double => Value::Double(match n {
+            N::I(i) => i as f64,
+            N::F(f) => f,
+            N::F32(f) => f as f64,
+        }),
+        Prim::Boolean => unreachable!("handled above"),
+    })
+}
+
+/// `def` → type with Painless's implicit rules (only widening from the runtime class).
+pub fn def_implicit(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
+    match to {
+        Ty::Def | Ty::Object => Ok(v),
+        Ty::Prim(p) => match v.prim() {
+            Some(from) if from.widens_to(*p) => prim_cast(&v, *p),
+            Some(_) => Err(class_cast(&v, &Ty::Boxed(*p))),
+            None if v.is_null() => Err(RuntimeError::null_pointer(format!(
+                "Cannot invoke \"java.lang.Number.{}Value()\" because the value is null",
+                p.name()
+            ))),
+            None => Err(class_cast(&v, &Ty::Boxed(*p))),
+        },
+        _ => check_ref(v, to),
+    }
+}
+
+/// `(T) def`: numeric runtime classes convert like Java's explicit casts.
+pub fn def_explicit(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
+    match to {
+        Ty::Prim(Prim::Boolean) => def_implicit(v, to),
+        Ty::Prim(p) => match &v {
+            Value::Null => Err(RuntimeError::null_pointer(format!(
+                "Cannot invoke \"java.lang.Number.{}Value()\" because the value is null",
+                p.name()
+            ))),
+            Value::Bool(_) => Err(class_cast(&v, &Ty::Number)),
+            _ if v.prim().is_some() => prim_cast(&v, *p),
+            Value::Str(s) if *p == Prim::Char => string_to_char(s),
+            _ => Err(class_cast(&v, &Ty::Number)),
+        },
+        _ => check_ref(v, to),
+    }
+}
+
+pub fn string_to_char(s: &str) -> Result<Value, RuntimeError> {
+    let mut units = s.encode_utf16();
+    match (units.next(), units.next()) {
+        (Some(c), None) => Ok(Value::Char(c)),
+        _ => Err(RuntimeError::class_cast(format!(
+            "Cannot cast [String] with length [{}] to [char].",
+            s.encode_utf16().count()
+        ))),
+    }
+}
+
+/// A checked reference cast: null passes, anything not an instance of `to` fails.
+pub fn check_ref(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
+    if v.is_null() || instance_of(&v, to) {
+        Ok(v)
+    } else {
+        Err(class_cast(&v, to))
+    }
+}
+
+/// Java `instanceof` (null is never an instance).
+pub fn instance_of(v: &Value, t: &Ty) -> bool {
+    if v.is_null() {
+        return false;
+    }
+    match t {
+        Ty::Def | Ty::Object => true,
+        Ty::Prim(p) | Ty::Boxed(p) => v.prim() == Some(*p),
+        Ty::Number => v.is_number(),
+        Ty::Array(elem) => matches!(v, Value::Array(a) if a.borrow().elem == **elem),
+        _ => {
+            let rt = v.runtime_ty();
+            rt == *t || rt.lookup_chain().contains(t)
+        }
+    }
+}
+
+fn num_kind(v: &Value) -> Option<u8> {
+    // 0 int-like, 1 long, 2 float, 3 double
+    Some(match v {
+        Value::Byte(_) | Value::Short(_) | Value::Char(_) | Value::Int(_) => 0,
+        Value::Long(_) => 1,
+        Value::Float(_) => 2,
+        Value::Double(_) => 3,
+        _ => return None,
+    })
+}
+
+fn op_symbol(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Rem => "%",
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Shl => "<<",
+        BinOp::Shr => ">>",
+        BinOp::UShr => ">>>",
+        BinOp::BitAnd => "&",
+        BinOp::BitXor => "^",
+        BinOp::BitOr => "|",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+    }
+}
+
+fn bad_operands(op: BinOp, a: &Value, b: &Value) -> RuntimeError {
+    if a.is_null() || b.is_null() {
+        return RuntimeError::null_pointer(format!(
+            "Cannot apply [{}] operation to types [{}] and [{}].",
+            op_symbol(op),
+            java_class(a),
+            java_class(b)
+        ));
+    }
+    RuntimeError::class_cast(format!(
+        "Cannot apply [{}] operation to types [{}] and [{}].",
+        op_symbol(op),
+        java_class(a),
+        java_class(b)
+    ))
+}
+
+fn div_by_zero() -> RuntimeError {
+    RuntimeError::arithmetic("/ by zero")
+}
+
+/// A binary arithmetic, bitwise, shift or comparison operator on two values.
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
+    use BinOp::*;
+    if matches!(op, Shl | Shr | UShr) {
+        return shift(op, a, b);
+    }
+    if matches!(op, BitAnd | BitXor | BitOr) {
+        if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
+            return Ok(Value::Bool(match op {
+                BitAnd => x & y,
+                BitXor => x ^ y,
+                _ => x | y,
+            }));
+        }
+    }
+    let (Some(ka), Some(kb)) = (num_kind(a), num_kind(b)) else { return Err(bad_operands(op, a, b)) };
+    let k = ka.max(kb);
+    if k >= 2 && matches!(op, BitAnd | BitXor | BitOr) {
+        return Err(bad_operands(op, a, b));
+    }
+    Ok(match k {
+        0 => {
+            let (x, y) = (a.as_i64().unwrap_or(0) as i32, b.as_i64().unwrap_or(0) as i32);
+            match op {
+                Mul => Value::Int(x.wrapping_mul(y)),
+                Div => Value::Int(if y == 0 { return Err(div_by_zero()) } else { x.wrapping_div(y) }),
+                Rem => Value::Int(if y == 0 { return Err(div_by_zero()) } else { x.wrapping_rem(y) }),
+                Add => Value::Int(x.wrapping_add(y)),
+                Sub => Value::Int(x.wrapping_sub(y)),
+                BitAnd => Value::Int(x & y),
+                BitXor => Value::Int(x ^ y),
+                BitOr => Value::Int(x | y),
+                Lt => Value::Bool(x < y),
+                Le => Value::Bool(x <= y),
+                Gt => Value::Bool(x > y),
+                Ge => Value::Bool(x >= y),
+                Shl | Shr | UShr => unreachable!("shifts handled above"),
+            }
+        }
+        1 => {
+            let (x, y) = (a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0));
+            match op {
+                Mul => Value::Long(x.wrapping_mul(y)),
+                Div => Value::Long(if y == 0 { return Err(div_by_zero()) } else { x.wrapping_div(y) }),
+                Rem => Value::Long(if y == 0 { return Err(div_by_zero()) } else { x.wrapping_rem(y) }),
+                Add => Value::Long(x.wrapping_add(y)),
+                Sub => Value::Long(x.wrapping_sub(y)),
+                BitAnd => Value::Long(x & y),
+                BitXor => Value::Long(x ^ y),
+                BitOr => Value::Long(x | y),
+                Lt => Value::Bool(x < y),
+                Le => Value::Bool(x <= y),
+                Gt => Value::Bool(x > y),
+                Ge => Value::Bool(x >= y),
+                Shl | Shr | UShr => unreachable!("shifts handled above"),
+            }
+        }
+        2 => {
+            let (x, y) = (as_f32(a), as_f32(b));
+            match op {
+                Mul => Value::Float(x * y),
+                Div => Value::Float(x / y),
+                Rem => Value::Float(x % y),
+                Add => Value::Float(x + y),
+                Sub => Value::Float(x - y),
+                Lt => Value::Bool(x < y),
+                Le => Value::Bool(x <= y),
+                Gt => Value::Bool(x > y),
+                Ge => Value::Bool(x >= y),
+                _ => return Err(bad_operands(op, a, b)),
+            }
+        }
+        _ => {
+            let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+            match op {
+                Mul => Value::Double(x * y),
+                Div => Value::Double(x / y),
+                Rem => Value::Double(x % y),
+                Add => Value::Double(x + y),
+                Sub => Value::Double(x - y),
+                Lt => Value::Bool(x < y),
+                Le => Value::Bool(x <= y),
+                Gt => Value::Bool(x > y),
+                Ge => Value::Bool(x >= y),
+                _ => return Err(bad_operands(op, a, b)),
+            }
+        }
+    })
+}
+
+/// Widen an int-like or long or float value to f32 (Java's float promotion).
+fn as_f32(v: &Value) -> f32 {
+    match v {
+        Value::Float(f) => *f,
+        Value::Long(l) => *l as f32,
+        other => other.as_i64().map(|i| i as f32).unwrap_or(f32::NAN),
+    }
+}
+
+fn shift(op: BinOp, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
+    let (Some(ka), Some(kb)) = (num_kind(a), num_kind(b)) else { return Err(bad_operands(op, a, b)) };
+    if ka >= 2 || kb >= 2 {
+        return Err(bad_operands(op, a, b));
+    }
+    let dist = b.as_i64().unwrap_or(0);
+    Ok(if ka == 0 {
+        let x = a.as_i64().unwrap_or(0) as i32;
+        let d = (dist & 31) as u32;
+        Value::Int(match op {
+            BinOp::Shl => x.wrapping_shl(d),
+            BinOp::Shr => x.wrapping_shr(d),
+            _ => ((x as u32) >> d) as i32,
+        })
+    } else {
+        let x = a.as_i64().unwrap_or(0);
+        let d = (dist & 63) as u32;
+        Value::Long(match op {
+            BinOp::Shl => x.wrapping_shl(d),
+            BinOp::Shr => x.wrapping_shr(d),
+            _ => ((x as u64) >> d) as i64,
+        })
+    })
+}
+
+pub fn unary(op: UnOp, v: &Value) -> Result<Value, RuntimeError> {
+    let bad = || {
+        let sym = match op {
+            UnOp::Plus => "+",
+            UnOp::Neg => "-",
+            UnOp::BitNot => "~",
+            UnOp::Not => "!",
+        };
+        if v.is_null() {
+            RuntimeError::null_pointer(format!("Cannot apply [{sym}] operation to type [null]."))
+        } else {
+            RuntimeError::class_cast(format!("Cannot apply [{sym}] operation to type [{}].", java_class(v)))
+        }
+    };
+    Ok(match (op, v) {
+        (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnOp::Plus, Value::Float(_) | Value::Double(_) | Value::Long(_)) => v.clone(),
+        (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+        (UnOp::Neg, Value::Double(f)) => Value::Double(-f),
+        (UnOp::Neg, Value::Long(x)) => Value::Long(x.wrapping_neg()),
+        (UnOp::BitNot, Value::Long(x)) => Value::Long(!x),
+        (UnOp::Plus | UnOp::Neg | UnOp::BitNot, _) => {
+            let Some(0) = num_kind(v) else { return Err(bad()) };
+            let x = v.as_i64().unwrap_or(0) as i32;
+            Value::Int(match op {
+                UnOp::Plus => x,
+                UnOp::Neg => x.wrapping_neg(),
+                _ => !x,
+            })
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// Painless `==` on references and def: numbers of different box classes compare numerically,
+/// otherwise null-safe `equals`.
+pub fn painless_equals(a: &Value, b: &Value) -> bool {
+    match (num_kind_or_char(a), num_kind_or_char(b)) {
+        (Some(_), Some(_)) => match binary(BinOp::Ge, a, b) {
+            Ok(Value::Bool(ge)) => ge && matches!(binary(BinOp::Le, a, b), Ok(Value::Bool(true))),
+            _ => false,
+        },
+        _ => a.java_equals(b),
+    }
+}
+
+fn num_kind_or_char(v: &Value) -> Option<u8> {
+    num_kind(v)
+}
+
+/// Primitive `==` after promotion (both operands already converted to the same primitive).
+pub fn primitive_equals(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        _ => matches!(binary(BinOp::Ge, a, b), Ok(Value::Bool(true))) && matches!(binary(BinOp::Le, a, b), Ok(Value::Bool(true))),
+    }
+}
+
+/// `===`: identity. Boxed integers are identical when equal and within the JVM's box cache.
+pub fn identical(a: &Value, b: &Value) -> bool {
+    use std::rc::Rc;
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Byte(x), Value::Byte(y)) => x == y,
+        (Value::Short(x), Value::Short(y)) => x == y && (-128..=127).contains(x),
+        (Value::Char(x), Value::Char(y)) => x == y && *x <= 127,
+        (Value::Int(x), Value::Int(y)) => x == y && (-128..=127).contains(x),
+        (Value::Long(x), Value::Long(y)) => x == y && (-128..=127).contains(x),
+        (Value::Str(x), Value::Str(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Map(x), Value::Map(y)) | (Value::Set(x), Value::Set(y)) => Rc::ptr_eq(x, y),
+        (Value::Array(x), Value::Array(y)) => Rc::ptr_eq(x, y),
+        (Value::MapEntry(x), Value::MapEntry(y)) => Rc::ptr_eq(x, y),
+        (Value::Doc, Value::Doc) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,194 @@
+//! The slot-resolved IR the checker emits and the evaluator walks. Names are gone (locals are slot
+//! numbers, members are `&'static` registry entries), implicit conversions are explicit `Convert`
+//! nodes, and every node keeps the span ES would point at.
+//!
+//! Runtime values carry their Java class, and the checker guarantees that a statically typed
+//! expression evaluates to a value of exactly that class, so arithmetic dispatches on the value
+//! variants and still follows Java's static promotion rules.
+
+use super::registry::{FieldSig, FunctionSig, MethodSig, StaticFieldSig, StaticSig};
+use super::types::{Prim, Ty};
+use crate::painless::Span;
+
+pub type Slot = u32;
+
+/// A constant in the program (Send + Sync); `Bound` materialises one `Value` per entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Null,
+    Bool(bool),
+    Byte(i8),
+    Short(i16),
+    Char(u16),
+    Int(i32),
+    Long(i64),
+    Float(f32),
+    Double(f64),
+    Str(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<Ty>,
+    pub ret: Ty,
+    pub n_slots: usize,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    /// ES's statement window for runtime errors: this statement's start up to the next one's.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    /// Evaluate and discard.
+    Expr(Expr),
+    /// `slot = value` for declarations (value already converted to the slot's type).
+    Store(Slot, Expr),
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    /// `while`, `for` (with `update`), `do-while` (`is_do`). `cond: None` loops forever.
+    Loop { cond: Option<Expr>, update: Vec<Expr>, body: Vec<Stmt>, is_do: bool },
+    /// for-each: each element converted with `conv` into `slot`. Not counted by the loop counter.
+    ForEach { slot: Slot, conv: Option<Conv>, iterable: Expr, body: Vec<Stmt> },
+    Break,
+    Continue,
+    Return(Option<Expr>),
+    Block(Vec<Stmt>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+/// Java conversions the checker inserts (assignment, argument, return, cast).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conv {
+    /// Primitive-to-primitive Java cast (widening or explicit narrowing); the value is a primitive.
+    Prim(Prim),
+    /// `def` (or Object/Number) to a type, with Painless's run-time *implicit* rules.
+    DefImplicit(Ty),
+    /// `def` to a type under an explicit cast `(T) x`.
+    DefExplicit(Ty),
+    /// Boxed static type to primitive: NullPointerException on null, then the primitive cast.
+    Unbox(Prim),
+    /// Reference downcast checked at run time (`(List) obj`).
+    CheckRef(Ty),
+    /// `(char) someString`: one-character strings only.
+    StringToChar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Mul,
+    Div,
+    Rem,
+    Add,
+    Sub,
+    Shl,
+    Shr,
+    UShr,
+    BitAnd,
+    BitXor,
+    BitOr,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Plus,
+    Neg,
+    BitNot,
+    Not,
+}
+
+/// How `==` compares, decided from the static types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EqMode {
+    /// Both primitive: numeric (after promotion) or boolean comparison.
+    Primitive,
+    /// Painless `==` on references/def: null-safe equals, numbers of different box classes numerically.
+    Equals,
+    /// `===`: identity.
+    Identity,
+}
+
+/// What an assignment writes to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Local { slot: Slot, ty: Ty },
+    /// `recv[index]` on an array, list, map or def (dispatched at run time).
+    Index { recv: Box<Expr>, index: Box<Expr> },
+    /// `recv.name` shortcut on a map (`put`), list (`list.0`) or def.
+    Field { recv: Box<Expr>, name: String },
+}
+
+/// How a compound assignment or `++` converts its result back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Back {
+    /// To the static type of the target (primitive cast).
+    Prim(Prim),
+    /// To the runtime class of the old value (def targets, DefBootstrap).
+    RuntimeClass,
+    /// No conversion (String concatenation, reference results).
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Const(u32),
+    Local(Slot),
+    Params,
+    Doc,
+    Score,
+    Convert(Box<Expr>, Conv),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// String concatenation where a side is statically String.
+    Concat(Box<Expr>, Box<Expr>),
+    /// `+` on def operands: concatenation if either value is a String, else numeric.
+    DefAdd(Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Eq { lhs: Box<Expr>, rhs: Box<Expr>, mode: EqMode, negate: bool },
+    Unary(UnOp, Box<Expr>),
+    Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
+    Elvis(Box<Expr>, Box<Expr>),
+    Instanceof(Box<Expr>, Ty),
+    Assign { target: Target, value: Box<Expr> },
+    Compound { target: Target, op: BinOp, concat: bool, value: Box<Expr>, back: Back },
+    IncDec { target: Target, increment: bool, prefix: bool, back: Back },
+    /// `recv[index]` read, dispatched on the receiver's runtime class.
+    Index(Box<Expr>, Box<Expr>),
+    /// `recv.name` read: map key, list index, array length, getter... dispatched at run time.
+    DynField { recv: Box<Expr>, name: String, null_safe: bool },
+    /// A statically resolved registry field.
+    Field { recv: Box<Expr>, sig: &'static FieldSig, null_safe: bool },
+    StaticField(&'static StaticFieldSig),
+    Method { recv: Box<Expr>, sig: &'static MethodSig, args: Vec<Expr>, null_safe: bool },
+    /// Method on a def receiver: looked up by the runtime class.
+    DynMethod { recv: Box<Expr>, name: String, args: Vec<Expr>, null_safe: bool },
+    Static { sig: &'static StaticSig, args: Vec<Expr> },
+    /// A context function; `site` indexes the per-`Bound` class-binding cache.
+    Function { sig: &'static FunctionSig, args: Vec<Expr>, site: u32 },
+    User { func: u32, args: Vec<Expr> },
+    NewList(Vec<Expr>),
+    NewMap(Vec<(Expr, Expr)>),
+    NewSet,
+    /// `new T[a][b]...`: `elem` is the innermost element type, `total_dims` all dimensions.
+    NewArray { elem: Ty, dims: Vec<Expr>, total_dims: u8 },
+    NewArrayInit { elem: Ty, values: Vec<Expr> },
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+}

@@ -1,0 +1,75 @@
+//! `scorelab exec` output: a runtime value as JSON text. Floats print as the shortest decimal that
+//! round-trips *in their own precision* (so a float `2F/3F` prints `0.6666667`, not its double
+//! widening), NaN and infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+
+use super::eval::ops::to_java_string;
+use super::value::{MapViewKind, Value};
+
+pub fn value_to_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(v, &mut out);
+    out
+}
+
+fn float_text(debug: String, nan: bool, inf: Option<bool>) -> String {
+    if nan {
+        return "\"NaN\"".into();
+    }
+    match inf {
+        Some(true) => "\"Infinity\"".into(),
+        Some(false) => "\"-Infinity\"".into(),
+        None => debug,
+    }
+}
+
+fn write_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Byte(x) => out.push_str(&x.to_string()),
+        Value::Short(x) => out.push_str(&x.to_string()),
+        Value::Int(x) => out.push_str(&x.to_string()),
+        Value::Long(x) => out.push_str(&x.to_string()),
+        Value::Float(x) => {
+            out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0)))
+        }
+        Value::Double(x) => {
+            out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0)))
+        }
+        Value::Char(_) | Value::Str(_) | Value::MapEntry(_) | Value::Doc | Value::DocField(_) => {
+            out.push_str(&serde_json::Value::String(to_java_string(v)).to_string())
+        }
+        Value::List(l) => write_seq(l.borrow().iter(), out),
+        Value::Array(a) => write_seq(a.borrow().items.iter(), out),
+        Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => write_seq(m.borrow().keys(), out),
+        Value::MapView(m, MapViewKind::Values) => write_seq(m.borrow().values(), out),
+        Value::MapView(m, MapViewKind::Entries) => {
+            let items: Vec<String> =
+                m.borrow().iter().map(|(k, v)| format!("{}={}", to_java_string(k), to_java_string(v))).collect();
+            out.push_str(&serde_json::to_string(&items).unwrap_or_default());
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, val)) in m.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(to_java_string(k)).to_string());
+                out.push(':');
+                write_value(val, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_seq<'a>(items: impl Iterator<Item = &'a Value>, out: &mut String) {
+    out.push('[');
+    for (i, x) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_value(x, out);
+    }
+    out.push(']');
+}

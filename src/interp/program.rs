@@ -1,0 +1,245 @@
+//! The public face of the interpreter: `compile` (parse + check + lower), `Program` (Send + Sync,
+//! shared by every worker), `Bound` (one user's params and per-user state, single-threaded) and
+//! `exec_test` (the `_execute` test context).
+
+use super::check::{self, CheckEnv, Checked};
+use super::error::{es_type, RuntimeError, RuntimeErrorKind};
+use super::eval::{self, Frame, Interp};
+use super::hoist;
+use super::ir::{Const, Function};
+use super::lib::hashmap::JavaHashMap;
+use super::limits::Limits;
+use super::registry::{CallCtx, FunctionBinding};
+use super::types::{Dialect, ScriptContext};
+use super::value::{DocFieldKind, Value};
+use crate::painless::{self, Diagnostic, Phase, Severity, Span};
+
+/// What a script is compiled against.
+#[derive(Clone, Default)]
+pub struct CompileEnv {
+    pub context: ScriptContextOpt,
+    pub dialect: Dialect,
+    /// Doc fields the store has, with their kinds (None: `doc` accesses are not checked).
+    pub fields: Option<Vec<(String, DocFieldKind)>>,
+    /// Params the harness supplies (None: `params.x` is not checked).
+    pub param_names: Option<Vec<String>>,
+    pub limits: Limits,
+}
+
+/// `ScriptContext` with a default (score) so `CompileEnv` can derive `Default`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ScriptContextOpt(pub ScriptContext);
+
+impl Default for ScriptContextOpt {
+    fn default() -> Self {
+        ScriptContextOpt(ScriptContext::Score)
+    }
+}
+
+impl CompileEnv {
+    pub fn new(context: ScriptContext, dialect: Dialect) -> Self {
+        CompileEnv { context: ScriptContextOpt(context), dialect, ..Default::default() }
+    }
+}
+
+pub struct Compiled {
+    /// None when any diagnostic is an error or unsupported-locally.
+    pub program: Option<Program>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A compiled script: immutable, `Send + Sync`.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) source: String,
+    pub(crate) context: ScriptContext,
+    pub(crate) dialect: Dialect,
+    pub(crate) main: Function,
+    pub(crate) functions: Vec<Function>,
+    pub(crate) consts: Vec<Const>,
+    pub(crate) limits: Limits,
+    /// Statements `main.body[..prefix_len]` depend only on params and constants: `bind` runs them
+    /// once per user (see `hoist.rs`).
+    pub(crate) prefix_len: usize,
+}
+
+/// Parse, check and lower a script.
+pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
+    let script = match painless::parse(source) {
+        Ok(s) => s,
+        Err(diagnostics) => return Compiled { program: None, diagnostics },
+    };
+    let context = env.context.0;
+    let cenv = CheckEnv {
+        context,
+        dialect: env.dialect,
+        fields: env.fields.as_deref(),
+        param_names: env.param_names.as_deref(),
+    };
+    let (result, mut diagnostics) = check::check(&script, &cenv);
+    match result {
+        Err(d) => {
+            diagnostics.insert(0, *d);
+            Compiled { program: None, diagnostics }
+        }
+        Ok(Checked { main, functions, consts, binding_sites: _ }) => {
+            let prefix_len = if context == ScriptContext::Test { 0 } else { hoist::invariant_prefix(&main.body) };
+            let program = Program {
+                source: source.to_string(),
+                context,
+                dialect: env.dialect,
+                main,
+                functions,
+                consts,
+                limits: env.limits.clone(),
+                prefix_len,
+            };
+            Compiled { program: Some(program), diagnostics }
+        }
+    }
+}
+
+/// The result of running a script in the test context.
+#[derive(Debug, Clone)]
+pub struct ExecResult {
+    /// The returned value, or the diagnostics (compile or runtime) that stopped it.
+    pub outcome: Result<Value, Vec<Diagnostic>>,
+}
+
+impl ExecResult {
+    /// `scorelab exec`'s `"type"`: the runtime type name of the result.
+    pub fn type_name(&self) -> Option<String> {
+        self.outcome.as_ref().ok().map(Value::type_name)
+    }
+}
+
+/// Run `source` in the test context (`_scripts/painless/_execute`, return type Object).
+pub fn exec_test(source: &str, params: &serde_json::Map<String, serde_json::Value>) -> ExecResult {
+    exec_test_with(source, params, &Limits::default())
+}
+
+pub fn exec_test_with(source: &str, params: &serde_json::Map<String, serde_json::Value>, limits: &Limits) -> ExecResult {
+    let env = CompileEnv { limits: limits.clone(), ..CompileEnv::new(ScriptContext::Test, Dialect::Elasticsearch) };
+    let compiled = compile(source, &env);
+    let Some(program) = compiled.program else {
+        return ExecResult { outcome: Err(compiled.diagnostics) };
+    };
+    let params = match json_params(params, limits) {
+        Ok(p) => p,
+        Err(e) => return ExecResult { outcome: Err(vec![program.runtime_diag(e, Span::default(), None)]) },
+    };
+    let consts: Vec<Value> = program.consts.iter().map(eval::const_value).collect();
+    let mut bindings: Vec<Option<Box<dyn FunctionBinding>>> = Vec::new();
+    let ctx = CallCtx::detached(program.dialect, program.context, &program.limits);
+    let mut interp = Interp {
+        functions: &program.functions,
+        consts: &consts,
+        params: &params,
+        score: 0.0,
+        ctx,
+        limits: &program.limits,
+        bindings: &mut bindings,
+        depth: 0,
+        doc: &eval::NoDoc,
+    };
+    let mut frame = Frame::new(program.main.n_slots, &program.limits);
+    match interp.run_body(&mut frame, &program.main.body, Value::Null) {
+        Ok(v) => ExecResult { outcome: Ok(v) },
+        Err(f) => ExecResult { outcome: Err(vec![program.runtime_diag(f.err, f.span, f.stmt)]) },
+    }
+}
+
+/// JSON params → Painless values (integers → Integer, or Long when too big; decimals → Double;
+/// arrays → ArrayList; objects → HashMap), as ES's script params parser produces them.
+pub fn json_params(params: &serde_json::Map<String, serde_json::Value>, limits: &Limits) -> Result<Value, RuntimeError> {
+    let mut m = JavaHashMap::new();
+    for (k, v) in params {
+        m.put(Value::str(k), json_value(v, limits)?);
+    }
+    Ok(Value::new_map(m))
+}
+
+pub fn json_value(v: &serde_json::Value, limits: &Limits) -> Result<Value, RuntimeError> {
+    Ok(match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                match i32::try_from(i) {
+                    Ok(i) => Value::Int(i),
+                    Err(_) => Value::Long(i),
+                }
+            } else if let Some(u) = n.as_u64() {
+                // Beyond i64: ES parses it as a BigInteger, which Painless cannot do arithmetic on.
+                return Err(RuntimeError::unsupported_locally(format!("integer parameter {u} exceeds the long range")));
+            } else {
+                Value::Double(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::str(s),
+        serde_json::Value::Array(a) => {
+            if a.len() > limits.max_collection_len {
+                return Err(RuntimeError::unsupported_locally("parameter list exceeds the local collection limit"));
+            }
+            Value::new_list(a.iter().map(|x| json_value(x, limits)).collect::<Result<_, _>>()?)
+        }
+        serde_json::Value::Object(o) => {
+            let mut m = JavaHashMap::new();
+            for (k, x) in o {
+                m.put(Value::str(k), json_value(x, limits)?);
+            }
+            Value::new_map(m)
+        }
+    })
+}
+
+impl Program {
+    pub fn context(&self) -> ScriptContext {
+        self.context
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// How many leading statements `bind` runs once per user (0: nothing hoisted).
+    pub fn hoisted_statements(&self) -> usize {
+        self.prefix_len
+    }
+
+    /// A runtime error as ES reports it: `runtime error`, the statement window and the node offset.
+    pub(crate) fn runtime_diag(&self, err: RuntimeError, span: Span, stmt: Option<Span>) -> Diagnostic {
+        let (code, severity) = match err.kind {
+            RuntimeErrorKind::Java => (runtime_code(err.es_type), Severity::Error),
+            RuntimeErrorKind::UnsupportedLocally => ("L490", Severity::UnsupportedLocally),
+        };
+        Diagnostic {
+            code: code.to_string(),
+            severity,
+            phase: Phase::Runtime,
+            span,
+            statement: stmt,
+            es_type: err.es_type.to_string(),
+            message: err.message,
+            help: None,
+            java_frames: err.java_frames,
+        }
+    }
+}
+
+/// Stable runtime codes by exception class.
+fn runtime_code(es: &str) -> &'static str {
+    match es {
+        es_type::NULL_POINTER => "R301",
+        es_type::CLASS_CAST => "R302",
+        es_type::ARITHMETIC => "R303",
+        es_type::INDEX_OUT_OF_BOUNDS | es_type::ARRAY_INDEX_OUT_OF_BOUNDS | es_type::STRING_INDEX_OUT_OF_BOUNDS => "R304",
+        es_type::PAINLESS_ERROR => "R305",
+        es_type::STACK_OVERFLOW => "R306",
+        es_type::ILLEGAL_ARGUMENT => "R307",
+        es_type::ILLEGAL_STATE => "R308",
+        es_type::UNSUPPORTED_OPERATION => "R309",
+        _ => "R399",
+    }
+}
+
