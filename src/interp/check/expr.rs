@@ -813,6 +813,10 @@ impl<'a> Checker<'a> {
                             d.help = Some(reason.into());
                             Err(d)
                         }
+                        // Classes the runtime registers only partly: other members are ES's, not ours.
+                        None if super::es_class_outside_subset(class) => {
+                            Err(unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name)))
+                        }
                         None => Err(error("C205", span, format!("static method [{class}, {}/{n}] not found", name.name))),
                     },
                 };
