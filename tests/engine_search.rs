@@ -473,3 +473,41 @@ fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
     assert!(matches!(report.drifted[0].difference, drift::Difference::Score { rank: 0, .. }), "{}", report.render());
     assert!(report.render().contains("DRIFT in"), "{}", report.render());
 }
+
+/// `scorelab setup-indices` as a user runs it: the real binary, a store on disk.
+#[test]
+fn setup_indices_command_loads_a_saved_store() {
+    let Some(node) = node() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    parity_store().save(&store_dir).expect("save the parity store");
+    let output = assert_cmd::Command::cargo_bin("scorelab")
+        .expect("the scorelab binary")
+        .args(["setup-indices", "--store"])
+        .arg(&store_dir)
+        .args(["--engine-url", node.url(), "--index", "cli_probe", "--batch-size", "50", "--quiet"])
+        .output()
+        .expect("run scorelab");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("indexed 240 documents into [cli_probe]"), "{stdout}");
+    assert!(stdout.contains("knn_vector"), "{stdout}");
+}
+
+#[test]
+fn setup_indices_command_explains_an_unreachable_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    parity_store().save(&store_dir).expect("save the parity store");
+    let output = assert_cmd::Command::cargo_bin("scorelab")
+        .expect("the scorelab binary")
+        .args(["setup-indices", "--store"])
+        .arg(&store_dir)
+        .args(["--engine-url", "http://127.0.0.1:9", "--quiet"])
+        .output()
+        .expect("run scorelab");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach the search engine at http://127.0.0.1:9"), "{stderr}");
+    assert!(stderr.contains("docker compose up -d"), "{stderr}");
+}
