@@ -1,12 +1,14 @@
 //! Ranking: script sets, the scorer seam, bounded top-k selection and the local rank engine.
 //! `RankEngine` is the contract the search-engine backends implement too.
 
+pub mod interp_adapter;
 pub mod local;
 pub mod outcome;
 pub mod scorer;
 pub mod script_set;
 pub mod topk;
 
+pub use interp_adapter::{InterpScorer, SetCompilation, compile_env, compile_set};
 pub use local::{CompiledSet, CompiledSort, LocalEngine, LocalEngineError, to_es_score};
 pub use outcome::{
     CompileFailure, FailureKind, es_error_json, invalid_score_es_json, runtime_failure_json, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,

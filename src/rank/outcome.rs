@@ -117,7 +117,14 @@ pub fn invalid_score_reason(value: f32, item: Option<ItemIdx>) -> String {
 /// The ES search error body for a NaN/negative score: a plain `illegal_argument_exception` shard
 /// failure, without the `script_exception` wrapper.
 pub fn invalid_score_es_json(value: f32, item: Option<ItemIdx>) -> Value {
-    let cause = json!({"type": "illegal_argument_exception", "reason": invalid_score_reason(value, item)});
+    plain_illegal_argument_json(&invalid_score_reason(value, item))
+}
+
+/// Code the interpreter gives the NaN/negative `script_score` check (it runs it itself).
+pub const INVALID_SCORE_CODE: &str = "R310";
+
+fn plain_illegal_argument_json(reason: &str) -> Value {
+    let cause = json!({"type": "illegal_argument_exception", "reason": reason});
     json!({
         "error": {
             "root_cause": [cause.clone()],
@@ -163,6 +170,10 @@ pub const ITEMS_INDEX: &str = "items";
 pub fn runtime_failure_json(failure: &RuntimeFailure, set: &super::ScriptSet) -> Value {
     match &failure.kind {
         FailureKind::InvalidScore { value } => invalid_score_es_json(*value, failure.item),
+        // ES reports an invalid score as a bare shard failure, not as a script_exception.
+        FailureKind::Script { diagnostic } if diagnostic.code == INVALID_SCORE_CODE => {
+            plain_illegal_argument_json(&diagnostic.message)
+        }
         FailureKind::Script { diagnostic } => {
             let source = set.scripts().find(|s| s.file_name == failure.script).map_or("", |s| s.source.as_str());
             es_error_json(diagnostic, source)

@@ -348,9 +348,11 @@ impl Chart {
                 strip_y + 4.0
             );
         }
+        // Shrink markers on long runs so neighbours stay apart (about 5 px at up to ~100 iterations).
+        let radius = ((frame.x(1.0) - frame.x(0.0)).abs() * 0.45).clamp(2.5, 5.0);
         for marker in &self.markers {
             let (x, y) = (frame.x(marker.x), marker.y.map_or(strip_y, |v| frame.y(v)));
-            let shape = shape_markup(marker.shape, x, y, 5.0, marker.colour);
+            let shape = shape_markup(marker.shape, x, y, radius, marker.colour);
             let title = format!("<title>{}</title>", esc(&marker.title));
             match &marker.href {
                 Some(href) => {

@@ -153,6 +153,11 @@ impl<'s> Evaluator<'s> {
         LocalEngine::new(self.store).with_threads(self.settings.threads)
     }
 
+    /// Scores a candidate with the local engine (the interpreter).
+    pub fn evaluate(&self, set: &ScriptSet) -> Result<CandidateResult, EvaluatorError> {
+        self.evaluate_with(&self.local_engine(), set)
+    }
+
     /// Scores a candidate with any rank engine.
     pub fn evaluate_with(&self, engine: &dyn RankEngine, set: &ScriptSet) -> Result<CandidateResult, EvaluatorError> {
         let outcome = engine.rank(set, &self.request())?;
