@@ -227,8 +227,9 @@ fn registered_statics_follow_java() {
     let sig = registry().lookup_static_field("Integer", "MAX_VALUE").expect("Integer.MAX_VALUE");
     assert!(matches!((sig.value)(), Value::Int(i32::MAX)));
     assert_eq!(registry().lookup_static("Math", "max", 2).map(|s| s.ret.clone()), Some(Ty::DOUBLE));
-    let random = call_static("Math", "random", vec![]).unwrap_err();
-    assert_eq!(random.es_type, "unsupported_locally");
+    // Refused at compile time, not registered as a callable.
+    assert!(registry().lookup_static("Math", "random", 0).is_none());
+    assert!(registry().unsupported_member("Math", "random").is_some());
 }
 
 #[test]
@@ -327,4 +328,13 @@ fn library_through_exec_test() {
     let d = r.outcome.expect_err("out of range");
     assert_eq!(d[0].es_type, "string_index_out_of_bounds_exception");
     assert_eq!(d[0].message, "Range [0, 5) out of bounds for length 3");
+}
+
+#[test]
+fn unimplemented_es_members_are_refused_not_unknown() {
+    use scorelab::interp::exec_test;
+    for src in ["'abc'.sha256()", "Collections.emptyList()", "def x = [1]; List l = x; l.stream()"] {
+        let d = exec_test(src, &serde_json::Map::new()).outcome.expect_err("refused");
+        assert_eq!(d[0].es_type, "unsupported_locally", "{src}: {} {}", d[0].code, d[0].message);
+    }
 }

@@ -139,3 +139,28 @@ impl CandidateJudge for LocalJudge<'_, '_> {
 fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
+
+/// The drift check on a real search engine: the engine helper's parity run (local and engine ranking
+/// of the same set for the run's cohort, compared per user and on the metrics).
+pub struct EngineDriftChecker<'e, 's> {
+    pub evaluator: &'e Evaluator<'s>,
+    pub local: &'e dyn RankEngine,
+    pub search: crate::engine::search::SearchEngine<'s>,
+}
+
+impl DriftChecker for EngineDriftChecker<'_, '_> {
+    fn check(&self, set: &ScriptSet, _local: &CandidateResult) -> Result<(bool, serde_json::Value), String> {
+        let parity = crate::engine::drift::run_parity(
+            self.evaluator.store,
+            self.local,
+            &self.search,
+            set,
+            &self.evaluator.request(),
+            Some(&self.evaluator.context),
+            crate::engine::drift::Tolerances::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let report = serde_json::to_value(&parity.report).map_err(|e| e.to_string())?;
+        Ok((parity.report.has_drift(), report))
+    }
+}

@@ -317,6 +317,11 @@ impl<'a> Checker<'a> {
             "params" => return Ok(Typed::new(ExprKind::Params, span, Ty::Map)),
             "doc" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Doc, span, Ty::DocMap)),
             "_score" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Score, span, Ty::DOUBLE)),
+            // ScoreScript's explanation holder: null except in `explain` requests.
+            "explanation" if ctx == ScriptContext::Score => {
+                let idx = self.add_const(ir::Const::Null);
+                return Ok(Typed::new(ExprKind::Const(idx), span, Ty::Def));
+            }
             _ => {}
         }
         if Ty::from_name(name).is_some() || self.reg.is_static_class(name) {
@@ -328,7 +333,7 @@ impl<'a> Checker<'a> {
     /// A bare name that is a static class (`Math`, `Integer`) rather than a variable.
     fn static_class<'e>(&self, e: &'e ast::Expr) -> Option<&'e str> {
         match &e.kind {
-            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score") => {
+            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score" | "explanation") => {
                 Some(n.as_str())
             }
             _ => None,
@@ -808,6 +813,10 @@ impl<'a> Checker<'a> {
                             d.help = Some(reason.into());
                             Err(d)
                         }
+                        // Classes the runtime registers only partly: other members are ES's, not ours.
+                        None if super::es_class_outside_subset(class) => {
+                            Err(unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name)))
+                        }
                         None => Err(error("C205", span, format!("static method [{class}, {}/{n}] not found", name.name))),
                     },
                 };
@@ -892,8 +901,42 @@ impl<'a> Checker<'a> {
         if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
             return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));
         }
+        if self.env.context != ScriptContext::Test && other_version_function(&name.name) {
+            let mut d = unsupported("L408", span, &format!("the function [{}/{n}]", name.name));
+            d.help = Some("it exists in other Elasticsearch/OpenSearch versions or plugins, not in Elasticsearch 8.13's score context".into());
+            return Err(d);
+        }
         Err(error("C205", span, format!("Unknown call [{}] with [{n}] arguments.", name.name)))
     }
+}
+
+/// Score/vector functions of other engine versions and plugins (ES 7.x betas, ES 8.15+, OpenSearch
+/// k-NN and neural plugins): a script using one may be valid for its engine.
+fn other_version_function(name: &str) -> bool {
+    matches!(
+        name,
+        "randomReproducible"
+            | "lateInteractionScore"
+            | "negdotprod"
+            | "l1distance"
+            | "l2distance"
+            | "cosinesimil"
+            | "innerproduct"
+            | "hamming"
+            | "hammingbit"
+            | "maxSimDotProduct"
+            | "maxSimInvHamming"
+            | "maxSimCosine"
+            | "cosineSimilaritySparse"
+            | "dotProductSparse"
+            | "l1normSparse"
+            | "l2normSparse"
+            | "l2Squared"
+            | "l1Norm"
+            | "lInfNorm"
+            | "innerProduct"
+            | "knn_score"
+    )
 }
 
 /// ES's `Class.toString()` as used in the compound-assignment message.

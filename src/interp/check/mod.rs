@@ -551,7 +551,7 @@ fn is_context_var(name: &str, context: ScriptContext) -> bool {
 }
 
 /// Classes ES 8.13 whitelists for score/sort scripts that the local subset does not implement.
-fn es_class_outside_subset(name: &str) -> bool {
+pub(crate) fn es_class_outside_subset(name: &str) -> bool {
     matches!(
         name,
         "ZonedDateTime"

@@ -406,6 +406,25 @@ pub fn register_sorting(reg: &mut Registry) {
     for (name, params, ret, imp) in statics {
         reg.add_static(StaticSig { class: "Collections", name, params, ret, imp });
     }
+    // The rest of ES's `java.util.Collections` whitelist (and the Comparator overloads of
+    // sort/max/min, reached when the arity lookup fails) are refused at compile time.
+    for name in [
+        "sort", "max", "min", "addAll", "binarySearch", "copy", "disjoint", "emptyEnumeration", "emptyIterator",
+        "emptyList", "emptyListIterator", "emptyMap", "emptyNavigableMap", "emptyNavigableSet", "emptySet",
+        "emptySortedMap", "emptySortedSet", "enumeration", "fill", "frequency", "indexOfSubList",
+        "lastIndexOfSubList", "list", "nCopies", "newSetFromMap", "reverseOrder", "rotate", "shuffle", "singleton",
+        "singletonList", "singletonMap", "swap", "synchronizedCollection", "synchronizedList", "synchronizedMap",
+        "synchronizedNavigableMap", "synchronizedNavigableSet", "synchronizedSet", "synchronizedSortedMap",
+        "synchronizedSortedSet", "unmodifiableCollection", "unmodifiableList", "unmodifiableMap",
+        "unmodifiableNavigableMap", "unmodifiableNavigableSet", "unmodifiableSet", "unmodifiableSortedMap",
+        "unmodifiableSortedSet", "EMPTY_LIST", "EMPTY_MAP", "EMPTY_SET",
+    ] {
+        reg.add_unsupported_member(
+            "Collections",
+            name,
+            "only Collections.sort/reverse/max/min over a list (natural order) are implemented locally",
+        );
+    }
 }
 
 /// `Collections.max/min`: the first extreme element in iteration order; empty → NoSuchElementException.

@@ -98,14 +98,6 @@ fn es_vector_ctor(function: EsVectorFn, name: &str, ctx: &CallCtx<'_>, a: &[Valu
     Ok(Box::new(EsVectorBinding { function, query, field }))
 }
 
-fn unsupported(name: &'static str) -> StaticImp {
-    match name {
-        "randomScore" => |_, _| Err(score::unsupported_score_function("randomScore")),
-        n if n.starts_with("decayGeo") => |_, _| Err(score::unsupported_score_function("decayGeo")),
-        _ => |_, _| Err(score::unsupported_score_function("decayDate")),
-    }
-}
-
 pub fn register(reg: &mut Registry) {
     function(reg, "saturation", vec![D, D], D, None, FunctionImp::Plain(|_, a| Ok(Value::Double(score::saturation(f64_at(a, 0)?, f64_at(a, 1)?)))));
     function(reg, "sigmoid", vec![D, D, D], D, None, FunctionImp::Plain(|_, a| {
@@ -119,11 +111,8 @@ pub fn register(reg: &mut Registry) {
     for (name, new) in decays {
         function(reg, name, vec![D, D, D, D, D], D, None, FunctionImp::Binding { ctor_args: 4, new });
     }
-    for name in ["decayDateLinear", "decayDateExp", "decayDateGauss", "decayGeoLinear", "decayGeoExp", "decayGeoGauss"] {
-        function(reg, name, vec![Ty::String, Ty::String, Ty::String, D, Ty::Def], D, None, FunctionImp::Plain(unsupported(name)));
-    }
-    function(reg, "randomScore", vec![Ty::INT], D, None, FunctionImp::Plain(unsupported("randomScore")));
-    function(reg, "randomScore", vec![Ty::INT, Ty::String], D, None, FunctionImp::Plain(unsupported("randomScore")));
+    // decayDate*/decayGeo*/randomScore are refused by the checker (the store has no date or
+    // geo fields; randomScore depends on Lucene doc ids), see `score::unsupported_score_function`.
 
     let es = Some(Dialect::Elasticsearch);
     let es_fns: [(&'static str, BindingCtor); 4] = [

@@ -43,7 +43,8 @@ fn register_math(reg: &mut Registry) {
     for class in ["Math", "StrictMath"] {
         field(reg, class, "E", D, || Value::Double(math::E));
         field(reg, class, "PI", D, || Value::Double(math::PI));
-        let unary: [(&'static str, StaticImp); 28] = [
+        reg.add_unsupported_member(class, "random", "Math.random() is not reproducible");
+        let unary: [(&'static str, StaticImp); 27] = [
             ("abs", |_, a| dbl(math::abs(f64_at(a, 0)?))),
             ("acos", |_, a| dbl(math::acos(f64_at(a, 0)?))),
             ("asin", |_, a| dbl(math::asin(f64_at(a, 0)?))),
@@ -71,18 +72,9 @@ fn register_math(reg: &mut Registry) {
             ("toRadians", |_, a| dbl(math::to_radians(f64_at(a, 0)?))),
             ("ulp", |_, a| dbl(math::ulp(f64_at(a, 0)?))),
             ("round", |_, a| Ok(Value::Long(math::round(f64_at(a, 0)?)))),
-            ("random", |_, _| {
-                Err(RuntimeError::unsupported_locally(
-                    "Math.random() is not reproducible, so it is unsupported in the local subset",
-                ))
-            }),
         ];
         for (name, imp) in unary {
-            let (params, ret) = match name {
-                "round" => (vec![D], L),
-                "random" => (vec![], D),
-                _ => (vec![D], D),
-            };
+            let (params, ret) = if name == "round" { (vec![D], L) } else { (vec![D], D) };
             st(reg, class, name, params, ret, imp);
         }
         let binary: [(&'static str, StaticImp); 8] = [
@@ -126,6 +118,9 @@ fn unsigned_radix(v: u64, radix: i32) -> String {
 
 fn register_integer(reg: &mut Registry) {
     let c = "Integer";
+    for name in ["decode", "parseUnsignedInt", "getInteger", "compress", "expand"] {
+        reg.add_unsupported_member(c, name, "not implemented in the local runtime library");
+    }
     field(reg, c, "MAX_VALUE", I, || Value::Int(i32::MAX));
     field(reg, c, "MIN_VALUE", I, || Value::Int(i32::MIN));
     field(reg, c, "SIZE", I, || Value::Int(32));
@@ -207,6 +202,12 @@ fn parse_long_arg(a: &[Value], i: usize, radix: i32) -> Result<i64, RuntimeError
 
 fn register_long(reg: &mut Registry) {
     let c = "Long";
+    for name in [
+        "decode", "parseUnsignedLong", "getLong", "divideUnsigned", "remainderUnsigned", "highestOneBit",
+        "lowestOneBit", "toUnsignedString",
+    ] {
+        reg.add_unsupported_member(c, name, "not implemented in the local runtime library");
+    }
     field(reg, c, "MAX_VALUE", L, || Value::Long(i64::MAX));
     field(reg, c, "MIN_VALUE", L, || Value::Long(i64::MIN));
     field(reg, c, "SIZE", I, || Value::Int(64));
@@ -258,6 +259,8 @@ fn float_min(a: f32, b: f32) -> f32 {
 
 fn register_floating(reg: &mut Registry) {
     let c = "Double";
+    reg.add_unsupported_member(c, "toHexString", "hexadecimal floating-point strings are not implemented locally");
+    reg.add_unsupported_member("Float", "toHexString", "hexadecimal floating-point strings are not implemented locally");
     field(reg, c, "MAX_VALUE", D, || Value::Double(f64::MAX));
     field(reg, c, "MIN_VALUE", D, || Value::Double(f64::from_bits(1)));
     field(reg, c, "MIN_NORMAL", D, || Value::Double(f64::MIN_POSITIVE));

@@ -228,17 +228,11 @@ pub fn register(reg: &mut Registry) {
             checked(ctx, parts.join(delim))
         },
     });
-    reg.add_static(StaticSig {
-        class: "String",
-        name: "format",
-        params: vec![s.clone(), Ty::Array(Box::new(Ty::Def))],
-        ret: s,
-        imp: |_, _| {
-            Err(RuntimeError::unsupported_locally(
-                "String.format depends on java.util.Formatter and the JVM locale; unsupported in the local subset",
-            ))
-        },
-    });
+    reg.add_unsupported_member(
+        "String",
+        "format",
+        "String.format depends on java.util.Formatter and the JVM locale; unsupported in the local subset",
+    );
 }
 
 fn split(ctx: &CallCtx<'_>, s: &str, token: &str, limit: i32) -> Result<Value, RuntimeError> {
