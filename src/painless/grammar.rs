@@ -14,7 +14,8 @@ use super::span::Span;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/painless.pest"]
-pub(crate) struct PainlessParser;
+/// Public only so `tests/grammar.rs` can test rules one by one; use `painless::parse`.
+pub struct PainlessParser;
 
 pub(crate) fn parse_script(source: &str) -> Result<Pair<'_, Rule>, Box<PestError<Rule>>> {
     let mut pairs = PainlessParser::parse(Rule::script, source).map_err(Box::new)?;
