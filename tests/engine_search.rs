@@ -7,11 +7,18 @@
 //!
 //! Run: `cargo test --release --test engine_search` (first run builds the runner with Maven).
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use scorelab::engine::embedded::{EmbeddedOpenSearch, EmbeddedOptions};
+use scorelab::engine::index::{self, LoadOptions};
+use scorelab::engine::request::{self, EngineScripts, UserQuery};
+use scorelab::engine::response::{self, UserAnswer};
 use scorelab::engine::transport::{Method, Payload};
 use scorelab::engine::{EngineClient, Flavor};
+use scorelab::store::{Column, ItemIdx, Store, UserIdx};
 use serde_json::json;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The shared node. Never dropped (statics are not): when this test process exits, the JVM sees EOF on
 /// its stdin and stops itself.
@@ -78,4 +85,391 @@ fn knn_painless_functions_are_available_when_the_plugin_loaded() {
     let found = client.send("search", Method::Post, &format!("/{index}/_search"), Payload::Json(&query)).expect("search");
     assert!(found.is_success(), "{:?}", found.body);
     assert_eq!(found.body["hits"]["hits"][0]["_score"], json!(6.0));
+}
+
+/// The parity store: small, deterministic, with every field shape the suite exercises (see
+/// tests/parity/README.md): single and multi-valued long/double/keyword fields, missing values,
+/// duplicates in multi-valued numerics, 8-dim vectors, 2-row user matrices, exclusions, interactions.
+fn parity_dataset() -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(20_240_613);
+    let dims = 8u32;
+    let user_rows = 2u32;
+    let categories = ["books", "games", "music", "garden", "sports"];
+    let spec = |name: &str, kind: FieldKind, multi: bool| FieldSpec { name: name.into(), kind, multi_valued: multi };
+    let fields = vec![
+        spec("popularity", FieldKind::Long, false),
+        spec("price", FieldKind::Double, false),
+        spec("rating", FieldKind::Double, false),
+        spec("year", FieldKind::Long, false),
+        spec("category", FieldKind::Keyword, false),
+        spec("tags", FieldKind::Keyword, true),
+        spec("counts", FieldKind::Long, true),
+        spec("weights", FieldKind::Double, true),
+    ];
+    let n_items = 240;
+    let items: Vec<Item> = (0..n_items)
+        .map(|i| {
+            let vector: Vec<f32> = (0..dims).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+            let popularity = (rng.gen_range(0..10) != 0).then(|| AttrValue::Long(vec![rng.gen_range(0..500)]));
+            // Two decimals, so that most prices differ but some tie exactly.
+            let price = AttrValue::Double(vec![f64::from(rng.gen_range(100..20_000)) / 100.0]);
+            let rating = (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
+            let year = AttrValue::Long(vec![rng.gen_range(1985..2025)]);
+            let category = AttrValue::Keyword(vec![categories[rng.gen_range(0..categories.len())].to_string()]);
+            let n_tags = rng.gen_range(0..4);
+            let tags = (n_tags > 0).then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
+            let n_counts = rng.gen_range(0..5);
+            let counts = (n_counts > 0).then(|| AttrValue::Long((0..n_counts).map(|_| rng.gen_range(0..6)).collect()));
+            let weights = AttrValue::Double((0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect());
+            Item {
+                id: format!("item-{i:03}"),
+                vector,
+                attributes: vec![popularity, Some(price), rating, Some(year), Some(category), tags, counts, Some(weights)],
+            }
+        })
+        .collect();
+    let n_users = 30;
+    let users: Vec<User> = (0..n_users)
+        .map(|u| User {
+            id: format!("user-{u:02}"),
+            matrix: (0..dims * user_rows).map(|_| rng.gen_range(-1.0f32..1.0)).collect(),
+        })
+        .collect();
+    let mut interactions = Vec::new();
+    let mut exclusions = Vec::new();
+    for user in &users {
+        for _ in 0..rng.gen_range(3..9) {
+            interactions.push(Interaction {
+                item_id: items[rng.gen_range(0..n_items)].id.clone(),
+                user_id: user.id.clone(),
+                weight: rng.gen_range(1..5) as f32,
+            });
+        }
+        for _ in 0..rng.gen_range(0..6) {
+            exclusions.push(Exclusion { user_id: user.id.clone(), item_id: items[rng.gen_range(0..n_items)].id.clone() });
+        }
+    }
+    let settings = DatasetSettings {
+        name: "parity".into(),
+        relevance_threshold: 2.0,
+        diversity_fields: vec!["category".into()],
+        item_vector_field: "item_vector".into(),
+        user_vector_field: "user_vector".into(),
+        user_rows,
+    };
+    Dataset { settings, dims, fields, items, users, interactions, exclusions }
+}
+
+fn parity_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| Store::from_dataset(&parity_dataset()).expect("the parity dataset is valid"))
+}
+
+/// The parity store loaded into the node once (tests run in parallel; loading is serialised).
+fn loaded_index(node: &EmbeddedOpenSearch) -> &'static str {
+    static LOADED: Mutex<bool> = Mutex::new(false);
+    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    if !*loaded {
+        let client = EngineClient::connect(node.url()).expect("connect");
+        let options = LoadOptions { index: "parity_items".into(), batch_docs: 100, progress: false, ..LoadOptions::default() };
+        index::setup_index(&client, parity_store(), &options).expect("setup-indices on the parity store");
+        *loaded = true;
+    }
+    "parity_items"
+}
+
+#[test]
+fn setup_indices_is_idempotent_and_keeps_every_field_shape() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let store = parity_store();
+    let options = LoadOptions { index: "setup_probe".into(), batch_docs: 64, progress: false, ..LoadOptions::default() };
+    let first = index::setup_index(&client, store, &options).expect("first load");
+    let second = index::setup_index(&client, store, &options).expect("second load drops and recreates");
+    assert_eq!(first.documents, store.num_items() as u64);
+    assert_eq!(second.documents, store.num_items() as u64);
+    assert_eq!(first.batches, store.num_items().div_ceil(64));
+    assert_eq!(first.vector_mapping, "knn_vector");
+    index::check_index_matches(&client, store, "setup_probe").expect("index matches its store");
+
+    // A multi-valued field with duplicates and a missing field, read back through Painless doc values.
+    let item = (0..store.num_items() as u32)
+        .map(ItemIdx)
+        .find(|&i| {
+            let Some(Column::Long(counts)) = store.column("counts") else { return false };
+            let values = counts.values(i);
+            values.len() >= 2 && values.windows(2).any(|w| w[0] == w[1])
+        })
+        .expect("the dataset has an item with duplicate counts");
+    let Some(Column::Long(counts)) = store.column("counts") else { panic!("counts is a long column") };
+    let expected: Vec<i64> = counts.values(item).to_vec();
+    let body = json!({"size": 1, "query": {"script_score": {
+        "query": {"term": {"ord": item.0}},
+        "script": {"source": "double s = 0; for (int i = 0; i < doc['counts'].size(); i++) { s = s * 10 + doc['counts'][i]; } return s;"}}}});
+    let reply = client.send("search", Method::Post, "/setup_probe/_search", Payload::Json(&body)).expect("search");
+    assert!(reply.is_success(), "{}", reply.body);
+    let encoded = expected.iter().fold(0f64, |acc, v| acc * 10.0 + *v as f64);
+    assert_eq!(reply.body["hits"]["hits"][0]["_score"].as_f64(), Some(encoded));
+    assert_eq!(reply.body["hits"]["hits"][0]["_id"], store.item_id(item));
+}
+
+#[test]
+fn a_stale_or_missing_index_is_refused() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let err = index::check_index_matches(&client, parity_store(), "no_such_index").expect_err("missing index");
+    assert!(matches!(err, scorelab::engine::EngineError::NoIndex { .. }), "{err}");
+}
+
+/// The request layer on its own, checked against a ranking computed here from the store: score by
+/// price (a float), exclusions removed, ties broken by ordinal, `_score` 1.0 under match_all.
+#[test]
+fn request_ranks_by_script_score_minus_exclusions_with_ordinal_ties() {
+    let Some(node) = node() else { return };
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let store = parity_store();
+    let Some(Column::Double(price)) = store.column("price") else { panic!("price is a double column") };
+    let Some(Column::Long(year)) = store.column("year") else { panic!("year is a long column") };
+    let scripts = EngineScripts {
+        // _score must be 1.0 here (match_all), so this is price + (year % 3) as a float.
+        query: "_score * doc['price'].value + doc['year'].value % 3 - 1".into(),
+        sorts: vec![("doc['year'].value % 4".into(), scorelab::rank::SortOrder::Asc)],
+    };
+    let k = 12;
+    let mut bodies = Vec::new();
+    let mut expected = Vec::new();
+    for u in 0..store.num_users() as u32 {
+        let user = UserIdx(u);
+        let excluded: Vec<u32> = store.exclusions(user).iter().map(|i| i.0).collect();
+        let params = serde_json::Map::new();
+        bodies.push(request::search_body(&scripts, UserQuery { params: &params, excluded_ords: &excluded }, k));
+        let mut ranked: Vec<(i64, f32, u32)> = (0..store.num_items() as u32)
+            .filter(|i| !excluded.contains(i))
+            .map(|i| {
+                let (p, y) = (price.values(ItemIdx(i))[0], year.values(ItemIdx(i))[0]);
+                (y % 4, (p + (y % 3) as f64 - 1.0) as f32, i)
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        expected.push(ranked.into_iter().take(k).collect::<Vec<_>>());
+    }
+    let reply = client
+        .send("msearch", Method::Post, &format!("/{index_name}/_msearch"), Payload::NdJson(&request::msearch_body(index_name, &bodies)))
+        .expect("msearch");
+    assert!(reply.is_success(), "{}", reply.body);
+    let q = scorelab::engine::dialect::Rewritten::unchanged(&scripts.query);
+    let sorts = vec![scorelab::engine::dialect::Rewritten::unchanged(&scripts.sorts[0].0)];
+    let sent = response::SentScripts { query: &q, sorts: &sorts };
+    let answers = reply.body["responses"].as_array().expect("responses");
+    assert_eq!(answers.len(), store.num_users());
+    for (u, (answer, want)) in answers.iter().zip(&expected).enumerate() {
+        let UserAnswer::Hits(hits) = response::parse_answer(answer, &sent, 1) else { panic!("user {u}: {answer}") };
+        let got: Vec<(i64, f32, u32)> = hits.iter().map(|h| (h.sort_values[0] as i64, h.score as f32, h.ord)).collect();
+        assert_eq!(&got, want, "user {u}");
+    }
+}
+
+/// The harness params every parity set receives (besides `user_vector`).
+fn parity_harness_params() -> serde_json::Map<String, serde_json::Value> {
+    let value = json!({
+        "k": 100,
+        "now": 2024,
+        "threshold": 3.5,
+        "weights": [0.5, 1.5, 2.5],
+        "boosts": {"books": 2.0, "games": 0.5, "music": 1.25}
+    });
+    value.as_object().cloned().expect("an object")
+}
+
+/// Every set of tests/parity, with its EXPECT word ("" when it must rank).
+fn parity_sets() -> Vec<(String, scorelab::rank::ScriptSet, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity");
+    let mut sets: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/parity exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let set = scorelab::rank::ScriptSet::open(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expect = std::fs::read_to_string(p.join("EXPECT")).map(|s| s.trim().to_string()).unwrap_or_default();
+            (name, set, expect)
+        })
+        .collect();
+    sets.sort_by(|a, b| a.0.cmp(&b.0));
+    sets
+}
+
+/// What an outcome amounts to, in EXPECT words.
+fn outcome_class(outcome: &scorelab::rank::RankOutcome) -> String {
+    use scorelab::rank::{FailureKind, UserResult};
+    if !outcome.compile_failures.is_empty() {
+        return "compile_error".into();
+    }
+    match outcome.users.iter().find_map(|u| match u {
+        UserResult::Failed(f) => Some(&f.kind),
+        UserResult::Ranked(_) => None,
+    }) {
+        None => "ranks".into(),
+        Some(FailureKind::InvalidScore { .. }) => "invalid_score".into(),
+        Some(FailureKind::Script { .. }) => "runtime_error".into(),
+    }
+}
+
+fn parity_request(store: &Store) -> scorelab::rank::RankRequest {
+    let mut request = scorelab::rank::RankRequest::new((0..store.num_users() as u32).map(UserIdx).collect(), 10);
+    request.harness_params = parity_harness_params();
+    request
+}
+
+fn search_engine<'s>(node: &EmbeddedOpenSearch, store: &'s Store) -> scorelab::engine::search::SearchEngine<'s> {
+    use scorelab::engine::search::{SearchEngine, SearchOptions};
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    // Small batches and two in flight, so that batching and ordering are exercised.
+    let options = SearchOptions { index: index_name.into(), users_per_request: 7, concurrency: 2 };
+    SearchEngine::new(client, store, options).expect("the parity index matches the store")
+}
+
+/// Engine side of the suite on its own, through `SearchEngine` for the whole cohort: every set ranks
+/// (or fails exactly as its EXPECT says). Catches scripts that are not valid Painless for the engine
+/// before any local comparison, and checks the outcome shape the drift check relies on.
+#[test]
+fn every_parity_set_behaves_as_expected_on_the_engine() {
+    use scorelab::rank::{RankEngine, UserResult};
+    let Some(node) = node() else { return };
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+    let sets = parity_sets();
+    assert!(sets.len() >= 30, "the parity suite has {} sets; at least 30 are required", sets.len());
+    let mut problems = Vec::new();
+    for (name, set, expect) in &sets {
+        if expect == "vectors" && !node.knn() {
+            continue;
+        }
+        let outcome = engine.rank(set, &request).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = outcome_class(&outcome);
+        let want = if expect.is_empty() || expect == "vectors" { "ranks" } else { expect.as_str() };
+        if got != want {
+            problems.push(format!("{name}: expected {want}, engine says {got}: {:?}", outcome.compile_failures));
+            continue;
+        }
+        if got == "ranks" {
+            for (u, result) in outcome.users.iter().enumerate() {
+                let UserResult::Ranked(r) = result else { unreachable!("class is ranks") };
+                let excluded = store.exclusions(request.users[u]);
+                if r.user != request.users[u] || r.items.len() != 10 || r.items.iter().any(|i| excluded.contains(&i.item)) {
+                    problems.push(format!("{name}: user {u}: wrong user, size or an excluded item: {r:?}"));
+                }
+                if r.next.is_none() {
+                    problems.push(format!("{name}: user {u}: no k+1-th item"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A Painless compile error and a runtime error come back from the engine in the local `Diagnostic`
+/// shape: phase, exception type, and the position in the user's text.
+#[test]
+fn engine_errors_become_diagnostics_at_the_right_position() {
+    use scorelab::painless::diag::Phase;
+    use scorelab::rank::{FailureKind, RankEngine, ScriptSet, UserResult};
+    let Some(node) = node() else { return };
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+
+    let source = "double base = doc['price'].value;\nreturn base + undefinedVariable;\n";
+    let outcome = engine.rank(&ScriptSet::new(source), &request).expect("a compile error is an outcome");
+    let failure = &outcome.compile_failures[0];
+    let d = &failure.diagnostics[0];
+    assert_eq!((failure.script.as_str(), d.phase), ("query.painless", Phase::Compile));
+    assert_eq!(d.es_type, "illegal_argument_exception");
+    assert_eq!(&source[d.span.range()], "u", "points at the unknown symbol: {d:?}");
+    assert!(d.message.contains("undefinedVariable"), "{}", d.message);
+
+    // Vector dialect rewrite before the failing node: the position still maps to the user's text.
+    let source = "double s = dotProduct(params.user_vector[0], 'item_vector');\nreturn s + doc['rating'].value + 10;\n";
+    let set = ScriptSet::new(source);
+    let outcome = engine.rank(&set, &request).expect("a runtime error is an outcome");
+    let UserResult::Failed(failure) = &outcome.users[0] else { panic!("rating is missing for some items") };
+    let FailureKind::Script { diagnostic: d } = &failure.kind else { panic!("a script failure: {failure:?}") };
+    assert_eq!(d.phase, Phase::Runtime);
+    assert_eq!(d.es_type, "illegal_state_exception");
+    let statement = d.statement.expect("runtime errors carry the statement");
+    assert!(source[statement.range()].starts_with("return s + doc['rating']"), "{:?}", &source[statement.range()]);
+    assert_eq!(&source[d.span.start as usize..d.span.start as usize + 6], ".value", "{d:?}");
+}
+
+/// The drift machinery end to end without the interpreter: the local engine with native Rust scorers
+/// that compute what the Painless scripts compute, against the engine running the scripts. Identical
+/// rankings give no drift; a scorer that is off by 0.1% is caught with the first differing rank.
+#[test]
+fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
+    use scorelab::engine::drift::{self, Tolerances};
+    use scorelab::metrics::{EvalContext, GroundTruth};
+    use scorelab::rank::{CompiledSet, CompiledSort, LocalEngine, NativeScorer, RankEngine, ScriptSet, SortOrder};
+    let Some(node) = node() else { return };
+    if !node.knn() {
+        eprintln!("k-NN plugin not loaded: the vector drift check is not covered by this run");
+        return;
+    }
+    let store = parity_store();
+    let engine = search_engine(node, store);
+    let request = parity_request(store);
+    let set = ScriptSet::new("return Math.max(0, dotProduct(params.user_vector[0], 'item_vector') + 10);")
+        .with_sort("return doc['year'].value % 4;", SortOrder::Asc)
+        .expect("one sort");
+    // Lucene's dot product accumulates in float; widen at the end, as the engine does.
+    let dot = |params: &scorelab::rank::Params, store: &Store, item: ItemIdx| -> f64 {
+        let user = params["user_vector"][0].as_array().expect("user_vector rows");
+        let v = store.vector(item);
+        let sum: f32 = user.iter().zip(v).map(|(u, x)| u.as_f64().unwrap_or(0.0) as f32 * x).sum();
+        f64::from(sum)
+    };
+    let year_mod = |store: &Store, item: ItemIdx| -> f64 {
+        let Some(Column::Long(year)) = store.column("year") else { return f64::NAN };
+        (year.values(item)[0] % 4) as f64
+    };
+    let native = |scale: f64| CompiledSet {
+        query: Box::new(NativeScorer::new(move |p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| {
+            Ok((dot(p, s, i) + 10.0).max(0.0) * scale)
+        })),
+        query_file: "query.painless".into(),
+        sorts: vec![CompiledSort {
+            scorer: Box::new(NativeScorer::new(move |_p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| Ok(year_mod(s, i)))),
+            order: SortOrder::Asc,
+            file: "sort_01.painless".into(),
+        }],
+    };
+    let truth = GroundTruth::from_store(store, store.settings().relevance_threshold);
+    let eval = EvalContext::new(store, truth, &store.settings().diversity_fields, request.k).expect("eval context");
+    let local = LocalEngine::new(store);
+    let started = std::time::Instant::now();
+    let local_outcome = local.rank_compiled(&native(1.0), &request).expect("local ranking");
+    let local_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = std::time::Instant::now();
+    let engine_outcome = engine.rank(&set, &request).expect("engine ranking");
+    let engine_ms = started.elapsed().as_secs_f64() * 1e3;
+    let sort_files = vec!["sort_01.painless".to_string()];
+    let report = drift::compare(store, "opensearch", &request, &local_outcome, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    assert!(!report.has_drift(), "{}", report.render());
+    assert!(report.local_metrics.is_some() && report.engine_metrics.is_some());
+    eprintln!(
+        "native local vs OpenSearch, {} users x {} items: local {local_ms:.1} ms, engine {engine_ms:.1} ms (engine/local {:.1}x)",
+        request.users.len(),
+        store.num_items(),
+        engine_ms / local_ms.max(1e-9)
+    );
+
+    let off = local.rank_compiled(&native(1.001), &request).expect("local ranking");
+    let report = drift::compare(store, "opensearch", &request, &off, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    assert!(report.has_drift());
+    assert_eq!(report.drifted.len(), request.users.len(), "every user's scores are 0.1% off");
+    assert!(matches!(report.drifted[0].difference, drift::Difference::Score { rank: 0, .. }), "{}", report.render());
+    assert!(report.render().contains("DRIFT in"), "{}", report.render());
 }

@@ -1,26 +1,186 @@
-//! Evaluator tests by feature, through `exec_test` (the `_execute` test context).
+//! Evaluation in the score and sort contexts over a small in-memory store, plus test-context
+//! spot checks (the broad semantics corpus is tests/conformance.rs).
 
-use scorelab::interp::{exec_test, output::value_to_json};
+use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
+use scorelab::interp::{compile, exec_test, output::value_to_json, schema_fields, CompileEnv, Dialect, ScriptContext};
+use scorelab::store::{ItemIdx, Store, UserIdx};
 
-fn run(src: &str) -> (String, String) {
-    let r = exec_test(src, &serde_json::Map::new());
-    match r.outcome {
-        Ok(v) => (value_to_json(&v), v.type_name()),
-        Err(d) => (format!("{}: {}", d[0].es_type, d[0].message), "error".into()),
+fn dataset() -> Dataset {
+    let dims = 4;
+    let items = (0..6)
+        .map(|i| Item {
+            id: format!("i{i}"),
+            vector: (0..dims).map(|d| ((i * 7 + d * 3) % 5) as f32 * 0.25 - 0.4).collect(),
+            attributes: vec![
+                if i == 5 { None } else { Some(AttrValue::Long(vec![100 - i as i64 * 10])) },
+                Some(AttrValue::Double(vec![0.1 * i as f64 + 0.5])),
+                Some(AttrValue::Keyword(vec!["drama".into(), "action".into()])),
+            ],
+        })
+        .collect();
+    let users = (0..2)
+        .map(|u| User { id: format!("u{u}"), matrix: (0..2 * dims).map(|k| ((k + u) % 3) as f32 * 0.5 - 0.2).collect() })
+        .collect();
+    Dataset {
+        settings: DatasetSettings { user_rows: 2, ..DatasetSettings::default() },
+        dims: dims as u32,
+        fields: vec![
+            FieldSpec { name: "popularity".into(), kind: FieldKind::Long, multi_valued: false },
+            FieldSpec { name: "rating".into(), kind: FieldKind::Double, multi_valued: false },
+            FieldSpec { name: "genre".into(), kind: FieldKind::Keyword, multi_valued: true },
+        ],
+        items,
+        users,
+        interactions: Vec::new(),
+        exclusions: Vec::new(),
+    }
+}
+
+fn store() -> Store {
+    Store::from_dataset(&dataset()).expect("store")
+}
+
+fn user_params(store: &Store, user: u32) -> serde_json::Map<String, serde_json::Value> {
+    let m = store.user_matrix(UserIdx(user));
+    let rows: Vec<serde_json::Value> =
+        m.rows().into_iter().map(|r| serde_json::json!(r.iter().map(|x| *x as f64).collect::<Vec<_>>())).collect();
+    let mut p = serde_json::Map::new();
+    p.insert("user_vector".into(), serde_json::Value::Array(rows));
+    p
+}
+
+fn program(src: &str, context: ScriptContext, store: &Store) -> scorelab::interp::Program {
+    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(context, Dialect::Elasticsearch) };
+    let c = compile(src, &env);
+    assert!(c.program.is_some(), "{src}: {:?}", c.diagnostics);
+    c.program.expect("compiled")
+}
+
+/// The baseline formula in plain Rust, with ES's float arithmetic for cosine similarity.
+fn native_baseline(store: &Store, user: u32, item: u32) -> f64 {
+    let m = store.user_matrix(UserIdx(user));
+    let (rows, dims) = (m.nrows(), m.ncols());
+    let pooled: Vec<f64> = (0..dims).map(|d| (0..rows).map(|r| m[[r, d]] as f64).sum::<f64>() / rows as f64).collect();
+    let q: Vec<f32> = pooled.iter().map(|x| *x as f32).collect();
+    let qmag = (q.iter().map(|x| x * x).sum::<f32>() as f64).sqrt() as f32;
+    let qn: Vec<f32> = q.iter().map(|x| x / qmag).collect();
+    let v = store.vector(ItemIdx(item));
+    let dot: f32 = qn.iter().zip(v).map(|(a, b)| a * b).sum();
+    let vmag = (v.iter().map(|x| x * x).sum::<f32>() as f64).sqrt() as f32;
+    ((dot / vmag) as f64 + 1.0) as f32 as f64
+}
+
+#[test]
+fn baseline_matches_native_formula() {
+    let store = store();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline/query.painless")).expect("baseline");
+    let p = program(&src, ScriptContext::Score, &store);
+    assert_eq!(p.hoisted_statements(), 4, "the mean-pooling prefix is hoisted");
+    for user in 0..2 {
+        let mut b = p.bind(&user_params(&store, user), &store).expect("bind");
+        for item in 0..6 {
+            let got = p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval");
+            let want = native_baseline(&store, user, item);
+            assert!((got - want).abs() < 1e-5, "user {user} item {item}: {got} vs {want}");
+        }
     }
 }
 
 #[test]
-fn smoke() {
-    for src in [
-        "5 + 5", "int x = 2147483647; x + 1", "2F/3F", "-15 % 4", "1/0", "'a' + 1.0", "def x = (byte)5; x += 10; x",
-        "long x = 5; int y = x + x;", "int i = 0; for (int j = 0; j < 10; ++j) { i += j } return i;",
-        "def l = [1,2,3]; l[-1]", "def m = ['b': 1, 'a': 2]; m", "byte b = 127; b++; b", "char c = 0; c--; c",
-        "double d = 0.1F; d", "int x; x instanceof Integer", "def x = 5; x instanceof float", "Integer x = 1;",
-        "1 * 1; return null;", "x + 1", "(char)'cc'", "def x = 1.0; int y = x;", "def x = null; x + 'b'",
-        "String s; s?.length()", "params.a ?: 1", "int x = 1; x ?: 2",
-    ] {
-        let (v, t) = run(src);
-        println!("{src:40} => {v} ({t})");
+fn hoisted_prefix_keeps_the_loop_counter() {
+    let store = store();
+    // 600,000 iterations in the (hoisted) prefix + 399,999 in the suffix = 999,999: passes.
+    let ok = "int n = 0; for (int i = 0; i < 600000; ++i) { n++ } int m = 0; for (int i = 0; i < 399999; ++i) { m++ } return n + m;";
+    let p = program(ok, ScriptContext::Sort, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    for item in 0..3 {
+        assert_eq!(p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval"), 999999.0);
+    }
+    let bad = ok.replace("399999", "400000");
+    let p = program(&bad, ScriptContext::Sort, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    for item in 0..3 {
+        let e = p.eval(&mut b, &store, ItemIdx(item), 1.0).expect_err("loop limit");
+        assert_eq!(e.es_type, "painless_error");
+    }
+}
+
+#[test]
+fn prefix_error_is_raised_on_every_document() {
+    let store = store();
+    let p = program("int k = params.missing; return 1.0;", ScriptContext::Score, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    for item in 0..3 {
+        let e = p.eval(&mut b, &store, ItemIdx(item), 1.0).expect_err("NPE");
+        assert_eq!(e.es_type, "null_pointer_exception");
+        assert!(e.statement.is_some());
+    }
+}
+
+#[test]
+fn mutation_of_a_prefix_local_is_not_shared_between_documents() {
+    let store = store();
+    let p = program("List l = new ArrayList(); l.add(1); l.add(2); return l.size();", ScriptContext::Sort, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    for item in 0..4 {
+        assert_eq!(p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval"), 2.0);
+    }
+}
+
+#[test]
+fn negative_score_is_rejected_with_the_es_message() {
+    let store = store();
+    let p = program("return -1;", ScriptContext::Score, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    let e = p.eval(&mut b, &store, ItemIdx(3), 1.0).expect_err("negative");
+    assert_eq!(e.message, "script_score script returned an invalid score [-1.0] for doc [3]. Must be a non-negative score!");
+    // The check is on the float: -1e-50 rounds to -0.0f and passes; sort scripts may be negative.
+    let p = program("return -1e-50;", ScriptContext::Score, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    assert!(p.eval(&mut b, &store, ItemIdx(0), 1.0).is_ok());
+    let p = program("return -2.5;", ScriptContext::Sort, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    assert_eq!(p.eval(&mut b, &store, ItemIdx(0), 1.0).expect("sort"), -2.5);
+}
+
+#[test]
+fn score_is_rounded_to_float_and_score_variable_is_read() {
+    let store = store();
+    let p = program("return 0.1 + _score;", ScriptContext::Score, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    assert_eq!(p.eval(&mut b, &store, ItemIdx(0), 2.0).expect("eval"), (2.1f64 as f32) as f64);
+}
+
+#[test]
+fn doc_values_and_unmapped_fields() {
+    let store = store();
+    let p = program("return doc['popularity'].value;", ScriptContext::Sort, &store);
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    assert_eq!(p.eval(&mut b, &store, ItemIdx(2), 1.0).expect("value"), 80.0);
+    let e = p.eval(&mut b, &store, ItemIdx(5), 1.0).expect_err("missing value");
+    assert_eq!(e.es_type, "illegal_state_exception");
+    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Sort, Dialect::Elasticsearch) };
+    let c = compile("return doc['nope'].value;", &env);
+    assert!(c.diagnostics.iter().any(|d| d.code == "C250"), "{:?}", c.diagnostics);
+    let p = c.program.expect("warning only");
+    let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
+    let e = p.eval(&mut b, &store, ItemIdx(0), 1.0).expect_err("unmapped");
+    assert_eq!(e.message, "No field found for [nope] in mapping");
+}
+
+#[test]
+fn test_context_spot_checks() {
+    let cases = [
+        ("5 + 5", "10", "int"),
+        ("2F/3F", "0.6666667", "float"),
+        ("def x = (byte)5; x += 10; x", "15", "byte"),
+        ("def m = ['b': 1, 'a': 2]; m", "{\"a\":2,\"b\":1}", "Map"),
+        ("return 0.0/0.0;", "\"NaN\"", "double"),
+        ("return new long[] {1L};", "[1]", "long[]"),
+    ];
+    for (src, value, ty) in cases {
+        let r = exec_test(src, &serde_json::Map::new());
+        let v = r.outcome.unwrap_or_else(|d| panic!("{src}: {d:?}"));
+        assert_eq!((value_to_json(&v).as_str(), v.type_name().as_str()), (value, ty), "{src}");
     }
 }

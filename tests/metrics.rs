@@ -120,3 +120,107 @@ proptest::proptest! {
         }
     }
 }
+
+mod with_store {
+    //! Ground truth, cohort and diagnostics over a tiny in-memory store.
+    use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Interaction, Item, User};
+    use scorelab::metrics::{Cohort, EvalContext, GroundTruth};
+    use scorelab::rank::{RankedItem, UserRanking};
+    use scorelab::store::{ItemIdx, Store, UserIdx};
+
+    /// 6 items (genre: a,a,b,c,-,a; popularity 1..6), 4 users.
+    /// Interactions: u0: i0=5, i1=2 · u1: i2=4 · u2: i3=1 (below 4) · u3: none.
+    fn store() -> Store {
+        let genre = |g: &[&str]| Some(AttrValue::Keyword(g.iter().map(|s| s.to_string()).collect()));
+        let genres = [genre(&["a"]), genre(&["a"]), genre(&["b"]), genre(&["c"]), None, genre(&["a"])];
+        let items = genres
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| Item {
+                id: format!("i{i}"),
+                vector: vec![1.0, 0.0],
+                attributes: vec![g, Some(AttrValue::Long(vec![i as i64 + 1]))],
+            })
+            .collect();
+        let inter = |u: &str, i: &str, w: f32| Interaction { user_id: u.into(), item_id: i.into(), weight: w };
+        let dataset = Dataset {
+            settings: DatasetSettings {
+                user_rows: 1,
+                relevance_threshold: 4.0,
+                diversity_fields: vec!["genre".into()],
+                ..Default::default()
+            },
+            dims: 2,
+            fields: vec![
+                FieldSpec { name: "genre".into(), kind: FieldKind::Keyword, multi_valued: true },
+                FieldSpec { name: "popularity".into(), kind: FieldKind::Long, multi_valued: false },
+            ],
+            items,
+            users: (0..4).map(|u| User { id: format!("u{u}"), matrix: vec![1.0, 0.0] }).collect(),
+            interactions: vec![inter("u0", "i0", 5.0), inter("u0", "i1", 2.0), inter("u1", "i2", 4.0), inter("u2", "i3", 1.0)],
+            exclusions: vec![],
+        };
+        Store::from_dataset(&dataset).unwrap()
+    }
+
+    fn ranking(user: u32, items: &[u32]) -> UserRanking {
+        UserRanking {
+            user: UserIdx(user),
+            items: items.iter().map(|&i| RankedItem { item: ItemIdx(i), score: 1.0, sort_values: vec![] }).collect(),
+            next: None,
+            ablations: vec![],
+        }
+    }
+
+    #[test]
+    fn users_without_relevant_items_are_not_in_the_cohort() {
+        let store = store();
+        let truth = GroundTruth::from_store(&store, 4.0);
+        // Threshold applied: u0 keeps i0 only (i1 = 2 < 4), u1 keeps i2, u2 (weight 1) and u3 drop out.
+        assert_eq!(truth.relevant(UserIdx(0)), &[ItemIdx(0)]);
+        assert_eq!(truth.kept_users, 2);
+        assert!(truth.summary_line().starts_with("ground truth: kept 2/"), "{}", truth.summary_line());
+        let cohort = Cohort::sample(&store, &truth, 100, 7).unwrap();
+        assert_eq!(cohort.user_ids, vec!["u0", "u1"]);
+        // The checksum depends on the ids only, and a smaller sample is a seeded subset.
+        assert_eq!(cohort.checksum, scorelab::metrics::cohort_checksum(&["u0".into(), "u1".into()]));
+        let one = Cohort::sample(&store, &truth, 1, 7).unwrap();
+        assert_eq!(one, Cohort::sample(&store, &truth, 1, 7).unwrap());
+        assert_eq!(one.len(), 1);
+        assert!(Cohort::from_ids(&store, &truth, &["u2".into()]).is_err(), "u2 has no relevant item");
+    }
+
+    #[test]
+    fn diagnostics_on_hand_made_lists() {
+        let store = store();
+        let truth = GroundTruth::from_store(&store, 4.0);
+        let ctx = EvalContext::new(&store, truth, &["genre".to_string()], 3).unwrap();
+        // u0 gets [i0, i1, i2] (hit at rank 1), u1 gets the same list (hit at rank 3).
+        let (a, b) = (ranking(0, &[0, 1, 2]), ranking(1, &[0, 1, 2]));
+        let e = ctx.evaluate(&[&a, &b], &[]);
+        // ndcg: u0 = 1, u1 = (1/log2 4)/1 = 0.5 → mean 0.75; precision 1/3 each.
+        assert!((e.metrics.ndcg - 0.75).abs() < 1e-12);
+        assert!((e.metrics.precision - 1.0 / 3.0).abs() < 1e-12);
+        // ILD of [a, a, b]: d = 0, 1, 1 → 2/3.
+        assert!((e.metrics.ild - 2.0 / 3.0).abs() < 1e-12);
+        let d = &e.diagnostics;
+        assert_eq!(d.distinct_items, 3);
+        assert!((d.coverage_at_k - 0.5).abs() < 1e-12);
+        assert_eq!(d.identical_lists.largest_group_share, 1.0);
+        assert_eq!(d.concentration[0].top_value.as_deref(), Some("a"));
+        assert!((d.concentration[0].top_share - 4.0 / 6.0).abs() < 1e-12);
+        // Popularity percentiles of 1..6 (mid-rank): i0 8.33, i1 25, i2 41.67; relevant i0, i2.
+        assert!((d.popularity.recommended_percentile - 25.0).abs() < 1e-9);
+        assert!((d.popularity.relevant_percentile - 25.0).abs() < 1e-9);
+        assert_eq!(d.popularity.source, "popularity");
+        assert_eq!(d.ndcg_by_activity.iter().map(|t| t.users).sum::<usize>(), 2);
+    }
+
+    #[test]
+    fn unknown_diversity_field_is_named() {
+        let store = store();
+        let truth = GroundTruth::from_store(&store, 4.0);
+        let err = EvalContext::new(&store, truth, &["nope".to_string()], 3).err().unwrap();
+        assert!(err.to_string().contains("\"nope\""), "{err}");
+    }
+}

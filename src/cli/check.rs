@@ -1,9 +1,146 @@
-//! (being written: placeholder until its owner lands it)
+//! `scorelab check PATH...`: compile-check scripts or script-set directories. A directory's
+//! `query.painless` is checked in the score context and each `sort_NN.painless` in the sort
+//! context; every file is reported in one run. Exit 0 when clean (warnings allowed), 1 when any
+//! script has an error or uses something the local subset does not support.
+
+use anyhow::Context;
+use clap::ValueEnum;
+use crate::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
+use crate::painless::{render_es, render_human, Severity};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct CheckArgs {}
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ContextArg {
+    Score,
+    Sort,
+    Test,
+}
 
-pub fn run(_args: CheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+impl From<ContextArg> for ScriptContext {
+    fn from(c: ContextArg) -> Self {
+        match c {
+            ContextArg::Score => ScriptContext::Score,
+            ContextArg::Sort => ScriptContext::Sort,
+            ContextArg::Test => ScriptContext::Test,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DialectArg {
+    Elasticsearch,
+    Opensearch,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Self {
+        match d {
+            DialectArg::Elasticsearch => Dialect::Elasticsearch,
+            DialectArg::Opensearch => Dialect::OpenSearch,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Script files or script-set directories (query.painless + sort_NN.painless).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print Elasticsearch-shaped JSON (script_exception objects) instead of human diagnostics.
+    #[arg(long)]
+    pub json: bool,
+    /// Context for single files (default: sort for sort_*.painless, else score).
+    #[arg(long, value_enum)]
+    pub context: Option<ContextArg>,
+    /// Check `doc['field']` against this store's schema (unknown fields are warnings).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Target engine dialect (vector functions differ).
+    #[arg(long, value_enum, default_value = "elasticsearch")]
+    pub dialect: DialectArg,
+    /// Params the harness supplies (comma-separated); `params.x` outside them is a warning.
+    #[arg(long, value_delimiter = ',')]
+    pub params: Option<Vec<String>>,
+}
+
+/// The scripts a path stands for, each with its context.
+fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathBuf, ScriptContext)>> {
+    if path.is_dir() {
+        let mut out = Vec::new();
+        let query = path.join("query.painless");
+        if query.is_file() {
+            out.push((query, ScriptContext::Score));
+        }
+        let mut sorts: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("reading script-set directory {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sort_") && n.ends_with(".painless"))
+            })
+            .collect();
+        sorts.sort();
+        out.extend(sorts.into_iter().map(|p| (p, ScriptContext::Sort)));
+        if out.is_empty() {
+            anyhow::bail!("{}: no query.painless or sort_NN.painless in this directory", path.display());
+        }
+        return Ok(out);
+    }
+    let ctx = match context {
+        Some(c) => c.into(),
+        None if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sort_")) => ScriptContext::Sort,
+        None => ScriptContext::Score,
+    };
+    Ok(vec![(path.to_path_buf(), ctx)])
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let fields = match &args.store {
+        Some(dir) => {
+            let store = crate::store::Store::open(dir).with_context(|| format!("opening store {}", dir.display()))?;
+            Some(schema_fields(store.schema()))
+        }
+        None => None,
+    };
+    let mut files = Vec::new();
+    for p in &args.paths {
+        files.extend(expand(p, args.context)?);
+    }
+    let mut problems = false;
+    let mut json_out = Vec::new();
+    for (path, context) in files {
+        let source = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let env = CompileEnv {
+            fields: fields.clone(),
+            param_names: args.params.clone(),
+            ..CompileEnv::new(context, args.dialect.into())
+        };
+        let compiled = compile(&source, &env);
+        let blocking = compiled.diagnostics.iter().any(|d| d.severity != Severity::Warning);
+        problems |= blocking;
+        let shown = path.display().to_string();
+        if args.json {
+            json_out.push(serde_json::json!({
+                "path": shown,
+                "context": context.name(),
+                "ok": !blocking,
+                "diagnostics": compiled.diagnostics.iter().map(|d| {
+                    let mut v = render_es(d, &source);
+                    if let serde_json::Value::Object(m) = &mut v {
+                        m.insert("code".into(), serde_json::json!(d.code));
+                        m.insert("severity".into(), serde_json::json!(d.severity));
+                    }
+                    v
+                }).collect::<Vec<_>>(),
+            }));
+        } else if compiled.diagnostics.is_empty() {
+            println!("{shown}: ok ({} context)", context.name());
+        } else {
+            print!("{}", render_human(&compiled.diagnostics, &shown, &source));
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json_out)?);
+    }
+    Ok(if problems { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
 }

@@ -1,16 +1,401 @@
-//! (being written: placeholder until its owner lands it)
+//! `scorelab eval` (score a script set on the cohort, print metrics and diagnostics, write nothing)
+//! and `scorelab baseline` (score the baseline and start a run directory).
+
+use super::EXIT_PROBLEMS;
+use anyhow::{Context, Result, bail};
+use crate::metrics::{Evaluation, Metric, MetricSet};
+use crate::rank::{Params, ScriptSet};
+use crate::run::{
+    BaselineRef, CandidateOutcome, CandidateResult, CohortRef, EvalSettings, Evaluator, IterationRecord,
+    IterationStatus, RunDir, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef, Summary, Timings, Tokens,
+    last_comparable_baseline, now_rfc3339, snapshot_name,
+};
+use crate::store::Store;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct EvalArgs {}
+/// How many runtime failures are printed in full.
+const SHOWN_FAILURES: usize = 5;
 
-pub fn run_eval(_args: EvalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+/// Options shared by `eval` and `baseline`: what the figures are computed on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CohortArgs {
+    /// Store directory (default: the MovieLens demo store, built on first use).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// List length: metrics are @k.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// At most this many eligible users (users with a relevant item), sampled with --seed.
+    #[arg(long, default_value_t = 1000)]
+    pub cohort_size: usize,
+    /// Relevance threshold on interaction weights (default: the dataset's).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Seed of the cohort sample and of the random control.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// A harness param every script receives, KEY=VALUE (VALUE parsed as JSON, else a string).
+    /// `now` defaults to the store's newest `last_rated`.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// A diversity field for ILD (repeatable; default: the dataset's).
+    #[arg(long = "diversity-field", value_name = "FIELD")]
+    pub diversity_fields: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct BaselineArgs {}
+pub struct EvalArgs {
+    /// Script-set directory: query.painless, sort_NN.painless, optional scriptset.json.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["query", "sort"], required_unless_present = "query")]
+    pub set: Option<PathBuf>,
+    /// A query script file (instead of --set).
+    #[arg(long, value_name = "FILE")]
+    pub query: Option<PathBuf>,
+    /// A sort script file, descending (repeatable, in order; with --query).
+    #[arg(long = "sort", value_name = "FILE", requires = "query")]
+    pub sort: Vec<PathBuf>,
+    #[command(flatten)]
+    pub cohort: CohortArgs,
+    /// Also score a seeded random ranking on the same cohort, for scale.
+    #[arg(long)]
+    pub random_control: bool,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run_baseline(_args: BaselineArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// The primary metric; the other of ndcg/ild is the guardrail.
+    #[arg(long, value_enum, default_value_t = Objective::Ndcg)]
+    pub objective: Objective,
+    /// The baseline script set.
+    #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
+    pub set: PathBuf,
+    /// Where run directories are created.
+    #[arg(long, value_name = "DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Most sort scripts a candidate of this run may have (recorded for the loop).
+    #[arg(long, default_value_t = 3)]
+    pub max_sort_scripts: usize,
+    #[command(flatten)]
+    pub cohort: CohortArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Objective {
+    Ndcg,
+    Ild,
+}
+
+impl Objective {
+    fn metric(self) -> Metric {
+        match self {
+            Objective::Ndcg => Metric::Ndcg,
+            Objective::Ild => Metric::Ild,
+        }
+    }
+}
+
+fn parse_params(raw: &[String]) -> Result<Params> {
+    let mut params = Params::new();
+    for kv in raw {
+        let (key, value) = kv.split_once('=').with_context(|| format!("--param {kv:?}: expected KEY=VALUE"))?;
+        if key.is_empty() || key == "user_vector" {
+            bail!("--param {kv:?}: the key must be non-empty and not user_vector (the harness sets it)");
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        params.insert(key.to_string(), value);
+    }
+    Ok(params)
+}
+
+/// Opens the store; the default demo store (MovieLens, under the working directory) is prepared
+/// and imported on first use.
+fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        // The MovieLens demo store becomes the default once `data::ensure_demo_store` lands.
+        None => bail!("no --store given: pass a store directory (`scorelab import` builds one)"),
+    };
+    let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
+    Ok((store, path))
+}
+
+fn settings(args: &CohortArgs) -> Result<EvalSettings> {
+    Ok(EvalSettings {
+        k: args.k,
+        threshold: args.threshold,
+        cohort_size: args.cohort_size,
+        seed: args.seed,
+        diversity_fields: (!args.diversity_fields.is_empty()).then(|| args.diversity_fields.clone()),
+        harness_params: parse_params(&args.params)?,
+        threads: args.threads,
+    })
+}
+
+pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
+    let set = match (&args.set, &args.query) {
+        (Some(dir), _) => ScriptSet::open(dir)?,
+        (None, Some(query)) => ScriptSet::from_files(query, &args.sort)?,
+        (None, None) => bail!("give --set DIR or --query FILE"),
+    };
+    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
+    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let result = evaluator.evaluate(&set)?;
+    let control = if args.random_control { Some(evaluator.random_control(evaluator.settings.seed)?) } else { None };
+
+    if args.json {
+        let body = json!({
+            "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
+            "ground_truth": evaluator.context.truth.summary_line(),
+            "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
+            "k": evaluator.settings.k,
+            "harness_params": evaluator.settings.harness_params,
+            "result": result_json(&result, &set),
+            "random_control": control.as_ref().map(|c| json!({"metrics": c.metrics})),
+            "timings": {"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": result.evaluations},
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    } else {
+        print_header(&evaluator, &store, &store_path, &set);
+        print_result(&evaluator, &result, &set, control.as_ref());
+    }
+    Ok(match result.outcome {
+        CandidateOutcome::Scored(_) => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_PROBLEMS),
+    })
+}
+
+fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
+    match &result.outcome {
+        CandidateOutcome::Scored(e) => json!({"status": "ok", "metrics": e.metrics, "diagnostics": e.diagnostics, "per_user": e.per_user}),
+        CandidateOutcome::CompileErrors(_) => json!({"status": "compile_error", "errors": result.es_errors(set, usize::MAX)}),
+        CandidateOutcome::RuntimeErrors { failures, users } => json!({
+            "status": "runtime_error",
+            "failed_users": failures.len(),
+            "users": users,
+            "errors": result.es_errors(set, SHOWN_FAILURES),
+        }),
+    }
+}
+
+fn print_header(evaluator: &Evaluator<'_>, store: &Store, store_path: &Path, set: &ScriptSet) {
+    println!("store: {} ({}, {})", store_path.display(), store.settings().name, store.checksum());
+    println!("{}", evaluator.context.truth.summary_line());
+    println!(
+        "cohort: {} users (seed {}, {}), k = {}",
+        evaluator.cohort.len(),
+        evaluator.settings.seed,
+        evaluator.cohort.checksum,
+        evaluator.settings.k
+    );
+    if !evaluator.settings.harness_params.is_empty() {
+        println!("harness params: {}", Value::Object(evaluator.settings.harness_params.clone()));
+    }
+    let sorts: Vec<String> =
+        set.sorts.iter().map(|s| format!("{} ({:?})", s.script.file_name, s.order).to_lowercase()).collect();
+    println!(
+        "script set: {}{}",
+        set.query.file_name,
+        if sorts.is_empty() { String::new() } else { format!(" + {}", sorts.join(", ")) }
+    );
+}
+
+fn print_result(evaluator: &Evaluator<'_>, result: &CandidateResult, set: &ScriptSet, control: Option<&Evaluation>) {
+    let k = evaluator.settings.k;
+    match &result.outcome {
+        CandidateOutcome::Scored(e) => {
+            println!();
+            print_metrics(k, &e.metrics, control.map(|c| &c.metrics));
+            println!();
+            print_diagnostics(k, e);
+        }
+        CandidateOutcome::CompileErrors(failures) => {
+            println!("\ncompile errors: the candidate was not run");
+            for f in failures {
+                eprintln!("{}", crate::painless::render::render_human(&f.diagnostics, &f.script, &f.source));
+                for d in f.diagnostics.iter().filter(|d| d.is_error()) {
+                    let es = crate::rank::es_error_json(d, &f.source);
+                    println!("{}: {}", f.script, serde_json::to_string_pretty(&es).unwrap_or_default());
+                }
+            }
+        }
+        CandidateOutcome::RuntimeErrors { failures, users } => {
+            println!("\nruntime errors: {} of {} users failed; no metrics (Elasticsearch fails the whole search)", failures.len(), users);
+            for f in failures.iter().take(SHOWN_FAILURES) {
+                println!("  {}", f.summary(evaluator.store));
+            }
+            if failures.len() > SHOWN_FAILURES {
+                println!("  ... and {} more", failures.len() - SHOWN_FAILURES);
+            }
+            if let Some(first) = result.es_errors(set, 1).first() {
+                println!("first error as Elasticsearch returns it:\n{}", serde_json::to_string_pretty(first).unwrap_or_default());
+            }
+        }
+    }
+    let secs = (result.compile_ms + result.eval_ms) / 1e3;
+    println!(
+        "\nscored {} users with {} script evaluations in {:.3} s ({:.1} M evaluations/s; compile {:.1} ms)",
+        evaluator.cohort.len(),
+        result.evaluations,
+        secs,
+        result.evaluations as f64 / (result.eval_ms / 1e3).max(1e-9) / 1e6,
+        result.compile_ms
+    );
+}
+
+fn print_metrics(k: usize, m: &MetricSet, control: Option<&MetricSet>) {
+    match control {
+        Some(c) => {
+            println!("{:<14} {:>10} {:>16}", "metric", "candidate", "random control");
+            for metric in [Metric::Ndcg, Metric::Recall, Metric::Precision, Metric::Ild] {
+                println!("{:<14} {:>10.4} {:>16.4}", format!("{metric}@{k}"), m.get(metric), c.get(metric));
+            }
+        }
+        None => {
+            println!("{:<14} {:>10}", "metric", "candidate");
+            for metric in [Metric::Ndcg, Metric::Recall, Metric::Precision, Metric::Ild] {
+                println!("{:<14} {:>10.4}", format!("{metric}@{k}"), m.get(metric));
+            }
+        }
+    }
+}
+
+fn print_diagnostics(k: usize, e: &Evaluation) {
+    let d = &e.diagnostics;
+    println!("diagnostics");
+    println!("  coverage@{k}: {:.4} ({} distinct items recommended)", d.coverage_at_k, d.distinct_items);
+    println!(
+        "  popularity percentile ({}): recommended {:.1}, relevant {:.1}",
+        d.popularity.source, d.popularity.recommended_percentile, d.popularity.relevant_percentile
+    );
+    for c in &d.concentration {
+        println!(
+            "  {}: top value {} ({:.1}% of values), normalised entropy {:.3}, {} distinct, {:.1}% missing",
+            c.field,
+            c.top_value.as_deref().unwrap_or("-"),
+            100.0 * c.top_share,
+            c.normalized_entropy,
+            c.distinct_values,
+            100.0 * c.missing_share
+        );
+    }
+    println!(
+        "  identical lists: largest group {:.1}% of users, {:.1}% share a list with someone",
+        100.0 * d.identical_lists.largest_group_share,
+        100.0 * d.identical_lists.shared_share
+    );
+    println!("  ties at the k-th position: {:.1}% of users", 100.0 * d.ties_at_cutoff);
+    let terciles: Vec<String> = d
+        .ndcg_by_activity
+        .iter()
+        .map(|t| format!("{} ({}-{} interactions, {} users) {:.4}", t.tercile, t.min_interactions, t.max_interactions, t.users, t.ndcg))
+        .collect();
+    println!("  ndcg@{k} by activity: {}", terciles.join("; "));
+    for s in &d.sort_effects {
+        println!(
+            "  {}: changes {:.1}% of the top-{k}, mean rank displacement {:.2}",
+            s.script,
+            100.0 * s.top_k_changed_share,
+            s.mean_rank_displacement
+        );
+    }
+    if d.short_lists > 0 {
+        println!("  {} users got fewer than {k} items", d.short_lists);
+    }
+}
+
+pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
+    let set = ScriptSet::open(&args.set)?;
+    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
+    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let result = evaluator.evaluate(&set)?;
+    let objective = args.objective.metric();
+    let metrics = result.metrics();
+    let meta = RunMeta {
+        schema_version: SCHEMA_VERSION,
+        scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: now_rfc3339(),
+        store: StoreRef {
+            path: store_path.display().to_string(),
+            checksum: store.checksum().to_string(),
+            dataset: store.settings().name.clone(),
+        },
+        settings: RunSettings {
+            k: evaluator.settings.k,
+            threshold: evaluator.threshold as f32,
+            cohort_size: evaluator.settings.cohort_size,
+            diversity_fields: evaluator.diversity_fields.clone(),
+            objective,
+            guardrail: Metric::guardrail_for(objective),
+            engine: "local".into(),
+            dialect: set.dialect,
+            seed: evaluator.settings.seed,
+            max_sort_scripts: args.max_sort_scripts,
+            harness_params: evaluator.settings.harness_params.clone(),
+        },
+        cohort: CohortRef { user_ids: evaluator.cohort.user_ids.clone(), checksum: evaluator.cohort.checksum.clone() },
+        baseline: BaselineRef { metrics },
+        summary: Summary {
+            best_iteration: metrics.map(|_| 0),
+            best_primary: metrics.map(|m| m.get(objective)),
+            guardrail_held: metrics.map(|_| true),
+            iterations_attempted: 1,
+            final_message: None,
+        },
+    };
+    // Look before creating the new run, so it cannot find itself.
+    let previous = last_comparable_baseline(&args.runs_dir, &meta)?;
+    let run = RunDir::create(&args.runs_dir, meta)?;
+    run.write_snapshot(0, &set, &json!({"source": args.set.display().to_string(), "rationale": "baseline"}))?;
+    let (status, diagnostics) = match &result.outcome {
+        CandidateOutcome::Scored(e) => (IterationStatus::Baseline, serde_json::to_value(&e.diagnostics)?),
+        CandidateOutcome::CompileErrors(_) => (IterationStatus::CompileError, Value::Null),
+        CandidateOutcome::RuntimeErrors { .. } => (IterationStatus::RuntimeError, Value::Null),
+    };
+    run.append(&IterationRecord {
+        schema_version: SCHEMA_VERSION,
+        iteration: 0,
+        parent: None,
+        status,
+        rationale: Some("baseline".into()),
+        snapshot: snapshot_name(0),
+        metrics,
+        diagnostics,
+        errors: result.es_errors(&set, SHOWN_FAILURES),
+        attempts: 1,
+        timings: Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None },
+        tokens: Tokens::default(),
+        cost_usd: 0.0,
+        drift: None,
+        timestamp: now_rfc3339(),
+    })?;
+
+    print_header(&evaluator, &store, &store_path, &set);
+    print_result(&evaluator, &result, &set, None);
+    println!("\nrun written to {}", run.path().display());
+    match (&previous, metrics) {
+        (Some((path, before)), Some(now)) if before != &now => {
+            eprintln!(
+                "\nWARNING: THE BASELINE MOVED. {} recorded different figures on the same store and cohort:",
+                path.display()
+            );
+            for metric in [Metric::Ndcg, Metric::Recall, Metric::Precision, Metric::Ild] {
+                eprintln!("  {metric}: before {:.6}, now {:.6}", before.get(metric), now.get(metric));
+            }
+            eprintln!("The harness itself changed (interpreter, metrics or data); figures across these runs are not comparable.");
+        }
+        (Some((path, _)), Some(_)) => println!("baseline matches the last recorded one ({})", path.display()),
+        _ => {}
+    }
+    Ok(match result.outcome {
+        CandidateOutcome::Scored(_) => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_PROBLEMS),
+    })
 }

@@ -9,10 +9,13 @@
 //! - `error`: `EngineError`, with the engine's error types recognised (disk watermark, circuit breaker...).
 
 pub mod dialect;
+pub mod drift;
 pub mod embedded;
 pub mod error;
+pub mod index;
 pub mod request;
 pub mod response;
+pub mod search;
 pub mod transport;
 
 pub use error::EngineError;

@@ -17,20 +17,12 @@
 
 use serde_json::{Map, Value, json};
 
-/// Sort direction of one `_script` sort, from the script set's manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SortOrder {
-    Asc,
-    Desc,
-}
+pub use crate::rank::SortOrder;
 
-impl SortOrder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortOrder::Asc => "asc",
-            SortOrder::Desc => "desc",
-        }
+fn order_str(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Asc => "asc",
+        SortOrder::Desc => "desc",
     }
 }
 
@@ -70,7 +62,7 @@ pub fn search_body(scripts: &EngineScripts, user: UserQuery<'_>, k: usize) -> Va
         .map(|(source, order)| {
             json!({"_script": {
                 "type": "number",
-                "order": order.as_str(),
+                "order": order_str(*order),
                 "script": {"lang": "painless", "source": source, "params": params}
             }})
         })

@@ -389,4 +389,70 @@ mod tests {
         assert!(b.delay(0) < b.delay(1));
         assert_eq!(b.delay(30), b.max_delay);
     }
+
+    /// A one-connection-per-request HTTP server answering with canned bodies and recording what it got.
+    fn fake_engine(banner: Value, answers: Vec<(u16, Value)>) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut replies = std::iter::once((200u16, banner)).chain(answers);
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut head = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = tx.send(format!("{head}\n{}", String::from_utf8_lossy(&body)));
+                let Some((status, reply)) = replies.next() else { break };
+                let text = reply.to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn elasticsearch_goes_through_the_official_client_with_ndjson_bodies() {
+        let banner = json!({"version": {"number": "8.13.4", "build_flavor": "default"}, "tagline": "You Know, for Search"});
+        let (url, seen) = fake_engine(banner, vec![(200, json!({"responses": []}))]);
+        let client = EngineClient::connect_with(&url, Duration::from_secs(5)).expect("fake ES");
+        assert_eq!(client.info().flavor, Flavor::Elasticsearch);
+        let _banner_request = seen.recv().expect("GET /");
+        let body = b"{\"index\":\"items\"}\n{\"size\":1}\n";
+        let reply = client.send("msearch", Method::Post, "/items/_msearch?max_concurrent_searches=2", Payload::NdJson(body)).expect("send");
+        assert_eq!(reply.status, 200);
+        let request = seen.recv().expect("msearch request").to_ascii_lowercase();
+        assert!(request.starts_with("post /items/_msearch?max_concurrent_searches=2 http/1.1"), "{request}");
+        assert!(request.contains("content-type: application/x-ndjson"), "{request}");
+        assert!(request.contains("elasticsearch-rs/"), "the ES client's user agent: {request}");
+        assert!(request.ends_with("{\"size\":1}\n"), "{request}");
+    }
+
+    #[test]
+    fn transient_statuses_are_retried_then_reported() {
+        let banner = json!({"version": {"distribution": "opensearch", "number": "2.19.1"}});
+        let busy = json!({"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}, "status": 429});
+        let (url, _seen) = fake_engine(banner, vec![(429, busy.clone()), (503, busy), (200, json!({"ok": true}))]);
+        let mut client = EngineClient::connect_with(&url, Duration::from_secs(5)).expect("fake OpenSearch");
+        client.set_backoff(Backoff { max_attempts: 3, first_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) });
+        let reply = client.send("search", Method::Get, "/items/_search", Payload::None).expect("third attempt succeeds");
+        assert_eq!(reply.body, json!({"ok": true}));
+    }
 }

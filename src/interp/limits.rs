@@ -22,7 +22,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_loop_counter: Self::DEFAULT_LOOP_COUNTER,
-            max_call_depth: 256,
+            max_call_depth: 64,
             max_collection_len: 10_000_000,
             max_string_len: 64 * 1024 * 1024,
         }

@@ -202,6 +202,11 @@ impl Program {
         &self.source
     }
 
+    /// How many leading statements `bind` runs once per user (0: nothing hoisted).
+    pub fn hoisted_statements(&self) -> usize {
+        self.prefix_len
+    }
+
     /// A runtime error as ES reports it: `runtime error`, the statement window and the node offset.
     pub(crate) fn runtime_diag(&self, err: RuntimeError, span: Span, stmt: Option<Span>) -> Diagnostic {
         let (code, severity) = match err.kind {

@@ -18,19 +18,41 @@ use super::value::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// The document under evaluation: doc values and the item vector are read from the store.
+#[derive(Clone, Copy)]
+pub struct DocCtx<'a> {
+    pub store: &'a crate::store::Store,
+    pub item: crate::store::ItemIdx,
+}
+
 /// What a library function may look at while it runs.
 pub struct CallCtx<'a> {
     dialect: Dialect,
     context: ScriptContext,
     limits: &'a Limits,
-    // The document under evaluation (`doc(): Option<DocCtx>` with the store and the ItemIdx) is
-    // added here once src/store lands; construct contexts with `detached` so that stays additive.
+    doc: Option<DocCtx<'a>>,
 }
 
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits }
+        CallCtx { dialect, context, limits, doc: None }
+    }
+
+    /// A context evaluating one document of a store.
+    pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
+        CallCtx { dialect, context, limits, doc: Some(doc) }
+    }
+
+    /// The same context evaluating `doc` (score and sort contexts, one item at a time).
+    pub fn with_doc(mut self, doc: DocCtx<'a>) -> Self {
+        self.doc = Some(doc);
+        self
+    }
+
+    /// The document under evaluation, if any.
+    pub fn doc(&self) -> Option<DocCtx<'a>> {
+        self.doc
     }
 
     pub fn dialect(&self) -> Dialect {

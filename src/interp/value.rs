@@ -49,8 +49,9 @@ pub enum DocFieldKind {
     Unmapped,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Value {
+    #[default]
     Null,
     Bool(bool),
     Byte(i8),

@@ -4,8 +4,15 @@
 //! The metric functions are pure: a ranked list, a relevant set, a diversity lookup. Means are summed
 //! sequentially in cohort order, so they are bit-identical whatever thread count produced the lists.
 
+pub mod diagnostics;
+pub mod evaluate;
+pub mod ground_truth;
 pub mod ild;
 pub mod ranking;
+
+pub use diagnostics::{Diagnostics, Popularity};
+pub use evaluate::{EvalContext, Evaluation, MetricsError, UserMetrics, diversity_table};
+pub use ground_truth::{Cohort, CohortError, GroundTruth, cohort_checksum};
 
 pub use ild::{DiversityLookup, DiversityTable, ild_at, item_distance, jaccard_distance};
 pub use ranking::{hits_at, ndcg_at, precision_at, recall_at};

@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod fake;
 pub mod genome;
+pub mod judge;
 pub mod lineage;
 pub mod llm;
 pub mod r#loop;

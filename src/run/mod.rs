@@ -3,8 +3,10 @@
 //! [`RunDir`], [`RunMeta`], [`IterationRecord`], [`Summary`].
 
 pub mod dir;
+pub mod evaluator;
 pub mod format;
 
+pub use evaluator::{CandidateOutcome, CandidateResult, EvalSettings, Evaluator, EvaluatorError, default_now};
 pub use dir::{IncompleteSnapshot, RunDir, RunError, RunLog, atomic_write, list_runs, now_rfc3339};
 pub use format::{
     BaselineRef, CohortRef, IterationRecord, IterationStatus, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef,

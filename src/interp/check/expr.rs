@@ -2,7 +2,7 @@
 
 use super::cast::{self, legal_cast, promote_conditional, promote_equality, promote_numeric, promote_unary};
 use super::{cast_error, error, unsupported, CResult, Checker};
-use crate::interp::ir::{self, Back, BinOp, Conv, EqMode, Expr, ExprKind, Target, UnOp};
+use crate::interp::ir::{self, Back, BinOp, EqMode, Expr, ExprKind, Target, UnOp};
 use crate::interp::types::{Prim, ScriptContext, Ty};
 use crate::painless::ast::{self, BinaryOp, Literal, UnaryOp};
 use crate::painless::{Severity, Span};
@@ -317,6 +317,11 @@ impl<'a> Checker<'a> {
             "params" => return Ok(Typed::new(ExprKind::Params, span, Ty::Map)),
             "doc" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Doc, span, Ty::DocMap)),
             "_score" if ctx != ScriptContext::Test => return Ok(Typed::new(ExprKind::Score, span, Ty::DOUBLE)),
+            // ScoreScript's explanation holder: null except in `explain` requests.
+            "explanation" if ctx == ScriptContext::Score => {
+                let idx = self.add_const(ir::Const::Null);
+                return Ok(Typed::new(ExprKind::Const(idx), span, Ty::Def));
+            }
             _ => {}
         }
         if Ty::from_name(name).is_some() || self.reg.is_static_class(name) {
@@ -328,7 +333,7 @@ impl<'a> Checker<'a> {
     /// A bare name that is a static class (`Math`, `Integer`) rather than a variable.
     fn static_class<'e>(&self, e: &'e ast::Expr) -> Option<&'e str> {
         match &e.kind {
-            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score") => {
+            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score" | "explanation") => {
                 Some(n.as_str())
             }
             _ => None,
@@ -808,6 +813,10 @@ impl<'a> Checker<'a> {
                             d.help = Some(reason.into());
                             Err(d)
                         }
+                        // Classes the runtime registers only partly: other members are ES's, not ours.
+                        None if super::es_class_outside_subset(class) => {
+                            Err(unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name)))
+                        }
                         None => Err(error("C205", span, format!("static method [{class}, {}/{n}] not found", name.name))),
                     },
                 };
@@ -818,6 +827,9 @@ impl<'a> Checker<'a> {
         }
         let r = self.check_expr(recv, None)?;
         if r.ty.is_def() {
+            if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+                return Err(unsupported(if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" }, a.span, "a lambda or method reference argument"));
+            }
             let mut a = Vec::with_capacity(n);
             for x in args {
                 let v = self.check_expr(x, None)?;
@@ -832,6 +844,13 @@ impl<'a> Checker<'a> {
             Ty::Prim(p) => Ty::Boxed(*p),
             t => t.clone(),
         };
+        if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+            return Err(if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
+                unsupported("L401", a.span, "a lambda")
+            } else {
+                unsupported("L402", a.span, "a method reference")
+            });
+        }
         match self.reg.lookup_method(&lookup_ty, &name.name, n) {
             Some(sig) => {
                 let a = self.args_for(args, &sig.params)?;
@@ -843,6 +862,9 @@ impl<'a> Checker<'a> {
                     let mut d = unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
                     d.help = Some(reason.into());
                     Err(d)
+                }
+                None if es_known_method(&lookup_ty, &name.name) => {
+                    Err(unsupported("L406", span, &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name)))
                 }
                 None => Err(error(
                     "C205",
@@ -860,22 +882,61 @@ impl<'a> Checker<'a> {
             let a = self.args_for(args, &params)?;
             return Ok(Typed::new(ExprKind::User { func: i as u32, args: a }, span, ret));
         }
+        if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
+            let mut d = unsupported("L407", span, "randomScore");
+            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
+            return Err(d);
+        }
+        if self.env.context != ScriptContext::Test && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate")) && n == 5 {
+            let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
+            d.help = Some("the local store has no geo_point or date fields".into());
+            return Err(d);
+        }
         if let Some(sig) = self.reg.lookup_function(&name.name, n, self.env.dialect, self.env.context) {
             let a = self.args_for(args, &sig.params)?;
             let site = self.binding_sites;
             self.binding_sites += 1;
             return Ok(Typed::new(ExprKind::Function { sig, args: a, site }, span, sig.ret.clone()));
         }
-        if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
-            let mut d = unsupported("L407", span, "randomScore");
-            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
-            return Err(d);
-        }
         if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
             return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));
         }
+        if self.env.context != ScriptContext::Test && other_version_function(&name.name) {
+            let mut d = unsupported("L408", span, &format!("the function [{}/{n}]", name.name));
+            d.help = Some("it exists in other Elasticsearch/OpenSearch versions or plugins, not in Elasticsearch 8.13's score context".into());
+            return Err(d);
+        }
         Err(error("C205", span, format!("Unknown call [{}] with [{n}] arguments.", name.name)))
     }
+}
+
+/// Score/vector functions of other engine versions and plugins (ES 7.x betas, ES 8.15+, OpenSearch
+/// k-NN and neural plugins): a script using one may be valid for its engine.
+fn other_version_function(name: &str) -> bool {
+    matches!(
+        name,
+        "randomReproducible"
+            | "lateInteractionScore"
+            | "negdotprod"
+            | "l1distance"
+            | "l2distance"
+            | "cosinesimil"
+            | "innerproduct"
+            | "hamming"
+            | "hammingbit"
+            | "maxSimDotProduct"
+            | "maxSimInvHamming"
+            | "maxSimCosine"
+            | "cosineSimilaritySparse"
+            | "dotProductSparse"
+            | "l1normSparse"
+            | "l2normSparse"
+            | "l2Squared"
+            | "l1Norm"
+            | "lInfNorm"
+            | "innerProduct"
+            | "knn_score"
+    )
 }
 
 /// ES's `Class.toString()` as used in the compound-assignment message.
@@ -920,5 +981,41 @@ fn es_context_function(name: &str, arity: usize, dialect: crate::interp::types::
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: Conv) {}
+/// Members ES 8.13 whitelists on these types (Java API + Painless augmentations) that the local
+/// runtime may not register: calling them is "unsupported locally", not invalid Painless.
+fn es_known_method(t: &Ty, name: &str) -> bool {
+    const COLLECTION: &[&str] = &[
+        "add", "addAll", "clear", "contains", "containsAll", "isEmpty", "iterator", "remove", "removeAll", "removeIf",
+        "retainAll", "size", "stream", "toArray", "forEach", "spliterator", "any", "asList", "each", "every", "find",
+        "findAll", "findResult", "findResults", "groupBy", "join", "sum", "collect", "split", "equals", "hashCode",
+        "toString", "getLength",
+    ];
+    const LIST: &[&str] = &[
+        "get", "set", "indexOf", "lastIndexOf", "listIterator", "subList", "sort", "replaceAll", "getLength",
+    ];
+    const MAP: &[&str] = &[
+        "get", "put", "putAll", "remove", "containsKey", "containsValue", "keySet", "values", "entrySet", "size",
+        "isEmpty", "clear", "getOrDefault", "putIfAbsent", "compute", "computeIfAbsent", "computeIfPresent", "merge",
+        "replace", "replaceAll", "forEach", "collect", "count", "each", "every", "find", "findAll", "findResult",
+        "findResults", "groupBy", "equals", "hashCode", "toString",
+    ];
+    const STRING: &[&str] = &[
+        "charAt", "chars", "codePointAt", "compareTo", "compareToIgnoreCase", "concat", "contains", "contentEquals",
+        "endsWith", "equals", "equalsIgnoreCase", "hashCode", "indexOf", "isEmpty", "lastIndexOf", "length", "matches",
+        "regionMatches", "replace", "replaceAll", "replaceFirst", "split", "splitOnToken", "startsWith", "strip",
+        "stripLeading", "stripTrailing", "isBlank", "repeat", "subSequence", "substring", "toCharArray", "toLowerCase",
+        "toUpperCase", "trim", "encodeBase64", "decodeBase64", "sha1", "sha256", "sha512", "toString",
+    ];
+    match t {
+        Ty::List | Ty::ArrayList => COLLECTION.contains(&name) || LIST.contains(&name),
+        Ty::Set | Ty::HashSet | Ty::Collection => COLLECTION.contains(&name),
+        Ty::Map | Ty::HashMap => MAP.contains(&name),
+        Ty::String => STRING.contains(&name),
+        Ty::Boxed(_) | Ty::Number => {
+            matches!(name, "intValue" | "longValue" | "doubleValue" | "floatValue" | "byteValue" | "shortValue" | "compareTo" | "equals" | "hashCode" | "toString" | "isNaN" | "isInfinite")
+        }
+        Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
+        Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
+        _ => false,
+    }
+}

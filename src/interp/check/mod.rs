@@ -246,10 +246,6 @@ impl<'a> Checker<'a> {
         (self.consts.len() - 1) as u32
     }
 
-    pub(crate) fn konst(&self, idx: u32) -> &Const {
-        &self.consts[idx as usize]
-    }
-
     /// Statements of a block; `last_source`: the block ends the script body (implicit return).
     fn check_block_stmts(&mut self, stmts: &[ast::Stmt], last_source: bool, block_span: Span) -> CResult<Vec<ir::Stmt>> {
         let mut out = Vec::with_capacity(stmts.len());
@@ -555,7 +551,7 @@ fn is_context_var(name: &str, context: ScriptContext) -> bool {
 }
 
 /// Classes ES 8.13 whitelists for score/sort scripts that the local subset does not implement.
-fn es_class_outside_subset(name: &str) -> bool {
+pub(crate) fn es_class_outside_subset(name: &str) -> bool {
     matches!(
         name,
         "ZonedDateTime"

@@ -302,7 +302,7 @@ impl<'a> Interp<'a> {
                     return Err(fail(access::null_receiver(name), e.span));
                 }
                 let a = self.eval_args(frame, args)?;
-                self.dyn_call(&r, name, a).at(e.span)
+                self.dyn_call(&r, name, a.to_vec()).at(e.span)
             }
             ExprKind::Static { sig, args } => {
                 let a = self.eval_args(frame, args)?;
@@ -328,7 +328,7 @@ impl<'a> Interp<'a> {
             }
             ExprKind::User { func, args } => {
                 let a = self.eval_args(frame, args)?;
-                self.call_user(*func as usize, a, e.span)
+                self.call_user(*func as usize, a.to_vec(), e.span)
             }
             ExprKind::NewList(items) => {
                 let mut v = Vec::with_capacity(items.len());
@@ -371,12 +371,20 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn eval_args(&mut self, frame: &mut Frame, args: &[Expr]) -> EResult<Vec<Value>> {
+    /// Arguments evaluated left to right; up to four live on the stack (no allocation per call).
+    fn eval_args(&mut self, frame: &mut Frame, args: &[Expr]) -> EResult<Args> {
+        if args.len() <= INLINE_ARGS {
+            let mut buf: [Value; INLINE_ARGS] = Default::default();
+            for (slot, a) in buf.iter_mut().zip(args) {
+                *slot = self.eval(frame, a)?;
+            }
+            return Ok(Args::Inline(buf, args.len()));
+        }
         let mut out = Vec::with_capacity(args.len());
         for a in args {
             out.push(self.eval(frame, a)?);
         }
-        Ok(out)
+        Ok(Args::Heap(out))
     }
 
     fn concat(&self, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
@@ -497,6 +505,24 @@ fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeErro
             _ => Ok(r),
         },
         Back::None => Ok(r),
+    }
+}
+
+const INLINE_ARGS: usize = 4;
+
+/// Evaluated call arguments.
+enum Args {
+    Inline([Value; INLINE_ARGS], usize),
+    Heap(Vec<Value>),
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        match self {
+            Args::Inline(buf, n) => &buf[..*n],
+            Args::Heap(v) => v,
+        }
     }
 }
 

@@ -36,7 +36,8 @@ pub struct JavaHashMap<K = Value, V = Value> {
     /// Empty until the first insert, like Java's lazily allocated table.
     buckets: Vec<Vec<Node<K, V>>>,
     len: usize,
-    /// Capacity to allocate on the first insert (Java's `threshold` before the table exists).
+    /// Capacity to allocate on the first insert: Java's `threshold` before the table exists
+    /// (0 means the default 16).
     initial_capacity: usize,
     order_is_exact: bool,
 }
@@ -60,12 +61,7 @@ fn table_size_for(cap: usize) -> usize {
 impl<K, V> JavaHashMap<K, V> {
     /// `new HashMap<>()`.
     pub fn new() -> Self {
-        JavaHashMap {
-            buckets: Vec::new(),
-            len: 0,
-            initial_capacity: DEFAULT_CAPACITY,
-            order_is_exact: true,
-        }
+        JavaHashMap { buckets: Vec::new(), len: 0, initial_capacity: 0, order_is_exact: true }
     }
 
     /// `new HashMap<>(initialCapacity)`.
@@ -126,7 +122,8 @@ impl<K, V> JavaHashMap<K, V> {
     fn resize(&mut self) {
         let old_cap = self.buckets.len();
         if old_cap == 0 {
-            self.buckets = (0..self.initial_capacity).map(|_| Vec::new()).collect();
+            let cap = if self.initial_capacity > 0 { self.initial_capacity } else { DEFAULT_CAPACITY };
+            self.buckets = (0..cap).map(|_| Vec::new()).collect();
             return;
         }
         if old_cap >= 1 << 30 {
@@ -198,6 +195,40 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             self.resize();
         }
         None
+    }
+
+    /// `putAll(m)` (and the copy constructor): Java 19+ pre-sizes a table that does not exist yet
+    /// to `tableSizeFor(ceil(s / 0.75))`, which can be smaller than 16 (`new HashMap(m)` of a
+    /// 3-entry map has capacity 4, so its order can differ from `m`'s); an existing table is
+    /// grown while `s` exceeds its threshold. Then the entries are put in the given order.
+    pub fn put_all(&mut self, entries: Vec<(K, V)>) {
+        let s = entries.len();
+        if s > 0 {
+            if self.buckets.is_empty() {
+                let t = (s as f64 / 0.75).ceil() as usize;
+                if t > self.initial_capacity {
+                    self.initial_capacity = table_size_for(t);
+                }
+            } else {
+                while s > self.threshold() && self.buckets.len() < 1 << 30 {
+                    self.resize();
+                }
+            }
+        }
+        for (k, v) in entries {
+            self.insert(k, v);
+        }
+    }
+
+    /// `new HashMap<>(other)`.
+    pub fn copy_of(other: &Self) -> Self
+    where
+        K: Clone,
+        V: Clone,
+    {
+        let mut m = Self::new();
+        m.put_all(other.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        m
     }
 
     /// `remove(key)`: the other entries of the bucket keep their order.
@@ -359,6 +390,20 @@ mod tests {
         assert_eq!(m.capacity(), 32);
         let first: Vec<_> = m.keys().take(2).cloned().collect();
         assert_eq!(first, vec![Key::Int(33), Key::Int(1)]);
+    }
+
+    #[test]
+    fn put_all_presizes_like_jdk19() {
+        // Java 21: new HashMap(m) with {4, 1, 8} has capacity 4 → {4=1, 8=1, 1=1}.
+        let mut m = JavaHashMap::new();
+        for k in [4, 1, 8] {
+            m.insert(Key::Int(k), ());
+        }
+        let mut copy = JavaHashMap::new();
+        copy.put_all(m.iter().map(|(k, v)| (k.clone(), *v)).collect());
+        let order: Vec<_> = copy.keys().cloned().collect();
+        assert_eq!(order, vec![Key::Int(4), Key::Int(8), Key::Int(1)]);
+        assert_eq!(copy.capacity(), 4);
     }
 
     #[test]

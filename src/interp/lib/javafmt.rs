@@ -21,8 +21,9 @@ pub fn double_to_string(v: f64) -> String {
     let (digits, exp) = java_digits(
         v.abs(),
         |x| format!("{x:e}"),
-        |x| format!("{x:.1e}"),
+        |x, p| format!("{x:.p$e}"),
         |s| s.parse::<f64>().ok(),
+        767,
     );
     render(v < 0.0, &digits, exp)
 }
@@ -41,8 +42,9 @@ pub fn float_to_string(v: f32) -> String {
     let (digits, exp) = java_digits(
         v.abs(),
         |x| format!("{x:e}"),
-        |x| format!("{x:.1e}"),
+        |x, p| format!("{x:.p$e}"),
         |s| s.parse::<f32>().ok(),
+        112,
     );
     render(v < 0.0, &digits, exp)
 }
@@ -55,26 +57,65 @@ fn split_sci(s: &str) -> (String, i32) {
 }
 
 /// The digits `d1 d2 ... dn` (no trailing zeros) and exponent `e` with value `d1.d2...dn × 10^e`.
+/// `with_precision(x, p)` formats `x` with `p` digits after the point in scientific form,
+/// rounded exactly; `exact_digits` is enough precision to print any value of the type exactly.
 fn java_digits<T: Copy + PartialEq>(
     x: T,
     shortest: impl Fn(T) -> String,
-    two_digits: impl Fn(T) -> String,
+    with_precision: impl Fn(T, usize) -> String,
     parse: impl Fn(&str) -> Option<T>,
+    exact_digits: usize,
 ) -> (String, i32) {
     let (digits, exp) = split_sci(&shortest(x));
-    if digits.len() != 1 {
+    if digits.len() == 1 {
+        // One digit suffices: Java picks the closest decimal of length one OR two. The exactly
+        // rounded two-digit decimal is the closest of all of them; it wins when it still rounds to `x`.
+        let (two, two_exp) = split_sci(&with_precision(x, 1));
+        let candidate = format!("{}.{}e{}", &two[..1], &two[1..], two_exp);
+        if parse(&candidate) == Some(x) {
+            let trimmed = two.trim_end_matches('0');
+            let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+            return (trimmed.to_string(), two_exp);
+        }
         return (digits, exp);
     }
-    // One digit suffices: Java picks the closest decimal of length one OR two. The exactly rounded
-    // two-digit decimal is the closest of all of them; it wins when it still rounds to `x`.
-    let (two, two_exp) = split_sci(&two_digits(x));
-    let candidate = format!("{}.{}e{}", &two[..1], &two[1..], two_exp);
-    if parse(&candidate) == Some(x) {
-        let trimmed = two.trim_end_matches('0');
-        let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
-        return (trimmed.to_string(), two_exp);
+    // A tie: `x` lies exactly halfway between two shortest decimals (`3017887.25f` between
+    // `...7.2` and `...7.3`). Java takes the one with the even last digit; Rust rounds half up.
+    let n = digits.len();
+    let last = digits.as_bytes()[n - 1] - b'0';
+    if last % 2 == 1 {
+        let (next, next_exp) = split_sci(&with_precision(x, n));
+        if next_exp == exp && next.len() == n + 1 && next.ends_with('5') {
+            let (full, _) = split_sci(&with_precision(x, exact_digits));
+            let exact = full.trim_end_matches('0');
+            if exact.len() == n + 1 && exact.ends_with('5') {
+                let prefix = &exact[..n];
+                let alternative = if prefix == digits { increment(prefix) } else { Some(prefix.to_string()) };
+                if let Some(alt) = alternative.filter(|a| a.len() == n) {
+                    let candidate = format!("{}.{}e{}", &alt[..1], &alt[1..], exp);
+                    if parse(&candidate) == Some(x) {
+                        let trimmed = alt.trim_end_matches('0').to_string();
+                        return (trimmed, exp);
+                    }
+                }
+            }
+        }
     }
     (digits, exp)
+}
+
+/// The decimal digit string plus one in its last place (None when it would gain a digit).
+fn increment(digits: &str) -> Option<String> {
+    let mut bytes = digits.as_bytes().to_vec();
+    for b in bytes.iter_mut().rev() {
+        if *b == b'9' {
+            *b = b'0';
+        } else {
+            *b += 1;
+            return String::from_utf8(bytes).ok();
+        }
+    }
+    None
 }
 
 /// Lays the digits out as Java does: plain for 1e-3 ≤ |v| < 1e7, else `d.dddE±n`; always a '.'.

@@ -9,10 +9,19 @@
 //! The pure modules (`javafmt`, `hashmap`, `math`, `numbers`, `strings`, `score`, `vectors`) work on
 //! plain Rust values and are unit-tested on their own; the `reg_*` modules adapt them to `Value`s.
 
+mod args;
+pub mod docvalues;
 pub mod hashmap;
 pub mod javafmt;
 pub mod math;
 pub mod numbers;
+mod reg_collections;
+mod reg_doc;
+mod reg_functions;
+mod reg_numbers;
+mod reg_strings;
+pub use reg_collections::collection_items;
+pub use reg_strings::to_java_string;
 pub mod score;
 pub mod strings;
 pub mod vectors;
@@ -20,6 +29,48 @@ pub mod vectors;
 use super::registry::Registry;
 
 /// Fill the whitelist tables. Called once per process by `registry::registry()`.
-pub fn register(_reg: &mut Registry) {
-    // Registrations are added by the runtime library modules of this directory.
+pub fn register(reg: &mut Registry) {
+    reg_numbers::register(reg);
+    reg_collections::register(reg);
+    reg_doc::register(reg);
+    reg_functions::register(reg);
+    reg_strings::register(reg);
+    register_unimplemented(reg);
+}
+
+/// Members Elasticsearch whitelists that the local library does not implement: the checker
+/// reports them as unsupported locally (L406) instead of "not found", which would wrongly call
+/// valid Painless invalid. Lambda-taking augmentations are among them.
+fn register_unimplemented(reg: &mut Registry) {
+    const WHY: &str = "not implemented in the local runtime library";
+    let string_members = [
+        "codePointAt", "codePointBefore", "codePointCount", "contentEquals", "copyValueOf", "getChars",
+        "offsetByCodePoints", "regionMatches", "subSequence", "toCharArray", "chars", "codePoints", "strip",
+        "stripLeading", "stripTrailing", "isBlank", "lines", "indent", "encodeBase64", "decodeBase64", "sha1",
+        "sha256", "sha512", "matches", "split", "replaceAll", "replaceFirst", "intern", "getBytes", "hashCode",
+    ];
+    for m in string_members {
+        reg.add_unsupported_member("String", m, WHY);
+    }
+    let collection_members = [
+        "iterator", "stream", "parallelStream", "spliterator", "toArray", "removeIf", "forEach", "any", "asCollection",
+        "asList", "each", "eachWithIndex", "every", "findResults", "groupBy", "join", "sum", "collect", "find",
+        "findAll", "split", "listIterator", "replaceAll", "ensureCapacity", "trimToSize", "clone", "removeRange",
+        "sort", "subList", "addAll", "remove",
+    ];
+    for owner in ["Collection", "List", "ArrayList", "Set", "HashSet"] {
+        for m in collection_members {
+            reg.add_unsupported_member(owner, m, WHY);
+        }
+    }
+    let map_members = [
+        "compute", "computeIfAbsent", "computeIfPresent", "forEach", "merge", "replace", "replaceAll", "remove",
+        "collect", "count", "each", "every", "find", "findAll", "findResult", "findResults", "groupBy", "clone",
+        "entry", "getOrDefault", "putIfAbsent",
+    ];
+    for owner in ["Map", "HashMap"] {
+        for m in map_members {
+            reg.add_unsupported_member(owner, m, WHY);
+        }
+    }
 }

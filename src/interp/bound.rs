@@ -1,0 +1,160 @@
+//! Per-user state and per-document evaluation: `Program::bind` (once per user) and
+//! `Program::eval` (once per document). The hot path allocates nothing for scripts whose
+//! per-user work was hoisted: constants and doc-field handles are materialised at bind time, the
+//! main frame is reused, class bindings (`cosineSimilarity`...) are cached per call site.
+
+use super::error::RuntimeError;
+use super::eval::{self, DocResolver, Fail, Frame, Interp};
+use super::program::{json_params, Program};
+use super::registry::{CallCtx, DocCtx, FunctionBinding};
+use super::types::ScriptContext;
+use super::value::{DocFieldKind, DocFieldRef, Value};
+use crate::data::FieldKind;
+use crate::interp::lib::javafmt;
+use crate::painless::{Diagnostic, Phase, Severity, Span};
+use crate::store::{ItemIdx, Schema, Store};
+use std::rc::Rc;
+
+/// One user's bound script: params converted, hoisted prefix evaluated, caches warm.
+pub struct Bound {
+    params: Value,
+    consts: Vec<Value>,
+    frame: Frame,
+    /// The loop counter left after the hoisted prefix, or the prefix's error (re-raised per eval).
+    prefix: Result<i64, Box<Fail>>,
+    bindings: Vec<Option<Box<dyn FunctionBinding>>>,
+    doc_fields: DocFields,
+}
+
+/// `doc['f']` handles for every field of the store, created once per user.
+struct DocFields(Vec<(String, Value)>);
+
+impl DocResolver for DocFields {
+    fn field(&self, name: &str) -> Result<Value, RuntimeError> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| RuntimeError::illegal_argument(format!("No field found for [{name}] in mapping")))
+    }
+    fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// The checker's view of a store schema.
+pub fn schema_fields(schema: &Schema) -> Vec<(String, DocFieldKind)> {
+    schema.fields().iter().map(|f| (f.name.clone(), field_kind(&f.kind))).collect()
+}
+
+fn field_kind(k: &FieldKind) -> DocFieldKind {
+    match k {
+        FieldKind::Keyword => DocFieldKind::Keyword,
+        FieldKind::Long => DocFieldKind::Long,
+        FieldKind::Double => DocFieldKind::Double,
+        FieldKind::Vector { .. } => DocFieldKind::Vector,
+    }
+}
+
+impl Program {
+    /// Convert one user's params and run the per-user invariant prefix.
+    pub fn bind(&self, params: &serde_json::Map<String, serde_json::Value>, store: &Store) -> Result<Bound, Diagnostic> {
+        let params = json_params(params, &self.limits).map_err(|e| {
+            let mut d = self.runtime_diag(e, Span::default(), None);
+            d.message = format!("params: {}", d.message);
+            d
+        })?;
+        let consts = self.consts.iter().map(eval::const_value).collect();
+        let doc_fields = DocFields(
+            store
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    let r = DocFieldRef { name: Rc::from(f.name.as_str()), kind: field_kind(&f.kind) };
+                    (f.name.clone(), Value::DocField(Rc::new(r)))
+                })
+                .collect(),
+        );
+        let mut bound = Bound {
+            params,
+            consts,
+            frame: Frame::new(self.main.n_slots, &self.limits),
+            prefix: Ok(self.limits.max_loop_counter as i64),
+            bindings: Vec::new(),
+            doc_fields,
+        };
+        if self.prefix_len > 0 {
+            let ctx = CallCtx::detached(self.dialect, self.context, &self.limits);
+            let mut interp = Interp {
+                functions: &self.functions,
+                consts: &bound.consts,
+                params: &bound.params,
+                score: 0.0,
+                ctx,
+                limits: &self.limits,
+                bindings: &mut bound.bindings,
+                depth: 0,
+                doc: &bound.doc_fields,
+            };
+            bound.prefix = match interp.exec_block(&mut bound.frame, &self.main.body[..self.prefix_len]) {
+                Ok(_) => Ok(bound.frame.counter),
+                Err(f) => Err(f),
+            };
+        }
+        Ok(bound)
+    }
+
+    /// Score one document: the script's value as ES uses it (score context: checked and rounded
+    /// to float; sort context: the double).
+    pub fn eval(&self, bound: &mut Bound, store: &Store, item: ItemIdx, score: f64) -> Result<f64, Diagnostic> {
+        let counter = match &bound.prefix {
+            Ok(c) => *c,
+            Err(f) => return Err(self.runtime_diag(f.err.clone(), f.span, f.stmt)),
+        };
+        bound.frame.counter = counter;
+        let ctx = CallCtx::for_document(self.dialect, self.context, &self.limits, DocCtx { store, item });
+        let mut interp = Interp {
+            functions: &self.functions,
+            consts: &bound.consts,
+            params: &bound.params,
+            score,
+            ctx,
+            limits: &self.limits,
+            bindings: &mut bound.bindings,
+            depth: 0,
+            doc: &bound.doc_fields,
+        };
+        let value = interp
+            .run_body(&mut bound.frame, &self.main.body[self.prefix_len..], Value::Double(0.0))
+            .map_err(|f| self.runtime_diag(f.err, f.span, f.stmt))?;
+        let d = match value {
+            Value::Double(d) => d,
+            other => other.as_f64().unwrap_or(0.0),
+        };
+        match self.context {
+            ScriptContext::Score => {
+                let f = d as f32;
+                if f < 0.0 || f.is_nan() {
+                    return Err(Diagnostic {
+                        code: "R310".into(),
+                        severity: Severity::Error,
+                        phase: Phase::Runtime,
+                        span: Span::default(),
+                        statement: None,
+                        es_type: "illegal_argument_exception".into(),
+                        message: format!(
+                            "script_score script returned an invalid score [{}] for doc [{}]. Must be a non-negative score!",
+                            javafmt::float_to_string(f),
+                            item.0
+                        ),
+                        help: Some("the doc number is the local item ordinal; ES prints the Lucene doc id".into()),
+                        java_frames: Vec::new(),
+                    });
+                }
+                Ok(f as f64)
+            }
+            _ => Ok(d),
+        }
+    }
+}

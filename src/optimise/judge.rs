@@ -1,0 +1,166 @@
+//! The real `CandidateJudge`: the run's `Evaluator` (fixed store, cohort, k, harness params) with a
+//! rank engine (the local interpreter in practice), plus an optional search-engine drift check for
+//! leaderboard candidates.
+//!
+//! The engine compiles and ranks in one call, so `check` evaluates the candidate and keeps the
+//! result; the `evaluate` that follows for the same scripts reuses it instead of ranking twice.
+
+use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
+use super::proposer::ScriptTexts;
+use crate::rank::{Dialect, RankEngine, ScriptSet, SortOrder};
+use crate::run::{CandidateOutcome, CandidateResult, Evaluator};
+use std::cell::RefCell;
+use std::time::Instant;
+
+/// Re-scores a candidate on a search engine and compares it with the local figures.
+pub trait DriftChecker {
+    /// `Err` when the engine could not be asked (unreachable, bad request); the loop then records the
+    /// error and does not crown the candidate on local figures alone.
+    fn check(&self, set: &ScriptSet, local: &CandidateResult) -> Result<(bool, serde_json::Value), String>;
+}
+
+pub struct LocalJudge<'e, 's> {
+    evaluator: &'e Evaluator<'s>,
+    engine: &'e dyn RankEngine,
+    dialect: Dialect,
+    drift: Option<Box<dyn DriftChecker + 'e>>,
+    last: RefCell<Option<(ScriptTexts, CandidateResult)>>,
+}
+
+impl<'e, 's> LocalJudge<'e, 's> {
+    pub fn new(evaluator: &'e Evaluator<'s>, engine: &'e dyn RankEngine, dialect: Dialect) -> Self {
+        LocalJudge { evaluator, engine, dialect, drift: None, last: RefCell::new(None) }
+    }
+
+    pub fn with_drift_checker(mut self, checker: Box<dyn DriftChecker + 'e>) -> Self {
+        self.drift = Some(checker);
+        self
+    }
+
+    fn set_of(&self, scripts: &ScriptTexts) -> Result<ScriptSet, String> {
+        let mut set = ScriptSet::new(scripts.query.clone()).with_dialect(self.dialect);
+        for sort in &scripts.sort {
+            set = set.with_sort(sort.clone(), SortOrder::Desc).map_err(|e| e.to_string())?;
+        }
+        Ok(set)
+    }
+
+    /// Evaluates (or reuses the evaluation of) `scripts`.
+    fn result(&self, scripts: &ScriptTexts) -> Result<CandidateResult, serde_json::Value> {
+        if let Some((texts, result)) = self.last.borrow().as_ref() {
+            if texts == scripts {
+                return Ok(result.clone());
+            }
+        }
+        let set = self.set_of(scripts).map_err(|m| harness_error(&m))?;
+        let result = self.evaluator.evaluate_with(self.engine, &set).map_err(|e| harness_error(&e.to_string()))?;
+        *self.last.borrow_mut() = Some((scripts.clone(), result.clone()));
+        Ok(result)
+    }
+}
+
+/// A failure of the harness itself (not of the script), shaped like the errors around it.
+fn harness_error(message: &str) -> serde_json::Value {
+    serde_json::json!({"type": "scorelab_exception", "reason": message})
+}
+
+impl CandidateJudge for LocalJudge<'_, '_> {
+    fn check(&self, scripts: &ScriptTexts) -> CheckOutcome {
+        let started = Instant::now();
+        match self.result(scripts) {
+            Err(error) => CheckOutcome { error: Some(error), diagnostics: serde_json::Value::Null, compile_ms: 0.0 },
+            Ok(result) => {
+                let compile_ms = if result.compile_ms > 0.0 { result.compile_ms } else { elapsed_ms(started) };
+                match &result.outcome {
+                    CandidateOutcome::CompileErrors(failures) => {
+                        let set = self.set_of(scripts).unwrap_or_else(|_| ScriptSet::new(scripts.query.clone()));
+                        let errors = result.es_errors(&set, usize::MAX);
+                        let diagnostics: Vec<serde_json::Value> = failures
+                            .iter()
+                            .flat_map(|f| f.diagnostics.iter())
+                            .filter_map(|d| serde_json::to_value(d).ok())
+                            .collect();
+                        CheckOutcome {
+                            error: errors.into_iter().next().or_else(|| Some(harness_error("compile error"))),
+                            diagnostics: serde_json::Value::Array(diagnostics),
+                            compile_ms,
+                        }
+                    }
+                    _ => CheckOutcome { error: None, diagnostics: serde_json::Value::Null, compile_ms },
+                }
+            }
+        }
+    }
+
+    fn evaluate(&self, scripts: &ScriptTexts) -> EvalOutcome {
+        let started = Instant::now();
+        let result = match self.result(scripts) {
+            Ok(r) => r,
+            Err(error) => return EvalOutcome::RuntimeError { error, eval_ms: elapsed_ms(started) },
+        };
+        match &result.outcome {
+            CandidateOutcome::Scored(evaluation) => EvalOutcome::Metrics {
+                metrics: evaluation.metrics,
+                diagnostics: serde_json::to_value(&evaluation.diagnostics).unwrap_or(serde_json::Value::Null),
+                eval_ms: result.eval_ms,
+            },
+            CandidateOutcome::RuntimeErrors { .. } | CandidateOutcome::CompileErrors(_) => {
+                let set = self.set_of(scripts).unwrap_or_else(|_| ScriptSet::new(scripts.query.clone()));
+                let error = result
+                    .es_errors(&set, 1)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| harness_error("the candidate failed without an error body"));
+                EvalOutcome::RuntimeError { error, eval_ms: result.eval_ms }
+            }
+        }
+    }
+
+    fn drift(&self, scripts: &ScriptTexts) -> Option<DriftOutcome> {
+        let checker = self.drift.as_ref()?;
+        let started = Instant::now();
+        let verdict = match (self.set_of(scripts), self.result(scripts)) {
+            (Ok(set), Ok(local)) => checker.check(&set, &local),
+            (Err(e), _) => Err(e),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        Some(match verdict {
+            Ok((drifted, report)) => DriftOutcome { drifted, report, engine_ms: elapsed_ms(started) },
+            // Unverifiable is treated like drift: a candidate is never crowned on local figures alone.
+            Err(message) => DriftOutcome {
+                drifted: true,
+                report: serde_json::json!({"error": message}),
+                engine_ms: elapsed_ms(started),
+            },
+        })
+    }
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The drift check on a real search engine: the engine helper's parity run (local and engine ranking
+/// of the same set for the run's cohort, compared per user and on the metrics).
+pub struct EngineDriftChecker<'e, 's> {
+    pub evaluator: &'e Evaluator<'s>,
+    pub local: &'e dyn RankEngine,
+    pub search: crate::engine::search::SearchEngine<'s>,
+}
+
+impl DriftChecker for EngineDriftChecker<'_, '_> {
+    fn check(&self, set: &ScriptSet, _local: &CandidateResult) -> Result<(bool, serde_json::Value), String> {
+        let parity = crate::engine::drift::run_parity(
+            self.evaluator.store,
+            self.local,
+            &self.search,
+            set,
+            &self.evaluator.request(),
+            Some(&self.evaluator.context),
+            crate::engine::drift::Tolerances::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let report = serde_json::to_value(&parity.report).map_err(|e| e.to_string())?;
+        Ok((parity.report.has_drift(), report))
+    }
+}

@@ -1,0 +1,264 @@
+//! The local rank engine: every non-excluded item of the catalogue is scored for every cohort user,
+//! in-process, in parallel over users.
+//!
+//! Ordering (metrics.md): sort values in script order (each descending unless the set says asc),
+//! then `_score` descending, then item ordinal ascending. Comparisons use `total_cmp` on validated
+//! values, so the order is total and the top k unique.
+//!
+//! Sort keys dominate `_score`, so an item's sort values are needed even when its score is low: with
+//! sort scripts every item is evaluated by every script (no pruning is sound), and the keys are kept
+//! in a per-thread buffer so the sort-effect ablations can re-select without re-evaluating. With no
+//! sort scripts a streaming top-k over `(score, ordinal)` keeps nothing per item.
+//!
+//! Determinism: each user is ranked sequentially by one thread, and results are collected by index
+//! (rayon's indexed `collect`), so output is bit-identical at any thread count.
+
+use super::outcome::{
+    FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,
+};
+use super::scorer::{BoundScorer, UserScorer, user_params};
+use super::topk::{ScoreKey, TopK, compare_score_keys};
+use super::SortOrder;
+use crate::store::{ItemIdx, Store, UserIdx};
+use rayon::prelude::*;
+use std::cmp::Ordering;
+
+/// A set whose scripts are compiled and ready to bind.
+pub struct CompiledSet<'a> {
+    pub query: Box<dyn UserScorer + 'a>,
+    pub query_file: String,
+    pub sorts: Vec<CompiledSort<'a>>,
+}
+
+pub struct CompiledSort<'a> {
+    pub scorer: Box<dyn UserScorer + 'a>,
+    pub order: SortOrder,
+    pub file: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalEngineError {
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool { threads: usize, message: String },
+    #[error("user ordinal {0} is not in the store")]
+    UnknownUser(u32),
+}
+
+/// Ranks on this machine over a store.
+pub struct LocalEngine<'s> {
+    store: &'s Store,
+    /// 0 = rayon's default (one per core).
+    threads: usize,
+}
+
+/// Per-thread buffers reused across users.
+#[derive(Default)]
+struct Workspace {
+    scores: Vec<f32>,
+    /// `num_items × num_sorts`, row-major by item.
+    sort_values: Vec<f64>,
+    candidates: Vec<u32>,
+}
+
+impl<'s> LocalEngine<'s> {
+    pub fn new(store: &'s Store) -> Self {
+        LocalEngine { store, threads: 0 }
+    }
+
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    pub fn store(&self) -> &'s Store {
+        self.store
+    }
+
+    /// Ranks every requested user with an already compiled set.
+    pub fn rank_compiled(&self, set: &CompiledSet<'_>, request: &RankRequest) -> Result<RankOutcome, LocalEngineError> {
+        if let Some(bad) = request.users.iter().find(|u| u.0 as usize >= self.store.num_users()) {
+            return Err(LocalEngineError::UnknownUser(bad.0));
+        }
+        let start = std::time::Instant::now();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .map_err(|e| LocalEngineError::ThreadPool { threads: self.threads, message: e.to_string() })?;
+        let results: Vec<(UserResult, u64)> = pool.install(|| {
+            request
+                .users
+                .par_iter()
+                .map_init(Workspace::default, |ws, &user| self.rank_user(set, request, user, ws))
+                .collect()
+        });
+        let evaluations = results.iter().map(|(_, n)| n).sum();
+        Ok(RankOutcome {
+            users: results.into_iter().map(|(r, _)| r).collect(),
+            compile_failures: Vec::new(),
+            evaluations,
+            compile_ms: 0.0,
+            rank_ms: start.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    fn rank_user(&self, set: &CompiledSet<'_>, request: &RankRequest, user: UserIdx, ws: &mut Workspace) -> (UserResult, u64) {
+        let store = self.store;
+        let params = user_params(store, user, &request.harness_params);
+        let fail = |script: &str, item: Option<ItemIdx>, kind: FailureKind| {
+            UserResult::Failed(RuntimeFailure { user, item, script: script.to_string(), kind })
+        };
+        let mut query = match set.query.bind(user, &params, store) {
+            Ok(b) => b,
+            Err(diagnostic) => return (fail(&set.query_file, None, FailureKind::Script { diagnostic }), 0),
+        };
+        let mut sorts: Vec<Box<dyn BoundScorer + '_>> = Vec::with_capacity(set.sorts.len());
+        for sort in &set.sorts {
+            match sort.scorer.bind(user, &params, store) {
+                Ok(b) => sorts.push(b),
+                Err(diagnostic) => return (fail(&sort.file, None, FailureKind::Script { diagnostic }), 0),
+            }
+        }
+        let exclusions = store.exclusions(user);
+        let num_items = store.num_items();
+        let mut excluded = exclusions.iter().peekable();
+        let mut evaluations = 0u64;
+        // Keep k+1 so the diagnostics can see whether the cut-off fell inside a tie.
+        let keep = request.k + 1;
+
+        if sorts.is_empty() {
+            let mut top = TopK::new(keep, compare_score_keys);
+            for ordinal in 0..num_items as u32 {
+                let item = ItemIdx(ordinal);
+                if excluded.next_if(|e| **e == item).is_some() {
+                    continue;
+                }
+                evaluations += 1;
+                let score = match query.eval(item, 1.0).map(to_es_score) {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(value)) => return (fail(&set.query_file, Some(item), FailureKind::InvalidScore { value }), evaluations),
+                    Err(diagnostic) => return (fail(&set.query_file, Some(item), FailureKind::Script { diagnostic }), evaluations),
+                };
+                top.push(ScoreKey { score, ordinal });
+            }
+            let ranked: Vec<RankedItem> = top
+                .sorted()
+                .iter()
+                .map(|k| RankedItem { item: ItemIdx(k.ordinal), score: k.score, sort_values: Vec::new() })
+                .collect();
+            return (UserResult::Ranked(split_next(user, ranked, request.k, Vec::new())), evaluations);
+        }
+
+        let num_sorts = sorts.len();
+        ws.scores.clear();
+        ws.scores.resize(num_items, 0.0);
+        ws.sort_values.clear();
+        ws.sort_values.resize(num_items * num_sorts, 0.0);
+        ws.candidates.clear();
+        for ordinal in 0..num_items as u32 {
+            let item = ItemIdx(ordinal);
+            if excluded.next_if(|e| **e == item).is_some() {
+                continue;
+            }
+            evaluations += 1;
+            let score = match query.eval(item, 1.0).map(to_es_score) {
+                Ok(Ok(s)) => s,
+                Ok(Err(value)) => return (fail(&set.query_file, Some(item), FailureKind::InvalidScore { value }), evaluations),
+                Err(diagnostic) => return (fail(&set.query_file, Some(item), FailureKind::Script { diagnostic }), evaluations),
+            };
+            ws.scores[ordinal as usize] = score;
+            for (s, sort) in sorts.iter_mut().enumerate() {
+                evaluations += 1;
+                // A sort script sees `_score` as the item's f32 score widened (painless-facts §13).
+                match sort.eval(item, score as f64) {
+                    Ok(v) => ws.sort_values[ordinal as usize * num_sorts + s] = canonical_sort_value(v),
+                    Err(diagnostic) => {
+                        return (fail(&set.sorts[s].file, Some(item), FailureKind::Script { diagnostic }), evaluations);
+                    }
+                }
+            }
+            ws.candidates.push(ordinal);
+        }
+        let orders: Vec<SortOrder> = set.sorts.iter().map(|s| s.order).collect();
+        let ranked: Vec<RankedItem> = select(ws, &orders, None, keep)
+            .into_iter()
+            .map(|ordinal| RankedItem {
+                item: ItemIdx(ordinal),
+                score: ws.scores[ordinal as usize],
+                sort_values: ws.sort_values[ordinal as usize * num_sorts..(ordinal as usize + 1) * num_sorts].to_vec(),
+            })
+            .collect();
+        let ablations = if request.ablate_sorts {
+            (0..num_sorts)
+                .map(|skip| select(ws, &orders, Some(skip), request.k).into_iter().map(ItemIdx).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (UserResult::Ranked(split_next(user, ranked, request.k, ablations)), evaluations)
+    }
+}
+
+/// Top `keep` candidate ordinals under the set's ordering, optionally ignoring sort script `skip`.
+fn select(ws: &Workspace, orders: &[SortOrder], skip: Option<usize>, keep: usize) -> Vec<u32> {
+    let num_sorts = orders.len();
+    let compare = |a: &u32, b: &u32| -> Ordering {
+        let (ai, bi) = (*a as usize, *b as usize);
+        for (s, order) in orders.iter().enumerate() {
+            if Some(s) == skip {
+                continue;
+            }
+            let (x, y) = (ws.sort_values[ai * num_sorts + s], ws.sort_values[bi * num_sorts + s]);
+            let ord = match order {
+                SortOrder::Desc => y.total_cmp(&x),
+                SortOrder::Asc => x.total_cmp(&y),
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        ws.scores[bi].total_cmp(&ws.scores[ai]).then(a.cmp(b))
+    };
+    let mut top = TopK::new(keep, compare);
+    for &c in &ws.candidates {
+        top.push(c);
+    }
+    top.sorted().to_vec()
+}
+
+fn split_next(user: UserIdx, mut ranked: Vec<RankedItem>, k: usize, ablations: Vec<Vec<ItemIdx>>) -> UserRanking {
+    let next = if ranked.len() > k { ranked.pop() } else { None };
+    UserRanking { user, items: ranked, next, ablations }
+}
+
+/// Elasticsearch's `script_score` conversion: `(float) value`, rejected when NaN or `< 0`
+/// (so `-1e-50` → `-0.0f` passes). `-0.0` is folded into `0.0` because ES compares scores as
+/// primitive floats, where they are equal and the doc id decides.
+pub fn to_es_score(value: f64) -> Result<f32, f32> {
+    let f = value as f32;
+    if f.is_nan() || f < 0.0 {
+        return Err(f);
+    }
+    Ok(f + 0.0)
+}
+
+/// Java's `Double.compare` puts every NaN above +Infinity; `total_cmp` agrees for the positive
+/// quiet NaN, so every NaN is mapped to it.
+fn canonical_sort_value(v: f64) -> f64 {
+    if v.is_nan() { f64::NAN } else { v }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn es_score_conversion() {
+        assert_eq!(to_es_score(1.5), Ok(1.5));
+        assert_eq!(to_es_score(-1e-50).map(|f| f.to_bits()), Ok(0.0f32.to_bits()));
+        assert!(to_es_score(-0.5).is_err());
+        assert!(to_es_score(f64::NAN).is_err());
+        assert_eq!(to_es_score(f64::INFINITY), Ok(f32::INFINITY));
+        // Beyond f32 range the cast saturates to infinity, which ES accepts.
+        assert_eq!(to_es_score(1e300), Ok(f32::INFINITY));
+    }
+}

@@ -1,0 +1,210 @@
+//! `Evaluator`: everything fixed for a run (store, ground truth, cohort, k, harness params) and the
+//! one operation the CLI and the loop need: score a candidate script set.
+
+use crate::metrics::{Cohort, CohortError, EvalContext, Evaluation, GroundTruth, MetricSet, MetricsError};
+use crate::rank::{
+    CompileFailure, LocalEngine, LocalEngineError, Params, RandomScorer, RankEngine, RankError, RankOutcome,
+    RankRequest, RuntimeFailure, ScriptSet, CompiledSet,
+};
+use crate::store::{Column, ItemIdx, Store};
+use serde_json::Value;
+use std::time::Instant;
+
+/// Settings that define what a figure means; recorded in meta.json.
+#[derive(Debug, Clone)]
+pub struct EvalSettings {
+    pub k: usize,
+    /// None = the dataset's relevance threshold.
+    pub threshold: Option<f64>,
+    pub cohort_size: usize,
+    pub seed: u64,
+    /// None = the dataset's diversity fields.
+    pub diversity_fields: Option<Vec<String>>,
+    /// Besides `user_vector`; `now` is filled from the store when absent (see [`default_now`]).
+    pub harness_params: Params,
+    /// Worker threads for the local engine (0 = one per core).
+    pub threads: usize,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        EvalSettings {
+            k: 10,
+            threshold: None,
+            cohort_size: 1000,
+            seed: 42,
+            diversity_fields: None,
+            harness_params: Params::new(),
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluatorError {
+    #[error(transparent)]
+    Cohort(#[from] CohortError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Rank(#[from] RankError),
+    #[error("k must be at least 1")]
+    ZeroK,
+}
+
+impl From<LocalEngineError> for EvaluatorError {
+    fn from(e: LocalEngineError) -> Self {
+        EvaluatorError::Rank(RankError::Local(e))
+    }
+}
+
+/// What happened to one candidate.
+#[derive(Debug, Clone)]
+pub enum CandidateOutcome {
+    Scored(Evaluation),
+    CompileErrors(Vec<CompileFailure>),
+    /// At least one user failed; `failures` holds each failed user's first failure, in cohort order.
+    RuntimeErrors { failures: Vec<RuntimeFailure>, users: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct CandidateResult {
+    pub outcome: CandidateOutcome,
+    pub compile_ms: f64,
+    pub eval_ms: f64,
+    /// Script evaluations (query + sorts) performed.
+    pub evaluations: u64,
+}
+
+impl CandidateResult {
+    pub fn metrics(&self) -> Option<MetricSet> {
+        match &self.outcome {
+            CandidateOutcome::Scored(e) => Some(e.metrics),
+            _ => None,
+        }
+    }
+
+    /// ES-shaped error bodies (at most `limit` runtime failures; compile errors all).
+    pub fn es_errors(&self, set: &ScriptSet, limit: usize) -> Vec<Value> {
+        match &self.outcome {
+            CandidateOutcome::Scored(_) => Vec::new(),
+            CandidateOutcome::CompileErrors(failures) => {
+                failures.iter().flat_map(|f| f.diagnostics.iter().filter(|d| d.is_error()).map(|d| crate::rank::es_error_json(d, &f.source))).collect()
+            }
+            CandidateOutcome::RuntimeErrors { failures, .. } => {
+                failures.iter().take(limit).map(|f| crate::rank::runtime_failure_json(f, set)).collect()
+            }
+        }
+    }
+}
+
+pub struct Evaluator<'s> {
+    pub store: &'s Store,
+    pub context: EvalContext<'s>,
+    pub cohort: Cohort,
+    pub settings: EvalSettings,
+    /// The dataset's threshold or the override: what meta.json records.
+    pub threshold: f64,
+    pub diversity_fields: Vec<String>,
+}
+
+impl<'s> Evaluator<'s> {
+    /// Samples the cohort from the settings (a new run).
+    pub fn new(store: &'s Store, settings: EvalSettings) -> Result<Self, EvaluatorError> {
+        Self::build(store, settings, None)
+    }
+
+    /// Uses a recorded cohort (resuming or re-scoring a run).
+    pub fn with_cohort(store: &'s Store, settings: EvalSettings, user_ids: &[String]) -> Result<Self, EvaluatorError> {
+        Self::build(store, settings, Some(user_ids))
+    }
+
+    fn build(store: &'s Store, mut settings: EvalSettings, user_ids: Option<&[String]>) -> Result<Self, EvaluatorError> {
+        if settings.k == 0 {
+            return Err(EvaluatorError::ZeroK);
+        }
+        let threshold = settings.threshold.unwrap_or(store.settings().relevance_threshold);
+        let diversity_fields =
+            settings.diversity_fields.clone().unwrap_or_else(|| store.settings().diversity_fields.clone());
+        if !settings.harness_params.contains_key("now")
+            && let Some(now) = default_now(store)
+        {
+            settings.harness_params.insert("now".into(), Value::from(now));
+        }
+        let truth = GroundTruth::from_store(store, threshold);
+        let cohort = match user_ids {
+            Some(ids) => Cohort::from_ids(store, &truth, ids)?,
+            None => Cohort::sample(store, &truth, settings.cohort_size, settings.seed)?,
+        };
+        let context = EvalContext::new(store, truth, &diversity_fields, settings.k)?;
+        Ok(Evaluator { store, context, cohort, settings, threshold, diversity_fields })
+    }
+
+    pub fn request(&self) -> RankRequest {
+        RankRequest {
+            users: self.cohort.users.clone(),
+            k: self.settings.k,
+            harness_params: self.settings.harness_params.clone(),
+            ablate_sorts: true,
+        }
+    }
+
+    pub fn local_engine(&self) -> LocalEngine<'s> {
+        LocalEngine::new(self.store).with_threads(self.settings.threads)
+    }
+
+    /// Scores a candidate with the local engine (the interpreter).
+    pub fn evaluate(&self, set: &ScriptSet) -> Result<CandidateResult, EvaluatorError> {
+        self.evaluate_with(&self.local_engine(), set)
+    }
+
+    /// Scores a candidate with any rank engine.
+    pub fn evaluate_with(&self, engine: &dyn RankEngine, set: &ScriptSet) -> Result<CandidateResult, EvaluatorError> {
+        let outcome = engine.rank(set, &self.request())?;
+        let sort_files: Vec<String> = set.sorts.iter().map(|s| s.script.file_name.clone()).collect();
+        Ok(self.score_outcome(outcome, &sort_files))
+    }
+
+    /// The seeded random ranking's figures on the same cohort: the scale a candidate is judged at.
+    pub fn random_control(&self, seed: u64) -> Result<Evaluation, EvaluatorError> {
+        let set = CompiledSet { query: Box::new(RandomScorer { seed }), query_file: "random".into(), sorts: vec![] };
+        let outcome = self.local_engine().rank_compiled(&set, &self.request())?;
+        let rankings = outcome.rankings().unwrap_or_default();
+        Ok(self.context.evaluate(&rankings, &[]))
+    }
+
+    fn score_outcome(&self, outcome: RankOutcome, sort_files: &[String]) -> CandidateResult {
+        let (compile_ms, rank_ms, evaluations) = (outcome.compile_ms, outcome.rank_ms, outcome.evaluations);
+        if !outcome.compile_failures.is_empty() {
+            return CandidateResult {
+                outcome: CandidateOutcome::CompileErrors(outcome.compile_failures),
+                compile_ms,
+                eval_ms: 0.0,
+                evaluations,
+            };
+        }
+        let metrics_start = Instant::now();
+        let result = match outcome.rankings() {
+            Some(rankings) => CandidateOutcome::Scored(self.context.evaluate(&rankings, sort_files)),
+            None => CandidateOutcome::RuntimeErrors {
+                failures: outcome.runtime_failures().cloned().collect(),
+                users: outcome.users.len(),
+            },
+        };
+        CandidateResult {
+            outcome: result,
+            compile_ms,
+            eval_ms: rank_ms + metrics_start.elapsed().as_secs_f64() * 1e3,
+            evaluations,
+        }
+    }
+}
+
+/// The newest `last_rated` value in the store (epoch seconds), the default `params.now`: recency
+/// scripts are scored against the data's own present, never the wall clock.
+pub fn default_now(store: &Store) -> Option<i64> {
+    match store.column("last_rated")? {
+        Column::Long(c) => (0..store.num_items() as u32).filter_map(|i| c.values(ItemIdx(i)).last().copied()).max(),
+        _ => None,
+    }
+}

@@ -1,0 +1,264 @@
+//! `scorelab eval` and `scorelab baseline` through the real binary, in temp directories.
+//! Tests marked "needs the interpreter" run real Painless through `interp`; the others fail before
+//! any script is compiled.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
+use scorelab::store::Store;
+use std::path::{Path, PathBuf};
+
+const DIMS: usize = 4;
+
+fn scorelab() -> Command {
+    Command::cargo_bin("scorelab").unwrap()
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn write_set(dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// A small store with the MovieLens field names: 60 items, 12 users, 2 × 4 user matrices.
+fn small_store(dir: &Path) -> PathBuf {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 / (1u64 << 53) as f64) as f32 * 2.0 - 1.0
+    };
+    let genre_names = ["Comedy", "Drama", "Horror", "Sci-Fi"];
+    let items = (0..60)
+        .map(|i| Item {
+            id: format!("m{i}"),
+            vector: (0..DIMS).map(|_| next()).collect(),
+            attributes: vec![
+                Some(AttrValue::Keyword(vec![genre_names[i % 4].to_string(), genre_names[(i / 4) % 4].to_string()])),
+                Some(AttrValue::Keyword(vec![format!("{}0s", 197 + i % 4)])),
+                Some(AttrValue::Long(vec![(i * 7 % 23) as i64])),
+                Some(AttrValue::Long(vec![1_000_000 + (i as i64) * 86_400])),
+            ],
+        })
+        .collect();
+    let users: Vec<User> =
+        (0..12).map(|u| User { id: format!("{u}"), matrix: (0..2 * DIMS).map(|_| next()).collect() }).collect();
+    let interactions = (0..12)
+        .flat_map(|u| (0..4).map(move |j| (u, (u * 5 + j * 11) % 60, if j % 2 == 0 { 5.0 } else { 3.0 })))
+        .map(|(u, i, w)| Interaction { user_id: format!("{u}"), item_id: format!("m{i}"), weight: w })
+        .collect();
+    let exclusions =
+        (0..12).map(|u| Exclusion { user_id: format!("{u}"), item_id: format!("m{}", (u * 3 + 1) % 60) }).collect();
+    let dataset = Dataset {
+        settings: DatasetSettings {
+            name: "small".into(),
+            relevance_threshold: 4.0,
+            diversity_fields: vec!["genres".into(), "decade".into()],
+            user_rows: 2,
+            ..Default::default()
+        },
+        dims: DIMS as u32,
+        fields: vec![
+            FieldSpec { name: "genres".into(), kind: FieldKind::Keyword, multi_valued: true },
+            FieldSpec { name: "decade".into(), kind: FieldKind::Keyword, multi_valued: false },
+            FieldSpec { name: "popularity".into(), kind: FieldKind::Long, multi_valued: false },
+            FieldSpec { name: "last_rated".into(), kind: FieldKind::Long, multi_valued: false },
+        ],
+        items,
+        users,
+        interactions,
+        exclusions,
+    };
+    let path = dir.join("store");
+    Store::from_dataset(&dataset).unwrap().save(&path).unwrap();
+    path
+}
+
+#[test]
+fn missing_query_painless_is_a_usage_error_naming_the_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = tmp.path().join("set");
+    write_set(&set, &[("sort_01.painless", "return 1.0;")]);
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(&set)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no query.painless").and(predicate::str::contains("set")));
+}
+
+#[test]
+fn bad_sort_file_names_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in ["sort_1.painless", "sort_ab.painless"] {
+        let set = tmp.path().join(bad);
+        write_set(&set, &[("query.painless", "return 1.0;"), (bad, "return 1.0;")]);
+        scorelab()
+            .args(["eval", "--set"])
+            .arg(&set)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(bad).and(predicate::str::contains("two-digit")));
+    }
+}
+
+#[test]
+fn unknown_store_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(repo("scripts/baseline"))
+        .arg("--store")
+        .arg(tmp.path().join("no-such-store"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-store"));
+}
+
+#[test]
+fn set_and_query_are_exclusive() {
+    scorelab()
+        .args(["eval", "--set", "a", "--query", "b.painless"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+// needs the interpreter
+#[test]
+fn compile_error_exits_1_with_file_and_es_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let set = tmp.path().join("set");
+    write_set(&set, &[("query.painless", "return undefinedVariable + 1.0;")]);
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(&set)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("query.painless")
+                .and(predicate::str::contains("script_exception"))
+                .and(predicate::str::contains("compile error")),
+        );
+}
+
+// needs the interpreter
+#[test]
+fn negative_score_exits_1_with_the_es_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let set = tmp.path().join("set");
+    write_set(&set, &[("query.painless", "return -1.0;")]);
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(&set)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Must be a non-negative score!").and(predicate::str::contains("illegal_argument_exception")));
+}
+
+// needs the interpreter
+#[test]
+fn runtime_error_exits_1_and_names_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let set = tmp.path().join("set");
+    write_set(&set, &[("query.painless", "int zero = params.user_vector.size() - 2;\nreturn 1 / zero;")]);
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(&set)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("runtime errors").and(predicate::str::contains("arithmetic_exception")));
+}
+
+// needs the interpreter
+#[test]
+fn example_sets_run_on_a_small_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    for set in ["baseline", "max-similarity", "log-popularity", "recency", "genre-diversity"] {
+        let out = scorelab()
+            .args(["eval", "--json", "--random-control", "--set"])
+            .arg(repo(&format!("scripts/{set}")))
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{set}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ndcg = body["result"]["metrics"]["ndcg"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ndcg), "{set}: {ndcg}");
+        assert!(body["random_control"]["metrics"]["ndcg"].is_number());
+        if set == "genre-diversity" {
+            assert_eq!(body["result"]["diagnostics"]["sort_effects"].as_array().unwrap().len(), 1);
+        }
+    }
+}
+
+// needs the interpreter
+#[test]
+fn same_figures_at_one_and_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let run = |threads: &str| {
+        let out = scorelab()
+            .args(["eval", "--json", "--threads", threads, "--set"])
+            .arg(repo("scripts/genre-diversity"))
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        body["result"].clone()
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
+// needs the interpreter
+#[test]
+fn baseline_writes_a_run_and_compares_with_the_last_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let runs = tmp.path().join("runs");
+    let baseline = |extra: &[&str]| {
+        let mut cmd = scorelab();
+        cmd.args(["baseline", "--set"]).arg(repo("scripts/baseline")).arg("--store").arg(&store).arg("--runs-dir").arg(&runs);
+        cmd.args(extra);
+        cmd.assert()
+    };
+    baseline(&[]).success().stdout(predicate::str::contains("run written to"));
+    let run_dirs = scorelab::run::list_runs(&runs).unwrap();
+    assert_eq!(run_dirs.len(), 1);
+    let run = scorelab::run::RunDir::open(&run_dirs[0]).unwrap();
+    assert!(run.meta().baseline.metrics.is_some());
+    assert_eq!(run.meta().settings.guardrail, scorelab::metrics::Metric::Ild);
+    let log = run.read_log().unwrap();
+    assert_eq!(log.records.len(), 1);
+    assert_eq!(log.records[0].status, scorelab::run::IterationStatus::Baseline);
+    assert_eq!(run.read_snapshot(0).unwrap(), scorelab::rank::ScriptSet::open(&repo("scripts/baseline")).unwrap());
+
+    baseline(&[]).success().stdout(predicate::str::contains("baseline matches the last recorded one"));
+
+    // Pretend the previous run recorded other figures: the harness "moved", which must be loud.
+    let last = scorelab::run::list_runs(&runs).unwrap().pop().unwrap();
+    let mut run = scorelab::run::RunDir::open(&last).unwrap();
+    let mut meta = run.meta().clone();
+    meta.baseline.metrics.as_mut().unwrap().ndcg += 0.01;
+    run.set_meta(meta).unwrap();
+    baseline(&[]).success().stderr(predicate::str::contains("WARNING: THE BASELINE MOVED"));
+}
