@@ -329,3 +329,12 @@ fn library_through_exec_test() {
     assert_eq!(d[0].es_type, "string_index_out_of_bounds_exception");
     assert_eq!(d[0].message, "Range [0, 5) out of bounds for length 3");
 }
+
+#[test]
+fn unimplemented_es_members_are_refused_not_unknown() {
+    use scorelab::interp::exec_test;
+    for src in ["'abc'.sha256()", "Collections.emptyList()", "def x = [1]; List l = x; l.stream()"] {
+        let d = exec_test(src, &serde_json::Map::new()).outcome.expect_err("refused");
+        assert_eq!(d[0].es_type, "unsupported_locally", "{src}: {} {}", d[0].code, d[0].message);
+    }
+}

@@ -216,3 +216,30 @@ fn registered_doc_values_follow_es() {
     let err = call(&store, 0, Dialect::Elasticsearch, &nope, "size", vec![]).unwrap_err();
     assert_eq!(err.message, "No field found for [nope] in mapping");
 }
+
+/// A score script through compile → bind → eval: the library as the evaluator reaches it.
+#[test]
+fn score_script_end_to_end() {
+    use scorelab::interp::program::{CompileEnv, compile};
+    let store = Store::from_dataset(&dataset()).expect("store");
+    let field = store.schema().vector_field().name.clone();
+    let src = format!(
+        "double c = cosineSimilarity(params.qv, '{field}'); double d = dotProduct(params.qv, '{field}'); \
+         return c + 1.0 + (doc['popularity'].size() == 0 ? 0 : doc['popularity'].value) + saturation(d, 1000.0);"
+    );
+    let env = CompileEnv::new(ScriptContext::Score, Dialect::Elasticsearch);
+    let compiled = compile(&src, &env);
+    let program = compiled.program.unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    let params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"qv": [0.5, 111.3, -13.0, 14.8, -156.0]}"#).expect("json");
+    let mut bound = program.bind(&params, &store).expect("bind");
+    let qn = EsQueryVector::normalized(QUERY.to_vec(), 5).expect("dims");
+    let q = EsQueryVector::raw(QUERY.to_vec(), 5).expect("dims");
+    for (i, (v, pop)) in [(V1, 3.0), (V2, 0.0), (V3, 1.0)].into_iter().enumerate() {
+        let l = EsVectorLayout::Indexed;
+        let d = vectors::es_dot_product(&q, &v, l);
+        let want = (vectors::es_cosine_similarity(&qn, &v, l) + 1.0 + pop + d / (1000.0 + d)) as f32;
+        let got = program.eval(&mut bound, &store, ItemIdx(i as u32), 1.0).expect("eval");
+        assert_eq!(got, f64::from(want), "item {i}");
+    }
+}

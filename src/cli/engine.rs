@@ -98,6 +98,49 @@ pub struct ParityArgs {
     pub json: bool,
 }
 
-pub fn run_parity(_args: ParityArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
+    use crate::engine::drift::{self, Tolerances};
+    use crate::engine::search::{SearchEngine, SearchOptions};
+    use crate::rank::ScriptSet;
+    use crate::run::{EvalSettings, Evaluator};
+
+    let store = Store::open(&args.store).with_context(|| format!("opening store {}", args.store.display()))?;
+    let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
+    let harness_params = match &args.params {
+        None => serde_json::Map::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            match serde_json::from_str::<serde_json::Value>(&text).with_context(|| format!("parsing {}", path.display()))? {
+                serde_json::Value::Object(map) => map,
+                _ => anyhow::bail!("{}: harness params must be a JSON object", path.display()),
+            }
+        }
+    };
+    let settings = EvalSettings { k: args.k, cohort_size: args.cohort_size, seed: args.seed, harness_params, ..EvalSettings::default() };
+    let evaluator = Evaluator::new(&store, settings).context("building the cohort")?;
+    let mut request = evaluator.request();
+    // The sort-ablation diagnostic is local-only; leaving it on would distort the wall-time ratio.
+    request.ablate_sorts = false;
+
+    let client = EngineClient::connect(&args.engine.engine_url)?;
+    let options = SearchOptions {
+        index: args.engine.index.clone(),
+        users_per_request: args.users_per_request.max(1),
+        concurrency: args.concurrency.max(1),
+    };
+    let engine = SearchEngine::new(client, &store, options)?;
+    if args.explain {
+        if let Some(&first) = request.users.first() {
+            print!("{}", engine.explain(&set, &request, first)?);
+        }
+    }
+    let local = evaluator.local_engine();
+    let tolerances = Tolerances { score_rel: args.rel_tol, ..Tolerances::default() };
+    let run = drift::run_parity(&store, &local, &engine, &set, &request, Some(&evaluator.context), tolerances)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&run.report)?);
+    } else {
+        print!("{}", run.report.render());
+    }
+    Ok(if run.report.has_drift() { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
 }

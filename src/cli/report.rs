@@ -93,6 +93,9 @@ pub struct ShowArgs {
 pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let run =
         Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
+    for warning in &run.warnings {
+        eprintln!("warning: {warning}");
+    }
     let analysis = Analysis::new(&run);
     let number = match args.iteration {
         Some(number) => number,

@@ -183,10 +183,24 @@ fn error_key(d: &Diagnostic) -> String {
     format!("{:?} {} at {}", d.phase, d.es_type, d.span.start)
 }
 
+/// A NaN/negative `script_score` value, whichever way a side reports it (the interpreter raises it as
+/// an `illegal_argument_exception` diagnostic, the engine answer maps to `FailureKind::InvalidScore`).
+pub fn is_invalid_score(f: &RuntimeFailure) -> bool {
+    match &f.kind {
+        FailureKind::InvalidScore { .. } => true,
+        FailureKind::Script { diagnostic } => {
+            diagnostic.es_type == "illegal_argument_exception" && diagnostic.message.contains("returned an invalid score")
+        }
+    }
+}
+
 fn failure_key(f: &RuntimeFailure) -> String {
+    if is_invalid_score(f) {
+        // The engine names a segment-local doc id and stops at its first bad doc: only the class matters.
+        return format!("{}: invalid score", f.script);
+    }
     match &f.kind {
         FailureKind::Script { diagnostic } => format!("{}: {}", f.script, error_key(diagnostic)),
-        // The engine names a segment-local doc id and stops at its first bad doc: only the class matters.
         FailureKind::InvalidScore { .. } => format!("{}: invalid score", f.script),
     }
 }

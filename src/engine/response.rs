@@ -193,14 +193,7 @@ fn deepest_reason(error: &Value) -> String {
 }
 
 fn script_failure(exception: &Value, envelope: &Value, sent: &SentScripts<'_>) -> ScriptFailure {
-    let script_text = exception["script"].as_str().unwrap_or("");
-    let (role, rewritten) = if script_text == sent.query.source {
-        (ScriptRole::Query, sent.query)
-    } else if let Some(n) = sent.sorts.iter().position(|s| s.source == script_text) {
-        (ScriptRole::Sort(n), &sent.sorts[n])
-    } else {
-        (ScriptRole::Query, sent.query)
-    };
+    let (role, rewritten) = failing_script(exception, sent);
     let phase = if exception["reason"].as_str() == Some("compile error") { Phase::Compile } else { Phase::Runtime };
     let cause = &exception["caused_by"];
     let es_type = cause["type"].as_str().unwrap_or("script_exception").to_string();
@@ -235,6 +228,34 @@ fn script_failure(exception: &Value, envelope: &Value, sent: &SentScripts<'_>) -
         java_frames,
     };
     ScriptFailure { role, diagnostic, raw: envelope.clone() }
+}
+
+/// Which script failed. Compile errors echo the whole source; runtime errors only its first statement
+/// followed by ` ...`, so the echo is matched as a prefix and, when several scripts share it, the
+/// statement snippet of `script_stack` must also sit at `position.start` in the candidate.
+fn failing_script<'a>(exception: &Value, sent: &SentScripts<'a>) -> (ScriptRole, &'a Rewritten) {
+    let echoed = exception["script"].as_str().unwrap_or("");
+    let candidates = std::iter::once((ScriptRole::Query, sent.query))
+        .chain(sent.sorts.iter().enumerate().map(|(n, s)| (ScriptRole::Sort(n), s)));
+    let all: Vec<(ScriptRole, &Rewritten)> = candidates.collect();
+    if let Some(&exact) = all.iter().find(|(_, s)| s.source == echoed) {
+        return exact;
+    }
+    let prefix = echoed.strip_suffix(" ...").unwrap_or(echoed);
+    let matching: Vec<(ScriptRole, &Rewritten)> =
+        all.iter().copied().filter(|(_, s)| !prefix.is_empty() && s.source.starts_with(prefix)).collect();
+    if matching.len() > 1 {
+        let snippet_fits = |source: &str| {
+            let stack = exception["script_stack"].as_array();
+            let snippet = stack.and_then(|s| s.len().checked_sub(2).and_then(|i| s[i].as_str())).unwrap_or("");
+            let start = exception["position"]["start"].as_u64().map(|u| utf16_to_byte(source, u as usize));
+            start.is_some_and(|b| source[b..].starts_with(snippet.trim_start_matches("... ")))
+        };
+        if let Some(&hit) = matching.iter().find(|(_, s)| snippet_fits(&s.source)) {
+            return hit;
+        }
+    }
+    matching.first().copied().unwrap_or((ScriptRole::Query, sent.query))
 }
 
 /// The end of the character starting at `offset` (a one-character span), or `offset` at the end.
@@ -311,6 +332,24 @@ mod tests {
         assert_eq!(&src[d.span.start as usize..], ".value;");
         assert_eq!(d.java_frames.len(), 1);
         assert_eq!(d.statement.map(|s| s.start), Some(utf16_to_byte(src, 18) as u32));
+    }
+
+    #[test]
+    fn runtime_errors_echo_a_truncated_script_and_are_traced_to_the_sort() {
+        // OpenSearch 2.19's answer for an IndexOutOfBounds in a sort script.
+        let q = Rewritten::unchanged("return 1;\n");
+        let sort = Rewritten::unchanged("List l = new ArrayList();\nreturn l.get((int) (doc['year'].value % 3));\n");
+        let sorts = [sort];
+        let sent = SentScripts { query: &q, sorts: &sorts };
+        let item = json!({"status": 400, "error": {"failed_shards": [{"reason": {"type": "script_exception", "reason": "runtime error",
+            "script_stack": ["java.base/java.util.ArrayList.get(ArrayList.java:427)", "return l.get((int) (doc['year'].value % 3));\n",
+                             "                               ^---- HERE"],
+            "script": "List l = new ArrayList(); ...", "lang": "painless", "position": {"offset": 57, "start": 26, "end": 71},
+            "caused_by": {"type": "index_out_of_bounds_exception", "reason": "Index 0 out of bounds for length 0"}}}]}});
+        let UserAnswer::Failed(failure) = parse_answer(&item, &sent, 1) else { panic!("failure expected") };
+        assert_eq!(failure.role, ScriptRole::Sort(0));
+        assert_eq!(failure.diagnostic.span.start, 57);
+        assert_eq!(failure.diagnostic.statement, Some(Span::new(26, 71)));
     }
 
     #[test]

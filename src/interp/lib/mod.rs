@@ -35,4 +35,42 @@ pub fn register(reg: &mut Registry) {
     reg_doc::register(reg);
     reg_functions::register(reg);
     reg_strings::register(reg);
+    register_unimplemented(reg);
+}
+
+/// Members Elasticsearch whitelists that the local library does not implement: the checker
+/// reports them as unsupported locally (L406) instead of "not found", which would wrongly call
+/// valid Painless invalid. Lambda-taking augmentations are among them.
+fn register_unimplemented(reg: &mut Registry) {
+    const WHY: &str = "not implemented in the local runtime library";
+    let string_members = [
+        "codePointAt", "codePointBefore", "codePointCount", "contentEquals", "copyValueOf", "getChars",
+        "offsetByCodePoints", "regionMatches", "subSequence", "toCharArray", "chars", "codePoints", "strip",
+        "stripLeading", "stripTrailing", "isBlank", "lines", "indent", "encodeBase64", "decodeBase64", "sha1",
+        "sha256", "sha512", "matches", "split", "replaceAll", "replaceFirst", "intern", "getBytes", "hashCode",
+    ];
+    for m in string_members {
+        reg.add_unsupported_member("String", m, WHY);
+    }
+    let collection_members = [
+        "iterator", "stream", "parallelStream", "spliterator", "toArray", "removeIf", "forEach", "any", "asCollection",
+        "asList", "each", "eachWithIndex", "every", "findResults", "groupBy", "join", "sum", "collect", "find",
+        "findAll", "split", "listIterator", "replaceAll", "ensureCapacity", "trimToSize", "clone", "removeRange",
+        "sort", "subList", "addAll", "remove",
+    ];
+    for owner in ["Collection", "List", "ArrayList", "Set", "HashSet"] {
+        for m in collection_members {
+            reg.add_unsupported_member(owner, m, WHY);
+        }
+    }
+    let map_members = [
+        "compute", "computeIfAbsent", "computeIfPresent", "forEach", "merge", "replace", "replaceAll", "remove",
+        "collect", "count", "each", "every", "find", "findAll", "findResult", "findResults", "groupBy", "clone",
+        "entry", "getOrDefault", "putIfAbsent",
+    ];
+    for owner in ["Map", "HashMap"] {
+        for m in map_members {
+            reg.add_unsupported_member(owner, m, WHY);
+        }
+    }
 }
