@@ -652,7 +652,9 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
         .expect("run scorelab");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    eprintln!("{}", stdout.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('{') && !l.starts_with('}')).collect::<Vec<_>>().join("\n"));
+    if let Some(at) = stdout.find("parity vs") {
+        eprintln!("{}", &stdout[at..]);
+    }
     assert!(stdout.contains("POST /cli_parity/_search"), "--explain prints the request: {stdout}");
     assert!(stdout.contains("\"_script\""), "{stdout}");
     assert!(stdout.contains("parity vs opensearch: 12 users, k=10"), "{stdout}");
