@@ -123,9 +123,10 @@ fn a_one_megabyte_script_fails_cleanly() {
     assert!(source.len() > 1_000_000);
     let diags = parse(&source).expect_err("too large");
     assert_eq!(diags[0].code, "P191");
-    // With the size limit raised, a megabyte of flat statements parses.
+    // With the size limit raised, long flat scripts parse (the call budget scales with size).
+    let long = "x = x + 1;\n".repeat(30_000);
     let limits = ParseLimits { max_source_bytes: 2 << 20, ..ParseLimits::default() };
-    assert!(parse_with_limits(&source, &limits).is_ok());
+    assert!(parse_with_limits(&long, &limits).is_ok());
 }
 
 #[test]
@@ -137,3 +138,64 @@ fn spans_are_byte_offsets() {
     assert!(printed.contains("Var(\"x\"), span: Span { start: 7, end: 8 }"), "{printed}");
 }
 
+
+/// Random and mutated scripts never panic (and, with every limit set, always return).
+mod never_panics {
+    use proptest::prelude::*;
+    use proptest::sample::{Index, select};
+
+    use super::{ParseLimits, parse_with_limits, print_script, without_spans};
+
+    const TOKENS: &[&str] = &[
+        "(", ")", "[", "]", "{", "}", ";", ",", ".", "?.", "?", ":", "?:", "::", "->", "=", "==", "===", "!=", "+",
+        "++", "-", "--", "*", "/", "%", "<<", ">>>", "<", ">=", "&", "&&", "|", "||", "^", "!", "~", "=~", "==~",
+        "+=", ">>>=", "if", "else", "for", "in", "while", "do", "return", "new", "def", "int", "double", "String",
+        "instanceof", "true", "null", "try", "catch", "x", "doc", "params", "_score", "0", "08", "1L", "2.5e3f",
+        "0xFF", "864000000000", "'a'", "\"b\"", "'\\n'", "/re/i", "//c\n", "/*c*/", "#", "@", " ", "\n", "λ",
+    ];
+
+    const SEEDS: &[&str] = &[
+        "double s = doc['x'].value * params.w + _score; return s > 1 ? Math.log(s) : 0;",
+        "int total = 0; for (int i = 0; i < 10; ++i) { if (i % 2 == 0) continue; total += i } total",
+        "def m = ['a': 1, 5: [1, 2]]; m.a + m[5].0 ?: (int) -m.get('b')",
+        "params.l.stream().map(x -> x * 2).filter(Objects::nonNull).count() + new int[] {1}.length",
+        "try { Integer.parseInt(params.s) } catch (NumberFormatException e) { return 0 } return 1",
+        "if (doc['a'].size() == 0) { return 0 } else if (x =~ /ab/) return 1; else return (Double) -1.0",
+    ];
+
+    fn limits() -> ParseLimits {
+        ParseLimits { max_source_bytes: 4096, max_nesting: 64, max_parser_calls_per_byte: 400 }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_text(s in "\\PC{0,120}") {
+            let _ = parse_with_limits(&s, &limits());
+        }
+
+        #[test]
+        fn token_soup(tokens in proptest::collection::vec(select(TOKENS), 0..60), glue in select(&[" ", ""][..])) {
+            let s = tokens.join(glue);
+            let _ = parse_with_limits(&s, &limits());
+        }
+
+        #[test]
+        fn mutated_scripts(seed in select(SEEDS), at in any::<Index>(), len in 0usize..6, insert in select(TOKENS)) {
+            let chars: Vec<char> = seed.chars().collect();
+            let i = at.index(chars.len());
+            let end = (i + len).min(chars.len());
+            let mutated: String = chars[..i].iter().chain(insert.chars().collect::<Vec<_>>().iter()).chain(chars[end..].iter()).collect();
+            if let Ok(script) = parse_with_limits(&mutated, &limits()) {
+                // Whatever parses must print back to the same tree.
+                let printed = print_script(&script);
+                let again = parse_with_limits(&printed, &ParseLimits::default());
+                prop_assert!(again.is_ok(), "printed form of {mutated:?} does not parse: {printed}");
+                if let Ok(again) = again {
+                    prop_assert_eq!(without_spans(&format!("{script:?}")), without_spans(&format!("{again:?}")));
+                }
+            }
+        }
+    }
+}

@@ -1,9 +1,415 @@
-//! (being written: placeholder until its owner lands it)
+//! `scorelab loop` (alias `rl-loop`): the optimisation loop. A fresh run scores the baseline, starts a
+//! run directory and iterates; `--resume runs/<ts>` continues a run with its recorded store, cohort,
+//! seed and loop settings.
+
+use anyhow::{Context, Result, bail};
+use crate::metrics::Metric;
+use crate::optimise::builtin::BuiltinProposer;
+use crate::optimise::judge::{EngineDriftChecker, LocalJudge};
+use crate::optimise::lineage::Lineage;
+use crate::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
+use crate::optimise::proposer::{FieldInfo, ParamInfo, Proposer, ScriptContract, ScriptTexts};
+use crate::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
+use crate::optimise::record::{DirRecorder, start_run};
+use crate::rank::ScriptSet;
+use crate::run::{
+    CandidateOutcome, CohortRef, EvalSettings, Evaluator, IterationRecord, RunMeta, RunSettings, SCHEMA_VERSION,
+    StoreRef, Summary, Timings, now_rfc3339,
+};
+use crate::data::FieldKind;
+use crate::store::{ItemIdx, Store};
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct LoopArgs {}
+/// File in the run directory holding the loop's own settings (read back by `--resume`).
+const LOOP_FILE: &str = "loop.json";
 
-pub fn run(_args: LoopArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab loop --iters 20\n  scorelab loop --iters 50 --lineage evolutionary --seed 7\n  \
+    scorelab loop --provider anthropic --iters 10 --hint \"favour recent films\"\n  \
+    scorelab loop --provider openai-compatible --base-url http://localhost:11434/v1 --model qwen2.5-coder\n  \
+    scorelab loop --resume runs/20260101-120000 --iters 10")]
+pub struct LoopArgs {
+    /// Iterations to run (in addition to those already in a resumed run).
+    #[arg(long, default_value_t = 20)]
+    pub iters: u32,
+    /// Who writes candidates: the built-in optimiser (no network) or an LLM.
+    #[arg(long, env = "LLM_PROVIDER", default_value = "builtin",
+          value_parser = ["builtin", "anthropic", "openai", "openai-compatible"])]
+    pub provider: String,
+    /// Model name (default: ANTHROPIC_MODEL / OPENAI_MODEL from the environment or .env).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Base URL of an OpenAI-compatible server (llama.cpp, Ollama, vLLM); default OPENAI_BASE_URL.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// The primary metric; the other of ndcg/ild is the guardrail (never below the baseline's).
+    #[arg(long, default_value = "ndcg", value_parser = ["ndcg", "ild"])]
+    pub objective: String,
+    /// linear: edit the previous iteration (or its parent after a regression); evolutionary: pick
+    /// parents from the whole history with a penalty on repeated picks.
+    #[arg(long, default_value = "linear", value_parser = ["linear", "evolutionary"])]
+    pub lineage: String,
+    /// Most `_script` sort scripts a candidate may have.
+    #[arg(long, default_value_t = 5)]
+    pub max_sort_scripts: usize,
+    /// The script set iteration 0 scores and the first candidates edit.
+    #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
+    pub baseline_dir: PathBuf,
+    /// Free text passed to the proposer.
+    #[arg(long)]
+    pub hint: Option<String>,
+    /// Seed of the cohort sample and of the built-in optimiser.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Store directory (default: the MovieLens demo store, built on first use).
+    #[arg(long, conflicts_with = "dataset")]
+    pub store: Option<PathBuf>,
+    /// A named demo dataset instead of --store (movielens).
+    #[arg(long, value_parser = ["movielens"])]
+    pub dataset: Option<String>,
+    /// Cohort size (users sampled with --seed).
+    #[arg(long, default_value_t = 1000)]
+    pub cohort_size: usize,
+    /// Re-score leaderboard candidates on the search engine at ES_URL and refuse drifting ones.
+    #[arg(long)]
+    pub engine_check: bool,
+    /// Search engine URL for --engine-check.
+    #[arg(long, env = "ES_URL")]
+    pub es_url: Option<String>,
+    /// Continue the run in this directory.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Where new run directories are created.
+    #[arg(long, value_name = "DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+}
+
+/// What `--resume` must reuse: written once when the run starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LoopFile {
+    provider: String,
+    model: Option<String>,
+    base_url: Option<String>,
+    objective: String,
+    lineage: String,
+    max_sort_scripts: usize,
+    hint: Option<String>,
+    seed: u64,
+    baseline_dir: String,
+}
+
+fn open_store(args: &LoopArgs) -> Result<(Store, PathBuf)> {
+    let path = match &args.store {
+        Some(p) => p.clone(),
+        None => {
+            // `--dataset movielens` and no flag at all both mean the demo store, built on first use.
+            if !Path::new(crate::data::DEFAULT_STORE_DIR).exists() {
+                eprintln!("building the MovieLens demo store at {} (first use)...", crate::data::DEFAULT_STORE_DIR);
+            }
+            crate::data::ensure_demo_store(Path::new(".")).context("building the demo store")?
+        }
+    };
+    let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
+    Ok((store, path))
+}
+
+fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
+    if cfg.provider == "builtin" {
+        return Ok(Box::new(BuiltinProposer::new()));
+    }
+    let kind = ProviderKind::parse(&cfg.provider).with_context(|| format!("unknown provider {}", cfg.provider))?;
+    let settings = LlmSettings::from_env(kind, cfg.model.clone(), cfg.base_url.clone(), |name| std::env::var(name).ok())?;
+    Ok(Box::new(LlmProposer::new(settings)?))
+}
+
+fn fields(store: &Store) -> Vec<FieldInfo> {
+    let vector = store.schema().vector_field().name.clone();
+    store
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.name != vector)
+        .map(|f| {
+            let may_be_missing = store
+                .column(&f.name)
+                .is_some_and(|c| (0..store.num_items() as u32).any(|i| c.len(ItemIdx(i)) == 0));
+            FieldInfo {
+                name: f.name.clone(),
+                kind: match f.kind {
+                    FieldKind::Keyword => "keyword",
+                    FieldKind::Long => "long",
+                    FieldKind::Double => "double",
+                    FieldKind::Vector { .. } => "dense_vector",
+                }
+                .into(),
+                multi_valued: f.multi_valued,
+                may_be_missing,
+            }
+        })
+        .collect()
+}
+
+fn contract(store: &Store, harness: &serde_json::Map<String, serde_json::Value>, max_sorts: usize, dialect: &str) -> ScriptContract {
+    let mut params = vec![ParamInfo {
+        name: "user_vector".into(),
+        description: format!(
+            "the user's {} x {} matrix (List of {} rows, each a List of {} doubles) built from their history",
+            store.user_rows(),
+            store.dims(),
+            store.user_rows(),
+            store.dims()
+        ),
+    }];
+    for (name, value) in harness {
+        let description = if name == "now" {
+            format!("the present as epoch seconds (long), {value}; compare with date fields such as last_rated")
+        } else {
+            format!("harness param, value {value}")
+        };
+        params.push(ParamInfo { name: name.clone(), description });
+    }
+    ScriptContract {
+        params,
+        vector_field: store.schema().vector_field().name.clone(),
+        user_rows: store.user_rows(),
+        dims: store.dims(),
+        max_sort_scripts: max_sorts,
+        dialect: dialect.into(),
+    }
+}
+
+fn texts(set: &ScriptSet) -> ScriptTexts {
+    ScriptTexts { query: set.query.source.clone(), sort: set.sorts.iter().map(|s| s.script.source.clone()).collect() }
+}
+
+pub fn run(args: LoopArgs) -> Result<ExitCode> {
+    let (mut recorder, cfg, store) = match &args.resume {
+        Some(dir) => {
+            let recorder = DirRecorder::open(dir).with_context(|| format!("resuming {}", dir.display()))?;
+            for repair in &recorder.repairs {
+                eprintln!("resume: {repair}");
+            }
+            let cfg_path = dir.join(LOOP_FILE);
+            let cfg: LoopFile = serde_json::from_str(
+                &std::fs::read_to_string(&cfg_path).with_context(|| format!("reading {}", cfg_path.display()))?,
+            )
+            .with_context(|| format!("{}: invalid loop settings", cfg_path.display()))?;
+            let meta = recorder.run().meta();
+            let store = Store::open(&meta.store.path).with_context(|| format!("opening store {}", meta.store.path))?;
+            if store.checksum() != meta.store.checksum {
+                bail!(
+                    "{}: the store changed since the run started (checksum {} vs recorded {}); figures would not be comparable",
+                    meta.store.path,
+                    store.checksum(),
+                    meta.store.checksum
+                );
+            }
+            (Some(recorder), cfg, store)
+        }
+        None => {
+            let cfg = LoopFile {
+                provider: args.provider.clone(),
+                model: args.model.clone(),
+                base_url: args.base_url.clone(),
+                objective: args.objective.clone(),
+                lineage: args.lineage.clone(),
+                max_sort_scripts: args.max_sort_scripts,
+                hint: args.hint.clone(),
+                seed: args.seed,
+                baseline_dir: args.baseline_dir.display().to_string(),
+            };
+            let (store, _) = open_store(&args)?;
+            (None, cfg, store)
+        }
+    };
+    // Build the proposer before anything is written, so a missing API key fails fast.
+    let mut proposer = proposer(&cfg)?;
+    let objective = Objective::parse(&cfg.objective).with_context(|| format!("unknown objective {}", cfg.objective))?;
+    let lineage = Lineage::parse(&cfg.lineage).with_context(|| format!("unknown lineage {}", cfg.lineage))?;
+
+    let evaluator = match &recorder {
+        Some(rec) => {
+            let meta = rec.run().meta();
+            let settings = EvalSettings {
+                k: meta.settings.k,
+                threshold: Some(f64::from(meta.settings.threshold)),
+                cohort_size: meta.settings.cohort_size,
+                seed: meta.settings.seed,
+                diversity_fields: Some(meta.settings.diversity_fields.clone()),
+                harness_params: meta.settings.harness_params.clone(),
+                threads: 0,
+            };
+            let evaluator = Evaluator::with_cohort(&store, settings, &meta.cohort.user_ids)?;
+            if evaluator.cohort.checksum != meta.cohort.checksum {
+                bail!("the recorded cohort no longer matches the store (checksum {} vs {})", evaluator.cohort.checksum, meta.cohort.checksum);
+            }
+            evaluator
+        }
+        None => Evaluator::new(&store, EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() })?,
+    };
+
+    let local = evaluator.local_engine();
+    let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
+        .with_context(|| format!("reading the baseline script set {}", cfg.baseline_dir))?;
+    if recorder.is_none() {
+        let result = evaluator.evaluate_with(&local, &baseline_set)?;
+        let evaluation = match &result.outcome {
+            CandidateOutcome::Scored(e) => e.clone(),
+            _ => {
+                for e in result.es_errors(&baseline_set, 3) {
+                    eprintln!("{}", serde_json::to_string_pretty(&e)?);
+                }
+                bail!("the baseline {} does not score; fix it first (`scorelab eval --set {}`)", cfg.baseline_dir, cfg.baseline_dir);
+            }
+        };
+        let primary = match objective {
+            Objective::Ndcg => Metric::Ndcg,
+            Objective::Ild => Metric::Ild,
+        };
+        let meta = RunMeta {
+            schema_version: SCHEMA_VERSION,
+            scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
+            created: now_rfc3339(),
+            store: StoreRef {
+                path: store.dir().map(|d| d.display().to_string()).unwrap_or_default(),
+                checksum: store.checksum().to_string(),
+                dataset: store.settings().name.clone(),
+            },
+            settings: RunSettings {
+                k: evaluator.settings.k,
+                threshold: evaluator.threshold as f32,
+                cohort_size: evaluator.settings.cohort_size,
+                diversity_fields: evaluator.diversity_fields.clone(),
+                objective: primary,
+                guardrail: Metric::guardrail_for(primary),
+                engine: "local".into(),
+                dialect: baseline_set.dialect,
+                seed: cfg.seed,
+                max_sort_scripts: cfg.max_sort_scripts,
+                harness_params: evaluator.settings.harness_params.clone(),
+            },
+            cohort: CohortRef { user_ids: evaluator.cohort.user_ids.clone(), checksum: evaluator.cohort.checksum.clone() },
+            baseline: Default::default(),
+            summary: Summary::default(),
+        };
+        let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
+        let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };
+        let rec = start_run(&args.runs_dir, meta, &texts(&baseline_set), &cfg.baseline_dir, evaluation.metrics, diagnostics, timings)?;
+        crate::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
+        recorder = Some(rec);
+    }
+    let Some(mut recorder) = recorder else { bail!("internal: no run directory") };
+    let run_path = recorder.run().path().to_path_buf();
+    let meta = recorder.run().meta().clone();
+
+    let dialect = meta.settings.dialect.to_string();
+    let settings = LoopSettings {
+        objective,
+        lineage,
+        seed: cfg.seed,
+        hint: cfg.hint.clone(),
+        contract: contract(&store, &meta.settings.harness_params, cfg.max_sort_scripts, &dialect),
+        fields: fields(&store),
+        history_shown: 6,
+    };
+    let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
+    if args.engine_check {
+        let url = args.es_url.as_deref().context("--engine-check: set ES_URL (or --es-url) to the search engine")?;
+        let client = crate::engine::transport::EngineClient::connect(url)
+            .with_context(|| format!("--engine-check: connecting to {url}"))?;
+        let search = crate::engine::search::SearchEngine::new(client, &store, Default::default())
+            .with_context(|| format!("--engine-check: the index on {url} (run `scorelab setup-indices` first)"))?;
+        judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
+    }
+
+    println!(
+        "run {}  provider {}  objective {} (guardrail {} >= {:.4})  lineage {}  cohort {} users",
+        run_path.display(),
+        proposer.name(),
+        objective.primary_name(),
+        objective.guardrail_name(),
+        meta.baseline.metrics.map(|m| objective.guardrail(&m)).unwrap_or(0.0),
+        cfg.lineage,
+        meta.cohort.user_ids.len()
+    );
+    let mut table = Table::new(args.iters);
+    if let Some(base) = recorder_history_first(&recorder) {
+        table.row(&base, &Summary::default(), objective);
+    }
+    let mut lp = OptimisationLoop { settings, proposer: proposer.as_mut(), judge: &judge, recorder: &mut recorder };
+    let outcome = lp.run(args.iters, |record, summary| table.row(record, summary, objective));
+    table.finish();
+    let summary = outcome.with_context(|| format!("run {} stopped (resume with --resume {})", run_path.display(), run_path.display()))?;
+    println!("{}", summary.final_message.clone().unwrap_or_default());
+    println!("run written to {}", run_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn recorder_history_first(recorder: &DirRecorder) -> Option<IterationRecord> {
+    use crate::optimise::RunRecorder;
+    // On a fresh run the history is just the baseline; on resume, show where the run stands.
+    recorder.history().iter().rev().find(|r| r.iteration == 0 || r.status == crate::run::IterationStatus::Accepted).cloned()
+}
+
+/// The live table: one line per iteration on stdout, a progress bar with ETA on stderr when it is a
+/// terminal (plain lines otherwise, e.g. under CI or a pipe).
+struct Table {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Table {
+    fn new(iters: u32) -> Table {
+        println!(
+            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7}  rationale",
+            "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms"
+        );
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(u64::from(iters));
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} iterations, ETA {eta}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Table { bar }
+    }
+
+    fn row(&mut self, r: &IterationRecord, summary: &Summary, objective: Objective) {
+        let m = |f: fn(&crate::metrics::MetricSet) -> f64| r.metrics.as_ref().map_or("-".to_string(), |x| format!("{:.4}", f(x)));
+        let best = summary.best_primary.map_or_else(|| r.metrics.map_or("-".into(), |x| format!("{:.4}", objective.primary(&x))), |b| format!("{b:.4}"));
+        let mut rationale = r.rationale.clone().unwrap_or_default().replace('\n', " ");
+        if rationale.chars().count() > 90 {
+            rationale = rationale.chars().take(87).collect::<String>() + "...";
+        }
+        let line = format!(
+            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7.0}  {}",
+            r.iteration,
+            r.parent.map_or("-".to_string(), |p| p.to_string()),
+            status_name(r.status),
+            m(|x| x.ndcg),
+            m(|x| x.recall),
+            m(|x| x.precision),
+            m(|x| x.ild),
+            best,
+            r.timings.compile_ms + r.timings.eval_ms + r.timings.engine_ms.unwrap_or(0.0),
+            rationale
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.suspend(|| println!("{line}"));
+                if r.iteration > 0 {
+                    bar.inc(1);
+                }
+            }
+            None => println!("{line}"),
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }

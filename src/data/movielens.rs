@@ -207,7 +207,7 @@ pub fn prepare_movielens(dir: &Path, opts: &MovielensOptions) -> Result<Dataset,
         let recent: Vec<usize> = train[u].iter().rev().map(|r| rated[&r.movie] as usize).collect();
         let mut matrix = Vec::with_capacity(opts.user_rows * opts.dims);
         for row in 0..opts.user_rows {
-            // Only a user with a single rating and no training split has no recent item: zero rows.
+            // Every user keeps at least one training rating, so `None` (zero rows) cannot happen in practice.
             match recent.get(row % recent.len().max(1)) {
                 Some(&i) => matrix.extend(factors.row(i).iter().map(|&x| x as f32)),
                 None => matrix.extend(std::iter::repeat_n(0.0f32, opts.dims)),

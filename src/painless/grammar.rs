@@ -14,7 +14,8 @@ use super::span::Span;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/painless.pest"]
-pub(crate) struct PainlessParser;
+/// Public only so `tests/grammar.rs` can test rules one by one; use `painless::parse`.
+pub struct PainlessParser;
 
 pub(crate) fn parse_script(source: &str) -> Result<Pair<'_, Rule>, Box<PestError<Rule>>> {
     let mut pairs = PainlessParser::parse(Rule::script, source).map_err(Box::new)?;
@@ -90,8 +91,11 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
     let help = expected_help(&positives);
     let Some(token) = token else {
         let end = source.len();
-        if let Some(closer) = expected_closer_at_end(source, lexed, &positives) {
-            let message = format!("unexpected token [<EOF>] was expecting one of ['{closer}'].");
+        // `try {..}` at the end: `trap+` is entered by `match(CATCH)` (checked against ANTLR).
+        if let [only] = positives.as_slice()
+            && matches!(only, Rule::trap | Rule::kw_catch)
+        {
+            let message = "unexpected token ['<EOF>'] was expecting one of ['catch'].".to_string();
             return errors::compile_error(code::UNEXPECTED_TOKEN, message, Span::new(end, end), help);
         }
         return errors::compile_error(code::UNEXPECTED_END, "unexpected end of script.".into(), Span::new(end, end), help);
@@ -105,7 +109,14 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
         return errors::compile_error(code::UNEXPECTED_TOKEN, message, token.span, help);
     }
     let top_level = token.bracket_depth == 0;
-    let (code, message) = if top_level && positives.contains(&Rule::semicolon) {
+    let index = lexed.tokens.iter().position(|t| t.span == token.span).unwrap_or(0);
+    let (code, message) = if index <= function_prediction_end(source, &lexed.tokens) {
+        // ANTLR decides `function*` vs the first statement by looking ahead; when both die on
+        // the same token it reports no viable alternative there.
+        (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
+    } else if let Some(expected) = for_header_expectation(source, &lexed.tokens, index, &positives) {
+        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of ['{expected}']."))
+    } else if top_level && positives.contains(&Rule::semicolon) {
         (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [{{<EOF>, ';'}}]."))
     } else if top_level && positives.contains(&Rule::EOI) {
         (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [<EOF>]."))
@@ -118,7 +129,7 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
 fn single_token(rule: Rule) -> Option<&'static str> {
     match rule {
         Rule::block => Some("{"),
-        Rule::arguments | Rule::parameters => Some("("),
+        Rule::trap | Rule::kw_catch => Some("catch"),
         _ => None,
     }
 }
@@ -137,38 +148,66 @@ fn wants_value(positives: &[Rule]) -> bool {
     })
 }
 
-/// At the end of the script inside an unclosed `(` (or an index `[`) whose contents are
-/// complete, ANTLR's `match(RP)` / `match(RBRACE)` reports the missing closer.
-fn expected_closer_at_end(source: &str, lexed: &Lexed, positives: &[Rule]) -> Option<char> {
+/// Index of the first token that cannot continue a function header `Type(.name)*([])* name (`;
+/// up to there ANTLR has not yet decided between a function and the first statement.
+fn function_prediction_end(source: &str, tokens: &[super::lex::Token]) -> usize {
+    use super::lex::TokenKind::*;
+    let text = |i: usize| tokens.get(i).map(|t| &source[t.span.range()]);
+    let kind = |i: usize| tokens.get(i).map(|t| t.kind);
+    let is_type_start = match (kind(0), text(0)) {
+        (Some(Ident), _) => true,
+        (Some(Keyword), Some(w)) => matches!(w, "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double"),
+        _ => false,
+    };
+    if !is_type_start {
+        return 0;
+    }
+    let mut i = 1;
+    while text(i) == Some(".") && kind(i + 1) == Some(DotId) {
+        i += 2;
+    }
+    while text(i) == Some("[") && text(i + 1) == Some("]") {
+        i += 2;
+    }
+    if kind(i) != Some(Ident) {
+        return i;
+    }
+    i += 1;
+    if text(i) != Some("(") {
+        return i;
+    }
+    // A real function header: the decision is made, later errors are ordinary.
+    0
+}
+
+/// Inside `for (init; cond; update)` with a complete expression, ANTLR's `match` wants the next
+/// `;` (or the `)` after the update).
+fn for_header_expectation(source: &str, tokens: &[super::lex::Token], index: usize, positives: &[Rule]) -> Option<&'static str> {
     if wants_value(positives) {
         return None;
     }
-    let mut open: Vec<usize> = Vec::new();
-    for (i, t) in lexed.tokens.iter().enumerate() {
-        match &source[t.span.range()] {
-            "(" | "[" | "{" => open.push(i),
-            ")" | "]" | "}" => {
-                open.pop();
+    let mut depth = 0i32;
+    let mut semicolons = 0;
+    for i in (0..index).rev() {
+        match &source[tokens[i].span.range()] {
+            ")" | "]" | "}" => depth += 1,
+            "(" | "[" | "{" if depth > 0 => depth -= 1,
+            "(" => {
+                let is_for = i > 0 && &source[tokens[i - 1].span.range()] == "for";
+                return match (is_for, semicolons) {
+                    (true, 0 | 1) => Some(";"),
+                    (true, _) => Some(")"),
+                    _ => None,
+                };
             }
+            "[" | "{" => return None,
+            ";" if depth == 0 => semicolons += 1,
             _ => {}
         }
     }
-    let &innermost = open.last()?;
-    match &source[lexed.tokens[innermost].span.range()] {
-        "(" => Some(')'),
-        "[" if innermost > 0 && ends_value_token(source, &lexed.tokens[innermost - 1]) => Some(']'),
-        _ => None,
-    }
+    None
 }
 
-fn ends_value_token(source: &str, t: &super::lex::Token) -> bool {
-    use super::lex::TokenKind::*;
-    match t.kind {
-        Ident | Number | DotInteger | DotId | Str => true,
-        Punct => matches!(&source[t.span.range()], ")" | "]"),
-        _ => false,
-    }
-}
 
 /// pest's expected rules, renamed for people (Tera's `renamed_rules` idea): no raw rule names leak.
 fn expected_help(positives: &[Rule]) -> Option<String> {

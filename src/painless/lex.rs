@@ -227,27 +227,29 @@ pub(crate) fn lex(src: &str) -> Lexed {
             i += 1;
             continue;
         }
-        if c == b'/' && b.get(i + 1) == Some(&b'/') {
-            match src[i + 2..].find(['\n', '\r']) {
-                Some(k) => i = i + 2 + k + 1,
-                None => {
-                    error = Some(lex_error(src, start, src.len()));
-                    break;
-                }
-            }
-            continue;
-        }
-        if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            match src[i + 2..].find("*/") {
-                Some(k) => i = i + 2 + k + 2,
-                None => {
-                    error = Some(lex_error(src, start, src.len()));
-                    break;
-                }
-            }
-            continue;
-        }
         let prev = tokens.last().copied();
+        // An unterminated comment right after a value falls back to ANTLR's last accepting
+        // state, DIV: `x // c` at the end lexes as `/` and then fails on the second slash.
+        let div_fallback = !slash_is_regex(prev.as_ref(), src);
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            if let Some(k) = src[i + 2..].find(['\n', '\r']) {
+                i = i + 2 + k + 1;
+                continue;
+            }
+            if !div_fallback {
+                error = Some(lex_error(src, start, src.len()));
+                break;
+            }
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            if let Some(k) = src[i + 2..].find("*/") {
+                i = i + 2 + k + 2;
+                continue;
+            }
+            if !div_fallback {
+                error = Some(lex_error(src, start, src.len()));
+                break;
+            }
+        }
         if c == b'/' && slash_is_regex(prev.as_ref(), src) {
             let mut k = i + 1;
             let mut ok = false;
@@ -416,9 +418,12 @@ mod tests {
 
     #[test]
     fn line_comment_needs_newline() {
-        let e = lex("1 // done").error.unwrap();
+        let e = lex("1; // done").error.unwrap();
         assert_eq!(e.message, "unexpected character [// done].");
         assert!(lex("1 // done\n").error.is_none());
+        // After a value the first slash is a division and the second one fails (ES 7.10 lexer).
+        let e = lex("x = a // done").error.unwrap();
+        assert_eq!((e.offset, e.message.as_str()), (7, "unexpected character [/ done]."));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 pub mod ast;
 pub mod diag;
 pub mod errors;
-pub(crate) mod grammar;
+pub mod grammar;
 pub(crate) mod lex;
 pub(crate) mod lower;
 pub mod print;

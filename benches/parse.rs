@@ -1,0 +1,139 @@
+//! Parse throughput of the Painless front-end (`painless::parse`: token pre-scan, pest, lowering
+//! to the AST) on typical ~30-line scoring scripts. Throughput is reported per script, so
+//! criterion's "elem/s" is scripts per second on one core. The corpus: three hand-written scoring
+//! and sort scripts in the shape of real ones (typed locals, doc/params access, Math, vector
+//! functions, if/else, a loop), plus every `scripts/**/*.painless` file when the directory exists.
+//!
+//! Run: `cargo bench --bench parse -- --warm-up-time 1 --measurement-time 3`
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use scorelab::painless::parse;
+
+const RECENCY_POPULARITY: &str = r#"// Blend of text score, popularity and recency, with business boosts.
+double score = _score;
+if (doc['price'].size() == 0) {
+    return score * 0.5;
+}
+long nowMs = params.now;
+long createdMs = doc['created'].value.toInstant().toEpochMilli();
+double ageDays = (nowMs - createdMs) / 86400000.0;
+double recency = Math.exp(-params.decay * ageDays);
+double views = doc['views'].size() == 0 ? 0 : doc['views'].value;
+double popularity = Math.log1p(views) / Math.log1p(params.max_views);
+double boost = 1.0;
+if (doc['category'].size() > 0) {
+    String category = doc['category'].value;
+    if (params.boosted.contains(category)) {
+        boost += params.category_boost;
+    } else if (category == 'clearance') {
+        boost -= 0.2;
+    }
+}
+int stock = (int) doc['stock'].value;
+if (stock <= 0) {
+    boost *= 0.1;
+}
+double similarity = cosineSimilarity(params.user_vector, 'item_vector') + 1.0;
+double blended = params.w_text * score
+    + params.w_sim * similarity
+    + params.w_pop * popularity
+    + params.w_recency * recency;
+return Math.max(0, blended * boost);
+"#;
+
+const DIVERSITY_SORT: &str = r#"/* Sort script: penalise items from over-represented brands. */
+def counts = params.brand_counts;
+String brand = doc['brand.keyword'].size() == 0 ? 'none' : doc['brand.keyword'].value;
+int seen = counts.containsKey(brand) ? (int) counts.get(brand) : 0;
+double penalty = 1.0 / (1 + seen * params.brand_penalty);
+double base = dotProduct(params.query_vector, 'item_vector');
+double[] weights = new double[] {0.5, 0.3, 0.2};
+double acc = 0;
+for (int i = 0; i < weights.length; ++i) {
+    String field = params.signals[i];
+    if (doc[field].size() > 0) {
+        acc += weights[i] * doc[field].value;
+    }
+}
+for (def tag : doc['tags']) {
+    if (params.avoid_tags.contains(tag)) {
+        acc -= 0.25;
+        break;
+    }
+}
+def margin = params.margins?.get(brand) ?: 0.0;
+double result = base * penalty + acc + margin * params.w_margin;
+if (result != result) {
+    result = 0;
+}
+return result;
+"#;
+
+const SATURATED_SIGNALS: &str = r#"double text = saturation(_score, params.k_text);
+double clicks = doc['clicks_30d'].size() == 0 ? 0.0 : doc['clicks_30d'].value;
+double ctr = sigmoid(clicks, params.k_clicks, params.a_clicks);
+long rank = doc['editorial_rank'].size() == 0 ? 1000L : doc['editorial_rank'].value;
+double editorial = rank < 10 ? 1.0 : rank < 100 ? 0.5 : 0.0;
+double dist = l2norm(params.anchor, 'item_vector');
+double closeness = 1 / (1 + dist);
+double fresh = decayNumericExp(params.origin, params.scale, 0, 0.5, doc['age_hours'].value);
+Map w = params.weights;
+double s = 0;
+s += (double) w.text * text;
+s += (double) w.ctr * ctr;
+s += (double) w.editorial * editorial;
+s += (double) w.closeness * closeness;
+s += (double) w.fresh * fresh;
+if (params.user_segment == 'new' && rank > 500) {
+    s *= 0.8;
+}
+List penalties = params.penalties;
+for (int i = 0; i < penalties.size(); i++) {
+    def p = penalties[i];
+    if (doc[p.field].size() > 0 && doc[p.field].value == p.value) {
+        s -= p.amount;
+    }
+}
+return s < 0 ? 0 : s;
+"#;
+
+fn corpus() -> Vec<(String, String)> {
+    let mut scripts = vec![
+        ("recency_popularity".to_string(), RECENCY_POPULARITY.to_string()),
+        ("diversity_sort".to_string(), DIVERSITY_SORT.to_string()),
+        ("saturated_signals".to_string(), SATURATED_SIGNALS.to_string()),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "painless")
+                && let Ok(text) = std::fs::read_to_string(&p)
+            {
+                let name = p.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&p).display().to_string();
+                scripts.push((name, text));
+            }
+        }
+    }
+    scripts
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let scripts = corpus();
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Elements(1));
+    for (name, source) in &scripts {
+        assert!(parse(source).is_ok(), "{name} must parse");
+        group.bench_function(name.as_str(), |b| b.iter(|| parse(std::hint::black_box(source))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_parse);
+criterion_main!(benches);

@@ -1,0 +1,170 @@
+//! Token-level tests of `grammar/painless.pest`, rule by rule, before any AST exists (pest's
+//! `parses_to!` / `fails_with!` and a "whole input is one X" helper).
+
+use pest::Parser;
+use pest::{consumes_to, fails_with, parses_to};
+use scorelab::painless::grammar::{PainlessParser, Rule};
+
+/// True when `rule` matches the whole of `input`.
+fn whole(rule: Rule, input: &str) -> bool {
+    PainlessParser::parse(rule, input).is_ok_and(|mut p| p.next().is_some_and(|pair| pair.as_str() == input))
+}
+
+/// True when the whole script parses.
+fn script(input: &str) -> bool {
+    PainlessParser::parse(Rule::script, input).is_ok()
+}
+
+#[test]
+fn integer_literals() {
+    for ok in ["0", "7", "123", "1L", "1l", "5f", "5F", "5d", "5D", "2147483648"] {
+        assert!(whole(Rule::integer, ok), "{ok}");
+    }
+    for ok in ["017", "00", "0777L"] {
+        assert!(whole(Rule::octal, ok), "{ok}");
+    }
+    for ok in ["0x1F", "0XffL", "0xCAFEl"] {
+        assert!(whole(Rule::hex, ok), "{ok}");
+    }
+    // `08` is `0` then `8` (no octal digit 8), `1.` is `1` then `.`; neither is one number.
+    assert!(!whole(Rule::octal, "08"));
+    assert!(!whole(Rule::integer, "08"));
+    assert!(!whole(Rule::decimal, "1."));
+    assert!(!whole(Rule::integer, "1."));
+}
+
+#[test]
+fn decimal_literals() {
+    for ok in ["1.5", "0.5", "1e6", "1E+6", "2.5e-3", "1.5f", "1.5D", "0.0"] {
+        assert!(whole(Rule::decimal, ok), "{ok}");
+    }
+    for bad in [".5", "1.", "1e", "1.5L", "01.5"] {
+        assert!(!whole(Rule::decimal, bad), "{bad}");
+    }
+}
+
+#[test]
+fn numeric_token_boundaries() {
+    parses_to! {
+        parser: PainlessParser,
+        input: "0x1FL",
+        rule: Rule::hex,
+        tokens: [hex(0, 5)]
+    };
+    parses_to! {
+        parser: PainlessParser,
+        input: "1.5e3f",
+        rule: Rule::decimal,
+        tokens: [decimal(0, 6)]
+    };
+}
+
+#[test]
+fn strings_and_escapes() {
+    for ok in [r#""""#, r#""abc""#, r#""a\"b""#, r#""a\\b""#, "'it\\'s'", r"'c:\\temp'", "\"raw\nnewline\"", "'λ 中文'"] {
+        assert!(whole(Rule::string, ok), "{ok}");
+    }
+    // Only `\\` and the delimiting quote are escapes.
+    for bad in [r#""\n""#, r#""\t""#, r"'\u00e9'", r#""\'""#, r#"'\"'"#, r#""unterminated"#] {
+        assert!(!whole(Rule::string, bad), "{bad}");
+    }
+}
+
+#[test]
+fn comments() {
+    assert!(script("/* a */ 1 /* b */ + // c\n 2"));
+    assert!(script("1 // trailing comment\n"));
+    assert!(script("1 // trailing comment\r"));
+    // A `//` comment must end in a newline.
+    assert!(!script("1 // no newline"));
+    assert!(!script("1 /* never closed"));
+    fails_with! {
+        parser: PainlessParser,
+        input: "# not a comment",
+        rule: Rule::script,
+        positives: vec![Rule::script],
+        negatives: vec![],
+        pos: 0
+    };
+}
+
+#[test]
+fn identifiers_and_keywords() {
+    for ok in ["x", "_score", "doc", "instanceofx", "double2", "inx", "newValue", "iff"] {
+        assert!(whole(Rule::ident, ok), "{ok}");
+    }
+    for kw in ["if", "in", "instanceof", "new", "def", "int", "double", "true", "null", "this", "do"] {
+        assert!(!whole(Rule::ident, kw), "{kw}");
+    }
+    // After a dot any word is a name, keywords included.
+    assert!(whole(Rule::dot_name, ".new"));
+    assert!(whole(Rule::dot_name, "?.if"));
+    assert!(whole(Rule::dot_index, ".0"));
+    assert!(!whole(Rule::dot_name, ". x"));
+}
+
+#[test]
+fn operators_are_longest_match() {
+    let cases = [
+        (Rule::op_ushr, ">>>"),
+        (Rule::op_shr, ">>"),
+        (Rule::op_ref_eq, "==="),
+        (Rule::op_ref_ne, "!=="),
+        (Rule::op_regex_match, "==~"),
+        (Rule::op_regex_find, "=~"),
+        (Rule::op_elvis, "?:"),
+        (Rule::op_and, "&&"),
+        (Rule::op_or, "||"),
+    ];
+    for (rule, text) in cases {
+        assert!(whole(rule, text), "{text}");
+    }
+    // Prefixes of longer operators are not the shorter operator.
+    for (rule, text) in [
+        (Rule::op_shr, ">>>"),
+        (Rule::op_eq, "==="),
+        (Rule::op_add, "++"),
+        (Rule::op_add, "+="),
+        (Rule::op_sub, "->"),
+        (Rule::op_lt, "<<"),
+        (Rule::op_band, "&&"),
+        (Rule::cond_op, "?."),
+        (Rule::cond_op, "?:"),
+        (Rule::assign, "=="),
+    ] {
+        assert!(PainlessParser::parse(rule, text).is_err(), "{text} must not start with {rule:?}");
+    }
+    for text in [">>>=", ">>=", "<<=", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "="] {
+        assert!(whole(Rule::assign_op, text), "{text}");
+    }
+}
+
+#[test]
+fn regex_literals_only_where_a_value_starts() {
+    assert!(whole(Rule::regex, "/a\\/b+/imsU"));
+    assert!(script("x =~ /ab+/"));
+    assert!(script("a / b / c"));
+    assert!(!whole(Rule::regex, "//"));
+}
+
+#[test]
+fn statement_terminators() {
+    assert!(script("x = 1"));
+    assert!(script("x = 1;"));
+    assert!(script("if (a) {return 10} return 2"));
+    assert!(script("if (c) 'true'; else 'false'"));
+    assert!(!script("x = 1 y = 2"));
+    assert!(!script("{ if (a) return 1 }"));
+    assert!(!script("x = 1;;"));
+}
+
+#[test]
+fn types_and_casts() {
+    for ok in ["int", "def", "String", "Map.Entry", "double[]", "int[][]", "Map.Entry []"] {
+        assert!(whole(Rule::decl_type, ok), "{ok}");
+    }
+    assert!(script("(int) -x"));
+    assert!(script("(String[]) x"));
+    assert!(script("(List) (x)"));
+    assert!(script("int[] a = new int[] {1, 2}; Map.Entry e = null; def[] d = new def[2];"));
+}
