@@ -624,3 +624,40 @@ fn parity_suite_elasticsearch_when_configured() {
     index::setup_index(&client, parity_store(), &options).expect("setup-indices on Elasticsearch");
     run_parity_suite(&url, "scorelab_parity", true);
 }
+
+/// `scorelab parity` as a user runs it: a store on disk, an index loaded by `setup-indices`, a set from
+/// tests/parity; prints the request with --explain, the report and the wall-time ratio, exits 0.
+#[test]
+fn parity_command_reports_agreement_and_the_time_ratio() {
+    let Some(node) = node() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    parity_store().save(&store_dir).expect("save the parity store");
+    let saved = Store::open(&store_dir).expect("reopen");
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let options = LoadOptions { index: "cli_parity".into(), progress: false, ..LoadOptions::default() };
+    index::setup_index(&client, &saved, &options).expect("load");
+    let params = dir.path().join("params.json");
+    std::fs::write(&params, serde_json::to_string(&parity_harness_params()).expect("json")).expect("write params");
+    let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/22_score_in_sort");
+    let output = assert_cmd::Command::cargo_bin("scorelab")
+        .expect("the scorelab binary")
+        .args(["parity", "--set"])
+        .arg(&set)
+        .arg("--store")
+        .arg(&store_dir)
+        .args(["--engine-url", node.url(), "--index", "cli_parity", "--cohort-size", "12", "--explain", "--params"])
+        .arg(&params)
+        .output()
+        .expect("run scorelab");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    if let Some(at) = stdout.find("parity vs") {
+        eprintln!("{}", &stdout[at..]);
+    }
+    assert!(stdout.contains("POST /cli_parity/_search"), "--explain prints the request: {stdout}");
+    assert!(stdout.contains("\"_script\""), "{stdout}");
+    assert!(stdout.contains("parity vs opensearch: 12 users, k=10"), "{stdout}");
+    assert!(stdout.contains("engine/local"), "{stdout}");
+    assert!(stdout.contains("no drift"), "{stdout}");
+}

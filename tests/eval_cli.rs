@@ -262,3 +262,20 @@ fn baseline_writes_a_run_and_compares_with_the_last_one() {
     run.set_meta(meta).unwrap();
     baseline(&[]).success().stderr(predicate::str::contains("WARNING: THE BASELINE MOVED"));
 }
+
+// needs the interpreter and the MovieLens data under data/ml-latest-small
+#[test]
+#[ignore = "builds the MovieLens demo store under .scorelab/ on first use (minutes in a debug build); run with --ignored"]
+fn movielens_baseline_beats_the_random_control() {
+    let out = scorelab()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["eval", "--json", "--random-control", "--set", "scripts/baseline"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["store"]["dataset"], "movielens");
+    let ndcg = body["result"]["metrics"]["ndcg"].as_f64().unwrap();
+    let random = body["random_control"]["metrics"]["ndcg"].as_f64().unwrap();
+    assert!(ndcg > 3.0 * random, "baseline {ndcg} vs random {random}");
+}

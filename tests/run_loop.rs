@@ -363,3 +363,74 @@ fn the_api_key_never_reaches_the_run_directory() {
         assert!(!text.contains("NEVER-WRITE-ME"), "{} contains part of the API key", file.display());
     }
 }
+
+// ---- The real binary on the demo store ----------------------------------------------------------
+
+/// The crate root: the demo store and scripts/baseline live there.
+fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn loop_cmd(runs: &Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scorelab"));
+    cmd.current_dir(crate_root())
+        .env_remove("LLM_PROVIDER")
+        .env_remove("ES_URL")
+        .args(["loop", "--runs-dir"])
+        .arg(runs)
+        .args(["--cohort-size", "10", "--seed", "5"])
+        .args(extra);
+    cmd
+}
+
+fn only_run(runs: &Path) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.pop().unwrap()
+}
+
+fn completed_lines(run: &Path) -> usize {
+    std::fs::read_to_string(run.join("run.jsonl")).map(|t| t.matches('\n').count()).unwrap_or(0)
+}
+
+#[test]
+fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
+    const ITERS: usize = 6;
+    let tmp = tempfile::tempdir().unwrap();
+    let (runs_a, runs_b) = (tmp.path().join("a"), tmp.path().join("b"));
+
+    let status = loop_cmd(&runs_a, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).status().unwrap();
+    assert!(status.success());
+    let whole = only_run(&runs_a);
+    assert_eq!(completed_lines(&whole), ITERS + 1);
+
+    let mut child = loop_cmd(&runs_b, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    // Kill -9 once a few iterations are in (or when the run is over, which the test then notices).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let done = std::fs::read_dir(&runs_b).ok().and_then(|mut d| d.next()).map(|e| completed_lines(&e.unwrap().path()));
+        if done.unwrap_or(0) >= 3 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let split = only_run(&runs_b);
+    let done = completed_lines(&split) - 1;
+    assert!(done < ITERS, "the run finished before it could be killed; make it longer");
+
+    let status = loop_cmd(&runs_b, &["--iters", &(ITERS - done).to_string(), "--resume"])
+        .arg(&split)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(comparable(&whole), comparable(&split));
+    for i in 1..=ITERS {
+        let name = format!("iter_{i:03}/query.painless");
+        assert_eq!(std::fs::read(whole.join(&name)).unwrap(), std::fs::read(split.join(&name)).unwrap(), "{name}");
+    }
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(split.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["summary"]["iterations_attempted"], ITERS as u64);
+}

@@ -120,8 +120,13 @@ fn parse_params(raw: &[String]) -> Result<Params> {
 fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
     let path = match path {
         Some(p) => p.to_path_buf(),
-        // The MovieLens demo store becomes the default once `data::ensure_demo_store` lands.
-        None => bail!("no --store given: pass a store directory (`scorelab import` builds one)"),
+        None => {
+            let default = Path::new(crate::data::DEFAULT_STORE_DIR);
+            if Store::open(default).is_err() {
+                eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
+            }
+            crate::data::ensure_demo_store(Path::new(".")).context("building the MovieLens demo store")?
+        }
     };
     let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
     Ok((store, path))
