@@ -67,3 +67,39 @@ fn check_goldens() {
     }
     assert!(mismatches.is_empty(), "{} golden mismatches (SCORELAB_BLESS=1 to regenerate):\n{}", mismatches.len(), mismatches.join("\n"));
 }
+
+/// Runtime-error goldens: tests/golden/runtime/NAME.painless run in the test context →
+/// NAME.json, the ES-shaped `script_exception` ("runtime error", statement window, position).
+#[test]
+fn runtime_error_goldens() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/runtime");
+    let bless = std::env::var_os("SCORELAB_BLESS").is_some();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("golden dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".painless")).map(String::from))
+        .collect();
+    names.sort();
+    let mut mismatches = Vec::new();
+    for name in &names {
+        let source = std::fs::read_to_string(dir.join(format!("{name}.painless"))).expect("read script");
+        let r = scorelab::interp::exec_test(&source, &serde_json::Map::new());
+        let diags = r.outcome.expect_err("runtime golden scripts fail");
+        let got = serde_json::to_string_pretty(&serde_json::json!({
+            "code": diags[0].code,
+            "script_exception": render_es(&diags[0], &source),
+        }))
+        .expect("serialisable")
+            + "\n";
+        let path = dir.join(format!("{name}.json"));
+        if bless {
+            std::fs::write(&path, &got).expect("write golden");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if want != got {
+            mismatches.push(format!("{name}.json:\n--- want\n{want}\n--- got\n{got}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{} runtime golden mismatches (SCORELAB_BLESS=1):\n{}", mismatches.len(), mismatches.join("\n"));
+}

@@ -269,7 +269,7 @@ impl<'a> Interp<'a> {
                 if r.is_null() && *null_safe {
                     return Ok(Value::Null);
                 }
-                self.field_get(&r, name).at(e.span)
+                self.field_get(&r, name).at(dot(recv))
             }
             ExprKind::Field { recv, sig, null_safe } => {
                 let r = self.eval(frame, recv)?;
@@ -277,9 +277,9 @@ impl<'a> Interp<'a> {
                     if *null_safe {
                         return Ok(Value::Null);
                     }
-                    return Err(fail(access::null_receiver(sig.name), e.span));
+                    return Err(fail(access::null_receiver(sig.name), dot(recv)));
                 }
-                (sig.imp)(&self.ctx, &r).at(e.span)
+                (sig.imp)(&self.ctx, &r).at(dot(recv))
             }
             ExprKind::StaticField(sig) => Ok((sig.value)()),
             ExprKind::Method { recv, sig, args, null_safe } => {
@@ -288,10 +288,10 @@ impl<'a> Interp<'a> {
                     if *null_safe {
                         return Ok(Value::Null);
                     }
-                    return Err(fail(access::null_receiver(sig.name), e.span));
+                    return Err(fail(access::null_receiver(sig.name), dot(recv)));
                 }
                 let a = self.eval_args(frame, args)?;
-                (sig.imp)(&self.ctx, &r, &a).at(e.span)
+                (sig.imp)(&self.ctx, &r, &a).at(dot(recv))
             }
             ExprKind::DynMethod { recv, name, args, null_safe } => {
                 let r = self.eval(frame, recv)?;
@@ -299,10 +299,10 @@ impl<'a> Interp<'a> {
                     if *null_safe {
                         return Ok(Value::Null);
                     }
-                    return Err(fail(access::null_receiver(name), e.span));
+                    return Err(fail(access::null_receiver(name), dot(recv)));
                 }
                 let a = self.eval_args(frame, args)?;
-                self.dyn_call(&r, name, a.to_vec()).at(e.span)
+                self.dyn_call(&r, name, a.to_vec()).at(dot(recv))
             }
             ExprKind::Static { sig, args } => {
                 let a = self.eval_args(frame, args)?;
@@ -506,6 +506,11 @@ fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeErro
         },
         Back::None => Ok(r),
     }
+}
+
+/// ES points member-access errors at the `.` (or `?.`) after the receiver.
+fn dot(recv: &Expr) -> Span {
+    Span { start: recv.span.end, end: recv.span.end + 1 }
 }
 
 const INLINE_ARGS: usize = 4;
