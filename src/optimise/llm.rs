@@ -276,7 +276,7 @@ impl LlmProposer {
                             provider: self.settings.kind.as_str().into(),
                             url,
                             status: status.as_u16(),
-                            body: redact(&clip(&text, 500), self.settings.api_key.as_ref()),
+                            body: redact(&super::prompt::truncate(&text, 500), self.settings.api_key.as_ref()),
                         });
                     }
                     retry_after
@@ -293,7 +293,7 @@ impl LlmProposer {
         let bad = |what: &str| ProposerError::Transport {
             provider: self.settings.kind.as_str().into(),
             url: url.into(),
-            message: format!("unexpected response body ({what}): {}", redact(&clip(text, 300), self.settings.api_key.as_ref())),
+            message: format!("unexpected response body ({what}): {}", redact(&super::prompt::truncate(text, 300), self.settings.api_key.as_ref())),
         };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
         let (reply, input, output) = match self.settings.kind {
@@ -350,16 +350,6 @@ impl LlmProposer {
     }
 }
 
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
-}
 
 impl Proposer for LlmProposer {
     fn name(&self) -> String {

@@ -330,7 +330,8 @@ fn balanced_objects(text: &str) -> Vec<String> {
     out
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// Cut `s` to at most `max` bytes on a char boundary, marking the cut with `...`.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
