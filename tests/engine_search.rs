@@ -519,11 +519,6 @@ fn setup_indices_command_explains_an_unreachable_engine() {
 /// set stops drifting (so the list cannot go stale), as starlark's conformance exceptions do.
 const KNOWN_DRIFT: &[(&str, &str)] = &[
     (
-        "38_runtime_error_missing_value",
-        "runtime error position: the engine points at the `.` of `doc['rating'].value` (offset 24, statement \
-         from the variable name, 7..32); the local interpreter points at `doc` (offset 11)",
-    ),
-    (
         "39_runtime_error_in_sort",
         "runtime error position: for `l.get((int) (doc['year'].value % 3))` on an empty list the engine points at \
          the last node that recorded a location before the call, the `.value` dot inside the argument (offset 57); \
