@@ -11,6 +11,7 @@
 
 mod cast;
 mod expr;
+mod member;
 
 pub use cast::{legal_cast, promote_numeric};
 
