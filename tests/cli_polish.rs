@@ -131,3 +131,38 @@ fn no_color_is_honoured() {
     let piped = run(&[]);
     assert!(!piped.contains('\x1b'), "no colour into a pipe: {piped:?}");
 }
+
+#[test]
+fn baseline_loop_and_report_print_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline_set = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline");
+    let baseline_set = baseline_set.to_str().expect("utf-8 path");
+    json_of(
+        &["prepare", "synthetic", "--items", "300", "--users", "60", "--dims", "4", "--topics", "3", "--out", "ds", "--store", "st", "--json"],
+        dir.path(),
+    );
+    let cohort = ["--store", "st", "--cohort-size", "30"];
+    let baseline = json_of(&[&["baseline", "--set", baseline_set, "--runs-dir", "runs", "--json"][..], &cohort].concat(), dir.path());
+    assert_eq!(baseline["result"]["status"], "ok", "{baseline}");
+    assert!(baseline["result"]["metrics"]["ndcg"].is_number(), "{baseline}");
+    assert_eq!(baseline["cohort"]["users"], 30);
+    assert!(baseline["previous_baseline"].is_null(), "the first baseline has none: {baseline}");
+    let run = baseline["run"].as_str().expect("run path");
+    assert!(dir.path().join(run).join("meta.json").is_file(), "{run}");
+
+    let looped = json_of(
+        &[&["loop", "--iters", "2", "--baseline-dir", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort].concat(),
+        dir.path(),
+    );
+    let iterations = looped["iterations"].as_array().expect("iterations");
+    assert_eq!(iterations.len(), 3, "the baseline and two iterations: {looped}");
+    assert_eq!(iterations[0]["iteration"], 0);
+    assert_eq!(iterations[2]["iteration"], 2);
+    assert!(looped["summary"]["best_iteration"].is_number(), "{looped}");
+    let loop_run = looped["run"].as_str().expect("run path").to_string();
+
+    let report = json_of(&["report", &loop_run, "--out", "r.html", "--json"], dir.path());
+    assert_eq!(report["report"], "r.html");
+    assert_eq!(report["iterations"], 3);
+    assert!(dir.path().join("r.html").is_file());
+}

@@ -266,3 +266,33 @@ fn an_unreachable_engine_is_a_clear_error_with_the_docker_hint() {
         assert!(err.contains("docker compose up -d"), "{err}");
     }
 }
+
+/// `loop --engine-check` takes the same engine flags as `eval` and `parity`.
+#[test]
+fn loop_engine_check_takes_the_engine_flags() {
+    let Some(node) = node() else { return };
+    let fixture = loaded(node);
+    let runs = tempfile::tempdir().expect("tempdir");
+    let run_loop = |url: &str| {
+        scorelab()
+            .args(["loop", "--iters", "2", "--cohort-size", "40", "--engine-check", "--json", "--store"])
+            .arg(&fixture.store)
+            .arg("--baseline-dir")
+            .arg(fixture.sets.join("popular"))
+            .arg("--runs-dir")
+            .arg(runs.path())
+            .args(["--engine-url", url, "--index", INDEX])
+            .output()
+            .expect("run scorelab loop")
+    };
+    let output = run_loop(node.url());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(json(&out)["iterations"].as_array().map(Vec::len), Some(3), "{out}");
+
+    let output = run_loop("http://127.0.0.1:9");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("--engine-check: cannot reach the search engine at http://127.0.0.1:9"), "{err}");
+    assert!(err.contains("docker compose up -d"), "{err}");
+}

@@ -17,7 +17,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
     /// Search engine base URL (Elasticsearch 8.x or OpenSearch 2.x).
-    #[arg(long, env = "ES_URL", default_value = "http://localhost:9200")]
+    #[arg(long, env = "ES_URL", default_value = "http://localhost:9200", alias = "es-url")]
     pub engine_url: String,
     /// Name of the items index.
     #[arg(long, default_value = index::DEFAULT_INDEX)]

@@ -71,12 +71,12 @@ pub struct LoopArgs {
     /// Cohort size (users sampled with --seed).
     #[arg(long, default_value_t = 1000)]
     pub cohort_size: usize,
-    /// Re-score leaderboard candidates on the search engine at ES_URL and refuse drifting ones.
+    /// Re-score leaderboard candidates on the search engine (--engine-url) and refuse drifting ones.
     #[arg(long)]
     pub engine_check: bool,
-    /// Search engine URL for --engine-check.
-    #[arg(long, env = "ES_URL")]
-    pub es_url: Option<String>,
+    /// The engine --engine-check uses.
+    #[command(flatten)]
+    pub target: super::engine::EngineArgs,
     /// Continue the run in this directory.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
@@ -279,11 +279,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
     let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
     if args.engine_check {
-        let url = args.es_url.as_deref().context("--engine-check: set ES_URL (or --es-url) to the search engine")?;
-        let client = scorelab::engine::transport::EngineClient::connect(url)
-            .with_context(|| format!("--engine-check: connecting to {url}"))?;
-        let search = scorelab::engine::search::SearchEngine::new(client, &store, Default::default())
-            .with_context(|| format!("--engine-check: the index on {url} (run `scorelab setup-indices` first)"))?;
+        let search = super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?;
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
     }
 
