@@ -5,7 +5,6 @@
 //! → `metrics` → `run` (run directories) → `optimise` (the loop) → `report`.
 //! See ARCHITECTURE.md for a paragraph per module.
 
-pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod error;

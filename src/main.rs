@@ -1,5 +1,7 @@
 use std::process::ExitCode;
 
+mod cli;
+
 fn main() -> ExitCode {
-    scorelab::cli::main()
+    cli::main()
 }

@@ -650,7 +650,7 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
     if let Some(at) = stdout.find("parity vs") {
         eprintln!("{}", &stdout[at..]);
     }
-    assert!(stdout.contains("POST /cli_parity/_search"), "--explain prints the request: {stdout}");
+    assert!(stdout.contains("POST /cli_parity/_msearch"), "--explain prints the request: {stdout}");
     assert!(stdout.contains("\"_script\""), "{stdout}");
     assert!(stdout.contains("parity vs opensearch: 12 users, k=10"), "{stdout}");
     assert!(stdout.contains("engine/local"), "{stdout}");

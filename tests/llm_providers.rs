@@ -5,7 +5,9 @@
 
 use scorelab::metrics::MetricSet;
 use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::proposer::{ParamInfo, ProposalContext, Proposer, ProposerError, ScriptContract, ScriptTexts};
+use scorelab::optimise::proposer::{
+    ParamInfo, ParentChoiceContext, ParentOption, ProposalContext, Proposer, ProposerError, ScriptContract, ScriptTexts,
+};
 use std::time::Duration;
 
 mod loop_http;
@@ -249,4 +251,58 @@ fn fix_sends_the_es_shaped_error_back() {
     let msgs = reqs[0].body["messages"].as_array().unwrap();
     let last = msgs.last().unwrap()["content"][0]["text"].as_str().unwrap();
     assert!(last.contains("Fix attempt 2") && last.contains("^---- HERE") && last.contains("retrun 1.0;"), "{last}");
+}
+
+fn parent_context() -> ParentChoiceContext {
+    let m = |ndcg: f64| MetricSet { ndcg, recall: 0.1, precision: 0.05, ild: 0.6 };
+    let option = |iteration: u32, ndcg: f64, picks: u32| ParentOption {
+        iteration,
+        status: if iteration == 0 { "baseline".into() } else { "accepted".into() },
+        rationale: format!("candidate {iteration}"),
+        metrics: Some(m(ndcg)),
+        picks,
+        weighted_primary: ndcg * (1.0 - 0.03 * picks as f64),
+    };
+    ParentChoiceContext {
+        iteration: 7,
+        objective: "ndcg".into(),
+        guardrail: "ild".into(),
+        baseline: m(0.1),
+        options: vec![option(4, 0.14, 1), option(6, 0.13, 0), option(0, 0.1, 5)],
+        hint: Some("try recency".into()),
+    }
+}
+
+#[test]
+fn evolutionary_parent_choice_is_asked_of_the_model() {
+    let text = "I would branch from the fresher line.\n```json\n{\"parent\": 6, \"reason\": \"never edited yet\"}\n```";
+    let mut server = Server::start(vec![reply(200, anthropic_body(text, 300, 30))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
+    let choice = p.choose_parent(&parent_context()).unwrap().expect("an LLM picks its own parent");
+    assert_eq!(choice.iteration, 6);
+    assert_eq!(choice.reason, "never edited yet");
+    assert_eq!((choice.usage.input_tokens, choice.usage.output_tokens), (300, 30));
+    let reqs = server.requests();
+    let prompt = reqs[0].body["messages"][0]["content"][0]["text"].as_str().unwrap();
+    for needle in ["iteration 4 (accepted; picked 1 times", "iteration 6", "iteration 0 (baseline; picked 5 times", "try recency"] {
+        assert!(prompt.contains(needle), "{needle} missing from {prompt}");
+    }
+    assert!(reqs[0].body["system"].as_str().unwrap().contains("\"parent\""));
+}
+
+#[test]
+fn a_parent_outside_the_options_gets_a_retry_prompt() {
+    let mut server = Server::start(vec![
+        reply(200, openai_body(r#"{"parent": 5, "reason": "x"}"#, 10, 5)),
+        reply(200, openai_body(r#"{"parent": "4", "reason": "best so far"}"#, 12, 6)),
+    ]);
+    let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4o-mini")).unwrap();
+    let choice = p.choose_parent(&parent_context()).unwrap().unwrap();
+    assert_eq!(choice.iteration, 4);
+    assert_eq!((choice.usage.input_tokens, choice.usage.output_tokens), (22, 11));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let msgs = reqs[1].body["messages"].as_array().unwrap();
+    let retry = msgs.last().unwrap()["content"].as_str().unwrap();
+    assert!(retry.contains("iteration 5 is not one of the options (4, 6, 0)"), "{retry}");
 }

@@ -233,6 +233,7 @@ fn snapshots_are_write_once() {
         parent: 0,
         attempt: 0,
         proposer: "x".into(),
+        parent_reason: None,
         proposal: p("overwrite", "return 0.0;"),
         usage: Default::default(),
     };

@@ -5,8 +5,10 @@
 
 use anyhow::Context;
 use clap::ValueEnum;
-use crate::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
-use crate::painless::{render_es, render_human, Severity};
+use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
+use super::terminal;
+use scorelab::painless::render::render_human_styled;
+use scorelab::painless::{render_es, Severity};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -43,6 +45,9 @@ impl From<DialectArg> for Dialect {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab check scripts/baseline                # query.painless + sort_NN.painless\n  \
+    scorelab check my_score.painless --store stores/default --params now,boost\n  \
+    scorelab check scripts/baseline --json --dialect opensearch")]
 pub struct CheckArgs {
     /// Script files or script-set directories (query.painless + sort_NN.painless).
     #[arg(required = true)]
@@ -97,7 +102,7 @@ fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathB
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let fields = match &args.store {
         Some(dir) => {
-            let store = crate::store::Store::open(dir).with_context(|| format!("opening store {}", dir.display()))?;
+            let store = scorelab::store::Store::open(dir).with_context(|| format!("opening store {}", dir.display()))?;
             Some(schema_fields(store.schema()))
         }
         None => None,
@@ -108,6 +113,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let mut problems = false;
     let mut json_out = Vec::new();
+    let colour = terminal::colour(terminal::Stream::Stdout);
     for (path, context) in files {
         let source = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let env = CompileEnv {
@@ -134,9 +140,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 }).collect::<Vec<_>>(),
             }));
         } else if compiled.diagnostics.is_empty() {
-            println!("{shown}: ok ({} context)", context.name());
+            println!("{shown}: {} ({} context)", terminal::paint(colour, "32", "ok"), context.name());
         } else {
-            print!("{}", render_human(&compiled.diagnostics, &shown, &source));
+            print!("{}", render_human_styled(&compiled.diagnostics, &shown, &source, colour));
         }
     }
     if args.json {

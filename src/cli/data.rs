@@ -1,12 +1,15 @@
 //! `scorelab import` and `scorelab data info`.
 
+use super::terminal;
 use anyhow::Context;
-use crate::data::{read_dataset, FieldKind};
-use crate::store::Store;
-use std::path::PathBuf;
+use scorelab::data::{read_dataset, Dataset, FieldKind};
+use scorelab::store::Store;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/default\n  \
+    scorelab import --dataset my-export/ --store stores/shop --json")]
 pub struct ImportArgs {
     /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
     #[arg(long)]
@@ -14,11 +17,15 @@ pub struct ImportArgs {
     /// Store directory to create (replaced atomically if it exists).
     #[arg(long)]
     pub store: PathBuf,
+    /// Print what was imported as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DataCommand {
     /// Print counts, dims, fields, checksums; verifies every file's checksum (exit 1 if corrupt).
+    #[command(after_help = "Examples:\n  scorelab data info stores/default\n  scorelab data info stores/default --json")]
     Info {
         /// Store directory.
         store: PathBuf,
@@ -29,11 +36,14 @@ pub enum DataCommand {
 }
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let dataset = read_dataset(&args.dataset)
-        .with_context(|| format!("reading dataset {}", args.dataset.display()))?;
-    let store = Store::from_dataset(&dataset).context("building the store")?;
-    store.save(&args.store).with_context(|| format!("writing store {}", args.store.display()))?;
-    eprintln!("{}", store.ground_truth_report());
+    let spinner = terminal::spinner(&format!("reading {}", args.dataset.display()));
+    let dataset = read_dataset(&args.dataset).with_context(|| format!("reading dataset {}", args.dataset.display()));
+    spinner.finish_and_clear();
+    let store = import_dataset(&dataset?, &args.store)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&store_json(&store, &args.store))?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "imported {} items, {} users, {} dims into {} (checksum {})",
         store.num_items(),
@@ -43,6 +53,34 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         store.checksum()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the store from `dataset` and saves it to `dir` (atomically), with a spinner per step; the
+/// ground-truth report goes to stderr (what was kept and dropped, and why).
+pub(super) fn import_dataset(dataset: &Dataset, dir: &Path) -> anyhow::Result<Store> {
+    let spinner = terminal::spinner("building the store");
+    let store = Store::from_dataset(dataset).context("building the store");
+    spinner.finish_and_clear();
+    let store = store?;
+    let spinner = terminal::spinner(&format!("writing store {}", dir.display()));
+    let saved = store.save(dir).with_context(|| format!("writing store {}", dir.display()));
+    spinner.finish_and_clear();
+    saved?;
+    eprintln!("{}", store.ground_truth_report());
+    Ok(store)
+}
+
+/// What `import --json` (and `prepare --store --json`) print about a store just written.
+pub(super) fn store_json(store: &Store, dir: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "path": dir.display().to_string(),
+        "dataset": store.settings().name,
+        "checksum": store.checksum(),
+        "num_items": store.num_items(),
+        "num_users": store.num_users(),
+        "dims": store.dims(),
+        "ground_truth": store.ground_truth_report(),
+    })
 }
 
 pub fn run(cmd: DataCommand) -> anyhow::Result<ExitCode> {
@@ -65,7 +103,7 @@ fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             }
             if let Some(col) = store.column(&f.name) {
                 let present = (0..store.num_items() as u32)
-                    .filter(|&i| !col.is_empty(crate::store::ItemIdx(i)))
+                    .filter(|&i| !col.is_empty(scorelab::store::ItemIdx(i)))
                     .count();
                 v["items_with_value"] = present.into();
             }

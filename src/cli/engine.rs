@@ -1,16 +1,23 @@
-//! `setup-indices` and `parity`: the search-engine side of the CLI.
+//! `setup-indices`, `parity`, and the engine side of `eval` (`--engine search|both`, `--explain`).
+use super::terminal::{self, ProgressEngine};
 use anyhow::Context;
-use crate::engine::EngineClient;
-use crate::engine::index::{self, LoadOptions};
-use crate::store::Store;
+use scorelab::engine::drift::{self, Tolerances};
+use scorelab::engine::index::{self, LoadOptions};
+use scorelab::engine::search::{ExplainTarget, SearchEngine, SearchOptions};
+use scorelab::engine::{EngineClient, EngineError, Flavor};
+use scorelab::rank::{Dialect, RankEngine, ScriptSet};
+use scorelab::run::Evaluator;
+use scorelab::store::Store;
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Where the engine is: `--engine-url`, else `ES_URL`, else the docker-compose default.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
     /// Search engine base URL (Elasticsearch 8.x or OpenSearch 2.x).
-    #[arg(long, env = "ES_URL", default_value = "http://localhost:9200")]
+    #[arg(long, env = "ES_URL", default_value = "http://localhost:9200", alias = "es-url")]
     pub engine_url: String,
     /// Name of the items index.
     #[arg(long, default_value = index::DEFAULT_INDEX)]
@@ -18,6 +25,8 @@ pub struct EngineArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  docker compose up -d && scorelab setup-indices --store stores/default\n  \
+    scorelab setup-indices --store stores/default --engine-url http://localhost:9200 --index items --json")]
 pub struct SetupIndicesArgs {
     /// The store to index.
     #[arg(long, default_value = "stores/default")]
@@ -30,6 +39,16 @@ pub struct SetupIndicesArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the load report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Connects to the engine and checks that its index was loaded from `store`.
+pub fn connect<'s>(target: &EngineArgs, store: &'s Store, options: SearchOptions) -> anyhow::Result<SearchEngine<'s>> {
+    let client = EngineClient::connect(&target.engine_url)?;
+    let options = SearchOptions { index: target.index.clone(), ..options };
+    Ok(SearchEngine::new(client, store, options)?)
 }
 
 pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
@@ -50,6 +69,21 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
         ..LoadOptions::default()
     };
     let report = index::setup_index(&client, &store, &options)?;
+    if args.json {
+        let body = json!({
+            "engine": report.engine,
+            "url": client.url(),
+            "index": report.index,
+            "store": {"path": args.store.display().to_string(), "checksum": store.checksum()},
+            "documents": report.documents,
+            "batches": report.batches,
+            "retried_documents": report.retried_documents,
+            "vector_mapping": report.vector_mapping,
+            "seconds": report.seconds,
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "indexed {} documents into [{}] on {} in {:.1}s ({} batches, vector field as {}{})",
         report.documents,
@@ -64,6 +98,8 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab parity --set scripts/baseline --store stores/default\n  \
+    scorelab parity --set scripts/baseline --store stores/default --engine-url http://localhost:9200 --cohort-size 500 --json")]
 pub struct ParityArgs {
     /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
     #[arg(long)]
@@ -99,10 +135,7 @@ pub struct ParityArgs {
 }
 
 pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
-    use crate::engine::drift::{self, Tolerances};
-    use crate::engine::search::{SearchEngine, SearchOptions};
-    use crate::rank::ScriptSet;
-    use crate::run::{EvalSettings, Evaluator};
+    use scorelab::run::EvalSettings;
 
     let store = Store::open(&args.store).with_context(|| format!("opening store {}", args.store.display()))?;
     let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
@@ -122,13 +155,12 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     // The sort-ablation diagnostic is local-only; leaving it on would distort the wall-time ratio.
     request.ablate_sorts = false;
 
-    let client = EngineClient::connect(&args.engine.engine_url)?;
     let options = SearchOptions {
-        index: args.engine.index.clone(),
         users_per_request: args.users_per_request.max(1),
         concurrency: args.concurrency.max(1),
+        ..SearchOptions::default()
     };
-    let engine = SearchEngine::new(client, &store, options)?;
+    let engine = connect(&args.engine, &store, options)?;
     if args.explain {
         if let Some(&first) = request.users.first() {
             print!("{}", engine.explain(&set, &request, first)?);
@@ -136,11 +168,118 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     }
     let local = evaluator.local_engine();
     let tolerances = Tolerances { score_rel: args.rel_tol, ..Tolerances::default() };
-    let run = drift::run_parity(&store, &local, &engine, &set, &request, Some(&evaluator.context), tolerances)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&run.report)?);
+    let report = parity_report(&evaluator, &local, &engine, &set, &request, tolerances)?.report;
+    print_drift(&report, args.json)?;
+    Ok(if report.has_drift() { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
+}
+
+/// Both engines on the cohort, each behind a progress bar.
+fn parity_report(
+    evaluator: &Evaluator<'_>,
+    local: &dyn RankEngine,
+    engine: &SearchEngine<'_>,
+    set: &ScriptSet,
+    request: &scorelab::rank::RankRequest,
+    tolerances: Tolerances,
+) -> anyhow::Result<drift::ParityRun> {
+    let local = ProgressEngine::new(local, "ranking locally");
+    let engine = ProgressEngine::new(engine, format!("ranking on {}", engine.name()));
+    Ok(drift::run_parity(evaluator.store, &local, &engine, set, request, Some(&evaluator.context), tolerances)?)
+}
+
+fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        print!("{}", run.report.render());
+        let text = report.render();
+        let colour = terminal::colour(terminal::Stream::Stdout);
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("DRIFT") {
+                println!("{}", terminal::paint(colour, "1;31", line));
+            } else if trimmed.starts_with("no drift") {
+                println!("{}", terminal::paint(colour, "32", line));
+            } else {
+                println!("{line}");
+            }
+        }
     }
-    Ok(if run.report.has_drift() { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
+    Ok(())
+}
+
+/// `eval --engine both`: the drift report for the set on the cohort. Exit 1 on drift, and (as `eval`
+/// does for one engine) when the candidate fails to compile or run.
+pub fn eval_both(
+    evaluator: &Evaluator<'_>,
+    local: &dyn RankEngine,
+    engine: &SearchEngine<'_>,
+    set: &ScriptSet,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut request = evaluator.request();
+    // The sort-ablation diagnostic is local-only; leaving it on would distort the wall-time ratio.
+    request.ablate_sorts = false;
+    let run = parity_report(evaluator, local, engine, set, &request, Tolerances::default())?;
+    print_drift(&run.report, json)?;
+    let failed = !run.local.compile_failures.is_empty() || run.local.rankings().is_none();
+    Ok(if run.report.has_drift() || failed { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
+}
+
+/// How long `--explain` waits for an engine to say what it is before assuming Elasticsearch 8.x.
+const EXPLAIN_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `eval --explain`: the request of the first cohort user, built from the store alone. An engine that
+/// answers at the URL decides the dialect translation; without one the request is the Elasticsearch 8.x
+/// one (an OpenSearch-dialect set: the OpenSearch one), and the text says it was not contacted.
+pub fn explain_first_user(
+    target: &EngineArgs,
+    evaluator: &Evaluator<'_>,
+    set: &ScriptSet,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let request = evaluator.request();
+    let first = *request.users.first().context("the cohort is empty: no request to explain")?;
+    let (explained, contacted) = match EngineClient::connect_with(&target.engine_url, EXPLAIN_PROBE_TIMEOUT) {
+        Ok(client) => (
+            ExplainTarget {
+                engine: client.info().to_string(),
+                flavor: client.info().flavor,
+                url: client.url().to_string(),
+                index: target.index.clone(),
+            },
+            true,
+        ),
+        Err(err) => {
+            let (flavor, name) = match set.dialect {
+                Dialect::Opensearch => (Flavor::OpenSearch, "OpenSearch 2.x"),
+                Dialect::Elasticsearch => (Flavor::Elasticsearch, "Elasticsearch 8.x"),
+            };
+            let why = match &err {
+                EngineError::Unreachable { reason, .. } => format!("no engine answered: {reason}"),
+                other => other.to_string(),
+            };
+            eprintln!("note: {why}; showing the request as {name} would be sent it (nothing was sent)");
+            let engine = format!("{name} (assumed; not contacted)");
+            (ExplainTarget { engine, flavor, url: target.engine_url.clone(), index: target.index.clone() }, false)
+        }
+    };
+    let store = evaluator.store;
+    if json {
+        let body = scorelab::engine::search::explain_body(store, set, &request, first, &explained)?;
+        let out = json!({
+            "engine": explained.engine,
+            "engine_contacted": contacted,
+            "url": explained.url,
+            "index": explained.index,
+            "user_id": store.user_id(first),
+            "method": "POST",
+            "path": format!("/{}/_msearch", explained.index),
+            "header": scorelab::engine::request::msearch_header(&explained.index),
+            "body": body,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", scorelab::engine::search::explain_offline(store, set, &request, first, &explained)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,15 +2,16 @@
 //! and `scorelab baseline` (score the baseline and start a run directory).
 
 use super::EXIT_PROBLEMS;
+use super::terminal::{self, ProgressEngine};
 use anyhow::{Context, Result, bail};
-use crate::metrics::{Evaluation, Metric, MetricSet};
-use crate::rank::{Params, ScriptSet};
-use crate::run::{
-    BaselineRef, CandidateOutcome, CandidateResult, CohortRef, EvalSettings, Evaluator, IterationRecord,
-    IterationStatus, RunDir, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef, Summary, Timings, Tokens,
+use scorelab::metrics::{Evaluation, Metric, MetricSet};
+use scorelab::rank::{Params, ScriptSet};
+use scorelab::run::{
+    BaselineRef, CandidateOutcome, CandidateResult, EvalSettings, Evaluator, IterationRecord,
+    IterationStatus, RunDir, RunMeta, SCHEMA_VERSION, Summary, Timings, Tokens,
     last_comparable_baseline, now_rfc3339, snapshot_name,
 };
-use crate::store::Store;
+use scorelab::store::Store;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +50,12 @@ pub struct CohortArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab eval --set scripts/baseline\n  \
+    scorelab eval --set scripts/baseline --random-control --json\n  \
+    scorelab eval --query my_score.painless --sort sort_00.painless --cohort-size 200\n  \
+    scorelab eval --set scripts/baseline --store stores/default --engine search --engine-url http://localhost:9200\n  \
+    scorelab eval --set scripts/baseline --store stores/default --engine both      # drift report, exit 1 on drift\n  \
+    scorelab eval --set scripts/baseline --store stores/default --explain          # the request, no engine needed")]
 pub struct EvalArgs {
     /// Script-set directory: query.painless, sort_NN.painless, optional scriptset.json.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["query", "sort"], required_unless_present = "query")]
@@ -67,9 +74,30 @@ pub struct EvalArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Where the set is ranked: `local` (the interpreter), `search` (the engine at --engine-url, index
+    /// loaded by `setup-indices`; the same metrics and error shapes as local), or `both` (local and engine,
+    /// then the drift report; exit 1 on drift).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Local)]
+    pub engine: EngineChoice,
+    #[command(flatten)]
+    pub target: super::engine::EngineArgs,
+    /// Print the search request of the first cohort user (the _msearch header line and body) and exit
+    /// without ranking. Needs no engine: when one answers at --engine-url the request is built for it,
+    /// otherwise for Elasticsearch 8.x (what docker-compose.yml runs), and the output says which.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Where `eval` ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineChoice {
+    Local,
+    Search,
+    Both,
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --set scripts/baseline --store stores/default --json")]
 pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
     #[arg(long, value_enum, default_value_t = Objective::Ndcg)]
@@ -85,6 +113,9 @@ pub struct BaselineArgs {
     pub max_sort_scripts: usize,
     #[command(flatten)]
     pub cohort: CohortArgs,
+    /// Print JSON (the run directory, the baseline's metrics, the comparison with the last baseline).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -117,15 +148,15 @@ fn parse_params(raw: &[String]) -> Result<Params> {
 
 /// Opens the store; the default demo store (MovieLens, under the working directory) is prepared
 /// and imported on first use.
-fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
+pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => {
-            let default = Path::new(crate::data::DEFAULT_STORE_DIR);
+            let default = Path::new(scorelab::data::DEFAULT_STORE_DIR);
             if Store::open(default).is_err() {
                 eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
             }
-            crate::data::ensure_demo_store(Path::new(".")).context("building the MovieLens demo store")?
+            scorelab::data::ensure_demo_store(Path::new(".")).context("building the MovieLens demo store")?
         }
     };
     let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
@@ -150,13 +181,40 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         (None, Some(query)) => ScriptSet::from_files(query, &args.sort)?,
         (None, None) => bail!("give --set DIR or --query FILE"),
     };
+    if args.engine == EngineChoice::Both && args.random_control {
+        bail!("--random-control goes with --engine local or search (--engine both prints the drift report)");
+    }
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
-    let result = evaluator.evaluate(&set)?;
+    if args.explain {
+        return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
+    }
+    let local = evaluator.local_engine();
+    let search = match args.engine {
+        EngineChoice::Local => None,
+        EngineChoice::Search | EngineChoice::Both => Some(super::engine::connect(&args.target, &store, Default::default())?),
+    };
+    if let (EngineChoice::Both, Some(search)) = (args.engine, &search) {
+        if !args.json {
+            print_header(&evaluator, &store, &store_path, &set);
+        }
+        return super::engine::eval_both(&evaluator, &local, search, &set, args.json);
+    }
+    let engine: &dyn scorelab::rank::RankEngine = match &search {
+        Some(search) => search,
+        None => &local,
+    };
+    let label = format!("ranking on {}", engine.name());
+    let result = evaluator.evaluate_with(&ProgressEngine::new(engine, label), &set)?;
     let control = if args.random_control { Some(evaluator.random_control(evaluator.settings.seed)?) } else { None };
+    let engine_json = match &search {
+        Some(s) => json!({"name": s.client().info().to_string(), "url": s.client().url(), "index": s.options().index}),
+        None => json!({"name": "local"}),
+    };
 
     if args.json {
         let body = json!({
+            "engine": engine_json,
             "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
             "ground_truth": evaluator.context.truth.summary_line(),
             "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
@@ -169,7 +227,10 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
-        print_result(&evaluator, &result, &set, control.as_ref());
+        if let Some(s) = &search {
+            println!("engine: {} at {} [{}]", s.client().info(), s.client().url(), s.options().index);
+        }
+        print_result(&evaluator, &result, &set, control.as_ref(), search.is_some());
     }
     Ok(match result.outcome {
         CandidateOutcome::Scored(_) => ExitCode::SUCCESS,
@@ -212,7 +273,13 @@ fn print_header(evaluator: &Evaluator<'_>, store: &Store, store_path: &Path, set
     );
 }
 
-fn print_result(evaluator: &Evaluator<'_>, result: &CandidateResult, set: &ScriptSet, control: Option<&Evaluation>) {
+fn print_result(
+    evaluator: &Evaluator<'_>,
+    result: &CandidateResult,
+    set: &ScriptSet,
+    control: Option<&Evaluation>,
+    on_engine: bool,
+) {
     let k = evaluator.settings.k;
     match &result.outcome {
         CandidateOutcome::Scored(e) => {
@@ -224,9 +291,10 @@ fn print_result(evaluator: &Evaluator<'_>, result: &CandidateResult, set: &Scrip
         CandidateOutcome::CompileErrors(failures) => {
             println!("\ncompile errors: the candidate was not run");
             for f in failures {
-                eprintln!("{}", crate::painless::render::render_human(&f.diagnostics, &f.script, &f.source));
+                let colour = terminal::colour(terminal::Stream::Stderr);
+                eprintln!("{}", scorelab::painless::render::render_human_styled(&f.diagnostics, &f.script, &f.source, colour));
                 for d in f.diagnostics.iter().filter(|d| d.is_error()) {
-                    let es = crate::rank::es_error_json(d, &f.source);
+                    let es = scorelab::rank::es_error_json(d, &f.source);
                     println!("{}: {}", f.script, serde_json::to_string_pretty(&es).unwrap_or_default());
                 }
             }
@@ -245,6 +313,11 @@ fn print_result(evaluator: &Evaluator<'_>, result: &CandidateResult, set: &Scrip
         }
     }
     let secs = (result.compile_ms + result.eval_ms) / 1e3;
+    if on_engine {
+        // The engine does not say how many script evaluations it ran.
+        println!("\nranked {} users on the engine in {secs:.3} s", evaluator.cohort.len());
+        return;
+    }
     println!(
         "\nscored {} users with {} script evaluations in {:.3} s ({:.1} M evaluations/s; compile {:.1} ms)",
         evaluator.cohort.len(),
@@ -320,40 +393,18 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
-    let result = evaluator.evaluate(&set)?;
+    let local = evaluator.local_engine();
+    let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
     let objective = args.objective.metric();
     let metrics = result.metrics();
-    let meta = RunMeta {
-        schema_version: SCHEMA_VERSION,
-        scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: now_rfc3339(),
-        store: StoreRef {
-            path: store_path.display().to_string(),
-            checksum: store.checksum().to_string(),
-            dataset: store.settings().name.clone(),
-        },
-        settings: RunSettings {
-            k: evaluator.settings.k,
-            threshold: evaluator.threshold as f32,
-            cohort_size: evaluator.settings.cohort_size,
-            diversity_fields: evaluator.diversity_fields.clone(),
-            objective,
-            guardrail: Metric::guardrail_for(objective),
-            engine: "local".into(),
-            dialect: set.dialect,
-            seed: evaluator.settings.seed,
-            max_sort_scripts: args.max_sort_scripts,
-            harness_params: evaluator.settings.harness_params.clone(),
-        },
-        cohort: CohortRef { user_ids: evaluator.cohort.user_ids.clone(), checksum: evaluator.cohort.checksum.clone() },
-        baseline: BaselineRef { metrics },
-        summary: Summary {
-            best_iteration: metrics.map(|_| 0),
-            best_primary: metrics.map(|m| m.get(objective)),
-            guardrail_held: metrics.map(|_| true),
-            iterations_attempted: 1,
-            final_message: None,
-        },
+    let mut meta = RunMeta::for_evaluator(&evaluator, objective, set.dialect, args.max_sort_scripts);
+    meta.baseline = BaselineRef { metrics };
+    meta.summary = Summary {
+        best_iteration: metrics.map(|_| 0),
+        best_primary: metrics.map(|m| m.get(objective)),
+        guardrail_held: metrics.map(|_| true),
+        iterations_attempted: 1,
+        final_message: None,
     };
     // Look before creating the new run, so it cannot find itself.
     let previous = last_comparable_baseline(&args.runs_dir, &meta)?;
@@ -382,11 +433,25 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         timestamp: now_rfc3339(),
     })?;
 
-    print_header(&evaluator, &store, &store_path, &set);
-    print_result(&evaluator, &result, &set, None);
-    println!("\nrun written to {}", run.path().display());
+    let moved = matches!((&previous, metrics), (Some((_, before)), Some(now)) if before != &now);
+    if args.json {
+        let body = json!({
+            "run": run.path().display().to_string(),
+            "objective": objective.to_string(),
+            "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
+            "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
+            "k": evaluator.settings.k,
+            "result": result_json(&result, &set),
+            "previous_baseline": previous.as_ref().map(|(path, m)| json!({"run": path.display().to_string(), "metrics": m, "moved": moved})),
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    } else {
+        print_header(&evaluator, &store, &store_path, &set);
+        print_result(&evaluator, &result, &set, None, false);
+        println!("\nrun written to {}", run.path().display());
+    }
     match (&previous, metrics) {
-        (Some((path, before)), Some(now)) if before != &now => {
+        (Some((path, before)), Some(now)) if moved => {
             eprintln!(
                 "\nWARNING: THE BASELINE MOVED. {} recorded different figures on the same store and cohort:",
                 path.display()
@@ -396,7 +461,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
             }
             eprintln!("The harness itself changed (interpreter, metrics or data); figures across these runs are not comparable.");
         }
-        (Some((path, _)), Some(_)) => println!("baseline matches the last recorded one ({})", path.display()),
+        (Some((path, _)), Some(_)) if !args.json => println!("baseline matches the last recorded one ({})", path.display()),
         _ => {}
     }
     Ok(match result.outcome {

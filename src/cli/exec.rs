@@ -4,14 +4,17 @@
 
 use super::check::{ContextArg, DialectArg};
 use anyhow::Context;
-use crate::interp::{compile, exec_test, output::value_to_json, schema_fields, CompileEnv, ScriptContext, Value};
-use crate::painless::{render_es, Diagnostic};
-use crate::store::Store;
+use scorelab::interp::{compile, exec_test, output::value_to_json, schema_fields, CompileEnv, ScriptContext, Value};
+use scorelab::painless::{render_es, Diagnostic};
+use scorelab::store::Store;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  scorelab exec --source 'params.x * 2' --params '{\"x\": 21}'\n  \
+    scorelab exec --context score --store stores/default --item 1 --user 7 --source \"doc['popularity'].value\"\n  \
+    scorelab exec --batch cases.jsonl")]
 pub struct ExecArgs {
     /// The script source.
     #[arg(long, conflicts_with = "batch")]
@@ -151,7 +154,7 @@ fn bad_line(n: usize, why: &str) -> String {
 }
 
 /// The user's R × D matrix as JSON numbers (each f32 printed shortest, as the engine harness sends it).
-pub fn user_vector_json(store: &Store, user: crate::store::UserIdx) -> serde_json::Value {
+pub fn user_vector_json(store: &Store, user: scorelab::store::UserIdx) -> serde_json::Value {
     let m = store.user_matrix(user);
     serde_json::Value::Array(
         m.rows()

@@ -3,23 +3,21 @@
 //! seed and loop settings.
 
 use anyhow::{Context, Result, bail};
-use crate::metrics::Metric;
-use crate::optimise::builtin::BuiltinProposer;
-use crate::optimise::judge::{EngineDriftChecker, LocalJudge};
-use crate::optimise::lineage::Lineage;
-use crate::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
-use crate::optimise::proposer::{FieldInfo, ParamInfo, Proposer, ScriptContract, ScriptTexts};
-use crate::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
-use crate::optimise::record::{DirRecorder, start_run};
-use crate::rank::ScriptSet;
-use crate::run::{
-    CandidateOutcome, CohortRef, EvalSettings, Evaluator, IterationRecord, RunMeta, RunSettings, SCHEMA_VERSION,
-    StoreRef, Summary, Timings, now_rfc3339,
+use scorelab::metrics::Metric;
+use scorelab::optimise::builtin::BuiltinProposer;
+use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
+use scorelab::optimise::lineage::Lineage;
+use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposer, ScriptContract, ScriptTexts};
+use scorelab::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
+use scorelab::optimise::record::{DirRecorder, start_run};
+use scorelab::rank::ScriptSet;
+use scorelab::run::{
+    CandidateOutcome, EvalSettings, Evaluator, IterationRecord, RunMeta, Summary, Timings,
 };
-use crate::data::FieldKind;
-use crate::store::{ItemIdx, Store};
+use scorelab::data::FieldKind;
+use scorelab::store::{ItemIdx, Store};
 use serde::{Deserialize, Serialize};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -73,18 +71,22 @@ pub struct LoopArgs {
     /// Cohort size (users sampled with --seed).
     #[arg(long, default_value_t = 1000)]
     pub cohort_size: usize,
-    /// Re-score leaderboard candidates on the search engine at ES_URL and refuse drifting ones.
+    /// Re-score leaderboard candidates on the search engine (--engine-url) and refuse drifting ones.
     #[arg(long)]
     pub engine_check: bool,
-    /// Search engine URL for --engine-check.
-    #[arg(long, env = "ES_URL")]
-    pub es_url: Option<String>,
+    /// The engine --engine-check uses.
+    #[command(flatten)]
+    pub target: super::engine::EngineArgs,
     /// Continue the run in this directory.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Where new run directories are created.
     #[arg(long, value_name = "DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
+    /// Print one JSON document at the end (run directory, summary, this invocation's iterations)
+    /// instead of the live table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `--resume` must reuse: written once when the run starts.
@@ -99,21 +101,6 @@ struct LoopFile {
     hint: Option<String>,
     seed: u64,
     baseline_dir: String,
-}
-
-fn open_store(args: &LoopArgs) -> Result<(Store, PathBuf)> {
-    let path = match &args.store {
-        Some(p) => p.clone(),
-        None => {
-            // `--dataset movielens` and no flag at all both mean the demo store, built on first use.
-            if !Path::new(crate::data::DEFAULT_STORE_DIR).exists() {
-                eprintln!("building the MovieLens demo store at {} (first use)...", crate::data::DEFAULT_STORE_DIR);
-            }
-            crate::data::ensure_demo_store(Path::new(".")).context("building the demo store")?
-        }
-    };
-    let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
-    Ok((store, path))
 }
 
 fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
@@ -221,7 +208,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 seed: args.seed,
                 baseline_dir: args.baseline_dir.display().to_string(),
             };
-            let (store, _) = open_store(&args)?;
+            let (store, _) = super::eval::open_store(args.store.as_deref())?;
             (None, cfg, store)
         }
     };
@@ -269,36 +256,11 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             Objective::Ndcg => Metric::Ndcg,
             Objective::Ild => Metric::Ild,
         };
-        let meta = RunMeta {
-            schema_version: SCHEMA_VERSION,
-            scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
-            created: now_rfc3339(),
-            store: StoreRef {
-                path: store.dir().map(|d| d.display().to_string()).unwrap_or_default(),
-                checksum: store.checksum().to_string(),
-                dataset: store.settings().name.clone(),
-            },
-            settings: RunSettings {
-                k: evaluator.settings.k,
-                threshold: evaluator.threshold as f32,
-                cohort_size: evaluator.settings.cohort_size,
-                diversity_fields: evaluator.diversity_fields.clone(),
-                objective: primary,
-                guardrail: Metric::guardrail_for(primary),
-                engine: "local".into(),
-                dialect: baseline_set.dialect,
-                seed: cfg.seed,
-                max_sort_scripts: cfg.max_sort_scripts,
-                harness_params: evaluator.settings.harness_params.clone(),
-            },
-            cohort: CohortRef { user_ids: evaluator.cohort.user_ids.clone(), checksum: evaluator.cohort.checksum.clone() },
-            baseline: Default::default(),
-            summary: Summary::default(),
-        };
+        let meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
         let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
         let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };
         let rec = start_run(&args.runs_dir, meta, &texts(&baseline_set), &cfg.baseline_dir, evaluation.metrics, diagnostics, timings)?;
-        crate::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
+        scorelab::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
         recorder = Some(rec);
     }
     let Some(mut recorder) = recorder else { bail!("internal: no run directory") };
@@ -317,15 +279,11 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
     let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
     if args.engine_check {
-        let url = args.es_url.as_deref().context("--engine-check: set ES_URL (or --es-url) to the search engine")?;
-        let client = crate::engine::transport::EngineClient::connect(url)
-            .with_context(|| format!("--engine-check: connecting to {url}"))?;
-        let search = crate::engine::search::SearchEngine::new(client, &store, Default::default())
-            .with_context(|| format!("--engine-check: the index on {url} (run `scorelab setup-indices` first)"))?;
+        let search = super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?;
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
     }
 
-    println!(
+    let heading = format!(
         "run {}  provider {}  objective {} (guardrail {} >= {:.4})  lineage {}  cohort {} users",
         run_path.display(),
         proposer.name(),
@@ -335,7 +293,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         cfg.lineage,
         meta.cohort.user_ids.len()
     );
-    let mut table = Table::new(args.iters);
+    if args.json {
+        eprintln!("{heading}");
+    } else {
+        println!("{heading}");
+    }
+    let mut table = Table::new(args.iters, args.json);
     if let Some(base) = recorder_history_first(&recorder) {
         table.row(&base, &Summary::default(), objective);
     }
@@ -343,41 +306,60 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let outcome = lp.run(args.iters, |record, summary| table.row(record, summary, objective));
     table.finish();
     let summary = outcome.with_context(|| format!("run {} stopped (resume with --resume {})", run_path.display(), run_path.display()))?;
+    if args.json {
+        let body = serde_json::json!({
+            "run": run_path.display().to_string(),
+            "provider": proposer.name(),
+            "objective": objective.primary_name(),
+            "summary": summary,
+            "iterations": table.records,
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("{}", summary.final_message.clone().unwrap_or_default());
     println!("run written to {}", run_path.display());
     Ok(ExitCode::SUCCESS)
 }
 
 fn recorder_history_first(recorder: &DirRecorder) -> Option<IterationRecord> {
-    use crate::optimise::RunRecorder;
+    use scorelab::optimise::RunRecorder;
     // On a fresh run the history is just the baseline; on resume, show where the run stands.
-    recorder.history().iter().rev().find(|r| r.iteration == 0 || r.status == crate::run::IterationStatus::Accepted).cloned()
+    recorder.history().iter().rev().find(|r| r.iteration == 0 || r.status == scorelab::run::IterationStatus::Accepted).cloned()
 }
 
 /// The live table: one line per iteration on stdout, a progress bar with ETA on stderr when it is a
 /// terminal (plain lines otherwise, e.g. under CI or a pipe).
 struct Table {
     bar: Option<indicatif::ProgressBar>,
+    /// `--json`: the records are kept for the final document instead of printed.
+    json: bool,
+    records: Vec<IterationRecord>,
 }
 
 impl Table {
-    fn new(iters: u32) -> Table {
-        println!(
-            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7}  rationale",
-            "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms"
-        );
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(u64::from(iters));
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} iterations, ETA {eta}") {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Table { bar }
+    fn new(iters: u32, json: bool) -> Table {
+        if !json {
+            println!(
+                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7}  rationale",
+                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms"
+            );
+        }
+        let bar = super::terminal::progress_visible().then(|| super::terminal::bar(u64::from(iters), "iterations", "loop"));
+        Table { bar, json, records: Vec::new() }
     }
 
     fn row(&mut self, r: &IterationRecord, summary: &Summary, objective: Objective) {
-        let m = |f: fn(&crate::metrics::MetricSet) -> f64| r.metrics.as_ref().map_or("-".to_string(), |x| format!("{:.4}", f(x)));
+        if self.json {
+            self.records.push(r.clone());
+            if let Some(bar) = &self.bar
+                && r.iteration > 0
+            {
+                bar.inc(1);
+            }
+            return;
+        }
+        let m = |f: fn(&scorelab::metrics::MetricSet) -> f64| r.metrics.as_ref().map_or("-".to_string(), |x| format!("{:.4}", f(x)));
         let best = summary.best_primary.map_or_else(|| r.metrics.map_or("-".into(), |x| format!("{:.4}", objective.primary(&x))), |b| format!("{b:.4}"));
         let mut rationale = r.rationale.clone().unwrap_or_default().replace('\n', " ");
         if rationale.chars().count() > 90 {

@@ -13,14 +13,29 @@ pub mod exec;
 pub mod loop_cmd;
 pub mod prepare;
 pub mod report;
+pub mod terminal;
 
 /// Exit code: the command ran, but the candidate or the data has problems.
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: usage, I/O or internal error.
 pub const EXIT_ERROR: u8 = 2;
 
+/// `scorelab --version`: the binary's version and the on-disk formats it writes and reads, so a
+/// bug report names everything that decides whether a run directory or a store is readable.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} (run format v{}, store format v{})",
+            env!("CARGO_PKG_VERSION"),
+            scorelab::run::SCHEMA_VERSION,
+            scorelab::store::FORMAT_VERSION
+        )
+    })
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "scorelab", version, about = "Optimise Painless scoring scripts offline, verify them on a real search engine")]
+#[command(name = "scorelab", version = version(), about = "Optimise Painless scoring scripts offline, verify them on a real search engine")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,12 +44,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Turn a public dataset (or a synthetic one) into a scorelab exchange-format directory.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  scorelab prepare movielens --store .scorelab/stores/movielens\n  \
+        scorelab prepare synthetic --items 100000 --users 2000 --store stores/synthetic")]
     Prepare(prepare::PrepareCommand),
     /// Import an exchange-format directory into a binary store.
     Import(data::ImportArgs),
     /// Inspect a store.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  scorelab data info .scorelab/stores/movielens")]
     Data(data::DataCommand),
     /// Compile-check Painless scripts or script sets; exit 1 on errors.
     Check(check::CheckArgs),

@@ -1,9 +1,11 @@
 //! `scorelab prepare`: build an exchange-format dataset from a public dataset (or a synthetic one),
 //! optionally importing it into a store in the same step.
 
+use super::terminal;
 use anyhow::Context;
-use crate::data::{self, prepare_movielens, synthetic_dataset, write_dataset, Dataset, MovielensOptions, SyntheticOptions};
-use crate::store::Store;
+use scorelab::data::{
+    self, prepare_movielens_with_progress, synthetic_dataset, write_dataset, Dataset, MovielensOptions, SyntheticOptions,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,8 +13,13 @@ use std::time::Instant;
 #[derive(Debug, clap::Subcommand)]
 pub enum PrepareCommand {
     /// MovieLens ml-latest-small: temporal split, implicit-ALS item vectors, attributes, exclusions.
+    #[command(after_help = "Examples:\n  scorelab prepare movielens                     # ratings.csv + movies.csv from data/ml-latest-small\n  \
+        scorelab prepare movielens --store .scorelab/stores/movielens --dims 64 --iterations 15\n  \
+        scorelab prepare movielens --json")]
     Movielens(MovielensArgs),
     /// Synthetic data with planted topics, power-law popularity and topic-correlated attributes.
+    #[command(after_help = "Examples:\n  scorelab prepare synthetic --items 10000 --users 1000 --store stores/synthetic\n  \
+        scorelab prepare synthetic --items 1000000 --dims 64 --seed 7 --out /data/synthetic-1m --json")]
     Synthetic(SyntheticArgs),
 }
 
@@ -35,6 +42,9 @@ pub struct SyntheticArgs {
     /// Also import the result into this store directory.
     #[arg(long)]
     pub store: Option<PathBuf>,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,6 +73,9 @@ pub struct MovielensArgs {
     /// ALS iterations.
     #[arg(long, default_value_t = 10)]
     pub iterations: usize,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(cmd: PrepareCommand) -> anyhow::Result<ExitCode> {
@@ -77,9 +90,11 @@ pub fn run(cmd: PrepareCommand) -> anyhow::Result<ExitCode> {
                 iterations: a.iterations,
                 ..MovielensOptions::default()
             };
-            let dataset = prepare_movielens(&a.input, &opts)
-                .with_context(|| format!("preparing MovieLens from {}", a.input.display()))?;
-            finish(dataset, a.out, a.store, started)
+            let bar = terminal::bar(a.iterations as u64, "ALS iterations", "factorising ratings");
+            let dataset = prepare_movielens_with_progress(&a.input, &opts, &mut |done| bar.set_position(done as u64))
+                .with_context(|| format!("preparing MovieLens from {}", a.input.display()));
+            bar.finish_and_clear();
+            finish(dataset?, a.out, a.store, started, a.json)
         }
         PrepareCommand::Synthetic(a) => {
             let started = Instant::now();
@@ -94,13 +109,39 @@ pub fn run(cmd: PrepareCommand) -> anyhow::Result<ExitCode> {
                 topics: a.topics,
                 ..SyntheticOptions::default()
             };
-            finish(synthetic_dataset(&opts), a.out, a.store, started)
+            let spinner = terminal::spinner("generating the synthetic dataset");
+            let dataset = synthetic_dataset(&opts);
+            spinner.finish_and_clear();
+            finish(dataset, a.out, a.store, started, a.json)
         }
     }
 }
 
-fn finish(dataset: Dataset, out: PathBuf, store: Option<PathBuf>, started: Instant) -> anyhow::Result<ExitCode> {
-    write_dataset(&dataset, &out).with_context(|| format!("writing {}", out.display()))?;
+fn finish(dataset: Dataset, out: PathBuf, store: Option<PathBuf>, started: Instant, json: bool) -> anyhow::Result<ExitCode> {
+    let spinner = terminal::spinner(&format!("writing {}", out.display()));
+    let written = write_dataset(&dataset, &out).with_context(|| format!("writing {}", out.display()));
+    spinner.finish_and_clear();
+    written?;
+    let dataset_seconds = started.elapsed().as_secs_f64();
+    let imported = match &store {
+        Some(dir) => Some(super::data::import_dataset(&dataset, dir)?),
+        None => None,
+    };
+    if json {
+        let body = serde_json::json!({
+            "dataset": out.display().to_string(),
+            "name": dataset.settings.name,
+            "items": dataset.items.len(),
+            "users": dataset.users.len(),
+            "interactions": dataset.interactions.len(),
+            "exclusions": dataset.exclusions.len(),
+            "dims": dataset.dims,
+            "seconds": dataset_seconds,
+            "store": imported.as_ref().map(|s| super::data::store_json(s, store.as_deref().unwrap_or(&out))),
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "wrote {} items, {} users, {} interactions, {} exclusions to {} in {:.2}s",
         dataset.items.len(),
@@ -108,15 +149,11 @@ fn finish(dataset: Dataset, out: PathBuf, store: Option<PathBuf>, started: Insta
         dataset.interactions.len(),
         dataset.exclusions.len(),
         out.display(),
-        started.elapsed().as_secs_f64()
+        dataset_seconds
     );
-    if let Some(dir) = store {
-        let built = Store::from_dataset(&dataset).context("building the store")?;
-        built.save(&dir).with_context(|| format!("writing store {}", dir.display()))?;
-        eprintln!("{}", built.ground_truth_report());
-        println!("imported into {} (checksum {})", dir.display(), built.checksum());
-    } else {
-        println!("next: scorelab import --dataset {} --store {}", out.display(), data::DEFAULT_STORE_DIR);
+    match (&imported, &store) {
+        (Some(built), Some(dir)) => println!("imported into {} (checksum {})", dir.display(), built.checksum()),
+        _ => println!("next: scorelab import --dataset {} --store {}", out.display(), data::DEFAULT_STORE_DIR),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,12 @@
 //! `scorelab report`, `scorelab runs` and `scorelab show`: reading run directories back.
 
-use crate::report::{
+use scorelab::report::{
     Analysis, Palette, ReportError, Run, list_runs, render_iteration_text, render_runs_table,
     write_report,
 };
 use anyhow::Context;
 use serde_json::{Value, json};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,6 +20,9 @@ pub struct ReportArgs {
     /// Where to write the HTML (default: `<run>/report.html`). Written atomically.
     #[arg(long, value_name = "FILE.html")]
     pub out: Option<PathBuf>,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -29,6 +32,16 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     write_report(&run, &out)?;
     for warning in &run.warnings {
         eprintln!("warning: {warning}");
+    }
+    if args.json {
+        let body = json!({
+            "report": out.display().to_string(),
+            "run": run.name,
+            "iterations": run.iterations.len(),
+            "warnings": run.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(ExitCode::SUCCESS);
     }
     println!(
         "wrote {} ({} iterations)",
@@ -146,13 +159,9 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Colour only for a terminal, and never when NO_COLOR is set to anything non-empty
-/// (https://no-color.org).
+/// Colour as `terminal::colour` decides for stdout (NO_COLOR, CLICOLOR_FORCE, a terminal).
 fn palette() -> Palette {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Palette {
-        enabled: !no_color && std::io::stdout().is_terminal(),
-    }
+    Palette { enabled: super::terminal::colour(super::terminal::Stream::Stdout) }
 }
 
 fn print_stdout(text: &str) -> anyhow::Result<()> {

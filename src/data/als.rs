@@ -77,15 +77,25 @@ impl Sparse {
 
 /// Learns (user factors, item factors) from a user × item matrix of observations.
 pub fn train(user_items: &Sparse, params: &AlsParams) -> (Array2<f64>, Array2<f64>) {
+    train_with_progress(user_items, params, &mut |_| {})
+}
+
+/// `train`, calling `done(iterations_completed)` after each ALS iteration (for a progress bar).
+pub fn train_with_progress(
+    user_items: &Sparse,
+    params: &AlsParams,
+    done: &mut dyn FnMut(usize),
+) -> (Array2<f64>, Array2<f64>) {
     let item_users = user_items.transpose();
     let d = params.dims;
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let scale = 0.1 / (d as f64).sqrt();
     let mut items = Array2::from_shape_fn((user_items.cols, d), |_| rng.gen_range(-1.0..1.0) * scale);
     let mut users = Array2::zeros((user_items.rows, d));
-    for _ in 0..params.iterations {
+    for iteration in 0..params.iterations {
         users = half_step(user_items, items.view(), params);
         items = half_step(&item_users, users.view(), params);
+        done(iteration + 1);
     }
     (users, items)
 }

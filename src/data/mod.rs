@@ -14,7 +14,7 @@ mod write;
 
 pub use dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 pub use error::DataError;
-pub use movielens::{prepare_movielens, MovielensOptions};
+pub use movielens::{prepare_movielens, prepare_movielens_with_progress, MovielensOptions};
 pub use synthetic::{synthetic_dataset, synthetic_store, SyntheticOptions};
 pub use read::{read_dataset, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, USERS_FILE};
 pub use write::write_dataset;

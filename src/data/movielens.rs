@@ -70,6 +70,16 @@ struct Movie {
 
 /// Reads `dir/ratings.csv` and `dir/movies.csv` and builds the dataset.
 pub fn prepare_movielens(dir: &Path, opts: &MovielensOptions) -> Result<Dataset, DataError> {
+    prepare_movielens_with_progress(dir, opts, &mut |_| {})
+}
+
+/// `prepare_movielens`, calling `als_done(iterations_completed)` after each ALS iteration (of
+/// `opts.iterations`), the long step, so a caller can draw a progress bar.
+pub fn prepare_movielens_with_progress(
+    dir: &Path,
+    opts: &MovielensOptions,
+    als_done: &mut dyn FnMut(usize),
+) -> Result<Dataset, DataError> {
     if !(0.0..1.0).contains(&opts.test_fraction) || opts.dims == 0 || opts.user_rows == 0 {
         return Err(DataError::Dataset(format!(
             "test fraction must be in [0, 1), dims and user rows at least 1 (got {}, {}, {})",
@@ -129,7 +139,7 @@ pub fn prepare_movielens(dir: &Path, opts: &MovielensOptions) -> Result<Dataset,
         lambda: opts.lambda,
         seed: opts.seed,
     };
-    let (_, mut factors) = als::train(&matrix, &params);
+    let (_, mut factors) = als::train_with_progress(&matrix, &params, als_done);
 
     // Training statistics per item.
     let n_items = catalogue.len();

@@ -4,7 +4,6 @@
 //! (script, phase, exception type, position) when a script fails; and the metrics within 1e-6. Anything
 //! else is drift, reported with the users, items and values involved and the first differing rank.
 
-use super::search::SearchEngine;
 use crate::metrics::{EvalContext, MetricSet};
 use crate::painless::diag::Diagnostic;
 use crate::rank::{
@@ -339,10 +338,11 @@ pub struct ParityRun {
 }
 
 /// Ranks `set` locally and on the engine, timing both (wall time, so the ratio is what a user waits).
+/// `engine` is normally a `SearchEngine`; any `RankEngine` serves (e.g. one wrapped to report progress).
 pub fn run_parity(
     store: &Store,
     local: &dyn RankEngine,
-    engine: &SearchEngine<'_>,
+    engine: &dyn RankEngine,
     set: &ScriptSet,
     request: &RankRequest,
     eval: Option<&EvalContext<'_>>,

@@ -84,7 +84,7 @@ pub fn search_body(scripts: &EngineScripts, user: UserQuery<'_>, k: usize) -> Va
 
 /// An `_msearch` body: a header line naming the index, then the search body, per user.
 pub fn msearch_body(index: &str, bodies: &[Value]) -> Vec<u8> {
-    let header = json!({"index": index}).to_string();
+    let header = msearch_header(index).to_string();
     let mut out = Vec::with_capacity(bodies.len() * 512);
     for body in bodies {
         out.extend_from_slice(header.as_bytes());
@@ -96,10 +96,21 @@ pub fn msearch_body(index: &str, bodies: &[Value]) -> Vec<u8> {
     out
 }
 
-/// The `--explain` text: the exact request sent for one user, pretty-printed, with where it goes.
+/// The `--explain` text: the exact request sent for one user, with where it goes. The user's search
+/// travels inside an `_msearch` (the header line, then the body on one line); the body is pretty-printed
+/// here, and the same body sent alone to `POST /{index}/_search` runs that one search.
 pub fn explain(engine: &str, url: &str, index: &str, user_id: &str, body: &Value) -> String {
     let pretty = serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string());
-    format!("# {engine} at {url}, user {user_id}\nPOST /{index}/_search\n{pretty}\n")
+    format!(
+        "# {engine} at {url}, user {user_id}: one search of the _msearch batch (NDJSON: the header line, then the \
+         body on one line; POST /{index}/_search with the body runs it alone)\nPOST /{index}/_msearch\n{}\n{pretty}\n",
+        msearch_header(index)
+    )
+}
+
+/// The `_msearch` header line that precedes each user's body.
+pub fn msearch_header(index: &str) -> Value {
+    json!({"index": index})
 }
 
 #[cfg(test)]

@@ -78,48 +78,23 @@ impl<'s> SearchEngine<'s> {
 
     /// Translates the set's vector dialect for this engine.
     pub fn prepare(&self, set: &ScriptSet) -> Result<PreparedSet, EngineError> {
-        let flavor = self.client.info().flavor;
-        let translate = |source: &str, name: &str| match (set.dialect, flavor) {
-            (Dialect::Elasticsearch, _) => dialect::for_engine(source, flavor, name),
-            (Dialect::Opensearch, Flavor::OpenSearch) => Ok(Rewritten::unchanged(source)),
-            (Dialect::Opensearch, Flavor::Elasticsearch) => Err(EngineError::Dialect {
-                engine: self.client.info().to_string(),
-                construct: "a script set written in the OpenSearch dialect".into(),
-                offset: 0,
-                script: name.into(),
-            }),
-        };
-        let query = translate(&set.query.source, &set.query.file_name)?;
-        let sorts = set
-            .sorts
-            .iter()
-            .map(|s| translate(&s.script.source, &s.script.file_name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let scripts = EngineScripts {
-            query: query.source.clone(),
-            sorts: sorts.iter().zip(&set.sorts).map(|(r, s)| (r.source.clone(), s.order)).collect(),
-        };
-        Ok(PreparedSet { query, sorts, scripts })
+        prepare_set(set, self.client.info().flavor, &self.client.info().to_string())
     }
 
     /// The `_search` body for one user (size k+1: the extra hit fills `UserRanking::next`).
     pub fn search_body(&self, prepared: &PreparedSet, request: &RankRequest, user: UserIdx) -> Value {
-        let params = user_params(self.store, user, &request.harness_params);
-        let excluded: Vec<u32> = self.store.exclusions(user).iter().map(|i| i.0).collect();
-        request::search_body(&prepared.scripts, UserQuery { params: &params, excluded_ords: &excluded }, request.k + 1)
+        user_search_body(self.store, prepared, request, user)
     }
 
     /// The `--explain` text for one user: the exact request this engine is sent.
     pub fn explain(&self, set: &ScriptSet, request: &RankRequest, user: UserIdx) -> Result<String, EngineError> {
-        let prepared = self.prepare(set)?;
-        let body = self.search_body(&prepared, request, user);
-        Ok(request::explain(
-            &self.client.info().to_string(),
-            self.client.url(),
-            &self.options.index,
-            self.store.user_id(user),
-            &body,
-        ))
+        let target = ExplainTarget {
+            engine: self.client.info().to_string(),
+            flavor: self.client.info().flavor,
+            url: self.client.url().to_string(),
+            index: self.options.index.clone(),
+        };
+        explain_offline(self.store, set, request, user, &target)
     }
 
     /// Ranks the cohort on the engine.
@@ -299,6 +274,71 @@ impl<'s> SearchEngine<'s> {
         }
         Ok(RankOutcome { users, ..RankOutcome::default() })
     }
+}
+
+/// Translates a set's vector dialect for an engine of `flavor` (`engine` names it in errors).
+pub fn prepare_set(set: &ScriptSet, flavor: Flavor, engine: &str) -> Result<PreparedSet, EngineError> {
+    let translate = |source: &str, name: &str| match (set.dialect, flavor) {
+        (Dialect::Elasticsearch, _) => dialect::for_engine(source, flavor, name),
+        (Dialect::Opensearch, Flavor::OpenSearch) => Ok(Rewritten::unchanged(source)),
+        (Dialect::Opensearch, Flavor::Elasticsearch) => Err(EngineError::Dialect {
+            engine: engine.into(),
+            construct: "a script set written in the OpenSearch dialect".into(),
+            offset: 0,
+            script: name.into(),
+        }),
+    };
+    let query = translate(&set.query.source, &set.query.file_name)?;
+    let sorts =
+        set.sorts.iter().map(|s| translate(&s.script.source, &s.script.file_name)).collect::<Result<Vec<_>, _>>()?;
+    let scripts = EngineScripts {
+        query: query.source.clone(),
+        sorts: sorts.iter().zip(&set.sorts).map(|(r, s)| (r.source.clone(), s.order)).collect(),
+    };
+    Ok(PreparedSet { query, sorts, scripts })
+}
+
+/// The `_search` body one user's ranking becomes (size k+1: the extra hit fills `UserRanking::next`).
+pub fn user_search_body(store: &Store, prepared: &PreparedSet, request: &RankRequest, user: UserIdx) -> Value {
+    let params = user_params(store, user, &request.harness_params);
+    let excluded: Vec<u32> = store.exclusions(user).iter().map(|i| i.0).collect();
+    request::search_body(&prepared.scripts, UserQuery { params: &params, excluded_ords: &excluded }, request.k + 1)
+}
+
+/// Where an explained request would go. Built from a live client, or assumed when none is reachable
+/// (`--explain` must work without a cluster).
+#[derive(Debug, Clone)]
+pub struct ExplainTarget {
+    /// How the engine is named in the text (`opensearch 2.19.1`, or an assumption).
+    pub engine: String,
+    pub flavor: Flavor,
+    pub url: String,
+    pub index: String,
+}
+
+/// The request for one user as `SearchEngine` would send it: the set translated for the target's
+/// flavor, the user's params and exclusions. Needs the store, never the engine.
+pub fn explain_offline(
+    store: &Store,
+    set: &ScriptSet,
+    request: &RankRequest,
+    user: UserIdx,
+    target: &ExplainTarget,
+) -> Result<String, EngineError> {
+    let body = explain_body(store, set, request, user, target)?;
+    Ok(request::explain(&target.engine, &target.url, &target.index, store.user_id(user), &body))
+}
+
+/// The `_search` body `explain_offline` prints, for callers that want it as JSON.
+pub fn explain_body(
+    store: &Store,
+    set: &ScriptSet,
+    request: &RankRequest,
+    user: UserIdx,
+    target: &ExplainTarget,
+) -> Result<Value, EngineError> {
+    let prepared = prepare_set(set, target.flavor, &target.engine)?;
+    Ok(user_search_body(store, &prepared, request, user))
 }
 
 impl RankEngine for SearchEngine<'_> {

@@ -1,7 +1,9 @@
 //! A scripted proposer for tests and demos: it replays a fixed queue of proposals (and fixes) in order,
 //! recording every context it was given so tests can check what a proposer is allowed to see.
 
-use super::proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
+use super::proposer::{
+    ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
+};
 use std::collections::VecDeque;
 
 #[derive(Debug, Default)]
@@ -13,6 +15,10 @@ pub struct ScriptedProposer {
     pub fixes: Vec<(u32, serde_json::Value)>,
     /// Usage reported per reply.
     pub usage: Usage,
+    /// Parents to pick under the evolutionary lineage, in order (empty: leave it to the loop).
+    pub parent_picks: VecDeque<u32>,
+    /// Every parent-choice context, in call order.
+    pub parent_contexts: Vec<ParentChoiceContext>,
 }
 
 impl ScriptedProposer {
@@ -48,5 +54,14 @@ impl Proposer for ScriptedProposer {
     ) -> Result<Proposed, ProposerError> {
         self.fixes.push((attempt, error.clone()));
         self.next(ctx)
+    }
+
+    fn choose_parent(&mut self, ctx: &ParentChoiceContext) -> Result<Option<ParentChoice>, ProposerError> {
+        self.parent_contexts.push(ctx.clone());
+        Ok(self.parent_picks.pop_front().map(|iteration| ParentChoice {
+            iteration,
+            reason: format!("scripted pick of {iteration}"),
+            usage: self.usage,
+        }))
     }
 }

@@ -4,7 +4,9 @@
 //!   case its parent again (a hill climber that never edits a known regression or a broken script).
 //! - `evolutionary`: a size-3 tournament over every evaluated candidate that held the guardrail, on
 //!   the primary metric discounted by how often the candidate was already picked, so the search keeps
-//!   branching instead of hammering one parent.
+//!   branching instead of hammering one parent. A proposer that can reason about parents (the LLM
+//!   providers) is instead offered the strongest few after the same discount (`parent_options`) and
+//!   picks one itself; the tournament is its fallback.
 
 use super::builtin::iteration_rng;
 use rand::Rng;
@@ -41,6 +43,41 @@ pub struct Ancestor {
 /// Share of the primary metric lost per earlier pick in the evolutionary tournament.
 const PICK_PENALTY: f64 = 0.03;
 
+/// One candidate parent with its primary metric discounted by how often it was already picked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedParent {
+    pub iteration: u32,
+    pub primary: f64,
+    pub picks: u32,
+    pub weighted: f64,
+}
+
+/// Every eligible candidate parent, in history order, with its pick-discounted primary.
+pub fn weighted_pool(history: &[Ancestor]) -> Vec<WeightedParent> {
+    history
+        .iter()
+        .filter(|a| a.eligible)
+        .filter_map(|a| {
+            let picks = history.iter().filter(|h| h.parent == Some(a.iteration)).count() as u32;
+            a.primary.map(|p| WeightedParent {
+                iteration: a.iteration,
+                primary: p,
+                picks,
+                weighted: p * (1.0 - PICK_PENALTY * picks as f64).max(0.0),
+            })
+        })
+        .collect()
+}
+
+/// The `limit` strongest parents after the pick penalty (ties: earlier iteration first): what a
+/// proposer that picks its own parents is offered, so a parent picked over and over drops out.
+pub fn parent_options(history: &[Ancestor], limit: usize) -> Vec<WeightedParent> {
+    let mut pool = weighted_pool(history);
+    pool.sort_by(|a, b| b.weighted.partial_cmp(&a.weighted).unwrap_or(std::cmp::Ordering::Equal).then(a.iteration.cmp(&b.iteration)));
+    pool.truncate(limit);
+    pool
+}
+
 /// The parent of iteration `next` given the history (iteration 0, the baseline, always first).
 pub fn choose_parent(lineage: Lineage, history: &[Ancestor], seed: u64, next: u32) -> u32 {
     let by_iter = |i: u32| history.iter().find(|a| a.iteration == i);
@@ -57,14 +94,7 @@ pub fn choose_parent(lineage: Lineage, history: &[Ancestor], seed: u64, next: u3
             if prev.eligible && improved { prev.iteration } else { parent }
         }
         Lineage::Evolutionary => {
-            let pool: Vec<(u32, f64)> = history
-                .iter()
-                .filter(|a| a.eligible)
-                .filter_map(|a| {
-                    let picks = history.iter().filter(|h| h.parent == Some(a.iteration)).count() as f64;
-                    a.primary.map(|p| (a.iteration, p * (1.0 - PICK_PENALTY * picks).max(0.0)))
-                })
-                .collect();
+            let pool: Vec<(u32, f64)> = weighted_pool(history).into_iter().map(|w| (w.iteration, w.weighted)).collect();
             if pool.is_empty() {
                 return 0;
             }
@@ -117,5 +147,22 @@ mod tests {
         let later: Vec<u32> = (50..80).map(|n| choose_parent(Lineage::Evolutionary, &h, 9, n)).collect();
         assert!(later.contains(&0));
         assert_eq!(choose_parent(Lineage::Evolutionary, &h, 9, 50), choose_parent(Lineage::Evolutionary, &h, 9, 50));
+    }
+
+    #[test]
+    fn parent_options_rank_by_discounted_primary_and_drop_overpicked() {
+        let mut h = vec![a(0, None, Some(0.30), true), a(1, Some(0), Some(0.35), true), a(2, Some(1), Some(0.33), true)];
+        h.push(a(3, Some(0), None, false));
+        let opts = parent_options(&h, 2);
+        assert_eq!(opts.iter().map(|o| o.iteration).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(opts[0].picks, 1);
+        // Six more picks of iteration 1 (7 in all: 0.35 * 0.79 = 0.2765) put it below 2 (0.33) and
+        // 0 (two picks: 0.30 * 0.94 = 0.282).
+        for i in 0..6 {
+            h.push(a(10 + i, Some(1), None, false));
+        }
+        let opts = parent_options(&h, 2);
+        assert_eq!(opts.iter().map(|o| o.iteration).collect::<Vec<_>>(), vec![2, 0]);
+        assert!(opts.iter().all(|o| o.weighted <= o.primary));
     }
 }

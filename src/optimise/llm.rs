@@ -5,8 +5,13 @@
 //! The API key is held in [`ApiKey`], whose `Debug` is redacted, and every error text is passed
 //! through [`redact`] before it can reach a log, a snapshot or a report.
 
-use super::prompt::{fix_prompt, parse_reply, retry_prompt, system_prompt, user_prompt};
-use super::proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
+use super::prompt::{
+    ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice,
+    parse_reply, retry_prompt, system_prompt, user_prompt,
+};
+use super::proposer::{
+    ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
+};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,20 +329,25 @@ impl LlmProposer {
         Ok((reply, Usage { input_tokens: input, output_tokens: output, cost_usd: cost }))
     }
 
-    /// A conversation that must end in a usable proposal; unusable replies get a retry prompt.
-    fn converse(&self, ctx: &ProposalContext, mut messages: Vec<ChatMessage>) -> Result<Proposed, ProposerError> {
-        let system = system_prompt(ctx);
+    /// A conversation that must end in a usable reply; unusable replies get `retry`'s prompt.
+    fn converse<T>(
+        &self,
+        system: &str,
+        mut messages: Vec<ChatMessage>,
+        parse: impl Fn(&str) -> Result<T, ReplyProblem>,
+        retry: impl Fn(&ReplyProblem) -> String,
+    ) -> Result<(T, Usage), ProposerError> {
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for _ in 0..self.settings.max_reply_rounds.max(1) {
-            let (reply, u) = self.complete(&system, &messages)?;
+            let (reply, u) = self.complete(system, &messages)?;
             usage.add(u);
-            match parse_reply(&reply, ctx.contract.max_sort_scripts) {
-                Ok(proposal) => return Ok(Proposed { proposal, usage }),
+            match parse(&reply) {
+                Ok(value) => return Ok((value, usage)),
                 Err(problem) => {
                     tracing::warn!("{}: unusable reply: {}", self.name(), problem.0);
                     messages.push(ChatMessage { role: "assistant", content: reply });
-                    messages.push(ChatMessage { role: "user", content: retry_prompt(&problem) });
+                    messages.push(ChatMessage { role: "user", content: retry(&problem) });
                     last_problem = problem.0;
                 }
             }
@@ -348,8 +358,15 @@ impl LlmProposer {
             problem: redact(&last_problem, self.settings.api_key.as_ref()),
         })
     }
-}
 
+    /// A conversation that must end in a usable proposal.
+    fn converse_proposal(&self, ctx: &ProposalContext, messages: Vec<ChatMessage>) -> Result<Proposed, ProposerError> {
+        let max_sorts = ctx.contract.max_sort_scripts;
+        let (proposal, usage) =
+            self.converse(&system_prompt(ctx), messages, |reply| parse_reply(reply, max_sorts), retry_prompt)?;
+        Ok(Proposed { proposal, usage })
+    }
+}
 
 impl Proposer for LlmProposer {
     fn name(&self) -> String {
@@ -357,7 +374,7 @@ impl Proposer for LlmProposer {
     }
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
-        self.converse(ctx, vec![ChatMessage { role: "user", content: user_prompt(ctx) }])
+        self.converse_proposal(ctx, vec![ChatMessage { role: "user", content: user_prompt(ctx) }])
     }
 
     fn fix(
@@ -368,7 +385,7 @@ impl Proposer for LlmProposer {
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
         let previous = serde_json::json!({"rationale": broken.rationale, "query": broken.query, "sort": broken.sort});
-        self.converse(
+        self.converse_proposal(
             ctx,
             vec![
                 ChatMessage { role: "user", content: user_prompt(ctx) },
@@ -376,6 +393,16 @@ impl Proposer for LlmProposer {
                 ChatMessage { role: "user", content: fix_prompt(broken, error, attempt) },
             ],
         )
+    }
+
+    fn choose_parent(&mut self, ctx: &ParentChoiceContext) -> Result<Option<ParentChoice>, ProposerError> {
+        let ((iteration, reason), usage) = self.converse(
+            &parent_choice_system_prompt(ctx),
+            vec![ChatMessage { role: "user", content: parent_choice_prompt(ctx) }],
+            |reply| parse_parent_choice(reply, ctx),
+            parent_retry_prompt,
+        )?;
+        Ok(Some(ParentChoice { iteration, reason, usage }))
     }
 }
 

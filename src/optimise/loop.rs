@@ -8,10 +8,10 @@
 //! random streams make a resumed run identical to an uninterrupted one. A snapshot found on disk
 //! without its log line (the process died between the two) is finished, never re-proposed.
 
-use super::lineage::{Ancestor, Lineage, choose_parent};
+use super::lineage::{Ancestor, Lineage, choose_parent, parent_options};
 use super::proposer::{
-    FieldInfo, HistoryEntry, MetricValues, Proposal, ProposalContext, Proposed, Proposer, ProposerError,
-    ScriptContract, ScriptTexts, Usage,
+    FieldInfo, HistoryEntry, MetricValues, ParentChoice, ParentChoiceContext, ParentOption, Proposal, ProposalContext,
+    Proposed, Proposer, ProposerError, ScriptContract, ScriptTexts, Usage,
 };
 use crate::run::{IterationRecord, IterationStatus, SCHEMA_VERSION, Summary, Timings, Tokens};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,9 @@ use std::time::Instant;
 
 /// Fix attempts after a compile error, per iteration.
 pub const MAX_FIX_ATTEMPTS: u32 = 3;
+
+/// How many candidate parents a proposer that picks its own parents is offered.
+pub const PARENT_OPTIONS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,8 +109,12 @@ pub struct SnapshotProposal {
     /// 0 for the proposal, 1..=3 for fix attempts.
     pub attempt: u32,
     pub proposer: String,
+    /// Why the proposer picked this parent (evolutionary lineage, proposers that pick their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_reason: Option<String>,
     #[serde(flatten)]
     pub proposal: Proposal,
+    /// The proposal's cost, plus the parent choice's on attempt 0.
     pub usage: Usage,
 }
 
@@ -299,12 +306,64 @@ impl OptimisationLoop<'_> {
         })
     }
 
+    /// The parent of `iteration` by the lineage rule, or, under the evolutionary lineage, the
+    /// proposer's own pick among the strongest few candidates after the repeated-pick penalty (a
+    /// proposer that declines, or picks something it was not offered, gets the tournament's choice).
+    fn pick_parent(&mut self, iteration: u32) -> Result<(u32, Option<ParentChoice>), LoopError> {
+        let ancestors = self.ancestors();
+        let rule = choose_parent(self.settings.lineage, &ancestors, self.settings.seed, iteration);
+        let options = parent_options(&ancestors, PARENT_OPTIONS);
+        if self.settings.lineage != Lineage::Evolutionary || options.len() < 2 {
+            return Ok((rule, None));
+        }
+        let history = self.recorder.history();
+        let ctx = ParentChoiceContext {
+            iteration,
+            objective: self.settings.objective.primary_name().into(),
+            guardrail: self.settings.objective.guardrail_name().into(),
+            baseline: self.baseline_metrics()?,
+            options: options
+                .iter()
+                .filter_map(|o| {
+                    let line = history.iter().find(|l| l.iteration == o.iteration)?;
+                    Some(ParentOption {
+                        iteration: o.iteration,
+                        status: status_name(line.status).into(),
+                        rationale: line.rationale.clone().unwrap_or_default(),
+                        metrics: line.metrics,
+                        picks: o.picks,
+                        weighted_primary: o.weighted,
+                    })
+                })
+                .collect(),
+            hint: self.settings.hint.clone(),
+        };
+        match self.proposer.choose_parent(&ctx)? {
+            None => Ok((rule, None)),
+            Some(choice) if ctx.options.iter().any(|o| o.iteration == choice.iteration) => {
+                Ok((choice.iteration, Some(choice)))
+            }
+            Some(choice) => {
+                tracing::warn!(
+                    "iteration {iteration}: the proposer picked parent {} which was not offered; using {rule}",
+                    choice.iteration
+                );
+                let reason = format!(
+                    "the proposer picked iteration {}, which was not offered; the tournament chose {rule}",
+                    choice.iteration
+                );
+                Ok((rule, Some(ParentChoice { iteration: rule, reason, usage: choice.usage })))
+            }
+        }
+    }
+
     /// A snapshot left on disk by an interrupted run, or a fresh proposal snapshotted now.
     fn proposal_for(
         &mut self,
         iteration: u32,
         parent: u32,
         attempt: u32,
+        choice: Option<&ParentChoice>,
         make: impl FnOnce(&mut dyn Proposer) -> Result<Proposed, ProposerError>,
     ) -> Result<SnapshotProposal, LoopError> {
         let name = snapshot_name(iteration, attempt);
@@ -313,13 +372,18 @@ impl OptimisationLoop<'_> {
             return Ok(existing);
         }
         let proposed = make(&mut *self.proposer)?;
+        let mut usage = proposed.usage;
+        if let Some(c) = choice {
+            usage.add(c.usage);
+        }
         let stored = SnapshotProposal {
             iteration,
             parent,
             attempt,
             proposer: self.proposer.name(),
+            parent_reason: choice.map(|c| c.reason.clone()),
             proposal: proposed.proposal,
-            usage: proposed.usage,
+            usage,
         };
         self.recorder.snapshot(&name, &stored)?;
         Ok(stored)
@@ -328,18 +392,17 @@ impl OptimisationLoop<'_> {
     /// Runs one iteration end to end and logs it; returns its record and attempt log.
     pub fn run_iteration(&mut self) -> Result<(IterationRecord, Vec<AttemptLog>), LoopError> {
         let iteration = self.next_iteration();
-        let chosen = choose_parent(self.settings.lineage, &self.ancestors(), self.settings.seed, iteration);
         // An interrupted run may already have snapshotted this iteration against its parent.
-        let parent = match self.recorder.existing_snapshot(&snapshot_name(iteration, 0))? {
-            Some(s) => s.parent,
-            None => chosen,
+        let (parent, choice) = match self.recorder.existing_snapshot(&snapshot_name(iteration, 0))? {
+            Some(s) => (s.parent, None),
+            None => self.pick_parent(iteration)?,
         };
         let ctx = self.context(iteration, parent)?;
 
         let mut usage = Usage::default();
         let mut attempts = Vec::new();
         let mut timings = Timings::default();
-        let mut current = self.proposal_for(iteration, parent, 0, |p| p.propose(&ctx))?;
+        let mut current = self.proposal_for(iteration, parent, 0, choice.as_ref(), |p| p.propose(&ctx))?;
         let mut check;
         loop {
             usage.add(current.usage);
@@ -361,7 +424,7 @@ impl OptimisationLoop<'_> {
             }
             let attempt = current.attempt + 1;
             let broken = current.proposal.clone();
-            current = self.proposal_for(iteration, parent, attempt, |p| p.fix(&ctx, &broken, &error, attempt))?;
+            current = self.proposal_for(iteration, parent, attempt, None, |p| p.fix(&ctx, &broken, &error, attempt))?;
         }
 
         let obj = self.settings.objective;

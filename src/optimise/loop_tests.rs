@@ -24,6 +24,7 @@ impl MemoryRecorder {
                 parent: 0,
                 attempt: 0,
                 proposer: "baseline".into(),
+                parent_reason: None,
                 proposal: Proposal { rationale: "baseline".into(), query: "return 1.0;".into(), sort: vec![], genome: None },
                 usage: Usage::default(),
             },
@@ -200,6 +201,7 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
             parent: 0,
             attempt: 0,
             proposer: "scripted".into(),
+            parent_reason: None,
             proposal: p("left behind", "// ndcg=0.35 ild=0.6"),
             usage: Usage { input_tokens: 10, output_tokens: 5, cost_usd: Some(0.001) },
         },
@@ -254,4 +256,41 @@ fn builtin_runs_are_reproducible_and_resumable() {
         assert_eq!(whole, run(&[5, 3, 4], lineage), "{lineage:?}");
         assert!(whole.iter().any(|l| l.2 == IterationStatus::Accepted));
     }
+}
+
+#[test]
+fn evolutionary_proposer_picks_its_parent_among_the_offered_options() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([
+        p("a", "// ndcg=0.35 ild=0.6"),
+        p("b", "// ndcg=0.33 ild=0.6"),
+        p("c", "// ndcg=0.31 ild=0.6"),
+        p("d", "// ndcg=0.36 ild=0.6"),
+    ]);
+    proposer.usage = Usage { input_tokens: 7, output_tokens: 3, cost_usd: Some(0.0) };
+    // Iteration 1 has one option (the baseline): nobody is asked. Iteration 2: the proposer picks 0.
+    // Iteration 3: it picks 9, which was not offered, so the tournament's choice stands.
+    // Iteration 4: it picks 2.
+    proposer.parent_picks = [0, 9, 2].into_iter().collect();
+    let judge = CommentJudge;
+    let mut lp =
+        OptimisationLoop { settings: settings(Lineage::Evolutionary), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    lp.run(4, |_, _| {}).unwrap();
+    let parents: Vec<Option<u32>> = recorder.lines.iter().map(|l| l.parent).collect();
+    assert_eq!(parents[1], Some(0));
+    assert_eq!(parents[2], Some(0), "the proposer's pick");
+    assert_eq!(parents[4], Some(2), "the proposer's pick");
+    assert_eq!(proposer.parent_contexts.len(), 3, "asked for iterations 2, 3 and 4 only");
+    let ctx2 = &proposer.parent_contexts[0];
+    assert_eq!(ctx2.options.iter().map(|o| o.iteration).collect::<Vec<_>>(), vec![1, 0], "strongest first");
+    assert_eq!(ctx2.options[1].picks, 1);
+    assert!(ctx2.options.iter().all(|o| o.weighted_primary <= o.metrics.unwrap().ndcg));
+    let s2 = &recorder.snapshots["iter_002"];
+    assert_eq!(s2.parent_reason.as_deref(), Some("scripted pick of 0"));
+    assert_eq!(s2.usage.input_tokens, 14, "the choice's tokens are charged to the iteration");
+    assert_eq!(recorder.lines[2].tokens.input, 14);
+    let s3 = &recorder.snapshots["iter_003"];
+    assert!(s3.parent_reason.as_deref().unwrap().contains("picked iteration 9, which was not offered"));
+    assert!(proposer.parent_contexts[1].options.iter().all(|o| o.iteration != 9));
+    assert!([0, 1, 2].contains(&s3.parent));
 }

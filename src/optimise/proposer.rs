@@ -138,6 +138,39 @@ pub struct Proposed {
     pub usage: Usage,
 }
 
+/// One parent a proposer may pick under the evolutionary lineage.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentOption {
+    pub iteration: u32,
+    pub status: String,
+    pub rationale: String,
+    pub metrics: Option<MetricValues>,
+    /// How many iterations already edited this one.
+    pub picks: u32,
+    /// The primary metric after the repeated-pick penalty: the order the options are listed in.
+    pub weighted_primary: f64,
+}
+
+/// What a proposer sees when it picks the parent of the next iteration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentChoiceContext {
+    pub iteration: u32,
+    pub objective: String,
+    pub guardrail: String,
+    pub baseline: MetricValues,
+    /// Strongest first; never empty.
+    pub options: Vec<ParentOption>,
+    pub hint: Option<String>,
+}
+
+/// A proposer's pick of a parent, with its reason and what asking cost.
+#[derive(Debug, Clone)]
+pub struct ParentChoice {
+    pub iteration: u32,
+    pub reason: String,
+    pub usage: Usage,
+}
+
 /// Why the proposer could not produce a proposal at all (distinct from a proposal that fails to
 /// compile, which is data).
 #[derive(Debug, thiserror::Error)]
@@ -171,4 +204,11 @@ pub trait Proposer {
         error: &serde_json::Value,
         attempt: u32,
     ) -> Result<Proposed, ProposerError>;
+
+    /// Under the evolutionary lineage: pick the parent of the next iteration among `ctx.options`.
+    /// `None` leaves the choice to the loop's tournament (the built-in optimiser's rule); a pick
+    /// outside the options is ignored by the loop.
+    fn choose_parent(&mut self, _ctx: &ParentChoiceContext) -> Result<Option<ParentChoice>, ProposerError> {
+        Ok(None)
+    }
 }

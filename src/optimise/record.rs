@@ -211,6 +211,7 @@ pub fn start_run(
         parent: 0,
         attempt: 0,
         proposer: "baseline".into(),
+        parent_reason: None,
         proposal: super::proposer::Proposal {
             rationale: format!("baseline from {baseline_source}"),
             query: baseline.query.clone(),

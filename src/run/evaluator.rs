@@ -1,10 +1,10 @@
 //! `Evaluator`: everything fixed for a run (store, ground truth, cohort, k, harness params) and the
 //! one operation the CLI and the loop need: score a candidate script set.
 
-use crate::metrics::{Cohort, CohortError, EvalContext, Evaluation, GroundTruth, MetricSet, MetricsError};
+use crate::metrics::{Cohort, CohortError, EvalContext, Evaluation, GroundTruth, Metric, MetricSet, MetricsError};
 use crate::rank::{
     CompileFailure, LocalEngine, LocalEngineError, Params, RandomScorer, RankEngine, RankError, RankOutcome,
-    RankRequest, RuntimeFailure, ScriptSet, CompiledSet,
+    RankRequest, RuntimeFailure, ScriptSet, CompiledSet, Dialect,
 };
 use crate::store::{Column, ItemIdx, Store};
 use serde_json::Value;
@@ -196,6 +196,48 @@ impl<'s> Evaluator<'s> {
             compile_ms,
             eval_ms: rank_ms + metrics_start.elapsed().as_secs_f64() * 1e3,
             evaluations,
+        }
+    }
+}
+
+impl super::RunMeta {
+    /// The meta.json of a new run scored by `evaluator`: store, settings and cohort come from it;
+    /// the baseline and summary start empty (the caller fills them once iteration 0 is scored).
+    pub fn for_evaluator(
+        evaluator: &Evaluator<'_>,
+        objective: Metric,
+        dialect: Dialect,
+        max_sort_scripts: usize,
+    ) -> super::RunMeta {
+        let store = evaluator.store;
+        super::RunMeta {
+            schema_version: super::SCHEMA_VERSION,
+            scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
+            created: super::now_rfc3339(),
+            store: super::StoreRef {
+                path: store.dir().map(|d| d.display().to_string()).unwrap_or_default(),
+                checksum: store.checksum().to_string(),
+                dataset: store.settings().name.clone(),
+            },
+            settings: super::RunSettings {
+                k: evaluator.settings.k,
+                threshold: evaluator.threshold as f32,
+                cohort_size: evaluator.settings.cohort_size,
+                diversity_fields: evaluator.diversity_fields.clone(),
+                objective,
+                guardrail: Metric::guardrail_for(objective),
+                engine: "local".into(),
+                dialect,
+                seed: evaluator.settings.seed,
+                max_sort_scripts,
+                harness_params: evaluator.settings.harness_params.clone(),
+            },
+            cohort: super::CohortRef {
+                user_ids: evaluator.cohort.user_ids.clone(),
+                checksum: evaluator.cohort.checksum.clone(),
+            },
+            baseline: super::BaselineRef::default(),
+            summary: super::Summary::default(),
         }
     }
 }

@@ -1,0 +1,168 @@
+//! Everyday-use polish through the real binary: an example in every subcommand's `--help`, the formats in
+//! `--version`, `--json` on the commands that write data, and NO_COLOR.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn scorelab() -> Command {
+    Command::cargo_bin("scorelab").expect("the scorelab binary")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = scorelab().args(args).output().expect("run scorelab");
+    assert!(output.status.success(), "scorelab {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The subcommand names listed under "Commands:" in a help text (clap's layout), minus `help`.
+fn subcommands(help: &str) -> Vec<String> {
+    let Some(at) = help.find("Commands:\n") else { return Vec::new() };
+    help[at + "Commands:\n".len()..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|name| name.trim_end_matches(',').to_string())
+        .filter(|name| name != "help")
+        .collect()
+}
+
+#[test]
+fn every_subcommand_help_has_an_example() {
+    let top = stdout_of(&["--help"]);
+    let mut pending: Vec<Vec<String>> = subcommands(&top).into_iter().map(|c| vec![c]).collect();
+    assert!(pending.len() >= 13, "expected every command listed: {top}");
+    let mut checked = Vec::new();
+    let mut missing = Vec::new();
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = stdout_of(&args);
+        if !help.contains("Example") {
+            missing.push(path.join(" "));
+        }
+        for child in subcommands(&help) {
+            let mut deeper = path.clone();
+            deeper.push(child);
+            pending.push(deeper);
+        }
+        checked.push(path.join(" "));
+    }
+    for nested in ["prepare movielens", "prepare synthetic", "data info"] {
+        assert!(checked.iter().any(|c| c == nested), "{nested} was not reached: {checked:?}");
+    }
+    assert!(missing.is_empty(), "--help without an example: {missing:?}");
+}
+
+#[test]
+fn version_names_the_run_and_store_formats() {
+    let text = stdout_of(&["--version"]);
+    assert_eq!(
+        text.trim(),
+        format!(
+            "scorelab {} (run format v{}, store format v{})",
+            env!("CARGO_PKG_VERSION"),
+            scorelab::run::SCHEMA_VERSION,
+            scorelab::store::FORMAT_VERSION
+        )
+    );
+}
+
+fn json_of(args: &[&str], dir: &Path) -> Value {
+    let output = scorelab().current_dir(dir).args(args).output().expect("run scorelab");
+    assert!(output.status.success(), "scorelab {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("scorelab {args:?} --json is not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn prepare_and_import_print_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prepared = json_of(
+        &["prepare", "synthetic", "--items", "200", "--users", "30", "--dims", "4", "--topics", "3", "--out", "ds", "--json"],
+        dir.path(),
+    );
+    assert_eq!(prepared["dataset"], "ds");
+    assert_eq!(prepared["items"], 200);
+    assert_eq!(prepared["users"], 30);
+    assert_eq!(prepared["dims"], 4);
+    assert!(prepared["interactions"].as_u64().is_some_and(|n| n > 0), "{prepared}");
+    assert!(prepared["store"].is_null(), "no --store, no store: {prepared}");
+
+    let imported = json_of(&["import", "--dataset", "ds", "--store", "st", "--json"], dir.path());
+    assert_eq!(imported["path"], "st");
+    assert_eq!(imported["num_items"], 200);
+    assert_eq!(imported["num_users"], 30);
+    assert_eq!(imported["dims"], 4);
+    let checksum = imported["checksum"].as_str().expect("checksum");
+    assert!(!checksum.is_empty());
+    assert!(imported["ground_truth"].is_object(), "{imported}");
+
+    // prepare --store imports in the same step and reports the same store.
+    let both = json_of(
+        &["prepare", "synthetic", "--items", "200", "--users", "30", "--dims", "4", "--topics", "3", "--out", "ds2", "--store", "st2", "--json"],
+        dir.path(),
+    );
+    assert_eq!(both["store"]["path"], "st2");
+    assert_eq!(both["store"]["checksum"], checksum, "same seed and sizes: the same store");
+}
+
+#[test]
+fn no_color_is_honoured() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("ok.painless");
+    std::fs::write(&script, "return 1.0;").expect("write script");
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = scorelab();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let output = cmd.arg("check").arg(&script).output().expect("run scorelab check");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains("\x1b[32mok\x1b[0m"), "CLICOLOR_FORCE colours a pipe: {forced:?}");
+    let plain = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!plain.contains('\x1b'), "NO_COLOR wins: {plain:?}");
+    assert!(plain.contains(": ok (score context)"), "{plain:?}");
+    let piped = run(&[]);
+    assert!(!piped.contains('\x1b'), "no colour into a pipe: {piped:?}");
+}
+
+#[test]
+fn baseline_loop_and_report_print_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline_set = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline");
+    let baseline_set = baseline_set.to_str().expect("utf-8 path");
+    json_of(
+        &["prepare", "synthetic", "--items", "300", "--users", "60", "--dims", "4", "--topics", "3", "--out", "ds", "--store", "st", "--json"],
+        dir.path(),
+    );
+    let cohort = ["--store", "st", "--cohort-size", "30"];
+    let baseline = json_of(&[&["baseline", "--set", baseline_set, "--runs-dir", "runs", "--json"][..], &cohort].concat(), dir.path());
+    assert_eq!(baseline["result"]["status"], "ok", "{baseline}");
+    assert!(baseline["result"]["metrics"]["ndcg"].is_number(), "{baseline}");
+    assert_eq!(baseline["cohort"]["users"], 30);
+    assert!(baseline["previous_baseline"].is_null(), "the first baseline has none: {baseline}");
+    let run = baseline["run"].as_str().expect("run path");
+    assert!(dir.path().join(run).join("meta.json").is_file(), "{run}");
+
+    let looped = json_of(
+        &[&["loop", "--iters", "2", "--baseline-dir", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort].concat(),
+        dir.path(),
+    );
+    let iterations = looped["iterations"].as_array().expect("iterations");
+    assert_eq!(iterations.len(), 3, "the baseline and two iterations: {looped}");
+    assert_eq!(iterations[0]["iteration"], 0);
+    assert_eq!(iterations[2]["iteration"], 2);
+    assert!(looped["summary"]["best_iteration"].is_number(), "{looped}");
+    let loop_run = looped["run"].as_str().expect("run path").to_string();
+
+    let report = json_of(&["report", &loop_run, "--out", "r.html", "--json"], dir.path());
+    assert_eq!(report["report"], "r.html");
+    assert_eq!(report["iterations"], 3);
+    assert!(dir.path().join("r.html").is_file());
+}
