@@ -220,8 +220,8 @@ impl Registry {
     /// An instance method on `ty` or one of its supertypes (most specific first).
     pub fn lookup_method(&self, ty: &Ty, name: &str, arity: usize) -> Option<&MethodSig> {
         let candidates = self.methods.get(name)?;
-        ty.lookup_chain()
-            .iter()
+        std::iter::once(ty)
+            .chain(ty.supertypes())
             .find_map(|t| candidates.iter().find(|m| m.receiver == *t && m.params.len() == arity))
     }
 
@@ -233,7 +233,7 @@ impl Registry {
 
     pub fn lookup_field(&self, ty: &Ty, name: &str) -> Option<&FieldSig> {
         let candidates = self.fields.get(name)?;
-        ty.lookup_chain().iter().find_map(|t| candidates.iter().find(|f| f.receiver == *t))
+        std::iter::once(ty).chain(ty.supertypes()).find_map(|t| candidates.iter().find(|f| f.receiver == *t))
     }
 
     pub fn lookup_static(&self, class: &str, name: &str, arity: usize) -> Option<&StaticSig> {

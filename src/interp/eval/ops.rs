@@ -239,7 +239,7 @@ pub fn instance_of(v: &Value, t: &Ty) -> bool {
         Ty::Array(elem) => matches!(v, Value::Array(a) if a.borrow().elem == **elem),
         _ => {
             let rt = v.runtime_ty();
-            rt == *t || rt.lookup_chain().contains(t)
+            rt == *t || rt.supertypes().contains(t)
         }
     }
 }
