@@ -339,6 +339,10 @@ impl<'a> Interp<'a> {
                                 self.eval(frame, a)?;
                             }
                         }
+                        if n == args.len() {
+                            let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
+                            return b.call(&self.ctx, &[]).at(e.span);
+                        }
                         let rest = self.eval_args(frame, &args[n..])?;
                         let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
                         return b.call(&self.ctx, &rest).at(e.span);
