@@ -9,7 +9,10 @@
 //! Run: `cargo test --test eval_engine_cli` (the first run builds the runner with Maven).
 
 use assert_cmd::Command;
-use scorelab::engine::embedded::{EmbeddedOpenSearch, EmbeddedOptions};
+#[path = "common/engine_node.rs"]
+mod engine_node;
+
+use scorelab::engine::embedded::EmbeddedOpenSearch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,28 +28,9 @@ fn parity_set(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity").join(name)
 }
 
-/// The shared node (never dropped: when this process exits the JVM sees EOF on stdin and stops).
+/// The node shared by this binary's tests (tests/common/engine_node.rs).
 fn node() -> Option<&'static EmbeddedOpenSearch> {
-    static NODE: OnceLock<Option<EmbeddedOpenSearch>> = OnceLock::new();
-    NODE.get_or_init(|| {
-        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if !in_ci && !EmbeddedOpenSearch::toolchain_available() {
-            eprintln!("SKIP eval_engine_cli: java and mvn are needed to start the embedded OpenSearch node");
-            return None;
-        }
-        match EmbeddedOpenSearch::start(&EmbeddedOpenSearch::default_runner_dir(), &EmbeddedOptions::default()) {
-            Ok(node) => {
-                eprintln!("embedded OpenSearch ready at {} in {:.1}s", node.url(), node.startup_time().as_secs_f64());
-                Some(node)
-            }
-            Err(err) if in_ci => panic!("CI=true and the embedded OpenSearch node cannot start: {err}"),
-            Err(err) => {
-                eprintln!("SKIP eval_engine_cli: the embedded OpenSearch node cannot start: {err}");
-                None
-            }
-        }
-    })
-    .as_ref()
+    engine_node::shared_node("eval_engine_cli")
 }
 
 struct Fixture {
