@@ -187,6 +187,9 @@ fn engine_both_prints_the_drift_report_and_exits_1_on_drift() {
     let (code, out, err) = eval(fixture, &fixture.sets.join("popular"), &both);
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("parity vs opensearch: 40 users, k=10"), "{out}");
+    if let Some(at) = out.find("parity vs") {
+        eprintln!("{}", &out[at..]);
+    }
     assert!(out.contains("no drift"), "{out}");
 
     // tests/engine_search.rs lists this set in KNOWN_DRIFT (the runtime error position differs); if that
