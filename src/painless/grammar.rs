@@ -140,7 +140,7 @@ fn wants_value(positives: &[Rule]) -> bool {
     positives.iter().any(|r| {
         matches!(
             r,
-            expression | noncond | unary | unary_not_addsub | chain | cast | paren | variable | call_local | ident
+            expression | noncond | unary | unary_not_addsub | chain | cast | paren | variable | call_local | ident | dollar
                 | hex | octal | decimal | integer | string | regex | list_or_map | new_object | new_array | kw_new
                 | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement
                 | decl_type | type_name
@@ -237,6 +237,7 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         call_invoke | field_access | dot_name | dot_index | dot_op => "'.'",
         dot_id | dot_integer => "a field or method name",
         ident | variable | call_local | parameter | decl_var => "a name",
+        dollar => "'$'",
         decl_type | type_name | primitive | primordef_type | refcast_type => "a type",
         hex | octal | decimal | integer => "a number",
         string | dq_chars | sq_chars => "a string",

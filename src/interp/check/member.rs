@@ -273,6 +273,11 @@ impl<'a> Checker<'a> {
             self.binding_sites += 1;
             return Ok(Typed::new(ExprKind::Function { sig, args: a, site }, span, sig.ret.clone()));
         }
+        if self.env.context != ScriptContext::Test && name.name == "$" && n == 2 {
+            let mut d = unsupported("L406", span, "the field API shortcut [$/2]");
+            d.help = Some("`$('field', default)` reads a document field through ES's field API, which the local interpreter does not implement; `doc['field']` is supported".into());
+            return Err(d);
+        }
         if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
             return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));
         }
