@@ -153,10 +153,16 @@ pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
         Some(p) => p.to_path_buf(),
         None => {
             let default = Path::new(scorelab::data::DEFAULT_STORE_DIR);
-            if Store::open(default).is_err() {
+            let bar = if Store::open(default).is_err() {
                 eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
-            }
-            scorelab::data::ensure_demo_store(Path::new(".")).context("building the MovieLens demo store")?
+                let iterations = scorelab::data::MovielensOptions::default().iterations as u64;
+                terminal::bar(iterations, "ALS iterations", "factorising ratings")
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let built = scorelab::data::ensure_demo_store_with_progress(Path::new("."), &mut |done| bar.set_position(done as u64));
+            bar.finish_and_clear();
+            built.context("building the MovieLens demo store")?
         }
     };
     let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
