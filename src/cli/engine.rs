@@ -126,7 +126,7 @@ pub struct ParityArgs {
     pub users_per_request: usize,
     #[arg(long, default_value_t = 2)]
     pub concurrency: usize,
-    /// Print the request sent for the first cohort user, then run.
+    /// Print the request sent for the first cohort user, then run (to stderr with --json).
     #[arg(long)]
     pub explain: bool,
     /// Print the drift report as JSON.
@@ -163,7 +163,13 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     let engine = connect(&args.engine, &store, options)?;
     if args.explain {
         if let Some(&first) = request.users.first() {
-            print!("{}", engine.explain(&set, &request, first)?);
+            let text = engine.explain(&set, &request, first)?;
+            // With --json, stdout holds exactly one JSON document (the report).
+            if args.json {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
         }
     }
     let local = evaluator.local_engine();
