@@ -197,3 +197,27 @@ fn progress_bars_only_on_a_terminal() {
     assert!(text.contains("/256 users") && text.contains("ETA"), "count and ETA: {text:?}");
     assert!(text.contains("ndcg@10"), "the results as usual: {text:?}");
 }
+
+/// `exec --user` passes the user's matrix exactly as `eval` and the engine harness do
+/// (`rank::user_params`: each f32 widened to f64), so a score reproduced with `exec` is the one ranked.
+#[test]
+fn exec_passes_the_user_vector_as_eval_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    json_of(
+        &["prepare", "synthetic", "--items", "50", "--users", "10", "--dims", "4", "--topics", "2", "--out", "ds", "--store", "st", "--json"],
+        dir.path(),
+    );
+    let store = scorelab::store::Store::open(dir.path().join("st")).expect("open store");
+    let user = scorelab::store::UserIdx(3);
+    let item = store.item_id(scorelab::store::ItemIdx(0)).to_string();
+    let expected = scorelab::rank::user_params(&store, user, &serde_json::Map::new())["user_vector"][0][1].clone();
+    let out = json_of(
+        &[
+            "exec", "--context", "score", "--store", "st", "--item", &item, "--user", store.user_id(user),
+            "--source", "return params.user_vector[0][1];",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out["result"], expected, "{out}");
+    assert_eq!(out["result"].as_f64(), Some(f64::from(store.user_matrix(user)[[0, 1]])));
+}

@@ -283,3 +283,19 @@ fn loop_engine_check_takes_the_engine_flags() {
     assert!(err.contains("--engine-check: cannot reach the search engine at http://127.0.0.1:9"), "{err}");
     assert!(err.contains("docker compose up -d"), "{err}");
 }
+
+/// `setup-indices` without --store indexes the store `eval` uses by default (the demo store), but asks
+/// the engine first: an unreachable engine fails at once, before the demo store would be built.
+#[test]
+fn setup_indices_checks_the_engine_before_building_the_default_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .current_dir(dir.path())
+        .args(["setup-indices", "--engine-url", "http://127.0.0.1:9", "--quiet"])
+        .output()
+        .expect("run scorelab setup-indices");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the search engine at http://127.0.0.1:9"), "{err}");
+    assert!(!dir.path().join(".scorelab").exists(), "no demo store was started: {err}");
+}
