@@ -252,6 +252,18 @@ fn an_unreachable_engine_is_a_clear_error_with_the_docker_hint() {
         assert!(err.contains("cannot reach the search engine at http://127.0.0.1:9"), "{err}");
         assert!(err.contains("docker compose up -d"), "{err}");
     }
+    // Before the default store is built (no --store in an empty directory).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .current_dir(dir.path())
+        .args(["eval", "--engine", "search", "--engine-url", "http://127.0.0.1:9", "--set"])
+        .arg(fixture.sets.join("popular"))
+        .output()
+        .expect("run scorelab eval");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the search engine"), "{err}");
+    assert!(!dir.path().join(".scorelab").exists(), "no demo store was started: {err}");
 }
 
 /// `loop --engine-check` takes the same engine flags as `eval` and `parity`.

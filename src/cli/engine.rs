@@ -46,7 +46,16 @@ pub struct SetupIndicesArgs {
 
 /// Connects to the engine and checks that its index was loaded from `store`.
 pub fn connect<'s>(target: &EngineArgs, store: &'s Store, options: SearchOptions) -> anyhow::Result<SearchEngine<'s>> {
-    let client = EngineClient::connect(&target.engine_url)?;
+    search_engine(EngineClient::connect(&target.engine_url)?, target, store, options)
+}
+
+/// `connect` for a client made earlier (to fail on an unreachable engine before opening a store).
+pub fn search_engine<'s>(
+    client: EngineClient,
+    target: &EngineArgs,
+    store: &'s Store,
+    options: SearchOptions,
+) -> anyhow::Result<SearchEngine<'s>> {
     let options = SearchOptions { index: target.index.clone(), ..options };
     Ok(SearchEngine::new(client, store, options)?)
 }

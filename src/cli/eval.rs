@@ -190,15 +190,22 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     if args.engine == EngineChoice::Both && args.random_control {
         bail!("--random-control goes with --engine local or search (--engine both prints the drift report)");
     }
+    // The engine first: an unreachable one fails before a demo store is built (--explain needs none).
+    let client = match args.engine {
+        EngineChoice::Search | EngineChoice::Both if !args.explain => {
+            Some(scorelab::engine::EngineClient::connect(&args.target.engine_url)?)
+        }
+        _ => None,
+    };
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
     if args.explain {
         return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
     }
     let local = evaluator.local_engine();
-    let search = match args.engine {
-        EngineChoice::Local => None,
-        EngineChoice::Search | EngineChoice::Both => Some(super::engine::connect(&args.target, &store, Default::default())?),
+    let search = match client {
+        Some(client) => Some(super::engine::search_engine(client, &args.target, &store, Default::default())?),
+        None => None,
     };
     if let (EngineChoice::Both, Some(search)) = (args.engine, &search) {
         if !args.json {
