@@ -84,7 +84,8 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
             diagnostics.insert(0, *d);
             Compiled { program: None, diagnostics }
         }
-        Ok(Checked { mut main, functions, consts, binding_sites: _ }) => {
+        Ok(Checked { mut main, mut functions, mut consts, binding_sites: _ }) => {
+            super::fold::fold_program(&mut main, &mut functions, &mut consts, env.dialect, context, &env.limits);
             let (prefix_len, caches) = if context == ScriptContext::Test {
                 (0, 0)
             } else {

@@ -76,6 +76,11 @@ pub(crate) struct Interp<'a> {
 
 pub(crate) use access::{DocResolver, NoDoc};
 
+/// A checker-inserted conversion applied to a value (constant folding reuses the evaluator's).
+pub(crate) fn convert_value(v: Value, conv: &super::ir::Conv) -> Result<Value, RuntimeError> {
+    access::convert(v, conv)
+}
+
 impl<'a> Interp<'a> {
     /// Run a function body; a missing `return` yields `fallback` (the return type's default).
     pub fn run_body(&mut self, frame: &mut Frame, body: &[Stmt], fallback: Value) -> EResult<Value> {
@@ -305,7 +310,7 @@ impl<'a> Interp<'a> {
                     return Err(fail(access::null_receiver(name), dot(recv)));
                 }
                 let a = self.eval_args(frame, args)?;
-                self.dyn_call(&r, name, a.to_vec()).at(dot(recv))
+                self.dyn_call(&r, name, &a).at(dot(recv))
             }
             ExprKind::Static { sig, args } => {
                 let a = self.eval_args(frame, args)?;
@@ -333,6 +338,10 @@ impl<'a> Interp<'a> {
                             if !self.quiet(a) {
                                 self.eval(frame, a)?;
                             }
+                        }
+                        if n == args.len() {
+                            let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
+                            return b.call(&self.ctx, &[]).at(e.span);
                         }
                         let rest = self.eval_args(frame, &args[n..])?;
                         let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
@@ -553,7 +562,7 @@ fn dot(recv: &Expr) -> Span {
     Span { start: recv.span.end, end: recv.span.end + 1 }
 }
 
-const INLINE_ARGS: usize = 4;
+pub(crate) const INLINE_ARGS: usize = 4;
 
 /// Evaluated call arguments.
 enum Args {
