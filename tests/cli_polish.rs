@@ -166,3 +166,58 @@ fn baseline_loop_and_report_print_json() {
     assert_eq!(report["iterations"], 3);
     assert!(dir.path().join("r.html").is_file());
 }
+
+/// Progress bars (with an ETA) are drawn on a terminal and never into a pipe. The terminal is a
+/// pseudo-terminal from util-linux `script` (Debian: bsdutils, an essential package).
+#[test]
+fn progress_bars_only_on_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    json_of(
+        &["prepare", "synthetic", "--items", "1000", "--users", "300", "--dims", "4", "--topics", "3", "--out", "ds", "--store", "st", "--json"],
+        dir.path(),
+    );
+    let set = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/22_score_in_sort");
+    let binary = assert_cmd::cargo::cargo_bin("scorelab");
+    let eval = format!("{} eval --store st --cohort-size 256 --set {}", binary.display(), set.display());
+
+    let piped = scorelab().current_dir(dir.path()).args(eval.split_whitespace().skip(1)).output().expect("run eval");
+    assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains("ETA") && !stderr.contains('\r'), "no bar into a pipe: {stderr:?}");
+
+    let tty = std::process::Command::new("script")
+        .current_dir(dir.path())
+        .args(["-q", "-e", "-c", &eval, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux `script` runs the command on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{text}");
+    assert!(text.contains("ranking on local ["), "a bar on a terminal: {text:?}");
+    assert!(text.contains("/256 users") && text.contains("ETA"), "count and ETA: {text:?}");
+    assert!(text.contains("ndcg@10"), "the results as usual: {text:?}");
+}
+
+/// `exec --user` passes the user's matrix exactly as `eval` and the engine harness do
+/// (`rank::user_params`: each f32 widened to f64), so a score reproduced with `exec` is the one ranked.
+#[test]
+fn exec_passes_the_user_vector_as_eval_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    json_of(
+        &["prepare", "synthetic", "--items", "50", "--users", "10", "--dims", "4", "--topics", "2", "--out", "ds", "--store", "st", "--json"],
+        dir.path(),
+    );
+    let store = scorelab::store::Store::open(dir.path().join("st")).expect("open store");
+    let user = scorelab::store::UserIdx(3);
+    let item = store.item_id(scorelab::store::ItemIdx(0)).to_string();
+    let expected = scorelab::rank::user_params(&store, user, &serde_json::Map::new())["user_vector"][0][1].clone();
+    let out = json_of(
+        &[
+            "exec", "--context", "score", "--store", "st", "--item", &item, "--user", store.user_id(user),
+            "--source", "return params.user_vector[0][1];",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out["result"], expected, "{out}");
+    assert_eq!(out["result"].as_f64(), Some(f64::from(store.user_matrix(user)[[0, 1]])));
+}

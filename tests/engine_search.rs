@@ -10,7 +10,10 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
-use scorelab::engine::embedded::{EmbeddedOpenSearch, EmbeddedOptions};
+#[path = "common/engine_node.rs"]
+mod engine_node;
+
+use scorelab::engine::embedded::EmbeddedOpenSearch;
 use scorelab::engine::index::{self, LoadOptions};
 use scorelab::engine::request::{self, EngineScripts, UserQuery};
 use scorelab::engine::response::{self, UserAnswer};
@@ -20,35 +23,9 @@ use scorelab::store::{Column, ItemIdx, Store, UserIdx};
 use serde_json::json;
 use std::sync::{Mutex, OnceLock};
 
-/// The shared node. Never dropped (statics are not): when this test process exits, the JVM sees EOF on
-/// its stdin and stops itself.
+/// The node shared by this binary's tests (tests/common/engine_node.rs).
 fn node() -> Option<&'static EmbeddedOpenSearch> {
-    static NODE: OnceLock<Option<EmbeddedOpenSearch>> = OnceLock::new();
-    NODE.get_or_init(|| {
-        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if !in_ci && !EmbeddedOpenSearch::toolchain_available() {
-            eprintln!("SKIP engine_search: java and mvn are needed to start the embedded OpenSearch node");
-            return None;
-        }
-        match EmbeddedOpenSearch::start(&EmbeddedOpenSearch::default_runner_dir(), &EmbeddedOptions::default()) {
-            Ok(node) => {
-                eprintln!(
-                    "embedded OpenSearch ready at {} in {:.1}s (k-NN: {}, RSS {} MiB)",
-                    node.url(),
-                    node.startup_time().as_secs_f64(),
-                    node.knn(),
-                    node.rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
-                );
-                Some(node)
-            }
-            Err(err) if in_ci => panic!("CI=true and the embedded OpenSearch node cannot start: {err}"),
-            Err(err) => {
-                eprintln!("SKIP engine_search: the embedded OpenSearch node cannot start: {err}");
-                None
-            }
-        }
-    })
-    .as_ref()
+    engine_node::shared_node("engine_search")
 }
 
 #[test]

@@ -184,3 +184,72 @@ fn test_context_spot_checks() {
         assert_eq!((value_to_json(&v).as_str(), v.type_name().as_str()), (value, ty), "{src}");
     }
 }
+
+/// The example sets pool once per user: the pooling prefix is hoisted even when a later
+/// declaration reuses the slot of a loop variable, and per-user invariant expressions are cached.
+#[test]
+fn example_scripts_hoist_their_per_user_work() {
+    let store = store();
+    for (set, hoisted, cached) in [("baseline", 4, 0), ("log-popularity", 4, 0), ("recency", 4, 1), ("max-similarity", 1, 19)] {
+        let path = format!("{}/scripts/{set}/query.painless", env!("CARGO_MANIFEST_DIR"));
+        // The test store has no `last_rated`; `popularity` is a long field as well.
+        let src = std::fs::read_to_string(path).expect("script").replace("'last_rated'", "'popularity'");
+        let p = program(&src, ScriptContext::Score, &store);
+        assert_eq!((p.hoisted_statements(), p.cached_expressions()), (hoisted, cached), "{set}");
+    }
+}
+
+/// A cached invariant expression raises its error where and when ES does: only on the documents
+/// that reach it, every time, and the value it yields elsewhere is the uncached one.
+#[test]
+fn cached_expression_errors_are_raised_where_reached() {
+    let store = store();
+    // popularity: 100, 90, 80, 70, 60 and missing for i5; u has 2 rows, so u[7] fails.
+    let src = "List u = params.user_vector; if (doc['popularity'].size() > 0 && doc['popularity'].value >= 90) { return u[7][0] + 1.0; } return u.size() + u[1].size() + 0.5;";
+    let p = program(src, ScriptContext::Sort, &store);
+    assert_eq!(p.hoisted_statements(), 1);
+    assert!(p.cached_expressions() >= 2, "u[7][0] and u.size() + u[1].size() are cached");
+    let mut b = p.bind(&user_params(&store, 0), &store).expect("bind");
+    for round in 0..2 {
+        for item in 0..6 {
+            let r = p.eval(&mut b, &store, ItemIdx(item), 1.0);
+            if item < 2 {
+                let e = r.expect_err("u[7] is out of bounds");
+                assert_eq!(e.es_type, "index_out_of_bounds_exception", "round {round} item {item}");
+                assert_eq!(e.message, "Index 7 out of bounds for length 2");
+            } else {
+                assert_eq!(r.expect("in bounds"), 6.5, "round {round} item {item}");
+            }
+        }
+    }
+}
+
+/// When the per-document part mutates something reachable from params, nothing is cached and
+/// every document sees the mutation of the previous ones, as in ES (params persist per shard).
+#[test]
+fn mutating_scripts_cache_nothing() {
+    let store = store();
+    let src = "params.user_vector.add(1); return params.user_vector.size();";
+    let p = program(src, ScriptContext::Sort, &store);
+    assert_eq!(p.cached_expressions(), 0);
+    let mut b = p.bind(&user_params(&store, 0), &store).expect("bind");
+    let got: Vec<f64> = (0..4).map(|i| p.eval(&mut b, &store, ItemIdx(i), 1.0).expect("eval")).collect();
+    assert_eq!(got, vec![3.0, 4.0, 5.0, 6.0]);
+}
+
+/// A later declaration may reuse the slot of a variable scoped inside the hoisted prefix; the
+/// hoisted locals themselves stay protected and every document sees the same pooled value.
+#[test]
+fn hoisting_survives_slot_reuse_after_a_loop() {
+    let store = store();
+    let src = "List rows = params.user_vector; double total = 0.0; for (int r = 0; r < rows.size(); ++r) { double x = rows[r][0]; total += x; } double y = doc['rating'].value; return total + y;";
+    let p = program(src, ScriptContext::Sort, &store);
+    assert_eq!(p.hoisted_statements(), 3);
+    let m = store.user_matrix(UserIdx(1));
+    let total = m[[0, 0]] as f64 + m[[1, 0]] as f64;
+    let mut b = p.bind(&user_params(&store, 1), &store).expect("bind");
+    for item in 0..6 {
+        let want = total + (0.1 * item as f64 + 0.5);
+        assert_eq!(p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval"), want);
+    }
+}

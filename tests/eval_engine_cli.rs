@@ -9,7 +9,10 @@
 //! Run: `cargo test --test eval_engine_cli` (the first run builds the runner with Maven).
 
 use assert_cmd::Command;
-use scorelab::engine::embedded::{EmbeddedOpenSearch, EmbeddedOptions};
+#[path = "common/engine_node.rs"]
+mod engine_node;
+
+use scorelab::engine::embedded::EmbeddedOpenSearch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,28 +28,9 @@ fn parity_set(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity").join(name)
 }
 
-/// The shared node (never dropped: when this process exits the JVM sees EOF on stdin and stops).
+/// The node shared by this binary's tests (tests/common/engine_node.rs).
 fn node() -> Option<&'static EmbeddedOpenSearch> {
-    static NODE: OnceLock<Option<EmbeddedOpenSearch>> = OnceLock::new();
-    NODE.get_or_init(|| {
-        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if !in_ci && !EmbeddedOpenSearch::toolchain_available() {
-            eprintln!("SKIP eval_engine_cli: java and mvn are needed to start the embedded OpenSearch node");
-            return None;
-        }
-        match EmbeddedOpenSearch::start(&EmbeddedOpenSearch::default_runner_dir(), &EmbeddedOptions::default()) {
-            Ok(node) => {
-                eprintln!("embedded OpenSearch ready at {} in {:.1}s", node.url(), node.startup_time().as_secs_f64());
-                Some(node)
-            }
-            Err(err) if in_ci => panic!("CI=true and the embedded OpenSearch node cannot start: {err}"),
-            Err(err) => {
-                eprintln!("SKIP eval_engine_cli: the embedded OpenSearch node cannot start: {err}");
-                None
-            }
-        }
-    })
-    .as_ref()
+    engine_node::shared_node("eval_engine_cli")
 }
 
 struct Fixture {
@@ -203,6 +187,9 @@ fn engine_both_prints_the_drift_report_and_exits_1_on_drift() {
     let (code, out, err) = eval(fixture, &fixture.sets.join("popular"), &both);
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("parity vs opensearch: 40 users, k=10"), "{out}");
+    if let Some(at) = out.find("parity vs") {
+        eprintln!("{}", &out[at..]);
+    }
     assert!(out.contains("no drift"), "{out}");
 
     // tests/engine_search.rs lists this set in KNOWN_DRIFT (the runtime error position differs); if that
@@ -265,6 +252,18 @@ fn an_unreachable_engine_is_a_clear_error_with_the_docker_hint() {
         assert!(err.contains("cannot reach the search engine at http://127.0.0.1:9"), "{err}");
         assert!(err.contains("docker compose up -d"), "{err}");
     }
+    // Before the default store is built (no --store in an empty directory).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .current_dir(dir.path())
+        .args(["eval", "--engine", "search", "--engine-url", "http://127.0.0.1:9", "--set"])
+        .arg(fixture.sets.join("popular"))
+        .output()
+        .expect("run scorelab eval");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the search engine"), "{err}");
+    assert!(!dir.path().join(".scorelab").exists(), "no demo store was started: {err}");
 }
 
 /// `loop --engine-check` takes the same engine flags as `eval` and `parity`.
@@ -295,4 +294,20 @@ fn loop_engine_check_takes_the_engine_flags() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("--engine-check: cannot reach the search engine at http://127.0.0.1:9"), "{err}");
     assert!(err.contains("docker compose up -d"), "{err}");
+}
+
+/// `setup-indices` without --store indexes the store `eval` uses by default (the demo store), but asks
+/// the engine first: an unreachable engine fails at once, before the demo store would be built.
+#[test]
+fn setup_indices_checks_the_engine_before_building_the_default_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .current_dir(dir.path())
+        .args(["setup-indices", "--engine-url", "http://127.0.0.1:9", "--quiet"])
+        .output()
+        .expect("run scorelab setup-indices");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the search engine at http://127.0.0.1:9"), "{err}");
+    assert!(!dir.path().join(".scorelab").exists(), "no demo store was started: {err}");
 }

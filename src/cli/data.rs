@@ -91,7 +91,9 @@ pub fn run(cmd: DataCommand) -> anyhow::Result<ExitCode> {
 
 fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&dir).with_context(|| format!("opening store {}", dir.display()))?;
+    let spinner = terminal::spinner("verifying checksums");
     let verified = store.verify();
+    spinner.finish_and_clear();
     let fields: Vec<serde_json::Value> = store
         .schema()
         .fields()

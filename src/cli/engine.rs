@@ -28,9 +28,9 @@ pub struct EngineArgs {
 #[command(after_help = "Examples:\n  docker compose up -d && scorelab setup-indices --store stores/default\n  \
     scorelab setup-indices --store stores/default --engine-url http://localhost:9200 --index items --json")]
 pub struct SetupIndicesArgs {
-    /// The store to index.
-    #[arg(long, default_value = "stores/default")]
-    pub store: PathBuf,
+    /// The store to index (default: the MovieLens demo store, built on first use; the one `eval` uses).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Documents per bulk request.
@@ -46,14 +46,24 @@ pub struct SetupIndicesArgs {
 
 /// Connects to the engine and checks that its index was loaded from `store`.
 pub fn connect<'s>(target: &EngineArgs, store: &'s Store, options: SearchOptions) -> anyhow::Result<SearchEngine<'s>> {
-    let client = EngineClient::connect(&target.engine_url)?;
+    search_engine(EngineClient::connect(&target.engine_url)?, target, store, options)
+}
+
+/// `connect` for a client made earlier (to fail on an unreachable engine before opening a store).
+pub fn search_engine<'s>(
+    client: EngineClient,
+    target: &EngineArgs,
+    store: &'s Store,
+    options: SearchOptions,
+) -> anyhow::Result<SearchEngine<'s>> {
     let options = SearchOptions { index: target.index.clone(), ..options };
     Ok(SearchEngine::new(client, store, options)?)
 }
 
 pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.store).with_context(|| format!("opening store {}", args.store.display()))?;
+    // The engine first: an unreachable one fails before the demo store is built.
     let client = EngineClient::connect(&args.engine.engine_url)?;
+    let (store, store_path) = super::eval::open_store(args.store.as_deref())?;
     eprintln!(
         "{} at {}: loading {} items ({} dims) into [{}]",
         client.info(),
@@ -74,7 +84,7 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
             "engine": report.engine,
             "url": client.url(),
             "index": report.index,
-            "store": {"path": args.store.display().to_string(), "checksum": store.checksum()},
+            "store": {"path": store_path.display().to_string(), "checksum": store.checksum()},
             "documents": report.documents,
             "batches": report.batches,
             "retried_documents": report.retried_documents,
@@ -104,8 +114,9 @@ pub struct ParityArgs {
     /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
     #[arg(long)]
     pub set: PathBuf,
-    #[arg(long, default_value = "stores/default")]
-    pub store: PathBuf,
+    /// Store directory (default: the MovieLens demo store, built on first use; the one `eval` uses).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Users in the cohort (sampled with --seed from users with relevant items).
@@ -126,7 +137,7 @@ pub struct ParityArgs {
     pub users_per_request: usize,
     #[arg(long, default_value_t = 2)]
     pub concurrency: usize,
-    /// Print the request sent for the first cohort user, then run.
+    /// Print the request sent for the first cohort user, then run (to stderr with --json).
     #[arg(long)]
     pub explain: bool,
     /// Print the drift report as JSON.
@@ -137,7 +148,7 @@ pub struct ParityArgs {
 pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     use scorelab::run::EvalSettings;
 
-    let store = Store::open(&args.store).with_context(|| format!("opening store {}", args.store.display()))?;
+    let (store, _) = super::eval::open_store(args.store.as_deref())?;
     let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
     let harness_params = match &args.params {
         None => serde_json::Map::new(),
@@ -163,7 +174,13 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     let engine = connect(&args.engine, &store, options)?;
     if args.explain {
         if let Some(&first) = request.users.first() {
-            print!("{}", engine.explain(&set, &request, first)?);
+            let text = engine.explain(&set, &request, first)?;
+            // With --json, stdout holds exactly one JSON document (the report).
+            if args.json {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
         }
     }
     let local = evaluator.local_engine();

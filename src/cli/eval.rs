@@ -153,10 +153,16 @@ pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
         Some(p) => p.to_path_buf(),
         None => {
             let default = Path::new(scorelab::data::DEFAULT_STORE_DIR);
-            if Store::open(default).is_err() {
+            let bar = if Store::open(default).is_err() {
                 eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
-            }
-            scorelab::data::ensure_demo_store(Path::new(".")).context("building the MovieLens demo store")?
+                let iterations = scorelab::data::MovielensOptions::default().iterations as u64;
+                terminal::bar(iterations, "ALS iterations", "factorising ratings")
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let built = scorelab::data::ensure_demo_store_with_progress(Path::new("."), &mut |done| bar.set_position(done as u64));
+            bar.finish_and_clear();
+            built.context("building the MovieLens demo store")?
         }
     };
     let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
@@ -184,15 +190,22 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     if args.engine == EngineChoice::Both && args.random_control {
         bail!("--random-control goes with --engine local or search (--engine both prints the drift report)");
     }
+    // The engine first: an unreachable one fails before a demo store is built (--explain needs none).
+    let client = match args.engine {
+        EngineChoice::Search | EngineChoice::Both if !args.explain => {
+            Some(scorelab::engine::EngineClient::connect(&args.target.engine_url)?)
+        }
+        _ => None,
+    };
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
     if args.explain {
         return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
     }
     let local = evaluator.local_engine();
-    let search = match args.engine {
-        EngineChoice::Local => None,
-        EngineChoice::Search | EngineChoice::Both => Some(super::engine::connect(&args.target, &store, Default::default())?),
+    let search = match client {
+        Some(client) => Some(super::engine::search_engine(client, &args.target, &store, Default::default())?),
+        None => None,
     };
     if let (EngineChoice::Both, Some(search)) = (args.engine, &search) {
         if !args.json {

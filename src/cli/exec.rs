@@ -124,7 +124,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let item = store.item_index(item_id).with_context(|| format!("item {item_id} is not in the store"))?;
     if let Some(user_id) = &args.user {
         let user = store.user_index(user_id).with_context(|| format!("user {user_id} is not in the store"))?;
-        params.insert("user_vector".into(), user_vector_json(&store, user));
+        // Exactly the params `eval` and the engine harness pass (`rank::user_params`).
+        params = scorelab::rank::user_params(&store, user, &params);
     }
     let env = CompileEnv {
         fields: Some(schema_fields(store.schema())),
@@ -151,24 +152,4 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
 
 fn bad_line(n: usize, why: &str) -> String {
     serde_json::json!({"error": {"type": "bad_request", "reason": format!("batch line {n}: {why}")}}).to_string()
-}
-
-/// The user's R × D matrix as JSON numbers (each f32 printed shortest, as the engine harness sends it).
-pub fn user_vector_json(store: &Store, user: scorelab::store::UserIdx) -> serde_json::Value {
-    let m = store.user_matrix(user);
-    serde_json::Value::Array(
-        m.rows()
-            .into_iter()
-            .map(|row| {
-                serde_json::Value::Array(
-                    row.iter()
-                        .map(|x| {
-                            let shortest: f64 = format!("{x}").parse().unwrap_or(*x as f64);
-                            serde_json::Number::from_f64(shortest).map_or(serde_json::Value::Null, serde_json::Value::Number)
-                        })
-                        .collect(),
-                )
-            })
-            .collect(),
-    )
 }

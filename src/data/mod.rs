@@ -31,11 +31,17 @@ pub const DEFAULT_STORE_DIR: &str = ".scorelab/stores/movielens";
 /// Returns `root/.scorelab/stores/movielens`, preparing and importing it from
 /// `root/data/ml-latest-small` (default options) when it is missing or does not open.
 pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, crate::Error> {
+    ensure_demo_store_with_progress(root, &mut |_| {})
+}
+
+/// `ensure_demo_store`, calling `als_done(iterations_completed)` after each of the
+/// `MovielensOptions::default().iterations` ALS iterations when the store has to be built.
+pub fn ensure_demo_store_with_progress(root: &Path, als_done: &mut dyn FnMut(usize)) -> Result<PathBuf, crate::Error> {
     let store_dir = root.join(DEFAULT_STORE_DIR);
     if crate::store::Store::open(&store_dir).is_ok() {
         return Ok(store_dir);
     }
-    let dataset = prepare_movielens(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default())?;
+    let dataset = prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
     write_dataset(&dataset, &root.join(MOVIELENS_DATASET_DIR))?;
     crate::store::Store::from_dataset(&dataset)?.save(&store_dir)?;
     Ok(store_dir)

@@ -23,6 +23,8 @@ pub struct Bound {
     /// The loop counter left after the hoisted prefix, or the prefix's error (re-raised per eval).
     prefix: Result<i64, Box<Fail>>,
     bindings: Vec<Option<Box<dyn FunctionBinding>>>,
+    /// Values of the per-user invariant expressions, filled as they are first reached.
+    cache: Vec<Option<Value>>,
     doc_fields: DocFields,
 }
 
@@ -82,6 +84,7 @@ impl Program {
             frame: Frame::new(self.main.n_slots, &self.limits),
             prefix: Ok(self.limits.max_loop_counter as i64),
             bindings: Vec::new(),
+            cache: vec![None; self.caches as usize],
             doc_fields,
         };
         if self.prefix_len > 0 {
@@ -94,6 +97,7 @@ impl Program {
                 ctx,
                 limits: &self.limits,
                 bindings: &mut bound.bindings,
+                cache: &mut Vec::new(),
                 depth: 0,
                 doc: &bound.doc_fields,
             };
@@ -122,6 +126,7 @@ impl Program {
             ctx,
             limits: &self.limits,
             bindings: &mut bound.bindings,
+            cache: &mut bound.cache,
             depth: 0,
             doc: &bound.doc_fields,
         };

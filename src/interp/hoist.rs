@@ -1,4 +1,6 @@
-//! Per-user hoisting. The leading statements of a score/sort script that read only params and
+//! Per-user hoisting, in two parts.
+//!
+//! **Invariant prefix.** The leading statements of a score/sort script that read only params and
 //! constants (typically: mean-pool `params.user_vector` into a local) give the same result for
 //! every document of a user, so `Program::bind` runs them once and `Program::eval` resumes after
 //! them with the saved slots and the saved loop counter. Observable behaviour is unchanged:
@@ -8,6 +10,28 @@
 //!   aliasing into other variables or collections), so every document sees the same values;
 //! - the loop counter the prefix consumed is carried over, and an error raised by the prefix is
 //!   re-raised by every `eval`, exactly where ES would raise it (before anything else happens).
+//! - only the slots still in scope after the prefix (its top-level declarations) are protected:
+//!   the checker reuses the slots of variables whose scope ended (a loop's `sum`, `d`), and a
+//!   later declaration in the rest of the script may take them over.
+//!
+//! **Invariant expressions** (`cache_invariants`). In the rest of the script, a maximal
+//! subexpression whose value depends only on params, constants and hoisted locals (e.g.
+//! `params.user_vector[3]`, `u.size() > 3`, `Math.log(params.w)`) is wrapped in
+//! `ExprKind::Cached`: the first time it is *reached* for a user it is evaluated as usual, and
+//! when that succeeds its value is kept for the user's later documents. Soundness:
+//! - it is evaluated at the same program point as before, so an error (e.g. `u[5]` on a user with
+//!   three rows) is raised exactly where and when ES raises it; an error is never cached, so the
+//!   next document evaluates (and raises) again;
+//! - it is only done when the rest of the script can mutate nothing reachable from params or the
+//!   hoisted locals (no writes through a collection, no mutating or unknown methods, no user
+//!   functions, no `Collections` statics), so re-evaluating would give the same value;
+//! - the expressions are side-effect free (no assignment, no allocation of a collection or string
+//!   that escapes: cached results are primitives, or elements read out of existing collections,
+//!   which re-evaluation would return as the very same object), and expressions never consume
+//!   the loop counter (only loop statements do), so the counter is unchanged;
+//! - `cosineSimilarity(pooled, 'f')`-style class bindings ignore their constructor arguments
+//!   after the first call (`eval` skips re-evaluating arguments that cannot fail or have
+//!   effects: constants, locals, params and filled caches).
 
 use super::ir::{Expr, ExprKind, Slot, Stmt, StmtKind, Target};
 use std::collections::HashSet;
@@ -37,7 +61,31 @@ pub fn invariant_prefix(body: &[Stmt]) -> usize {
     if n == 0 || n == body.len() {
         return 0;
     }
-    if body[n..].iter().all(|s| suffix_stmt_ok(s, &written)) { n } else { 0 }
+    let live = live_slots(&body[..n]);
+    if body[n..].iter().all(|s| suffix_stmt_ok(s, &live)) { n } else { 0 }
+}
+
+/// The slots declared at the top level of `prefix`: still in scope after it. A multi-variable
+/// declaration lowers to a block of stores, which opens no scope; any other block (`{ }`, a
+/// `for` with its initialiser) does, so its slots are dead afterwards. Counting a block of
+/// stores as live is conservative when it was a `{ int x = 1; }` block statement.
+pub fn live_slots(prefix: &[Stmt]) -> HashSet<Slot> {
+    let mut live = HashSet::new();
+    for s in prefix {
+        match &s.kind {
+            StmtKind::Store(slot, _) => {
+                live.insert(*slot);
+            }
+            StmtKind::Block(b) if b.iter().all(|x| matches!(x.kind, StmtKind::Store(..))) => {
+                live.extend(b.iter().filter_map(|x| match x.kind {
+                    StmtKind::Store(slot, _) => Some(slot),
+                    _ => None,
+                }));
+            }
+            _ => {}
+        }
+    }
+    live
 }
 
 fn stmt_ok(s: &Stmt, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> bool {
@@ -96,7 +144,7 @@ fn expr_ok(e: &Expr, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> 
     use ExprKind as K;
     match &e.kind {
         K::Const(_) | K::Local(_) | K::Params | K::StaticField(_) | K::NewSet => true,
-        K::Doc | K::Score | K::Function { .. } | K::User { .. } => false,
+        K::Doc | K::Score | K::Function { .. } | K::User { .. } | K::Cached { .. } => false,
         K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_ok(x, fresh, written),
         K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
             expr_ok(a, fresh, written) && expr_ok(b, fresh, written)
@@ -158,7 +206,7 @@ fn suffix_expr_ok(e: &Expr, hoisted: &HashSet<Slot>, escapes: bool) -> bool {
     match &e.kind {
         K::Local(s) => !(escapes && hoisted.contains(s)),
         K::Const(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => true,
-        K::Convert(x, _) => ok(x, escapes),
+        K::Convert(x, _) | K::Cached { expr: x, .. } => ok(x, escapes),
         K::Unary(_, x) | K::Instanceof(x, _) => ok(x, false),
         K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) => ok(a, false) && ok(b, false),
         K::Index(a, b) => ok(a, false) && ok(b, false),
@@ -190,4 +238,209 @@ fn suffix_target_ok(t: &Target, hoisted: &HashSet<Slot>) -> bool {
 fn suffix_call_ok(recv: &Expr, name: &str, args: &[Expr], hoisted: &HashSet<Slot>) -> bool {
     let recv_escapes = !READ_ONLY_METHODS.contains(&name);
     suffix_expr_ok(recv, hoisted, recv_escapes) && args.iter().all(|a| suffix_expr_ok(a, hoisted, true))
+}
+
+/// Wraps the maximal per-user invariant subexpressions of `suffix` (the statements `eval` runs
+/// per document) in `ExprKind::Cached`, numbering the caches from 0; returns how many there are.
+/// `hoisted`: the live slots of the hoisted prefix (read-only in the suffix). Does nothing when
+/// the suffix could mutate state an invariant expression reads (see the module comment).
+pub fn cache_invariants(suffix: &mut [Stmt], hoisted: &HashSet<Slot>) -> u32 {
+    if !suffix.iter().all(stmt_mutates_nothing_shared) {
+        return 0;
+    }
+    let mut next = 0u32;
+    for s in suffix.iter_mut() {
+        cache_stmt(s, hoisted, &mut next);
+    }
+    next
+}
+
+/// No write through a collection, no mutating or unknown method, no user function, no
+/// `Collections` static anywhere in the statement: writes only go to locals.
+fn stmt_mutates_nothing_shared(s: &Stmt) -> bool {
+    match &s.kind {
+        StmtKind::Expr(e) | StmtKind::Store(_, e) => expr_mutates_nothing_shared(e),
+        StmtKind::If(c, t, o) => {
+            expr_mutates_nothing_shared(c) && t.iter().chain(o).all(stmt_mutates_nothing_shared)
+        }
+        StmtKind::Loop { cond, update, body, .. } => {
+            cond.as_ref().is_none_or(expr_mutates_nothing_shared)
+                && update.iter().all(expr_mutates_nothing_shared)
+                && body.iter().all(stmt_mutates_nothing_shared)
+        }
+        StmtKind::ForEach { iterable, body, .. } => {
+            expr_mutates_nothing_shared(iterable) && body.iter().all(stmt_mutates_nothing_shared)
+        }
+        StmtKind::Break | StmtKind::Continue => true,
+        StmtKind::Return(v) => v.as_ref().is_none_or(expr_mutates_nothing_shared),
+        StmtKind::Block(b) => b.iter().all(stmt_mutates_nothing_shared),
+    }
+}
+
+fn expr_mutates_nothing_shared(e: &Expr) -> bool {
+    use ExprKind as K;
+    let all = |xs: &[Expr]| xs.iter().all(expr_mutates_nothing_shared);
+    match &e.kind {
+        K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => true,
+        K::Cached { expr, .. } => expr_mutates_nothing_shared(expr),
+        K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_mutates_nothing_shared(x),
+        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
+            expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
+        }
+        K::Eq { lhs, rhs, .. } => expr_mutates_nothing_shared(lhs) && expr_mutates_nothing_shared(rhs),
+        K::Conditional(c, a, b) => {
+            expr_mutates_nothing_shared(c) && expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
+        }
+        K::Assign { target: Target::Local { .. }, value } | K::Compound { target: Target::Local { .. }, value, .. } => {
+            expr_mutates_nothing_shared(value)
+        }
+        K::IncDec { target: Target::Local { .. }, .. } => true,
+        K::Assign { .. } | K::Compound { .. } | K::IncDec { .. } => false,
+        K::DynField { recv, .. } | K::Field { recv, .. } => expr_mutates_nothing_shared(recv),
+        K::Method { recv, sig, args, .. } => {
+            READ_ONLY_METHODS.contains(&sig.name) && expr_mutates_nothing_shared(recv) && all(args)
+        }
+        K::DynMethod { recv, name, args, .. } => {
+            READ_ONLY_METHODS.contains(&name.as_str()) && expr_mutates_nothing_shared(recv) && all(args)
+        }
+        K::Static { sig, args } => sig.class != "Collections" && all(args),
+        K::Function { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => all(args),
+        K::NewArray { dims, .. } => all(dims),
+        K::NewMap(entries) => entries.iter().all(|(k, v)| expr_mutates_nothing_shared(k) && expr_mutates_nothing_shared(v)),
+        K::User { .. } => false,
+    }
+}
+
+fn cache_stmt(s: &mut Stmt, hoisted: &HashSet<Slot>, next: &mut u32) {
+    match &mut s.kind {
+        StmtKind::Expr(e) | StmtKind::Store(_, e) => cache_expr(e, hoisted, next),
+        StmtKind::If(c, t, o) => {
+            cache_expr(c, hoisted, next);
+            t.iter_mut().chain(o.iter_mut()).for_each(|s| cache_stmt(s, hoisted, next));
+        }
+        StmtKind::Loop { cond, update, body, .. } => {
+            if let Some(c) = cond {
+                cache_expr(c, hoisted, next);
+            }
+            update.iter_mut().for_each(|u| cache_expr(u, hoisted, next));
+            body.iter_mut().for_each(|s| cache_stmt(s, hoisted, next));
+        }
+        StmtKind::ForEach { iterable, body, .. } => {
+            cache_expr(iterable, hoisted, next);
+            body.iter_mut().for_each(|s| cache_stmt(s, hoisted, next));
+        }
+        StmtKind::Break | StmtKind::Continue => {}
+        StmtKind::Return(v) => {
+            if let Some(e) = v {
+                cache_expr(e, hoisted, next);
+            }
+        }
+        StmtKind::Block(b) => b.iter_mut().for_each(|s| cache_stmt(s, hoisted, next)),
+    }
+}
+
+/// Wraps `e` if it is invariant and worth caching, else recurses into its children.
+fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
+    if is_invariant(e, hoisted) {
+        if worth_caching(e) {
+            let span = e.span;
+            let inner = std::mem::replace(e, Expr::new(ExprKind::Params, span));
+            *e = Expr::new(ExprKind::Cached { index: *next, expr: Box::new(inner) }, span);
+            *next += 1;
+        }
+        return;
+    }
+    use ExprKind as K;
+    let mut go = |x: &mut Expr| cache_expr(x, hoisted, next);
+    match &mut e.kind {
+        K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet | K::Cached { .. } => {}
+        K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => go(x),
+        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
+            go(a);
+            go(b);
+        }
+        K::Eq { lhs, rhs, .. } => {
+            go(lhs);
+            go(rhs);
+        }
+        K::Conditional(c, a, b) => {
+            go(c);
+            go(a);
+            go(b);
+        }
+        K::Assign { target, value } | K::Compound { target, value, .. } => {
+            cache_target(target, &mut go);
+            go(value);
+        }
+        K::IncDec { target, .. } => cache_target(target, &mut go),
+        K::DynField { recv, .. } | K::Field { recv, .. } => go(recv),
+        K::Method { recv, args, .. } | K::DynMethod { recv, args, .. } => {
+            go(recv);
+            args.iter_mut().for_each(go);
+        }
+        K::Static { args, .. } | K::Function { args, .. } | K::User { args, .. } | K::NewList(args) => args.iter_mut().for_each(go),
+        K::NewArrayInit { values, .. } => values.iter_mut().for_each(go),
+        K::NewArray { dims, .. } => dims.iter_mut().for_each(go),
+        K::NewMap(entries) => entries.iter_mut().for_each(|(k, v)| {
+            go(k);
+            go(v);
+        }),
+    }
+}
+
+fn cache_target(t: &mut Target, go: &mut impl FnMut(&mut Expr)) {
+    match t {
+        Target::Local { .. } => {}
+        Target::Index { recv, index } => {
+            go(recv);
+            go(index);
+        }
+        Target::Field { recv, .. } => go(recv),
+    }
+}
+
+/// A bare constant, local or `params` costs nothing to evaluate.
+fn worth_caching(e: &Expr) -> bool {
+    !matches!(e.kind, ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_))
+}
+
+/// Depends only on params, constants and hoisted locals; no side effects; its result is a
+/// primitive or an existing object read out of a collection (never a freshly allocated one).
+fn is_invariant(e: &Expr, hoisted: &HashSet<Slot>) -> bool {
+    use ExprKind as K;
+    let inv = |x: &Expr| is_invariant(x, hoisted);
+    match &e.kind {
+        K::Const(_) | K::Params | K::StaticField(_) => true,
+        K::Local(s) => hoisted.contains(s),
+        // Conversions yield primitives or return the very object they checked.
+        K::Convert(x, _) => inv(x),
+        K::Unary(_, x) | K::Instanceof(x, _) => inv(x),
+        K::Binary(_, a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => inv(a) && inv(b),
+        K::Eq { lhs, rhs, .. } => inv(lhs) && inv(rhs),
+        K::Conditional(c, a, b) => inv(c) && inv(a) && inv(b),
+        K::DynField { recv, .. } => inv(recv),
+        K::Field { recv, sig, .. } => sig.ty.is_primitive() && inv(recv),
+        K::Method { recv, sig, args, .. } => {
+            READ_ONLY_METHODS.contains(&sig.name) && sig.ret.is_primitive() && inv(recv) && args.iter().all(inv)
+        }
+        K::Static { sig, args } => sig.class != "Collections" && sig.ret.is_primitive() && args.iter().all(inv),
+        // Dynamic calls may return fresh objects (`substring`); strings and collections are built
+        // fresh by these nodes; the document, `_score` and functions vary per document.
+        K::DynMethod { .. }
+        | K::Concat(..)
+        | K::DefAdd(..)
+        | K::Cached { .. }
+        | K::Doc
+        | K::Score
+        | K::Function { .. }
+        | K::User { .. }
+        | K::Assign { .. }
+        | K::Compound { .. }
+        | K::IncDec { .. }
+        | K::NewList(_)
+        | K::NewMap(_)
+        | K::NewSet
+        | K::NewArray { .. }
+        | K::NewArrayInit { .. } => false,
+    }
 }

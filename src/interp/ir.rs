@@ -185,6 +185,9 @@ pub enum ExprKind {
     /// `new T[a][b]...`: `elem` is the innermost element type, `total_dims` all dimensions.
     NewArray { elem: Ty, dims: Vec<Expr>, total_dims: u8 },
     NewArrayInit { elem: Ty, values: Vec<Expr> },
+    /// A per-user invariant expression (`hoist::cache_invariants`): evaluated when first reached,
+    /// its value then kept in the `Bound`'s cache `index` for the user's later documents.
+    Cached { index: u32, expr: Box<Expr> },
 }
 
 impl Expr {

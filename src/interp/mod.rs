@@ -6,6 +6,7 @@ pub mod bound;
 pub mod check;
 pub mod error;
 pub mod eval;
+pub mod fold;
 pub mod hoist;
 pub mod ir;
 pub mod lib;

@@ -61,6 +61,8 @@ pub struct Program {
     /// Statements `main.body[..prefix_len]` depend only on params and constants: `bind` runs them
     /// once per user (see `hoist.rs`).
     pub(crate) prefix_len: usize,
+    /// How many `ExprKind::Cached` nodes the rest of `main` has (per-user caches in `Bound`).
+    pub(crate) caches: u32,
 }
 
 /// Parse, check and lower a script.
@@ -82,8 +84,15 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
             diagnostics.insert(0, *d);
             Compiled { program: None, diagnostics }
         }
-        Ok(Checked { main, functions, consts, binding_sites: _ }) => {
-            let prefix_len = if context == ScriptContext::Test { 0 } else { hoist::invariant_prefix(&main.body) };
+        Ok(Checked { mut main, mut functions, mut consts, binding_sites: _ }) => {
+            super::fold::fold_program(&mut main, &mut functions, &mut consts, env.dialect, context, &env.limits);
+            let (prefix_len, caches) = if context == ScriptContext::Test {
+                (0, 0)
+            } else {
+                let prefix_len = hoist::invariant_prefix(&main.body);
+                let hoisted = hoist::live_slots(&main.body[..prefix_len]);
+                (prefix_len, hoist::cache_invariants(&mut main.body[prefix_len..], &hoisted))
+            };
             let program = Program {
                 source: source.to_string(),
                 context,
@@ -93,6 +102,7 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
                 consts,
                 limits: env.limits.clone(),
                 prefix_len,
+                caches,
             };
             Compiled { program: Some(program), diagnostics }
         }
@@ -139,6 +149,7 @@ pub fn exec_test_with(source: &str, params: &serde_json::Map<String, serde_json:
         ctx,
         limits: &program.limits,
         bindings: &mut bindings,
+        cache: &mut Vec::new(),
         depth: 0,
         doc: &eval::NoDoc,
     };
@@ -205,6 +216,11 @@ impl Program {
     /// How many leading statements `bind` runs once per user (0: nothing hoisted).
     pub fn hoisted_statements(&self) -> usize {
         self.prefix_len
+    }
+
+    /// How many per-user invariant expressions the per-document part caches (see `hoist.rs`).
+    pub fn cached_expressions(&self) -> usize {
+        self.caches as usize
     }
 
     /// A runtime error as ES reports it: `runtime error`, the statement window and the node offset.

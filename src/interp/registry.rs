@@ -16,7 +16,29 @@ use super::limits::Limits;
 use super::types::{Dialect, ScriptContext, Ty};
 use super::value::Value;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a: the tables are keyed by short member names and looked up on every `def` call, where
+/// SipHash's per-lookup cost showed in profiles; the keys are our own names, not attacker input.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type NameMap<V> = HashMap<&'static str, V, BuildHasherDefault<Fnv>>;
 
 /// The document under evaluation: doc values and the item vector are read from the store.
 #[derive(Clone, Copy)]
@@ -168,11 +190,11 @@ pub struct FunctionSig {
 /// lookups with a borrowed `&str` allocate nothing (the evaluator looks up `def` calls at run time).
 #[derive(Default)]
 pub struct Registry {
-    methods: HashMap<&'static str, Vec<MethodSig>>,
-    statics: HashMap<&'static str, Vec<StaticSig>>,
-    static_fields: HashMap<&'static str, Vec<StaticFieldSig>>,
-    fields: HashMap<&'static str, Vec<FieldSig>>,
-    functions: HashMap<&'static str, Vec<FunctionSig>>,
+    methods: NameMap<Vec<MethodSig>>,
+    statics: NameMap<Vec<StaticSig>>,
+    static_fields: NameMap<Vec<StaticFieldSig>>,
+    fields: NameMap<Vec<FieldSig>>,
+    functions: NameMap<Vec<FunctionSig>>,
     /// Members ES has that the local subset refuses: (owner short name or static class, member) → reason.
     unsupported_members: HashMap<(String, String), &'static str>,
     /// Classes ES whitelists that the local subset refuses (`ZonedDateTime`, `Collections`...).
@@ -220,8 +242,8 @@ impl Registry {
     /// An instance method on `ty` or one of its supertypes (most specific first).
     pub fn lookup_method(&self, ty: &Ty, name: &str, arity: usize) -> Option<&MethodSig> {
         let candidates = self.methods.get(name)?;
-        ty.lookup_chain()
-            .iter()
+        std::iter::once(ty)
+            .chain(ty.supertypes())
             .find_map(|t| candidates.iter().find(|m| m.receiver == *t && m.params.len() == arity))
     }
 
@@ -233,7 +255,7 @@ impl Registry {
 
     pub fn lookup_field(&self, ty: &Ty, name: &str) -> Option<&FieldSig> {
         let candidates = self.fields.get(name)?;
-        ty.lookup_chain().iter().find_map(|t| candidates.iter().find(|f| f.receiver == *t))
+        std::iter::once(ty).chain(ty.supertypes()).find_map(|t| candidates.iter().find(|f| f.receiver == *t))
     }
 
     pub fn lookup_static(&self, class: &str, name: &str, arity: usize) -> Option<&StaticSig> {

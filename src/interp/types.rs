@@ -254,7 +254,14 @@ impl Ty {
     /// (method lookup walks it; runtime registers each member once, on its declaring type).
     pub fn lookup_chain(&self) -> Vec<Ty> {
         let mut chain = vec![self.clone()];
-        let rest: &[Ty] = match self {
+        chain.extend(self.supertypes().iter().cloned());
+        chain
+    }
+
+    /// `lookup_chain` without `self`, borrowed (no allocation: the evaluator resolves `def`
+    /// members through it on every call).
+    pub fn supertypes(&self) -> &'static [Ty] {
+        match self {
             Ty::ArrayList => &[Ty::List, Ty::Collection, Ty::Object],
             Ty::List => &[Ty::Collection, Ty::Object],
             Ty::HashSet => &[Ty::Set, Ty::Collection, Ty::Object],
@@ -271,9 +278,7 @@ impl Ty {
                 &[Ty::List, Ty::Collection, Ty::Object]
             }
             Ty::Prim(_) | Ty::Void | Ty::Def | Ty::Object => &[],
-        };
-        chain.extend(rest.iter().cloned());
-        chain
+        }
     }
 
     /// Whether a value of static type `self` can be assigned to `to` without a cast (reference

@@ -2,7 +2,7 @@
 //! dot shortcuts, `def` method calls through the registry, for-each iteration, conversions.
 
 use super::ops::{self, class_cast};
-use super::{fail, At, EResult, Flow, Frame, Interp};
+use super::{fail, At, EResult, Flow, Frame, Interp, INLINE_ARGS};
 use crate::interp::error::{es_type, RuntimeError};
 use crate::interp::ir::{Conv, Slot, Stmt};
 use crate::interp::limits::Limits;
@@ -111,7 +111,7 @@ impl Interp<'_> {
                 Value::Str(s) => self.doc.field(s),
                 other => Err(class_cast(other, &Ty::String)),
             },
-            Value::DocField(_) => self.dyn_call(recv, "get", vec![index.clone()]),
+            Value::DocField(_) => self.dyn_call(recv, "get", std::slice::from_ref(index)),
             Value::Null => Err(RuntimeError::null_pointer("Cannot read an element of a null reference")),
             other => Err(RuntimeError::illegal_argument(format!(
                 "Attempting to address a non-array-like type [{}] as an array.",
@@ -175,9 +175,8 @@ impl Interp<'_> {
                 if let Some(f) = reg.lookup_field(&ty, name) {
                     return (f.imp)(&self.ctx, recv);
                 }
-                let cap = capitalize(name);
-                for getter in [format!("get{cap}"), format!("is{cap}")] {
-                    if let Some(m) = reg.lookup_method(&ty, &getter, 0) {
+                for prefix in ["get", "is"] {
+                    if let Some(m) = with_getter_name(prefix, name, |getter| reg.lookup_method(&ty, getter, 0)) {
                         return (m.imp)(&self.ctx, recv, &[]);
                     }
                 }
@@ -208,8 +207,8 @@ impl Interp<'_> {
     }
 
     /// A method call on a `def` receiver, resolved by its runtime class.
-    pub(crate) fn dyn_call(&self, recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, RuntimeError> {
-        if let (Value::Doc, "containsKey", [Value::Str(s)]) = (recv, name, args.as_slice()) {
+    pub(crate) fn dyn_call(&self, recv: &Value, name: &str, args: &[Value]) -> Result<Value, RuntimeError> {
+        if let (Value::Doc, "containsKey", [Value::Str(s)]) = (recv, name, args) {
             return Ok(Value::Bool(self.doc.contains(s)));
         }
         let ty = recv.runtime_ty();
@@ -220,9 +219,16 @@ impl Interp<'_> {
                 args.len()
             )));
         };
+        if args.len() <= INLINE_ARGS {
+            let mut converted: [Value; INLINE_ARGS] = Default::default();
+            for ((slot, a), p) in converted.iter_mut().zip(args).zip(&sig.params) {
+                *slot = ops::def_implicit(a.clone(), p)?;
+            }
+            return (sig.imp)(&self.ctx, recv, &converted[..args.len()]);
+        }
         let mut converted = Vec::with_capacity(args.len());
-        for (a, p) in args.into_iter().zip(&sig.params) {
-            converted.push(ops::def_implicit(a, p)?);
+        for (a, p) in args.iter().zip(&sig.params) {
+            converted.push(ops::def_implicit(a.clone(), p)?);
         }
         (sig.imp)(&self.ctx, recv, &converted)
     }
@@ -246,13 +252,13 @@ impl Interp<'_> {
                 m.borrow().iter().map(|(k, v)| Value::MapEntry(Rc::new((k.clone(), v.clone())))).collect()
             }
             Value::DocField(_) => {
-                let n = match self.dyn_call(&it, "size", Vec::new()).at(span)? {
+                let n = match self.dyn_call(&it, "size", &[]).at(span)? {
                     Value::Int(n) => n.max(0) as usize,
                     _ => 0,
                 };
                 let mut v = Vec::with_capacity(n);
                 for i in 0..n {
-                    v.push(self.dyn_call(&it, "get", vec![Value::Int(i as i32)]).at(span)?);
+                    v.push(self.dyn_call(&it, "get", &[Value::Int(i as i32)]).at(span)?);
                 }
                 v
             }
@@ -281,6 +287,22 @@ impl Interp<'_> {
         }
         Ok(Flow::Normal)
     }
+}
+
+/// `f(prefix + Capitalized(name))`, built on the stack for short ASCII names (no allocation per
+/// dynamic field read such as `doc['f'].value`).
+fn with_getter_name<R>(prefix: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    let (p, n) = (prefix.as_bytes(), name.as_bytes());
+    if !n.is_empty() && n[0].is_ascii() && p.len() + n.len() <= buf.len() {
+        buf[..p.len()].copy_from_slice(p);
+        buf[p.len()..p.len() + n.len()].copy_from_slice(n);
+        buf[p.len()] = n[0].to_ascii_uppercase();
+        if let Ok(s) = std::str::from_utf8(&buf[..p.len() + n.len()]) {
+            return f(s);
+        }
+    }
+    f(&format!("{prefix}{}", capitalize(name)))
 }
 
 fn capitalize(s: &str) -> String {

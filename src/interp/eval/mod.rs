@@ -34,6 +34,7 @@ trait At<T> {
 }
 
 impl<T> At<T> for Result<T, RuntimeError> {
+    #[inline(always)]
     fn at(self, span: Span) -> EResult<T> {
         self.map_err(|e| fail(e, span))
     }
@@ -67,11 +68,18 @@ pub(crate) struct Interp<'a> {
     pub ctx: CallCtx<'a>,
     pub limits: &'a Limits,
     pub bindings: &'a mut Vec<Option<Box<dyn FunctionBinding>>>,
+    /// Per-user values of `ExprKind::Cached` nodes (empty where there are none).
+    pub cache: &'a mut Vec<Option<Value>>,
     pub depth: u32,
     pub doc: &'a dyn access::DocResolver,
 }
 
 pub(crate) use access::{DocResolver, NoDoc};
+
+/// A checker-inserted conversion applied to a value (constant folding reuses the evaluator's).
+pub(crate) fn convert_value(v: Value, conv: &super::ir::Conv) -> Result<Value, RuntimeError> {
+    access::convert(v, conv)
+}
 
 impl<'a> Interp<'a> {
     /// Run a function body; a missing `return` yields `fallback` (the return type's default).
@@ -302,13 +310,44 @@ impl<'a> Interp<'a> {
                     return Err(fail(access::null_receiver(name), dot(recv)));
                 }
                 let a = self.eval_args(frame, args)?;
-                self.dyn_call(&r, name, a.to_vec()).at(dot(recv))
+                self.dyn_call(&r, name, &a).at(dot(recv))
             }
             ExprKind::Static { sig, args } => {
                 let a = self.eval_args(frame, args)?;
                 (sig.imp)(&self.ctx, &a).at(e.span)
             }
+            ExprKind::Cached { index, expr } => {
+                let i = *index as usize;
+                if let Some(Some(v)) = self.cache.get(i) {
+                    return Ok(v.clone());
+                }
+                let v = self.eval(frame, expr)?;
+                if i < self.cache.len() && cacheable(&v) {
+                    self.cache[i] = Some(v.clone());
+                }
+                Ok(v)
+            }
             ExprKind::Function { sig, args, site } => {
+                if let FunctionImp::Binding { ctor_args, .. } = sig.imp {
+                    let site = *site as usize;
+                    if matches!(self.bindings.get(site), Some(Some(_))) {
+                        // The instance exists: ES still evaluates the constructor arguments and
+                        // ignores them, so only those that could fail or have effects are run.
+                        let n = ctor_args.min(args.len());
+                        for a in &args[..n] {
+                            if !self.quiet(a) {
+                                self.eval(frame, a)?;
+                            }
+                        }
+                        if n == args.len() {
+                            let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
+                            return b.call(&self.ctx, &[]).at(e.span);
+                        }
+                        let rest = self.eval_args(frame, &args[n..])?;
+                        let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
+                        return b.call(&self.ctx, &rest).at(e.span);
+                    }
+                }
                 let a = self.eval_args(frame, args)?;
                 match sig.imp {
                     FunctionImp::Plain(f) => f(&self.ctx, &a).at(e.span),
@@ -368,6 +407,16 @@ impl<'a> Interp<'a> {
                 }
                 Ok(Value::new_array(elem.clone(), v))
             }
+        }
+    }
+
+    /// Evaluating `e` can neither fail nor have an effect, so it may be skipped when its value is
+    /// not needed.
+    fn quiet(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_) => true,
+            ExprKind::Cached { index, .. } => matches!(self.cache.get(*index as usize), Some(Some(_))),
+            _ => false,
         }
     }
 
@@ -513,7 +562,7 @@ fn dot(recv: &Expr) -> Span {
     Span { start: recv.span.end, end: recv.span.end + 1 }
 }
 
-const INLINE_ARGS: usize = 4;
+pub(crate) const INLINE_ARGS: usize = 4;
 
 /// Evaluated call arguments.
 enum Args {
@@ -529,6 +578,12 @@ impl std::ops::Deref for Args {
             Args::Heap(v) => v,
         }
     }
+}
+
+/// Values a `Cached` node may keep: primitives, and objects that re-evaluation would return
+/// again (elements read out of params or hoisted collections); see `hoist.rs`.
+fn cacheable(v: &Value) -> bool {
+    !matches!(v, Value::MapView(..) | Value::MapEntry(_) | Value::Set(_) | Value::Doc | Value::DocField(_))
 }
 
 /// The value a function returns when control falls off its end.

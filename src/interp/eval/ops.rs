@@ -239,7 +239,7 @@ pub fn instance_of(v: &Value, t: &Ty) -> bool {
         Ty::Array(elem) => matches!(v, Value::Array(a) if a.borrow().elem == **elem),
         _ => {
             let rt = v.runtime_ty();
-            rt == *t || rt.lookup_chain().contains(t)
+            rt == *t || rt.supertypes().contains(t)
         }
     }
 }
@@ -299,6 +299,16 @@ fn div_by_zero() -> RuntimeError {
 /// A binary arithmetic, bitwise, shift or comparison operator on two values.
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
     use BinOp::*;
+    // The hot case of score scripts, same arithmetic as the general double arm below.
+    if let (Value::Double(x), Value::Double(y)) = (a, b) {
+        match op {
+            Mul => return Ok(Value::Double(x * y)),
+            Div => return Ok(Value::Double(x / y)),
+            Add => return Ok(Value::Double(x + y)),
+            Sub => return Ok(Value::Double(x - y)),
+            _ => {}
+        }
+    }
     if matches!(op, Shl | Shr | UShr) {
         return shift(op, a, b);
     }

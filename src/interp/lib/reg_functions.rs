@@ -76,7 +76,12 @@ struct EsVectorBinding {
 
 impl FunctionBinding for EsVectorBinding {
     fn call(&self, ctx: &CallCtx<'_>, _rest: &[Value]) -> Result<Value, RuntimeError> {
-        let doc = doc_vector(ctx, &self.field)?;
+        // The constructor checked that the field is the store's vector field, so the row is read
+        // directly (no per-document name check).
+        let doc = match ctx.doc() {
+            Some(d) => d.store.vector(d.item),
+            None => doc_vector(ctx, &self.field)?,
+        };
         let layout = EsVectorLayout::Indexed;
         Ok(Value::Double(match self.function {
             EsVectorFn::Cosine => vectors::es_cosine_similarity(&self.query, doc, layout),

@@ -214,7 +214,43 @@ fn binary_dot(doc: &[f32], q: &[f32]) -> f64 {
 /// `cosineSimilarity(params.qv, 'f')` with `q` from [`EsQueryVector::normalized`].
 #[inline]
 pub fn es_cosine_similarity(q: &EsQueryVector, doc: &[f32], layout: EsVectorLayout) -> f64 {
-    es_dot_product(q, doc, layout) / f64::from(es_magnitude(doc))
+    match layout {
+        EsVectorLayout::Indexed => es_cosine_indexed(q, doc),
+        EsVectorLayout::Binary => es_dot_product(q, doc, layout) / f64::from(es_magnitude(doc)),
+    }
+}
+
+/// [`es_cosine_similarity`] for the indexed layout in one pass: the Lucene dot product and the
+/// document magnitude are two independent dependency chains, so running them in the same loop
+/// lets the CPU overlap them. Each chain keeps its own summation order, so the result is
+/// bit-identical to `lucene_dot(doc, q) / es_magnitude(doc)`.
+#[inline]
+pub fn es_cosine_indexed(q: &EsQueryVector, doc: &[f32]) -> f64 {
+    let q = &q.values[..];
+    if q.len() != doc.len() {
+        return f64::from(lucene_dot(doc, q)) / f64::from(es_magnitude(doc));
+    }
+    let n = doc.len();
+    let mut res = 0f32;
+    let mut mag = 0f64;
+    let mut i = 0;
+    if n > 32 {
+        let mut acc = [0f32; 4];
+        let upper = n & !3;
+        for (cd, cq) in doc[..upper].chunks_exact(4).zip(q[..upper].chunks_exact(4)) {
+            for k in 0..4 {
+                acc[k] += cd[k] * cq[k];
+                mag += f64::from(cd[k] * cd[k]);
+            }
+        }
+        res += acc[0] + acc[1] + acc[2] + acc[3];
+        i = upper;
+    }
+    for k in i..n {
+        res += doc[k] * q[k];
+        mag += f64::from(doc[k] * doc[k]);
+    }
+    f64::from(res) / f64::from(mag.sqrt() as f32)
 }
 
 /// `l1norm(params.qv, 'f')`.
