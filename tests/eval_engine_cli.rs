@@ -196,7 +196,11 @@ fn engine_both_prints_the_drift_report_and_exits_1_on_drift() {
     // drift is ever fixed, pick another drifting set here.
     let (code, out, err) = eval(fixture, &parity_set("39_runtime_error_in_sort"), &[&both[..], &["--json"]].concat());
     assert_eq!(code, Some(1), "{out}\n{err}");
-    let report = json(&out);
+    let body = json(&out);
+    assert!(body["engine"]["name"].as_str().is_some_and(|n| n.starts_with("OpenSearch 2.")), "{body}");
+    assert_eq!(body["cohort"]["users"], 40);
+    let report = &body["drift"];
+    assert_eq!(report["users"], 40, "{body}");
     assert!(
         report["drifted"].as_array().is_some_and(|d| !d.is_empty()) || !report["compile"].is_null(),
         "a drifting set must be reported: {report}"
