@@ -196,7 +196,11 @@ fn engine_both_prints_the_drift_report_and_exits_1_on_drift() {
     // drift is ever fixed, pick another drifting set here.
     let (code, out, err) = eval(fixture, &parity_set("39_runtime_error_in_sort"), &[&both[..], &["--json"]].concat());
     assert_eq!(code, Some(1), "{out}\n{err}");
-    let report = json(&out);
+    let body = json(&out);
+    assert!(body["engine"]["name"].as_str().is_some_and(|n| n.starts_with("OpenSearch 2.")), "{body}");
+    assert_eq!(body["cohort"]["users"], 40);
+    let report = &body["drift"];
+    assert_eq!(report["users"], 40, "{body}");
     assert!(
         report["drifted"].as_array().is_some_and(|d| !d.is_empty()) || !report["compile"].is_null(),
         "a drifting set must be reported: {report}"
@@ -252,6 +256,18 @@ fn an_unreachable_engine_is_a_clear_error_with_the_docker_hint() {
         assert!(err.contains("cannot reach the search engine at http://127.0.0.1:9"), "{err}");
         assert!(err.contains("docker compose up -d"), "{err}");
     }
+    // Before the default store is built (no --store in an empty directory).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .current_dir(dir.path())
+        .args(["eval", "--engine", "search", "--engine-url", "http://127.0.0.1:9", "--set"])
+        .arg(fixture.sets.join("popular"))
+        .output()
+        .expect("run scorelab eval");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the search engine"), "{err}");
+    assert!(!dir.path().join(".scorelab").exists(), "no demo store was started: {err}");
 }
 
 /// `loop --engine-check` takes the same engine flags as `eval` and `parity`.

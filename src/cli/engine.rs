@@ -46,7 +46,16 @@ pub struct SetupIndicesArgs {
 
 /// Connects to the engine and checks that its index was loaded from `store`.
 pub fn connect<'s>(target: &EngineArgs, store: &'s Store, options: SearchOptions) -> anyhow::Result<SearchEngine<'s>> {
-    let client = EngineClient::connect(&target.engine_url)?;
+    search_engine(EngineClient::connect(&target.engine_url)?, target, store, options)
+}
+
+/// `connect` for a client made earlier (to fail on an unreachable engine before opening a store).
+pub fn search_engine<'s>(
+    client: EngineClient,
+    target: &EngineArgs,
+    store: &'s Store,
+    options: SearchOptions,
+) -> anyhow::Result<SearchEngine<'s>> {
     let options = SearchOptions { index: target.index.clone(), ..options };
     Ok(SearchEngine::new(client, store, options)?)
 }
@@ -195,7 +204,7 @@ fn parity_report(
     Ok(drift::run_parity(evaluator.store, &local, &engine, set, request, Some(&evaluator.context), tolerances)?)
 }
 
-fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
+pub(super) fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
@@ -215,22 +224,20 @@ fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `eval --engine both`: the drift report for the set on the cohort. Exit 1 on drift, and (as `eval`
-/// does for one engine) when the candidate fails to compile or run.
+/// `eval --engine both`: both engines on the cohort. Returns the drift report and whether the candidate
+/// itself failed locally (to compile or to run), which `eval` also counts as a problem.
 pub fn eval_both(
     evaluator: &Evaluator<'_>,
     local: &dyn RankEngine,
     engine: &SearchEngine<'_>,
     set: &ScriptSet,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<(drift::DriftReport, bool)> {
     let mut request = evaluator.request();
     // The sort-ablation diagnostic is local-only; leaving it on would distort the wall-time ratio.
     request.ablate_sorts = false;
     let run = parity_report(evaluator, local, engine, set, &request, Tolerances::default())?;
-    print_drift(&run.report, json)?;
     let failed = !run.local.compile_failures.is_empty() || run.local.rankings().is_none();
-    Ok(if run.report.has_drift() || failed { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
+    Ok((run.report, failed))
 }
 
 /// How long `--explain` waits for an engine to say what it is before assuming Elasticsearch 8.x.

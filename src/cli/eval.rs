@@ -190,21 +190,46 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     if args.engine == EngineChoice::Both && args.random_control {
         bail!("--random-control goes with --engine local or search (--engine both prints the drift report)");
     }
+    // The engine first: an unreachable one fails before a demo store is built (--explain needs none).
+    let client = match args.engine {
+        EngineChoice::Search | EngineChoice::Both if !args.explain => {
+            Some(scorelab::engine::EngineClient::connect(&args.target.engine_url)?)
+        }
+        _ => None,
+    };
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
     if args.explain {
         return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
     }
     let local = evaluator.local_engine();
-    let search = match args.engine {
-        EngineChoice::Local => None,
-        EngineChoice::Search | EngineChoice::Both => Some(super::engine::connect(&args.target, &store, Default::default())?),
+    let search = match client {
+        Some(client) => Some(super::engine::search_engine(client, &args.target, &store, Default::default())?),
+        None => None,
     };
+    let engine_json = match &search {
+        Some(s) => json!({"name": s.client().info().to_string(), "url": s.client().url(), "index": s.options().index}),
+        None => json!({"name": "local"}),
+    };
+    // What every `eval --json` document starts with, whichever engine ranked.
+    let mut body = json!({
+        "engine": engine_json,
+        "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
+        "ground_truth": evaluator.context.truth.summary_line(),
+        "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
+        "k": evaluator.settings.k,
+        "harness_params": evaluator.settings.harness_params,
+    });
     if let (EngineChoice::Both, Some(search)) = (args.engine, &search) {
-        if !args.json {
+        let (report, failed) = super::engine::eval_both(&evaluator, &local, search, &set)?;
+        if args.json {
+            body["drift"] = serde_json::to_value(&report)?;
+            println!("{}", serde_json::to_string_pretty(&body)?);
+        } else {
             print_header(&evaluator, &store, &store_path, &set);
+            super::engine::print_drift(&report, false)?;
         }
-        return super::engine::eval_both(&evaluator, &local, search, &set, args.json);
+        return Ok(if report.has_drift() || failed { ExitCode::from(EXIT_PROBLEMS) } else { ExitCode::SUCCESS });
     }
     let engine: &dyn scorelab::rank::RankEngine = match &search {
         Some(search) => search,
@@ -213,23 +238,13 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     let label = format!("ranking on {}", engine.name());
     let result = evaluator.evaluate_with(&ProgressEngine::new(engine, label), &set)?;
     let control = if args.random_control { Some(evaluator.random_control(evaluator.settings.seed)?) } else { None };
-    let engine_json = match &search {
-        Some(s) => json!({"name": s.client().info().to_string(), "url": s.client().url(), "index": s.options().index}),
-        None => json!({"name": "local"}),
-    };
 
     if args.json {
-        let body = json!({
-            "engine": engine_json,
-            "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
-            "ground_truth": evaluator.context.truth.summary_line(),
-            "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
-            "k": evaluator.settings.k,
-            "harness_params": evaluator.settings.harness_params,
-            "result": result_json(&result, &set),
-            "random_control": control.as_ref().map(|c| json!({"metrics": c.metrics})),
-            "timings": {"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": result.evaluations},
-        });
+        body["result"] = result_json(&result, &set);
+        body["random_control"] = json!(control.as_ref().map(|c| json!({"metrics": c.metrics})));
+        // The engine does not report script evaluations.
+        let evaluations = search.is_none().then_some(result.evaluations);
+        body["timings"] = json!({"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": evaluations});
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
