@@ -133,9 +133,11 @@ fn corpus() -> Vec<(String, String)> {
     scripts
 }
 
-/// Sort scripts (`sort_NN.painless`) are checked in the sort context, everything else as a score script.
+/// As `scorelab check` does: `sort_*.painless` files in the sort context, everything else as a
+/// score script.
 fn context_of(name: &str) -> ScriptContext {
-    if name.contains("sort") { ScriptContext::Sort } else { ScriptContext::Score }
+    let file = Path::new(name).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    if file.starts_with("sort_") { ScriptContext::Sort } else { ScriptContext::Score }
 }
 
 /// Parse + check one script; the checker's result is returned so nothing is optimised away.

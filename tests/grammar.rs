@@ -105,33 +105,23 @@ fn identifiers_and_keywords() {
 
 #[test]
 fn operators_are_longest_match() {
-    let cases = [
-        (Rule::op_ushr, ">>>"),
-        (Rule::op_shr, ">>"),
-        (Rule::op_ref_eq, "==="),
-        (Rule::op_ref_ne, "!=="),
-        (Rule::op_regex_match, "==~"),
-        (Rule::op_regex_find, "=~"),
-        (Rule::op_elvis, "?:"),
-        (Rule::op_and, "&&"),
-        (Rule::op_or, "||"),
-    ];
-    for (rule, text) in cases {
-        assert!(whole(rule, text), "{text}");
-    }
-    // Prefixes of longer operators are not the shorter operator.
-    for (rule, text) in [
-        (Rule::op_shr, ">>>"),
-        (Rule::op_eq, "==="),
-        (Rule::op_add, "++"),
-        (Rule::op_add, "+="),
-        (Rule::op_sub, "->"),
-        (Rule::op_lt, "<<"),
-        (Rule::op_band, "&&"),
-        (Rule::cond_op, "?."),
-        (Rule::cond_op, "?:"),
-        (Rule::assign, "=="),
+    // Every binary operator is one `binary_op` token, matched whole.
+    for text in [
+        "?:", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "<<", ">>", ">>>", "=~", "==~",
+        "+", "-", "*", "/", "%",
     ] {
+        assert!(whole(Rule::binary_op, text), "{text}");
+    }
+    // A longer operator is never split into a shorter one plus a rest.
+    for (text, longest) in [(">>>", ">>>"), ("===", "==="), ("==~", "==~"), ("!==", "!=="), ("<<", "<<"), ("&&", "&&")] {
+        let pair = PainlessParser::parse(Rule::binary_op, text).ok().and_then(|mut p| p.next());
+        assert_eq!(pair.map(|p| p.as_str()), Some(longest), "{text}");
+    }
+    // Prefixes of longer non-binary operators are not binary operators.
+    for text in ["++", "+=", "--", "->", "<<=", ">>=", ">>>=", "&=", "|=", "^=", "%=", "/=", "*=", "=", "?", "?.", "!"] {
+        assert!(PainlessParser::parse(Rule::binary_op, text).is_err(), "{text} must not start with a binary operator");
+    }
+    for (rule, text) in [(Rule::cond_op, "?."), (Rule::cond_op, "?:"), (Rule::assign, "==")] {
         assert!(PainlessParser::parse(rule, text).is_err(), "{text} must not start with {rule:?}");
     }
     for text in [">>>=", ">>=", "<<=", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "="] {

@@ -190,6 +190,11 @@ fn report_shows_lineage_diffs_errors_and_diagnostics() {
     ));
     assert!(iter7.contains("<span class=\"d-file\">+++ b/sort_01.painless</span>"));
     assert!(iter7.contains("<span class=\"d-file\">--- /dev/null</span>"));
+    assert!(
+        iter7.contains("Parent chosen by the proposer: Iteration 5 is the strongest line &amp; has only been edited once &lt;b&gt;so far&lt;/b&gt;."),
+        "the proposer's parent choice, escaped"
+    );
+    assert!(!html[html.find("id=\"iter-6\"").unwrap()..html.find("id=\"iter-7\"").unwrap()].contains("Parent chosen"));
     let iter3 = &html[html.find("id=\"iter-3\"").unwrap()..html.find("id=\"iter-4\"").unwrap()];
     assert!(iter3.contains(
         "<strong>illegal_argument_exception</strong>: cannot resolve symbol [popularty]"
@@ -450,6 +455,7 @@ fn show_prints_one_iteration() {
         "{text}"
     );
     assert!(text.contains("parent: 5"));
+    assert!(text.contains("parent chosen because\n  Iteration 5 is the strongest line & has only been edited once <b>so far</b>."), "{text}");
     assert!(
         text.contains("ndcg@10 (primary)        0.3269   +0.0147    +0.0428"),
         "{text}"

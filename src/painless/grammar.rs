@@ -140,7 +140,7 @@ fn wants_value(positives: &[Rule]) -> bool {
     positives.iter().any(|r| {
         matches!(
             r,
-            expression | noncond | unary | unary_not_addsub | chain | cast | paren | variable | call_local | ident | dollar
+            expression | noncond | unary | unary_not_addsub | chain | cast | paren | call_or_variable | ident | dollar
                 | hex | octal | decimal | integer | string | regex | list_or_map | new_object | new_array | kw_new
                 | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement
                 | decl_type | type_name
@@ -211,8 +211,12 @@ fn for_header_expectation(source: &str, tokens: &[super::lex::Token], index: usi
 
 /// pest's expected rules, renamed for people (Tera's `renamed_rules` idea): no raw rule names leak.
 fn expected_help(positives: &[Rule]) -> Option<String> {
+    // Ordered as the grammar before its speed-up recorded them (see `report_order`), so the help
+    // text does not depend on which of two equivalent rules pest happened to record.
+    let mut rules = positives.to_vec();
+    rules.sort_by_key(|r| report_order(*r));
     let mut names: Vec<&'static str> = Vec::new();
-    for rule in positives {
+    for rule in &rules {
         let name = renamed_rule(*rule);
         if !names.contains(&name) {
             names.push(name);
@@ -226,6 +230,20 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
     Some(format!("expected {}{more}", shown.join(", ")))
 }
 
+/// The rule whose place in the grammar orders `rule` among the expected names: a guarded rule
+/// that fails on its lookahead is reported itself, where the unguarded rule reported its only
+/// child (the `.` of a call, the `?` of a conditional ...), and one rule now parses what two did.
+fn report_order(rule: Rule) -> Rule {
+    match rule {
+        Rule::call_invoke => Rule::dot_op,
+        Rule::conditional_tail => Rule::cond_op,
+        Rule::assignment_tail => Rule::assign_op,
+        Rule::instanceof_tail => Rule::kw_instanceof,
+        Rule::call_or_variable => Rule::ident,
+        other => other,
+    }
+}
+
 pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
     use Rule::*;
     match rule {
@@ -236,14 +254,14 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         brace_access | list_or_map => "'['",
         call_invoke | field_access | dot_name | dot_index | dot_op => "'.'",
         dot_id | dot_integer => "a field or method name",
-        ident | variable | call_local | parameter | decl_var => "a name",
+        ident | call_or_variable | parameter | decl_var => "a name",
         dollar => "'$'",
         decl_type | type_name | primitive | primordef_type | refcast_type => "a type",
         hex | octal | decimal | integer => "a number",
         string | dq_chars | sq_chars => "a string",
         regex | regex_body | regex_flags => "a regex",
         expression | noncond | unary | unary_not_addsub | chain | cast | new_array | new_object | expr_stmt
-        | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map | conditional_tail => {
+        | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map => {
             "an expression"
         }
         statement | last_statement | declaration | function | if_stmt | while_stmt | for_stmt | each_stmt
@@ -251,13 +269,11 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
             "a statement"
         }
         assignment_tail | assign_op | assign => "an assignment",
-        cond_op => "'?'",
+        cond_op | conditional_tail => "'?'",
         instanceof_tail | kw_instanceof => "'instanceof'",
         pre_incdec | post_incdec => "'++' or '--'",
         sign_op | not_op => "a unary operator",
-        op_elvis | op_or | op_and | op_ref_eq | op_ref_ne | op_regex_match | op_eq | op_ne | op_regex_find | op_bor
-        | op_bxor | op_band | op_ushr | op_shr | op_shl | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul
-        | op_div | op_rem => "an operator",
+        binary_op => "an operator",
         lambda | lambda_params | lambda_param | arrow => "a lambda",
         funcref => "a method reference",
         kw_if => "'if'",

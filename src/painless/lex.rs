@@ -325,7 +325,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
             nesting(&levels, pending_sum, start, &mut max_nesting);
             continue;
         }
-        let Some(op) = OPERATORS.iter().find(|op| src[i..].starts_with(**op)) else {
+        let Some(op) = OPERATORS.iter().find(|op| op.as_bytes()[0] == c && b[i..].starts_with(op.as_bytes())) else {
             error = Some(lex_error(src, start, start));
             break;
         };

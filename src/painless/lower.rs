@@ -1,12 +1,11 @@
 //! pest pairs → the owned AST (`ast.rs`). Precedence of the binary operators is applied here with
-//! pest's `PrattParser`; literal errors that ES reports at compile time (`Invalid int constant`)
+//! a Pratt parser (`climb`); literal errors that ES reports at compile time (`Invalid int constant`)
 //! are raised here; recursion is bounded by `max_depth` so a deep tree cannot overflow the stack.
 
 use std::cell::Cell;
-use std::sync::LazyLock;
+use std::iter::Peekable;
 
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::diag::Diagnostic;
@@ -14,33 +13,45 @@ use super::errors;
 use super::grammar::Rule;
 use super::span::Span;
 
-/// Binary-operator precedence, loosest first (pest's order). This is painless-facts §3 /
-/// `noncondexpression` in PainlessParser.g4 read bottom-up: elvis, `||`, `&&`, `|`, `^`, `&`,
+/// Binding power of the binary operators and `instanceof`, loosest first. This is painless-facts
+/// §3 / `noncondexpression` in PainlessParser.g4 read bottom-up: elvis, `||`, `&&`, `|`, `^`, `&`,
 /// equality, `instanceof`, relational, shifts, regex, additive, multiplicative. Unary operators,
 /// casts and postfix forms are structural in the grammar (tighter than all of these); the
 /// conditional and assignments are structural too (looser, right-associative).
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::op_elvis, Assoc::Right))
-        .op(Op::infix(Rule::op_or, Assoc::Left))
-        .op(Op::infix(Rule::op_and, Assoc::Left))
-        .op(Op::infix(Rule::op_bor, Assoc::Left))
-        .op(Op::infix(Rule::op_bxor, Assoc::Left))
-        .op(Op::infix(Rule::op_band, Assoc::Left))
-        .op(Op::infix(Rule::op_eq, Assoc::Left)
-            | Op::infix(Rule::op_ne, Assoc::Left)
-            | Op::infix(Rule::op_ref_eq, Assoc::Left)
-            | Op::infix(Rule::op_ref_ne, Assoc::Left))
-        .op(Op::postfix(Rule::instanceof_tail))
-        .op(Op::infix(Rule::op_lt, Assoc::Left)
-            | Op::infix(Rule::op_le, Assoc::Left)
-            | Op::infix(Rule::op_gt, Assoc::Left)
-            | Op::infix(Rule::op_ge, Assoc::Left))
-        .op(Op::infix(Rule::op_shl, Assoc::Left) | Op::infix(Rule::op_shr, Assoc::Left) | Op::infix(Rule::op_ushr, Assoc::Left))
-        .op(Op::infix(Rule::op_regex_find, Assoc::Left) | Op::infix(Rule::op_regex_match, Assoc::Left))
-        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_rem, Assoc::Left))
-});
+const PREC_ELVIS: u8 = 1;
+const PREC_INSTANCEOF: u8 = 8;
+
+/// An infix operator's text → what it builds, its binding power and whether it is right-associative.
+fn infix(text: &str) -> Option<(Option<BinaryOp>, u8, bool)> {
+    let (op, prec) = match text {
+        "?:" => return Some((None, PREC_ELVIS, true)),
+        "||" => (BinaryOp::Or, 2),
+        "&&" => (BinaryOp::And, 3),
+        "|" => (BinaryOp::BitOr, 4),
+        "^" => (BinaryOp::BitXor, 5),
+        "&" => (BinaryOp::BitAnd, 6),
+        "==" => (BinaryOp::Eq, 7),
+        "!=" => (BinaryOp::Ne, 7),
+        "===" => (BinaryOp::RefEq, 7),
+        "!==" => (BinaryOp::RefNe, 7),
+        "<" => (BinaryOp::Lt, 9),
+        "<=" => (BinaryOp::Le, 9),
+        ">" => (BinaryOp::Gt, 9),
+        ">=" => (BinaryOp::Ge, 9),
+        "<<" => (BinaryOp::Shl, 10),
+        ">>" => (BinaryOp::Shr, 10),
+        ">>>" => (BinaryOp::UShr, 10),
+        "=~" => (BinaryOp::RegexFind, 11),
+        "==~" => (BinaryOp::RegexMatch, 11),
+        "+" => (BinaryOp::Add, 12),
+        "-" => (BinaryOp::Sub, 12),
+        "*" => (BinaryOp::Mul, 13),
+        "/" => (BinaryOp::Div, 13),
+        "%" => (BinaryOp::Rem, 13),
+        _ => return None,
+    };
+    Some((Some(op), prec, false))
+}
 
 type LResult<T> = Result<T, Diagnostic>;
 
@@ -55,35 +66,6 @@ pub(crate) struct Lowerer {
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     Span::new(s.start(), s.end())
-}
-
-fn binary_op(rule: Rule) -> Option<BinaryOp> {
-    Some(match rule {
-        Rule::op_or => BinaryOp::Or,
-        Rule::op_and => BinaryOp::And,
-        Rule::op_bor => BinaryOp::BitOr,
-        Rule::op_bxor => BinaryOp::BitXor,
-        Rule::op_band => BinaryOp::BitAnd,
-        Rule::op_eq => BinaryOp::Eq,
-        Rule::op_ne => BinaryOp::Ne,
-        Rule::op_ref_eq => BinaryOp::RefEq,
-        Rule::op_ref_ne => BinaryOp::RefNe,
-        Rule::op_lt => BinaryOp::Lt,
-        Rule::op_le => BinaryOp::Le,
-        Rule::op_gt => BinaryOp::Gt,
-        Rule::op_ge => BinaryOp::Ge,
-        Rule::op_shl => BinaryOp::Shl,
-        Rule::op_shr => BinaryOp::Shr,
-        Rule::op_ushr => BinaryOp::UShr,
-        Rule::op_regex_find => BinaryOp::RegexFind,
-        Rule::op_regex_match => BinaryOp::RegexMatch,
-        Rule::op_add => BinaryOp::Add,
-        Rule::op_sub => BinaryOp::Sub,
-        Rule::op_mul => BinaryOp::Mul,
-        Rule::op_div => BinaryOp::Div,
-        Rule::op_rem => BinaryOp::Rem,
-        _ => return None,
-    })
 }
 
 fn compound_op(text: &str) -> Option<BinaryOp> {
@@ -420,27 +402,41 @@ impl Lowerer {
     }
 
     fn noncond(&self, pairs: Pairs<'_, Rule>) -> LResult<Expr> {
-        PRATT
-            .map_primary(|p| self.unary(p))
-            .map_infix(|lhs, op, rhs| {
-                let (lhs, rhs) = (lhs?, rhs?);
-                let span = lhs.span.merge(rhs.span);
-                let kind = if op.as_rule() == Rule::op_elvis {
-                    ExprKind::Elvis { lhs: Box::new(lhs), rhs: Box::new(rhs) }
-                } else {
-                    let op = binary_op(op.as_rule()).ok_or_else(|| errors::internal("unknown binary operator"))?;
-                    ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }
-                };
-                Ok(Expr { kind, span })
-            })
-            .map_postfix(|lhs, op| {
-                let lhs = lhs?;
+        self.climb(&mut pairs.peekable(), 0)
+    }
+
+    /// Pratt (precedence climbing) over the flat `unary (binary_op unary | instanceof_tail)*` list:
+    /// folds every operator that binds at least as tightly as `min_prec`. Left-associative
+    /// operators loop; only right-associative ones and tighter operators recurse, and the token
+    /// pre-scan bounds how deep that can go.
+    fn climb<'i>(&self, items: &mut Peekable<Pairs<'i, Rule>>, min_prec: u8) -> LResult<Expr> {
+        let mut lhs = self.unary(next(items))?;
+        while let Some(op) = items.peek() {
+            if op.as_rule() == Rule::instanceof_tail {
+                if PREC_INSTANCEOF < min_prec {
+                    break;
+                }
+                let op = next(items);
                 let ty_pair = op.into_inner().find(|p| p.as_rule() == Rule::decl_type);
                 let ty = ty_pair.map(type_of).ok_or_else(|| errors::internal("instanceof without a type"))?;
                 let span = lhs.span.merge(ty.span);
-                Ok(Expr { kind: ExprKind::Instanceof { expr: Box::new(lhs), ty }, span })
-            })
-            .parse(pairs)
+                lhs = Expr { kind: ExprKind::Instanceof { expr: Box::new(lhs), ty }, span };
+                continue;
+            }
+            let (binary, prec, right_assoc) = infix(op.as_str()).ok_or_else(|| errors::internal("unknown binary operator"))?;
+            if prec < min_prec {
+                break;
+            }
+            let _op = next(items);
+            let rhs = self.guarded(|| self.climb(items, if right_assoc { prec } else { prec + 1 }))?;
+            let span = lhs.span.merge(rhs.span);
+            let kind = match binary {
+                Some(op) => ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                None => ExprKind::Elvis { lhs: Box::new(lhs), rhs: Box::new(rhs) },
+            };
+            lhs = Expr { kind, span };
+        }
+        Ok(lhs)
     }
 
     fn unary(&self, pair: Pair<'_, Rule>) -> LResult<Expr> {
@@ -616,13 +612,19 @@ impl Lowerer {
                 let args = self.arguments(next(&mut it))?;
                 ExprKind::NewObject { ty, args }
             }
-            Rule::call_local => {
+            Rule::call_or_variable => {
                 let mut it = pair.into_inner();
                 let name = ident_of(&next(&mut it));
-                let args = self.arguments(next(&mut it))?;
-                ExprKind::Call { recv: None, name, args, null_safe: false }
+                match it.next() {
+                    Some(arguments) => {
+                        let args = self.arguments(arguments)?;
+                        ExprKind::Call { recv: None, name, args, null_safe: false }
+                    }
+                    // Not the pair's span: the rule's implicit skip before the absent
+                    // arguments may have run past trailing whitespace.
+                    None => return Ok(Expr { kind: ExprKind::Var(name.name), span: name.span }),
+                }
             }
-            Rule::variable => ExprKind::Var(pair.as_str().to_string()),
             other => return Err(errors::internal(&format!("unexpected primary {other:?}"))),
         };
         Ok(Expr { kind, span })

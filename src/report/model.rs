@@ -210,6 +210,9 @@ pub struct Iteration {
     pub raw: Value,
     /// The snapshot's script files, `query.painless` first, then sort scripts, then `scriptset.json`.
     pub scripts: Vec<ScriptFile>,
+    /// Why the proposer picked this parent (evolutionary runs with an LLM), from the first
+    /// attempt's `proposal.json`.
+    pub parent_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +249,7 @@ impl Run {
         iterations.sort_by_key(|it| it.iteration);
         for iteration in &mut iterations {
             iteration.scripts = read_snapshot(dir, iteration, &mut warnings)?;
+            iteration.parent_reason = read_parent_reason(dir, iteration.iteration);
         }
         let name = dir
             .file_name()
@@ -393,7 +397,16 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         line,
         raw,
         scripts: Vec::new(),
+        parent_reason: None,
     })
+}
+
+/// The `parent_reason` of the iteration's first proposal, if it recorded one. Lenient: an older
+/// run, a missing or unreadable file simply has none.
+fn read_parent_reason(dir: &Path, iteration: u64) -> Option<String> {
+    let path = dir.join(format!("iter_{iteration:03}")).join("proposal.json");
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    value.get("parent_reason")?.as_str().map(str::to_string).filter(|r| !r.trim().is_empty())
 }
 
 /// Reads the snapshot's scripts. The snapshot name comes from the log, so only its last path
