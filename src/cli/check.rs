@@ -46,8 +46,8 @@ impl From<DialectArg> for Dialect {
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  scorelab check scripts/baseline                # query.painless + sort_NN.painless\n  \
-    scorelab check my_score.painless --store stores/default --params now,boost\n  \
-    scorelab check scripts/baseline --json --dialect opensearch")]
+    scorelab check my_score.painless --store .scorelab/stores/movielens --params now\n  \
+    scorelab check scripts/baseline --json")]
 pub struct CheckArgs {
     /// Script files or script-set directories (query.painless + sort_NN.painless).
     #[arg(required = true)]

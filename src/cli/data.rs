@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/default\n  \
+#[command(after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
     scorelab import --dataset my-export/ --store stores/shop --json")]
 pub struct ImportArgs {
     /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
@@ -25,7 +25,7 @@ pub struct ImportArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DataCommand {
     /// Print counts, dims, fields, checksums; verifies every file's checksum (exit 1 if corrupt).
-    #[command(after_help = "Examples:\n  scorelab data info stores/default\n  scorelab data info stores/default --json")]
+    #[command(after_help = "Examples:\n  scorelab data info .scorelab/stores/movielens\n  scorelab data info stores/synthetic --json")]
     Info {
         /// Store directory.
         store: PathBuf,

@@ -25,8 +25,8 @@ pub struct EngineArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  docker compose up -d && scorelab setup-indices --store stores/default\n  \
-    scorelab setup-indices --store stores/default --engine-url http://localhost:9200 --index items --json")]
+#[command(after_help = "Examples:\n  docker compose up -d && scorelab setup-indices   # the demo store, localhost:9200\n  \
+    scorelab setup-indices --store stores/synthetic --engine-url http://es:9200 --json")]
 pub struct SetupIndicesArgs {
     /// The store to index (default: the MovieLens demo store, built on first use; the one `eval` uses).
     #[arg(long)]
@@ -108,8 +108,8 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab parity --set scripts/baseline --store stores/default\n  \
-    scorelab parity --set scripts/baseline --store stores/default --engine-url http://localhost:9200 --cohort-size 500 --json")]
+#[command(after_help = "Examples:\n  scorelab parity --set scripts/baseline\n  \
+    scorelab parity --set scripts/baseline --engine-url http://es:9200 --cohort-size 500 --json")]
 pub struct ParityArgs {
     /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
     #[arg(long)]
@@ -172,15 +172,15 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
         ..SearchOptions::default()
     };
     let engine = connect(&args.engine, &store, options)?;
-    if args.explain {
-        if let Some(&first) = request.users.first() {
-            let text = engine.explain(&set, &request, first)?;
-            // With --json, stdout holds exactly one JSON document (the report).
-            if args.json {
-                eprint!("{text}");
-            } else {
-                print!("{text}");
-            }
+    if args.explain
+        && let Some(&first) = request.users.first()
+    {
+        let text = engine.explain(&set, &request, first)?;
+        // With --json, stdout holds exactly one JSON document (the report).
+        if args.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
         }
     }
     let local = evaluator.local_engine();

@@ -52,10 +52,10 @@ pub struct CohortArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  scorelab eval --set scripts/baseline\n  \
     scorelab eval --set scripts/baseline --random-control --json\n  \
-    scorelab eval --query my_score.painless --sort sort_00.painless --cohort-size 200\n  \
-    scorelab eval --set scripts/baseline --store stores/default --engine search --engine-url http://localhost:9200\n  \
-    scorelab eval --set scripts/baseline --store stores/default --engine both      # drift report, exit 1 on drift\n  \
-    scorelab eval --set scripts/baseline --store stores/default --explain          # the request, no engine needed")]
+    scorelab eval --query my_score.painless --sort sort_01.painless --cohort-size 200\n  \
+    scorelab eval --set scripts/baseline --engine search    # on --engine-url / ES_URL\n  \
+    scorelab eval --set scripts/baseline --engine both      # drift report, exit 1 on drift\n  \
+    scorelab eval --set scripts/baseline --explain          # the request; no engine needed")]
 pub struct EvalArgs {
     /// Script-set directory: query.painless, sort_NN.painless, optional scriptset.json.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["query", "sort"], required_unless_present = "query")]
@@ -97,7 +97,7 @@ pub enum EngineChoice {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --set scripts/baseline --store stores/default --json")]
+#[command(after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --store stores/synthetic --json")]
 pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
     #[arg(long, value_enum, default_value_t = Objective::Ndcg)]

@@ -13,7 +13,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  scorelab exec --source 'params.x * 2' --params '{\"x\": 21}'\n  \
-    scorelab exec --context score --store stores/default --item 1 --user 7 --source \"doc['popularity'].value\"\n  \
+    scorelab exec --context score --store .scorelab/stores/movielens --item 1 --user 7 \\\n      \
+    --source \"Math.log(1 + doc['popularity'].value)\"\n  \
     scorelab exec --batch cases.jsonl")]
 pub struct ExecArgs {
     /// The script source.

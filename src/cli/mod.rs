@@ -45,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// Turn a public dataset (or a synthetic one) into a scorelab exchange-format directory.
     #[command(subcommand, after_help = "Examples:\n  scorelab prepare movielens --store .scorelab/stores/movielens\n  \
-        scorelab prepare synthetic --items 100000 --users 2000 --store stores/synthetic")]
+        scorelab prepare synthetic --items 100000 --store stores/synthetic")]
     Prepare(prepare::PrepareCommand),
     /// Import an exchange-format directory into a binary store.
     Import(data::ImportArgs),

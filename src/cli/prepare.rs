@@ -13,13 +13,13 @@ use std::time::Instant;
 #[derive(Debug, clap::Subcommand)]
 pub enum PrepareCommand {
     /// MovieLens ml-latest-small: temporal split, implicit-ALS item vectors, attributes, exclusions.
-    #[command(after_help = "Examples:\n  scorelab prepare movielens                     # ratings.csv + movies.csv from data/ml-latest-small\n  \
-        scorelab prepare movielens --store .scorelab/stores/movielens --dims 64 --iterations 15\n  \
-        scorelab prepare movielens --json")]
+    #[command(after_help = "Examples:\n  scorelab prepare movielens              # reads data/ml-latest-small\n  \
+        scorelab prepare movielens --store .scorelab/stores/movielens --dims 64\n  \
+        scorelab prepare movielens --iterations 15 --json")]
     Movielens(MovielensArgs),
     /// Synthetic data with planted topics, power-law popularity and topic-correlated attributes.
     #[command(after_help = "Examples:\n  scorelab prepare synthetic --items 10000 --users 1000 --store stores/synthetic\n  \
-        scorelab prepare synthetic --items 1000000 --dims 64 --seed 7 --out /data/synthetic-1m --json")]
+        scorelab prepare synthetic --items 1000000 --dims 64 --out /data/syn-1m --json")]
     Synthetic(SyntheticArgs),
 }
 

@@ -4,6 +4,7 @@
 //! main frame is reused, class bindings (`cosineSimilarity`...) are cached per call site.
 
 use super::error::RuntimeError;
+use super::ir::{Stmt, StmtKind};
 use super::eval::{self, DocResolver, Fail, Frame, Interp};
 use super::program::{json_params, Program};
 use super::registry::{CallCtx, DocCtx, FunctionBinding};
@@ -130,9 +131,20 @@ impl Program {
             depth: 0,
             doc: &bound.doc_fields,
         };
-        let value = interp
-            .run_body(&mut bound.frame, &self.main.body[self.prefix_len..], Value::Double(0.0))
-            .map_err(|f| self.runtime_diag(f.err, f.span, f.stmt))?;
+        let rest = &self.main.body[self.prefix_len..];
+        let result = match rest {
+            // The common shape after hoisting (`return cosineSimilarity(...) + 1.0;`): evaluate
+            // the expression directly, attributing an error to the statement as `exec_block` does.
+            [Stmt { kind: StmtKind::Return(Some(e)), span }] => interp.eval(&mut bound.frame, e).map_err(|mut f| {
+                f.stmt.get_or_insert(*span);
+                f
+            }),
+            _ => interp.run_body(&mut bound.frame, rest, Value::Double(0.0)),
+        };
+        let value = match result {
+            Ok(v) => v,
+            Err(f) => return Err(self.runtime_diag(f.err, f.span, f.stmt)),
+        };
         let d = match value {
             Value::Double(d) => d,
             other => other.as_f64().unwrap_or(0.0),

@@ -90,6 +90,9 @@ fn iteration_section(analysis: &Analysis, it: &Iteration) -> String {
         status_badge(&it.status)
     );
     out.push_str(&facts_line(analysis, it));
+    if let Some(reason) = &it.parent_reason {
+        let _ = writeln!(out, "<p class=\"parent-reason\">Parent chosen by the proposer: {}</p>", esc(reason));
+    }
     match it.rationale.as_deref().filter(|r| !r.trim().is_empty()) {
         Some(rationale) => {
             let _ = writeln!(out, "<div class=\"rationale\">{}</div>", esc(rationale));

@@ -161,7 +161,7 @@ pub struct Settings {
     pub dialect: Option<String>,
     pub seed: Option<u64>,
     pub max_sort_scripts: Option<u64>,
-    /// Not in schema 1's list, but written by the loop when it knows it.
+    /// Not in schema 1's meta.json: read from the loop's `loop.json` when meta.json lacks it.
     pub lineage: Option<String>,
 }
 
@@ -210,6 +210,9 @@ pub struct Iteration {
     pub raw: Value,
     /// The snapshot's script files, `query.painless` first, then sort scripts, then `scriptset.json`.
     pub scripts: Vec<ScriptFile>,
+    /// Why the proposer picked this parent (evolutionary runs with an LLM), from the first
+    /// attempt's `proposal.json`.
+    pub parent_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +240,10 @@ impl Run {
         let meta_text = read_text(&meta_path)?;
         let meta_value: Value = serde_json::from_str(&meta_text)
             .map_err(|err| ReportError::json(&meta_path, err.line(), &err))?;
-        let meta = parse_meta(&meta_value, &meta_path)?;
+        let mut meta = parse_meta(&meta_value, &meta_path)?;
+        if meta.settings.lineage.is_none() {
+            meta.settings.lineage = loop_file_lineage(dir);
+        }
 
         let log_path = dir.join("run.jsonl");
         let log_text = read_text(&log_path)?;
@@ -246,8 +252,11 @@ impl Run {
         iterations.sort_by_key(|it| it.iteration);
         for iteration in &mut iterations {
             iteration.scripts = read_snapshot(dir, iteration, &mut warnings)?;
+            iteration.parent_reason = read_parent_reason(dir, iteration.iteration);
         }
-        let name = dir
+        // `scorelab report .` from inside the run: name it after the real directory.
+        let name = std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string());
@@ -393,7 +402,22 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         line,
         raw,
         scripts: Vec::new(),
+        parent_reason: None,
     })
+}
+
+/// The lineage the loop ran with, from its `loop.json` (lenient: none for a `baseline`-only run).
+fn loop_file_lineage(dir: &Path) -> Option<String> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("loop.json")).ok()?).ok()?;
+    value.get("lineage")?.as_str().map(str::to_string)
+}
+
+/// The `parent_reason` of the iteration's first proposal, if it recorded one. Lenient: an older
+/// run, a missing or unreadable file simply has none.
+fn read_parent_reason(dir: &Path, iteration: u64) -> Option<String> {
+    let path = dir.join(format!("iter_{iteration:03}")).join("proposal.json");
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    value.get("parent_reason")?.as_str().map(str::to_string).filter(|r| !r.trim().is_empty())
 }
 
 /// Reads the snapshot's scripts. The snapshot name comes from the log, so only its last path

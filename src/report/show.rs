@@ -164,6 +164,9 @@ pub fn render_iteration_text(analysis: &Analysis, it: &Iteration, palette: Palet
         facts.push(timestamp.clone());
     }
     let _ = writeln!(out, "{}", palette.dim(&facts.join("   ")));
+    if let Some(reason) = &it.parent_reason {
+        let _ = writeln!(out, "\n{}\n  {reason}", palette.bold("parent chosen because"));
+    }
     if let Some(rationale) = it.rationale.as_deref().filter(|r| !r.trim().is_empty()) {
         let _ = writeln!(out, "\n{}", palette.bold("rationale"));
         for line in rationale.lines() {

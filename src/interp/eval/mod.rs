@@ -25,6 +25,8 @@ pub struct Fail {
 
 pub(crate) type EResult<T> = Result<T, Box<Fail>>;
 
+#[cold]
+#[inline(never)]
 pub(crate) fn fail(err: RuntimeError, span: Span) -> Box<Fail> {
     Box::new(Fail { err, span, stmt: None })
 }
@@ -36,7 +38,11 @@ trait At<T> {
 impl<T> At<T> for Result<T, RuntimeError> {
     #[inline(always)]
     fn at(self, span: Span) -> EResult<T> {
-        self.map_err(|e| fail(e, span))
+        // An explicit match: `map_err` over this large error type was not inlined in profiles.
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(fail(e, span)),
+        }
     }
 }
 
