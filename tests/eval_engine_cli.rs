@@ -146,7 +146,7 @@ fn engine_search_prints_the_same_metrics_as_local() {
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("engine: OpenSearch 2."), "{out}");
     assert!(out.contains("ndcg@10"), "{out}");
-    assert!(out.contains(&format!("ranked 40 users on the engine")), "{out}");
+    assert!(out.contains("ranked 40 users on the engine"), "{out}");
 }
 
 #[test]

@@ -64,4 +64,20 @@ fn the_loop_builds_the_demo_store_and_improves_on_a_fresh_clone() {
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["store"]["dataset"], "movielens");
     assert_eq!(std::fs::metadata(&store).unwrap().modified().unwrap(), stamp);
+
+    // The store built here, the cohort and the interpreter still give exactly the figures of the
+    // recorded 50-iteration run (tests/fixtures/movielens_run, the README's numbers).
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens_run");
+    let log = std::fs::read_to_string(recorded.join("run.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for iteration in [0usize, 2] {
+        let set = recorded.join(format!("iter_{iteration:03}"));
+        let out = scorelab(root).args(["eval", "--json", "--set"]).arg(&set).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            body["result"]["metrics"], records[iteration]["metrics"],
+            "iteration {iteration} of the recorded run re-evaluated on a fresh store"
+        );
+    }
 }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Renders the recorded run fixture (tests/fixtures/report_run) with `scorelab report` and checks it
-# in a real browser: headless Debian chromium loads the file from disk (no network) and saves a
-# screenshot, tests/fixtures/report_run/report.png by default (the one the README shows).
+# Renders a recorded run with `scorelab report` and checks it in a real browser: headless Debian
+# chromium loads the file from disk (no network) and saves a screenshot. By default the run is the
+# recorded 50-iteration MovieLens loop (tests/fixtures/movielens_run) and the screenshot goes to
+# its report.png (the one the README shows); tests/fixtures/report_run is the synthetic fixture
+# that covers every status.
 #
 #   apt-get install -y chromium          # once
-#   tests/report_screenshot.sh [OUT.png]
+#   tests/report_screenshot.sh [OUT.png] [RUN_DIR]
 #
-# The fixture directory is not modified except for the PNG: the report is rendered from a copy.
+# The run directory is not modified except for the PNG: the report is rendered from a copy.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${1:-$here/tests/fixtures/report_run/report.png}"
+run_dir="${2:-$here/tests/fixtures/movielens_run}"
+out="${1:-$run_dir/report.png}"
 chromium_bin="$(command -v chromium || command -v chromium-browser || true)"
 if [[ -z "$chromium_bin" ]]; then
   echo "chromium not found: apt-get install -y chromium" >&2
@@ -20,10 +23,11 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/runs"
-cp -r "$here/tests/fixtures/report_run" "$work/runs/20261125-101502"
-rm -f "$work/runs/20261125-101502/report.png"
+run_name="$(basename "$run_dir")"
+cp -r "$run_dir" "$work/runs/$run_name"
+rm -f "$work/runs/$run_name/report.png"
 
-cargo run --quiet --manifest-path "$here/Cargo.toml" -- report "$work/runs/20261125-101502" --out "$work/report.html"
+cargo run --quiet --release --manifest-path "$here/Cargo.toml" -- report "$work/runs/$run_name" --out "$work/report.html"
 
 # Every switch that could reach the network is off; --user-data-dir keeps the profile throwaway.
 profile="$(mktemp -d)"

@@ -172,15 +172,15 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
         ..SearchOptions::default()
     };
     let engine = connect(&args.engine, &store, options)?;
-    if args.explain {
-        if let Some(&first) = request.users.first() {
-            let text = engine.explain(&set, &request, first)?;
-            // With --json, stdout holds exactly one JSON document (the report).
-            if args.json {
-                eprint!("{text}");
-            } else {
-                print!("{text}");
-            }
+    if args.explain
+        && let Some(&first) = request.users.first()
+    {
+        let text = engine.explain(&set, &request, first)?;
+        // With --json, stdout holds exactly one JSON document (the report).
+        if args.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
         }
     }
     let local = evaluator.local_engine();

@@ -161,7 +161,7 @@ pub struct Settings {
     pub dialect: Option<String>,
     pub seed: Option<u64>,
     pub max_sort_scripts: Option<u64>,
-    /// Not in schema 1's list, but written by the loop when it knows it.
+    /// Not in schema 1's meta.json: read from the loop's `loop.json` when meta.json lacks it.
     pub lineage: Option<String>,
 }
 
@@ -240,7 +240,10 @@ impl Run {
         let meta_text = read_text(&meta_path)?;
         let meta_value: Value = serde_json::from_str(&meta_text)
             .map_err(|err| ReportError::json(&meta_path, err.line(), &err))?;
-        let meta = parse_meta(&meta_value, &meta_path)?;
+        let mut meta = parse_meta(&meta_value, &meta_path)?;
+        if meta.settings.lineage.is_none() {
+            meta.settings.lineage = loop_file_lineage(dir);
+        }
 
         let log_path = dir.join("run.jsonl");
         let log_text = read_text(&log_path)?;
@@ -251,7 +254,9 @@ impl Run {
             iteration.scripts = read_snapshot(dir, iteration, &mut warnings)?;
             iteration.parent_reason = read_parent_reason(dir, iteration.iteration);
         }
-        let name = dir
+        // `scorelab report .` from inside the run: name it after the real directory.
+        let name = std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string());
@@ -399,6 +404,12 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         scripts: Vec::new(),
         parent_reason: None,
     })
+}
+
+/// The lineage the loop ran with, from its `loop.json` (lenient: none for a `baseline`-only run).
+fn loop_file_lineage(dir: &Path) -> Option<String> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("loop.json")).ok()?).ok()?;
+    value.get("lineage")?.as_str().map(str::to_string)
 }
 
 /// The `parent_reason` of the iteration's first proposal, if it recorded one. Lenient: an older
