@@ -304,8 +304,8 @@ impl<'a> Interp<'a> {
                     }
                     return Err(fail(access::null_receiver(sig.name), dot(recv)));
                 }
-                let a = self.eval_args(frame, args)?;
-                (sig.imp)(&self.ctx, &r, &a).at(dot(recv))
+                let imp = sig.imp;
+                self.with_args(frame, args, |ctx, a| imp(ctx, &r, a))?.at(dot(recv))
             }
             ExprKind::DynMethod { recv, name, args, null_safe } => {
                 let r = self.eval(frame, recv)?;
@@ -319,8 +319,8 @@ impl<'a> Interp<'a> {
                 self.dyn_call(&r, name, &a).at(dot(recv))
             }
             ExprKind::Static { sig, args } => {
-                let a = self.eval_args(frame, args)?;
-                (sig.imp)(&self.ctx, &a).at(e.span)
+                let imp = sig.imp;
+                self.with_args(frame, args, |ctx, a| imp(ctx, a))?.at(e.span)
             }
             ExprKind::Cached { index, expr } => {
                 let i = *index as usize;
@@ -424,6 +424,34 @@ impl<'a> Interp<'a> {
             ExprKind::Cached { index, .. } => matches!(self.cache.get(*index as usize), Some(Some(_))),
             _ => false,
         }
+    }
+
+    /// Evaluates `args` left to right and calls `f` with them: one or two arguments (the common
+    /// `Math.max(a, b)`, `list.get(i)`) go straight to the stack without the `Args` buffer.
+    /// The outer result is the arguments' failure, the inner one the call's.
+    #[inline(always)]
+    fn with_args(
+        &mut self,
+        frame: &mut Frame,
+        args: &[Expr],
+        f: impl FnOnce(&CallCtx<'a>, &[Value]) -> Result<Value, RuntimeError>,
+    ) -> EResult<Result<Value, RuntimeError>> {
+        Ok(match args {
+            [] => f(&self.ctx, &[]),
+            [a] => {
+                let x = self.eval(frame, a)?;
+                f(&self.ctx, std::slice::from_ref(&x))
+            }
+            [a, b] => {
+                let x = self.eval(frame, a)?;
+                let y = self.eval(frame, b)?;
+                f(&self.ctx, &[x, y])
+            }
+            _ => {
+                let v = self.eval_args(frame, args)?;
+                f(&self.ctx, &v)
+            }
+        })
     }
 
     /// Arguments evaluated left to right; up to four live on the stack (no allocation per call).
