@@ -3,5 +3,20 @@ use std::process::ExitCode;
 mod cli;
 
 fn main() -> ExitCode {
+    // `scorelab eval ... | head`: once the reader has gone, `println!` panics with EPIPE (Rust ignores
+    // SIGPIPE). End quietly with success, as other Unix tools do, instead of printing a panic.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info)
+    }));
     cli::main()
 }

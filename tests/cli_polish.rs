@@ -221,3 +221,24 @@ fn exec_passes_the_user_vector_as_eval_does() {
     assert_eq!(out["result"], expected, "{out}");
     assert_eq!(out["result"].as_f64(), Some(f64::from(store.user_matrix(user)[[0, 1]])));
 }
+
+/// `scorelab check ... | head -0`: the reader is gone before anything is printed. The process must end
+/// quietly with success, not with a `println!` panic (Rust ignores SIGPIPE, so writes fail with EPIPE).
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("scorelab");
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline");
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(&bin)
+            .args(["check", set])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    }
+}

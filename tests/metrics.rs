@@ -224,3 +224,10 @@ mod with_store {
         assert!(err.to_string().contains("\"nope\""), "{err}");
     }
 }
+
+#[test]
+fn a_user_without_hits_scores_positive_zero() {
+    let v = ndcg_at(10, &[1u32, 2, 3], &[7, 8]);
+    assert_eq!(v, 0.0);
+    assert!(v.is_sign_positive(), "printed as 0.0000, not -0.0000");
+}

@@ -164,7 +164,8 @@ pub(super) fn compute(
 }
 
 fn mean(sum: f64, count: usize) -> f64 {
-    if count == 0 { 0.0 } else { sum / count as f64 }
+    // `+ 0.0` turns the -0.0 that f64's `Sum` yields for all-zero terms into 0.0 (printed "-0.0000").
+    if count == 0 { 0.0 } else { sum / count as f64 + 0.0 }
 }
 
 fn popularity_bias(ctx: &EvalContext<'_>, rankings: &[&UserRanking], lists: &[Vec<ItemIdx>]) -> PopularityBias {

@@ -31,7 +31,8 @@ pub fn ndcg_at<T: Ord>(k: usize, list: &[T], relevant: &[T]) -> f64 {
         .enumerate()
         .filter(|(_, item)| is_relevant(relevant, item))
         .map(|(i, _)| discount(i + 1))
-        .sum();
+        // Not `.sum()`: f64's Sum starts at -0.0, and a user without hits must score +0.0.
+        .fold(0.0, |acc, d| acc + d);
     let idcg: f64 = (1..=ideal_len).map(discount).sum();
     dcg / idcg
 }

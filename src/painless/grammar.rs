@@ -142,7 +142,8 @@ fn wants_value(positives: &[Rule]) -> bool {
             r,
             expression | noncond | unary | unary_not_addsub | chain | cast | paren | call_or_variable | ident | dollar
                 | hex | octal | decimal | integer | string | regex | list_or_map | new_object | new_array | kw_new
-                | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement
+                | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement | block_end
+                | no_argument
                 | decl_type | type_name
         )
     })
@@ -213,7 +214,7 @@ fn for_header_expectation(source: &str, tokens: &[super::lex::Token], index: usi
 fn expected_help(positives: &[Rule]) -> Option<String> {
     // Ordered as the grammar before its speed-up recorded them (see `report_order`), so the help
     // text does not depend on which of two equivalent rules pest happened to record.
-    let mut rules = positives.to_vec();
+    let mut rules: Vec<Rule> = positives.iter().flat_map(|r| reported_as(*r)).collect();
     rules.sort_by_key(|r| report_order(*r));
     let mut names: Vec<&'static str> = Vec::new();
     for rule in &rules {
@@ -230,6 +231,15 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
     Some(format!("expected {}{more}", shown.join(", ")))
 }
 
+/// The rules a shortcut rule stands for in the help: where the grammar skips a whole failed
+/// alternative (an argument at `)`), it fails a cheap rule that reports what the alternative did.
+fn reported_as(rule: Rule) -> Vec<Rule> {
+    match rule {
+        Rule::no_argument => vec![Rule::unary, Rule::lambda_param, Rule::funcref],
+        other => vec![other],
+    }
+}
+
 /// The rule whose place in the grammar orders `rule` among the expected names: a guarded rule
 /// that fails on its lookahead is reported itself, where the unguarded rule reported its only
 /// child (the `.` of a call, the `?` of a conditional ...), and one rule now parses what two did.
@@ -240,6 +250,7 @@ fn report_order(rule: Rule) -> Rule {
         Rule::assignment_tail => Rule::assign_op,
         Rule::instanceof_tail => Rule::kw_instanceof,
         Rule::call_or_variable => Rule::ident,
+        Rule::block_end => Rule::statement,
         other => other,
     }
 }
@@ -264,7 +275,7 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map => {
             "an expression"
         }
-        statement | last_statement | declaration | function | if_stmt | while_stmt | for_stmt | each_stmt
+        statement | last_statement | block_end | declaration | function | if_stmt | while_stmt | for_stmt | each_stmt
         | ineach_stmt | try_stmt | do_stmt | continue_stmt | break_stmt | return_stmt | throw_stmt | trap => {
             "a statement"
         }
@@ -275,6 +286,7 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         sign_op | not_op => "a unary operator",
         binary_op => "an operator",
         lambda | lambda_params | lambda_param | arrow => "a lambda",
+        no_argument => "an expression",
         funcref => "a method reference",
         kw_if => "'if'",
         kw_in => "'in'",

@@ -9,44 +9,60 @@
 
 /// `Double.toString(v)` / `String.valueOf(double)`.
 pub fn double_to_string(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let (digits, exp) = java_digits(
-        v.abs(),
-        |x| format!("{x:e}"),
-        |x, p| format!("{x:.p$e}"),
-        |s| s.parse::<f64>().ok(),
-        767,
-    );
-    render(v < 0.0, &digits, exp)
+    java_to_string(v)
 }
 
 /// `Float.toString(v)` / `String.valueOf(float)`.
 pub fn float_to_string(v: f32) -> String {
+    java_to_string(v)
+}
+
+/// What the shared formatting needs from `f32` and `f64`.
+trait JavaFloat: Copy + PartialEq + PartialOrd + std::fmt::LowerExp + std::str::FromStr + Default {
+    /// Digits after the point that print any value of the type exactly.
+    const EXACT_DIGITS: usize;
+    fn is_nan(self) -> bool;
+    fn is_infinite(self) -> bool;
+    fn is_sign_negative(self) -> bool;
+    fn abs(self) -> Self;
+}
+
+macro_rules! java_float {
+    ($t:ty, $exact:expr) => {
+        impl JavaFloat for $t {
+            const EXACT_DIGITS: usize = $exact;
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            fn is_infinite(self) -> bool {
+                <$t>::is_infinite(self)
+            }
+            fn is_sign_negative(self) -> bool {
+                <$t>::is_sign_negative(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+        }
+    };
+}
+
+java_float!(f64, 767);
+java_float!(f32, 112);
+
+fn java_to_string<T: JavaFloat>(v: T) -> String {
     if v.is_nan() {
         return "NaN".to_string();
     }
+    let zero = T::default();
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+        return if v > zero { "Infinity" } else { "-Infinity" }.to_string();
     }
-    if v == 0.0 {
+    if v == zero {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
     }
-    let (digits, exp) = java_digits(
-        v.abs(),
-        |x| format!("{x:e}"),
-        |x, p| format!("{x:.p$e}"),
-        |s| s.parse::<f32>().ok(),
-        112,
-    );
-    render(v < 0.0, &digits, exp)
+    let (digits, exp) = java_digits(v.abs());
+    render(v < zero, &digits, exp)
 }
 
 /// Splits Rust's `d.ddde±x` scientific form into its digit string and decimal exponent.
@@ -57,15 +73,12 @@ fn split_sci(s: &str) -> (String, i32) {
 }
 
 /// The digits `d1 d2 ... dn` (no trailing zeros) and exponent `e` with value `d1.d2...dn × 10^e`.
-/// `with_precision(x, p)` formats `x` with `p` digits after the point in scientific form,
-/// rounded exactly; `exact_digits` is enough precision to print any value of the type exactly.
-fn java_digits<T: Copy + PartialEq>(
-    x: T,
-    shortest: impl Fn(T) -> String,
-    with_precision: impl Fn(T, usize) -> String,
-    parse: impl Fn(&str) -> Option<T>,
-    exact_digits: usize,
-) -> (String, i32) {
+fn java_digits<T: JavaFloat>(x: T) -> (String, i32) {
+    let shortest = |x: T| format!("{x:e}");
+    // `p` digits after the point in scientific form, rounded exactly.
+    let with_precision = |x: T, p: usize| format!("{x:.p$e}");
+    let parse = |s: &str| s.parse::<T>().ok();
+    let exact_digits = T::EXACT_DIGITS;
     let (digits, exp) = split_sci(&shortest(x));
     if digits.len() == 1 {
         // One digit suffices: Java picks the closest decimal of length one OR two. The exactly

@@ -53,30 +53,22 @@ pub fn missing_vector() -> RuntimeError {
 /// blocks of four when the length exceeds 32, then a sequential tail.
 #[inline]
 pub fn lucene_dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut res = 0f32;
-    let mut i = 0;
-    if n > 32 {
-        let mut acc = [0f32; 4];
-        let upper = n & !3;
-        for (ca, cb) in a[..upper].chunks_exact(4).zip(b[..upper].chunks_exact(4)) {
-            for k in 0..4 {
-                acc[k] += ca[k] * cb[k];
-            }
-        }
-        res += acc[0] + acc[1] + acc[2] + acc[3];
-        i = upper;
-    }
-    for k in i..n {
-        res += a[k] * b[k];
-    }
-    res
+    lucene_blocked_sum(a, b, |x, y| x * y)
 }
 
-/// Lucene `VectorUtil.squareDistance` (scalar reference, no FMA).
+/// Lucene `VectorUtil.squareDistance` (scalar reference, no FMA), summed like `lucene_dot`.
 #[inline]
 pub fn lucene_square_distance(a: &[f32], b: &[f32]) -> f32 {
+    lucene_blocked_sum(a, b, |x, y| {
+        let d = x - y;
+        d * d
+    })
+}
+
+/// Lucene's scalar summation order for `term(a[i], b[i])`: over the shorter length, four float
+/// accumulators over blocks of four when it exceeds 32 (added together in order), then the tail.
+#[inline(always)]
+fn lucene_blocked_sum(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut res = 0f32;
@@ -86,16 +78,14 @@ pub fn lucene_square_distance(a: &[f32], b: &[f32]) -> f32 {
         let upper = n & !3;
         for (ca, cb) in a[..upper].chunks_exact(4).zip(b[..upper].chunks_exact(4)) {
             for k in 0..4 {
-                let d = ca[k] - cb[k];
-                acc[k] += d * d;
+                acc[k] += term(ca[k], cb[k]);
             }
         }
         res += acc[0] + acc[1] + acc[2] + acc[3];
         i = upper;
     }
     for k in i..n {
-        let d = a[k] - b[k];
-        res += d * d;
+        res += term(a[k], b[k]);
     }
     res
 }
