@@ -279,3 +279,30 @@ fn movielens_baseline_beats_the_random_control() {
     let random = body["random_control"]["metrics"]["ndcg"].as_f64().unwrap();
     assert!(ndcg > 3.0 * random, "baseline {ndcg} vs random {random}");
 }
+
+// needs the interpreter
+#[test]
+fn checker_warnings_are_printed_and_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let set = tmp.path().join("set");
+    write_set(&set, &[("query.painless", "return params.boost == null ? 1.0 : 2.0;")]);
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(&set)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning[C251]").and(predicate::str::contains("available params")));
+    let out = scorelab().args(["eval", "--json", "--set"]).arg(&set).arg("--store").arg(&store).output().unwrap();
+    assert!(out.status.success());
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["warnings"][0]["code"], "C251");
+    assert_eq!(body["warnings"][0]["script"], "query.painless");
+    let clean = tmp.path().join("clean");
+    write_set(&clean, &[("query.painless", "return 1.0;")]);
+    let out = scorelab().args(["eval", "--json", "--set"]).arg(&clean).arg("--store").arg(&store).output().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["warnings"], serde_json::json!([]));
+}

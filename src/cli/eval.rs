@@ -220,6 +220,14 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         "k": evaluator.settings.k,
         "harness_params": evaluator.settings.harness_params,
     });
+    // The checker's warnings (unknown doc field, unknown param): ES would only fail at run time, or
+    // never, so they do not stop the evaluation, but they are the first thing to read when it fails.
+    let warnings = compile_warnings(&set, &store, &evaluator.settings.harness_params);
+    if args.json {
+        body["warnings"] = Value::Array(warnings.iter().map(|(file, d)| json!({"script": file, "code": d.code, "message": d.message, "help": d.help})).collect());
+    } else {
+        print_warnings(&set, &warnings);
+    }
     if let (EngineChoice::Both, Some(search)) = (args.engine, &search) {
         let (report, failed) = super::engine::eval_both(&evaluator, &local, search, &set)?;
         if args.json {
@@ -257,6 +265,21 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         CandidateOutcome::Scored(_) => ExitCode::SUCCESS,
         _ => ExitCode::from(EXIT_PROBLEMS),
     })
+}
+
+/// Warnings of the scripts that compile locally, as (file name, diagnostic).
+fn compile_warnings(set: &ScriptSet, store: &Store, harness: &Params) -> Vec<(String, scorelab::painless::Diagnostic)> {
+    let compilation = scorelab::rank::compile_set(set, store, harness);
+    compilation.warnings.into_iter().filter(|(_, d)| d.severity == scorelab::painless::Severity::Warning).collect()
+}
+
+fn print_warnings(set: &ScriptSet, warnings: &[(String, scorelab::painless::Diagnostic)]) {
+    let colour = terminal::colour(terminal::Stream::Stderr);
+    for (file, d) in warnings {
+        let source = std::iter::once(&set.query).chain(set.sorts.iter().map(|s| &s.script)).find(|s| &s.file_name == file);
+        let source = source.map_or("", |s| s.source.as_str());
+        eprint!("{}", scorelab::painless::render_human_styled(std::slice::from_ref(d), file, source, colour));
+    }
 }
 
 fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
