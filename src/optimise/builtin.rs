@@ -3,7 +3,9 @@
 //! or drop a sort script) and renders it to Painless. Each iteration's random stream is derived from
 //! `(seed, iteration)` alone, so a resumed run reproduces the uninterrupted one exactly.
 
-use super::genome::{Genome, Pooling, RenderEnv, Signal, SignalKind, Similarity, SortKey, pooling_name, signal_name};
+use super::genome::{
+    Genome, Pooling, RenderEnv, Signal, SignalKind, Similarity, SortKey, pooling_name, show_weight, signal_name,
+};
 use super::proposer::{FieldInfo, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
 use rand::Rng;
 use rand::SeedableRng;
@@ -189,7 +191,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                     old * gauss(rng, step.log_sd).exp()
                 };
                 s.weight = clamp_weight(&s.kind, genome.similarity, s.weight);
-                Some(format!("{} weight {old:.4} -> {:.4}", signal_name(&s.kind), s.weight))
+                Some(format!("{} weight {} -> {}", signal_name(&s.kind), show_weight(old), show_weight(s.weight)))
             }
             35..=59 => {
                 let missing: Vec<&SignalKind> =
@@ -199,7 +201,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                 } else {
                     let kind = missing[rng.gen_range(0..missing.len())].clone();
                     let weight = initial_weight(&kind, genome.similarity, step, rng);
-                    let what = format!("add {} x{weight:.4}", signal_name(&kind));
+                    let what = format!("add {} x{}", signal_name(&kind), show_weight(weight));
                     genome.signals.push(Signal { kind, weight });
                     Some(what)
                 }
@@ -274,7 +276,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                 let what = match &key {
                     SortKey::ScoreBand { bucket } => format!("add sort script: score band {bucket:.3}"),
                     SortKey::ScorePlus { signal } => {
-                        format!("add sort script: score + {} x{:.4}", signal_name(&signal.kind), signal.weight)
+                        format!("add sort script: score + {} x{}", signal_name(&signal.kind), show_weight(signal.weight))
                     }
                 };
                 if band {
@@ -300,7 +302,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                     SortKey::ScorePlus { signal } => {
                         let old = signal.weight;
                         signal.weight = clamp_weight(&signal.kind, genome.similarity, old * gauss(rng, step.log_sd).exp());
-                        Some(format!("sort {} weight {old:.4} -> {:.4}", i + 1, signal.weight))
+                        Some(format!("sort {} weight {} -> {}", i + 1, show_weight(old), show_weight(signal.weight)))
                     }
                 }
             }
@@ -314,7 +316,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
     // nudge the only continuous knob there is.
     let old = genome.similarity_weight;
     genome.similarity_weight = old * gauss(rng, 0.1).exp();
-    format!("similarity weight {old:.4} -> {:.4}", genome.similarity_weight)
+    format!("similarity weight {} -> {}", show_weight(old), show_weight(genome.similarity_weight))
 }
 
 impl BuiltinProposer {

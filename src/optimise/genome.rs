@@ -183,12 +183,14 @@ impl Genome {
             parts.push("dot product".into());
         }
         for s in &self.signals {
-            parts.push(format!("{} x{:.3}", signal_name(&s.kind), s.weight));
+            parts.push(format!("{} x{}", signal_name(&s.kind), show_weight(s.weight)));
         }
         for k in &self.sorts {
             parts.push(match k {
                 SortKey::ScoreBand { bucket } => format!("sort: score band {bucket:.3}"),
-                SortKey::ScorePlus { signal } => format!("sort: score + {} x{:.3}", signal_name(&signal.kind), signal.weight),
+                SortKey::ScorePlus { signal } => {
+                    format!("sort: score + {} x{}", signal_name(&signal.kind), show_weight(signal.weight))
+                }
             });
         }
         parts.join(", ")
@@ -289,14 +291,20 @@ fn render_signal(kind: &SignalKind) -> String {
 /// parenthesised so they can follow any operator.
 pub fn num(x: f64) -> String {
     let x = if x.is_finite() { x } else { 0.0 };
-    let text = format!("{:.4}", x.abs());
-    if x < 0.0 && text.trim_start_matches(['0', '.']).is_empty() {
-        "0.0000".to_string()
-    } else if x < 0.0 {
-        format!("(-{text})")
-    } else {
-        text
-    }
+    let text = magnitude_text(x.abs());
+    if x < 0.0 { format!("(-{text})") } else { text }
+}
+
+/// A weight for rationales and summaries: the same digits the script gets.
+pub fn show_weight(x: f64) -> String {
+    let text = magnitude_text(x.abs());
+    if x < 0.0 { format!("-{text}") } else { text }
+}
+
+/// Four decimals, or four significant digits in exponent form below 0.001 (dot-product weights are
+/// that small, and `0.0000` would silently drop the term). Both forms are Painless double literals.
+fn magnitude_text(a: f64) -> String {
+    if a == 0.0 || a >= 1e-3 { format!("{a:.4}") } else { format!("{a:.3e}") }
 }
 
 #[cfg(test)]
@@ -311,7 +319,10 @@ mod tests {
     fn numbers_render_as_painless_doubles() {
         assert_eq!(num(1.0), "1.0000");
         assert_eq!(num(-0.25), "(-0.2500)");
-        assert_eq!(num(-0.00001), "0.0000");
+        assert_eq!(num(-0.00001), "(-1.000e-5)");
+        assert_eq!(num(0.000123456), "1.235e-4");
+        assert_eq!(num(0.0), "0.0000");
+        assert_eq!(show_weight(-0.0002), "-2.000e-4");
         assert_eq!(num(f64::NAN), "0.0000");
     }
 
