@@ -4,7 +4,9 @@
 #[path = "common/data_fixture.rs"]
 mod data_fixture;
 
-use scorelab::data::{read_dataset, write_dataset, AttrValue, DataError, FieldKind};
+use scorelab::data::{
+    dataset_bytes, read_dataset, read_dataset_with_progress, write_dataset, AttrValue, DataError, FieldKind,
+};
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
 
@@ -221,4 +223,27 @@ fn writer_round_trips_the_dataset() {
             "{f}"
         );
     }
+}
+
+#[test]
+fn progress_reports_every_byte_read() {
+    let ds = scorelab::data::synthetic_dataset(&scorelab::data::SyntheticOptions {
+        items: 9000,
+        users: 40,
+        dims: 4,
+        ..Default::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ds");
+    write_dataset(&ds, &dir).unwrap();
+    let seen = std::cell::Cell::new(0u64);
+    let calls = std::cell::Cell::new(0u32);
+    let read = read_dataset_with_progress(&dir, &|n| {
+        seen.set(seen.get() + n);
+        calls.set(calls.get() + 1);
+    })
+    .unwrap();
+    assert_eq!(read.items.len(), 9000);
+    assert_eq!(seen.get(), dataset_bytes(&dir), "the bar ends exactly full");
+    assert!(calls.get() > 3, "items.jsonl is reported as it is parsed, not in one step: {} calls", calls.get());
 }

@@ -2,7 +2,7 @@
 
 use super::terminal;
 use anyhow::Context;
-use scorelab::data::{read_dataset, Dataset, FieldKind};
+use scorelab::data::{dataset_bytes, read_dataset_with_progress, Dataset, FieldKind};
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,9 +36,10 @@ pub enum DataCommand {
 }
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let spinner = terminal::spinner(&format!("reading {}", args.dataset.display()));
-    let dataset = read_dataset(&args.dataset).with_context(|| format!("reading dataset {}", args.dataset.display()));
-    spinner.finish_and_clear();
+    let bar = terminal::bytes_bar(dataset_bytes(&args.dataset), &format!("reading {}", args.dataset.display()));
+    let dataset = read_dataset_with_progress(&args.dataset, &|n| bar.inc(n))
+        .with_context(|| format!("reading dataset {}", args.dataset.display()));
+    bar.finish_and_clear();
     let store = import_dataset(&dataset?, &args.store)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&store_json(&store, &args.store))?);

@@ -49,12 +49,20 @@ pub fn progress_visible() -> bool {
 
 /// A bar with a count and an ETA on stderr; hidden (every call a no-op) when stderr is not a terminal.
 pub fn bar(len: u64, unit: &str, message: &str) -> ProgressBar {
+    styled_bar(len, &format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}}, ETA {{eta}})"), message)
+}
+
+/// A bar over bytes (with rate and ETA), hidden when stderr is not a terminal.
+pub fn bytes_bar(len: u64, message: &str) -> ProgressBar {
+    styled_bar(len, "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})", message)
+}
+
+fn styled_bar(len: u64, template: &str, message: &str) -> ProgressBar {
     if !progress_visible() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let template = format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}}, ETA {{eta}})");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(message.to_string());

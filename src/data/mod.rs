@@ -16,7 +16,7 @@ pub use dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, Fie
 pub use error::DataError;
 pub use movielens::{prepare_movielens, prepare_movielens_with_progress, MovielensOptions};
 pub use synthetic::{synthetic_dataset, synthetic_store, SyntheticOptions};
-pub use read::{read_dataset, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, USERS_FILE};
+pub use read::{dataset_bytes, read_dataset, read_dataset_with_progress, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, USERS_FILE};
 pub use write::write_dataset;
 
 use std::path::{Path, PathBuf};

@@ -51,6 +51,20 @@ enum DeclKind {
 
 /// Reads an exchange-format directory.
 pub fn read_dataset(dir: &Path) -> Result<Dataset, DataError> {
+    read_dataset_with_progress(dir, &|_| {})
+}
+
+/// The bytes `read_dataset` reads from `dir` (for a progress bar's length; missing files count 0).
+pub fn dataset_bytes(dir: &Path) -> u64 {
+    [SETTINGS_FILE, ITEMS_FILE, USERS_FILE, INTERACTIONS_FILE, EXCLUSIONS_FILE]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// `read_dataset`, calling `on_bytes` with the bytes consumed since its last call as parsing goes.
+pub fn read_dataset_with_progress(dir: &Path, on_bytes: &dyn Fn(u64)) -> Result<Dataset, DataError> {
     let settings_path = dir.join(SETTINGS_FILE);
     let file = if settings_path.exists() {
         let text = read_text(&settings_path)?;
@@ -76,15 +90,16 @@ pub fn read_dataset(dir: &Path) -> Result<Dataset, DataError> {
     if settings.user_rows == 0 {
         return Err(DataError::Invalid { path: settings_path, message: "`user_rows` must be at least 1".into() });
     }
-    let (items, fields, dims) = read_items(&dir.join(ITEMS_FILE), &settings, &file)?;
-    let users = read_users(&dir.join(USERS_FILE), &settings, dims)?;
-    let interactions = read_pairs(&dir.join(INTERACTIONS_FILE), PairKind::Interactions)?
+    on_bytes(std::fs::metadata(&settings_path).map_or(0, |m| m.len()));
+    let (items, fields, dims) = read_items(&dir.join(ITEMS_FILE), &settings, &file, on_bytes)?;
+    let users = read_users(&dir.join(USERS_FILE), &settings, dims, on_bytes)?;
+    let interactions = read_pairs(&dir.join(INTERACTIONS_FILE), PairKind::Interactions, on_bytes)?
         .into_iter()
         .map(|(item_id, user_id, weight)| Interaction { item_id, user_id, weight })
         .collect();
     let exclusions_path = dir.join(EXCLUSIONS_FILE);
     let exclusions = if exclusions_path.exists() {
-        read_pairs(&exclusions_path, PairKind::Exclusions)?
+        read_pairs(&exclusions_path, PairKind::Exclusions, on_bytes)?
             .into_iter()
             .map(|(item_id, user_id, _)| Exclusion { user_id, item_id })
             .collect()
@@ -106,11 +121,21 @@ fn read_text(path: &Path) -> Result<String, DataError> {
     std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))
 }
 
-/// Non-blank lines of a JSONL file with their 1-based line numbers, each parsed as an object.
-fn jsonl_objects(path: &Path, text: &str) -> Result<Vec<(usize, serde_json::Map<String, Value>)>, DataError> {
+/// Non-blank lines of a JSONL file with their 1-based line numbers, each parsed as an object;
+/// `on_bytes` hears of the bytes parsed every few thousand lines.
+fn jsonl_objects(
+    path: &Path,
+    text: &str,
+    on_bytes: &dyn Fn(u64),
+) -> Result<Vec<(usize, serde_json::Map<String, Value>)>, DataError> {
     let mut out = Vec::new();
+    let mut unreported = 0u64;
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
+        unreported += raw.len() as u64 + 1;
+        if line_no % 4096 == 0 {
+            on_bytes(std::mem::take(&mut unreported));
+        }
         let line = raw.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
@@ -136,6 +161,7 @@ fn jsonl_objects(path: &Path, text: &str) -> Result<Vec<(usize, serde_json::Map<
             }
         }
     }
+    on_bytes(unreported.min(text.len() as u64));
     Ok(out)
 }
 
@@ -221,9 +247,10 @@ fn read_items(
     path: &Path,
     settings: &DatasetSettings,
     file: &DatasetFile,
+    on_bytes: &dyn Fn(u64),
 ) -> Result<(Vec<Item>, Vec<FieldSpec>, u32), DataError> {
     let text = read_text(path)?;
-    let objects = jsonl_objects(path, &text)?;
+    let objects = jsonl_objects(path, &text, on_bytes)?;
     drop(text);
     if objects.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf(), what: "no items".into() });
@@ -412,9 +439,14 @@ fn convert(path: &Path, line: usize, spec: &FieldSpec, value: Value) -> Result<A
     }
 }
 
-fn read_users(path: &Path, settings: &DatasetSettings, dims: u32) -> Result<Vec<User>, DataError> {
+fn read_users(
+    path: &Path,
+    settings: &DatasetSettings,
+    dims: u32,
+    on_bytes: &dyn Fn(u64),
+) -> Result<Vec<User>, DataError> {
     let text = read_text(path)?;
-    let objects = jsonl_objects(path, &text)?;
+    let objects = jsonl_objects(path, &text, on_bytes)?;
     drop(text);
     if objects.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf(), what: "no users".into() });
@@ -479,8 +511,10 @@ enum PairKind {
 /// Reads `interactions.csv` (`item_id,user_id,weight`) or `exclusions.csv` (`user_id,item_id`) as
 /// (item_id, user_id, weight). A header row naming the columns is optional; without one the columns
 /// are in the order above. A missing weight column means weight 1.
-fn read_pairs(path: &Path, kind: PairKind) -> Result<Vec<(String, String, f32)>, DataError> {
+fn read_pairs(path: &Path, kind: PairKind, on_bytes: &dyn Fn(u64)) -> Result<Vec<(String, String, f32)>, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    // Reported whole once read: pair files are small next to the vectors.
+    let size = file.metadata().map_or(0, |m| m.len());
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
@@ -571,5 +605,6 @@ fn read_pairs(path: &Path, kind: PairKind) -> Result<Vec<(String, String, f32)>,
     if kind == PairKind::Interactions && out.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf(), what: "no interactions".into() });
     }
+    on_bytes(size);
     Ok(out)
 }
