@@ -70,7 +70,11 @@ fn the_loop_builds_the_demo_store_and_improves_on_a_fresh_clone() {
     let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens_run");
     let log = std::fs::read_to_string(recorded.join("run.jsonl")).unwrap();
     let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    for iteration in [0usize, 2] {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(recorded.join("meta.json")).unwrap()).unwrap();
+    let best = meta["summary"]["best_iteration"].as_u64().unwrap() as usize;
+    assert!(best > 0);
+    for iteration in [0, best] {
         let set = recorded.join(format!("iter_{iteration:03}"));
         let out = scorelab(root).args(["eval", "--json", "--set"]).arg(&set).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
