@@ -133,10 +133,9 @@ impl<'s> LocalEngine<'s> {
                     continue;
                 }
                 evaluations += 1;
-                let score = match query.eval(item, 1.0).map(to_es_score) {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(value)) => return (fail(&set.query_file, Some(item), FailureKind::InvalidScore { value }), evaluations),
-                    Err(diagnostic) => return (fail(&set.query_file, Some(item), FailureKind::Script { diagnostic }), evaluations),
+                let score = match query_score(&mut *query, item) {
+                    Ok(s) => s,
+                    Err(kind) => return (fail(&set.query_file, Some(item), kind), evaluations),
                 };
                 top.push(ScoreKey { score, ordinal });
             }
@@ -160,10 +159,9 @@ impl<'s> LocalEngine<'s> {
                 continue;
             }
             evaluations += 1;
-            let score = match query.eval(item, 1.0).map(to_es_score) {
-                Ok(Ok(s)) => s,
-                Ok(Err(value)) => return (fail(&set.query_file, Some(item), FailureKind::InvalidScore { value }), evaluations),
-                Err(diagnostic) => return (fail(&set.query_file, Some(item), FailureKind::Script { diagnostic }), evaluations),
+            let score = match query_score(&mut *query, item) {
+                Ok(s) => s,
+                Err(kind) => return (fail(&set.query_file, Some(item), kind), evaluations),
             };
             ws.scores[ordinal as usize] = score;
             for (s, sort) in sorts.iter_mut().enumerate() {
@@ -245,6 +243,15 @@ pub fn to_es_score(value: f64) -> Result<f32, f32> {
 /// quiet NaN, so every NaN is mapped to it.
 fn canonical_sort_value(v: f64) -> f64 {
     if v.is_nan() { f64::NAN } else { v }
+}
+
+/// The query script's `_score` for `item` as ES keeps it, or why the user's search fails.
+fn query_score(query: &mut (dyn BoundScorer + '_), item: ItemIdx) -> Result<f32, FailureKind> {
+    match query.eval(item, 1.0).map(to_es_score) {
+        Ok(Ok(score)) => Ok(score),
+        Ok(Err(value)) => Err(FailureKind::InvalidScore { value }),
+        Err(diagnostic) => Err(FailureKind::Script { diagnostic }),
+    }
 }
 
 #[cfg(test)]
