@@ -8,15 +8,14 @@ use scorelab::optimise::builtin::BuiltinProposer;
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposer, ScriptContract, ScriptTexts};
+use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
 use scorelab::optimise::record::{DirRecorder, start_run};
 use scorelab::rank::ScriptSet;
 use scorelab::run::{
     CandidateOutcome, EvalSettings, Evaluator, IterationRecord, RunMeta, Summary, Timings,
 };
-use scorelab::data::FieldKind;
-use scorelab::store::{ItemIdx, Store};
+use scorelab::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -110,62 +109,6 @@ fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
     let kind = ProviderKind::parse(&cfg.provider).with_context(|| format!("unknown provider {}", cfg.provider))?;
     let settings = LlmSettings::from_env(kind, cfg.model.clone(), cfg.base_url.clone(), |name| std::env::var(name).ok())?;
     Ok(Box::new(LlmProposer::new(settings)?))
-}
-
-fn fields(store: &Store) -> Vec<FieldInfo> {
-    let vector = store.schema().vector_field().name.clone();
-    store
-        .schema()
-        .fields()
-        .iter()
-        .filter(|f| f.name != vector)
-        .map(|f| {
-            let may_be_missing = store
-                .column(&f.name)
-                .is_some_and(|c| (0..store.num_items() as u32).any(|i| c.len(ItemIdx(i)) == 0));
-            FieldInfo {
-                name: f.name.clone(),
-                kind: match f.kind {
-                    FieldKind::Keyword => "keyword",
-                    FieldKind::Long => "long",
-                    FieldKind::Double => "double",
-                    FieldKind::Vector { .. } => "dense_vector",
-                }
-                .into(),
-                multi_valued: f.multi_valued,
-                may_be_missing,
-            }
-        })
-        .collect()
-}
-
-fn contract(store: &Store, harness: &serde_json::Map<String, serde_json::Value>, max_sorts: usize, dialect: &str) -> ScriptContract {
-    let mut params = vec![ParamInfo {
-        name: "user_vector".into(),
-        description: format!(
-            "the user's {} x {} matrix (List of {} rows, each a List of {} doubles) built from their history",
-            store.user_rows(),
-            store.dims(),
-            store.user_rows(),
-            store.dims()
-        ),
-    }];
-    for (name, value) in harness {
-        let description = if name == "now" {
-            format!("the present as epoch seconds (long), {value}; compare with date fields such as last_rated")
-        } else {
-            format!("harness param, value {value}")
-        };
-        params.push(ParamInfo { name: name.clone(), description });
-    }
-    ScriptContract {
-        params,
-        vector_field: store.schema().vector_field().name.clone(),
-        user_rows: store.user_rows(),
-        dims: store.dims(),
-        max_sort_scripts: max_sorts,
-        dialect: dialect.into(),
-    }
 }
 
 fn texts(set: &ScriptSet) -> ScriptTexts {
@@ -273,8 +216,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         lineage,
         seed: cfg.seed,
         hint: cfg.hint.clone(),
-        contract: contract(&store, &meta.settings.harness_params, cfg.max_sort_scripts, &dialect),
-        fields: fields(&store),
+        contract: ScriptContract::for_store(&store, &meta.settings.harness_params, cfg.max_sort_scripts, &dialect),
+        fields: FieldInfo::of_store(&store),
         history_shown: 6,
     };
     let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);

@@ -2,6 +2,8 @@
 //! records; it never holds ground truth, the cohort or the metric code, so the only way a proposer can
 //! win is a better script set.
 
+use crate::data::FieldKind;
+use crate::store::{ItemIdx, Store};
 use serde::{Deserialize, Serialize};
 
 /// The rules every candidate must follow, written out for the proposer.
@@ -21,6 +23,41 @@ pub struct ScriptContract {
     pub dialect: String,
 }
 
+impl ScriptContract {
+    /// The contract for scripts over `store`: `user_vector` (its shape spelled out) and the harness
+    /// params (with `now` explained), the vector field, at most `max_sorts` sort scripts.
+    pub fn for_store(
+        store: &Store,
+        harness: &serde_json::Map<String, serde_json::Value>,
+        max_sorts: usize,
+        dialect: &str,
+    ) -> ScriptContract {
+        let (rows, dims) = (store.user_rows(), store.dims());
+        let mut params = vec![ParamInfo {
+            name: "user_vector".into(),
+            description: format!(
+                "the user's {rows} x {dims} matrix (List of {rows} rows, each a List of {dims} doubles) built from their history"
+            ),
+        }];
+        for (name, value) in harness {
+            let description = if name == "now" {
+                format!("the present as epoch seconds (long), {value}; compare with date fields such as last_rated")
+            } else {
+                format!("harness param, value {value}")
+            };
+            params.push(ParamInfo { name: name.clone(), description });
+        }
+        ScriptContract {
+            params,
+            vector_field: store.schema().vector_field().name.clone(),
+            user_rows: rows,
+            dims,
+            max_sort_scripts: max_sorts,
+            dialect: dialect.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParamInfo {
     pub name: String,
@@ -37,6 +74,33 @@ pub struct FieldInfo {
     pub multi_valued: bool,
     /// True when some items have no value (scripts must guard with `doc['x'].size() == 0`).
     pub may_be_missing: bool,
+}
+
+impl FieldInfo {
+    /// Every non-vector field of `store`, as the proposer is told about it.
+    pub fn of_store(store: &Store) -> Vec<FieldInfo> {
+        let vector = &store.schema().vector_field().name;
+        store
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| &f.name != vector)
+            .map(|f| FieldInfo {
+                name: f.name.clone(),
+                kind: match f.kind {
+                    FieldKind::Keyword => "keyword",
+                    FieldKind::Long => "long",
+                    FieldKind::Double => "double",
+                    FieldKind::Vector { .. } => "dense_vector",
+                }
+                .into(),
+                multi_valued: f.multi_valued,
+                may_be_missing: store
+                    .column(&f.name)
+                    .is_some_and(|c| (0..store.num_items() as u32).any(|i| c.len(ItemIdx(i)) == 0)),
+            })
+            .collect()
+    }
 }
 
 /// A script set: one query script and zero or more sort scripts (sorted descending by value).
@@ -210,5 +274,27 @@ pub trait Proposer {
     /// outside the options is ignored by the loop.
     fn choose_parent(&mut self, _ctx: &ParentChoiceContext) -> Result<Option<ParentChoice>, ProposerError> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+    use crate::data::{SyntheticOptions, synthetic_store};
+
+    #[test]
+    fn the_contract_and_fields_describe_the_store() {
+        let store = synthetic_store(&SyntheticOptions { items: 200, users: 20, dims: 4, ..Default::default() }).unwrap();
+        let mut harness = serde_json::Map::new();
+        harness.insert("now".into(), serde_json::json!(1_700_000_000));
+        let contract = ScriptContract::for_store(&store, &harness, 3, "es8");
+        assert_eq!(contract.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["user_vector", "now"]);
+        assert!(contract.params[0].description.contains(&format!("{} x 4 matrix", store.user_rows())));
+        assert!(contract.params[1].description.contains("1700000000"));
+        assert_eq!((contract.dims, contract.max_sort_scripts), (4, 3));
+        let fields = FieldInfo::of_store(&store);
+        assert!(!fields.is_empty());
+        assert!(fields.iter().all(|f| f.name != contract.vector_field && f.kind != "dense_vector"));
+        assert_eq!(fields.len() + 1, store.schema().fields().len(), "every field but the vector");
     }
 }
