@@ -185,30 +185,30 @@ fn progress_bars_only_on_a_terminal() {
     let stderr = String::from_utf8_lossy(&piped.stderr);
     assert!(!stderr.contains("ETA") && !stderr.contains('\r'), "no bar into a pipe: {stderr:?}");
 
-    let tty = std::process::Command::new("script")
-        .current_dir(dir.path())
-        .args(["-q", "-e", "-c", &eval, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("util-linux `script` runs the command on a pseudo-terminal");
-    let text = String::from_utf8_lossy(&tty.stdout);
-    assert!(tty.status.success(), "{text}");
+    let text = on_a_terminal(dir.path(), &eval);
     assert!(text.contains("ranking on local ["), "a bar on a terminal: {text:?}");
     assert!(text.contains("/256 users") && text.contains("ETA"), "count and ETA: {text:?}");
     assert!(text.contains("ndcg@10"), "the results as usual: {text:?}");
 
     // `import` reads the dataset behind a byte bar with an ETA.
     let import = format!("{} import --dataset ds --store st2", binary.display());
-    let tty = std::process::Command::new("script")
-        .current_dir(dir.path())
-        .args(["-q", "-e", "-c", &import, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("util-linux `script`");
-    let text = String::from_utf8_lossy(&tty.stdout);
-    assert!(tty.status.success(), "{text}");
+    let text = on_a_terminal(dir.path(), &import);
     assert!(text.contains("reading ds [") && text.contains("ETA"), "a byte bar while reading: {text:?}");
     assert!(text.contains("imported 1000 items"), "{text:?}");
+}
+
+/// Runs `command` on a pseudo-terminal (util-linux `script`, in Debian's essential bsdutils) and
+/// returns what the terminal showed; the command must succeed.
+fn on_a_terminal(dir: &Path, command: &str) -> String {
+    let tty = std::process::Command::new("script")
+        .current_dir(dir)
+        .args(["-q", "-e", "-c", command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux `script` runs the command on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&tty.stdout).into_owned();
+    assert!(tty.status.success(), "{text}");
+    text
 }
 
 /// `exec --user` passes the user's matrix exactly as `eval` and the engine harness do

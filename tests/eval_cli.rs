@@ -295,14 +295,15 @@ fn checker_warnings_are_printed_and_in_json() {
         .assert()
         .success()
         .stderr(predicate::str::contains("warning[C251]").and(predicate::str::contains("available params")));
-    let out = scorelab().args(["eval", "--json", "--set"]).arg(&set).arg("--store").arg(&store).output().unwrap();
-    assert!(out.status.success());
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eval_json = |set: &Path| -> serde_json::Value {
+        let out = scorelab().args(["eval", "--json", "--set"]).arg(set).arg("--store").arg(&store).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let body = eval_json(&set);
     assert_eq!(body["warnings"][0]["code"], "C251");
     assert_eq!(body["warnings"][0]["script"], "query.painless");
     let clean = tmp.path().join("clean");
     write_set(&clean, &[("query.painless", "return 1.0;")]);
-    let out = scorelab().args(["eval", "--json", "--set"]).arg(&clean).arg("--store").arg(&store).output().unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(body["warnings"], serde_json::json!([]));
+    assert_eq!(eval_json(&clean)["warnings"], serde_json::json!([]));
 }
