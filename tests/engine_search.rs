@@ -148,7 +148,7 @@ fn loaded_index(node: &EmbeddedOpenSearch) -> &'static str {
     let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
     if !*loaded {
         let client = EngineClient::connect(node.url()).expect("connect");
-        let options = LoadOptions { index: "parity_items".into(), batch_docs: 100, progress: false, ..LoadOptions::default() };
+        let options = LoadOptions { index: "parity_items".into(), batch_docs: 100, ..LoadOptions::default() };
         index::setup_index(&client, parity_store(), &options).expect("setup-indices on the parity store");
         *loaded = true;
     }
@@ -160,9 +160,15 @@ fn setup_indices_is_idempotent_and_keeps_every_field_shape() {
     let Some(node) = node() else { return };
     let client = EngineClient::connect(node.url()).expect("connect");
     let store = parity_store();
-    let options = LoadOptions { index: "setup_probe".into(), batch_docs: 64, progress: false, ..LoadOptions::default() };
+    let options = LoadOptions { index: "setup_probe".into(), batch_docs: 64, ..LoadOptions::default() };
     let first = index::setup_index(&client, store, &options).expect("first load");
-    let second = index::setup_index(&client, store, &options).expect("second load drops and recreates");
+    let mut progress = Vec::new();
+    let second = index::setup_index_with_progress(&client, store, &options, &mut |sent| progress.push(sent))
+        .expect("second load drops and recreates");
+    // One progress call per batch, counting documents sent so far, ending at every item.
+    assert_eq!(progress.len(), second.batches);
+    assert!(progress.windows(2).all(|w| w[0] < w[1]), "progress is monotonic: {progress:?}");
+    assert_eq!(progress.last().copied(), Some(store.num_items() as u64));
     assert_eq!(first.documents, store.num_items() as u64);
     assert_eq!(second.documents, store.num_items() as u64);
     assert_eq!(first.batches, store.num_items().div_ceil(64));
@@ -585,7 +591,7 @@ fn parity_suite_elasticsearch_when_configured() {
     };
     let client = EngineClient::connect(&url).expect("SCORELAB_ES_URL must point at a reachable Elasticsearch 8.x");
     assert_eq!(client.info().flavor, Flavor::Elasticsearch, "SCORELAB_ES_URL is not Elasticsearch");
-    let options = LoadOptions { index: "scorelab_parity".into(), batch_docs: 100, progress: false, ..LoadOptions::default() };
+    let options = LoadOptions { index: "scorelab_parity".into(), batch_docs: 100, ..LoadOptions::default() };
     index::setup_index(&client, parity_store(), &options).expect("setup-indices on Elasticsearch");
     run_parity_suite(&url, "scorelab_parity", true);
 }
@@ -600,7 +606,7 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
     parity_store().save(&store_dir).expect("save the parity store");
     let saved = Store::open(&store_dir).expect("reopen");
     let client = EngineClient::connect(node.url()).expect("connect");
-    let options = LoadOptions { index: "cli_parity".into(), progress: false, ..LoadOptions::default() };
+    let options = LoadOptions { index: "cli_parity".into(), ..LoadOptions::default() };
     index::setup_index(&client, &saved, &options).expect("load");
     let params = dir.path().join("params.json");
     std::fs::write(&params, serde_json::to_string(&parity_harness_params()).expect("json")).expect("write params");

@@ -75,10 +75,16 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
     let options = LoadOptions {
         index: args.engine.index.clone(),
         batch_docs: args.batch_size as usize,
-        progress: !args.quiet,
         ..LoadOptions::default()
     };
-    let report = index::setup_index(&client, &store, &options)?;
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        super::terminal::bar(store.num_items() as u64, "items", "indexing")
+    };
+    let report = index::setup_index_with_progress(&client, &store, &options, &mut |sent| bar.set_position(sent));
+    bar.finish_and_clear();
+    let report = report?;
     if args.json {
         let body = json!({
             "engine": report.engine,

@@ -18,7 +18,6 @@ use super::transport::{EngineClient, Flavor, Method, Payload};
 use crate::data::FieldKind;
 use crate::store::{Column, ItemIdx, Store};
 use serde_json::{Map, Value, json};
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// Default index name.
@@ -30,13 +29,11 @@ pub struct LoadOptions {
     /// Documents per `_bulk` request (also capped by `batch_bytes`).
     pub batch_docs: usize,
     pub batch_bytes: usize,
-    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
-    pub progress: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { index: DEFAULT_INDEX.into(), batch_docs: 1000, batch_bytes: 8 << 20, progress: true }
+        LoadOptions { index: DEFAULT_INDEX.into(), batch_docs: 1000, batch_bytes: 8 << 20 }
     }
 }
 
@@ -156,6 +153,17 @@ fn numeric_value<T>(values: &[T], multi: bool, to_json: impl Fn(&T) -> Value) ->
 
 /// Drops and recreates the index, bulk-loads every item, refreshes and checks the count.
 pub fn setup_index(client: &EngineClient, store: &Store, options: &LoadOptions) -> Result<LoadReport, EngineError> {
+    setup_index_with_progress(client, store, options, &mut |_| {})
+}
+
+/// [`setup_index`], calling `indexed(documents_sent_so_far)` after each `_bulk` batch (the
+/// caller draws any progress bar: the library never writes to the terminal).
+pub fn setup_index_with_progress(
+    client: &EngineClient,
+    store: &Store,
+    options: &LoadOptions,
+    indexed: &mut dyn FnMut(u64),
+) -> Result<LoadReport, EngineError> {
     let started = Instant::now();
     let index = options.index.as_str();
     let url = client.url().to_string();
@@ -171,7 +179,7 @@ pub fn setup_index(client: &EngineClient, store: &Store, options: &LoadOptions) 
     }
 
     let total = store.num_items();
-    let bar = progress_bar(total as u64, options.progress);
+    let mut sent = 0u64;
     let mut batches = 0;
     let mut retried = 0;
     let mut lines: Vec<u8> = Vec::with_capacity(options.batch_bytes.min(64 << 20));
@@ -183,12 +191,12 @@ pub fn setup_index(client: &EngineClient, store: &Store, options: &LoadOptions) 
         if in_batch.len() >= options.batch_docs || lines.len() >= options.batch_bytes || i + 1 == total {
             retried += send_bulk(client, store, index, &lines, &in_batch)?;
             batches += 1;
-            bar.inc(in_batch.len() as u64);
+            sent += in_batch.len() as u64;
+            indexed(sent);
             lines.clear();
             in_batch.clear();
         }
     }
-    bar.finish_and_clear();
 
     let settings = json!({"index": {"refresh_interval": "1s"}});
     let reset = client.send("index settings", Method::Put, &format!("/{index}/_settings"), Payload::Json(&settings))?;
@@ -333,14 +341,3 @@ fn send_bulk(
     })
 }
 
-fn progress_bar(total: u64, wanted: bool) -> indicatif::ProgressBar {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} items ({per_sec}, eta {eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message("indexing");
-    bar
-}

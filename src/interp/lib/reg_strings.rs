@@ -4,6 +4,7 @@
 
 use super::args::{any_at, i32_at, recv_str, str_at, string};
 use super::reg_collections::check_order;
+use super::hashmap::JavaHashMap;
 use super::{javafmt, strings};
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{CallCtx, MethodImp, MethodSig, Registry, StaticSig};
@@ -36,6 +37,21 @@ fn write_seq<'a>(out: &mut String, items: impl Iterator<Item = &'a Value>) -> Re
     Ok(())
 }
 
+/// `key=value` pairs in iteration order: a map's `toString` in braces, its entry set's in brackets.
+fn write_entries(out: &mut String, m: &JavaHashMap, (open, close): (char, char)) -> Result<(), RuntimeError> {
+    out.push(open);
+    for (i, (k, val)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_java_string(out, k)?;
+        out.push('=');
+        write_java_string(out, val)?;
+    }
+    out.push(close);
+    Ok(())
+}
+
 fn write_java_string(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
     match v {
         Value::Null => out.push_str("null"),
@@ -61,29 +77,11 @@ fn write_java_string(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
         }
         Value::MapView(m, MapViewKind::Entries) => {
             check_order(&m.borrow())?;
-            out.push('[');
-            for (i, (k, val)) in m.borrow().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_java_string(out, k)?;
-                out.push('=');
-                write_java_string(out, val)?;
-            }
-            out.push(']');
+            write_entries(out, &m.borrow(), ('[', ']'))?
         }
         Value::Map(m) => {
             check_order(&m.borrow())?;
-            out.push('{');
-            for (i, (k, val)) in m.borrow().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_java_string(out, k)?;
-                out.push('=');
-                write_java_string(out, val)?;
-            }
-            out.push('}');
+            write_entries(out, &m.borrow(), ('{', '}'))?
         }
         Value::MapEntry(e) => {
             write_java_string(out, &e.0)?;
