@@ -362,7 +362,10 @@ impl Fail {
 
     fn settle(&mut self, l: &Locator) {
         if let Some((offset, stmt)) = l.last {
-            self.span = Span { start: offset, end: offset + 1 };
+            // Keep the node's own span when the mark is its start (a wider underline for humans).
+            if offset != self.span.start {
+                self.span = Span { start: offset, end: offset + 1 };
+            }
             if stmt.is_some() && stmt != self.stmt {
                 self.stmt = stmt;
                 self.end_final = false;
