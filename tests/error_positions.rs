@@ -8,6 +8,11 @@
 //! throwing bytecode instruction in code order. A case may carry `"drift": "<why>"`: it must then
 //! disagree, and the test fails when it starts agreeing (remove the note), as KNOWN_DRIFT does.
 //!
+//! The score context (tests/error_positions/score_cases.jsonl) runs the same way over one document
+//! with a missing `rating`, through `_execute`'s `score` context and a one-item local store. String
+//! identity (tests/error_positions/identity.jsonl): `===` must give the engine's answer, or be refused
+//! locally where the fixture says so.
+//!
 //! Run: `cargo test --test error_positions` (starts the node; skips with a message without java/mvn).
 
 #[path = "common/engine_node.rs"]
@@ -23,13 +28,13 @@ struct Outcome {
     snippet: Vec<Value>,
 }
 
-fn cases() -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/error_positions/cases.jsonl");
-    let text = std::fs::read_to_string(&path).expect("read cases.jsonl");
+fn fixture(name: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/error_positions").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("cases.jsonl:{}: {e}", i + 1)))
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1)))
         .collect()
 }
 
@@ -41,7 +46,10 @@ fn outcome(exception: &Value, cause_type: Option<&str>) -> Outcome {
 }
 
 fn engine_outcome(url: &str, source: &str) -> Outcome {
-    let body = json!({"script": {"source": source, "params": {}}});
+    engine_answer(url, json!({"script": {"source": source, "params": {}}}))
+}
+
+fn engine_answer(url: &str, body: Value) -> Outcome {
     let response = reqwest::blocking::Client::new()
         .post(format!("{url}/_scripts/painless/_execute"))
         .json(&body)
@@ -65,9 +73,26 @@ fn local_outcome(source: &str) -> Outcome {
     }
 }
 
+/// Compares every case; returns (agreed, known drift) or panics with the mismatches.
+fn compare(cases: &[Value], engine: impl Fn(&str) -> Outcome, local: impl Fn(&str) -> Outcome) -> (usize, usize) {
+    let (mut agreed, mut drift, mut failures) = (0, 0, Vec::new());
+    for c in cases {
+        let source = c["source"].as_str().expect("source");
+        let (engine, local) = (engine(source), local(source));
+        match (c.get("drift").and_then(Value::as_str), engine == local) {
+            (None, true) => agreed += 1,
+            (Some(_), false) => drift += 1,
+            (None, false) => failures.push(format!("{source}\n  ({})\n  engine {engine:?}\n  local  {local:?}", c["note"])),
+            (Some(why), true) => failures.push(format!("{source}: listed as drift ({why}) but agrees now: remove the note")),
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    (agreed, drift)
+}
+
 #[test]
 fn runtime_error_positions_match_the_engine() {
-    let cases = cases();
+    let cases = fixture("cases.jsonl");
     assert!(cases.len() >= 40, "the fixture keeps at least 40 shapes");
     // The local side alone: every case is a runtime error (not a compile error) locally.
     for c in &cases {
@@ -76,18 +101,111 @@ fn runtime_error_positions_match_the_engine() {
         assert!(local.position.get("offset").is_some(), "not a positioned runtime error locally: {source}\n{local:?}");
     }
     let Some(node) = engine_node::shared_node("error_positions") else { return };
-    let (mut agreed, mut drift, mut failures) = (0, 0, Vec::new());
+    let (agreed, drift) = compare(&cases, |s| engine_outcome(node.url(), s), local_outcome);
+    eprintln!("error positions (test context): {agreed}/{} shapes agree with the engine, {drift} known drift", cases.len());
+}
+
+/// The score-context document: `rating` is missing, `tags` has a duplicate (doc values dedupe it).
+const SCORE_INDEX: &str = "error_positions";
+
+fn score_store() -> scorelab::store::Store {
+    use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
+    let spec = |name: &str, kind: FieldKind, multi: bool| FieldSpec { name: name.into(), kind, multi_valued: multi };
+    let item = Item {
+        id: "doc-1".into(),
+        vector: vec![0.5, 0.5],
+        attributes: vec![
+            Some(AttrValue::Long(vec![1999])),
+            None,
+            Some(AttrValue::Keyword(vec!["b".into(), "a".into(), "b".into()])),
+        ],
+    };
+    let settings = DatasetSettings {
+        name: "error_positions".into(),
+        relevance_threshold: 1.0,
+        diversity_fields: vec![],
+        item_vector_field: "item_vector".into(),
+        user_vector_field: "user_vector".into(),
+        user_rows: 1,
+    };
+    let dataset = Dataset {
+        settings,
+        dims: 2,
+        fields: vec![spec("year", FieldKind::Long, false), spec("rating", FieldKind::Double, false), spec("tags", FieldKind::Keyword, true)],
+        items: vec![item],
+        users: vec![User { id: "u".into(), matrix: vec![1.0, 0.0] }],
+        interactions: vec![],
+        exclusions: vec![],
+    };
+    scorelab::store::Store::from_dataset(&dataset).expect("a valid one-item dataset")
+}
+
+fn local_score_outcome(store: &scorelab::store::Store, source: &str) -> Outcome {
+    use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
+    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+    let compiled = compile(source, &env);
+    let Some(program) = compiled.program else {
+        let d = &compiled.diagnostics[0];
+        return outcome(&scorelab::painless::render_es(d, source), Some(&d.es_type));
+    };
+    let item = scorelab::store::ItemIdx(0);
+    match program.bind(&serde_json::Map::new(), store).and_then(|mut b| program.eval(&mut b, store, item, 1.0)) {
+        Ok(v) => Outcome { es_type: None, position: Value::Null, snippet: vec![json!(v)] },
+        Err(d) => outcome(&scorelab::painless::render_es(&d, source), Some(&d.es_type)),
+    }
+}
+
+#[test]
+fn score_context_positions_match_the_engine() {
+    let cases = fixture("score_cases.jsonl");
+    let store = score_store();
+    let Some(node) = engine_node::shared_node("error_positions") else { return };
+    let client = reqwest::blocking::Client::new();
+    let index_url = format!("{}/{SCORE_INDEX}", node.url());
+    let _ = client.delete(&index_url).send();
+    let mapping = json!({"mappings": {"properties": {
+        "year": {"type": "long"}, "rating": {"type": "double"}, "tags": {"type": "keyword"}}}});
+    let created = client.put(&index_url).json(&mapping).send().expect("create the index");
+    assert!(created.status().is_success(), "{:?}", created.text());
+    let document = json!({"year": 1999, "tags": ["b", "a", "b"]});
+    let engine = |source: &str| {
+        let body = json!({"script": {"source": source, "params": {}}, "context": "score",
+            "context_setup": {"index": SCORE_INDEX, "document": document}});
+        let mut o = engine_answer(node.url(), body);
+        // `_execute` answers a score as a JSON number; the local score is the f32 widened to f64.
+        if let [v] = o.snippet.as_mut_slice()
+            && let Some(x) = v.as_f64()
+        {
+            *v = json!(f64::from(x as f32));
+        }
+        o
+    };
+    let (agreed, drift) = compare(&cases, engine, |s| local_score_outcome(&store, s));
+    eprintln!("error positions (score context): {agreed}/{} shapes agree with the engine, {drift} known drift", cases.len());
+}
+
+#[test]
+fn string_identity_agrees_with_the_engine_or_is_refused() {
+    let cases = fixture("identity.jsonl");
+    let Some(node) = engine_node::shared_node("error_positions") else { return };
+    let mut failures = Vec::new();
     for c in &cases {
         let source = c["source"].as_str().expect("source");
-        let engine = engine_outcome(node.url(), source);
-        let local = local_outcome(source);
-        match (c.get("drift").and_then(Value::as_str), engine == local) {
-            (None, true) => agreed += 1,
-            (Some(_), false) => drift += 1,
-            (None, false) => failures.push(format!("{source}\n  ({})\n  engine {engine:?}\n  local  {local:?}", c["note"])),
-            (Some(why), true) => failures.push(format!("{source}: listed as drift ({why}) but agrees now: remove the note")),
+        let body = json!({"script": {"source": source, "params": {}}});
+        let engine: Value = reqwest::blocking::Client::new()
+            .post(format!("{}/_scripts/painless/_execute", node.url()))
+            .json(&body)
+            .send()
+            .and_then(|r| r.json())
+            .expect("engine answers");
+        let local = scorelab::interp::exec_test(source, &serde_json::Map::new()).outcome;
+        let refused = c.get("refused").and_then(Value::as_bool).unwrap_or(false);
+        match (&local, refused) {
+            // `_execute` answers the test context's result as its `toString()`.
+            (Ok(scorelab::interp::Value::Bool(b)), false) if engine["result"] == json!(b.to_string()) => {}
+            (Err(d), true) if d[0].es_type == "unsupported_locally" && engine["result"].is_string() => {}
+            _ => failures.push(format!("{source} ({}): engine {engine}, local {local:?}", c["note"])),
         }
     }
-    eprintln!("error positions: {agreed}/{} shapes agree with the engine, {drift} known drift", cases.len());
-    assert!(failures.is_empty(), "{} position mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} identity mismatches:\n{}", failures.len(), failures.join("\n"));
 }

@@ -24,7 +24,7 @@
 //! - loops mark their own start with the loop counter check (`writeLoopCounter`). Statements only
 //!   record their start for the snippet window (`writeStatementOffset`): no mark.
 //! Locations follow the parser: a binary/ternary/cast expression starts at its first token, a call
-//! or field access at its `.`, a brace access at its `[`.
+//! or field access at its `.`, a brace access at its `[` (a map's brace load at its key).
 //!
 //! The evaluator records, for each failure, the IR node whose instruction threw and which of that
 //! node's instructions it was ([`Point`]); `locate` replays the emission order over the enclosing
@@ -168,7 +168,10 @@ impl Locator {
                 if self.expr(r) || self.expr(i) {
                     return true;
                 }
-                self.mark(r.span.end);
+                // A map's brace load (`LoadMapShortcut`) is located at its key, other brace
+                // loads at the `[` (checked on the engine: `m[ 'a']` on a null map points at the
+                // key, `l[ 0]` on a null list at the `[`).
+                self.mark(if map_receiver(r) { location(i) } else { r.span.end });
                 self.at(e, Point::After)
             }
             ExprKind::DynField { recv, .. } | ExprKind::Field { recv, .. } => {
@@ -307,6 +310,16 @@ fn location(e: &Expr) -> u32 {
         ExprKind::StaticField(sig) => e.span.start + sig.class.len() as u32,
         ExprKind::Convert(x, _) | ExprKind::Cached { expr: x, .. } => location(x),
         _ => e.span.start,
+    }
+}
+
+/// Receivers statically known to be a `Map` (locals carry no type in the IR: a `Map` local is taken
+/// for a `def` one).
+fn map_receiver(r: &Expr) -> bool {
+    match &r.kind {
+        ExprKind::Doc | ExprKind::Params | ExprKind::NewMap(_) => true,
+        ExprKind::Cached { expr, .. } => map_receiver(expr),
+        _ => false,
     }
 }
 
