@@ -3,6 +3,7 @@
 //! per-user work was hoisted: constants and doc-field handles are materialised at bind time, the
 //! main frame is reused, class bindings (`cosineSimilarity`...) are cached per call site.
 
+use super::batch::{BatchState, BatchStats};
 use super::error::RuntimeError;
 use super::ir::{Stmt, StmtKind};
 use super::eval::{self, DocResolver, Fail, Frame, Interp};
@@ -18,19 +19,28 @@ use std::rc::Rc;
 
 /// One user's bound script: params converted, hoisted prefix evaluated, caches warm.
 pub struct Bound {
-    params: Value,
-    consts: Vec<Value>,
-    frame: Frame,
+    pub(crate) params: Value,
+    pub(crate) consts: Vec<Value>,
+    pub(crate) frame: Frame,
     /// The loop counter left after the hoisted prefix, or the prefix's error (re-raised per eval).
-    prefix: Result<i64, Box<Fail>>,
-    bindings: Vec<Option<Box<dyn FunctionBinding>>>,
+    pub(crate) prefix: Result<i64, Box<Fail>>,
+    pub(crate) bindings: Vec<Option<Box<dyn FunctionBinding>>>,
     /// Values of the per-user invariant expressions, filled as they are first reached.
-    cache: Vec<Option<Value>>,
-    doc_fields: DocFields,
+    pub(crate) cache: Vec<Option<Value>>,
+    pub(crate) doc_fields: DocFields,
+    /// Column buffers and counters of `Program::eval_batch` (see `batch.rs`).
+    pub(crate) batch: BatchState,
+}
+
+impl Bound {
+    /// How this user's documents were evaluated by `eval_batch` so far.
+    pub fn batch_stats(&self) -> BatchStats {
+        self.batch.stats
+    }
 }
 
 /// `doc['f']` handles for every field of the store, created once per user.
-struct DocFields(Vec<(String, Value)>);
+pub(crate) struct DocFields(Vec<(String, Value)>);
 
 impl DocResolver for DocFields {
     fn field(&self, name: &str) -> Result<Value, RuntimeError> {
@@ -87,6 +97,7 @@ impl Program {
             bindings: Vec::new(),
             cache: vec![None; self.caches as usize],
             doc_fields,
+            batch: BatchState::default(),
         };
         if self.prefix_len > 0 {
             let ctx = CallCtx::detached(self.dialect, self.context, &self.limits);

@@ -37,7 +37,7 @@ use super::ir::{Expr, ExprKind, Slot, Stmt, StmtKind, Target};
 use std::collections::HashSet;
 
 /// Methods that never mutate their receiver or arguments.
-const READ_ONLY_METHODS: &[&str] = &[
+pub(crate) const READ_ONLY_METHODS: &[&str] = &[
     "size", "get", "getLength", "length", "isEmpty", "getEmpty", "containsKey", "containsValue", "contains", "indexOf",
     "lastIndexOf", "equals", "hashCode", "toString", "compareTo", "substring", "charAt", "startsWith", "endsWith",
     "toLowerCase", "toUpperCase", "trim", "intValue", "longValue", "doubleValue", "floatValue", "getKey", "getValue",

@@ -2,6 +2,7 @@
 //! with per-user hoisting, and a tree-walking evaluator with Painless's exact semantics.
 //! `lib/` (the runtime library) fills the whitelist registry.
 
+pub mod batch;
 pub mod bound;
 pub mod check;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod value;
 
 pub use error::{RuntimeError, RuntimeErrorKind};
 pub use limits::Limits;
+pub use batch::{BatchFailure, BatchScores, BatchStats};
 pub use bound::{schema_fields, Bound};
 pub use program::{compile, exec_test, exec_test_with, CompileEnv, Compiled, ExecResult, Program};
 pub use registry::{registry, CallCtx, Registry};

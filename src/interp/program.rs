@@ -63,6 +63,8 @@ pub struct Program {
     pub(crate) prefix_len: usize,
     /// How many `ExprKind::Cached` nodes the rest of `main` has (per-user caches in `Bound`).
     pub(crate) caches: u32,
+    /// The per-document part in column-wise form, when it has one (`batch.rs`).
+    pub(crate) batch: Option<super::batch::Plan>,
 }
 
 /// Parse, check and lower a script.
@@ -86,12 +88,14 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
         }
         Ok(Checked { mut main, mut functions, mut consts, binding_sites: _ }) => {
             super::fold::fold_program(&mut main, &mut functions, &mut consts, env.dialect, context, &env.limits);
-            let (prefix_len, caches) = if context == ScriptContext::Test {
-                (0, 0)
+            let (prefix_len, caches, batch) = if context == ScriptContext::Test {
+                (0, 0, None)
             } else {
                 let prefix_len = hoist::invariant_prefix(&main.body);
                 let hoisted = hoist::live_slots(&main.body[..prefix_len]);
-                (prefix_len, hoist::cache_invariants(&mut main.body[prefix_len..], &hoisted))
+                let caches = hoist::cache_invariants(&mut main.body[prefix_len..], &hoisted);
+                let batch = super::batch::plan(&main, prefix_len, &hoisted, context);
+                (prefix_len, caches, batch)
             };
             let program = Program {
                 source: source.to_string(),
@@ -103,6 +107,7 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
                 limits: env.limits.clone(),
                 prefix_len,
                 caches,
+                batch,
             };
             Compiled { program: Some(program), diagnostics }
         }

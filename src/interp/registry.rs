@@ -161,6 +161,14 @@ pub struct FieldSig {
 /// still evaluate those arguments but ignore them), then each call passes the remaining arguments.
 pub trait FunctionBinding {
     fn call(&self, ctx: &CallCtx<'_>, rest: &[Value]) -> Result<Value, RuntimeError>;
+
+    /// Batch form of `call` without further arguments, for the documents `items` of `store`:
+    /// writes each document's `Value::Double` result into `out` and returns true, bit-identical
+    /// to `call`; or returns false (no batch form, or a result would not be a Double or an error),
+    /// and the caller calls `call` per document.
+    fn call_batch(&self, _store: &crate::store::Store, _items: &[crate::store::ItemIdx], _out: &mut [f64]) -> bool {
+        false
+    }
 }
 
 pub type BindingCtor = fn(&CallCtx<'_>, &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError>;

@@ -3,7 +3,7 @@
 
 use super::local::{CompiledSet, CompiledSort, LocalEngine};
 use super::outcome::{CompileFailure, RankOutcome, RankRequest};
-use super::scorer::{BoundScorer, Params, UserScorer};
+use super::scorer::{BatchFailure, BatchScores, BoundScorer, Params, UserScorer};
 use super::{Dialect, RankEngine, RankError, ScriptSet};
 use crate::interp::bound::schema_fields;
 use crate::interp::{self, Bound, CompileEnv, Program, ScriptContext};
@@ -32,6 +32,10 @@ impl UserScorer for InterpScorer {
 impl BoundScorer for InterpBound<'_> {
     fn eval(&mut self, item: ItemIdx, score: f64) -> Result<f64, Diagnostic> {
         self.program.eval(&mut self.bound, self.store, item, score)
+    }
+
+    fn eval_batch(&mut self, items: &[ItemIdx], scores: BatchScores<'_>, out: &mut [f64]) -> Result<(), BatchFailure> {
+        self.program.eval_batch(&mut self.bound, self.store, items, scores, out)
     }
 }
 

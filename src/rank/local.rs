@@ -16,7 +16,8 @@
 use super::outcome::{
     FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,
 };
-use super::scorer::{BoundScorer, UserScorer, user_params};
+use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
+use crate::painless::Diagnostic;
 use super::topk::{ScoreKey, TopK, compare_score_keys};
 use super::SortOrder;
 use crate::store::{ItemIdx, Store, UserIdx};
@@ -51,9 +52,18 @@ pub struct LocalEngine<'s> {
     threads: usize,
 }
 
+/// Items per `eval_batch` call: long enough to amortise dispatch, short enough to stay in cache.
+const RANK_CHUNK: usize = 512;
+
 /// Per-thread buffers reused across users.
 #[derive(Default)]
 struct Workspace {
+    /// The current chunk of items, their query values, the `_score`s sorts see, and the sort
+    /// scripts' values (`num_sorts × RANK_CHUNK`).
+    chunk: Vec<ItemIdx>,
+    values: Vec<f64>,
+    sort_scores: Vec<f64>,
+    sort_chunk: Vec<f64>,
     scores: Vec<f32>,
     /// `num_items × num_sorts`, row-major by item.
     sort_values: Vec<f64>,
@@ -124,20 +134,32 @@ impl<'s> LocalEngine<'s> {
         let mut evaluations = 0u64;
         // Keep k+1 so the diagnostics can see whether the cut-off fell inside a tie.
         let keep = request.k + 1;
+        // The next chunk of non-excluded items, in ordinal order.
+        let mut next_ordinal = 0u32;
+        let mut next_chunk = |chunk: &mut Vec<ItemIdx>| {
+            chunk.clear();
+            while chunk.len() < RANK_CHUNK && (next_ordinal as usize) < num_items {
+                let item = ItemIdx(next_ordinal);
+                next_ordinal += 1;
+                if excluded.next_if(|e| **e == item).is_none() {
+                    chunk.push(item);
+                }
+            }
+            !chunk.is_empty()
+        };
 
         if sorts.is_empty() {
             let mut top = TopK::new(keep, compare_score_keys);
-            for ordinal in 0..num_items as u32 {
-                let item = ItemIdx(ordinal);
-                if excluded.next_if(|e| **e == item).is_some() {
-                    continue;
+            while next_chunk(&mut ws.chunk) {
+                let (scored, failure) = query_scores(&mut *query, &ws.chunk, &mut ws.values);
+                evaluations += scored as u64;
+                for (j, &value) in ws.values[..scored].iter().enumerate() {
+                    top.push(ScoreKey { score: value as f32, ordinal: ws.chunk[j].0 });
                 }
-                evaluations += 1;
-                let score = match query_score(&mut *query, item) {
-                    Ok(s) => s,
-                    Err(kind) => return (fail(&set.query_file, Some(item), kind), evaluations),
-                };
-                top.push(ScoreKey { score, ordinal });
+                if let Some((j, kind)) = failure {
+                    evaluations += 1;
+                    return (fail(&set.query_file, Some(ws.chunk[j]), kind), evaluations);
+                }
             }
             let ranked: Vec<RankedItem> = top
                 .sorted()
@@ -153,28 +175,49 @@ impl<'s> LocalEngine<'s> {
         ws.sort_values.clear();
         ws.sort_values.resize(num_items * num_sorts, 0.0);
         ws.candidates.clear();
-        for ordinal in 0..num_items as u32 {
-            let item = ItemIdx(ordinal);
-            if excluded.next_if(|e| **e == item).is_some() {
-                continue;
-            }
-            evaluations += 1;
-            let score = match query_score(&mut *query, item) {
-                Ok(s) => s,
-                Err(kind) => return (fail(&set.query_file, Some(item), kind), evaluations),
-            };
-            ws.scores[ordinal as usize] = score;
+        while next_chunk(&mut ws.chunk) {
+            // Per item the order is: query, then each sort script; the first failure in that
+            // order is the user's failure. Column-wise: the query over the chunk, then each sort
+            // over the items before the query's first failure, then the earliest failure wins.
+            let (scored, query_failure) = query_scores(&mut *query, &ws.chunk, &mut ws.values);
+            // A sort script sees `_score` as the item's f32 score widened (painless-facts §13).
+            ws.sort_scores.clear();
+            ws.sort_scores.extend_from_slice(&ws.values[..scored]);
+            ws.sort_chunk.resize(num_sorts * RANK_CHUNK, 0.0);
+            // (index in chunk, script: 0 query, s + 1 sort s)
+            let mut first_failure: Option<(usize, usize)> = query_failure.as_ref().map(|(j, _)| (*j, 0));
+            let mut sort_failure: Option<(usize, usize, Diagnostic)> = None;
             for (s, sort) in sorts.iter_mut().enumerate() {
-                evaluations += 1;
-                // A sort script sees `_score` as the item's f32 score widened (painless-facts §13).
-                match sort.eval(item, score as f64) {
-                    Ok(v) => ws.sort_values[ordinal as usize * num_sorts + s] = canonical_sort_value(v),
-                    Err(diagnostic) => {
-                        return (fail(&set.sorts[s].file, Some(item), FailureKind::Script { diagnostic }), evaluations);
+                let out = &mut ws.sort_chunk[s * RANK_CHUNK..s * RANK_CHUNK + scored];
+                if let Err(f) = sort.eval_batch(&ws.chunk[..scored], BatchScores::PerItem(&ws.sort_scores), out) {
+                    let at = (f.index, s + 1);
+                    if first_failure.is_none_or(|cur| at < cur) {
+                        first_failure = Some(at);
+                        sort_failure = Some((f.index, s, f.diagnostic));
                     }
                 }
             }
-            ws.candidates.push(ordinal);
+            let done = first_failure.map_or(ws.chunk.len(), |(j, _)| j);
+            for j in 0..done {
+                let ordinal = ws.chunk[j].0;
+                ws.scores[ordinal as usize] = ws.values[j] as f32;
+                for s in 0..num_sorts {
+                    ws.sort_values[ordinal as usize * num_sorts + s] = canonical_sort_value(ws.sort_chunk[s * RANK_CHUNK + j]);
+                }
+                ws.candidates.push(ordinal);
+            }
+            evaluations += (done * (1 + num_sorts)) as u64;
+            if let Some((j, script)) = first_failure {
+                evaluations += script as u64 + 1;
+                let item = ws.chunk[j];
+                return match (script, query_failure, sort_failure) {
+                    (0, Some((_, kind)), _) => (fail(&set.query_file, Some(item), kind), evaluations),
+                    (_, _, Some((_, s, diagnostic))) => {
+                        (fail(&set.sorts[s].file, Some(item), FailureKind::Script { diagnostic }), evaluations)
+                    }
+                    _ => unreachable!("a failure was recorded with its script"),
+                };
+            }
         }
         let orders: Vec<SortOrder> = set.sorts.iter().map(|s| s.order).collect();
         let ranked: Vec<RankedItem> = select(ws, &orders, None, keep)
@@ -245,13 +288,22 @@ fn canonical_sort_value(v: f64) -> f64 {
     if v.is_nan() { f64::NAN } else { v }
 }
 
-/// The query script's `_score` for `item` as ES keeps it, or why the user's search fails.
-fn query_score(query: &mut (dyn BoundScorer + '_), item: ItemIdx) -> Result<f32, FailureKind> {
-    match query.eval(item, 1.0).map(to_es_score) {
-        Ok(Ok(score)) => Ok(score),
-        Ok(Err(value)) => Err(FailureKind::InvalidScore { value }),
-        Err(diagnostic) => Err(FailureKind::Script { diagnostic }),
+/// The query script's `_score` for each item of `chunk` as ES keeps it (the f32, widened, in
+/// `values`), up to the first item whose search fails: how many were scored, and that failure.
+fn query_scores(query: &mut (dyn BoundScorer + '_), chunk: &[ItemIdx], values: &mut Vec<f64>) -> (usize, Option<(usize, FailureKind)>) {
+    values.clear();
+    values.resize(chunk.len(), 0.0);
+    let (evaluated, error) = match query.eval_batch(chunk, BatchScores::Same(1.0), values) {
+        Ok(()) => (chunk.len(), None),
+        Err(f) => (f.index, Some(f)),
+    };
+    for j in 0..evaluated {
+        match to_es_score(values[j]) {
+            Ok(score) => values[j] = f64::from(score),
+            Err(value) => return (j, Some((j, FailureKind::InvalidScore { value }))),
+        }
     }
+    (evaluated, error.map(|f| (f.index, FailureKind::Script { diagnostic: f.diagnostic })))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! A scorer is bound once per user (params converted, per-user work hoisted) and then evaluated
 //! once per item, mirroring `Program::bind` / `Program::eval`.
 
+pub use crate::interp::{BatchFailure, BatchScores};
 use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store, UserIdx};
 use serde_json::{Map, Value};
@@ -27,6 +28,20 @@ pub trait BoundScorer {
     /// The script's value for `item`. `score` is what the script sees as `_score`: 1.0 for the
     /// query script (ES `script_score` over `match_all`), the item's f32 `_score` widened for sorts.
     fn eval(&mut self, item: ItemIdx, score: f64) -> Result<f64, Diagnostic>;
+
+    /// `eval` on each of `items` in order, stopping at the first error: `out[j]` is item `j`'s
+    /// value; on `Err(f)`, `out[..f.index]` are filled. Scorers that can evaluate many items at
+    /// once (the interpreter's column-wise path) override it; results must be the same.
+    fn eval_batch(&mut self, items: &[ItemIdx], scores: BatchScores<'_>, out: &mut [f64]) -> Result<(), BatchFailure> {
+        for (j, &item) in items.iter().enumerate() {
+            let score = match scores {
+                BatchScores::Same(s) => s,
+                BatchScores::PerItem(s) => s[j],
+            };
+            out[j] = self.eval(item, score).map_err(|diagnostic| BatchFailure { index: j, diagnostic })?;
+        }
+        Ok(())
+    }
 }
 
 /// A scorer written in Rust: `f(params, store, item, _score)`. Used by tests, benches and the random

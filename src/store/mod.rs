@@ -78,6 +78,8 @@ pub struct Store {
     columns: Vec<ColumnSects>,
     /// (item, weight) pairs decoded on first use; the file keeps them as two parallel arrays.
     interactions_cache: OnceLock<Vec<(ItemIdx, f32)>>,
+    /// Every item vector's magnitude, computed on first use (a pure function of the row).
+    magnitudes: OnceLock<Vec<f32>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -89,6 +91,17 @@ impl std::fmt::Debug for Store {
             .field("num_users", &self.meta.num_users)
             .finish_non_exhaustive()
     }
+}
+
+/// Elasticsearch 8.13's `DenseVector.getMagnitude(float[])`: `(float) sqrt(double Σ (float) v²)`,
+/// summed in order. A document's magnitude depends on its vector only, so stores can precompute it.
+#[inline]
+pub fn dense_vector_magnitude(v: &[f32]) -> f32 {
+    let mut mag = 0f64;
+    for &x in v {
+        mag += f64::from(x * x);
+    }
+    mag.sqrt() as f32
 }
 
 impl Store {
@@ -252,6 +265,7 @@ impl Store {
             excl_items,
             columns,
             interactions_cache: OnceLock::new(),
+            magnitudes: OnceLock::new(),
         })
     }
 
@@ -337,6 +351,13 @@ impl Store {
         let d = self.dims();
         let i = item.0 as usize;
         &self.slice::<f32>(self.vectors)[i * d..(i + 1) * d]
+    }
+
+    /// `dense_vector_magnitude` of every item vector, by ordinal. Computed once, on first use,
+    /// by whichever thread asks first (O(items × dims)); `open` stays O(1).
+    pub fn vector_magnitudes(&self) -> &[f32] {
+        self.magnitudes
+            .get_or_init(|| (0..self.num_items() as u32).map(|i| dense_vector_magnitude(self.vector(ItemIdx(i)))).collect())
     }
 
     /// An attribute column by field name.

@@ -75,6 +75,10 @@ struct EsVectorBinding {
 }
 
 impl FunctionBinding for EsVectorBinding {
+    fn call_batch(&self, store: &crate::store::Store, items: &[crate::store::ItemIdx], out: &mut [f64]) -> bool {
+        self.batch(store, items, out)
+    }
+
     fn call(&self, ctx: &CallCtx<'_>, _rest: &[Value]) -> Result<Value, RuntimeError> {
         // The constructor checked that the field is the store's vector field, so the row is read
         // directly (no per-document name check).
@@ -83,12 +87,28 @@ impl FunctionBinding for EsVectorBinding {
             None => doc_vector(ctx, &self.field)?,
         };
         let layout = EsVectorLayout::Indexed;
+        if let (EsVectorFn::Cosine, Some(d)) = (self.function, ctx.doc()) {
+            // The store's precomputed magnitude is `es_magnitude` of this very row.
+            let mag = d.store.vector_magnitudes()[d.item.0 as usize];
+            return Ok(Value::Double(vectors::es_cosine_indexed_with_magnitude(&self.query, doc, mag)));
+        }
         Ok(Value::Double(match self.function {
             EsVectorFn::Cosine => vectors::es_cosine_similarity(&self.query, doc, layout),
             EsVectorFn::Dot => vectors::es_dot_product(&self.query, doc, layout),
             EsVectorFn::L1 => vectors::es_l1_norm(&self.query, doc, layout),
             EsVectorFn::L2 => vectors::es_l2_norm(&self.query, doc, layout),
         }))
+    }
+}
+
+impl EsVectorBinding {
+    fn batch(&self, store: &crate::store::Store, items: &[crate::store::ItemIdx], out: &mut [f64]) -> bool {
+        match self.function {
+            EsVectorFn::Cosine => vectors::es_cosine_indexed_batch(&self.query, store, items, out),
+            EsVectorFn::Dot => vectors::es_dot_batch(&self.query.values, store, items, out),
+            EsVectorFn::L1 | EsVectorFn::L2 => return false,
+        }
+        true
     }
 }
 

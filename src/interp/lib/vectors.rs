@@ -23,6 +23,7 @@
 //! l1Norm/lInfNorm plain float loops (KNNScoringUtil).
 
 use crate::interp::error::RuntimeError;
+use crate::store::{ItemIdx, Store};
 
 /// How an Elasticsearch `dense_vector` field is stored (decides the doc-side arithmetic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,11 +125,7 @@ pub fn lucene_cosine(a: &[f32], b: &[f32]) -> f32 {
 /// Also the magnitude ES stores for `index: false` vectors.
 #[inline]
 pub fn es_magnitude(v: &[f32]) -> f32 {
-    let mut mag = 0f64;
-    for &x in v {
-        mag += f64::from(x * x);
-    }
-    mag.sqrt() as f32
+    crate::store::dense_vector_magnitude(v)
 }
 
 /// A query vector prepared once per (script, user), as ES's function constructors do.
@@ -241,6 +238,59 @@ pub fn es_cosine_indexed(q: &EsQueryVector, doc: &[f32]) -> f64 {
         mag += f64::from(doc[k] * doc[k]);
     }
     f64::from(res) / f64::from(mag.sqrt() as f32)
+}
+
+/// How many documents the batch kernels interleave: independent dependency chains the CPU runs
+/// side by side (each document keeps its own summation order).
+const LANES: usize = 8;
+
+/// [`es_cosine_indexed`] for the documents `items` of `store`, using the store's precomputed
+/// magnitudes (`Store::vector_magnitudes`, the same `es_magnitude` of the same row):
+/// `out[j] = lucene_dot(doc_j, q) / magnitude_j`, bit-identical to the per-document function.
+pub fn es_cosine_indexed_batch(q: &EsQueryVector, store: &Store, items: &[ItemIdx], out: &mut [f64]) {
+    let mags = store.vector_magnitudes();
+    es_dot_batch(&q.values, store, items, out);
+    for (o, item) in out.iter_mut().zip(items) {
+        *o = f64::from(*o as f32) / f64::from(mags[item.0 as usize]);
+    }
+}
+
+/// `lucene_dot(doc_j, q)` (widened to f64) for every document of `items`.
+pub fn es_dot_batch(q: &[f32], store: &Store, items: &[ItemIdx], out: &mut [f64]) {
+    let n = q.len();
+    if n > 32 || store.dims() != n {
+        // Longer vectors already use four accumulators each (Lucene's blocked order).
+        for (o, item) in out.iter_mut().zip(items) {
+            *o = f64::from(lucene_dot(store.vector(*item), q));
+        }
+        return;
+    }
+    let mut groups = items.chunks_exact(LANES);
+    let mut outs = out.chunks_exact_mut(LANES);
+    for (group, o) in (&mut groups).zip(&mut outs) {
+        let rows: [&[f32]; LANES] = std::array::from_fn(|l| &store.vector(group[l])[..n]);
+        // Up to 32 dimensions Lucene sums sequentially: one float chain per document.
+        let mut acc = [0f32; LANES];
+        for k in 0..n {
+            let qk = q[k];
+            for l in 0..LANES {
+                acc[l] += rows[l][k] * qk;
+            }
+        }
+        for l in 0..LANES {
+            o[l] = f64::from(acc[l]);
+        }
+    }
+    for (o, item) in outs.into_remainder().iter_mut().zip(groups.remainder()) {
+        *o = f64::from(lucene_dot(store.vector(*item), q));
+    }
+}
+
+/// [`es_cosine_indexed`] with the document's magnitude already known (`es_magnitude(doc)`, e.g.
+/// from `Store::vector_magnitudes`): the same two quantities divided the same way.
+#[inline]
+pub fn es_cosine_indexed_with_magnitude(q: &EsQueryVector, doc: &[f32], magnitude: f32) -> f64 {
+    f64::from(lucene_dot(doc, &q.values)) / f64::from(magnitude)
 }
 
 /// `l1norm(params.qv, 'f')`.
