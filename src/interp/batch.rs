@@ -779,7 +779,7 @@ impl Exec<'_, '_> {
                     let eq = match mode {
                         EqMode::Primitive => ops::primitive_equals(&a[0], &a[1]),
                         EqMode::Equals => ops::painless_equals(&a[0], &a[1]),
-                        EqMode::Identity => ops::identical(&a[0], &a[1]),
+                        EqMode::Identity => ops::identical_checked(&a[0], &a[1])?,
                     };
                     Ok(Value::Bool(eq != negate))
                 })

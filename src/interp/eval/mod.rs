@@ -297,10 +297,7 @@ impl<'a> Interp<'a> {
                 let eq = match mode {
                     EqMode::Primitive => ops::primitive_equals(&x, &y),
                     EqMode::Equals => ops::painless_equals(&x, &y),
-                    // ES folds `===` between two constants with Java's `==` on the parser's (distinct,
-                    // not yet interned) String objects: never identical.
-                    EqMode::Identity if const_str(self.consts, lhs) && const_str(self.consts, rhs) => false,
-                    EqMode::Identity => identical_checked(&x, &y).at(e)?,
+                    EqMode::Identity => ops::identical_checked(&x, &y).at(e)?,
                 };
                 Ok(Value::Bool(eq != *negate))
             }
@@ -659,27 +656,6 @@ fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeErro
     }
 }
 
-fn const_str(consts: &[Value], e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Const(i) if matches!(consts.get(i as usize), Some(Value::Str(_))))
-}
-
-/// `===` with Java's object identity. Two equal strings that are not the same constant may or may
-/// not be one object in Java (library methods sometimes return their receiver, `'ab'.substring(0)`,
-/// and sometimes a copy): refused rather than guessed.
-fn identical_checked(a: &Value, b: &Value) -> Result<bool, RuntimeError> {
-    if let (Value::Str(x), Value::Str(y)) = (a, b)
-        && !Rc::ptr_eq(x, y)
-        && x == y
-        && !(is_interned(x) && is_interned(y))
-    {
-        return Err(RuntimeError::unsupported_locally(
-            "`===` on equal strings that are not the same string constant: whether Java shares one object \
-             depends on how each was produced",
-        ));
-    }
-    Ok(ops::identical(a, b))
-}
-
 /// ES points member-access errors at the `.` (or `?.`) after the receiver.
 fn dot(recv: &Expr) -> Span {
     Span { start: recv.span.end, end: recv.span.end + 1 }
@@ -748,6 +724,8 @@ thread_local! {
     static INTERNED: std::cell::RefCell<std::collections::HashMap<Box<str>, Rc<str>>> = Default::default();
 }
 
+const MAX_INTERNED: usize = 1 << 16;
+
 fn interned(s: &str) -> Rc<str> {
     INTERNED.with(|t| {
         let mut t = t.borrow_mut();
@@ -755,12 +733,12 @@ fn interned(s: &str) -> Rc<str> {
             return Rc::clone(rc);
         }
         let rc: Rc<str> = Rc::from(s);
+        // Bounded: forgetting old constants only turns a later `===` on them into a refusal.
+        if t.len() >= MAX_INTERNED {
+            t.clear();
+        }
         t.insert(Box::from(s), Rc::clone(&rc));
         rc
     })
 }
 
-/// Whether `s` is an interned string constant (see [`interned`]).
-fn is_interned(s: &Rc<str>) -> bool {
-    INTERNED.with(|t| t.borrow().get(&**s).is_some_and(|rc| Rc::ptr_eq(rc, s)))
-}
