@@ -13,6 +13,9 @@
 //! identity (tests/error_positions/identity.jsonl): `===` must give the engine's answer, or be refused
 //! locally where the fixture says so.
 //!
+//! Class bindings (`decayNumericLinear`...): ES builds the instance on the first call and jumps over
+//! the constructor arguments afterwards; checked on two documents, locally and on the node.
+//!
 //! Run: `cargo test --test error_positions` (starts the node; skips with a message without java/mvn).
 
 #[path = "common/engine_node.rs"]
@@ -109,17 +112,23 @@ fn runtime_error_positions_match_the_engine() {
 const SCORE_INDEX: &str = "error_positions";
 
 fn score_store() -> scorelab::store::Store {
-    use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
+    use scorelab::data::AttrValue;
+    store_of(&[vec![
+        Some(AttrValue::Long(vec![1999])),
+        None,
+        Some(AttrValue::Keyword(vec!["b".into(), "a".into(), "b".into()])),
+    ]])
+}
+
+/// A store of items with the attributes `year` (long), `rating` (double), `tags` (keyword, multi).
+fn store_of(attributes: &[Vec<Option<scorelab::data::AttrValue>>]) -> scorelab::store::Store {
+    use scorelab::data::{Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
     let spec = |name: &str, kind: FieldKind, multi: bool| FieldSpec { name: name.into(), kind, multi_valued: multi };
-    let item = Item {
-        id: "doc-1".into(),
-        vector: vec![0.5, 0.5],
-        attributes: vec![
-            Some(AttrValue::Long(vec![1999])),
-            None,
-            Some(AttrValue::Keyword(vec!["b".into(), "a".into(), "b".into()])),
-        ],
-    };
+    let items = attributes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Item { id: format!("doc-{}", i + 1), vector: vec![0.5, 0.5], attributes: a.clone() })
+        .collect();
     let settings = DatasetSettings {
         name: "error_positions".into(),
         relevance_threshold: 1.0,
@@ -132,12 +141,12 @@ fn score_store() -> scorelab::store::Store {
         settings,
         dims: 2,
         fields: vec![spec("year", FieldKind::Long, false), spec("rating", FieldKind::Double, false), spec("tags", FieldKind::Keyword, true)],
-        items: vec![item],
+        items,
         users: vec![User { id: "u".into(), matrix: vec![1.0, 0.0] }],
         interactions: vec![],
         exclusions: vec![],
     };
-    scorelab::store::Store::from_dataset(&dataset).expect("a valid one-item dataset")
+    scorelab::store::Store::from_dataset(&dataset).expect("a valid small dataset")
 }
 
 fn local_score_outcome(store: &scorelab::store::Store, source: &str) -> Outcome {
@@ -208,4 +217,65 @@ fn string_identity_agrees_with_the_engine_or_is_refused() {
         }
     }
     assert!(failures.is_empty(), "{} identity mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Scores every item in order with one bound script (one script instance, as ES per segment).
+fn local_scores(store: &scorelab::store::Store, source: &str) -> Result<Vec<f64>, String> {
+    use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
+    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+    let program = compile(source, &env).program.expect("compiles");
+    let mut bound = program.bind(&serde_json::Map::new(), store).map_err(|d| d.es_type.clone())?;
+    (0..store.num_items())
+        .map(|i| program.eval(&mut bound, store, scorelab::store::ItemIdx(i as u32), 1.0).map_err(|d| d.es_type.clone()))
+        .collect()
+}
+
+#[test]
+fn class_binding_constructor_arguments_run_on_the_first_call_only() {
+    use scorelab::data::AttrValue;
+    // Documents in index order: year 2000, then 1999.
+    let store = store_of(&[
+        vec![Some(AttrValue::Long(vec![2000])), None, None],
+        vec![Some(AttrValue::Long(vec![1999])), None, None],
+    ]);
+    // The constructor argument divides by zero on the second document only: never run there.
+    let later = "decayNumericLinear(10 / (doc['year'].value - 1999), 1, 0, 0.5, doc['year'].value)";
+    // ... and on the first document: the instance is built then, so the error is raised.
+    let first = "decayNumericLinear(10 / (doc['year'].value - 2000), 1, 0, 0.5, doc['year'].value)";
+    assert!(local_scores(&store, later).is_ok(), "{:?}", local_scores(&store, later));
+    assert_eq!(local_scores(&store, first), Err("arithmetic_exception".to_string()));
+    // The batch evaluator agrees (it re-runs a failing document through `eval`).
+    {
+        use scorelab::interp::{compile, schema_fields, BatchScores, CompileEnv, Dialect, ScriptContext};
+        let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+        let program = compile(later, &env).program.expect("compiles");
+        let mut bound = program.bind(&serde_json::Map::new(), &store).expect("binds");
+        let items: Vec<_> = (0..4).map(|i| scorelab::store::ItemIdx(i % 2)).collect();
+        let mut out = vec![0.0; items.len()];
+        let batch = program.eval_batch(&mut bound, &store, &items, BatchScores::Same(1.0), &mut out);
+        assert!(batch.is_ok(), "{:?}", batch.err().map(|f| f.diagnostic));
+    }
+
+    let Some(node) = engine_node::shared_node("error_positions") else { return };
+    let client = reqwest::blocking::Client::new();
+    let index_url = format!("{}/class_binding_docs", node.url());
+    let _ = client.delete(&index_url).send();
+    let mapping = json!({"settings": {"number_of_shards": 1}, "mappings": {"properties": {"year": {"type": "long"}}}});
+    assert!(client.put(&index_url).json(&mapping).send().expect("create").status().is_success());
+    let bulk = "{\"index\":{\"_id\":\"1\"}}\n{\"year\":2000}\n{\"index\":{\"_id\":\"2\"}}\n{\"year\":1999}\n";
+    let loaded = client
+        .post(format!("{index_url}/_bulk?refresh=true"))
+        .header("content-type", "application/x-ndjson")
+        .body(bulk)
+        .send()
+        .expect("bulk");
+    assert!(loaded.status().is_success());
+    let search = |source: &str| -> Value {
+        let body = json!({"query": {"script_score": {"query": {"match_all": {}}, "script": {"source": source}}}});
+        client.post(format!("{index_url}/_search")).json(&body).send().and_then(|r| r.json()).expect("search answers")
+    };
+    let ok = search(later);
+    assert_eq!(ok["hits"]["total"]["value"], 2, "the engine skips the constructor arguments later: {ok}");
+    let failed = search(first);
+    assert_eq!(failed["error"]["root_cause"][0]["type"], "script_exception", "{failed}");
 }

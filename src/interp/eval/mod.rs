@@ -387,44 +387,34 @@ impl<'a> Interp<'a> {
                 }
                 Ok(v)
             }
-            ExprKind::Function { sig, args, site } => {
-                if let FunctionImp::Binding { ctor_args, .. } = sig.imp {
-                    let site = *site as usize;
-                    if matches!(self.bindings.get(site), Some(Some(_))) {
-                        // The instance exists: ES still evaluates the constructor arguments and
-                        // ignores them, so only those that could fail or have effects are run.
-                        let n = ctor_args.min(args.len());
-                        for a in &args[..n] {
-                            if !self.quiet(a) {
-                                self.ev(frame, a)?;
-                            }
-                        }
-                        if n == args.len() {
-                            let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
-                            return b.call(&self.ctx, &[]).at(e);
-                        }
-                        let rest = self.eval_args(frame, &args[n..])?;
-                        let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
-                        return b.call(&self.ctx, &rest).at(e);
-                    }
+            ExprKind::Function { sig, args, site } => match sig.imp {
+                FunctionImp::Plain(f) => {
+                    let a = self.eval_args(frame, args)?;
+                    f(&self.ctx, &a).at(e)
                 }
-                let a = self.eval_args(frame, args)?;
-                match sig.imp {
-                    FunctionImp::Plain(f) => f(&self.ctx, &a).at(e),
-                    FunctionImp::Binding { ctor_args, new } => {
-                        let site = *site as usize;
+                FunctionImp::Binding { ctor_args, new } => {
+                    let site = *site as usize;
+                    let n = ctor_args.min(args.len());
+                    // ES keeps the instance in a field and jumps over the constructor and its
+                    // arguments once it exists (`ifNonNull` in `visitInvokeCallMember`; checked on
+                    // the engine: a constructor argument failing on a later document is never run).
+                    if !matches!(self.bindings.get(site), Some(Some(_))) {
+                        let c = self.eval_args(frame, &args[..n])?;
+                        let b = new(&self.ctx, &c).at_point(e, e.span, locate::Point::Ctor)?;
                         if self.bindings.len() <= site {
                             self.bindings.resize_with(site + 1, || None);
                         }
-                        if self.bindings[site].is_none() {
-                            let b = new(&self.ctx, &a[..ctor_args.min(a.len())]).at_point(e, e.span, locate::Point::Ctor)?;
-                            self.bindings[site] = Some(b);
-                        }
-                        let b = self.bindings[site].as_ref().expect("invariant: binding created above");
-                        b.call(&self.ctx, &a[ctor_args.min(a.len())..]).at(e)
+                        self.bindings[site] = Some(b);
                     }
+                    if n == args.len() {
+                        let b = self.bindings[site].as_ref().expect("invariant: binding created above");
+                        return b.call(&self.ctx, &[]).at(e);
+                    }
+                    let rest = self.eval_args(frame, &args[n..])?;
+                    let b = self.bindings[site].as_ref().expect("invariant: binding created above");
+                    b.call(&self.ctx, &rest).at(e)
                 }
-            }
+            },
             ExprKind::User { func, args } => {
                 let a = self.eval_args(frame, args)?;
                 self.call_user(*func as usize, a.to_vec(), e)
@@ -468,16 +458,6 @@ impl<'a> Interp<'a> {
                 }
                 Ok(Value::new_array(elem.clone(), v))
             }
-        }
-    }
-
-    /// Evaluating `e` can neither fail nor have an effect, so it may be skipped when its value is
-    /// not needed.
-    fn quiet(&self, e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_) => true,
-            ExprKind::Cached { index, .. } => matches!(self.cache.get(*index as usize), Some(Some(_))),
-            _ => false,
         }
     }
 
