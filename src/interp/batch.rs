@@ -695,27 +695,22 @@ impl Exec<'_, '_> {
 
     /// Each document's value converted as `eval` converts the script's result.
     fn finish(&mut self, col: ColId, bad: &mut [bool], out: &mut [f64]) {
-        let score_ctx = self.rd.program.context == ScriptContext::Score;
-        for (j, o) in out.iter_mut().enumerate() {
-            let d = match &self.cols[col] {
-                Col::F64(v) => v[j],
-                Col::Uniform(Value::Double(d)) => *d,
-                Col::Uniform(v) => v.as_f64().unwrap_or(0.0),
-                Col::Vals(v) => match &v[j] {
-                    Value::Double(d) => *d,
-                    other => other.as_f64().unwrap_or(0.0),
-                },
-            };
-            *o = if score_ctx {
-                let f = d as f32;
-                if f < 0.0 || f.is_nan() {
-                    // `eval` raises the invalid-score error for it.
-                    bad[j] = true;
-                }
-                f as f64
-            } else {
-                d
-            };
+        let to_f64 = |v: &Value| match v {
+            Value::Double(d) => *d,
+            other => other.as_f64().unwrap_or(0.0),
+        };
+        match &self.cols[col] {
+            Col::F64(v) => out.copy_from_slice(v),
+            Col::Uniform(v) => out.fill(to_f64(v)),
+            Col::Vals(v) => out.iter_mut().zip(v).for_each(|(o, v)| *o = to_f64(v)),
+        }
+        if self.rd.program.context == ScriptContext::Score {
+            for (o, b) in out.iter_mut().zip(bad.iter_mut()) {
+                let f = *o as f32;
+                // `eval` raises the invalid-score error for these.
+                *b |= f < 0.0 || f.is_nan();
+                *o = f64::from(f);
+            }
         }
     }
 
