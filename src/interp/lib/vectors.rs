@@ -292,8 +292,8 @@ fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl F
             emit(base + l, a);
         }
     }
-    for j in full..items.len() {
-        emit(j, lucene_dot(row(items[j]), q));
+    for (j, item) in items.iter().enumerate().skip(full) {
+        emit(j, lucene_dot(row(*item), q));
     }
 }
 
