@@ -500,14 +500,7 @@ fn setup_indices_command_explains_an_unreachable_engine() {
 
 /// Sets known to drift, with the reason. The suite fails when an unlisted set drifts AND when a listed
 /// set stops drifting (so the list cannot go stale), as starlark's conformance exceptions do.
-const KNOWN_DRIFT: &[(&str, &str)] = &[
-    (
-        "39_runtime_error_in_sort",
-        "runtime error position: for `l.get((int) (doc['year'].value % 3))` on an empty list the engine points at \
-         the last node that recorded a location before the call, the `.value` dot inside the argument (offset 57); \
-         the local interpreter points at `l` (offset 33)",
-    ),
-];
+const KNOWN_DRIFT: &[(&str, &str)] = &[];
 
 /// The parity suite against one engine: every set, local vs engine, whole cohort.
 fn run_parity_suite(url: &str, index_name: &str, vectors: bool) {

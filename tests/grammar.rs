@@ -3,16 +3,18 @@
 
 use pest::Parser;
 use pest::{consumes_to, fails_with, parses_to};
-use scorelab::painless::grammar::{PainlessParser, Rule};
+use scorelab::painless::grammar::{PainlessParser, Rule, blank_comments};
 
-/// True when `rule` matches the whole of `input`.
+/// True when `rule` matches the whole of `input` (comments blanked first, as `painless::parse`
+/// does: the grammar has no comment rule).
 fn whole(rule: Rule, input: &str) -> bool {
-    PainlessParser::parse(rule, input).is_ok_and(|mut p| p.next().is_some_and(|pair| pair.as_str() == input))
+    let text = blank_comments(input);
+    PainlessParser::parse(rule, &text).is_ok_and(|mut p| p.next().is_some_and(|pair| pair.as_str().len() == input.len()))
 }
 
-/// True when the whole script parses.
+/// True when the whole script parses (comments blanked first, as `painless::parse` does).
 fn script(input: &str) -> bool {
-    PainlessParser::parse(Rule::script, input).is_ok()
+    PainlessParser::parse(Rule::script, &blank_comments(input)).is_ok()
 }
 
 #[test]
@@ -78,6 +80,8 @@ fn comments() {
     // A `//` comment must end in a newline.
     assert!(!script("1 // no newline"));
     assert!(!script("1 /* never closed"));
+    // The pre-scan removes comments (as ES's lexer skips them); the grammar itself has none.
+    assert!(PainlessParser::parse(Rule::script, "/* a */ 1").is_err());
     fails_with! {
         parser: PainlessParser,
         input: "# not a comment",
@@ -157,4 +161,41 @@ fn types_and_casts() {
     assert!(script("(String[]) x"));
     assert!(script("(List) (x)"));
     assert!(script("int[] a = new int[] {1, 2}; Map.Entry e = null; def[] d = new def[2];"));
+}
+
+/// ES's lexer skips whitespace and comments between any two tokens (`WS`/`COMMENT -> skip`), so
+/// they may sit inside a type (`int /*c*/ []`) and everywhere else between tokens; only right
+/// after a `.`/`?.` (the lexer's AFTER_DOT mode has no skip rule) and inside a token are they
+/// rejected.
+#[test]
+fn comments_and_whitespace_between_any_two_tokens() {
+    for ok in ["int /*c*/ []", "int[ /*c*/ ]", "int //c\n [ ]", "int\t[\n]", "Map /*c*/ .Entry", "Map .Entry [] []", "def /**/ []"] {
+        assert!(whole(Rule::decl_type, ok), "{ok}");
+    }
+    for ok in [
+        "int /*c*/ [] a = new int[1];",
+        "int /*c*/ [] f(int /*c*/ [] a) { return a; } return f(null);",
+        "Map /*c*/ .Entry e = null;",
+        "def a = new int /*c*/ [ /*c*/ ] /*c*/ {1};",
+        "def a = new int /*c*/ [ /*c*/ 1 /*c*/ ] /*c*/ .length;",
+        "def a = new Map /*c*/ .Entry[1];",
+        "return (int /*c*/ []) null;",
+        "return ( /*c*/ def /*c*/ [ /*c*/ ] /*c*/ ) null;",
+        "return (String /*c*/ []) null;",
+        "return (Map /*c*/ .Entry) null;",
+        "return x instanceof int /*c*/ [];",
+        "for (int /*c*/ [] a : l) {}",
+        "x /*c*/ .y /*c*/ ?.z /*c*/ [0] /*c*/ .call /*c*/ ( /*c*/ )",
+        "l.sort((a, b) /*c*/ -> /*c*/ a - b)",
+        "l.forEach(int /*c*/ [] x -> 1)",
+        "l.map(Integer /*c*/ :: /*c*/ valueOf)",
+        "l.map(int /*c*/ [] :: /*c*/ new)",
+        "return $ /*c*/ ( /*c*/ 'f' /*c*/ , 0);",
+    ] {
+        assert!(script(ok), "{ok}");
+    }
+    // Nothing may follow a dot before the name (ANTLR's AFTER_DOT mode), and tokens stay whole.
+    for bad in ["x. y", "x./*c*/y", "x ?. y", "Map. Entry e;", "x - > 1", "l.map(Integer : : valueOf)", "1 /*c*/ L", "a + /*c*/ = 1"] {
+        assert!(!script(bad), "{bad}");
+    }
 }

@@ -65,6 +65,10 @@ impl Folder<'_> {
         }
     }
 
+    fn is_str(&self, e: &Expr) -> bool {
+        matches!(e.kind, ExprKind::Const(i) if matches!(self.consts.get(i as usize), Some(Const::Str(_))))
+    }
+
     /// The primitive value of a constant node.
     fn prim(&self, e: &Expr) -> Option<Value> {
         match &e.kind {
@@ -104,6 +108,11 @@ impl Folder<'_> {
                 Some(v) => eval::convert_value(v, conv).ok(),
                 None => None,
             },
+            // ES folds `===` between two string constants with Java's `==` on its parser's distinct
+            // String objects: never identical (checked on the engine).
+            ExprKind::Eq { lhs, rhs, mode: EqMode::Identity, negate } if self.is_str(lhs) && self.is_str(rhs) => {
+                Some(Value::Bool(*negate))
+            }
             ExprKind::Eq { lhs, rhs, mode: EqMode::Primitive, negate } => match (self.prim(lhs), self.prim(rhs)) {
                 (Some(x), Some(y)) => Some(Value::Bool(ops::primitive_equals(&x, &y) != *negate)),
                 _ => None,

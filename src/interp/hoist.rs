@@ -29,9 +29,8 @@
 //!   that escapes: cached results are primitives, or elements read out of existing collections,
 //!   which re-evaluation would return as the very same object), and expressions never consume
 //!   the loop counter (only loop statements do), so the counter is unchanged;
-//! - `cosineSimilarity(pooled, 'f')`-style class bindings ignore their constructor arguments
-//!   after the first call (`eval` skips re-evaluating arguments that cannot fail or have
-//!   effects: constants, locals, params and filled caches).
+//! - `cosineSimilarity(pooled, 'f')`-style class bindings do not evaluate their constructor
+//!   arguments after the first call (as ES, which jumps over them once the instance exists).
 
 use super::ir::{Expr, ExprKind, Slot, Stmt, StmtKind, Target};
 use std::collections::HashSet;

@@ -158,7 +158,7 @@ pub struct FieldSig {
 
 /// ES "class bindings" (`cosineSimilarity`, `decayNumericGauss`...): the first `ctor_args` arguments
 /// build an instance once per script instance (ES caches it in a field on first call; later calls
-/// still evaluate those arguments but ignore them), then each call passes the remaining arguments.
+/// jump over the constructor and its arguments), then each call passes the remaining arguments.
 pub trait FunctionBinding {
     fn call(&self, ctx: &CallCtx<'_>, rest: &[Value]) -> Result<Value, RuntimeError>;
 

@@ -17,6 +17,14 @@ use super::span::Span;
 /// Public only so `tests/grammar.rs` can test rules one by one; use `painless::parse`.
 pub struct PainlessParser;
 
+/// The text the grammar is run on: `source` with its comments blanked out (offsets kept), as
+/// `painless::parse` does before running pest; `grammar/painless.pest` itself has no comments.
+/// Public for `tests/grammar.rs`.
+pub fn blank_comments(source: &str) -> std::borrow::Cow<'_, str> {
+    let lexed = super::lex::lex(source);
+    super::lex::blank_comments(source, &lexed.comments)
+}
+
 pub(crate) fn parse_script(source: &str) -> Result<Pair<'_, Rule>, Box<PestError<Rule>>> {
     let mut pairs = PainlessParser::parse(Rule::script, source).map_err(Box::new)?;
     pairs.next().ok_or_else(|| {
@@ -68,7 +76,7 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
         InputLocation::Span((s, _)) => s,
     };
     let positives = match &failure.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::ParsingError { positives, .. } => standing_for(positives),
         ErrorVariant::CustomError { message } => {
             if message.contains("call limit reached") {
                 return errors::too_complex(Span::new(pos, pos + 1));
@@ -231,6 +239,24 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
     Some(format!("expected {}{more}", shown.join(", ")))
 }
 
+/// pest's expected rules with each stand-in rule replaced by the rules it stands for, sorted and
+/// deduplicated as pest leaves them: what the grammar without the shortcut reported.
+fn standing_for(positives: &[Rule]) -> Vec<Rule> {
+    if !positives.contains(&Rule::no_postfix) {
+        return positives.to_vec();
+    }
+    let mut rules: Vec<Rule> = positives
+        .iter()
+        .flat_map(|r| match r {
+            Rule::no_postfix => vec![Rule::call_invoke, Rule::field_access, Rule::brace_access],
+            other => vec![*other],
+        })
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
 /// The rules a shortcut rule stands for in the help: where the grammar skips a whole failed
 /// alternative (an argument at `)`), it fails a cheap rule that reports what the alternative did.
 fn reported_as(rule: Rule) -> Vec<Rule> {
@@ -287,6 +313,7 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         binary_op => "an operator",
         lambda | lambda_params | lambda_param | arrow => "a lambda",
         no_argument => "an expression",
+        no_postfix => "'.'",
         funcref => "a method reference",
         kw_if => "'if'",
         kw_in => "'in'",

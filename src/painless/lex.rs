@@ -2,7 +2,9 @@
 //! - report lexer errors with ES's exact wording (`unexpected character [...]`, the escape hint),
 //!   which a PEG cannot tell apart from parse errors;
 //! - measure nesting before the recursive parser runs, so absurd inputs fail fast and cleanly;
-//! - name the offending token of a parse error the way ANTLR displays it (`'}'`, `<EOF>`).
+//! - name the offending token of a parse error the way ANTLR displays it (`'}'`, `<EOF>`);
+//! - find the comments, which `painless::parse` blanks out before pest runs (`blank_comments`):
+//!   like ES's `COMMENT -> skip`, so the grammar has no comment rule and pest never scans one.
 //!
 //! The grammar (grammar/painless.pest) remains the authority on what parses; this scan only has to
 //! agree with it on token boundaries.
@@ -46,6 +48,28 @@ pub(crate) struct Lexed {
     pub error: Option<LexError>,
     /// Largest nesting estimate seen and the offset of the token where it was reached.
     pub max_nesting: (usize, usize),
+    /// Every comment before the first lexer error (ES's `COMMENT -> skip`), in source order.
+    pub comments: Vec<Span>,
+}
+
+/// The text pest parses: `source` with every comment replaced by spaces (line breaks kept), so
+/// byte offsets, and with them every span, are those of `source`. The grammar's `WHITESPACE` is
+/// then a plain character class and pest never scans a comment: ES's lexer skips comments
+/// before its parser sees any token, and this does the same for ours.
+pub(crate) fn blank_comments<'s>(source: &'s str, comments: &[Span]) -> std::borrow::Cow<'s, str> {
+    if comments.is_empty() {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut bytes = source.as_bytes().to_vec();
+    for comment in comments {
+        for b in &mut bytes[comment.range()] {
+            if !matches!(*b, b'\n' | b'\r') {
+                *b = b' ';
+            }
+        }
+    }
+    // Comments start and end on ASCII characters, so whole characters were replaced.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| source.to_string()))
 }
 
 const KEYWORDS: &[&str] = &[
@@ -194,6 +218,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
     let mut pending_sum = 0usize;
     let mut max_nesting = (0usize, 0usize);
     let mut error = None;
+    let mut comments = Vec::new();
     while i < b.len() {
         let start = i;
         let c = b[i];
@@ -234,6 +259,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             if let Some(k) = src[i + 2..].find(['\n', '\r']) {
                 i = i + 2 + k + 1;
+                comments.push(Span::new(start, i));
                 continue;
             }
             if !div_fallback {
@@ -243,6 +269,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
             if let Some(k) = src[i + 2..].find("*/") {
                 i = i + 2 + k + 2;
+                comments.push(Span::new(start, i));
                 continue;
             }
             if !div_fallback {
@@ -360,7 +387,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
     if after_dot && error.is_none() {
         // `x.` at the very end: the parser reports it (unexpected end of script).
     }
-    Lexed { tokens, error, max_nesting }
+    Lexed { tokens, error, max_nesting, comments }
 }
 
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, start: usize, end: usize, depth: usize) {

@@ -85,9 +85,15 @@ fn compound_op(text: &str) -> Option<BinaryOp> {
     })
 }
 
-/// `Map.Entry[][]` → base "Map.Entry", dims 2 (whitespace between brackets allowed).
+/// `Map.Entry[][]` → base "Map.Entry", dims 2. The grammar allows whitespace (and comments,
+/// which pest sees blanked to spaces) before each `.` and around each bracket
+/// (`Map /*c*/ .Entry [ ]`); it is dropped here.
 fn type_from_text(text: &str, span: Span) -> TypeName {
-    let base_end = text.find(|c: char| c == '[' || c.is_whitespace()).unwrap_or(text.len());
+    if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        return type_from_text(&compact, span);
+    }
+    let base_end = text.find('[').unwrap_or(text.len());
     let dims = text.bytes().filter(|&b| b == b'[').count();
     TypeName { base: text[..base_end].to_string(), dims: dims.min(u8::MAX as usize) as u8, span }
 }
@@ -658,7 +664,13 @@ impl Lowerer {
             }
             Rule::funcref => {
                 let mut it = pair.into_inner();
-                let target = next(&mut it).as_str().to_string();
+                let target_pair = next(&mut it);
+                // A type is written out normalised (`int /*c*/ []` → `int[]`); `this` as is.
+                let target = if target_pair.as_rule() == Rule::decl_type {
+                    super::print::print_type(&type_of(target_pair))
+                } else {
+                    target_pair.as_str().to_string()
+                };
                 let method = next(&mut it).as_str().to_string();
                 Ok(Expr { kind: ExprKind::MethodRef { target, method }, span })
             }

@@ -1,9 +1,9 @@
 //! The Painless front-end: grammar (pest), lowering to an owned AST, diagnostics and their renderers.
 //! pest types never leave `grammar.rs` / `lower.rs`.
 //!
-//! `parse` runs three steps: a token pre-scan (`lex.rs`: ES's lexer errors, nesting estimate), the
-//! pest parser (`grammar.rs`, `grammar/painless.pest`) and the lowering to `ast::Script`
-//! (`lower.rs`). Every step is bounded by `ParseLimits`, so hostile input fails with a diagnostic.
+//! `parse` runs three steps: a token pre-scan (`lex.rs`: ES's lexer errors, nesting estimate,
+//! comments), the pest parser (`grammar.rs`, `grammar/painless.pest`) on the source with its
+//! comments blanked to spaces (offsets unchanged) and the lowering to `ast::Script` (`lower.rs`). Every step is bounded by `ParseLimits`, so hostile input fails with a diagnostic.
 
 pub mod ast;
 pub mod diag;
@@ -73,7 +73,8 @@ pub fn parse_with_limits(source: &str, limits: &ParseLimits) -> Result<ast::Scri
     // Process-wide in pest; every parse stores its own budget before starting.
     let budget = limits.max_parser_calls_per_byte.saturating_mul(source.len().max(4096));
     pest::set_call_limit(NonZeroUsize::new(budget));
-    let pair = match grammar::parse_script(source) {
+    let text = lex::blank_comments(source, &lexed.comments);
+    let pair = match grammar::parse_script(&text) {
         Ok(pair) => pair,
         Err(failure) => return Err(vec![grammar::diagnose(source, &lexed, failure, limits)]),
     };

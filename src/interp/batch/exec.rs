@@ -332,7 +332,7 @@ impl Exec<'_, '_> {
                     let eq = match mode {
                         EqMode::Primitive => ops::primitive_equals(&a[0], &a[1]),
                         EqMode::Equals => ops::painless_equals(&a[0], &a[1]),
-                        EqMode::Identity => ops::identical(&a[0], &a[1]),
+                        EqMode::Identity => ops::identical_checked(&a[0], &a[1])?,
                     };
                     Ok(Value::Bool(eq != negate))
                 })
@@ -452,8 +452,8 @@ impl Exec<'_, '_> {
                     let Some(Some(binding)) = b.bindings.get(*site as usize) else {
                         return Err(NotBatchable);
                     };
-                    // As `eval` does once the instance exists: constructor arguments are still
-                    // evaluated (for their errors) unless they can neither fail nor have effects.
+                    // ES (and `eval`) skip the constructor arguments once the instance exists; a
+                    // failure computed here only marks the document, which `eval` then re-runs.
                     let n = ctor_args.min(args.len());
                     for a in &args[..n] {
                         if !quiet(a) {

@@ -2,14 +2,14 @@
 //! dot shortcuts, `def` method calls through the registry, for-each iteration, conversions.
 
 use super::ops::{self, class_cast};
-use super::{fail, At, EResult, Flow, Frame, Interp, INLINE_ARGS};
+use super::locate::Point;
+use super::{fail_at, At, EResult, Flow, Frame, Interp, INLINE_ARGS};
 use crate::interp::error::{es_type, RuntimeError};
-use crate::interp::ir::{Conv, Slot, Stmt};
+use crate::interp::ir::{Conv, Expr, Slot, Stmt};
 use crate::interp::limits::Limits;
 use crate::interp::registry::registry;
 use crate::interp::types::Ty;
 use crate::interp::value::{MapViewKind, Value};
-use crate::painless::Span;
 use std::rc::Rc;
 
 /// Resolves `doc['name']` for the document being evaluated.
@@ -241,8 +241,11 @@ impl Interp<'_> {
         conv: Option<&Conv>,
         it: Value,
         body: &[Stmt],
-        span: Span,
+        iterable: &Expr,
     ) -> EResult<Flow> {
+        // ES calls `iterator()` and casts each element right after the iterable, with no mark of
+        // their own.
+        let span = iterable.span;
         let items: Vec<Value> = match &it {
             Value::Array(a) => a.borrow().items.clone(),
             Value::List(l) => l.borrow().clone(),
@@ -252,19 +255,22 @@ impl Interp<'_> {
                 m.borrow().iter().map(|(k, v)| Value::MapEntry(Rc::new((k.clone(), v.clone())))).collect()
             }
             Value::DocField(_) => {
-                let n = match self.dyn_call(&it, "size", &[]).at(span)? {
+                let n = match self.dyn_call(&it, "size", &[]).at_point(iterable, span, Point::Iterate)? {
                     Value::Int(n) => n.max(0) as usize,
                     _ => 0,
                 };
                 let mut v = Vec::with_capacity(n);
                 for i in 0..n {
-                    v.push(self.dyn_call(&it, "get", &[Value::Int(i as i32)]).at(span)?);
+                    v.push(self.dyn_call(&it, "get", &[Value::Int(i as i32)]).at_point(iterable, span, Point::Iterate)?);
                 }
                 v
             }
-            Value::Null => return Err(fail(RuntimeError::null_pointer("Cannot iterate over a null reference"), span)),
+            Value::Null => {
+                let err = RuntimeError::null_pointer("Cannot iterate over a null reference");
+                return Err(fail_at(err, span, iterable, Point::Iterate));
+            }
             other => {
-                return Err(fail(
+                return Err(super::fail(
                     RuntimeError::unsupported_locally(format!(
                         "iterating over [{}] is not in the local subset",
                         ops::java_class(other)
@@ -275,7 +281,7 @@ impl Interp<'_> {
         };
         for item in items {
             let v = match conv {
-                Some(c) => convert(item, c).at(span)?,
+                Some(c) => convert(item, c).at_point(iterable, span, Point::Iterate)?,
                 None => item,
             };
             frame.slots[slot as usize] = v;

@@ -4,6 +4,7 @@
 //! counter per function invocation, shared by every `while`/`for`/`do` loop in it, painless-facts §9).
 
 mod access;
+mod locate;
 pub mod ops;
 
 use super::error::{es_type, RuntimeError};
@@ -15,33 +16,61 @@ use super::value::Value;
 use crate::painless::Span;
 use std::rc::Rc;
 
-/// A runtime failure with the node ES would point at and, once known, the enclosing statement.
+/// A runtime failure: the position ES reports and, once known, the enclosing statement.
+///
+/// Until `locate` settles it, `span` is the throwing node's own location and `node`/`point` name
+/// the instruction that threw; ES reports the last line-number mark before that instruction
+/// (see `locate.rs`), which the enclosing block works out on the error path.
 #[derive(Debug)]
 pub struct Fail {
     pub err: RuntimeError,
     pub span: Span,
     pub stmt: Option<Span>,
+    /// Address of the IR node whose instruction threw; 0 once the position is settled.
+    node: usize,
+    point: locate::Point,
+    /// The snippet ends at the next statement in source order, found by the innermost block
+    /// that has one after the failing statement.
+    end_final: bool,
 }
 
 pub(crate) type EResult<T> = Result<T, Box<Fail>>;
 
+/// A failure whose position is final (loop counter, or no IR node to replay).
 #[cold]
 #[inline(never)]
 pub(crate) fn fail(err: RuntimeError, span: Span) -> Box<Fail> {
-    Box::new(Fail { err, span, stmt: None })
+    Box::new(Fail { err, span, stmt: None, node: 0, point: locate::Point::After, end_final: false })
+}
+
+/// A failure of node `e`'s instruction `point`; `span` is the fallback position.
+#[cold]
+#[inline(never)]
+pub(crate) fn fail_at(err: RuntimeError, span: Span, e: &Expr, point: locate::Point) -> Box<Fail> {
+    Box::new(Fail { err, span, stmt: None, node: e as *const Expr as usize, point, end_final: false })
 }
 
 trait At<T> {
-    fn at(self, span: Span) -> EResult<T>;
+    /// The failure of `e`'s own instruction (after its children), at ES's location for `e`.
+    fn at(self, e: &Expr) -> EResult<T>;
+    fn at_point(self, e: &Expr, span: Span, point: locate::Point) -> EResult<T>;
 }
 
 impl<T> At<T> for Result<T, RuntimeError> {
     #[inline(always)]
-    fn at(self, span: Span) -> EResult<T> {
+    fn at(self, e: &Expr) -> EResult<T> {
         // An explicit match: `map_err` over this large error type was not inlined in profiles.
         match self {
             Ok(v) => Ok(v),
-            Err(e) => Err(fail(e, span)),
+            Err(err) => Err(fail_at(err, locate::own_span(e), e, locate::Point::After)),
+        }
+    }
+
+    #[inline(always)]
+    fn at_point(self, e: &Expr, span: Span, point: locate::Point) -> EResult<T> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(err) => Err(fail_at(err, span, e, point)),
         }
     }
 }
@@ -97,13 +126,23 @@ impl<'a> Interp<'a> {
     }
 
     pub(crate) fn exec_block(&mut self, frame: &mut Frame, stmts: &[Stmt]) -> EResult<Flow> {
-        for s in stmts {
+        for (i, s) in stmts.iter().enumerate() {
             match self.exec(frame, s) {
                 Ok(Flow::Normal) => {}
                 Ok(flow) => return Ok(flow),
                 Err(mut f) => {
+                    if f.node != 0 {
+                        f.locate_in(&stmts[..=i], self.limits.max_loop_counter > 0);
+                    }
                     if f.stmt.is_none() && !matches!(s.kind, StmtKind::Block(_)) {
                         f.stmt = Some(s.span);
+                    }
+                    if !f.end_final
+                        && let Some(w) = f.stmt
+                        && let Some(end) = locate::next_statement_start(stmts, w.start)
+                    {
+                        f.stmt = Some(Span { start: w.start, end });
+                        f.end_final = true;
                     }
                     return Err(f);
                 }
@@ -132,11 +171,11 @@ impl<'a> Interp<'a> {
     fn exec(&mut self, frame: &mut Frame, s: &Stmt) -> EResult<Flow> {
         match &s.kind {
             StmtKind::Expr(e) => {
-                self.eval(frame, e)?;
+                self.ev(frame, e)?;
                 Ok(Flow::Normal)
             }
             StmtKind::Store(slot, e) => {
-                let v = self.eval(frame, e)?;
+                let v = self.ev(frame, e)?;
                 frame.slots[*slot as usize] = v;
                 Ok(Flow::Normal)
             }
@@ -178,20 +217,20 @@ impl<'a> Interp<'a> {
                             Flow::Normal | Flow::Continue => {}
                         }
                         for u in update {
-                            self.eval(frame, u)?;
+                            self.ev(frame, u)?;
                         }
                     }
                 }
                 Ok(Flow::Normal)
             }
             StmtKind::ForEach { slot, conv, iterable, body } => {
-                let it = self.eval(frame, iterable)?;
-                self.for_each(frame, *slot, conv.as_ref(), it, body, iterable.span)
+                let it = self.ev(frame, iterable)?;
+                self.for_each(frame, *slot, conv.as_ref(), it, body, iterable)
             }
             StmtKind::Break => Ok(Flow::Break),
             StmtKind::Continue => Ok(Flow::Continue),
             StmtKind::Return(v) => Ok(Flow::Return(match v {
-                Some(e) => self.eval(frame, e)?,
+                Some(e) => self.ev(frame, e)?,
                 None => Value::Null,
             })),
             StmtKind::Block(b) => self.exec_block(frame, b),
@@ -199,13 +238,28 @@ impl<'a> Interp<'a> {
     }
 
     fn truthy(&mut self, frame: &mut Frame, e: &Expr) -> EResult<bool> {
-        match self.eval(frame, e)? {
+        match self.ev(frame, e)? {
             Value::Bool(b) => Ok(b),
-            other => Err(fail(ops::class_cast(&other, &Ty::BOOLEAN), e.span)),
+            // ES casts a `def` condition (a `CastNode`, marked at the operand).
+            other => Err(fail(ops::class_cast(&other, &Ty::BOOLEAN), locate::own_span(e))),
         }
     }
 
+    /// Evaluate a lone expression (outside any statement): a failure's position is settled
+    /// within `e`.
     pub(crate) fn eval(&mut self, frame: &mut Frame, e: &Expr) -> EResult<Value> {
+        match self.ev(frame, e) {
+            Ok(v) => Ok(v),
+            Err(mut f) => {
+                if f.node != 0 {
+                    f.locate_in_expr(e);
+                }
+                Err(f)
+            }
+        }
+    }
+
+    fn ev(&mut self, frame: &mut Frame, e: &Expr) -> EResult<Value> {
         match &e.kind {
             ExprKind::Const(i) => Ok(self.consts[*i as usize].clone()),
             ExprKind::Local(s) => Ok(frame.slots[*s as usize].clone()),
@@ -213,180 +267,170 @@ impl<'a> Interp<'a> {
             ExprKind::Doc => Ok(Value::Doc),
             ExprKind::Score => Ok(Value::Double(self.score)),
             ExprKind::Convert(x, conv) => {
-                let v = self.eval(frame, x)?;
-                access::convert(v, conv).at(e.span)
+                let v = self.ev(frame, x)?;
+                access::convert(v, conv).at(e)
             }
             ExprKind::Binary(op, a, b) => {
-                let x = self.eval(frame, a)?;
-                let y = self.eval(frame, b)?;
-                ops::binary(*op, &x, &y).at(e.span)
+                let x = self.ev(frame, a)?;
+                let y = self.ev(frame, b)?;
+                ops::binary(*op, &x, &y).at(e)
             }
             ExprKind::Concat(a, b) => {
-                let x = self.eval(frame, a)?;
-                let y = self.eval(frame, b)?;
-                self.concat(&x, &y).at(e.span)
+                let x = self.ev(frame, a)?;
+                let y = self.ev(frame, b)?;
+                self.concat(&x, &y).at(e)
             }
             ExprKind::DefAdd(a, b) => {
-                let x = self.eval(frame, a)?;
-                let y = self.eval(frame, b)?;
+                let x = self.ev(frame, a)?;
+                let y = self.ev(frame, b)?;
                 if matches!(x, Value::Str(_)) || matches!(y, Value::Str(_)) {
-                    self.concat(&x, &y).at(e.span)
+                    self.concat(&x, &y).at(e)
                 } else {
-                    ops::binary(super::ir::BinOp::Add, &x, &y).at(e.span)
+                    ops::binary(super::ir::BinOp::Add, &x, &y).at(e)
                 }
             }
             ExprKind::And(a, b) => Ok(Value::Bool(self.truthy(frame, a)? && self.truthy(frame, b)?)),
             ExprKind::Or(a, b) => Ok(Value::Bool(self.truthy(frame, a)? || self.truthy(frame, b)?)),
             ExprKind::Eq { lhs, rhs, mode, negate } => {
-                let x = self.eval(frame, lhs)?;
-                let y = self.eval(frame, rhs)?;
+                let x = self.ev(frame, lhs)?;
+                let y = self.ev(frame, rhs)?;
                 let eq = match mode {
                     EqMode::Primitive => ops::primitive_equals(&x, &y),
                     EqMode::Equals => ops::painless_equals(&x, &y),
-                    EqMode::Identity => ops::identical(&x, &y),
+                    EqMode::Identity => ops::identical_checked(&x, &y).at(e)?,
                 };
                 Ok(Value::Bool(eq != *negate))
             }
             ExprKind::Unary(op, x) => {
-                let v = self.eval(frame, x)?;
-                ops::unary(*op, &v).at(e.span)
+                let v = self.ev(frame, x)?;
+                ops::unary(*op, &v).at(e)
             }
             ExprKind::Conditional(c, a, b) => {
                 if self.truthy(frame, c)? {
-                    self.eval(frame, a)
+                    self.ev(frame, a)
                 } else {
-                    self.eval(frame, b)
+                    self.ev(frame, b)
                 }
             }
             ExprKind::Elvis(a, b) => {
-                let v = self.eval(frame, a)?;
-                if v.is_null() { self.eval(frame, b) } else { Ok(v) }
+                let v = self.ev(frame, a)?;
+                if v.is_null() { self.ev(frame, b) } else { Ok(v) }
             }
             ExprKind::Instanceof(x, t) => {
-                let v = self.eval(frame, x)?;
+                let v = self.ev(frame, x)?;
                 Ok(Value::Bool(ops::instance_of(&v, t)))
             }
-            ExprKind::Assign { target, value } => self.assign(frame, target, value, e.span),
+            ExprKind::Assign { target, value } => self.assign(frame, target, value, e),
             ExprKind::Compound { target, op, concat, value, back } => {
-                self.compound(frame, target, *op, *concat, value, back, e.span)
+                self.compound(frame, target, *op, *concat, value, back, e)
             }
-            ExprKind::IncDec { target, increment, prefix, back } => {
-                self.inc_dec(frame, target, *increment, *prefix, back, e.span)
-            }
+            ExprKind::IncDec { target, increment, prefix, back } => self.inc_dec(frame, target, *increment, *prefix, back, e),
             ExprKind::Index(r, i) => {
-                let recv = self.eval(frame, r)?;
-                let idx = self.eval(frame, i)?;
-                self.index_get(&recv, &idx).at(e.span)
+                let recv = self.ev(frame, r)?;
+                let idx = self.ev(frame, i)?;
+                self.index_get(&recv, &idx).at(e)
             }
             ExprKind::DynField { recv, name, null_safe } => {
-                let r = self.eval(frame, recv)?;
+                let r = self.ev(frame, recv)?;
                 if r.is_null() && *null_safe {
                     return Ok(Value::Null);
                 }
-                self.field_get(&r, name).at(dot(recv))
+                self.field_get(&r, name).at(e)
             }
             ExprKind::Field { recv, sig, null_safe } => {
-                let r = self.eval(frame, recv)?;
+                let r = self.ev(frame, recv)?;
                 if r.is_null() {
                     if *null_safe {
                         return Ok(Value::Null);
                     }
-                    return Err(fail(access::null_receiver(sig.name), dot(recv)));
+                    return Err(fail_at(access::null_receiver(sig.name), dot(recv), e, locate::Point::After));
                 }
-                (sig.imp)(&self.ctx, &r).at(dot(recv))
+                (sig.imp)(&self.ctx, &r).at(e)
             }
             ExprKind::StaticField(sig) => Ok((sig.value)()),
+            // A null receiver fails at the call instruction, after the arguments (which may fail
+            // first); `?.` skips the arguments.
             ExprKind::Method { recv, sig, args, null_safe } => {
-                let r = self.eval(frame, recv)?;
-                if r.is_null() {
-                    if *null_safe {
-                        return Ok(Value::Null);
-                    }
-                    return Err(fail(access::null_receiver(sig.name), dot(recv)));
+                let r = self.ev(frame, recv)?;
+                if r.is_null() && *null_safe {
+                    return Ok(Value::Null);
                 }
-                let imp = sig.imp;
-                self.with_args(frame, args, |ctx, a| imp(ctx, &r, a))?.at(dot(recv))
+                let (imp, name) = (sig.imp, sig.name);
+                self.with_args(frame, args, |ctx, a| {
+                    if r.is_null() { Err(access::null_receiver(name)) } else { imp(ctx, &r, a) }
+                })?
+                .at(e)
             }
             ExprKind::DynMethod { recv, name, args, null_safe } => {
-                let r = self.eval(frame, recv)?;
-                if r.is_null() {
-                    if *null_safe {
-                        return Ok(Value::Null);
-                    }
-                    return Err(fail(access::null_receiver(name), dot(recv)));
+                let r = self.ev(frame, recv)?;
+                if r.is_null() && *null_safe {
+                    return Ok(Value::Null);
                 }
                 let a = self.eval_args(frame, args)?;
-                self.dyn_call(&r, name, &a).at(dot(recv))
+                if r.is_null() {
+                    return Err(fail_at(access::null_receiver(name), dot(recv), e, locate::Point::After));
+                }
+                self.dyn_call(&r, name, &a).at(e)
             }
             ExprKind::Static { sig, args } => {
                 let imp = sig.imp;
-                self.with_args(frame, args, |ctx, a| imp(ctx, a))?.at(e.span)
+                self.with_args(frame, args, |ctx, a| imp(ctx, a))?.at(e)
             }
             ExprKind::Cached { index, expr } => {
                 let i = *index as usize;
                 if let Some(Some(v)) = self.cache.get(i) {
                     return Ok(v.clone());
                 }
-                let v = self.eval(frame, expr)?;
+                let v = self.ev(frame, expr)?;
                 if i < self.cache.len() && cacheable(&v) {
                     self.cache[i] = Some(v.clone());
                 }
                 Ok(v)
             }
-            ExprKind::Function { sig, args, site } => {
-                if let FunctionImp::Binding { ctor_args, .. } = sig.imp {
-                    let site = *site as usize;
-                    if matches!(self.bindings.get(site), Some(Some(_))) {
-                        // The instance exists: ES still evaluates the constructor arguments and
-                        // ignores them, so only those that could fail or have effects are run.
-                        let n = ctor_args.min(args.len());
-                        for a in &args[..n] {
-                            if !self.quiet(a) {
-                                self.eval(frame, a)?;
-                            }
-                        }
-                        if n == args.len() {
-                            let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
-                            return b.call(&self.ctx, &[]).at(e.span);
-                        }
-                        let rest = self.eval_args(frame, &args[n..])?;
-                        let b = self.bindings[site].as_ref().expect("invariant: binding checked above");
-                        return b.call(&self.ctx, &rest).at(e.span);
-                    }
+            ExprKind::Function { sig, args, site } => match sig.imp {
+                FunctionImp::Plain(f) => {
+                    let a = self.eval_args(frame, args)?;
+                    f(&self.ctx, &a).at(e)
                 }
-                let a = self.eval_args(frame, args)?;
-                match sig.imp {
-                    FunctionImp::Plain(f) => f(&self.ctx, &a).at(e.span),
-                    FunctionImp::Binding { ctor_args, new } => {
-                        let site = *site as usize;
+                FunctionImp::Binding { ctor_args, new } => {
+                    let site = *site as usize;
+                    let n = ctor_args.min(args.len());
+                    // ES keeps the instance in a field and jumps over the constructor and its
+                    // arguments once it exists (`ifNonNull` in `visitInvokeCallMember`; checked on
+                    // the engine: a constructor argument failing on a later document is never run).
+                    if !matches!(self.bindings.get(site), Some(Some(_))) {
+                        let c = self.eval_args(frame, &args[..n])?;
+                        let b = new(&self.ctx, &c).at_point(e, e.span, locate::Point::Ctor)?;
                         if self.bindings.len() <= site {
                             self.bindings.resize_with(site + 1, || None);
                         }
-                        if self.bindings[site].is_none() {
-                            let b = new(&self.ctx, &a[..ctor_args.min(a.len())]).at(e.span)?;
-                            self.bindings[site] = Some(b);
-                        }
-                        let b = self.bindings[site].as_ref().expect("invariant: binding created above");
-                        b.call(&self.ctx, &a[ctor_args.min(a.len())..]).at(e.span)
+                        self.bindings[site] = Some(b);
                     }
+                    if n == args.len() {
+                        let b = self.bindings[site].as_ref().expect("invariant: binding created above");
+                        return b.call(&self.ctx, &[]).at(e);
+                    }
+                    let rest = self.eval_args(frame, &args[n..])?;
+                    let b = self.bindings[site].as_ref().expect("invariant: binding created above");
+                    b.call(&self.ctx, &rest).at(e)
                 }
-            }
+            },
             ExprKind::User { func, args } => {
                 let a = self.eval_args(frame, args)?;
-                self.call_user(*func as usize, a.to_vec(), e.span)
+                self.call_user(*func as usize, a.to_vec(), e)
             }
             ExprKind::NewList(items) => {
                 let mut v = Vec::with_capacity(items.len());
                 for x in items {
-                    v.push(self.eval(frame, x)?);
+                    v.push(self.ev(frame, x)?);
                 }
                 Ok(Value::new_list(v))
             }
             ExprKind::NewMap(entries) => {
                 let mut m = super::lib::hashmap::JavaHashMap::new();
                 for (k, v) in entries {
-                    let key = self.eval(frame, k)?;
-                    let val = self.eval(frame, v)?;
+                    let key = self.ev(frame, k)?;
+                    let val = self.ev(frame, v)?;
                     m.put(key, val);
                 }
                 Ok(Value::new_map(m))
@@ -395,34 +439,25 @@ impl<'a> Interp<'a> {
             ExprKind::NewArray { elem, dims, total_dims } => {
                 let mut sizes = Vec::with_capacity(dims.len());
                 for d in dims {
-                    let n = match self.eval(frame, d)? {
+                    let n = match self.ev(frame, d)? {
                         Value::Int(n) => n,
-                        other => return Err(fail(ops::class_cast(&other, &Ty::INT), d.span)),
+                        other => return Err(fail_at(ops::class_cast(&other, &Ty::INT), d.span, e, locate::Point::After)),
                     };
                     if n < 0 {
-                        return Err(fail(RuntimeError::new(es_type::NEGATIVE_ARRAY_SIZE, format!("{n}")), e.span));
+                        let err = RuntimeError::new(es_type::NEGATIVE_ARRAY_SIZE, format!("{n}"));
+                        return Err(fail_at(err, e.span, e, locate::Point::After));
                     }
                     sizes.push(n as usize);
                 }
-                access::new_array(elem, &sizes, *total_dims, self.limits).at(e.span)
+                access::new_array(elem, &sizes, *total_dims, self.limits).at(e)
             }
             ExprKind::NewArrayInit { elem, values } => {
                 let mut v = Vec::with_capacity(values.len());
                 for x in values {
-                    v.push(self.eval(frame, x)?);
+                    v.push(self.ev(frame, x)?);
                 }
                 Ok(Value::new_array(elem.clone(), v))
             }
-        }
-    }
-
-    /// Evaluating `e` can neither fail nor have an effect, so it may be skipped when its value is
-    /// not needed.
-    fn quiet(&self, e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_) => true,
-            ExprKind::Cached { index, .. } => matches!(self.cache.get(*index as usize), Some(Some(_))),
-            _ => false,
         }
     }
 
@@ -439,12 +474,12 @@ impl<'a> Interp<'a> {
         Ok(match args {
             [] => f(&self.ctx, &[]),
             [a] => {
-                let x = self.eval(frame, a)?;
+                let x = self.ev(frame, a)?;
                 f(&self.ctx, std::slice::from_ref(&x))
             }
             [a, b] => {
-                let x = self.eval(frame, a)?;
-                let y = self.eval(frame, b)?;
+                let x = self.ev(frame, a)?;
+                let y = self.ev(frame, b)?;
                 f(&self.ctx, &[x, y])
             }
             _ => {
@@ -459,13 +494,13 @@ impl<'a> Interp<'a> {
         if args.len() <= INLINE_ARGS {
             let mut buf: [Value; INLINE_ARGS] = Default::default();
             for (slot, a) in buf.iter_mut().zip(args) {
-                *slot = self.eval(frame, a)?;
+                *slot = self.ev(frame, a)?;
             }
             return Ok(Args::Inline(buf, args.len()));
         }
         let mut out = Vec::with_capacity(args.len());
         for a in args {
-            out.push(self.eval(frame, a)?);
+            out.push(self.ev(frame, a)?);
         }
         Ok(Args::Heap(out))
     }
@@ -477,9 +512,9 @@ impl<'a> Interp<'a> {
         Ok(Value::Str(Rc::from(s)))
     }
 
-    fn call_user(&mut self, func: usize, args: Vec<Value>, span: Span) -> EResult<Value> {
+    fn call_user(&mut self, func: usize, args: Vec<Value>, call: &Expr) -> EResult<Value> {
         if self.depth >= self.limits.max_call_depth {
-            return Err(fail(RuntimeError::new(es_type::STACK_OVERFLOW, ""), span));
+            return Err(fail_at(RuntimeError::new(es_type::STACK_OVERFLOW, ""), call.span, call, locate::Point::After));
         }
         let f = &self.functions[func];
         let mut frame = Frame::new(f.n_slots, self.limits);
@@ -491,56 +526,64 @@ impl<'a> Interp<'a> {
         let body = &self.functions[func].body;
         let r = self.run_body(&mut frame, body, fallback);
         self.depth -= 1;
-        r
+        // The callee's frame is the innermost script frame ES reads: its position is final.
+        r.map_err(|mut f| {
+            f.node = 0;
+            f
+        })
     }
 
-    fn read_target(&mut self, frame: &mut Frame, t: &Target) -> EResult<(Value, Option<(Value, Value)>)> {
+    /// Reads an assignment target; `e` is the assignment (its `Load` instruction).
+    fn read_target(&mut self, frame: &mut Frame, t: &Target, e: &Expr) -> EResult<(Value, Option<(Value, Value)>)> {
+        use locate::Point::Load;
         match t {
             Target::Local { slot, .. } => Ok((frame.slots[*slot as usize].clone(), None)),
             Target::Index { recv, index } => {
-                let r = self.eval(frame, recv)?;
-                let i = self.eval(frame, index)?;
-                let old = self.index_get(&r, &i).at(index.span)?;
+                let r = self.ev(frame, recv)?;
+                let i = self.ev(frame, index)?;
+                let old = self.index_get(&r, &i).at_point(e, index.span, Load)?;
                 Ok((old, Some((r, i))))
             }
             Target::Field { recv, name } => {
-                let r = self.eval(frame, recv)?;
-                let old = self.field_get(&r, name).at(recv.span)?;
+                let r = self.ev(frame, recv)?;
+                let old = self.field_get(&r, name).at_point(e, recv.span, Load)?;
                 Ok((old, Some((r, Value::str(name)))))
             }
         }
     }
 
-    fn write_target(&mut self, frame: &mut Frame, t: &Target, place: Option<(Value, Value)>, v: Value, span: Span) -> EResult<()> {
+    fn write_target(&mut self, frame: &mut Frame, t: &Target, place: Option<(Value, Value)>, v: Value, e: &Expr) -> EResult<()> {
+        use locate::Point::Store;
         match (t, place) {
             (Target::Local { slot, .. }, _) => {
                 frame.slots[*slot as usize] = v;
                 Ok(())
             }
-            (Target::Index { .. }, Some((r, i))) => self.index_set(&r, &i, v).at(span),
-            (Target::Field { name, .. }, Some((r, _))) => self.field_set(&r, name, v).at(span),
-            _ => Err(fail(RuntimeError::illegal_state("illegal tree structure"), span)),
+            (Target::Index { .. }, Some((r, i))) => self.index_set(&r, &i, v).at_point(e, e.span, Store),
+            (Target::Field { name, .. }, Some((r, _))) => self.field_set(&r, name, v).at_point(e, e.span, Store),
+            _ => Err(fail(RuntimeError::illegal_state("illegal tree structure"), e.span)),
         }
     }
 
-    fn assign(&mut self, frame: &mut Frame, t: &Target, value: &Expr, span: Span) -> EResult<Value> {
+    fn assign(&mut self, frame: &mut Frame, t: &Target, value: &Expr, e: &Expr) -> EResult<Value> {
+        use locate::Point::Store;
         match t {
             Target::Local { slot, .. } => {
-                let v = self.eval(frame, value)?;
+                let v = self.ev(frame, value)?;
                 frame.slots[*slot as usize] = v.clone();
                 Ok(v)
             }
             Target::Index { recv, index } => {
-                let r = self.eval(frame, recv)?;
-                let i = self.eval(frame, index)?;
-                let v = self.eval(frame, value)?;
-                self.index_set(&r, &i, v.clone()).at(span)?;
+                let r = self.ev(frame, recv)?;
+                let i = self.ev(frame, index)?;
+                let v = self.ev(frame, value)?;
+                self.index_set(&r, &i, v.clone()).at_point(e, e.span, Store)?;
                 Ok(v)
             }
             Target::Field { recv, name } => {
-                let r = self.eval(frame, recv)?;
-                let v = self.eval(frame, value)?;
-                self.field_set(&r, name, v.clone()).at(span)?;
+                let r = self.ev(frame, recv)?;
+                let v = self.ev(frame, value)?;
+                self.field_set(&r, name, v.clone()).at_point(e, e.span, Store)?;
                 Ok(v)
             }
         }
@@ -555,27 +598,29 @@ impl<'a> Interp<'a> {
         concat: bool,
         value: &Expr,
         back: &Back,
-        span: Span,
+        e: &Expr,
     ) -> EResult<Value> {
-        let (old, place) = self.read_target(frame, t)?;
-        let rhs = self.eval(frame, value)?;
+        use locate::Point::{Back as BackPoint, Op};
+        let (old, place) = self.read_target(frame, t, e)?;
+        let rhs = self.ev(frame, value)?;
         let is_str = matches!(old, Value::Str(_)) || matches!(rhs, Value::Str(_));
         let result = if concat || (*back == Back::RuntimeClass && op == super::ir::BinOp::Add && is_str) {
-            self.concat(&old, &rhs).at(span)?
+            self.concat(&old, &rhs).at_point(e, e.span, Op)?
         } else {
-            let r = ops::binary(op, &old, &rhs).at(span)?;
-            back_convert(r, &old, back).at(span)?
+            let r = ops::binary(op, &old, &rhs).at_point(e, e.span, Op)?;
+            back_convert(r, &old, back).at_point(e, e.span, BackPoint)?
         };
-        self.write_target(frame, t, place, result.clone(), span)?;
+        self.write_target(frame, t, place, result.clone(), e)?;
         Ok(result)
     }
 
-    fn inc_dec(&mut self, frame: &mut Frame, t: &Target, inc: bool, prefix: bool, back: &Back, span: Span) -> EResult<Value> {
-        let (old, place) = self.read_target(frame, t)?;
+    fn inc_dec(&mut self, frame: &mut Frame, t: &Target, inc: bool, prefix: bool, back: &Back, e: &Expr) -> EResult<Value> {
+        use locate::Point::{Back as BackPoint, Op};
+        let (old, place) = self.read_target(frame, t, e)?;
         let op = if inc { super::ir::BinOp::Add } else { super::ir::BinOp::Sub };
-        let r = ops::binary(op, &old, &Value::Int(1)).at(span)?;
-        let new = back_convert(r, &old, back).at(span)?;
-        self.write_target(frame, t, place, new.clone(), span)?;
+        let r = ops::binary(op, &old, &Value::Int(1)).at_point(e, e.span, Op)?;
+        let new = back_convert(r, &old, back).at_point(e, e.span, BackPoint)?;
+        self.write_target(frame, t, place, new.clone(), e)?;
         Ok(if prefix { new } else { old })
     }
 }
@@ -649,6 +694,31 @@ pub fn const_value(c: &Const) -> Value {
         Const::Long(v) => Value::Long(*v),
         Const::Float(v) => Value::Float(*v),
         Const::Double(v) => Value::Double(*v),
-        Const::Str(s) => Value::str(s),
+        Const::Str(s) => Value::Str(interned(s)),
     }
 }
+
+thread_local! {
+    /// The JVM interns every string constant: equal literals (after ES's constant folding) are one
+    /// object, so `'x'` stored in one place is `===` to `'x'` written in another.
+    static INTERNED: std::cell::RefCell<std::collections::HashMap<Box<str>, Rc<str>>> = Default::default();
+}
+
+const MAX_INTERNED: usize = 1 << 16;
+
+fn interned(s: &str) -> Rc<str> {
+    INTERNED.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some(rc) = t.get(s) {
+            return Rc::clone(rc);
+        }
+        let rc: Rc<str> = Rc::from(s);
+        // Bounded: forgetting old constants only turns a later `===` on them into a refusal.
+        if t.len() >= MAX_INTERNED {
+            t.clear();
+        }
+        t.insert(Box::from(s), Rc::clone(&rc));
+        rc
+    })
+}
+

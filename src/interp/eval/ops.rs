@@ -489,6 +489,23 @@ pub fn primitive_equals(a: &Value, b: &Value) -> bool {
 }
 
 /// `===`: identity. Boxed integers are identical when equal and within the JVM's box cache.
+/// `===` with Java's object identity, refusing what the local values cannot tell: two equal strings
+/// that are different objects here may be one object in Java (library methods sometimes return
+/// their receiver, `'ab'.substring(0)`, and sometimes a copy). String constants are interned as
+/// the JVM's constant pool does (`eval::const_value`), so equal literals are one object.
+pub fn identical_checked(a: &Value, b: &Value) -> Result<bool, RuntimeError> {
+    if let (Value::Str(x), Value::Str(y)) = (a, b)
+        && !std::rc::Rc::ptr_eq(x, y)
+        && x == y
+    {
+        return Err(RuntimeError::unsupported_locally(
+            "`===` on equal strings that are not the same string constant: whether Java shares one object \
+             depends on how each was produced",
+        ));
+    }
+    Ok(identical(a, b))
+}
+
 pub fn identical(a: &Value, b: &Value) -> bool {
     use std::rc::Rc;
     match (a, b) {
