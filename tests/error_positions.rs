@@ -11,7 +11,7 @@
 //! The score context (tests/error_positions/score_cases.jsonl) runs the same way over one document
 //! with a missing `rating`, through `_execute`'s `score` context and a one-item local store. String
 //! identity (tests/error_positions/identity.jsonl): `===` must give the engine's answer, or be refused
-//! locally where the fixture says so.
+//! locally where the fixture says so; so must the results of tests/error_positions/values.jsonl.
 //!
 //! Class bindings (`decayNumericLinear`...): ES builds the instance on the first call and jumps over
 //! the constructor arguments afterwards; checked on two documents, locally and on the node.
@@ -194,8 +194,9 @@ fn score_context_positions_match_the_engine() {
 }
 
 #[test]
-fn string_identity_agrees_with_the_engine_or_is_refused() {
-    let cases = fixture("identity.jsonl");
+fn values_agree_with_the_engine_or_are_refused() {
+    let mut cases = fixture("identity.jsonl");
+    cases.extend(fixture("values.jsonl"));
     let Some(node) = engine_node::shared_node("error_positions") else { return };
     let mut failures = Vec::new();
     for c in &cases {
@@ -211,7 +212,7 @@ fn string_identity_agrees_with_the_engine_or_is_refused() {
         let refused = c.get("refused").and_then(Value::as_bool).unwrap_or(false);
         match (&local, refused) {
             // `_execute` answers the test context's result as its `toString()`.
-            (Ok(scorelab::interp::Value::Bool(b)), false) if engine["result"] == json!(b.to_string()) => {}
+            (Ok(v), false) if engine["result"] == json!(scorelab::interp::eval::ops::to_java_string(v)) => {}
             (Err(d), true) if d[0].es_type == "unsupported_locally" && engine["result"].is_string() => {}
             _ => failures.push(format!("{source} ({}): engine {engine}, local {local:?}", c["note"])),
         }

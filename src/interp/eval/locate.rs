@@ -26,9 +26,17 @@
 //! Locations follow the parser: a binary/ternary/cast expression starts at its first token, a call
 //! or field access at its `.`, a brace access at its `[` (a map's brace load at its key).
 //!
+//! The snippet (`position.start`/`end`) runs from the statement holding the mark to the next
+//! statement start in source order (`getNextStatement`), which may be nested (an `if`'s body).
+//!
 //! The evaluator records, for each failure, the IR node whose instruction threw and which of that
 //! node's instructions it was ([`Point`]); `locate` replays the emission order over the enclosing
 //! statements (or expression) on the error path only, so evaluation pays nothing for it.
+//! Checked on the embedded OpenSearch node by tests/error_positions.rs (its fixtures list the known
+//! gaps): locals carry no static type in the IR, so a `def` local used as a compound assignment's
+//! value, or a `Map` local's brace load, is placed as a typed / `def` one would be; when no mark
+//! precedes the instruction in the whole method ES prints `<<< unknown portion of script >>>`,
+//! locally the node's own position stays.
 
 use super::Fail;
 use crate::interp::ir::{Back, Conv, Expr, ExprKind, Stmt, StmtKind, Target};

@@ -618,8 +618,13 @@ impl<'a> Interp<'a> {
         use locate::Point::{Back as BackPoint, Op};
         let (old, place) = self.read_target(frame, t, e)?;
         let op = if inc { super::ir::BinOp::Add } else { super::ir::BinOp::Sub };
-        let r = ops::binary(op, &old, &Value::Int(1)).at_point(e, e.span, Op)?;
-        let new = back_convert(r, &old, back).at_point(e, e.span, BackPoint)?;
+        // `x++` is `x += 1`: on a `def` String it concatenates (checked on the engine: 'a' → "a1").
+        let new = if inc && *back == Back::RuntimeClass && matches!(old, Value::Str(_)) {
+            self.concat(&old, &Value::Int(1)).at_point(e, e.span, Op)?
+        } else {
+            let r = ops::binary(op, &old, &Value::Int(1)).at_point(e, e.span, Op)?;
+            back_convert(r, &old, back).at_point(e, e.span, BackPoint)?
+        };
         self.write_target(frame, t, place, new.clone(), e)?;
         Ok(if prefix { new } else { old })
     }
