@@ -68,12 +68,15 @@ fn native_user(store: &Store, user: usize) -> f64 {
     let qmag = (pooled.iter().map(|&x| f64::from(x * x)).sum::<f64>()).sqrt() as f32;
     let q: Vec<f32> = pooled.iter().map(|x| x / qmag).collect();
     let mags = store.vector_magnitudes();
+    let all = store.vectors();
+    let data = all.to_slice().expect("contiguous rows");
+    let row = |i: usize| &data[i * DIMS..(i + 1) * DIMS];
     let mut total = 0.0;
     const LANES: usize = 8;
     let score = |dot: f32, mag: f32| ((f64::from(dot) / f64::from(mag)) + 1.0) as f32;
     let full = ITEMS / LANES * LANES;
     for base in (0..full).step_by(LANES) {
-        let rows: [&[f32]; LANES] = std::array::from_fn(|l| &store.vector(ItemIdx((base + l) as u32))[..DIMS]);
+        let rows: [&[f32]; LANES] = std::array::from_fn(|l| row(base + l));
         let mut acc = [0f32; LANES];
         for k in 0..DIMS {
             for l in 0..LANES {
@@ -85,8 +88,7 @@ fn native_user(store: &Store, user: usize) -> f64 {
         }
     }
     for i in full..ITEMS {
-        let v = store.vector(ItemIdx(i as u32));
-        let dot = v.iter().zip(&q).fold(0f32, |acc, (a, b)| acc + a * b);
+        let dot = row(i).iter().zip(&q).fold(0f32, |acc, (a, b)| acc + a * b);
         total += f64::from(score(dot, mags[i]));
     }
     total

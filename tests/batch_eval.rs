@@ -444,3 +444,26 @@ proptest! {
         check_script(&stmts, &stmts, ScriptContext::Sort);
     }
 }
+
+/// The batch vector kernels give the per-document functions' bits for every length (Lucene's
+/// order changes above 32 dimensions) and any item order with gaps.
+#[test]
+fn vector_kernels_match_per_document() {
+    use scorelab::interp::lib::vectors::{es_cosine_indexed, es_cosine_indexed_batch, es_dot_batch, lucene_dot, EsQueryVector};
+    for dims in [1u32, 5, 8, 31, 32, 33, 64] {
+        let store = Store::from_dataset(&dataset(dims, 61, u64::from(dims))).expect("dataset");
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let raw: Vec<f32> = (0..dims).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
+        let q = EsQueryVector::normalized(raw.clone(), dims as usize).expect("dims");
+        let items: Vec<ItemIdx> = (0..61u32).filter(|i| i % 7 != 3).rev().map(ItemIdx).collect();
+        let mut cos = vec![0.0; items.len()];
+        es_cosine_indexed_batch(&q, &store, &items, &mut cos);
+        let mut dot = vec![0.0; items.len()];
+        es_dot_batch(&raw, &store, &items, &mut dot);
+        for (j, &item) in items.iter().enumerate() {
+            let doc = store.vector(item);
+            assert_eq!(cos[j].to_bits(), es_cosine_indexed(&q, doc).to_bits(), "cosine, dims {dims}, item {item:?}");
+            assert_eq!(dot[j].to_bits(), f64::from(lucene_dot(doc, &raw)).to_bits(), "dot, dims {dims}, item {item:?}");
+        }
+    }
+}

@@ -297,9 +297,9 @@ fn query_scores(query: &mut (dyn BoundScorer + '_), chunk: &[ItemIdx], values: &
         Ok(()) => (chunk.len(), None),
         Err(f) => (f.index, Some(f)),
     };
-    for j in 0..evaluated {
-        match to_es_score(values[j]) {
-            Ok(score) => values[j] = f64::from(score),
+    for (j, value) in values.iter_mut().enumerate().take(evaluated) {
+        match to_es_score(*value) {
+            Ok(score) => *value = f64::from(score),
             Err(value) => return (j, Some((j, FailureKind::InvalidScore { value }))),
         }
     }

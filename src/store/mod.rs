@@ -347,6 +347,7 @@ impl Store {
             .expect("invariant: vectors section length checked at open")
     }
 
+    #[inline]
     pub fn vector(&self, item: ItemIdx) -> &[f32] {
         let d = self.dims();
         let i = item.0 as usize;

@@ -249,27 +249,38 @@ const LANES: usize = 8;
 /// `out[j] = lucene_dot(doc_j, q) / magnitude_j`, bit-identical to the per-document function.
 pub fn es_cosine_indexed_batch(q: &EsQueryVector, store: &Store, items: &[ItemIdx], out: &mut [f64]) {
     let mags = store.vector_magnitudes();
-    es_dot_batch(&q.values, store, items, out);
-    for (o, item) in out.iter_mut().zip(items) {
-        *o = f64::from(*o as f32) / f64::from(mags[item.0 as usize]);
-    }
+    lucene_dot_each(&q.values, store, items, |j, dot| out[j] = f64::from(dot) / f64::from(mags[items[j].0 as usize]));
 }
 
 /// `lucene_dot(doc_j, q)` (widened to f64) for every document of `items`.
 pub fn es_dot_batch(q: &[f32], store: &Store, items: &[ItemIdx], out: &mut [f64]) {
+    lucene_dot_each(q, store, items, |j, dot| out[j] = f64::from(dot));
+}
+
+/// Calls `emit(j, lucene_dot(doc_j, q))` for every document of `items`. Up to 32 dimensions
+/// Lucene sums sequentially, one float chain per document; `LANES` documents' chains run side by
+/// side (each in its own order, so the results are the per-document ones).
+#[inline(always)]
+fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl FnMut(usize, f32)) {
     let n = q.len();
-    if n > 32 || store.dims() != n {
-        // Longer vectors already use four accumulators each (Lucene's blocked order).
-        for (o, item) in out.iter_mut().zip(items) {
-            *o = f64::from(lucene_dot(store.vector(*item), q));
+    let all = store.vectors();
+    let data = match all.to_slice() {
+        Some(d) if n <= 32 && store.dims() == n => d,
+        _ => {
+            // Longer vectors already use four accumulators each (Lucene's blocked order).
+            for (j, item) in items.iter().enumerate() {
+                emit(j, lucene_dot(store.vector(*item), q));
+            }
+            return;
         }
-        return;
-    }
-    let mut groups = items.chunks_exact(LANES);
-    let mut outs = out.chunks_exact_mut(LANES);
-    for (group, o) in (&mut groups).zip(&mut outs) {
-        let rows: [&[f32]; LANES] = std::array::from_fn(|l| &store.vector(group[l])[..n]);
-        // Up to 32 dimensions Lucene sums sequentially: one float chain per document.
+    };
+    let row = |item: ItemIdx| {
+        let start = item.0 as usize * n;
+        &data[start..start + n]
+    };
+    let full = items.len() / LANES * LANES;
+    for base in (0..full).step_by(LANES) {
+        let rows: [&[f32]; LANES] = std::array::from_fn(|l| row(items[base + l]));
         let mut acc = [0f32; LANES];
         for k in 0..n {
             let qk = q[k];
@@ -277,12 +288,12 @@ pub fn es_dot_batch(q: &[f32], store: &Store, items: &[ItemIdx], out: &mut [f64]
                 acc[l] += rows[l][k] * qk;
             }
         }
-        for l in 0..LANES {
-            o[l] = f64::from(acc[l]);
+        for (l, &a) in acc.iter().enumerate() {
+            emit(base + l, a);
         }
     }
-    for (o, item) in outs.into_remainder().iter_mut().zip(groups.remainder()) {
-        *o = f64::from(lucene_dot(store.vector(*item), q));
+    for (j, item) in items.iter().enumerate().skip(full) {
+        emit(j, lucene_dot(row(*item), q));
     }
 }
 

@@ -1,467 +1,25 @@
-//! Batch (column-at-a-time) evaluation of the per-document part of a script.
-//!
-//! `Program::eval` walks the IR once per document; for a score script such as the baseline
-//! (`return cosineSimilarity(pooled, 'item_vector') + 1.0;` after hoisting) the walk costs as much
-//! as the arithmetic and stops the CPU from overlapping consecutive documents. `eval_batch`
-//! evaluates each node once per *chunk* of documents instead: every node yields a column (one value
-//! per document, or one value shared by all), so dispatch is paid per chunk and the vector
-//! functions run their own tight loops over many rows (`FunctionBinding::call_batch`).
-//!
-//! **Equivalence.** `eval_batch(items)` returns exactly what calling `eval` on each item in order
-//! returns, stopping at the first error: same f64 bits, same diagnostic. It holds because:
-//! - only a straight-line subset is planned (at compile time, [`plan`]): stores to locals,
-//!   expression statements, `if` (merged per document, or ending in `return` on one side),
-//!   `return`, and expressions made of constants, locals, `params`, `_score`, `doc['f']` handles,
-//!   conversions, operators, conditionals, doc-value getters on a handle, numeric statics,
-//!   context functions and filled `Cached` nodes. None of them has an effect a later document
-//!   could see: no assignment through references, no allocation that escapes, no loop counter;
-//! - every element is computed by the interpreter's own functions (`ops::binary`, `convert`, the
-//!   registered `imp`s, `FunctionBinding::call`), or by a fast path documented to give the same
-//!   bits (`Double` arithmetic, `call_batch`);
-//! - per-user state the per-item path would create on the fly (a `Cached` value filled when first
-//!   reached, a class binding built on its first call) must already exist: until it does
-//!   ([`Plan::ready`]), documents go through `eval` one by one, which fills it exactly as before;
-//! - a document whose batch computation raised anything (an operator error, a missing doc value,
-//!   a negative or NaN score, a condition that is not a boolean) is marked, and is re-evaluated by
-//!   `eval` in its turn, so its error (message, position, statement) is the per-item one; errors in
-//!   a branch the document did not take are discarded with the branch.
+//! Execution: columns for one chunk of documents, computed node by node over a [`Plan`]'s tree
+//! with the interpreter's own functions (see the parent module for why this equals `eval`).
 
-use super::bound::Bound;
-use super::error::RuntimeError;
-use super::eval::{convert_value, ops};
-use super::eval::Interp;
-use super::ir::{Back, BinOp, EqMode, Expr, ExprKind, Function, Slot, Stmt, StmtKind, Target, UnOp};
-use super::program::Program;
-use super::registry::{CallCtx, DocCtx, FunctionImp};
-use super::types::ScriptContext;
-use super::value::Value;
-use crate::painless::Diagnostic;
+use super::plan::Node;
+use super::{BatchScores, BatchState};
+use crate::interp::bound::Bound;
+use crate::interp::error::RuntimeError;
+use crate::interp::eval::{convert_value, ops, Interp};
+use crate::interp::ir::{Back, BinOp, EqMode, Expr, ExprKind, UnOp};
+use crate::interp::program::Program;
+use crate::interp::registry::{CallCtx, DocCtx, FunctionImp};
+use crate::interp::types::ScriptContext;
+use crate::interp::value::Value;
 use crate::store::{ItemIdx, Store};
-use super::hoist::READ_ONLY_METHODS;
-use std::collections::HashSet;
 
-/// The most documents one column holds; longer batches are cut into chunks of this size.
-pub const CHUNK: usize = 512;
+/// The chunk has a shape the plan cannot run column-wise (e.g. a cache emptied under it).
+pub(super) struct NotBatchable;
 
-/// `_score` as each document of a batch sees it.
-#[derive(Clone, Copy, Debug)]
-pub enum BatchScores<'a> {
-    /// The same `_score` for every document (the query script: 1.0).
-    Same(f64),
-    /// One `_score` per document, aligned with the items (sort scripts).
-    PerItem(&'a [f64]),
-}
-
-impl<'a> BatchScores<'a> {
-    fn at(&self, j: usize) -> f64 {
-        match self {
-            BatchScores::Same(s) => *s,
-            BatchScores::PerItem(s) => s[j],
-        }
-    }
-
-    fn slice(&self, from: usize, to: usize) -> BatchScores<'a> {
-        match self {
-            BatchScores::Same(s) => BatchScores::Same(*s),
-            BatchScores::PerItem(s) => BatchScores::PerItem(&s[from..to]),
-        }
-    }
-}
-
-/// The first document of a batch whose evaluation failed: `index` into the batch's items, and
-/// the diagnostic `eval` gives for it.
-#[derive(Debug, Clone)]
-pub struct BatchFailure {
-    pub index: usize,
-    pub diagnostic: Diagnostic,
-}
-
-/// How a `Bound`'s documents were evaluated (tests check the batch path is really taken).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BatchStats {
-    /// Documents whose value came from a column.
-    pub batched: u64,
-    /// Documents evaluated by `eval`: before the plan was ready, marked ones, unplanned scripts.
-    pub per_item: u64,
-}
-
-/// Per-`Bound` batch state: buffers reused across chunks, and the counters.
-#[derive(Default)]
-pub(crate) struct BatchState {
-    pub stats: BatchStats,
-    /// Set when a chunk met a shape the plan cannot run column-wise for this user (e.g. a getter on
-    /// something that is not a doc handle); the user's later documents go one by one.
-    pub disabled: bool,
-    f64_pool: Vec<Vec<f64>>,
-    val_pool: Vec<Vec<Value>>,
-    bool_pool: Vec<Vec<bool>>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Planning (compile time)
-// ---------------------------------------------------------------------------------------------
-
-/// The per-document part of a script in plannable form.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    root: Node,
-    n_slots: usize,
-    /// `Cached` indexes and binding call sites the plan reads: all must be filled before a chunk
-    /// runs column-wise.
-    caches: Vec<u32>,
-    sites: Vec<u32>,
-}
-
-#[derive(Debug)]
-enum Node {
-    /// `slot = expr`, then `next`.
-    Let(Slot, Expr, Box<Node>),
-    /// Evaluate for its errors, then `next`.
-    Eval(Expr, Box<Node>),
-    /// `slot op= value` (numeric), then `next`.
-    Update { slot: Slot, op: BinOp, back: Back, value: Expr, next: Box<Node> },
-    /// `if` without `return` in either branch: run both, merge the slots they assign per
-    /// document, continue with `next`.
-    Merge { cond: Expr, then: Box<Node>, other: Box<Node>, next: Box<Node> },
-    /// `if` where the branches end the script differently: per document, one or the other.
-    Branch(Expr, Box<Node>, Box<Node>),
-    Return(Expr),
-    /// `return;` (null, which scores 0.0).
-    ReturnNull,
-    /// Falling off the end (the score script's default, `0.0`).
-    End,
-}
-
-/// Classes whose statics are pure functions of their arguments.
-const PURE_STATIC_CLASSES: &[&str] = &["Math", "StrictMath", "Integer", "Long", "Float", "Double", "Boolean"];
-
-struct Planner<'a> {
-    hoisted: &'a HashSet<Slot>,
-    caches: Vec<u32>,
-    sites: Vec<u32>,
-}
-
-/// Plans `main.body[prefix_len..]`, or None when it has a shape batch evaluation does not cover.
-pub(crate) fn plan(main: &Function, prefix_len: usize, hoisted: &HashSet<Slot>, context: ScriptContext) -> Option<Plan> {
-    if context == ScriptContext::Test {
-        return None;
-    }
-    let mut planner = Planner { hoisted, caches: Vec::new(), sites: Vec::new() };
-    let stmts = flatten(&main.body[prefix_len..]);
-    let mut defined = HashSet::new();
-    let root = planner.seq(&stmts, &mut defined)?;
-    planner.caches.sort_unstable();
-    planner.caches.dedup();
-    planner.sites.sort_unstable();
-    planner.sites.dedup();
-    Some(Plan { root, n_slots: main.n_slots, caches: planner.caches, sites: planner.sites })
-}
-
-/// Blocks inlined (their scopes only matter to the checker, which already resolved slots).
-fn flatten(stmts: &[Stmt]) -> Vec<&Stmt> {
-    let mut out = Vec::new();
-    for s in stmts {
-        match &s.kind {
-            StmtKind::Block(b) => out.extend(flatten(b)),
-            _ => out.push(s),
-        }
-    }
-    out
-}
-
-fn has_return(stmts: &[Stmt]) -> bool {
-    stmts.iter().any(|s| match &s.kind {
-        StmtKind::Return(_) => true,
-        StmtKind::If(_, t, o) => has_return(t) || has_return(o),
-        StmtKind::Block(b) => has_return(b),
-        StmtKind::Loop { body, .. } | StmtKind::ForEach { body, .. } => has_return(body),
-        _ => false,
-    })
-}
-
-/// True when every path through `n` returns.
-fn always_returns(n: &Node) -> bool {
-    match n {
-        Node::Let(_, _, next) | Node::Eval(_, next) | Node::Update { next, .. } => always_returns(next),
-        Node::Merge { next, .. } => always_returns(next),
-        Node::Branch(_, a, b) => always_returns(a) && always_returns(b),
-        Node::Return(_) | Node::ReturnNull => true,
-        Node::End => false,
-    }
-}
-
-impl Planner<'_> {
-    fn seq(&mut self, stmts: &[&Stmt], defined: &mut HashSet<Slot>) -> Option<Node> {
-        let Some((first, rest)) = stmts.split_first() else { return Some(Node::End) };
-        match &first.kind {
-            StmtKind::Store(slot, e) => {
-                if self.hoisted.contains(slot) {
-                    return None;
-                }
-                self.expr(e, defined)?;
-                defined.insert(*slot);
-                Some(Node::Let(*slot, e.clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            // `x = v;` and `x op= v;` on a local, as statements (their value is discarded).
-            StmtKind::Expr(Expr { kind: ExprKind::Assign { target: Target::Local { slot, .. }, value }, .. }) => {
-                if self.hoisted.contains(slot) {
-                    return None;
-                }
-                self.expr(value, defined)?;
-                defined.insert(*slot);
-                Some(Node::Let(*slot, (**value).clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            StmtKind::Expr(Expr {
-                kind: ExprKind::Compound { target: Target::Local { slot, .. }, op, concat: false, value, back }, ..
-            }) => {
-                if self.hoisted.contains(slot) || !defined.contains(slot) {
-                    return None;
-                }
-                self.expr(value, defined)?;
-                let next = Box::new(self.seq(rest, defined)?);
-                Some(Node::Update { slot: *slot, op: *op, back: back.clone(), value: (**value).clone(), next })
-            }
-            StmtKind::Expr(e) => {
-                self.expr(e, defined)?;
-                Some(Node::Eval(e.clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            StmtKind::Return(Some(e)) => {
-                self.expr(e, defined)?;
-                Some(Node::Return(e.clone()))
-            }
-            StmtKind::Return(None) => Some(Node::ReturnNull),
-            StmtKind::If(c, t, o) => {
-                self.expr(c, defined)?;
-                let (rt, ro) = (has_return(t), has_return(o));
-                if !rt && !ro {
-                    let (mut dt, mut d_o) = (defined.clone(), defined.clone());
-                    let then = self.seq(&flatten(t), &mut dt)?;
-                    let other = self.seq(&flatten(o), &mut d_o)?;
-                    // Defined afterwards: what was defined before, or by both branches.
-                    let both: HashSet<Slot> = dt.intersection(&d_o).copied().collect();
-                    defined.extend(both);
-                    let next = self.seq(rest, defined)?;
-                    return Some(Node::Merge { cond: c.clone(), then: Box::new(then), other: Box::new(other), next: Box::new(next) });
-                }
-                fn with_rest<'s>(branch: &'s [Stmt], rest: &[&'s Stmt]) -> Vec<&'s Stmt> {
-                    let mut v = flatten(branch);
-                    v.extend_from_slice(rest);
-                    v
-                }
-                let then_alone = self.seq(&flatten(t), &mut defined.clone())?;
-                let other_alone = self.seq(&flatten(o), &mut defined.clone())?;
-                let (then, other) = match (always_returns(&then_alone), always_returns(&other_alone)) {
-                    (true, true) => (then_alone, other_alone),
-                    (true, false) if !ro => (then_alone, self.seq(&with_rest(o, rest), &mut defined.clone())?),
-                    (false, true) if !rt => (self.seq(&with_rest(t, rest), &mut defined.clone())?, other_alone),
-                    _ => return None,
-                };
-                Some(Node::Branch(c.clone(), Box::new(then), Box::new(other)))
-            }
-            StmtKind::Block(_) | StmtKind::Loop { .. } | StmtKind::ForEach { .. } | StmtKind::Break | StmtKind::Continue => None,
-        }
-    }
-
-    fn exprs(&mut self, es: &[Expr], defined: &HashSet<Slot>) -> Option<()> {
-        es.iter().try_for_each(|e| self.expr(e, defined))
-    }
-
-    /// Checks that `e` is in the batch subset, collecting its caches and binding sites.
-    fn expr(&mut self, e: &Expr, defined: &HashSet<Slot>) -> Option<()> {
-        use ExprKind as K;
-        match &e.kind {
-            K::Const(_) | K::Params | K::Doc | K::Score | K::StaticField(_) => Some(()),
-            K::Local(s) => (defined.contains(s) || self.hoisted.contains(s)).then_some(()),
-            K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => self.expr(x, defined),
-            K::Binary(_, a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
-                self.expr(a, defined)?;
-                self.expr(b, defined)
-            }
-            K::Eq { lhs, rhs, .. } => {
-                self.expr(lhs, defined)?;
-                self.expr(rhs, defined)
-            }
-            K::Conditional(c, a, b) => {
-                self.expr(c, defined)?;
-                self.expr(a, defined)?;
-                self.expr(b, defined)
-            }
-            // Reads: element access, getters, and methods that never mutate anything.
-            K::DynField { recv, .. } | K::Field { recv, .. } => self.expr(recv, defined),
-            K::Method { recv, args, sig, .. } => {
-                if !READ_ONLY_METHODS.contains(&sig.name) {
-                    return None;
-                }
-                self.expr(recv, defined)?;
-                self.exprs(args, defined)
-            }
-            K::DynMethod { recv, args, name, .. } => {
-                if !READ_ONLY_METHODS.contains(&name.as_str()) {
-                    return None;
-                }
-                self.expr(recv, defined)?;
-                self.exprs(args, defined)
-            }
-            K::Static { sig, args } => {
-                if !PURE_STATIC_CLASSES.contains(&sig.class) {
-                    return None;
-                }
-                self.exprs(args, defined)
-            }
-            K::Function { sig, args, site } => {
-                if matches!(sig.imp, FunctionImp::Binding { .. }) {
-                    self.sites.push(*site);
-                }
-                self.exprs(args, defined)
-            }
-            K::Cached { index, .. } => {
-                self.caches.push(*index);
-                Some(())
-            }
-            K::Concat(..)
-            | K::Assign { .. }
-            | K::Compound { .. }
-            | K::IncDec { .. }
-            | K::User { .. }
-            | K::NewList(_)
-            | K::NewMap(_)
-            | K::NewSet
-            | K::NewArray { .. }
-            | K::NewArrayInit { .. } => None,
-        }
-    }
-}
-
-impl Plan {
-    /// Every cache the plan reads is filled and every binding it calls exists.
-    fn ready(&self, bound: &Bound) -> bool {
-        self.caches.iter().all(|&i| matches!(bound.cache.get(i as usize), Some(Some(_))))
-            && self.sites.iter().all(|&s| matches!(bound.bindings.get(s as usize), Some(Some(_))))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Execution
-// ---------------------------------------------------------------------------------------------
-
-impl Program {
-    /// True when the per-document part of the script runs column-wise in `eval_batch`.
-    pub fn is_batchable(&self) -> bool {
-        self.batch.is_some()
-    }
-
-    /// Scores `items` in order, as calling [`Program::eval`] on each would, stopping at the first
-    /// error: on `Ok`, `out[j]` is item `j`'s value; on `Err(f)`, `out[..f.index]` are filled and
-    /// `f.diagnostic` is what `eval` returns for `items[f.index]`. `out` must be as long as `items`
-    /// (and `scores`, when per item).
-    pub fn eval_batch(
-        &self,
-        bound: &mut Bound,
-        store: &Store,
-        items: &[ItemIdx],
-        scores: BatchScores<'_>,
-        out: &mut [f64],
-    ) -> Result<(), BatchFailure> {
-        assert_eq!(items.len(), out.len(), "eval_batch: one output per item");
-        if let BatchScores::PerItem(s) = scores {
-            assert_eq!(items.len(), s.len(), "eval_batch: one _score per item");
-        }
-        let mut j = 0;
-        while j < items.len() {
-            if let Some(plan) = &self.batch {
-                if !bound.batch.disabled && bound.prefix.is_ok() && plan.ready(bound) {
-                    let end = (j + CHUNK).min(items.len());
-                    match self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end]) {
-                        Ok(()) => {
-                            j = end;
-                            continue;
-                        }
-                        Err(ChunkError::Failed(k, diagnostic)) => return Err(BatchFailure { index: j + k, diagnostic }),
-                        Err(ChunkError::NotBatchable) => bound.batch.disabled = true,
-                    }
-                }
-            }
-            bound.batch.stats.per_item += 1;
-            out[j] = self
-                .eval(bound, store, items[j], scores.at(j))
-                .map_err(|diagnostic| BatchFailure { index: j, diagnostic })?;
-            j += 1;
-        }
-        Ok(())
-    }
-
-    /// One chunk column-wise, then the marked documents one by one in their turn.
-    fn run_chunk(
-        &self,
-        plan: &Plan,
-        bound: &mut Bound,
-        store: &Store,
-        items: &[ItemIdx],
-        scores: BatchScores<'_>,
-        out: &mut [f64],
-    ) -> Result<(), ChunkError> {
-        let n = items.len();
-        let mut state = std::mem::take(&mut bound.batch);
-        let mut bad = take_bools(&mut state.bool_pool, n);
-        let result = {
-            let mut ex = Exec {
-                rd: Reader { program: self, bound, store, items, scores },
-                cols: Vec::new(),
-                state: &mut state,
-            };
-            let mut env: Vec<Option<ColId>> = vec![None; plan.n_slots];
-            match ex.run(&plan.root, &mut env, &mut bad) {
-                Ok(col) => {
-                    let col = col.unwrap_or_else(|| ex.push(Col::Uniform(Value::Double(0.0))));
-                    ex.finish(col, &mut bad, out);
-                    ex.release();
-                    Ok(())
-                }
-                Err(e) => {
-                    ex.release();
-                    Err(e)
-                }
-            }
-        };
-        if let Err(e) = result {
-            state.bool_pool.push(bad);
-            bound.batch = state;
-            return Err(e);
-        }
-        bound.batch = state;
-        let mut marked = 0u64;
-        for j in 0..n {
-            if bad[j] {
-                marked += 1;
-                match self.eval(bound, store, items[j], scores.at(j)) {
-                    Ok(v) => out[j] = v,
-                    Err(d) => {
-                        bound.batch.stats.per_item += marked;
-                        bound.batch.stats.batched += (j + 1) as u64 - marked;
-                        bound.batch.bool_pool.push(bad);
-                        return Err(ChunkError::Failed(j, d));
-                    }
-                }
-            }
-        }
-        bound.batch.stats.per_item += marked;
-        bound.batch.stats.batched += n as u64 - marked;
-        bound.batch.bool_pool.push(bad);
-        Ok(())
-    }
-}
-
-enum ChunkError {
-    /// `eval` failed on the chunk's document `.0`.
-    Failed(usize, Diagnostic),
-    /// The chunk has a shape the plan cannot run column-wise.
-    NotBatchable,
-}
-
-type ColId = usize;
+pub(super) type ColId = usize;
 
 /// One node's values for the chunk.
-enum Col {
+pub(super) enum Col {
     /// The same value for every document.
     Uniform(Value),
     /// `Value::Double` per document (the fast representation).
@@ -472,12 +30,12 @@ enum Col {
 
 /// What a chunk reads (copied into closures).
 #[derive(Clone, Copy)]
-struct Reader<'a> {
-    program: &'a Program,
-    bound: &'a Bound,
-    store: &'a Store,
-    items: &'a [ItemIdx],
-    scores: BatchScores<'a>,
+pub(super) struct Reader<'a> {
+    pub program: &'a Program,
+    pub bound: &'a Bound,
+    pub store: &'a Store,
+    pub items: &'a [ItemIdx],
+    pub scores: BatchScores<'a>,
 }
 
 impl<'a> Reader<'a> {
@@ -507,27 +65,27 @@ impl<'a> Reader<'a> {
     }
 }
 
-struct Exec<'a, 'b> {
-    rd: Reader<'a>,
-    cols: Vec<Col>,
-    state: &'b mut BatchState,
+pub(super) struct Exec<'a, 'b> {
+    pub rd: Reader<'a>,
+    pub cols: Vec<Col>,
+    pub state: &'b mut BatchState,
 }
 
-fn take_bools(pool: &mut Vec<Vec<bool>>, n: usize) -> Vec<bool> {
+pub(super) fn take_bools(pool: &mut Vec<Vec<bool>>, n: usize) -> Vec<bool> {
     let mut v = pool.pop().unwrap_or_default();
     v.clear();
     v.resize(n, false);
     v
 }
 
-type Step<T> = Result<T, ChunkError>;
+type Step<T> = Result<T, NotBatchable>;
 
 impl Exec<'_, '_> {
     fn n(&self) -> usize {
         self.rd.items.len()
     }
 
-    fn push(&mut self, c: Col) -> ColId {
+    pub(super) fn push(&mut self, c: Col) -> ColId {
         self.cols.push(c);
         self.cols.len() - 1
     }
@@ -550,7 +108,7 @@ impl Exec<'_, '_> {
     }
 
     /// Returns the chunk's buffers to the pools.
-    fn release(&mut self) {
+    pub(super) fn release(&mut self) {
         for c in self.cols.drain(..) {
             match c {
                 Col::F64(v) => self.state.f64_pool.push(v),
@@ -579,7 +137,7 @@ impl Exec<'_, '_> {
     }
 
     /// Runs a plan node: `Some(column)` when it returns, None when it falls off the end.
-    fn run(&mut self, node: &Node, env: &mut Vec<Option<ColId>>, bad: &mut [bool]) -> Step<Option<ColId>> {
+    pub(super) fn run(&mut self, node: &Node, env: &mut Vec<Option<ColId>>, bad: &mut [bool]) -> Step<Option<ColId>> {
         match node {
             Node::Let(slot, e, next) => {
                 let c = self.expr(e, env, bad)?;
@@ -591,11 +149,11 @@ impl Exec<'_, '_> {
                 self.run(next, env, bad)
             }
             Node::Update { slot, op, back, value, next } => {
-                let old = env[*slot as usize].ok_or(ChunkError::NotBatchable)?;
+                let old = env[*slot as usize].ok_or(NotBatchable)?;
                 let rhs = self.expr(value, env, bad)?;
                 let c = match (back, self.double_binary(*op, old, rhs)) {
                     // A double target: `prim_cast` to double leaves a Double unchanged.
-                    (Back::Prim(super::types::Prim::Double), Some(c)) => c,
+                    (Back::Prim(crate::interp::types::Prim::Double), Some(c)) => c,
                     _ => {
                         let op = *op;
                         self.map_pure(&[old, rhs], bad, |a| {
@@ -694,28 +252,23 @@ impl Exec<'_, '_> {
     }
 
     /// Each document's value converted as `eval` converts the script's result.
-    fn finish(&mut self, col: ColId, bad: &mut [bool], out: &mut [f64]) {
-        let score_ctx = self.rd.program.context == ScriptContext::Score;
-        for (j, o) in out.iter_mut().enumerate() {
-            let d = match &self.cols[col] {
-                Col::F64(v) => v[j],
-                Col::Uniform(Value::Double(d)) => *d,
-                Col::Uniform(v) => v.as_f64().unwrap_or(0.0),
-                Col::Vals(v) => match &v[j] {
-                    Value::Double(d) => *d,
-                    other => other.as_f64().unwrap_or(0.0),
-                },
-            };
-            *o = if score_ctx {
-                let f = d as f32;
-                if f < 0.0 || f.is_nan() {
-                    // `eval` raises the invalid-score error for it.
-                    bad[j] = true;
-                }
-                f as f64
-            } else {
-                d
-            };
+    pub(super) fn finish(&mut self, col: ColId, bad: &mut [bool], out: &mut [f64]) {
+        let to_f64 = |v: &Value| match v {
+            Value::Double(d) => *d,
+            other => other.as_f64().unwrap_or(0.0),
+        };
+        match &self.cols[col] {
+            Col::F64(v) => out.copy_from_slice(v),
+            Col::Uniform(v) => out.fill(to_f64(v)),
+            Col::Vals(v) => out.iter_mut().zip(v).for_each(|(o, v)| *o = to_f64(v)),
+        }
+        if self.rd.program.context == ScriptContext::Score {
+            for (o, b) in out.iter_mut().zip(bad.iter_mut()) {
+                let f = *o as f32;
+                // `eval` raises the invalid-score error for these.
+                *b |= f < 0.0 || f.is_nan();
+                *o = f64::from(f);
+            }
         }
     }
 
@@ -742,11 +295,11 @@ impl Exec<'_, '_> {
             K::Cached { index, .. } => match b.cache.get(*index as usize) {
                 Some(Some(v)) => self.push(Col::Uniform(v.clone())),
                 // `ready` checked every cache of the plan.
-                _ => return Err(ChunkError::NotBatchable),
+                _ => return Err(NotBatchable),
             },
             K::Convert(x, conv) => {
                 let c = self.expr(x, env, bad)?;
-                if matches!(conv, super::ir::Conv::Prim(super::types::Prim::Double)) && matches!(self.cols[c], Col::F64(_)) {
+                if matches!(conv, crate::interp::ir::Conv::Prim(crate::interp::types::Prim::Double)) && matches!(self.cols[c], Col::F64(_)) {
                     // `prim_cast` of a Double to double returns it unchanged.
                     return Ok(c);
                 }
@@ -761,8 +314,8 @@ impl Exec<'_, '_> {
             }
             K::Unary(op, x) => {
                 let c = self.expr(x, env, bad)?;
-                if *op == UnOp::Neg {
-                    if matches!(self.cols[c], Col::F64(_)) {
+                if *op == UnOp::Neg && matches!(self.cols[c], Col::F64(_)) {
+                    {
                         let mut out = self.f64_buf();
                         if let Col::F64(v) = &self.cols[c] {
                             out.extend(v.iter().map(|d| -d));
@@ -893,11 +446,11 @@ impl Exec<'_, '_> {
             K::Function { sig, args, site } => match sig.imp {
                 FunctionImp::Plain(f) => {
                     let cols = self.args(args, env, bad)?;
-                    self.map_doc(&cols, bad, |ctx, a| f(ctx, a))
+                    self.map_doc(&cols, bad, f)
                 }
                 FunctionImp::Binding { ctor_args, .. } => {
                     let Some(Some(binding)) = b.bindings.get(*site as usize) else {
-                        return Err(ChunkError::NotBatchable);
+                        return Err(NotBatchable);
                     };
                     // ES (and `eval`) skip the constructor arguments once the instance exists; a
                     // failure computed here only marks the document, which `eval` then re-runs.
@@ -919,7 +472,7 @@ impl Exec<'_, '_> {
                     self.map_doc(&rest, bad, |ctx, a| binding.call(ctx, a))
                 }
             },
-            _ => return Err(ChunkError::NotBatchable),
+            _ => return Err(NotBatchable),
         })
     }
 
@@ -995,9 +548,8 @@ impl Exec<'_, '_> {
         if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) {
             return None;
         }
-        match (self.f64_view(a)?, self.f64_view(b)?) {
-            (F64View::One(_), F64View::One(_)) => return None,
-            _ => {}
+        if let (F64View::One(_), F64View::One(_)) = (self.f64_view(a)?, self.f64_view(b)?) {
+            return None;
         }
         let n = self.n();
         let mut out = self.f64_buf();
@@ -1057,3 +609,4 @@ fn merge_flags(bad: &mut [bool], take: &[bool], then: &[bool], other: &[bool]) {
 fn quiet(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_) | ExprKind::Cached { .. })
 }
+
