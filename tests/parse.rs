@@ -129,6 +129,18 @@ fn a_one_megabyte_script_fails_cleanly() {
     assert!(parse_with_limits(&long, &limits).is_ok());
 }
 
+/// Control characters other than tab, newline and carriage return are ES lexer errors wherever
+/// they sit (checked against ANTLR on ES's grammar), even where the grammar's whitespace range
+/// lets pest step over them.
+#[test]
+fn control_characters_are_lexer_errors() {
+    for (src, offset) in [("if \u{1f}(x) {}", 3), ("try { return 1 } catch \u{c}(Exception e) { return 2 }", 23), ("int\u{b}x = 1;", 3)] {
+        let d = parse(src).expect_err(src);
+        assert!(d[0].message.starts_with("unexpected character ["), "{src}: {}", d[0].message);
+        assert_eq!(d[0].span.start as usize, offset, "{src}");
+    }
+}
+
 #[test]
 fn spans_are_byte_offsets() {
     let source = "'λ' + x";

@@ -72,10 +72,29 @@ pub(crate) fn blank_comments<'s>(source: &'s str, comments: &[Span]) -> std::bor
     std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| source.to_string()))
 }
 
-const KEYWORDS: &[&str] = &[
-    "if", "in", "else", "while", "do", "for", "continue", "break", "return", "new", "try", "catch", "throw", "this",
-    "instanceof", "true", "false", "null", "def", "boolean", "byte", "short", "char", "int", "long", "float", "double",
-];
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "in" | "else" | "while" | "do" | "for" | "continue" | "break" | "return" | "new" | "try" | "catch" | "throw"
+            | "this" | "instanceof" | "true" | "false" | "null" | "def" | "boolean" | "byte" | "short" | "char" | "int"
+            | "long" | "float" | "double"
+    )
+}
+
+/// The operator at `b[i..]` by ANTLR's longest match: `OPERATORS` entries starting with `b[i]`,
+/// longest first (a table per first byte, built once, instead of a scan of all of them per token).
+fn operator_at(b: &[u8], i: usize) -> Option<&'static str> {
+    static BY_FIRST_BYTE: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let table = BY_FIRST_BYTE.get_or_init(|| {
+        let mut table = vec![Vec::new(); 128];
+        for op in OPERATORS {
+            table[op.as_bytes()[0] as usize].push(*op);
+        }
+        table
+    });
+    let candidates = table.get(b[i] as usize)?;
+    candidates.iter().copied().find(|op| b[i..].starts_with(op.as_bytes()))
+}
 
 /// Operators, longest first so the first match is ANTLR's longest match.
 const OPERATORS: &[&str] = &[
@@ -208,7 +227,7 @@ fn number_len(b: &[u8], i: usize) -> usize {
 /// Scans the whole source. Never fails as a function: a lexer error is reported in `Lexed::error`.
 pub(crate) fn lex(src: &str) -> Lexed {
     let b = src.as_bytes();
-    let mut tokens: Vec<Token> = Vec::new();
+    let mut tokens: Vec<Token> = Vec::with_capacity(src.len() / 4 + 8);
     let mut i = 0;
     let mut after_dot = false;
     // Nesting estimate: one level per open bracket plus, per bracket level, the number of
@@ -255,7 +274,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         let prev = tokens.last().copied();
         // An unterminated comment right after a value falls back to ANTLR's last accepting
         // state, DIV: `x // c` at the end lexes as `/` and then fails on the second slash.
-        let div_fallback = !slash_is_regex(prev.as_ref(), src);
+        let div_fallback = c == b'/' && !slash_is_regex(prev.as_ref(), src);
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             if let Some(k) = src[i + 2..].find(['\n', '\r']) {
                 i = i + 2 + k + 1;
@@ -343,7 +362,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
                 k += 1;
             }
             let word = &src[start..k];
-            let kind = if KEYWORDS.contains(&word) { TokenKind::Keyword } else { TokenKind::Ident };
+            let kind = if is_keyword(word) { TokenKind::Keyword } else { TokenKind::Ident };
             if kind == TokenKind::Keyword && matches!(word, "if" | "else" | "while" | "for" | "do" | "try") {
                 bump(&mut levels, &mut pending_sum);
             }
@@ -352,14 +371,14 @@ pub(crate) fn lex(src: &str) -> Lexed {
             nesting(&levels, pending_sum, start, &mut max_nesting);
             continue;
         }
-        let Some(op) = OPERATORS.iter().find(|op| op.as_bytes()[0] == c && b[i..].starts_with(op.as_bytes())) else {
+        let Some(op) = operator_at(b, i) else {
             error = Some(lex_error(src, start, start));
             break;
         };
         let k = i + op.len();
         let depth_before = levels.len() - 1;
         let prefix_position = prev.as_ref().is_none_or(|t| !ends_value(t, src));
-        match *op {
+        match op {
             "(" | "[" | "{" => levels.push(0),
             ")" | "]" | "}" => {
                 if levels.len() > 1 {
@@ -379,7 +398,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
             "+" | "-" | "++" | "--" if prefix_position => bump(&mut levels, &mut pending_sum),
             _ => {}
         }
-        let depth = if matches!(*op, ")" | "]" | "}") { levels.len() - 1 } else { depth_before };
+        let depth = if matches!(op, ")" | "]" | "}") { levels.len() - 1 } else { depth_before };
         push(&mut tokens, TokenKind::Punct, start, k, depth);
         nesting(&levels, pending_sum, start, &mut max_nesting);
         i = k;

@@ -24,7 +24,15 @@
 //! - loops mark their own start with the loop counter check (`writeLoopCounter`). Statements only
 //!   record their start for the snippet window (`writeStatementOffset`): no mark.
 //! Locations follow the parser: a binary/ternary/cast expression starts at its first token, a call
-//! or field access at its `.`, a brace access at its `[` (a map's brace load at its key).
+//! or field access at its `.`, a brace access at its `[`.
+//!
+//! Marks that land on one bytecode offset (nothing emitted between them) are all in the table, and
+//! when the throwing instruction sits exactly there HotSpot's `line_number_from_bci` returns the
+//! *first* of them. A reference cast to `def`/Object emits a mark and no instruction, so in
+//! `m['a']` on a null map (the String key cast to `def`, then the load's mark and the call) the
+//! engine points at the key, and in `l[5] = 'x'` at the value; an int key or value is boxed by an
+//! instruction and the `[` wins. The IR has no such cast nodes: map brace loads are placed at the
+//! key for receivers known to be maps (`doc`, `params`, map literals).
 //!
 //! The snippet (`position.start`/`end`) runs from the statement holding the mark to the next
 //! statement start in source order (`getNextStatement`), which may be nested (an `if`'s body).
@@ -41,6 +49,7 @@
 use super::Fail;
 use crate::interp::ir::{Back, Conv, Expr, ExprKind, Stmt, StmtKind, Target};
 use crate::interp::types::Ty;
+use crate::interp::value::Value;
 use crate::painless::Span;
 
 /// Which instruction of a node threw.
@@ -63,7 +72,8 @@ pub(crate) enum Point {
 }
 
 /// Replays ES's emission order until the failing instruction.
-struct Locator {
+struct Locator<'c> {
+    consts: &'c [Value],
     node: usize,
     point: Point,
     loop_counter: bool,
@@ -73,7 +83,7 @@ struct Locator {
     last: Option<(u32, Option<Span>)>,
 }
 
-impl Locator {
+impl Locator<'_> {
     fn mark(&mut self, offset: u32) {
         self.last = Some((offset, self.stmt));
     }
@@ -176,10 +186,11 @@ impl Locator {
                 if self.expr(r) || self.expr(i) {
                     return true;
                 }
-                // A map's brace load (`LoadMapShortcut`) is located at its key, other brace
-                // loads at the `[` (checked on the engine: `m[ 'a']` on a null map points at the
-                // key, `l[ 0]` on a null list at the `[`).
-                self.mark(if map_receiver(r) { location(i) } else { r.span.end });
+                // A map's key is cast to `def` (a mark, no instruction) right before the load's
+                // mark and call: the engine reports the key (see the module comment).
+                // A primitive key is boxed by an instruction: then the load's own `[` wins.
+                let boxed_key = matches!(i.kind, ExprKind::Const(c) if self.consts.get(c as usize).is_some_and(|v| v.prim().is_some()));
+                self.mark(if map_receiver(r) && !boxed_key { location(i) } else { r.span.end });
                 self.at(e, Point::After)
             }
             ExprKind::DynField { recv, .. } | ExprKind::Field { recv, .. } => {
@@ -362,26 +373,26 @@ impl Fail {
     /// Replace the throwing node's span by ES's position, replaying `root`: the statements of a
     /// block up to and including the failing one. Leaves the failure unresolved when no mark
     /// precedes the instruction within `root` (an enclosing block may still hold one).
-    pub(crate) fn locate_in(&mut self, root: &[Stmt], loop_counter: bool) {
-        let mut l = self.locator(loop_counter);
+    pub(crate) fn locate_in(&mut self, root: &[Stmt], consts: &[Value], loop_counter: bool) {
+        let mut l = self.locator(consts, loop_counter);
         if l.stmts(root) {
             self.settle(&l);
         }
     }
 
     /// The same for a lone expression evaluated outside any statement.
-    pub(crate) fn locate_in_expr(&mut self, root: &Expr) {
-        let mut l = self.locator(false);
+    pub(crate) fn locate_in_expr(&mut self, root: &Expr, consts: &[Value]) {
+        let mut l = self.locator(consts, false);
         if l.expr(root) {
             self.settle(&l);
         }
     }
 
-    fn locator(&self, loop_counter: bool) -> Locator {
-        Locator { node: self.node, point: self.point, loop_counter, stmt: None, last: None }
+    fn locator<'c>(&self, consts: &'c [Value], loop_counter: bool) -> Locator<'c> {
+        Locator { consts, node: self.node, point: self.point, loop_counter, stmt: None, last: None }
     }
 
-    fn settle(&mut self, l: &Locator) {
+    fn settle(&mut self, l: &Locator<'_>) {
         if let Some((offset, stmt)) = l.last {
             // Keep the node's own span when the mark is its start (a wider underline for humans).
             if offset != self.span.start {

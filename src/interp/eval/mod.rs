@@ -132,7 +132,7 @@ impl<'a> Interp<'a> {
                 Ok(flow) => return Ok(flow),
                 Err(mut f) => {
                     if f.node != 0 {
-                        f.locate_in(&stmts[..=i], self.limits.max_loop_counter > 0);
+                        f.locate_in(&stmts[..=i], self.consts, self.limits.max_loop_counter > 0);
                     }
                     if f.stmt.is_none() && !matches!(s.kind, StmtKind::Block(_)) {
                         f.stmt = Some(s.span);
@@ -252,7 +252,7 @@ impl<'a> Interp<'a> {
             Ok(v) => Ok(v),
             Err(mut f) => {
                 if f.node != 0 {
-                    f.locate_in_expr(e);
+                    f.locate_in_expr(e, self.consts);
                 }
                 Err(f)
             }
