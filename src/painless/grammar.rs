@@ -87,12 +87,21 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
             Vec::new()
         }
     };
-    let token = lexed.tokens.iter().find(|t| t.span.end as usize > pos);
-    // ANTLR lexes on demand: a lexer error at or before the token the parser choked on (or its
-    // one-token lookahead) is what ES reports.
+    let token_index = lexed.tokens.iter().position(|t| t.span.end as usize > pos);
+    let token = token_index.map(|i| &lexed.tokens[i]);
+    // ANTLR lexes on demand: a lexer error inside or before the token the parser choked on is
+    // what ES reports; one right after it only if ANTLR had consumed that token and asked for the
+    // next, which (pest reports a failure where the failing rule started) is the case for a
+    // keyword opening a statement (`if#`: ES matched IF, then the lexer failed). Checked
+    // against ANTLR on ES's grammar: after `.`, `do` in `do\u{b}c`, a literal ... it is not.
     if let Some(lex_error) = &lexed.error {
-        let horizon = token.map_or(usize::MAX, |t| t.span.end as usize);
-        if lex_error.offset <= horizon {
+        let consumed = token_index.is_some_and(|i| opens_statement(source, &lexed.tokens, i));
+        let reached = match token {
+            None => true,
+            Some(t) if consumed => lex_error.offset <= t.span.end as usize,
+            Some(t) => lex_error.offset < t.span.end as usize,
+        };
+        if reached {
             return lex_diagnostic(source, lex_error);
         }
     }
@@ -132,6 +141,14 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
         (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
     };
     errors::compile_error(code, message, token.span, help)
+}
+
+/// True when token `i` is a keyword that opens a statement at a statement boundary, which ANTLR
+/// matches on sight (one-token decision) before looking at what follows.
+fn opens_statement(source: &str, tokens: &[super::lex::Token], i: usize) -> bool {
+    let text = |i: usize| &source[tokens[i].span.range()];
+    let keyword = matches!(text(i), "if" | "else" | "while" | "for" | "do" | "try" | "catch" | "return" | "throw");
+    keyword && (i == 0 || matches!(text(i - 1), ";" | "{" | "}" | ")"))
 }
 
 fn single_token(rule: Rule) -> Option<&'static str> {
