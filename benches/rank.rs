@@ -2,6 +2,8 @@
 //! cohort user, bounded top-k selection), at 1 and 2 threads; throughput in item-scores/s.
 //! Two scorers: a native Rust mean-pooled cosine (the engine's own overhead) and the real
 //! `scripts/baseline/query.painless` through the interpreter (the ratio is the interpreter's cost).
+//! The engine scores in chunks through `BoundScorer::eval_batch`: the interpreter evaluates each
+//! chunk column-wise (`Program::eval_batch`), the native scorer keeps the default per-item loop.
 //! Corpus: by default an in-memory store of 100,000 items × 32 dims, 20 users (10 × 32 matrices),
 //! 50 exclusions per user, from a seeded StdRng. Set `SCORELAB_BENCH_STORE=stores/<synthetic-1m>` to
 //! bench a store built by `scorelab prepare synthetic` + `import` instead (first 20 users).

@@ -242,13 +242,15 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
 /// pest's expected rules with each stand-in rule replaced by the rules it stands for, sorted and
 /// deduplicated as pest leaves them: what the grammar without the shortcut reported.
 fn standing_for(positives: &[Rule]) -> Vec<Rule> {
-    if !positives.contains(&Rule::no_postfix) {
+    if !positives.iter().any(|r| matches!(r, Rule::no_postfix | Rule::no_tail | Rule::no_operator)) {
         return positives.to_vec();
     }
     let mut rules: Vec<Rule> = positives
         .iter()
         .flat_map(|r| match r {
             Rule::no_postfix => vec![Rule::call_invoke, Rule::field_access, Rule::brace_access],
+            Rule::no_tail => vec![Rule::conditional_tail, Rule::assignment_tail],
+            Rule::no_operator => vec![Rule::binary_op, Rule::instanceof_tail],
             other => vec![*other],
         })
         .collect();
@@ -314,6 +316,8 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         lambda | lambda_params | lambda_param | arrow => "a lambda",
         no_argument => "an expression",
         no_postfix => "'.'",
+        no_tail => "an assignment",
+        no_operator => "an operator",
         funcref => "a method reference",
         kw_if => "'if'",
         kw_in => "'in'",
