@@ -267,6 +267,11 @@ const CASES: &[&str] = &[
     "return decayNumericLinear(100, 50, 10, 0.5, doc['price'].value) + 0.1;",
     "return cosineSimilarity(params.user_vector[0], 'item_vector') + cosineSimilarity(params.user_vector[1], 'item_vector') + 2;",
     "double best = cosineSimilarity(params.user_vector[0], 'item_vector'); if (params.user_vector.size() > 1) { best = Math.max(best, cosineSimilarity(params.user_vector[1], 'item_vector')); } return best + 1;",
+    // Per-user state first reached mid-chunk: a binding built, a cache filled, by a later item.
+    "return doc['price'].value > 150 ? cosineSimilarity(params.user_vector[0], 'item_vector') + 1 : 0.5;",
+    "return doc['price'].value > 180 ? params.threshold * 2 : 1;",
+    "return cosineSimilarity(params.user_vector[doc['year'].value > 2015 ? 0 : 7], 'item_vector') + 1;",
+    "if (doc['year'].value > 2020) { return dotProduct(params.weights, 'item_vector') + 9; } return 1;",
     "return _score * 2;",
     "return -(doc['price'].value - 200);",
     "return;",
@@ -332,6 +337,17 @@ fn baseline_runs_column_wise() {
         let program = compile_for(store, &source, ScriptContext::Score).expect("compiles");
         assert!(program.is_batchable(), "{set}/query.painless should have a batch plan");
     }
+
+    // Users of this store have 3 rows, so 7 of max-similarity's call sites are never reached and
+    // their bindings never built: after a few documents the chunks run anyway.
+    let source = std::fs::read_to_string(root.join("scripts/max-similarity/query.painless")).expect("script");
+    let program = compile_for(store, &source, ScriptContext::Score).expect("compiles");
+    let mut bound = program.bind(&params(store, 1), store).expect("bind");
+    let items: Vec<ItemIdx> = (0..100).map(ItemIdx).collect();
+    let mut out = vec![0.0; items.len()];
+    program.eval_batch(&mut bound, store, &items, BatchScores::Same(1.0), &mut out).expect("no zero vectors among the first items");
+    let stats = bound.batch_stats();
+    assert!(stats.per_item <= 10 && stats.batched >= 90, "{stats:?}");
 }
 
 #[test]

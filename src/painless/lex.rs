@@ -164,6 +164,29 @@ fn lex_error(src: &str, start: usize, fail: usize) -> LexError {
     LexError { offset: start, end, message }
 }
 
+/// End of the REGEX token starting at the `/` at `i` (ANTLR: the first unescaped `/` on the line
+/// closes it, then `[cilmsUux]*`), if there is one.
+fn regex_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut k = i + 1;
+    while k < b.len() {
+        match b[k] {
+            b'\n' => return None,
+            b'\\' if b.get(k + 1).is_some_and(|&n| n != b'\n') => k += 2,
+            b'\\' => return None,
+            b'/' if k > i + 1 => {
+                k += 1;
+                while k < b.len() && b"cilmsuxU".contains(&b[k]) {
+                    k += 1;
+                }
+                return Some(k);
+            }
+            b'/' => return None,
+            _ => k += 1,
+        }
+    }
+    None
+}
+
 /// Length of a number token starting at `i` (ANTLR longest match over OCTAL, HEX, INTEGER, DECIMAL).
 fn number_len(b: &[u8], i: usize) -> usize {
     let at = |k: usize| b.get(k).copied().unwrap_or(0);
@@ -287,11 +310,15 @@ pub(crate) fn lex(src: &str) -> Lexed {
             }
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
             if let Some(k) = src[i + 2..].find("*/") {
-                i = i + 2 + k + 2;
-                comments.push(Span::new(start, i));
-                continue;
-            }
-            if !div_fallback {
+                let end = i + 2 + k + 2;
+                // ANTLR's longest match: where a regex may start, `/* c */` followed by a flag
+                // letter (`/**/int`) is the longer REGEX `/**/i`, as in ES (COMMENT only wins ties).
+                if div_fallback || regex_end(b, i).is_none_or(|regex| regex <= end) {
+                    i = end;
+                    comments.push(Span::new(start, i));
+                    continue;
+                }
+            } else if !div_fallback {
                 error = Some(lex_error(src, start, src.len()));
                 break;
             }

@@ -294,8 +294,9 @@ impl Exec<'_, '_> {
             K::StaticField(sig) => self.push(Col::Uniform((sig.value)())),
             K::Cached { index, .. } => match b.cache.get(*index as usize) {
                 Some(Some(v)) => self.push(Col::Uniform(v.clone())),
-                // `ready` checked every cache of the plan.
-                _ => return Err(NotBatchable),
+                // Not filled yet: the documents that reach it go through `eval`, in order, and
+                // the first of them fills it exactly as it would have.
+                _ => self.mark_all(bad),
             },
             K::Convert(x, conv) => {
                 let c = self.expr(x, env, bad)?;
@@ -450,16 +451,12 @@ impl Exec<'_, '_> {
                 }
                 FunctionImp::Binding { ctor_args, .. } => {
                     let Some(Some(binding)) = b.bindings.get(*site as usize) else {
-                        return Err(NotBatchable);
+                        // Not built yet: the documents that reach this call go through `eval`,
+                        // the first of them builds it (with its constructor's errors).
+                        return Ok(self.mark_all(bad));
                     };
-                    // ES (and `eval`) skip the constructor arguments once the instance exists; a
-                    // failure computed here only marks the document, which `eval` then re-runs.
+                    // ES (and `eval`) skip the constructor arguments once the instance exists.
                     let n = ctor_args.min(args.len());
-                    for a in &args[..n] {
-                        if !quiet(a) {
-                            self.expr(a, env, bad)?;
-                        }
-                    }
                     let rest = self.args(&args[n..], env, bad)?;
                     if rest.is_empty() {
                         let mut out = self.f64_buf();
@@ -474,6 +471,13 @@ impl Exec<'_, '_> {
             },
             _ => return Err(NotBatchable),
         })
+    }
+
+    /// Marks every document evaluating this node (the caller's flags are branch-local, so only
+    /// the documents that reach it); the placeholder value is never used for them.
+    fn mark_all(&mut self, bad: &mut [bool]) -> ColId {
+        bad.iter_mut().for_each(|b| *b = true);
+        self.push(Col::Uniform(Value::Null))
     }
 
     fn args(&mut self, args: &[Expr], env: &[Option<ColId>], bad: &mut [bool]) -> Step<Vec<ColId>> {
@@ -605,8 +609,4 @@ fn merge_flags(bad: &mut [bool], take: &[bool], then: &[bool], other: &[bool]) {
     }
 }
 
-/// As `Interp::quiet` once every cache is filled: evaluating `e` can neither fail nor have an effect.
-fn quiet(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::StaticField(_) | ExprKind::Cached { .. })
-}
 

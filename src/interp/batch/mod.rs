@@ -18,9 +18,11 @@
 //! - every element is computed by the interpreter's own functions (`ops::binary`, `convert`, the
 //!   registered `imp`s, `FunctionBinding::call`), or by a fast path documented to give the same
 //!   bits (`Double` arithmetic, `call_batch`);
-//! - per-user state the per-item path would create on the fly (a `Cached` value filled when first
-//!   reached, a class binding built on its first call) must already exist: until it does
-//!   ([`Plan::ready`]), documents go through `eval` one by one, which fills it exactly as before;
+//! - per-user state the per-item path creates on the fly (a `Cached` value filled when first
+//!   reached, a class binding built on its first call, with its constructor arguments) is only
+//!   ever created by `eval`: the first documents of a user go through `eval` until it exists
+//!   ([`Plan::ready`], at most [`WARMUP`] documents), and in a chunk a document that reaches a
+//!   missing one is marked, so `eval` creates it for the first such document, in order;
 //! - a document whose batch computation raised anything (an operator error, a missing doc value,
 //!   a negative or NaN score, a condition that is not a boolean) is marked, and is re-evaluated by
 //!   `eval` in its turn, so its error (message, position, statement) is the per-item one; errors in
@@ -39,6 +41,10 @@ use super::value::Value;
 
 /// The most documents one column holds; longer batches are cut into chunks of this size.
 pub const CHUNK: usize = 512;
+
+/// How many documents per user go through `eval` waiting for the plan's caches and bindings
+/// before chunks run anyway (marking the documents that reach a missing one).
+const WARMUP: u32 = 8;
 
 /// `_score` as each document of a batch sees it.
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +95,8 @@ pub(crate) struct BatchState {
     /// Set when a chunk met a shape the plan cannot run column-wise for this user (e.g. a getter on
     /// something that is not a doc handle); the user's later documents go one by one.
     pub disabled: bool,
+    /// Documents evaluated one by one while the plan was not ready.
+    warmup: u32,
     pub(super) f64_pool: Vec<Vec<f64>>,
     pub(super) val_pool: Vec<Vec<Value>>,
     pub(super) bool_pool: Vec<Vec<bool>>,
@@ -126,20 +134,22 @@ impl Program {
         }
         let mut j = 0;
         while j < items.len() {
-            if let Some(plan) = self.batch.as_ref().filter(|p| !bound.batch.disabled && bound.prefix.is_ok() && p.ready(bound)) {
-                {
-                    let end = (j + CHUNK).min(items.len());
-                    match self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end]) {
-                        Ok(()) => {
-                            j = end;
-                            continue;
-                        }
-                        Err(ChunkError::Failed(k, diagnostic)) => return Err(BatchFailure { index: j + k, diagnostic: *diagnostic }),
-                        Err(ChunkError::NotBatchable) => bound.batch.disabled = true,
+            // Column-wise once the plan's per-user state exists; until then (and for scripts
+            // without a plan) one document at a time, which creates that state as `eval` does.
+            let warm = |bound: &Bound, p: &Plan| p.ready(bound) || bound.batch.warmup >= WARMUP;
+            if let Some(plan) = self.batch.as_ref().filter(|p| !bound.batch.disabled && bound.prefix.is_ok() && warm(bound, p)) {
+                let end = (j + CHUNK).min(items.len());
+                match self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end]) {
+                    Ok(()) => {
+                        j = end;
+                        continue;
                     }
+                    Err(ChunkError::Failed(k, diagnostic)) => return Err(BatchFailure { index: j + k, diagnostic: *diagnostic }),
+                    Err(ChunkError::NotBatchable) => bound.batch.disabled = true,
                 }
             }
             bound.batch.stats.per_item += 1;
+            bound.batch.warmup += 1;
             out[j] = self
                 .eval(bound, store, items[j], scores.at(j))
                 .map_err(|diagnostic| BatchFailure { index: j, diagnostic })?;

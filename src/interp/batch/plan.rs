@@ -13,8 +13,9 @@ use std::collections::HashSet;
 pub(crate) struct Plan {
     pub(super) root: Node,
     pub(super) n_slots: usize,
-    /// `Cached` indexes and binding call sites the plan reads: all must be filled before a chunk
-    /// runs column-wise.
+    /// `Cached` indexes and binding call sites the plan reads. Until all exist (or a few documents
+    /// have gone through `eval` without that happening, e.g. a call in a branch no document
+    /// takes), documents go one by one; a chunk marks the documents reaching a missing one.
     caches: Vec<u32>,
     sites: Vec<u32>,
 }
@@ -215,12 +216,15 @@ impl Planner<'_> {
                 }
                 self.exprs(args, defined)
             }
-            K::Function { sig, args, site } => {
-                if matches!(sig.imp, FunctionImp::Binding { .. }) {
+            K::Function { sig, args, site } => match sig.imp {
+                FunctionImp::Binding { ctor_args, .. } => {
+                    // Constructor arguments run only when the instance is built, which `eval`
+                    // does (for the first document reaching the call); batches never run them.
                     self.sites.push(*site);
+                    self.exprs(&args[ctor_args.min(args.len())..], defined)
                 }
-                self.exprs(args, defined)
-            }
+                FunctionImp::Plain(_) => self.exprs(args, defined),
+            },
             K::Cached { index, .. } => {
                 self.caches.push(*index);
                 Some(())
