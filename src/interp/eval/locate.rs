@@ -23,6 +23,7 @@
 //!   calls, loads and brace loads too unless the cast is explicit;
 //! - loops mark their own start with the loop counter check (`writeLoopCounter`). Statements only
 //!   record their start for the snippet window (`writeStatementOffset`): no mark.
+//!
 //! Locations follow the parser: a binary/ternary/cast expression starts at its first token, a call
 //! or field access at its `.`, a brace access at its `[`.
 //!
