@@ -280,3 +280,33 @@ fn class_binding_constructor_arguments_run_on_the_first_call_only() {
     let failed = search(first);
     assert_eq!(failed["error"]["root_cause"][0]["type"], "script_exception", "{failed}");
 }
+
+/// Control-flow compile errors (tests/error_positions/control_flow.jsonl): ES's semantic pass rejects
+/// empty bodies, loops whose body always leaves them without a `continue`, a `continue` that ends a
+/// loop body, and statements after one that always escapes (an endless loop included); the checker
+/// must give the same error at the same position, or accept what the engine runs.
+#[test]
+fn control_flow_errors_match_the_engine() {
+    let cases = fixture("control_flow.jsonl");
+    let Some(node) = engine_node::shared_node("error_positions") else { return };
+    // Scripts both sides run are compared by their outcome only (no error), not by value formatting.
+    let no_value = |o: Outcome| if o.es_type.is_none() { Outcome { snippet: Vec::new(), ..o } } else { o };
+    let (agreed, drift) =
+        compare(&cases, |s| no_value(engine_outcome(node.url(), s)), |s| no_value(local_outcome(s)));
+    eprintln!("control flow: {agreed}/{} cases agree with the engine, {drift} known drift", cases.len());
+    // And the same message, word for word.
+    for c in &cases {
+        let source = c["source"].as_str().expect("source");
+        let engine: Value = reqwest::blocking::Client::new()
+            .post(format!("{}/_scripts/painless/_execute", node.url()))
+            .json(&json!({"script": {"source": source, "params": {}}}))
+            .send()
+            .and_then(|r| r.json())
+            .expect("engine answers JSON");
+        let local = match scorelab::interp::exec_test(source, &serde_json::Map::new()).outcome {
+            Err(diags) => Value::String(diags[0].message.clone()),
+            Ok(_) => Value::Null,
+        };
+        assert_eq!(engine["error"]["caused_by"]["reason"], local, "{source}");
+    }
+}

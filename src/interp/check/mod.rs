@@ -145,7 +145,10 @@ impl<'a> Checker<'a> {
         };
         self.ret_ty = ret.clone();
         self.begin_function();
-        let body = self.check_block_stmts(&script.statements, true, script.span)?;
+        // ES locates the script's block at its first token (functions included), past comments.
+        let first_token = script.functions.first().map(|f| f.span.start).or(script.statements.first().map(|s| s.span.start));
+        let main_block = Span { start: first_token.unwrap_or(script.span.start), end: script.span.end };
+        let (body, _) = self.check_block_stmts(&script.statements, true, false, main_block)?;
         let main = ir::Function {
             name: "execute".into(),
             params: Vec::new(),
@@ -182,8 +185,8 @@ impl<'a> Checker<'a> {
                 ),
             ));
         }
-        let body = self.check_block_stmts(&f.body.statements, false, f.body.span)?;
-        if ret != Ty::Void && !always_returns(&body) {
+        let (body, escape) = self.check_block_stmts(&f.body.statements, false, false, f.body.span)?;
+        if ret != Ty::Void && !escape.method {
             return Err(error(
                 "C208",
                 f.span,
@@ -247,36 +250,52 @@ impl<'a> Checker<'a> {
         (self.consts.len() - 1) as u32
     }
 
-    /// Statements of a block; `last_source`: the block ends the script body (implicit return).
-    fn check_block_stmts(&mut self, stmts: &[ast::Stmt], last_source: bool, block_span: Span) -> CResult<Vec<ir::Stmt>> {
+    /// Statements of a block (ES's `visitBlock`). `last_source`: the block ends the script body
+    /// (implicit return); `last_loop`: it begins or ends a loop body (a final `continue` is
+    /// extraneous). A statement after one that always escapes is an error at the block's location.
+    fn check_block_stmts(
+        &mut self,
+        stmts: &[ast::Stmt],
+        last_source: bool,
+        last_loop: bool,
+        block_span: Span,
+    ) -> CResult<(Vec<ir::Stmt>, Escape)> {
         let mut out = Vec::with_capacity(stmts.len());
-        let mut escaped = false;
+        let mut escape = Escape::default();
         for (i, s) in stmts.iter().enumerate() {
-            if escaped {
-                return Err(error("C208", s.span, "invalid block: unreachable statement"));
-            }
             let is_last = i + 1 == stmts.len();
             let window_end = stmts.get(i + 1).map(|n| n.span.start).unwrap_or(block_span.end.max(s.span.end));
             let window = Span { start: stmt_start(s), end: window_end };
-            let st = self.check_stmt(s, last_source && is_last, window)?;
-            escaped = always_escapes(&st);
+            let (st, e) = self.check_stmt(s, last_source && is_last, last_loop && is_last, window)?;
+            if is_last {
+                escape = Escape { any_continue: escape.any_continue, any_break: escape.any_break, ..e };
+            } else if e.all {
+                let mut d = error("C208", at_start(block_span), "invalid block: unreachable statement");
+                d.help = Some(
+                    "ES points at the start of the block: a statement in it follows one that always leaves the \
+                     block (return, break, continue or a loop without a way out), so it can never run"
+                        .into(),
+                );
+                return Err(d);
+            }
+            escape.any_continue |= e.any_continue;
+            escape.any_break |= e.any_break;
             out.push(st);
         }
-        Ok(out)
+        Ok((out, escape))
     }
 
-    fn check_body(&mut self, s: &ast::Stmt, window: Span) -> CResult<Vec<ir::Stmt>> {
-        self.push_scope();
-        let r = match &s.kind {
-            ast::StmtKind::Block(b) => self.check_block_stmts(&b.statements, false, b.span),
-            _ => self.check_stmt(s, false, window).map(|st| vec![st]),
-        };
-        self.pop_scope();
+    /// A loop body (ES gives it `BeginLoop`), in its own scope.
+    fn check_body(&mut self, s: &ast::Stmt, window: Span) -> CResult<(Vec<ir::Stmt>, Escape)> {
+        self.loop_depth += 1;
+        let r = self.check_branch(s, false, true, window);
+        self.loop_depth -= 1;
         r
     }
 
-    fn check_stmt(&mut self, s: &ast::Stmt, last_source: bool, window: Span) -> CResult<ir::Stmt> {
+    fn check_stmt(&mut self, s: &ast::Stmt, last_source: bool, last_loop: bool, window: Span) -> CResult<(ir::Stmt, Escape)> {
         let span = window;
+        let mut escape = Escape::default();
         let kind = match &s.kind {
             ast::StmtKind::Decl { ty, vars } => {
                 let ty = self.resolve_type(ty)?;
@@ -290,7 +309,7 @@ impl<'a> Checker<'a> {
                     stores.push(ir::Stmt { kind: StmtKind::Store(slot, value), span });
                 }
                 if stores.len() == 1 {
-                    return Ok(stores.pop().expect("invariant: one store"));
+                    return Ok((stores.pop().expect("invariant: one store"), escape));
                 }
                 StmtKind::Block(stores)
             }
@@ -302,6 +321,7 @@ impl<'a> Checker<'a> {
                     } else {
                         let ret = self.ret_ty.clone();
                         let conv = self.convert(v, &ret, false, true, e.span)?;
+                        escape = Escape::RETURN;
                         StmtKind::Return(Some(conv))
                     }
                 } else {
@@ -313,19 +333,31 @@ impl<'a> Checker<'a> {
             }
             ast::StmtKind::Block(b) => {
                 self.push_scope();
-                let r = self.check_block_stmts(&b.statements, last_source, b.span);
+                let r = self.check_block_stmts(&b.statements, last_source, last_loop, b.span);
                 self.pop_scope();
-                StmtKind::Block(r?)
+                let (b, e) = r?;
+                escape = e;
+                StmtKind::Block(b)
             }
             ast::StmtKind::If { cond, then, otherwise } => {
                 let c = self.check_condition(cond)?;
-                if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(_))) {
+                if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(_))) || is_null_block(Some(then)) {
                     return Err(error("C208", s.span, "extraneous if block"));
                 }
-                let t = self.check_branch(then, last_source, window)?;
+                let (t, te) = self.check_branch(then, last_source, last_loop, window)?;
                 let o = match otherwise {
-                    Some(o) => self.check_branch(o, last_source, window)?,
-                    None => Vec::new(),
+                    None => {
+                        escape = Escape { any_continue: te.any_continue, any_break: te.any_break, ..Escape::default() };
+                        Vec::new()
+                    }
+                    Some(o) => {
+                        if is_null_block(Some(o)) {
+                            return Err(error("C208", s.span, "extraneous else block."));
+                        }
+                        let (o, oe) = self.check_branch(o, last_source, last_loop, window)?;
+                        escape = te.both(oe);
+                        o
+                    }
                 };
                 StmtKind::If(c, t, o)
             }
@@ -335,28 +367,37 @@ impl<'a> Checker<'a> {
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
                     return Err(error("C208", s.span, "extraneous while loop"));
                 }
-                if const_true && body.is_none() {
+                if const_true && is_null_block(body.as_deref()) {
                     return Err(error("C208", s.span, "no paths escape from while loop"));
                 }
-                let b = self.check_loop_body(body.as_deref(), window)?;
+                let b = self.check_loop(s, body.as_deref(), const_true, "extraneous while loop", window, &mut escape)?;
                 StmtKind::Loop { cond: if const_true { None } else { Some(c) }, update: Vec::new(), body: b, is_do: false }
             }
             ast::StmtKind::DoWhile { body, cond } => {
+                if body.statements.is_empty() {
+                    return Err(error("C208", s.span, "extraneous do-while loop"));
+                }
                 self.loop_depth += 1;
                 self.push_scope();
-                let b = self.check_block_stmts(&body.statements, false, body.span);
+                let b = self.check_block_stmts(&body.statements, false, true, body.span);
                 self.pop_scope();
                 self.loop_depth -= 1;
-                let b = b?;
+                let (b, be) = b?;
+                if be.loop_ && !be.any_continue {
+                    return Err(error("C208", s.span, "extraneous do-while loop"));
+                }
                 let c = self.check_condition(cond)?;
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
                     return Err(error("C208", s.span, "extraneous do-while loop"));
+                }
+                if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))) && !be.any_break {
+                    escape = Escape::ENDLESS;
                 }
                 StmtKind::Loop { cond: Some(c), update: Vec::new(), body: b, is_do: true }
             }
             ast::StmtKind::For { init, cond, update, body } => {
                 self.push_scope();
-                let r = self.check_for(s, init.as_ref(), cond.as_ref(), update, body.as_deref(), window);
+                let r = self.check_for(s, init.as_ref(), cond.as_ref(), update, body.as_deref(), window, &mut escape);
                 self.pop_scope();
                 r?
             }
@@ -367,40 +408,51 @@ impl<'a> Checker<'a> {
                     None => Ty::Def,
                 };
                 let elem_ty = match &it.ty {
-                    Ty::Array(e) => (**e).clone(),
-                    Ty::Def | Ty::List | Ty::ArrayList | Ty::Set | Ty::HashSet | Ty::Collection => Ty::Def,
-                    Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans => Ty::Def,
-                    other => {
-                        return Err(error(
-                            "C211",
-                            iterable.span,
-                            format!("invalid foreach loop: cannot iterate over type [{}].", other.painless_name()),
-                        ));
-                    }
+                    Ty::Array(e) => Some((**e).clone()),
+                    Ty::Def | Ty::List | Ty::ArrayList | Ty::Set | Ty::HashSet | Ty::Collection => Some(Ty::Def),
+                    Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans => Some(Ty::Def),
+                    _ => None,
                 };
-                let conv = cast::legal_cast(&elem_ty, &var_ty, true, true).map_err(|m| cast_error(var.span, m))?;
                 self.push_scope();
-                let slot = self.declare(var, var_ty);
+                let slot = self.declare(var, var_ty.clone());
+                // ES visits the body before it looks at the iterable's type.
                 let r = slot.and_then(|slot| {
-                    self.loop_depth += 1;
-                    let b = self.check_body(body, window);
-                    self.loop_depth -= 1;
-                    b.map(|b| (slot, b))
+                    if is_null_block(Some(body)) {
+                        return Err(error("C208", s.span, "extraneous foreach loop"));
+                    }
+                    let (b, be) = self.check_body(body, window)?;
+                    if be.loop_ && !be.any_continue {
+                        return Err(error("C208", s.span, "extraneous foreach loop"));
+                    }
+                    Ok((slot, b))
                 });
                 self.pop_scope();
                 let (slot, b) = r?;
+                let Some(elem_ty) = elem_ty else {
+                    return Err(error(
+                        "C211",
+                        iterable.span,
+                        format!("invalid foreach loop: cannot iterate over type [{}].", it.ty.painless_name()),
+                    ));
+                };
+                let conv = cast::legal_cast(&elem_ty, &var_ty, true, true).map_err(|m| cast_error(var.span, m))?;
                 StmtKind::ForEach { slot, conv, iterable: it.ir, body: b }
             }
             ast::StmtKind::Break => {
                 if self.loop_depth == 0 {
                     return Err(error("C208", s.span, "invalid break statement: not inside loop"));
                 }
+                escape = Escape::BREAK;
                 StmtKind::Break
             }
             ast::StmtKind::Continue => {
                 if self.loop_depth == 0 {
                     return Err(error("C208", s.span, "invalid continue statement: not inside loop"));
                 }
+                if last_loop {
+                    return Err(error("C208", s.span, "extraneous continue statement"));
+                }
+                escape = Escape::CONTINUE;
                 StmtKind::Continue
             }
             ast::StmtKind::Return(value) => match value {
@@ -410,9 +462,13 @@ impl<'a> Checker<'a> {
                         format!("cannot cast from [{}] to [void]", self.ret_ty.painless_name()),
                     ));
                 }
-                None => StmtKind::Return(None),
+                None => {
+                    escape = Escape::RETURN;
+                    StmtKind::Return(None)
+                }
                 Some(v) => {
                     let ret = self.ret_ty.clone();
+                    escape = Escape::RETURN;
                     StmtKind::Return(Some(self.check_assign_value(v, &ret)?))
                 }
             },
@@ -420,29 +476,41 @@ impl<'a> Checker<'a> {
             ast::StmtKind::Try { .. } => return Err(unsupported("L404", s.span, "try/catch")),
             ast::StmtKind::Empty => StmtKind::Block(Vec::new()),
         };
-        Ok(ir::Stmt { kind, span })
+        Ok((ir::Stmt { kind, span }, escape))
     }
 
-    fn check_branch(&mut self, s: &ast::Stmt, last_source: bool, window: Span) -> CResult<Vec<ir::Stmt>> {
+    /// An `if`/`else` branch: a block, or one statement that ES wraps in a block of its own.
+    fn check_branch(&mut self, s: &ast::Stmt, last_source: bool, last_loop: bool, window: Span) -> CResult<(Vec<ir::Stmt>, Escape)> {
         self.push_scope();
         let r = match &s.kind {
-            ast::StmtKind::Block(b) => self.check_block_stmts(&b.statements, last_source, b.span),
-            _ => self.check_stmt(s, last_source, window).map(|st| vec![st]),
+            ast::StmtKind::Block(b) => self.check_block_stmts(&b.statements, last_source, last_loop, b.span),
+            _ => self.check_stmt(s, last_source, last_loop, window).map(|(st, e)| (vec![st], e)),
         };
         self.pop_scope();
         r
     }
 
-    fn check_loop_body(&mut self, body: Option<&ast::Stmt>, window: Span) -> CResult<Vec<ir::Stmt>> {
-        match body {
-            None => Ok(Vec::new()),
-            Some(b) => {
-                self.loop_depth += 1;
-                let r = self.check_body(b, window);
-                self.loop_depth -= 1;
-                r
-            }
+    /// The body of a `while`/`for` (none: `while (c);` or `{}`). A body that always leaves the loop
+    /// without a `continue` makes the loop `extraneous`; an endless loop (`continuous`) without a
+    /// `break` escapes the method, so nothing may follow it.
+    fn check_loop(
+        &mut self,
+        s: &ast::Stmt,
+        body: Option<&ast::Stmt>,
+        continuous: bool,
+        extraneous: &str,
+        window: Span,
+        escape: &mut Escape,
+    ) -> CResult<Vec<ir::Stmt>> {
+        let Some(body) = body.filter(|b| !is_null_block(Some(b))) else { return Ok(Vec::new()) };
+        let (b, be) = self.check_body(body, window)?;
+        if be.loop_ && !be.any_continue {
+            return Err(error("C208", s.span, extraneous.to_string()));
         }
+        if continuous && !be.any_break {
+            *escape = Escape::ENDLESS;
+        }
+        Ok(b)
     }
 
     fn check_for(
@@ -453,12 +521,13 @@ impl<'a> Checker<'a> {
         update: &[ast::Expr],
         body: Option<&ast::Stmt>,
         window: Span,
+        escape: &mut Escape,
     ) -> CResult<StmtKind> {
         let mut block = Vec::new();
         match init {
             Some(ast::ForInit::Decl { ty, vars }) => {
                 let decl = ast::Stmt { kind: ast::StmtKind::Decl { ty: ty.clone(), vars: vars.clone() }, span: s.span };
-                block.push(self.check_stmt(&decl, false, window)?);
+                block.push(self.check_stmt(&decl, false, false, window)?.0);
             }
             Some(ast::ForInit::Exprs(es)) => {
                 for e in es {
@@ -473,7 +542,7 @@ impl<'a> Checker<'a> {
                 if matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
                     return Err(error("C208", s.span, "extraneous for loop"));
                 }
-                if matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))) && body.is_none() {
+                if matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))) && is_null_block(body) {
                     return Err(error("C208", s.span, "no paths escape from for loop"));
                 }
                 Some(self.check_condition(c)?)
@@ -484,7 +553,8 @@ impl<'a> Checker<'a> {
         for u in update {
             ups.push(self.check_statement_expr(u)?.ir);
         }
-        let b = self.check_loop_body(body, window)?;
+        let continuous = cond.is_none_or(|c| matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))));
+        let b = self.check_loop(s, body, continuous, "extraneous for loop", window, escape)?;
         block.push(ir::Stmt { kind: StmtKind::Loop { cond: c, update: ups, body: b, is_do: false }, span: window });
         Ok(StmtKind::Block(block))
     }
@@ -515,33 +585,6 @@ fn stmt_start(s: &ast::Stmt) -> u32 {
     }
 }
 
-fn always_escapes(s: &ir::Stmt) -> bool {
-    match &s.kind {
-        StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => true,
-        StmtKind::Block(b) => b.last().is_some_and(always_escapes),
-        StmtKind::If(_, t, o) => !o.is_empty() && t.last().is_some_and(always_escapes) && o.last().is_some_and(always_escapes),
-        _ => false,
-    }
-}
-
-fn always_returns(body: &[ir::Stmt]) -> bool {
-    body.last().is_some_and(|s| match &s.kind {
-        StmtKind::Return(_) => true,
-        StmtKind::Block(b) => always_returns(b),
-        StmtKind::If(_, t, o) => always_returns(t) && always_returns(o),
-        StmtKind::Loop { cond: None, body, .. } => !contains_break(body),
-        _ => false,
-    })
-}
-
-fn contains_break(body: &[ir::Stmt]) -> bool {
-    body.iter().any(|s| match &s.kind {
-        StmtKind::Break => true,
-        StmtKind::Block(b) => contains_break(b),
-        StmtKind::If(_, t, o) => contains_break(t) || contains_break(o),
-        _ => false,
-    })
-}
 
 fn is_context_var(name: &str, context: ScriptContext) -> bool {
     match name {
@@ -610,4 +653,50 @@ pub(crate) fn es_class_outside_subset(name: &str) -> bool {
             | "DoubleStream"
             | "Collectors"
     )
+}
+
+/// ES's control-flow decorations of a statement (`DefaultSemanticAnalysisPhase`): whether every
+/// path through it leaves the method (`method`), the enclosing loop (`loop_`) or the block
+/// (`all`), and whether it contains a `continue`/`break` of the enclosing loop.
+#[derive(Debug, Clone, Copy, Default)]
+struct Escape {
+    method: bool,
+    loop_: bool,
+    all: bool,
+    any_continue: bool,
+    any_break: bool,
+}
+
+impl Escape {
+    /// `return`, `throw`, and the implicit return of the script's last expression.
+    const RETURN: Escape = Escape { method: true, loop_: true, all: true, any_continue: false, any_break: false };
+    const BREAK: Escape = Escape { method: false, loop_: true, all: true, any_continue: false, any_break: true };
+    const CONTINUE: Escape = Escape { method: false, loop_: false, all: true, any_continue: true, any_break: false };
+    /// A loop with a constant-true (or no) condition and no `break`.
+    const ENDLESS: Escape = Escape { method: true, loop_: false, all: true, any_continue: false, any_break: false };
+
+    /// `if`/`else`: escapes when both branches do; contains what either contains.
+    fn both(self, other: Escape) -> Escape {
+        Escape {
+            method: self.method && other.method,
+            loop_: self.loop_ && other.loop_,
+            all: self.all && other.all,
+            any_continue: self.any_continue || other.any_continue,
+            any_break: self.any_break || other.any_break,
+        }
+    }
+}
+
+/// ES's parser turns `{}` and a lone `;` into no block at all (`extraneous ...` errors).
+fn is_null_block(s: Option<&ast::Stmt>) -> bool {
+    match s.map(|s| &s.kind) {
+        None | Some(ast::StmtKind::Empty) => true,
+        Some(ast::StmtKind::Block(b)) => b.statements.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// A one-character span at `span`'s start (ES locates a block's errors at the block).
+fn at_start(span: Span) -> Span {
+    Span { start: span.start, end: span.start + 1 }
 }
