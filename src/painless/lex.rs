@@ -121,6 +121,15 @@ fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
 
+/// The end of the identifier that starts at `i`.
+fn ident_end(b: &[u8], i: usize) -> usize {
+    let mut k = i + 1;
+    while k < b.len() && is_ident_char(b[k]) {
+        k += 1;
+    }
+    k
+}
+
 fn is_ident_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -278,10 +287,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
                 continue;
             }
             if is_ident_start(c) {
-                let mut k = i + 1;
-                while k < b.len() && is_ident_char(b[k]) {
-                    k += 1;
-                }
+                let k = ident_end(b, i);
                 push(&mut tokens, TokenKind::DotId, start, k, levels.len() - 1);
                 i = k;
                 continue;
@@ -384,10 +390,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
             continue;
         }
         if is_ident_start(c) {
-            let mut k = i + 1;
-            while k < b.len() && is_ident_char(b[k]) {
-                k += 1;
-            }
+            let k = ident_end(b, i);
             let word = &src[start..k];
             let kind = if is_keyword(word) { TokenKind::Keyword } else { TokenKind::Ident };
             if kind == TokenKind::Keyword && matches!(word, "if" | "else" | "while" | "for" | "do" | "try") {

@@ -5,7 +5,7 @@ use super::plan::Node;
 use super::{BatchScores, BatchState};
 use crate::interp::bound::Bound;
 use crate::interp::error::RuntimeError;
-use crate::interp::eval::{convert_value, ops, Interp};
+use crate::interp::eval::{back_convert, convert_value, ops, Interp};
 use crate::interp::ir::{Back, BinOp, EqMode, Expr, ExprKind, UnOp};
 use crate::interp::program::Program;
 use crate::interp::registry::{CallCtx, DocCtx, FunctionImp};
@@ -586,18 +586,6 @@ impl F64View<'_> {
 /// Marks the document; `eval` raises the exact NullPointerException (with its position).
 fn null_receiver(member: &str) -> RuntimeError {
     RuntimeError::null_pointer(format!("[{member}] on a null reference"))
-}
-
-/// `eval`'s conversion of a compound assignment's result back to the target's type.
-fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeError> {
-    match back {
-        Back::Prim(p) => ops::prim_cast(&r, *p),
-        Back::RuntimeClass => match old.prim() {
-            Some(p) if p.is_numeric() => ops::prim_cast(&r, p),
-            _ => Ok(r),
-        },
-        Back::None => Ok(r),
-    }
 }
 
 /// A branch's errors count for the documents that took it.

@@ -630,7 +630,8 @@ impl<'a> Interp<'a> {
     }
 }
 
-fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeError> {
+/// A compound assignment's result converted back to the target's type (shared with the batch path).
+pub(crate) fn back_convert(r: Value, old: &Value, back: &Back) -> Result<Value, RuntimeError> {
     match back {
         Back::Prim(p) => ops::prim_cast(&r, *p),
         Back::RuntimeClass => match old.prim() {
