@@ -287,14 +287,27 @@ fn class_binding_constructor_arguments_run_on_the_first_call_only() {
 /// must give the same error at the same position, or accept what the engine runs.
 #[test]
 fn control_flow_errors_match_the_engine() {
-    let cases = fixture("control_flow.jsonl");
+    agree_word_for_word("control_flow.jsonl");
+}
+
+/// Messages that name types or casts (tests/error_positions/messages.jsonl): Java canonical type
+/// names, ES's numeric promotion (either side decides, then the other side's cast fails), compound
+/// assignment casts, `def` casts at run time (`Def.castException`), String-to-char.
+#[test]
+fn type_and_cast_messages_match_the_engine() {
+    agree_word_for_word("messages.jsonl");
+}
+
+/// Every case of `name` gives the engine's outcome: the same error type, position, snippet and
+/// message word for word, or no error on both sides.
+fn agree_word_for_word(name: &str) {
+    let cases = fixture(name);
     let Some(node) = engine_node::shared_node("error_positions") else { return };
     // Scripts both sides run are compared by their outcome only (no error), not by value formatting.
     let no_value = |o: Outcome| if o.es_type.is_none() { Outcome { snippet: Vec::new(), ..o } } else { o };
     let (agreed, drift) =
         compare(&cases, |s| no_value(engine_outcome(node.url(), s)), |s| no_value(local_outcome(s)));
-    eprintln!("control flow: {agreed}/{} cases agree with the engine, {drift} known drift", cases.len());
-    // And the same message, word for word.
+    eprintln!("{name}: {agreed}/{} cases agree with the engine, {drift} known drift", cases.len());
     for c in &cases {
         let source = c["source"].as_str().expect("source");
         let engine: Value = reqwest::blocking::Client::new()

@@ -207,17 +207,24 @@ impl Ty {
         !matches!(self, Ty::Prim(_) | Ty::Void)
     }
 
-    /// The canonical name Painless prints in messages (`Cannot cast from [long] to [int].`): imported
-    /// whitelist classes go by their short name, doc-values classes by their dotted Java name.
+    /// The canonical name Painless prints in messages (`Cannot cast from [int] to [java.lang.String].`):
+    /// `PainlessLookupUtility.typeToCanonicalTypeName` is the Java canonical name (primitives and
+    /// `def` as written, classes fully qualified, nested classes with a dot); checked on the engine.
     pub fn painless_name(&self) -> String {
         match self {
+            Ty::Prim(_) | Ty::Def | Ty::Void => self.short_name(),
+            Ty::Boxed(p) => format!("java.lang.{}", p.box_name()),
+            Ty::Object | Ty::Number | Ty::String | Ty::CharSequence => format!("java.lang.{}", self.short_name()),
+            Ty::Collection | Ty::List | Ty::ArrayList | Ty::Map | Ty::DocMap | Ty::HashMap | Ty::MapEntry => {
+                format!("java.util.{}", self.short_name())
+            }
+            Ty::Set | Ty::HashSet | Ty::Iterator => format!("java.util.{}", self.short_name()),
             Ty::DocLongs => "org.elasticsearch.index.fielddata.ScriptDocValues.Longs".into(),
             Ty::DocDoubles => "org.elasticsearch.index.fielddata.ScriptDocValues.Doubles".into(),
             Ty::DocStrings => "org.elasticsearch.index.fielddata.ScriptDocValues.Strings".into(),
             Ty::DocBooleans => "org.elasticsearch.index.fielddata.ScriptDocValues.Booleans".into(),
             Ty::DocVector => "org.elasticsearch.script.field.vectors.DenseVectorScriptDocValues".into(),
             Ty::Array(elem) => format!("{}[]", elem.painless_name()),
-            other => other.short_name(),
         }
     }
 

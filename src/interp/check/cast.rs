@@ -58,11 +58,20 @@ pub fn promote_numeric(a: &Ty, b: &Ty, decimal: bool) -> Option<Ty> {
     if a.is_def() || b.is_def() {
         return Some(Ty::Def);
     }
-    let (pa, pb) = (numeric(a)?, numeric(b)?);
-    let p = Prim::promote(pa, pb);
-    if !decimal && matches!(p, Prim::Float | Prim::Double) {
+    // ES's `AnalyzerCaster.promoteNumeric`: the widest primitive on EITHER side decides, so
+    // `"a" - 1` promotes to int and then fails on casting the String (not "cannot apply").
+    let either = |p: Prim| *a == Ty::Prim(p) || *b == Ty::Prim(p);
+    let p = if decimal && either(Prim::Double) {
+        Prim::Double
+    } else if decimal && either(Prim::Float) {
+        Prim::Float
+    } else if either(Prim::Long) {
+        Prim::Long
+    } else if [Prim::Int, Prim::Char, Prim::Short, Prim::Byte].into_iter().any(either) {
+        Prim::Int
+    } else {
         return None;
-    }
+    };
     Some(Ty::Prim(p))
 }
 
@@ -91,7 +100,7 @@ pub fn promote_xor(a: &Ty, b: &Ty) -> Option<Ty> {
     if a.is_def() || b.is_def() {
         return Some(Ty::Def);
     }
-    if *a == Ty::BOOLEAN && *b == Ty::BOOLEAN {
+    if *a == Ty::BOOLEAN || *b == Ty::BOOLEAN {
         return Some(Ty::BOOLEAN);
     }
     promote_numeric(a, b, false)

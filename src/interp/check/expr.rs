@@ -217,7 +217,8 @@ impl<'a> Checker<'a> {
                         _ => Err(cast_error(span, "Cannot cast [String] with length greater than one to [char].")),
                     };
                 }
-                let ir = self.convert(v, &to, true, false, span)?;
+                // ES reports an illegal explicit cast at its operand (checked on the engine).
+                let ir = self.convert(v, &to, true, false, expr.span)?;
                 Ok(Typed::new(ir.kind, span, to))
             }
             K::Field { recv, name, null_safe } => self.field(recv, name, *null_safe, span),
@@ -536,7 +537,8 @@ impl<'a> Checker<'a> {
             }
             K::Index { recv, index } => {
                 let r = self.check_expr(recv, None)?;
-                let (idx, ty) = self.index_parts(&r.ty, index, t.span)?;
+                let brace = Span { start: recv.span.end, end: t.span.end };
+                let (idx, ty) = self.index_parts(&r.ty, index, brace)?;
                 if r.ty == Ty::DocMap {
                     return Err(unsupported("L406", t.span, "writing to doc values"));
                 }
@@ -629,8 +631,10 @@ impl<'a> Checker<'a> {
             Ty::Prim(p) => Back::Prim(*p),
             _ => Back::None,
         };
-        if !concat && !ty.is_def() && !ty.is_primitive() {
-            return Err(cast_error(span, cast::cannot_cast(&compound, &ty)));
+        if !concat && !ty.is_def() && !compound.is_def() {
+            // ES's up-cast of the target to the compound type, then the explicit down-cast back.
+            legal_cast(&ty, &compound, false, false).map_err(|m| cast_error(span, m))?;
+            legal_cast(&compound, &ty, true, false).map_err(|m| cast_error(span, m))?;
         }
         Ok(Typed::new(ExprKind::Compound { target: tgt, op: bop, concat, value: Box::new(v), back }, span, ty))
     }

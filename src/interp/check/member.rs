@@ -32,13 +32,15 @@ impl<'a> Checker<'a> {
                 let i = self.check_expr(index, Some(&Ty::INT))?;
                 Ok((self.convert(i, &Ty::INT, false, false, index.span)?, Ty::Def))
             }
-            other => Err(error("C211", span, format!("Illegal array access on type [{}].", other.painless_name()))),
+            // ES locates a brace access at its `[`, right after the receiver.
+            other => Err(error("C211", Span { start: span.start, end: span.start + 1 }, format!("Illegal array access on type [{}].", other.painless_name()))),
         }
     }
 
     pub(super) fn index(&mut self, recv: &ast::Expr, index: &ast::Expr, span: Span) -> CResult<Typed> {
         let r = self.check_expr(recv, None)?;
-        let (i, ty) = self.index_parts(&r.ty, index, span)?;
+        let brace = Span { start: recv.span.end, end: span.end };
+        let (i, ty) = self.index_parts(&r.ty, index, brace)?;
         Ok(Typed::new(ExprKind::Index(Box::new(r.ir), Box::new(i)), span, ty))
     }
 
@@ -241,10 +243,11 @@ impl<'a> Checker<'a> {
                 None if es_known_method(&lookup_ty, &name.name) => {
                     Err(unsupported("L406", span, &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name)))
                 }
+                // ES names the receiver's own type (`int`, not its box) and points at the `.`.
                 None => Err(error(
                     "C205",
-                    span,
-                    format!("member method [{}, {}/{n}] not found", lookup_ty.painless_name(), name.name),
+                    Span { start: recv.span.end, end: span.end },
+                    format!("member method [{}, {}/{n}] not found", r.ty.painless_name(), name.name),
                 )),
             },
         }

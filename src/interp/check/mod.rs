@@ -431,7 +431,7 @@ impl<'a> Checker<'a> {
                 let Some(elem_ty) = elem_ty else {
                     return Err(error(
                         "C211",
-                        iterable.span,
+                        s.span,
                         format!("invalid foreach loop: cannot iterate over type [{}].", it.ty.painless_name()),
                     ));
                 };

@@ -48,7 +48,7 @@ pub(crate) fn convert(v: Value, conv: &Conv) -> Result<Value, RuntimeError> {
         Conv::CheckRef(t) => ops::check_ref(v, t),
         Conv::StringToChar => match &v {
             Value::Str(s) => ops::string_to_char(s),
-            Value::Null => Err(RuntimeError::null_pointer("Cannot cast null to [char].")),
+            Value::Null => Err(RuntimeError::class_cast("cannot cast null java.lang.String to char")),
             other => Err(class_cast(other, &Ty::CHAR)),
         },
     }

@@ -11,7 +11,7 @@ use super::error::{es_type, RuntimeError};
 use super::ir::{Back, Const, EqMode, Expr, ExprKind, Function, Stmt, StmtKind, Target};
 use super::limits::Limits;
 use super::registry::{CallCtx, FunctionBinding, FunctionImp};
-use super::types::Ty;
+use super::types::{Prim, Ty};
 use super::value::Value;
 use crate::painless::Span;
 use std::rc::Rc;
@@ -241,7 +241,7 @@ impl<'a> Interp<'a> {
         match self.ev(frame, e)? {
             Value::Bool(b) => Ok(b),
             // ES casts a `def` condition (a `CastNode`, marked at the operand).
-            other => Err(fail(ops::class_cast(&other, &Ty::BOOLEAN), locate::own_span(e))),
+            other => Err(fail(ops::def_cast_error(&other, Prim::Boolean, None), locate::own_span(e))),
         }
     }
 

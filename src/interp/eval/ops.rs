@@ -176,17 +176,37 @@ pub fn prim_cast(v: &Value, to: Prim) -> Result<Value, RuntimeError> {
 pub fn def_implicit(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
     match to {
         Ty::Def | Ty::Object => Ok(v),
+        Ty::Prim(Prim::Boolean) => match v {
+            Value::Bool(_) => Ok(v),
+            _ => Err(def_cast_error(&v, Prim::Boolean, None)),
+        },
         Ty::Prim(p) => match v.prim() {
             Some(from) if from.widens_to(*p) => prim_cast(&v, *p),
-            Some(_) => Err(class_cast(&v, &Ty::Boxed(*p))),
-            None if v.is_null() => Err(RuntimeError::null_pointer(format!(
-                "Cannot invoke \"java.lang.Number.{}Value()\" because the value is null",
-                p.name()
-            ))),
-            None => Err(class_cast(&v, &Ty::Boxed(*p))),
+            _ => Err(def_cast_error(&v, *p, Some(true))),
         },
         _ => check_ref(v, to),
     }
+}
+
+/// ES's `Def.castException` for a `def` value that does not convert to a primitive:
+/// `cannot [implicitly |explicitly ]cast def [<unboxed class>] to <primitive>` (booleans name no
+/// direction). On null, ES's `value.getClass()` throws first. Checked on the engine.
+pub fn def_cast_error(v: &Value, to: Prim, implicit: Option<bool>) -> RuntimeError {
+    if v.is_null() {
+        return RuntimeError::null_pointer("Cannot invoke \"Object.getClass()\" because \"value\" is null");
+    }
+    let how = match implicit {
+        Some(true) => "implicitly ",
+        Some(false) => "explicitly ",
+        None => "",
+    };
+    let class = match (v.prim(), v) {
+        (Some(p), _) => p.name().to_string(),
+        (None, Value::Array(_)) => v.runtime_ty().painless_name(),
+        // Canonical names use a dot for nested classes (`java.util.HashMap.Node`).
+        (None, _) => java_class(v).replace('$', "."),
+    };
+    RuntimeError::class_cast(format!("cannot {how}cast def [{class}] to {}", to.name()))
 }
 
 /// `(T) def`: numeric runtime classes convert like Java's explicit casts.
@@ -194,14 +214,10 @@ pub fn def_explicit(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
     match to {
         Ty::Prim(Prim::Boolean) => def_implicit(v, to),
         Ty::Prim(p) => match &v {
-            Value::Null => Err(RuntimeError::null_pointer(format!(
-                "Cannot invoke \"java.lang.Number.{}Value()\" because the value is null",
-                p.name()
-            ))),
-            Value::Bool(_) => Err(class_cast(&v, &Ty::Number)),
+            Value::Bool(_) | Value::Null => Err(def_cast_error(&v, *p, Some(false))),
             _ if v.prim().is_some() => prim_cast(&v, *p),
             Value::Str(s) if *p == Prim::Char => string_to_char(s),
-            _ => Err(class_cast(&v, &Ty::Number)),
+            _ => Err(def_cast_error(&v, *p, Some(false))),
         },
         _ => check_ref(v, to),
     }
@@ -211,10 +227,8 @@ pub fn string_to_char(s: &str) -> Result<Value, RuntimeError> {
     let mut units = s.encode_utf16();
     match (units.next(), units.next()) {
         (Some(c), None) => Ok(Value::Char(c)),
-        _ => Err(RuntimeError::class_cast(format!(
-            "Cannot cast [String] with length [{}] to [char].",
-            s.encode_utf16().count()
-        ))),
+        // ES's `Utility.StringTochar` (checked on the engine).
+        _ => Err(RuntimeError::class_cast("cannot cast java.lang.String with length not equal to one to char")),
     }
 }
 
