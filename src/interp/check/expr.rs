@@ -527,7 +527,7 @@ impl<'a> Checker<'a> {
                     )),
                     Ty::Def | Ty::Map | Ty::HashMap | Ty::List | Ty::ArrayList => {
                         if matches!(r.ty, Ty::List | Ty::ArrayList) && name.name.parse::<i32>().is_err() {
-                            return Err(error("C211", name.span, format!("invalid list index [{}]", name.name)));
+                            return Err(error("C211", super::member::dot_span(recv, name), format!("invalid list index [{}]", name.name)));
                         }
                         Ok((Target::Field { recv: Box::new(r.ir), name: name.name.clone() }, Ty::Def))
                     }
@@ -553,9 +553,9 @@ impl<'a> Checker<'a> {
                 let (name, sym) = unary_name(*op);
                 Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to {name} operation [{sym}]")))
             }
-            K::Call { name, args, .. } => Err(error(
+            K::Call { recv, name, args, .. } => Err(error(
                 "C204",
-                t.span,
+                recv.as_deref().map(|r| super::member::dot_span(r, name)).unwrap_or(t.span),
                 format!("invalid assignment: cannot assign a value to method call [{}/{}]", name.name, args.len()),
             )),
             K::Literal(Literal::Null) => Err(error("C204", t.span, "invalid assignment: cannot assign a value to null constant")),

@@ -117,7 +117,7 @@ impl<'a> Checker<'a> {
             Ty::Array(_) => {
                 return Err(error(
                     "C205",
-                    name.span,
+                    dot_span(recv, name),
                     format!("Field [{}] does not exist for type [{}].", name.name, r.ty.painless_name()),
                 ));
             }
@@ -143,7 +143,7 @@ impl<'a> Checker<'a> {
             Ty::Map | Ty::HashMap | Ty::DocMap => dyn_field(r, Ty::Def),
             Ty::List | Ty::ArrayList => {
                 if name.name.parse::<i32>().is_err() {
-                    return Err(error("C211", name.span, format!("invalid list index [{}]", name.name)));
+                    return Err(error("C211", dot_span(recv, name), format!("invalid list index [{}]", name.name)));
                 }
                 dyn_field(r, Ty::Def)
             }
@@ -153,7 +153,7 @@ impl<'a> Checker<'a> {
                     d.help = Some(reason.into());
                     Err(d)
                 }
-                None => Err(error("C205", name.span, format!("field [{}, {}] not found", other.painless_name(), name.name))),
+                None => Err(error("C205", dot_span(recv, name), format!("field [{}, {}] not found", other.painless_name(), name.name))),
             },
         }
     }
@@ -194,12 +194,21 @@ impl<'a> Checker<'a> {
                         None if super::es_class_outside_subset(class) => {
                             Err(unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name)))
                         }
-                        None => Err(error("C205", span, format!("static method [{class}, {}/{n}] not found", name.name))),
+                        None => Err(error(
+                            "C205",
+                            dot_span(recv, name),
+                            format!("static method [{}, {}/{n}] not found", canonical_class(class), name.name),
+                        )),
                     },
                 };
             }
             if Ty::from_name(class).is_none() {
-                return Err(self.unknown_class(class, recv.span, format!("cannot resolve symbol [{class}]")));
+                let mut d = self.unknown_class(class, recv.span, format!("cannot resolve symbol [{class}]"));
+                if d.severity == Severity::Error {
+                    // ES locates a call's unresolved class at the call's `.`.
+                    d.span = dot_span(recv, name);
+                }
+                return Err(d);
             }
         }
         let r = self.check_expr(recv, None)?;
@@ -407,5 +416,26 @@ fn es_known_method(t: &Ty, name: &str) -> bool {
         Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
         Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
         _ => false,
+    }
+}
+
+/// ES locates member errors (calls, field loads) at the `.` after the receiver.
+pub(super) fn dot_span(recv: &ast::Expr, name: &ast::Ident) -> Span {
+    Span { start: recv.span.end, end: name.span.end }
+}
+
+/// The canonical name of a class used statically (`Math.max`): `java.lang.Math`.
+fn canonical_class(class: &str) -> String {
+    const JAVA_LANG: &[&str] = &[
+        "Math", "StrictMath", "Integer", "Long", "Double", "Float", "Short", "Byte", "Boolean", "Character", "String",
+        "Object", "Number", "CharSequence",
+    ];
+    const JAVA_UTIL: &[&str] = &["Collections", "Arrays", "Objects", "List", "Map", "Set", "ArrayList", "HashMap", "HashSet"];
+    if JAVA_LANG.contains(&class) {
+        format!("java.lang.{class}")
+    } else if JAVA_UTIL.contains(&class) {
+        format!("java.util.{class}")
+    } else {
+        class.to_string()
     }
 }

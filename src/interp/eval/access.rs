@@ -54,6 +54,11 @@ pub(crate) fn convert(v: Value, conv: &Conv) -> Result<Value, RuntimeError> {
     }
 }
 
+/// A `def` call on null: ES's call site (`DefBootstrap`) reads the receiver's class first.
+pub(crate) fn null_def_call() -> RuntimeError {
+    RuntimeError::null_pointer("Cannot invoke \"Object.getClass()\" because \"callArgs[0]\" is null")
+}
+
 pub(crate) fn null_receiver(member: &str) -> RuntimeError {
     RuntimeError::null_pointer(format!("cannot access method/field [{member}] from a null def reference"))
 }

@@ -368,7 +368,7 @@ impl<'a> Interp<'a> {
                 }
                 let a = self.eval_args(frame, args)?;
                 if r.is_null() {
-                    return Err(fail_at(access::null_receiver(name), dot(recv), e, locate::Point::After));
+                    return Err(fail_at(access::null_def_call(), dot(recv), e, locate::Point::After));
                 }
                 self.dyn_call(&r, name, &a).at(e)
             }
