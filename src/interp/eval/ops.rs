@@ -289,20 +289,38 @@ fn op_symbol(op: BinOp) -> &'static str {
     }
 }
 
+/// ES's `DefMath` failure: its message reads `left.getClass()` then `right.getClass()`, so a null
+/// operand raises that NullPointerException first. The engine names `leftObject` instead while the
+/// call site is still being linked, so only the exception type and position are exact there.
+/// The shifts go through a method-handle lookup (`args[0]`). A null bitwise operand names a variable
+/// that depends on the call site's state (the engine said `o` and `leftObject` for the same script),
+/// and a null shift distance fails inside the JVM's own conversions: both are refused.
 fn bad_operands(op: BinOp, a: &Value, b: &Value) -> RuntimeError {
-    if a.is_null() || b.is_null() {
-        return RuntimeError::null_pointer(format!(
-            "Cannot apply [{}] operation to types [{}] and [{}].",
-            op_symbol(op),
-            java_class(a),
-            java_class(b)
-        ));
+    let npe = |name: &str| RuntimeError::null_pointer(format!("Cannot invoke \"Object.getClass()\" because \"{name}\" is null"));
+    match op {
+        BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor if a.is_null() || b.is_null() => {
+            return RuntimeError::unsupported_locally(
+                "a null operand of a def bitwise operator (ES's message depends on the call site's state)",
+            )
+        }
+        BinOp::Shl | BinOp::Shr | BinOp::UShr if a.is_null() => return npe("args[0]"),
+        BinOp::Shl | BinOp::Shr | BinOp::UShr if b.is_null() => {
+            return RuntimeError::unsupported_locally(
+                "a null shift distance on def (the JVM's conversion message is not reproduced locally)",
+            )
+        }
+        _ => {}
+    }
+    for (v, name) in [(a, "left"), (b, "right")] {
+        if v.is_null() {
+            return npe(name);
+        }
     }
     RuntimeError::class_cast(format!(
         "Cannot apply [{}] operation to types [{}] and [{}].",
         op_symbol(op),
-        java_class(a),
-        java_class(b)
+        java_class(a).replace('$', "."),
+        java_class(b).replace('$', ".")
     ))
 }
 
@@ -453,7 +471,8 @@ pub fn unary(op: UnOp, v: &Value) -> Result<Value, RuntimeError> {
             UnOp::Not => "!",
         };
         if v.is_null() {
-            RuntimeError::null_pointer(format!("Cannot apply [{sym}] operation to type [null]."))
+            // ES's `DefMath` unary call site reads the operand's class first (checked on the engine).
+            RuntimeError::null_pointer("Cannot invoke \"Object.getClass()\" because \"args[0]\" is null")
         } else {
             RuntimeError::class_cast(format!("Cannot apply [{sym}] operation to type [{}].", java_class(v)))
         }
