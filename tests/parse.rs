@@ -117,6 +117,30 @@ fn deep_prefix_chains_and_else_if_ladders_fail_cleanly() {
     assert_eq!(diags[0].code, "P190");
 }
 
+/// Nesting the pre-scan's limit does not see (an `else if` ladder nests across `;`, deep nesting
+/// after a control character, a limit raised by the caller) must not overflow the stack: pest
+/// runs on a stack sized from the pre-scan's bound on its recursion. Each case overflowed a
+/// test thread's stack before that.
+#[test]
+fn nesting_beyond_the_limit_never_overflows_the_stack() {
+    let casts = format!("return {}1;", "(int)".repeat(20_000));
+    assert_eq!(parse(&casts).expect_err("too deep")[0].code, "P190");
+    let after_control = format!("return \u{1}{}1{};", "(".repeat(20_000), ")".repeat(20_000));
+    let d = parse(&after_control).expect_err("lexer error");
+    assert!(d[0].message.starts_with("unexpected character ["), "{}", d[0].message);
+    let raised = ParseLimits { max_nesting: 1_000_000, max_source_bytes: 1 << 20, ..ParseLimits::default() };
+    for source in [
+        format!("return {}1{};", "Math.abs(".repeat(5_000), ")".repeat(5_000)),
+        format!("return {}1{};", "[".repeat(5_000), "]".repeat(5_000)),
+        format!("{}return 1;", "if (true) ".repeat(5_000)),
+    ] {
+        // Parsed, or refused by the lowering's own depth limit: either way, no overflow.
+        if let Err(d) = parse_with_limits(&source, &raised) {
+            assert_eq!(d[0].code, "P190", "{}", d[0].message);
+        }
+    }
+}
+
 #[test]
 fn a_one_megabyte_script_fails_cleanly() {
     let source = "x = x + 1;\n".repeat(100_000);

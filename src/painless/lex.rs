@@ -48,7 +48,10 @@ pub(crate) struct Lexed {
     pub error: Option<LexError>,
     /// Largest nesting estimate seen and the offset of the token where it was reached.
     pub max_nesting: (usize, usize),
-    /// Every comment before the first lexer error (ES's `COMMENT -> skip`), in source order.
+    /// An upper bound on pest's recursion depth over the text it parses (see `Nesting`).
+    pub parser_depth_bound: usize,
+    /// Every comment before the first lexer error other than a control character (the scan goes
+    /// on after those), in source order; ES's `COMMENT -> skip`.
     pub comments: Vec<Span>,
 }
 
@@ -262,12 +265,11 @@ pub(crate) fn lex(src: &str) -> Lexed {
     let mut tokens: Vec<Token> = Vec::with_capacity(src.len() / 4 + 8);
     let mut i = 0;
     let mut after_dot = false;
-    // Nesting estimate: one level per open bracket plus, per bracket level, the number of
-    // right-recursive constructs (prefix operators, assignments, `?`, `?:`, `->`, if/else/loops)
-    // since the last `;` or `,` at that level.
-    let mut levels: Vec<usize> = vec![0];
-    let mut pending_sum = 0usize;
-    let mut max_nesting = (0usize, 0usize);
+    let mut nesting = Nesting::new();
+    // Index of the `)` that closed the last cast-shaped group: `(int)(long)x` casts twice.
+    let mut last_cast: Option<usize> = None;
+    // Token count and nesting when a control character was met (the scan goes on after one).
+    let mut before_error: Option<(usize, (usize, usize))> = None;
     let mut error = None;
     let mut comments = Vec::new();
     while i < b.len() {
@@ -282,21 +284,32 @@ pub(crate) fn lex(src: &str) -> Lexed {
                         k += 1;
                     }
                 }
-                push(&mut tokens, TokenKind::DotInteger, start, k, levels.len() - 1);
+                push(&mut tokens, TokenKind::DotInteger, start, k, nesting.depth());
                 i = k;
                 continue;
             }
             if is_ident_start(c) {
                 let k = ident_end(b, i);
-                push(&mut tokens, TokenKind::DotId, start, k, levels.len() - 1);
+                push(&mut tokens, TokenKind::DotId, start, k, nesting.depth());
                 i = k;
                 continue;
             }
             // The AFTER_DOT mode has no whitespace rule: anything else is a lexer error there.
-            error = Some(lex_error(src, start, start));
+            error = error.or(Some(lex_error(src, start, start)));
             break;
         }
         if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+            continue;
+        }
+        if c < b' ' {
+            // A control character is ES's lexer error, but the grammar's whitespace lets pest
+            // step over it (and report what it finds before it), so the scan goes on to measure
+            // what pest will see and to find the comments it must not see.
+            if error.is_none() {
+                error = Some(lex_error(src, start, start));
+                before_error = Some((tokens.len(), nesting.max));
+            }
             i += 1;
             continue;
         }
@@ -311,7 +324,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
                 continue;
             }
             if !div_fallback {
-                error = Some(lex_error(src, start, src.len()));
+                error = error.or(Some(lex_error(src, start, src.len())));
                 break;
             }
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
@@ -325,7 +338,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
                     continue;
                 }
             } else if !div_fallback {
-                error = Some(lex_error(src, start, src.len()));
+                error = error.or(Some(lex_error(src, start, src.len())));
                 break;
             }
         }
@@ -346,14 +359,14 @@ pub(crate) fn lex(src: &str) -> Lexed {
                 }
             }
             if !ok {
-                error = Some(lex_error(src, start, k));
+                error = error.or(Some(lex_error(src, start, k)));
                 break;
             }
             k += 1;
             while k < b.len() && b"cilmsuxU".contains(&b[k]) {
                 k += 1;
             }
-            push(&mut tokens, TokenKind::Regex, start, k, levels.len() - 1);
+            push(&mut tokens, TokenKind::Regex, start, k, nesting.depth());
             i = k;
             continue;
         }
@@ -376,16 +389,16 @@ pub(crate) fn lex(src: &str) -> Lexed {
             if !closed {
                 // Failing char: the one after the backslash, or the end of the input.
                 let fail = if k < b.len() { k + 1 } else { src.len() };
-                error = Some(lex_error(src, start, fail));
+                error = error.or(Some(lex_error(src, start, fail)));
                 break;
             }
-            push(&mut tokens, TokenKind::Str, start, k + 1, levels.len() - 1);
+            push(&mut tokens, TokenKind::Str, start, k + 1, nesting.depth());
             i = k + 1;
             continue;
         }
         if c.is_ascii_digit() {
             let k = i + number_len(b, i);
-            push(&mut tokens, TokenKind::Number, start, k, levels.len() - 1);
+            push(&mut tokens, TokenKind::Number, start, k, nesting.depth());
             i = k;
             continue;
         }
@@ -394,66 +407,164 @@ pub(crate) fn lex(src: &str) -> Lexed {
             let word = &src[start..k];
             let kind = if is_keyword(word) { TokenKind::Keyword } else { TokenKind::Ident };
             if kind == TokenKind::Keyword && matches!(word, "if" | "else" | "while" | "for" | "do" | "try") {
-                bump(&mut levels, &mut pending_sum);
+                nesting.statement();
             }
-            push(&mut tokens, kind, start, k, levels.len() - 1);
+            push(&mut tokens, kind, start, k, nesting.depth());
             i = k;
-            nesting(&levels, pending_sum, start, &mut max_nesting);
+            nesting.observe(start);
             continue;
         }
         let Some(op) = operator_at(b, i) else {
-            error = Some(lex_error(src, start, start));
+            error = error.or(Some(lex_error(src, start, start)));
             break;
         };
         let k = i + op.len();
-        let depth_before = levels.len() - 1;
+        let depth_before = nesting.depth();
         let prefix_position = prev.as_ref().is_none_or(|t| !ends_value(t, src));
         match op {
-            "(" | "[" | "{" => levels.push(0),
+            "(" | "[" | "{" => nesting.open(),
             ")" | "]" | "}" => {
-                if levels.len() > 1 {
-                    let popped = levels.pop().unwrap_or(0);
-                    pending_sum -= popped;
+                // `(int)(int)(int)x`: a cast recurses into the operand it applies to, with no
+                // bracket left open around it; count it like a prefix operator.
+                if nesting.close() && op == ")" && closes_type_in_parens(&tokens, src, last_cast) {
+                    nesting.bump();
+                    last_cast = Some(tokens.len());
                 }
             }
-            ";" | "," => {
-                if let Some(last) = levels.last_mut() {
-                    pending_sum -= *last;
-                    *last = 0;
-                }
-            }
+            ";" | "," => nesting.end_expression(),
             "." | "?." => after_dot = true,
             "!" | "~" | "?" | "?:" | "->" | "=" | ">>>=" | "<<=" | ">>=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&="
-            | "^=" | "|=" => bump(&mut levels, &mut pending_sum),
-            "+" | "-" | "++" | "--" if prefix_position => bump(&mut levels, &mut pending_sum),
+            | "^=" | "|=" => nesting.bump(),
+            "+" | "-" | "++" | "--" if prefix_position => nesting.bump(),
             _ => {}
         }
-        let depth = if matches!(op, ")" | "]" | "}") { levels.len() - 1 } else { depth_before };
+        let depth = if matches!(op, ")" | "]" | "}") { nesting.depth() } else { depth_before };
         push(&mut tokens, TokenKind::Punct, start, k, depth);
-        nesting(&levels, pending_sum, start, &mut max_nesting);
+        nesting.observe(start);
         i = k;
     }
     if after_dot && error.is_none() {
         // `x.` at the very end: the parser reports it (unexpected end of script).
     }
-    Lexed { tokens, error, max_nesting, comments }
+    // Tokens and the nesting limit stop at the first error, as ES's lexer does.
+    let mut max_nesting = nesting.max;
+    if let Some((token_count, max_before)) = before_error {
+        tokens.truncate(token_count);
+        max_nesting = max_before;
+    }
+    Lexed { tokens, error, max_nesting, parser_depth_bound: nesting.max_bound, comments }
+}
+
+/// Whether the tokens before a `)` end with `(` Type `)`'s opening part: `(` then `def`, a
+/// primitive or `Name(.Name)*`, then `[]` pairs, where that `(` is neither a call's nor a
+/// statement's (it may follow a cast: `last_cast`). The grammar tries a cast on every such group.
+fn closes_type_in_parens(tokens: &[Token], src: &str, last_cast: Option<usize>) -> bool {
+    let text = |t: &Token| &src[t.span.range()];
+    let mut i = tokens.len();
+    while i >= 2 && text(&tokens[i - 1]) == "]" && text(&tokens[i - 2]) == "[" {
+        i -= 2;
+    }
+    loop {
+        let Some(name) = i.checked_sub(1).map(|k| &tokens[k]) else { return false };
+        match name.kind {
+            TokenKind::DotId if i >= 2 && text(&tokens[i - 2]) == "." => i -= 2,
+            TokenKind::Ident => {
+                i -= 1;
+                break;
+            }
+            TokenKind::Keyword
+                if matches!(text(name), "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double") =>
+            {
+                i -= 1;
+                break;
+            }
+            _ => return false,
+        }
+    }
+    // Not a call's arguments (`f(x)`, `a[0](x)`) nor a statement's condition (`if (x)`).
+    i >= 1
+        && text(&tokens[i - 1]) == "("
+        && (i < 2
+            || last_cast == Some(i - 2)
+            || !(ends_value(&tokens[i - 2], src) || matches!(text(&tokens[i - 2]), "if" | "while" | "for")))
 }
 
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, start: usize, end: usize, depth: usize) {
     tokens.push(Token { kind, span: Span::new(start, end), bracket_depth: depth as u32 });
 }
 
-fn bump(levels: &mut [usize], pending_sum: &mut usize) {
-    if let Some(last) = levels.last_mut() {
-        *last += 1;
-        *pending_sum += 1;
-    }
+/// The nesting measures, kept per open bracket level (the first entry is the script's own).
+///
+/// The estimate that `ParseLimits::max_nesting` limits: one per open bracket plus, per level,
+/// the right-recursive constructs (prefix operators, casts, assignments, `?`, `?:`, `->`,
+/// if/else/loops) since the last `;` or `,` at that level.
+///
+/// The bound on the parser's recursion, which sizes its stack: the estimate plus every
+/// statement keyword at the open levels, `;` or not, since `if (a) x; else if (b) y; else ...`
+/// nests one statement per `else` across the `;`s. Every level of pest's recursion is one of
+/// these: an open bracket, an expression construct of the current expression at its level, or a
+/// statement whose keyword is at an open level.
+struct Nesting {
+    /// Per level: expression constructs since its last `;`/`,`, and statement keywords.
+    levels: Vec<(usize, usize)>,
+    pending_sum: usize,
+    statement_sum: usize,
+    max: (usize, usize),
+    max_bound: usize,
 }
 
-fn nesting(levels: &[usize], pending_sum: usize, at: usize, max: &mut (usize, usize)) {
-    let n = levels.len() - 1 + pending_sum;
-    if n > max.0 {
-        *max = (n, at);
+impl Nesting {
+    fn new() -> Self {
+        Nesting { levels: vec![(0, 0)], pending_sum: 0, statement_sum: 0, max: (0, 0), max_bound: 0 }
+    }
+
+    /// Open brackets.
+    fn depth(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    fn open(&mut self) {
+        self.levels.push((0, 0));
+    }
+
+    /// Closes the innermost bracket; false for a stray closer.
+    fn close(&mut self) -> bool {
+        if self.levels.len() == 1 {
+            return false;
+        }
+        let (pending, statements) = self.levels.pop().unwrap_or_default();
+        self.pending_sum -= pending;
+        self.statement_sum -= statements;
+        true
+    }
+
+    fn innermost(&mut self) -> &mut (usize, usize) {
+        let last = self.levels.len() - 1;
+        &mut self.levels[last]
+    }
+
+    fn bump(&mut self) {
+        self.innermost().0 += 1;
+        self.pending_sum += 1;
+    }
+
+    fn statement(&mut self) {
+        self.bump();
+        self.innermost().1 += 1;
+        self.statement_sum += 1;
+    }
+
+    fn end_expression(&mut self) {
+        let pending = std::mem::take(&mut self.innermost().0);
+        self.pending_sum -= pending;
+    }
+
+    fn observe(&mut self, at: usize) {
+        let estimate = self.depth() + self.pending_sum;
+        if estimate > self.max.0 {
+            self.max = (estimate, at);
+        }
+        self.max_bound = self.max_bound.max(estimate + self.statement_sum);
     }
 }
 
@@ -515,5 +626,11 @@ mod tests {
         assert_eq!(lex("- - - -1").max_nesting.0, 4);
         assert_eq!(lex("a - b - c - d").max_nesting.0, 0);
         assert_eq!(lex("f(-a, -b, -c)").max_nesting.0, 2);
+        // A chain of casts nests without brackets left open.
+        assert_eq!(lex("(int)(long)(double)x").max_nesting.0, 3);
+        assert_eq!(lex("(Map.Entry)(def)(long)x").max_nesting.0, 3);
+        assert_eq!(lex("f(x) + g(y)").max_nesting.0, 1);
+        assert_eq!(lex("(a + b)(c)").max_nesting.0, 1);
+        assert_eq!(lex("if (x) if (y) z = 1;").max_nesting.0, 3);
     }
 }
