@@ -259,7 +259,7 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
 /// pest's expected rules with each stand-in rule replaced by the rules it stands for, sorted and
 /// deduplicated as pest leaves them: what the grammar without the shortcut reported.
 fn standing_for(positives: &[Rule]) -> Vec<Rule> {
-    if !positives.iter().any(|r| matches!(r, Rule::no_postfix | Rule::no_tail | Rule::no_operator)) {
+    if !positives.iter().any(|r| matches!(r, Rule::no_postfix | Rule::no_tail | Rule::no_operator | Rule::no_incdec | Rule::no_call)) {
         return positives.to_vec();
     }
     let mut rules: Vec<Rule> = positives
@@ -268,6 +268,8 @@ fn standing_for(positives: &[Rule]) -> Vec<Rule> {
             Rule::no_postfix => vec![Rule::call_invoke, Rule::field_access, Rule::brace_access],
             Rule::no_tail => vec![Rule::conditional_tail, Rule::assignment_tail],
             Rule::no_operator => vec![Rule::binary_op, Rule::instanceof_tail],
+            Rule::no_incdec => vec![Rule::post_incdec],
+            Rule::no_call => vec![Rule::arguments],
             other => vec![*other],
         })
         .collect();

@@ -96,7 +96,12 @@ fn operator_at(b: &[u8], i: usize) -> Option<&'static str> {
         table
     });
     let candidates = table.get(b[i] as usize)?;
-    candidates.iter().copied().find(|op| b[i..].starts_with(op.as_bytes()))
+    // Compared byte by byte: operators are at most four bytes, shorter than a memcmp call.
+    let rest = &b[i..];
+    candidates.iter().copied().find(|op| {
+        let op = op.as_bytes();
+        op.len() <= rest.len() && op.iter().zip(rest).all(|(x, y)| x == y)
+    })
 }
 
 /// Operators, longest first so the first match is ANTLR's longest match.
