@@ -5,7 +5,7 @@
 //! Never a silent skip in CI: with CI=true a node that cannot start fails the tests. Elsewhere, missing
 //! java/mvn prints a skip message.
 //!
-//! Run: `cargo test --release --test engine_search` (first run builds the runner with Maven).
+//! Run: `cargo test --profile ci --test engine_search` (first run builds the runner with Maven).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
