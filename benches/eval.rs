@@ -19,6 +19,10 @@ use scorelab::interp::{compile, schema_fields, BatchScores, CompileEnv, Dialect,
 use scorelab::store::{ItemIdx, Store, UserIdx};
 use std::hint::black_box;
 
+// The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ITEMS: usize = 100_000;
 const DIMS: usize = 32;
 const USERS: usize = 8;

@@ -10,6 +10,10 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use scorelab::metrics::{DiversityTable, MetricSet};
 use std::hint::black_box;
 
+// The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USERS: usize = 1000;
 const ITEMS: usize = 50_000;
 const K: usize = 10;

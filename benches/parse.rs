@@ -20,6 +20,10 @@ use scorelab::interp::check::{CheckEnv, check};
 use scorelab::interp::{Dialect, ScriptContext};
 use scorelab::painless::parse;
 
+// The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RECENCY_POPULARITY: &str = r#"// Blend of text score, popularity and recency, with business boosts.
 double score = _score;
 if (doc['price'].size() == 0) {

@@ -16,6 +16,10 @@ use scorelab::painless::Diagnostic;
 use scorelab::rank::{BoundScorer, CompiledSet, LocalEngine, Params, RankRequest, ScriptSet, UserScorer, compile_set};
 use scorelab::store::{ItemIdx, Store, UserIdx};
 
+// The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ITEMS: usize = 100_000;
 const USERS: usize = 20;
 const DIMS: usize = 32;

@@ -11,6 +11,10 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use scorelab::data::{synthetic_store, SyntheticOptions};
 use scorelab::store::Store;
 
+// The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn items() -> usize {
     std::env::var("SCORELAB_BENCH_ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000)
 }

@@ -2,6 +2,10 @@ use std::process::ExitCode;
 
 mod cli;
 
+// See Cargo.toml: many small AST/IR nodes allocated and freed together.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `scorelab eval ... | head`: once the reader has gone, `println!` panics with EPIPE (Rust ignores
     // SIGPIPE). End quietly with success, as other Unix tools do, instead of printing a panic.
