@@ -314,3 +314,28 @@ pub fn registry() -> &'static Registry {
         reg
     })
 }
+
+/// `f(prefix + Capitalized(name))`: the getter a field name stands for (`value` → `getValue`), built
+/// on the stack for short ASCII names (no allocation per field access such as `doc['f'].value`, when
+/// checked and when read dynamically).
+pub(crate) fn with_getter_name<R>(prefix: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    let (p, n) = (prefix.as_bytes(), name.as_bytes());
+    if !n.is_empty() && n[0].is_ascii() && p.len() + n.len() <= buf.len() {
+        buf[..p.len()].copy_from_slice(p);
+        buf[p.len()..p.len() + n.len()].copy_from_slice(n);
+        buf[p.len()] = n[0].to_ascii_uppercase();
+        if let Ok(s) = std::str::from_utf8(&buf[..p.len() + n.len()]) {
+            return f(s);
+        }
+    }
+    f(&format!("{prefix}{}", capitalize(name)))
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

@@ -130,6 +130,11 @@ fn unescape(body: &str, quote: char) -> String {
 /// One numeric token (with a folded leading `-`) → a literal, with ES's compile errors.
 /// ES parses ints with `Integer.parseInt(digits, radix)` (so `0xFFFFFFFF` is out of range, unlike
 /// Java source) and reports the digits it tried.
+/// The literal's text with its folded `-`; borrowed when there is none (most literals).
+fn with_sign<'t>(sign: &str, body: &'t str) -> std::borrow::Cow<'t, str> {
+    if sign.is_empty() { std::borrow::Cow::Borrowed(body) } else { std::borrow::Cow::Owned(format!("{sign}{body}")) }
+}
+
 pub(crate) fn numeric_literal(rule: Rule, text: &str, negate: bool, span: Span) -> LResult<Literal> {
     let sign = if negate { "-" } else { "" };
     let last = text.chars().last().unwrap_or('0');
@@ -142,7 +147,7 @@ pub(crate) fn numeric_literal(rule: Rule, text: &str, negate: bool, span: Span) 
     if rule == Rule::decimal || (rule == Rule::integer && matches!(last, 'f' | 'F' | 'd' | 'D')) {
         let is_float = matches!(last, 'f' | 'F');
         let body = if matches!(last, 'f' | 'F' | 'd' | 'D') { &text[..text.len() - 1] } else { text };
-        let full = format!("{sign}{body}");
+        let full = with_sign(sign, body);
         return if is_float {
             full.parse::<f32>().map(Literal::Float).map_err(|_| errors::invalid_constant("float", &full, None, span))
         } else {
@@ -151,12 +156,12 @@ pub(crate) fn numeric_literal(rule: Rule, text: &str, negate: bool, span: Span) 
     }
     if is_long_suffix {
         let body = &digits[..digits.len() - 1];
-        let full = format!("{sign}{body}");
+        let full = with_sign(sign, body);
         return i64::from_str_radix(&full, radix)
             .map(Literal::Long)
             .map_err(|_| errors::invalid_constant("long", &format!("{sign}{digits}"), None, span));
     }
-    let full = format!("{sign}{digits}");
+    let full = with_sign(sign, digits);
     match i32::from_str_radix(&full, radix) {
         Ok(v) => Ok(Literal::Int(v)),
         Err(_) => {

@@ -4,6 +4,7 @@
 use super::expr::Typed;
 use super::{error, unsupported, CResult, Checker};
 use crate::interp::ir::{Expr, ExprKind};
+use crate::interp::registry::with_getter_name;
 use crate::interp::types::{ScriptContext, Ty};
 use crate::painless::ast::{self, Literal};
 use crate::painless::{Severity, Span};
@@ -132,9 +133,8 @@ impl<'a> Checker<'a> {
             let t = Typed::new(ExprKind::Field { recv: Box::new(r.ir), sig, null_safe }, span, sig.ty.clone());
             return self.null_safe_ok(t, null_safe);
         }
-        let cap = capitalize(&name.name);
-        for getter in [format!("get{cap}"), format!("is{cap}")] {
-            if let Some(sig) = self.reg.lookup_method(&lookup_ty, &getter, 0) {
+        for prefix in ["get", "is"] {
+            if let Some(sig) = with_getter_name(prefix, &name.name, |getter| self.reg.lookup_method(&lookup_ty, getter, 0)) {
                 let t = Typed::new(ExprKind::Method { recv: Box::new(r.ir), sig, args: Vec::new(), null_safe }, span, sig.ret.clone());
                 return self.null_safe_ok(t, null_safe);
             }
@@ -344,14 +344,6 @@ pub(super) fn java_class_name(t: &Ty) -> String {
         Ty::Prim(p) => p.name().into(),
         Ty::Def => "class org.elasticsearch.painless.lookup.def".into(),
         other => format!("class {}", other.painless_name()),
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
 

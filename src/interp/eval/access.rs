@@ -7,7 +7,7 @@ use super::{fail_at, At, EResult, Flow, Frame, Interp, INLINE_ARGS};
 use crate::interp::error::{es_type, RuntimeError};
 use crate::interp::ir::{Conv, Expr, Slot, Stmt};
 use crate::interp::limits::Limits;
-use crate::interp::registry::registry;
+use crate::interp::registry::{registry, with_getter_name};
 use crate::interp::types::Ty;
 use crate::interp::value::{MapViewKind, Value};
 use std::rc::Rc;
@@ -300,26 +300,3 @@ impl Interp<'_> {
     }
 }
 
-/// `f(prefix + Capitalized(name))`, built on the stack for short ASCII names (no allocation per
-/// dynamic field read such as `doc['f'].value`).
-fn with_getter_name<R>(prefix: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; 64];
-    let (p, n) = (prefix.as_bytes(), name.as_bytes());
-    if !n.is_empty() && n[0].is_ascii() && p.len() + n.len() <= buf.len() {
-        buf[..p.len()].copy_from_slice(p);
-        buf[p.len()..p.len() + n.len()].copy_from_slice(n);
-        buf[p.len()] = n[0].to_ascii_uppercase();
-        if let Ok(s) = std::str::from_utf8(&buf[..p.len() + n.len()]) {
-            return f(s);
-        }
-    }
-    f(&format!("{prefix}{}", capitalize(name)))
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
