@@ -127,14 +127,14 @@ fn unescape(body: &str, quote: char) -> String {
     out
 }
 
-/// One numeric token (with a folded leading `-`) → a literal, with ES's compile errors.
-/// ES parses ints with `Integer.parseInt(digits, radix)` (so `0xFFFFFFFF` is out of range, unlike
-/// Java source) and reports the digits it tried.
 /// The literal's text with its folded `-`; borrowed when there is none (most literals).
 fn with_sign<'t>(sign: &str, body: &'t str) -> std::borrow::Cow<'t, str> {
     if sign.is_empty() { std::borrow::Cow::Borrowed(body) } else { std::borrow::Cow::Owned(format!("{sign}{body}")) }
 }
 
+/// One numeric token (with a folded leading `-`) → a literal, with ES's compile errors.
+/// ES parses ints with `Integer.parseInt(digits, radix)` (so `0xFFFFFFFF` is out of range, unlike
+/// Java source) and reports the digits it tried.
 pub(crate) fn numeric_literal(rule: Rule, text: &str, negate: bool, span: Span) -> LResult<Literal> {
     let sign = if negate { "-" } else { "" };
     let last = text.chars().last().unwrap_or('0');
