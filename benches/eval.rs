@@ -11,11 +11,11 @@
 //! Corpus: a synthetic in-memory store from a seeded StdRng: 100,000 items × 32 dims, 8 users with
 //! 10 × 32 matrices. Run: cargo bench --bench eval -- --warm-up-time 1 --measurement-time 3
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use scorelab::data::{Dataset, DatasetSettings, Item, User};
-use scorelab::interp::{compile, schema_fields, BatchScores, CompileEnv, Dialect, ScriptContext};
+use scorelab::interp::{BatchScores, CompileEnv, Dialect, ScriptContext, compile, schema_fields};
 use scorelab::store::{ItemIdx, Store, UserIdx};
 use std::hint::black_box;
 
@@ -40,7 +40,10 @@ fn synthetic_store() -> Store {
         })
         .collect();
     let users = (0..USERS)
-        .map(|u| User { id: format!("user{u}"), matrix: (0..ROWS * DIMS).map(|_| rng.gen_range(-1.0f32..1.0)).collect() })
+        .map(|u| User {
+            id: format!("user{u}"),
+            matrix: (0..ROWS * DIMS).map(|_| rng.gen_range(-1.0f32..1.0)).collect(),
+        })
         .collect();
     let dataset = Dataset {
         settings: DatasetSettings { user_rows: ROWS as u32, ..DatasetSettings::default() },

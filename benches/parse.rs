@@ -210,7 +210,12 @@ fn print_tail_latencies(scripts: &[(String, String)]) {
         all.len() as f64 / total.as_secs_f64()
     );
     if !cpu_total.is_zero() {
-        println!("  {:<45} {:>5}        => {:.0} scripts/s per core (thread CPU time)", "", "", all.len() as f64 / cpu_total.as_secs_f64());
+        println!(
+            "  {:<45} {:>5}        => {:.0} scripts/s per core (thread CPU time)",
+            "",
+            "",
+            all.len() as f64 / cpu_total.as_secs_f64()
+        );
     }
 }
 

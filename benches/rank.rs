@@ -56,7 +56,12 @@ struct PooledBound<'a> {
 }
 
 impl UserScorer for PooledCosine {
-    fn bind<'a>(&'a self, user: UserIdx, _: &Params, store: &'a Store) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
+    fn bind<'a>(
+        &'a self,
+        user: UserIdx,
+        _: &Params,
+        store: &'a Store,
+    ) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
         let m = store.user_matrix(user);
         let mut query: Vec<f32> = m.mean_axis(ndarray::Axis(0)).expect("non-empty matrix").to_vec();
         let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();

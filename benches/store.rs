@@ -7,8 +7,8 @@
 //!
 //! Run: `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use scorelab::data::{synthetic_store, SyntheticOptions};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use scorelab::data::{SyntheticOptions, synthetic_store};
 use scorelab::store::Store;
 
 // The scorelab binary's allocator (src/main.rs), so figures are what the binary does.

@@ -8,11 +8,12 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Item, User};
-use scorelab::rank::{
-    compile_set, BoundScorer, CompiledSet, CompiledSort, LocalEngine, Params, RankRequest, ScriptSet, SortOrder, UserScorer,
-};
-use scorelab::interp::{compile, schema_fields, BatchScores, CompileEnv, Dialect, Program, ScriptContext};
+use scorelab::interp::{BatchScores, CompileEnv, Dialect, Program, ScriptContext, compile, schema_fields};
 use scorelab::painless::Diagnostic;
+use scorelab::rank::{
+    BoundScorer, CompiledSet, CompiledSort, LocalEngine, Params, RankRequest, ScriptSet, SortOrder, UserScorer,
+    compile_set,
+};
 use scorelab::store::{ItemIdx, Store, UserIdx};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -41,18 +42,31 @@ fn dataset(dims: u32, n_items: usize, seed: u64) -> Dataset {
             let vector: Vec<f32> = (0..dims).map(|_| if zero { 0.0 } else { rng.gen_range(-1.0f32..1.0) }).collect();
             let popularity = (rng.gen_range(0..10) != 0).then(|| AttrValue::Long(vec![rng.gen_range(0..500)]));
             let price = AttrValue::Double(vec![f64::from(rng.gen_range(100..20_000)) / 100.0]);
-            let rating = (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
+            let rating =
+                (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
             let year = AttrValue::Long(vec![rng.gen_range(1995..2025)]);
             let category = AttrValue::Keyword(vec![categories[rng.gen_range(0..categories.len())].to_string()]);
             let n_tags = rng.gen_range(0..4);
-            let tags = (n_tags > 0).then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
+            let tags = (n_tags > 0)
+                .then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
             let n_counts = rng.gen_range(0..5);
             let counts = (n_counts > 0).then(|| AttrValue::Long((0..n_counts).map(|_| rng.gen_range(0..6)).collect()));
-            let weights = AttrValue::Double((0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect());
+            let weights = AttrValue::Double(
+                (0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect(),
+            );
             Item {
                 id: format!("item-{i:04}"),
                 vector,
-                attributes: vec![popularity, Some(price), rating, Some(year), Some(category), tags, counts, Some(weights)],
+                attributes: vec![
+                    popularity,
+                    Some(price),
+                    rating,
+                    Some(year),
+                    Some(category),
+                    tags,
+                    counts,
+                    Some(weights),
+                ],
             }
         })
         .collect();
@@ -131,7 +145,15 @@ fn per_item(program: &Program, store: &Store, user: u32, items: &[ItemIdx], scor
 }
 
 /// Through `eval_batch` in chunks of `chunk`, resuming after each failure.
-fn batched(program: &Program, store: &Store, user: u32, items: &[ItemIdx], scores: &[f64], same: bool, chunk: usize) -> (Vec<Outcome>, u64) {
+fn batched(
+    program: &Program,
+    store: &Store,
+    user: u32,
+    items: &[ItemIdx],
+    scores: &[f64],
+    same: bool,
+    chunk: usize,
+) -> (Vec<Outcome>, u64) {
     let Ok(mut bound) = program.bind(&params(store, user), store) else { return (Vec::new(), 0) };
     let mut results = Vec::with_capacity(items.len());
     let mut start = 0;
@@ -175,7 +197,12 @@ fn check_script_in(name: &str, source: &str, context: ScriptContext, dialect: Di
             for chunk in [1, 7, 64, 1000] {
                 let (got, batched_docs) = batched(&program, store, user, &items, &scores, same, chunk);
                 total_batched += batched_docs;
-                assert_eq!(got.len(), expected.len(), "{name}: result count (dims {}, user {user}, chunk {chunk})", store.dims());
+                assert_eq!(
+                    got.len(),
+                    expected.len(),
+                    "{name}: result count (dims {}, user {user}, chunk {chunk})",
+                    store.dims()
+                );
                 for (j, (g, e)) in got.iter().zip(&expected).enumerate() {
                     assert_eq!(
                         g,
@@ -193,7 +220,8 @@ fn check_script_in(name: &str, source: &str, context: ScriptContext, dialect: Di
 
 fn script_files(dir: &Path) -> Vec<(String, String, ScriptContext)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(dir).expect("dir").filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(dir).expect("dir").filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     for d in dirs {
         let mut files: Vec<_> = std::fs::read_dir(&d).expect("dir").filter_map(Result::ok).map(|e| e.path()).collect();
@@ -288,7 +316,10 @@ fn error_cases_agree() {
         let a = check_script(&format!("case {i}"), source, ScriptContext::Score);
         check_script(&format!("case {i} (sort)"), source, ScriptContext::Sort);
         // Errors everywhere, or a cache that never fills: these legitimately go one by one.
-        let per_item_only = source.contains("'nope'") || source.contains("params.missing") || source.contains("weights[5]") || source.contains("cosineSimilarity(params.weights");
+        let per_item_only = source.contains("'nope'")
+            || source.contains("params.missing")
+            || source.contains("weights[5]")
+            || source.contains("cosineSimilarity(params.weights");
         assert!(per_item_only || a > 0, "case {i} never ran column-wise: {source}");
     }
 }
@@ -345,7 +376,9 @@ fn baseline_runs_column_wise() {
     let mut bound = program.bind(&params(store, 1), store).expect("bind");
     let items: Vec<ItemIdx> = (0..100).map(ItemIdx).collect();
     let mut out = vec![0.0; items.len()];
-    program.eval_batch(&mut bound, store, &items, BatchScores::Same(1.0), &mut out).expect("no zero vectors among the first items");
+    program
+        .eval_batch(&mut bound, store, &items, BatchScores::Same(1.0), &mut out)
+        .expect("no zero vectors among the first items");
     let stats = bound.batch_stats();
     assert!(stats.per_item <= 10 && stats.batched >= 90, "{stats:?}");
 }
@@ -353,7 +386,10 @@ fn baseline_runs_column_wise() {
 #[test]
 fn unplannable_shapes_fall_back() {
     let store = &stores()[0];
-    for source in ["double s = 0; for (int i = 0; i < 3; ++i) { s += i; } return s;", "String s = 'a' + doc['price'].value; return s.length();"] {
+    for source in [
+        "double s = 0; for (int i = 0; i < 3; ++i) { s += i; } return s;",
+        "String s = 'a' + doc['price'].value; return s.length();",
+    ] {
         let program = compile_for(store, source, ScriptContext::Score).expect("compiles");
         assert!(!program.is_batchable(), "{source}");
         check_script(source, source, ScriptContext::Score);
@@ -387,7 +423,8 @@ fn expr_strategy() -> impl Strategy<Value = String> {
             (inner.clone(), prop::sample::select(vec!["<", ">=", "=="]), inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(a, op, b, t, e)| format!("({a} {op} {b} ? {t} : {e})")),
             inner.clone().prop_map(|a| format!("(-{a})")),
-            (prop::sample::select(vec!["int", "long", "float", "double"]), inner.clone()).prop_map(|(t, a)| format!("(({t}) {a})")),
+            (prop::sample::select(vec!["int", "long", "float", "double"]), inner.clone())
+                .prop_map(|(t, a)| format!("(({t}) {a})")),
             (prop::sample::select(vec!["Math.abs", "Math.log", "Math.sqrt", "Math.floor"]), inner.clone())
                 .prop_map(|(f, a)| format!("{f}({a})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("Math.max({a}, {b})")),
@@ -401,7 +438,12 @@ struct PerItem(Box<dyn UserScorer>);
 struct PerItemBound<'a>(Box<dyn BoundScorer + 'a>);
 
 impl UserScorer for PerItem {
-    fn bind<'a>(&'a self, user: UserIdx, params: &Params, store: &'a Store) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
+    fn bind<'a>(
+        &'a self,
+        user: UserIdx,
+        params: &Params,
+        store: &'a Store,
+    ) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
         Ok(Box::new(PerItemBound(self.0.bind(user, params, store)?)))
     }
 }
@@ -436,10 +478,9 @@ fn check_rank(set: &ScriptSet) -> usize {
         let mut request = RankRequest::new((0..store.num_users() as u32).map(UserIdx).collect(), 10);
         request.harness_params = harness.clone();
         request.ablate_sorts = true;
-        let (Some(batch), Some(single)) = (
-            compile_set(set, store, &harness).compiled,
-            compile_set(set, store, &harness).compiled.map(per_item_set),
-        ) else {
+        let (Some(batch), Some(single)) =
+            (compile_set(set, store, &harness).compiled, compile_set(set, store, &harness).compiled.map(per_item_set))
+        else {
             continue;
         };
         let a = engine.rank_compiled(&batch, &request).expect("rank");
@@ -455,7 +496,12 @@ fn check_rank(set: &ScriptSet) -> usize {
 fn ranking_is_the_same_batched() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in ["scripts", "tests/parity"] {
-        let mut dirs: Vec<_> = std::fs::read_dir(root.join(dir)).expect("dir").filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         for d in dirs {
             check_rank(&ScriptSet::open(&d).expect("script set"));
@@ -496,7 +542,9 @@ proptest! {
 /// order changes above 32 dimensions) and any item order with gaps.
 #[test]
 fn vector_kernels_match_per_document() {
-    use scorelab::interp::lib::vectors::{es_cosine_indexed, es_cosine_indexed_batch, es_dot_batch, lucene_dot, EsQueryVector};
+    use scorelab::interp::lib::vectors::{
+        EsQueryVector, es_cosine_indexed, es_cosine_indexed_batch, es_dot_batch, lucene_dot,
+    };
     for dims in [1u32, 5, 8, 31, 32, 33, 64] {
         let store = Store::from_dataset(&dataset(dims, 61, u64::from(dims))).expect("dataset");
         let mut rng = ChaCha8Rng::seed_from_u64(7);

@@ -3,7 +3,7 @@
 //! Context by file name: `test_*` test context, `sort_*` sort context, otherwise score context.
 //! Params supplied by the harness in every case: `user_vector`, `k`.
 
-use scorelab::interp::{compile, CompileEnv, Dialect, ScriptContext};
+use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile};
 use scorelab::painless::{render_es, render_human};
 use std::path::Path;
 
@@ -65,7 +65,12 @@ fn check_goldens() {
             }
         }
     }
-    assert!(mismatches.is_empty(), "{} golden mismatches (SCORELAB_BLESS=1 to regenerate):\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} golden mismatches (SCORELAB_BLESS=1 to regenerate):\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// Runtime-error goldens: tests/golden/runtime/NAME.painless run in the test context →
@@ -101,5 +106,10 @@ fn runtime_error_goldens() {
             mismatches.push(format!("{name}.json:\n--- want\n{want}\n--- got\n{got}"));
         }
     }
-    assert!(mismatches.is_empty(), "{} runtime golden mismatches (SCORELAB_BLESS=1):\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} runtime golden mismatches (SCORELAB_BLESS=1):\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -72,15 +72,30 @@ fn version_names_the_run_and_store_formats() {
 fn json_of(args: &[&str], dir: &Path) -> Value {
     let output = scorelab().current_dir(dir).args(args).output().expect("run scorelab");
     assert!(output.status.success(), "scorelab {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("scorelab {args:?} --json is not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("scorelab {args:?} --json is not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout))
+    })
 }
 
 #[test]
 fn prepare_and_import_print_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let prepared = json_of(
-        &["prepare", "synthetic", "--items", "200", "--users", "30", "--dims", "4", "--topics", "3", "--out", "ds", "--json"],
+        &[
+            "prepare",
+            "synthetic",
+            "--items",
+            "200",
+            "--users",
+            "30",
+            "--dims",
+            "4",
+            "--topics",
+            "3",
+            "--out",
+            "ds",
+            "--json",
+        ],
         dir.path(),
     );
     assert_eq!(prepared["dataset"], "ds");
@@ -101,7 +116,23 @@ fn prepare_and_import_print_json() {
 
     // prepare --store imports in the same step and reports the same store.
     let both = json_of(
-        &["prepare", "synthetic", "--items", "200", "--users", "30", "--dims", "4", "--topics", "3", "--out", "ds2", "--store", "st2", "--json"],
+        &[
+            "prepare",
+            "synthetic",
+            "--items",
+            "200",
+            "--users",
+            "30",
+            "--dims",
+            "4",
+            "--topics",
+            "3",
+            "--out",
+            "ds2",
+            "--store",
+            "st2",
+            "--json",
+        ],
         dir.path(),
     );
     assert_eq!(both["store"]["path"], "st2");
@@ -138,11 +169,30 @@ fn baseline_loop_and_report_print_json() {
     let baseline_set = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline");
     let baseline_set = baseline_set.to_str().expect("utf-8 path");
     json_of(
-        &["prepare", "synthetic", "--items", "300", "--users", "60", "--dims", "4", "--topics", "3", "--out", "ds", "--store", "st", "--json"],
+        &[
+            "prepare",
+            "synthetic",
+            "--items",
+            "300",
+            "--users",
+            "60",
+            "--dims",
+            "4",
+            "--topics",
+            "3",
+            "--out",
+            "ds",
+            "--store",
+            "st",
+            "--json",
+        ],
         dir.path(),
     );
     let cohort = ["--store", "st", "--cohort-size", "30"];
-    let baseline = json_of(&[&["baseline", "--set", baseline_set, "--runs-dir", "runs", "--json"][..], &cohort].concat(), dir.path());
+    let baseline = json_of(
+        &[&["baseline", "--set", baseline_set, "--runs-dir", "runs", "--json"][..], &cohort].concat(),
+        dir.path(),
+    );
     assert_eq!(baseline["result"]["status"], "ok", "{baseline}");
     assert!(baseline["result"]["metrics"]["ndcg"].is_number(), "{baseline}");
     assert_eq!(baseline["cohort"]["users"], 30);
@@ -151,7 +201,8 @@ fn baseline_loop_and_report_print_json() {
     assert!(dir.path().join(run).join("meta.json").is_file(), "{run}");
 
     let looped = json_of(
-        &[&["loop", "--iters", "2", "--baseline-dir", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort].concat(),
+        &[&["loop", "--iters", "2", "--baseline-dir", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort]
+            .concat(),
         dir.path(),
     );
     let iterations = looped["iterations"].as_array().expect("iterations");
@@ -173,7 +224,23 @@ fn baseline_loop_and_report_print_json() {
 fn progress_bars_only_on_a_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     json_of(
-        &["prepare", "synthetic", "--items", "1000", "--users", "300", "--dims", "4", "--topics", "3", "--out", "ds", "--store", "st", "--json"],
+        &[
+            "prepare",
+            "synthetic",
+            "--items",
+            "1000",
+            "--users",
+            "300",
+            "--dims",
+            "4",
+            "--topics",
+            "3",
+            "--out",
+            "ds",
+            "--store",
+            "st",
+            "--json",
+        ],
         dir.path(),
     );
     let set = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/22_score_in_sort");
@@ -217,7 +284,23 @@ fn on_a_terminal(dir: &Path, command: &str) -> String {
 fn exec_passes_the_user_vector_as_eval_does() {
     let dir = tempfile::tempdir().expect("tempdir");
     json_of(
-        &["prepare", "synthetic", "--items", "50", "--users", "10", "--dims", "4", "--topics", "2", "--out", "ds", "--store", "st", "--json"],
+        &[
+            "prepare",
+            "synthetic",
+            "--items",
+            "50",
+            "--users",
+            "10",
+            "--dims",
+            "4",
+            "--topics",
+            "2",
+            "--out",
+            "ds",
+            "--store",
+            "st",
+            "--json",
+        ],
         dir.path(),
     );
     let store = scorelab::store::Store::open(dir.path().join("st")).expect("open store");
@@ -226,8 +309,17 @@ fn exec_passes_the_user_vector_as_eval_does() {
     let expected = scorelab::rank::user_params(&store, user, &serde_json::Map::new())["user_vector"][0][1].clone();
     let out = json_of(
         &[
-            "exec", "--context", "score", "--store", "st", "--item", &item, "--user", store.user_id(user),
-            "--source", "return params.user_vector[0][1];",
+            "exec",
+            "--context",
+            "score",
+            "--store",
+            "st",
+            "--item",
+            &item,
+            "--user",
+            store.user_id(user),
+            "--source",
+            "return params.user_vector[0][1];",
         ],
         dir.path(),
     );

@@ -31,13 +31,15 @@ fn numeric_eq(ty: &str, want: &J, got: &J) -> bool {
 /// Whether the runtime library registers what a case needs ("static Math max 2",
 /// "field Integer MAX_VALUE", "method String length 0").
 fn registered(needs: &str) -> bool {
-    use scorelab::interp::{registry, Ty};
+    use scorelab::interp::{Ty, registry};
     let parts: Vec<&str> = needs.split(' ').collect();
     let reg = registry();
     match parts.as_slice() {
         ["static", class, name, n] => reg.lookup_static(class, name, n.parse().unwrap_or(0)).is_some(),
         ["field", class, name] => reg.lookup_static_field(class, name).is_some(),
-        ["method", ty, name, n] => Ty::from_name(ty).is_some_and(|t| reg.lookup_method(&t, name, n.parse().unwrap_or(0)).is_some()),
+        ["method", ty, name, n] => {
+            Ty::from_name(ty).is_some_and(|t| reg.lookup_method(&t, name, n.parse().unwrap_or(0)).is_some())
+        }
         _ => false,
     }
 }
@@ -60,7 +62,11 @@ fn run_case(case: &J) -> Result<(), String> {
             }
             let got_json: J = serde_json::from_str(&got).map_err(|e| format!("bad JSON {got}: {e}"))?;
             let want = &case["value"];
-            let same = if want_ty == "float" || want_ty == "double" { numeric_eq(want_ty, want, &got_json) } else { *want == got_json };
+            let same = if want_ty == "float" || want_ty == "double" {
+                numeric_eq(want_ty, want, &got_json)
+            } else {
+                *want == got_json
+            };
             if same { Ok(()) } else { Err(format!("value: want {want}, got {got}")) }
         }
         Err(diags) => {
@@ -74,7 +80,9 @@ fn run_case(case: &J) -> Result<(), String> {
             }
             match case.get("error").and_then(|e| e.as_str()) {
                 Some(want) if d.severity == Severity::Error && d.es_type == want => Ok(()),
-                Some(want) => Err(format!("error: want {want}, got {:?} {} {}: {}", d.severity, d.code, d.es_type, d.message)),
+                Some(want) => {
+                    Err(format!("error: want {want}, got {:?} {} {}: {}", d.severity, d.code, d.es_type, d.message))
+                }
                 None => Err(format!("unexpected error {} {}: {}", d.code, d.es_type, d.message)),
             }
         }

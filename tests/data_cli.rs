@@ -13,11 +13,7 @@ fn scorelab() -> Command {
 fn import_then_info() {
     let tmp = tempfile::tempdir().unwrap();
     data_fixture::write_small(&tmp.path().join("ds"));
-    let out = scorelab()
-        .current_dir(tmp.path())
-        .args(["import", "--dataset", "ds", "--store", "st"])
-        .output()
-        .unwrap();
+    let out = scorelab().current_dir(tmp.path()).args(["import", "--dataset", "ds", "--store", "st"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ground truth: kept 2/3 users, dropped 1 interactions to unknown items"), "{stderr}");
@@ -40,11 +36,7 @@ fn bad_input_exits_2_naming_file_and_line_and_writes_nothing() {
     data_fixture::write_small(&ds);
     std::fs::write(ds.join("items.jsonl"), "{\"id\":1,\"item_vector\":[1,2,3]}\n{\"id\":2,\"item_vector\":[1,2]}\n")
         .unwrap();
-    let out = scorelab()
-        .current_dir(tmp.path())
-        .args(["import", "--dataset", "ds", "--store", "st"])
-        .output()
-        .unwrap();
+    let out = scorelab().current_dir(tmp.path()).args(["import", "--dataset", "ds", "--store", "st"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("items.jsonl:2: field `item_vector` has 2 dims, expected 3"), "{stderr}");

@@ -5,7 +5,7 @@
 mod data_fixture;
 
 use scorelab::data::{
-    dataset_bytes, read_dataset, read_dataset_with_progress, write_dataset, AttrValue, DataError, FieldKind,
+    AttrValue, DataError, FieldKind, dataset_bytes, read_dataset, read_dataset_with_progress, write_dataset,
 };
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
@@ -47,14 +47,20 @@ fn infinity_token_and_f32_overflow_are_refused() {
         matches!(err, DataError::NonFinite { line: 2, index: 2, ref field, .. } if field == "item_vector"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("items.jsonl:2: field `item_vector` holds a non-finite value (1e+39) at position 2"), "{err}");
+    assert!(
+        err.to_string().contains("items.jsonl:2: field `item_vector` holds a non-finite value (1e+39) at position 2"),
+        "{err}"
+    );
 }
 
 #[test]
 fn wrong_dims_say_line_expected_and_got() {
     let err = read_err("items.jsonl", &format!("{{\"id\":1,{V}}}\n\n{{\"id\":2,\"item_vector\":[1,2]}}\n"));
     assert!(matches!(err, DataError::WrongDims { line: 3, expected: 3, got: 2, .. }), "{err:?}");
-    assert!(err.to_string().contains("items.jsonl:3: field `item_vector` has 2 dims, expected 3 (as on line 1"), "{err}");
+    assert!(
+        err.to_string().contains("items.jsonl:3: field `item_vector` has 2 dims, expected 3 (as on line 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -97,10 +103,8 @@ fn duplicate_ids_name_both_lines() {
 
 #[test]
 fn unknown_items_and_users_in_interactions_are_dropped_and_counted() {
-    let (_tmp, dir) = fixture_with(
-        "interactions.csv",
-        "item_id,user_id,weight\nb,u1,5\nx1,u1,5\nx2,2,1\nb,nobody,4\nc,u3,4\n",
-    );
+    let (_tmp, dir) =
+        fixture_with("interactions.csv", "item_id,user_id,weight\nb,u1,5\nx1,u1,5\nx2,2,1\nb,nobody,4\nc,u3,4\n");
     let store = Store::from_dataset(&read_dataset(&dir).unwrap()).unwrap();
     assert_eq!(
         store.ground_truth_report().to_string(),
@@ -133,7 +137,10 @@ fn malformed_csv_reports_file_line_column() {
     assert!(matches!(err, DataError::Csv { line: 3, .. }), "{err:?}");
     assert!(err.to_string().contains("interactions.csv:3:2: malformed CSV: expected 3 fields, found 2"), "{err}");
     let err = read_err("interactions.csv", "item_id,user_id,weight\nb,u1,5\nb,u1,high\n");
-    assert!(err.to_string().contains("interactions.csv:3:3: malformed CSV: weight `high` is not a finite number"), "{err}");
+    assert!(
+        err.to_string().contains("interactions.csv:3:3: malformed CSV: weight `high` is not a finite number"),
+        "{err}"
+    );
     let err = read_err("interactions.csv", "user_id,weight\nu1,5\n");
     assert!(err.to_string().contains("interactions.csv:1:1: malformed CSV: header has no `item_id` column"), "{err}");
     let err = read_err("exclusions.csv", "user_id,item_id\nu1,\n");
@@ -186,11 +193,7 @@ fn conflicting_attribute_types_need_a_declaration() {
     let err = read_err("items.jsonl", &items);
     assert!(err.to_string().contains("field `size` is a string on line 1 but a number on line 2"), "{err}");
     let (_tmp, dir) = fixture_with("items.jsonl", &items);
-    std::fs::write(
-        dir.join("dataset.json"),
-        r#"{"user_rows":2,"fields":[{"name":"size","type":"keyword"}]}"#,
-    )
-    .unwrap();
+    std::fs::write(dir.join("dataset.json"), r#"{"user_rows":2,"fields":[{"name":"size","type":"keyword"}]}"#).unwrap();
     std::fs::write(dir.join("interactions.csv"), "1,u1,1\n").unwrap();
     std::fs::write(dir.join("exclusions.csv"), "").unwrap();
     let ds = read_dataset(&dir).unwrap();

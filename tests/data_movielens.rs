@@ -2,9 +2,9 @@
 //! thread counts) and the signal test (mean-pooled user vectors vs a seeded random ranking).
 //! Run with `cargo test --test data_movielens -- --nocapture` to see the NDCG figures.
 
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use scorelab::data::{prepare_movielens, write_dataset, Dataset, MovielensOptions};
+use rand::seq::SliceRandom;
+use scorelab::data::{Dataset, MovielensOptions, prepare_movielens, write_dataset};
 use scorelab::store::{Column, ItemIdx, Store, UserIdx};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -56,7 +56,8 @@ fn split_is_temporal_and_exclusions_are_the_training_items() {
         let u = UserIdx(u);
         let uid = s.user_id(u);
         let latest_train = s.exclusions(u).iter().map(|&i| ts[&(uid.to_string(), s.item_id(i).to_string())]).max();
-        let earliest_test = s.interactions(u).iter().map(|&(i, _)| ts[&(uid.to_string(), s.item_id(i).to_string())]).min();
+        let earliest_test =
+            s.interactions(u).iter().map(|&(i, _)| ts[&(uid.to_string(), s.item_id(i).to_string())]).min();
         if let (Some(a), Some(b)) = (latest_train, earliest_test) {
             assert!(a <= b, "user {uid}: training rating at {a} after test rating at {b}");
         }

@@ -1,6 +1,6 @@
 //! `prepare synthetic`: planted structure is recoverable, output is deterministic, the store imports.
 
-use scorelab::data::{synthetic_dataset, synthetic_store, SyntheticOptions};
+use scorelab::data::{SyntheticOptions, synthetic_dataset, synthetic_store};
 use scorelab::store::{Column, ItemIdx, UserIdx};
 
 fn small() -> SyntheticOptions {

@@ -31,14 +31,14 @@ fn dataset(items: usize, users: usize) -> Dataset {
                 attributes: vec![Some(scorelab::data::AttrValue::Long(vec![(i % 3) as i64]))],
             })
             .collect(),
-        users: (0..users).map(|u| User { id: format!("u{u}"), matrix: (0..2 * DIMS).map(|_| next()).collect() }).collect(),
+        users: (0..users)
+            .map(|u| User { id: format!("u{u}"), matrix: (0..2 * DIMS).map(|_| next()).collect() })
+            .collect(),
         interactions: (0..users)
             .map(|u| Interaction { item_id: format!("i{}", (u * 7) % items), user_id: format!("u{u}"), weight: 5.0 })
             .collect(),
         exclusions: (0..users)
-            .flat_map(|u| {
-                [u % 7, 3 + u % 5].map(|i| Exclusion { user_id: format!("u{u}"), item_id: format!("i{i}") })
-            })
+            .flat_map(|u| [u % 7, 3 + u % 5].map(|i| Exclusion { user_id: format!("u{u}"), item_id: format!("i{i}") }))
             .collect(),
     }
 }
@@ -115,7 +115,13 @@ fn higher_score_first_then_ordinal() {
     let store = store(20, 1);
     let engine = LocalEngine::new(&store).with_threads(1);
     // Scores: item 9 → 5, items 2 and 12 → 3 (tie), others 1.  User 0 excludes items 0 and 3.
-    let set = query_only(native(|_, _, item, _| Ok(match item.0 { 9 => 5.0, 2 | 12 => 3.0, _ => 1.0 })));
+    let set = query_only(native(|_, _, item, _| {
+        Ok(match item.0 {
+            9 => 5.0,
+            2 | 12 => 3.0,
+            _ => 1.0,
+        })
+    }));
     let outcome = engine.rank_compiled(&set, &RankRequest::new(vec![UserIdx(0)], 4)).unwrap();
     assert_eq!(lists(&outcome), vec![vec![9, 2, 12, 1]]);
     let r = &outcome.rankings().unwrap()[0];
@@ -215,7 +221,9 @@ fn negative_and_nan_scores_are_rejected_like_elasticsearch() {
         let reason = scorelab::rank::outcome::invalid_score_reason(value, failure.item);
         assert_eq!(
             reason,
-            format!("script_score script returned an invalid score [{expected}] for doc [4]. Must be a non-negative score!")
+            format!(
+                "script_score script returned an invalid score [{expected}] for doc [4]. Must be a non-negative score!"
+            )
         );
     }
     // -1e-50 becomes -0.0f, which Elasticsearch accepts.
@@ -286,7 +294,8 @@ mod evaluator {
     #[test]
     fn scores_fails_and_controls() {
         let store = store(200, 10);
-        let evaluator = Evaluator::new(&store, EvalSettings { k: 5, threshold: Some(1.0), ..Default::default() }).unwrap();
+        let evaluator =
+            Evaluator::new(&store, EvalSettings { k: 5, threshold: Some(1.0), ..Default::default() }).unwrap();
         assert_eq!(evaluator.cohort.len(), 10);
         let engine = NativeEngine(LocalEngine::new(&store).with_threads(2));
 

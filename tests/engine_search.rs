@@ -51,15 +51,18 @@ fn knn_painless_functions_are_available_when_the_plugin_loaded() {
     let _ = client.send("delete", Method::Delete, &format!("/{index}"), Payload::None);
     let mapping = json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0},
         "mappings": {"properties": {"v": {"type": "knn_vector", "dimension": 3}}}});
-    let created = client.send("create index", Method::Put, &format!("/{index}"), Payload::Json(&mapping)).expect("create");
+    let created =
+        client.send("create index", Method::Put, &format!("/{index}"), Payload::Json(&mapping)).expect("create");
     assert!(created.is_success(), "{:?}", created.body);
     let bulk = b"{\"index\":{\"_id\":\"a\"}}\n{\"v\":[1,2,3]}\n";
-    let loaded =
-        client.send("bulk", Method::Post, &format!("/{index}/_bulk?refresh=true"), Payload::NdJson(bulk)).expect("bulk");
+    let loaded = client
+        .send("bulk", Method::Post, &format!("/{index}/_bulk?refresh=true"), Payload::NdJson(bulk))
+        .expect("bulk");
     assert!(loaded.is_success(), "{:?}", loaded.body);
     let query = json!({"query": {"script_score": {"query": {"match_all": {}},
         "script": {"source": "innerProduct(params.q, doc['v'])", "params": {"q": [1.0, 1.0, 1.0]}}}}});
-    let found = client.send("search", Method::Post, &format!("/{index}/_search"), Payload::Json(&query)).expect("search");
+    let found =
+        client.send("search", Method::Post, &format!("/{index}/_search"), Payload::Json(&query)).expect("search");
     assert!(found.is_success(), "{:?}", found.body);
     assert_eq!(found.body["hits"]["hits"][0]["_score"], json!(6.0));
 }
@@ -90,18 +93,31 @@ fn parity_dataset() -> Dataset {
             let popularity = (rng.gen_range(0..10) != 0).then(|| AttrValue::Long(vec![rng.gen_range(0..500)]));
             // Two decimals, so that most prices differ but some tie exactly.
             let price = AttrValue::Double(vec![f64::from(rng.gen_range(100..20_000)) / 100.0]);
-            let rating = (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
+            let rating =
+                (rng.gen_range(0..5) != 0).then(|| AttrValue::Double(vec![f64::from(rng.gen_range(0..50)) / 10.0]));
             let year = AttrValue::Long(vec![rng.gen_range(1985..2025)]);
             let category = AttrValue::Keyword(vec![categories[rng.gen_range(0..categories.len())].to_string()]);
             let n_tags = rng.gen_range(0..4);
-            let tags = (n_tags > 0).then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
+            let tags = (n_tags > 0)
+                .then(|| AttrValue::Keyword((0..n_tags).map(|_| format!("t{}", rng.gen_range(0..8))).collect()));
             let n_counts = rng.gen_range(0..5);
             let counts = (n_counts > 0).then(|| AttrValue::Long((0..n_counts).map(|_| rng.gen_range(0..6)).collect()));
-            let weights = AttrValue::Double((0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect());
+            let weights = AttrValue::Double(
+                (0..rng.gen_range(1..4)).map(|_| f64::from(rng.gen_range(0..1000)) / 250.0).collect(),
+            );
             Item {
                 id: format!("item-{i:03}"),
                 vector,
-                attributes: vec![popularity, Some(price), rating, Some(year), Some(category), tags, counts, Some(weights)],
+                attributes: vec![
+                    popularity,
+                    Some(price),
+                    rating,
+                    Some(year),
+                    Some(category),
+                    tags,
+                    counts,
+                    Some(weights),
+                ],
             }
         })
         .collect();
@@ -123,7 +139,8 @@ fn parity_dataset() -> Dataset {
             });
         }
         for _ in 0..rng.gen_range(0..6) {
-            exclusions.push(Exclusion { user_id: user.id.clone(), item_id: items[rng.gen_range(0..n_items)].id.clone() });
+            exclusions
+                .push(Exclusion { user_id: user.id.clone(), item_id: items[rng.gen_range(0..n_items)].id.clone() });
         }
     }
     let settings = DatasetSettings {
@@ -238,7 +255,12 @@ fn request_ranks_by_script_score_minus_exclusions_with_ordinal_ties() {
         expected.push(ranked.into_iter().take(k).collect::<Vec<_>>());
     }
     let reply = client
-        .send("msearch", Method::Post, &format!("/{index_name}/_msearch"), Payload::NdJson(&request::msearch_body(index_name, &bodies)))
+        .send(
+            "msearch",
+            Method::Post,
+            &format!("/{index_name}/_msearch"),
+            Payload::NdJson(&request::msearch_body(index_name, &bodies)),
+        )
         .expect("msearch");
     assert!(reply.is_success(), "{}", reply.body);
     let q = scorelab::engine::dialect::Rewritten::unchanged(&scripts.query);
@@ -346,7 +368,10 @@ fn every_parity_set_behaves_as_expected_on_the_engine() {
             for (u, result) in outcome.users.iter().enumerate() {
                 let UserResult::Ranked(r) = result else { unreachable!("class is ranks") };
                 let excluded = store.exclusions(request.users[u]);
-                if r.user != request.users[u] || r.items.len() != 10 || r.items.iter().any(|i| excluded.contains(&i.item)) {
+                if r.user != request.users[u]
+                    || r.items.len() != 10
+                    || r.items.iter().any(|i| excluded.contains(&i.item))
+                {
                     problems.push(format!("{name}: user {u}: wrong user, size or an excluded item: {r:?}"));
                 }
                 if r.next.is_none() {
@@ -427,7 +452,9 @@ fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
         })),
         query_file: "query.painless".into(),
         sorts: vec![CompiledSort {
-            scorer: Box::new(NativeScorer::new(move |_p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| Ok(year_mod(s, i)))),
+            scorer: Box::new(NativeScorer::new(
+                move |_p: &scorelab::rank::Params, s: &Store, i: ItemIdx, _score: f64| Ok(year_mod(s, i)),
+            )),
             order: SortOrder::Asc,
             file: "sort_01.painless".into(),
         }],
@@ -442,7 +469,16 @@ fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
     let engine_outcome = engine.rank(&set, &request).expect("engine ranking");
     let engine_ms = started.elapsed().as_secs_f64() * 1e3;
     let sort_files = vec!["sort_01.painless".to_string()];
-    let report = drift::compare(store, "opensearch", &request, &local_outcome, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    let report = drift::compare(
+        store,
+        "opensearch",
+        &request,
+        &local_outcome,
+        &engine_outcome,
+        Some(&eval),
+        &sort_files,
+        Tolerances::default(),
+    );
     assert!(!report.has_drift(), "{}", report.render());
     assert!(report.local_metrics.is_some() && report.engine_metrics.is_some());
     eprintln!(
@@ -453,7 +489,16 @@ fn drift_check_agrees_with_equal_scorers_and_catches_a_different_one() {
     );
 
     let off = local.rank_compiled(&native(1.001), &request).expect("local ranking");
-    let report = drift::compare(store, "opensearch", &request, &off, &engine_outcome, Some(&eval), &sort_files, Tolerances::default());
+    let report = drift::compare(
+        store,
+        "opensearch",
+        &request,
+        &off,
+        &engine_outcome,
+        Some(&eval),
+        &sort_files,
+        Tolerances::default(),
+    );
     assert!(report.has_drift());
     assert_eq!(report.drifted.len(), request.users.len(), "every user's scores are 0.1% off");
     assert!(matches!(report.drifted[0].difference, drift::Difference::Score { rank: 0, .. }), "{}", report.render());
@@ -572,7 +617,12 @@ fn run_parity_suite(url: &str, index_name: &str, vectors: bool) {
     for line in &known {
         eprintln!("  known drift: {line}");
     }
-    assert!(failures.is_empty(), "{} of {ran} parity sets drift on {engine_name}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} parity sets drift on {engine_name}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@
 #[path = "common/engine_node.rs"]
 mod engine_node;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 
 #[derive(Debug, PartialEq)]
@@ -85,8 +85,12 @@ fn compare(cases: &[Value], engine: impl Fn(&str) -> Outcome, local: impl Fn(&st
         match (c.get("drift").and_then(Value::as_str), engine == local) {
             (None, true) => agreed += 1,
             (Some(_), false) => drift += 1,
-            (None, false) => failures.push(format!("{source}\n  ({})\n  engine {engine:?}\n  local  {local:?}", c["note"])),
-            (Some(why), true) => failures.push(format!("{source}: listed as drift ({why}) but agrees now: remove the note")),
+            (None, false) => {
+                failures.push(format!("{source}\n  ({})\n  engine {engine:?}\n  local  {local:?}", c["note"]))
+            }
+            (Some(why), true) => {
+                failures.push(format!("{source}: listed as drift ({why}) but agrees now: remove the note"))
+            }
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
@@ -105,7 +109,10 @@ fn runtime_error_positions_match_the_engine() {
     }
     let Some(node) = engine_node::shared_node("error_positions") else { return };
     let (agreed, drift) = compare(&cases, |s| engine_outcome(node.url(), s), local_outcome);
-    eprintln!("error positions (test context): {agreed}/{} shapes agree with the engine, {drift} known drift", cases.len());
+    eprintln!(
+        "error positions (test context): {agreed}/{} shapes agree with the engine, {drift} known drift",
+        cases.len()
+    );
 }
 
 /// The score-context document: `rating` is missing, `tags` has a duplicate (doc values dedupe it).
@@ -140,7 +147,11 @@ fn store_of(attributes: &[Vec<Option<scorelab::data::AttrValue>>]) -> scorelab::
     let dataset = Dataset {
         settings,
         dims: 2,
-        fields: vec![spec("year", FieldKind::Long, false), spec("rating", FieldKind::Double, false), spec("tags", FieldKind::Keyword, true)],
+        fields: vec![
+            spec("year", FieldKind::Long, false),
+            spec("rating", FieldKind::Double, false),
+            spec("tags", FieldKind::Keyword, true),
+        ],
         items,
         users: vec![User { id: "u".into(), matrix: vec![1.0, 0.0] }],
         interactions: vec![],
@@ -150,8 +161,11 @@ fn store_of(attributes: &[Vec<Option<scorelab::data::AttrValue>>]) -> scorelab::
 }
 
 fn local_score_outcome(store: &scorelab::store::Store, source: &str) -> Outcome {
-    use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
-    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+    use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile, schema_fields};
+    let env = CompileEnv {
+        fields: Some(schema_fields(store.schema())),
+        ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch)
+    };
     let compiled = compile(source, &env);
     let Some(program) = compiled.program else {
         let d = &compiled.diagnostics[0];
@@ -190,7 +204,10 @@ fn score_context_positions_match_the_engine() {
         o
     };
     let (agreed, drift) = compare(&cases, engine, |s| local_score_outcome(&store, s));
-    eprintln!("error positions (score context): {agreed}/{} shapes agree with the engine, {drift} known drift", cases.len());
+    eprintln!(
+        "error positions (score context): {agreed}/{} shapes agree with the engine, {drift} known drift",
+        cases.len()
+    );
 }
 
 #[test]
@@ -222,12 +239,17 @@ fn values_agree_with_the_engine_or_are_refused() {
 
 /// Scores every item in order with one bound script (one script instance, as ES per segment).
 fn local_scores(store: &scorelab::store::Store, source: &str) -> Result<Vec<f64>, String> {
-    use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
-    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+    use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile, schema_fields};
+    let env = CompileEnv {
+        fields: Some(schema_fields(store.schema())),
+        ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch)
+    };
     let program = compile(source, &env).program.expect("compiles");
     let mut bound = program.bind(&serde_json::Map::new(), store).map_err(|d| d.es_type.clone())?;
     (0..store.num_items())
-        .map(|i| program.eval(&mut bound, store, scorelab::store::ItemIdx(i as u32), 1.0).map_err(|d| d.es_type.clone()))
+        .map(|i| {
+            program.eval(&mut bound, store, scorelab::store::ItemIdx(i as u32), 1.0).map_err(|d| d.es_type.clone())
+        })
         .collect()
 }
 
@@ -247,8 +269,11 @@ fn class_binding_constructor_arguments_run_on_the_first_call_only() {
     assert_eq!(local_scores(&store, first), Err("arithmetic_exception".to_string()));
     // The batch evaluator agrees (it re-runs a failing document through `eval`).
     {
-        use scorelab::interp::{compile, schema_fields, BatchScores, CompileEnv, Dialect, ScriptContext};
-        let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch) };
+        use scorelab::interp::{BatchScores, CompileEnv, Dialect, ScriptContext, compile, schema_fields};
+        let env = CompileEnv {
+            fields: Some(schema_fields(store.schema())),
+            ..CompileEnv::new(ScriptContext::Score, Dialect::OpenSearch)
+        };
         let program = compile(later, &env).program.expect("compiles");
         let mut bound = program.bind(&serde_json::Map::new(), &store).expect("binds");
         let items: Vec<_> = (0..4).map(|i| scorelab::store::ItemIdx(i % 2)).collect();
@@ -305,8 +330,7 @@ fn agree_word_for_word(name: &str) {
     let Some(node) = engine_node::shared_node("error_positions") else { return };
     // Scripts both sides run are compared by their outcome only (no error), not by value formatting.
     let no_value = |o: Outcome| if o.es_type.is_none() { Outcome { snippet: Vec::new(), ..o } } else { o };
-    let (agreed, drift) =
-        compare(&cases, |s| no_value(engine_outcome(node.url(), s)), |s| no_value(local_outcome(s)));
+    let (agreed, drift) = compare(&cases, |s| no_value(engine_outcome(node.url(), s)), |s| no_value(local_outcome(s)));
     eprintln!("{name}: {agreed}/{} cases agree with the engine, {drift} known drift", cases.len());
     for c in &cases {
         let source = c["source"].as_str().expect("source");

@@ -2,7 +2,7 @@
 //! spot checks (the broad semantics corpus is tests/conformance.rs).
 
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
-use scorelab::interp::{compile, exec_test, output::value_to_json, schema_fields, CompileEnv, Dialect, ScriptContext};
+use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile, exec_test, output::value_to_json, schema_fields};
 use scorelab::store::{ItemIdx, Store, UserIdx};
 
 fn dataset() -> Dataset {
@@ -19,7 +19,10 @@ fn dataset() -> Dataset {
         })
         .collect();
     let users = (0..2)
-        .map(|u| User { id: format!("u{u}"), matrix: (0..2 * dims).map(|k| ((k + u) % 3) as f32 * 0.5 - 0.2).collect() })
+        .map(|u| User {
+            id: format!("u{u}"),
+            matrix: (0..2 * dims).map(|k| ((k + u) % 3) as f32 * 0.5 - 0.2).collect(),
+        })
         .collect();
     Dataset {
         settings: DatasetSettings { user_rows: 2, ..DatasetSettings::default() },
@@ -50,7 +53,8 @@ fn user_params(store: &Store, user: u32) -> serde_json::Map<String, serde_json::
 }
 
 fn program(src: &str, context: ScriptContext, store: &Store) -> scorelab::interp::Program {
-    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(context, Dialect::Elasticsearch) };
+    let env =
+        CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(context, Dialect::Elasticsearch) };
     let c = compile(src, &env);
     assert!(c.program.is_some(), "{src}: {:?}", c.diagnostics);
     c.program.expect("compiled")
@@ -73,7 +77,8 @@ fn native_baseline(store: &Store, user: u32, item: u32) -> f64 {
 #[test]
 fn baseline_matches_native_formula() {
     let store = store();
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline/query.painless")).expect("baseline");
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline/query.painless"))
+        .expect("baseline");
     let p = program(&src, ScriptContext::Score, &store);
     assert_eq!(p.hoisted_statements(), 4, "the mean-pooling prefix is hoisted");
     for user in 0..2 {
@@ -133,7 +138,10 @@ fn negative_score_is_rejected_with_the_es_message() {
     let p = program("return -1;", ScriptContext::Score, &store);
     let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
     let e = p.eval(&mut b, &store, ItemIdx(3), 1.0).expect_err("negative");
-    assert_eq!(e.message, "script_score script returned an invalid score [-1.0] for doc [3]. Must be a non-negative score!");
+    assert_eq!(
+        e.message,
+        "script_score script returned an invalid score [-1.0] for doc [3]. Must be a non-negative score!"
+    );
     // The check is on the float: -1e-50 rounds to -0.0f and passes; sort scripts may be negative.
     let p = program("return -1e-50;", ScriptContext::Score, &store);
     let mut b = p.bind(&serde_json::Map::new(), &store).expect("bind");
@@ -159,7 +167,10 @@ fn doc_values_and_unmapped_fields() {
     assert_eq!(p.eval(&mut b, &store, ItemIdx(2), 1.0).expect("value"), 80.0);
     let e = p.eval(&mut b, &store, ItemIdx(5), 1.0).expect_err("missing value");
     assert_eq!(e.es_type, "illegal_state_exception");
-    let env = CompileEnv { fields: Some(schema_fields(store.schema())), ..CompileEnv::new(ScriptContext::Sort, Dialect::Elasticsearch) };
+    let env = CompileEnv {
+        fields: Some(schema_fields(store.schema())),
+        ..CompileEnv::new(ScriptContext::Sort, Dialect::Elasticsearch)
+    };
     let c = compile("return doc['nope'].value;", &env);
     assert!(c.diagnostics.iter().any(|d| d.code == "C250"), "{:?}", c.diagnostics);
     let p = c.program.expect("warning only");
@@ -190,7 +201,9 @@ fn test_context_spot_checks() {
 #[test]
 fn example_scripts_hoist_their_per_user_work() {
     let store = store();
-    for (set, hoisted, cached) in [("baseline", 4, 0), ("log-popularity", 4, 0), ("recency", 4, 1), ("max-similarity", 1, 19)] {
+    for (set, hoisted, cached) in
+        [("baseline", 4, 0), ("log-popularity", 4, 0), ("recency", 4, 1), ("max-similarity", 1, 19)]
+    {
         let path = format!("{}/scripts/{set}/query.painless", env!("CARGO_MANIFEST_DIR"));
         // The test store has no `last_rated`; `popularity` is a long field as well.
         let src = std::fs::read_to_string(path).expect("script").replace("'last_rated'", "'popularity'");

@@ -137,18 +137,11 @@ fn compile_error_exits_1_with_file_and_es_json() {
     let store = small_store(tmp.path());
     let set = tmp.path().join("set");
     write_set(&set, &[("query.painless", "return undefinedVariable + 1.0;")]);
-    scorelab()
-        .args(["eval", "--set"])
-        .arg(&set)
-        .arg("--store")
-        .arg(&store)
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("query.painless")
-                .and(predicate::str::contains("script_exception"))
-                .and(predicate::str::contains("compile error")),
-        );
+    scorelab().args(["eval", "--set"]).arg(&set).arg("--store").arg(&store).assert().code(1).stdout(
+        predicate::str::contains("query.painless")
+            .and(predicate::str::contains("script_exception"))
+            .and(predicate::str::contains("compile error")),
+    );
 }
 
 // needs the interpreter
@@ -158,14 +151,10 @@ fn negative_score_exits_1_with_the_es_message() {
     let store = small_store(tmp.path());
     let set = tmp.path().join("set");
     write_set(&set, &[("query.painless", "return -1.0;")]);
-    scorelab()
-        .args(["eval", "--set"])
-        .arg(&set)
-        .arg("--store")
-        .arg(&store)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("Must be a non-negative score!").and(predicate::str::contains("illegal_argument_exception")));
+    scorelab().args(["eval", "--set"]).arg(&set).arg("--store").arg(&store).assert().code(1).stdout(
+        predicate::str::contains("Must be a non-negative score!")
+            .and(predicate::str::contains("illegal_argument_exception")),
+    );
 }
 
 // needs the interpreter
@@ -198,7 +187,12 @@ fn example_sets_run_on_a_small_store() {
             .arg(&store)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{set}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{set}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let ndcg = body["result"]["metrics"]["ndcg"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&ndcg), "{set}: {ndcg}");
@@ -237,7 +231,12 @@ fn baseline_writes_a_run_and_compares_with_the_last_one() {
     let runs = tmp.path().join("runs");
     let baseline = |extra: &[&str]| {
         let mut cmd = scorelab();
-        cmd.args(["baseline", "--set"]).arg(repo("scripts/baseline")).arg("--store").arg(&store).arg("--runs-dir").arg(&runs);
+        cmd.args(["baseline", "--set"])
+            .arg(repo("scripts/baseline"))
+            .arg("--store")
+            .arg(&store)
+            .arg("--runs-dir")
+            .arg(&runs);
         cmd.args(extra);
         cmd.assert()
     };

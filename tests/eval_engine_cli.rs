@@ -61,11 +61,17 @@ fn store_without_engine() -> &'static Fixture {
         assert_eq!(report["items"], 400);
         assert_eq!(report["store"]["num_items"], 400);
         let sets = dir.path().join("sets");
-        write_set(&sets.join("popular"), &[
-            ("query.painless", "return Math.log(2 + doc['popularity'].value) * (1 + Math.abs((double) params.user_vector[0][0]));"),
-            ("sort_01.painless", "return doc['price'].value;"),
-            ("scriptset.json", r#"{"sorts": {"sort_01": {"order": "asc"}}}"#),
-        ]);
+        write_set(
+            &sets.join("popular"),
+            &[
+                (
+                    "query.painless",
+                    "return Math.log(2 + doc['popularity'].value) * (1 + Math.abs((double) params.user_vector[0][0]));",
+                ),
+                ("sort_01.painless", "return doc['price'].value;"),
+                ("scriptset.json", r#"{"sorts": {"sort_01": {"order": "asc"}}}"#),
+            ],
+        );
         write_set(&sets.join("out_of_bounds"), &[("query.painless", "List l = new ArrayList();\nreturn l.get(0);")]);
         Fixture { _dir: dir, store, sets }
     })
@@ -154,7 +160,9 @@ fn engine_search_reports_engine_errors_in_the_local_shape() {
     let Some(node) = node() else { return };
     let fixture = loaded(node);
     let engine_args = ["--engine", "search", "--engine-url", node.url(), "--index", INDEX, "--json"];
-    for (set, status) in [(parity_set("37_compile_error"), "compile_error"), (fixture.sets.join("out_of_bounds"), "runtime_error")] {
+    for (set, status) in
+        [(parity_set("37_compile_error"), "compile_error"), (fixture.sets.join("out_of_bounds"), "runtime_error")]
+    {
         let (code, out, err) = eval(fixture, &set, &engine_args);
         assert_eq!(code, Some(1), "{}: {out}\n{err}", set.display());
         let engine = json(&out);
@@ -219,7 +227,8 @@ fn explain_prints_the_msearch_request_for_the_engine_that_answers() {
     let Some(node) = node() else { return };
     let fixture = loaded(node);
     let set = fixture.sets.join("popular");
-    let (code, out, err) = eval(fixture, &set, &["--engine", "search", "--engine-url", node.url(), "--index", INDEX, "--explain"]);
+    let (code, out, err) =
+        eval(fixture, &set, &["--engine", "search", "--engine-url", node.url(), "--index", INDEX, "--explain"]);
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.starts_with("# OpenSearch 2."), "{out}");
     assert!(out.contains(&format!("POST /{INDEX}/_msearch\n{{\"index\":\"{INDEX}\"}}\n")), "{out}");
@@ -247,7 +256,9 @@ fn explain_needs_no_engine() {
     assert_eq!(explained["header"]["index"], "items");
     let body = &explained["body"];
     assert_eq!(body["size"], 11, "k + 1 hits: the extra one shows ties at the cut-off");
-    assert!(body["query"]["script_score"]["script"]["source"].as_str().is_some_and(|s| s.contains("doc['popularity']")));
+    assert!(
+        body["query"]["script_score"]["script"]["source"].as_str().is_some_and(|s| s.contains("doc['popularity']"))
+    );
     assert!(body["query"]["script_score"]["script"]["params"]["user_vector"].is_array(), "{body}");
     assert_eq!(body["sort"][0]["_script"]["order"], "asc");
     assert_eq!(body["sort"][2], serde_json::json!({"ord": {"order": "asc"}}));

@@ -9,7 +9,8 @@ use scorelab::painless::grammar::{PainlessParser, Rule, blank_comments};
 /// does: the grammar has no comment rule).
 fn whole(rule: Rule, input: &str) -> bool {
     let text = blank_comments(input);
-    PainlessParser::parse(rule, &text).is_ok_and(|mut p| p.next().is_some_and(|pair| pair.as_str().len() == input.len()))
+    PainlessParser::parse(rule, &text)
+        .is_ok_and(|mut p| p.next().is_some_and(|pair| pair.as_str().len() == input.len()))
 }
 
 /// True when the whole script parses (comments blanked first, as `painless::parse` does).
@@ -63,7 +64,8 @@ fn numeric_token_boundaries() {
 
 #[test]
 fn strings_and_escapes() {
-    for ok in [r#""""#, r#""abc""#, r#""a\"b""#, r#""a\\b""#, "'it\\'s'", r"'c:\\temp'", "\"raw\nnewline\"", "'λ 中文'"] {
+    for ok in [r#""""#, r#""abc""#, r#""a\"b""#, r#""a\\b""#, "'it\\'s'", r"'c:\\temp'", "\"raw\nnewline\"", "'λ 中文'"]
+    {
         assert!(whole(Rule::string, ok), "{ok}");
     }
     // Only `\\` and the delimiting quote are escapes.
@@ -111,18 +113,20 @@ fn identifiers_and_keywords() {
 fn operators_are_longest_match() {
     // Every binary operator is one `binary_op` token, matched whole.
     for text in [
-        "?:", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "<<", ">>", ">>>", "=~", "==~",
-        "+", "-", "*", "/", "%",
+        "?:", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "<<", ">>", ">>>", "=~",
+        "==~", "+", "-", "*", "/", "%",
     ] {
         assert!(whole(Rule::binary_op, text), "{text}");
     }
     // A longer operator is never split into a shorter one plus a rest.
-    for (text, longest) in [(">>>", ">>>"), ("===", "==="), ("==~", "==~"), ("!==", "!=="), ("<<", "<<"), ("&&", "&&")] {
+    for (text, longest) in [(">>>", ">>>"), ("===", "==="), ("==~", "==~"), ("!==", "!=="), ("<<", "<<"), ("&&", "&&")]
+    {
         let pair = PainlessParser::parse(Rule::binary_op, text).ok().and_then(|mut p| p.next());
         assert_eq!(pair.map(|p| p.as_str()), Some(longest), "{text}");
     }
     // Prefixes of longer non-binary operators are not binary operators.
-    for text in ["++", "+=", "--", "->", "<<=", ">>=", ">>>=", "&=", "|=", "^=", "%=", "/=", "*=", "=", "?", "?.", "!"] {
+    for text in ["++", "+=", "--", "->", "<<=", ">>=", ">>>=", "&=", "|=", "^=", "%=", "/=", "*=", "=", "?", "?.", "!"]
+    {
         assert!(PainlessParser::parse(Rule::binary_op, text).is_err(), "{text} must not start with a binary operator");
     }
     for (rule, text) in [(Rule::cond_op, "?."), (Rule::cond_op, "?:"), (Rule::assign, "==")] {
@@ -169,7 +173,15 @@ fn types_and_casts() {
 /// rejected.
 #[test]
 fn comments_and_whitespace_between_any_two_tokens() {
-    for ok in ["int /*c*/ []", "int[ /*c*/ ]", "int //c\n [ ]", "int\t[\n]", "Map /*c*/ .Entry", "Map .Entry [] []", "def /**/ []"] {
+    for ok in [
+        "int /*c*/ []",
+        "int[ /*c*/ ]",
+        "int //c\n [ ]",
+        "int\t[\n]",
+        "Map /*c*/ .Entry",
+        "Map .Entry [] []",
+        "def /**/ []",
+    ] {
         assert!(whole(Rule::decl_type, ok), "{ok}");
     }
     for ok in [
@@ -195,7 +207,16 @@ fn comments_and_whitespace_between_any_two_tokens() {
         assert!(script(ok), "{ok}");
     }
     // Nothing may follow a dot before the name (ANTLR's AFTER_DOT mode), and tokens stay whole.
-    for bad in ["x. y", "x./*c*/y", "x ?. y", "Map. Entry e;", "x - > 1", "l.map(Integer : : valueOf)", "1 /*c*/ L", "a + /*c*/ = 1"] {
+    for bad in [
+        "x. y",
+        "x./*c*/y",
+        "x ?. y",
+        "Map. Entry e;",
+        "x - > 1",
+        "l.map(Integer : : valueOf)",
+        "1 /*c*/ L",
+        "a + /*c*/ = 1",
+    ] {
         assert!(!script(bad), "{bad}");
     }
 }

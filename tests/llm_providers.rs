@@ -284,7 +284,9 @@ fn evolutionary_parent_choice_is_asked_of_the_model() {
     assert_eq!((choice.usage.input_tokens, choice.usage.output_tokens), (300, 30));
     let reqs = server.requests();
     let prompt = reqs[0].body["messages"][0]["content"][0]["text"].as_str().unwrap();
-    for needle in ["iteration 4 (accepted; picked 1 times", "iteration 6", "iteration 0 (baseline; picked 5 times", "try recency"] {
+    for needle in
+        ["iteration 4 (accepted; picked 1 times", "iteration 6", "iteration 0 (baseline; picked 5 times", "try recency"]
+    {
         assert!(prompt.contains(needle), "{needle} missing from {prompt}");
     }
     assert!(reqs[0].body["system"].as_str().unwrap().contains("\"parent\""));

@@ -157,7 +157,12 @@ mod with_store {
             ],
             items,
             users: (0..4).map(|u| User { id: format!("u{u}"), matrix: vec![1.0, 0.0] }).collect(),
-            interactions: vec![inter("u0", "i0", 5.0), inter("u0", "i1", 2.0), inter("u1", "i2", 4.0), inter("u2", "i3", 1.0)],
+            interactions: vec![
+                inter("u0", "i0", 5.0),
+                inter("u0", "i1", 2.0),
+                inter("u1", "i2", 4.0),
+                inter("u2", "i3", 1.0),
+            ],
             exclusions: vec![],
         };
         Store::from_dataset(&dataset).unwrap()

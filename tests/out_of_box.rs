@@ -59,7 +59,8 @@ fn the_loop_builds_the_demo_store_and_improves_on_a_fresh_clone() {
 
     // A second command reuses the store instead of rebuilding it.
     let stamp = std::fs::metadata(&store).unwrap().modified().unwrap();
-    let out = scorelab(root).args(["eval", "--set", "scripts/baseline", "--cohort-size", "50", "--json"]).output().unwrap();
+    let out =
+        scorelab(root).args(["eval", "--set", "scripts/baseline", "--cohort-size", "50", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["store"]["dataset"], "movielens");
@@ -70,8 +71,7 @@ fn the_loop_builds_the_demo_store_and_improves_on_a_fresh_clone() {
     let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens_run");
     let log = std::fs::read_to_string(recorded.join("run.jsonl")).unwrap();
     let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(recorded.join("meta.json")).unwrap()).unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(recorded.join("meta.json")).unwrap()).unwrap();
     let best = meta["summary"]["best_iteration"].as_u64().unwrap() as usize;
     assert!(best > 0);
     for iteration in [0, best] {

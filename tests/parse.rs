@@ -35,7 +35,8 @@ fn without_spans(text: &str) -> String {
 pub fn assert_round_trip(name: &str, source: &str) {
     let first = parse(source).unwrap_or_else(|d| panic!("{name}: does not parse: {:?}", d[0].message));
     let printed = print_script(&first);
-    let second = parse(&printed).unwrap_or_else(|d| panic!("{name}: printed form does not parse: {}\n{printed}", d[0].message));
+    let second =
+        parse(&printed).unwrap_or_else(|d| panic!("{name}: printed form does not parse: {}\n{printed}", d[0].message));
     assert_eq!(
         without_spans(&format!("{first:?}")),
         without_spans(&format!("{second:?}")),
@@ -51,10 +52,9 @@ fn check(path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>) {
     }
     match fs::read_to_string(path) {
         Ok(expected) if expected == content => {}
-        Ok(expected) => failures.push(format!(
-            "{} differs:\n--- expected\n{expected}\n--- actual\n{content}",
-            path.display()
-        )),
+        Ok(expected) => {
+            failures.push(format!("{} differs:\n--- expected\n{expected}\n--- actual\n{content}", path.display()))
+        }
         Err(_) => failures.push(format!("{} is missing (run with SCORELAB_BLESS=1)", path.display())),
     }
 }
@@ -78,7 +78,12 @@ fn golden_parse_cases() {
         match (name.starts_with("err_"), parse(&source)) {
             (true, Err(diags)) => {
                 errors += 1;
-                check(&input.with_extension("stderr"), &render_human(&diags, &file_name, &source), bless, &mut failures);
+                check(
+                    &input.with_extension("stderr"),
+                    &render_human(&diags, &file_name, &source),
+                    bless,
+                    &mut failures,
+                );
                 let json = serde_json::to_string_pretty(&render_es(&diags[0], &source)).expect("json");
                 check(&input.with_extension("json"), &format!("{json}\n"), bless, &mut failures);
             }
@@ -88,7 +93,9 @@ fn golden_parse_cases() {
                 assert_round_trip(&name, &source);
             }
             (true, Ok(_)) => failures.push(format!("{name}: expected a parse error, but it parsed")),
-            (false, Err(d)) => failures.push(format!("{name}: expected to parse, got {}", render_human(&d, &file_name, &source))),
+            (false, Err(d)) => {
+                failures.push(format!("{name}: expected to parse, got {}", render_human(&d, &file_name, &source)))
+            }
         }
     }
     assert!(errors >= 30, "only {errors} error goldens");
@@ -158,7 +165,9 @@ fn a_one_megabyte_script_fails_cleanly() {
 /// lets pest step over them.
 #[test]
 fn control_characters_are_lexer_errors() {
-    for (src, offset) in [("if \u{1f}(x) {}", 3), ("try { return 1 } catch \u{c}(Exception e) { return 2 }", 23), ("int\u{b}x = 1;", 3)] {
+    for (src, offset) in
+        [("if \u{1f}(x) {}", 3), ("try { return 1 } catch \u{c}(Exception e) { return 2 }", 23), ("int\u{b}x = 1;", 3)]
+    {
         let d = parse(src).expect_err(src);
         assert!(d[0].message.starts_with("unexpected character ["), "{src}: {}", d[0].message);
         assert_eq!(d[0].span.start as usize, offset, "{src}");
@@ -174,7 +183,6 @@ fn spans_are_byte_offsets() {
     assert!(printed.contains("Var(\"x\"), span: Span { start: 7, end: 8 }"), "{printed}");
 }
 
-
 /// Random and mutated scripts never panic (and, with every limit set, always return).
 mod never_panics {
     use proptest::prelude::*;
@@ -183,11 +191,85 @@ mod never_panics {
     use super::{ParseLimits, parse_with_limits, print_script, without_spans};
 
     const TOKENS: &[&str] = &[
-        "(", ")", "[", "]", "{", "}", ";", ",", ".", "?.", "?", ":", "?:", "::", "->", "=", "==", "===", "!=", "+",
-        "++", "-", "--", "*", "/", "%", "<<", ">>>", "<", ">=", "&", "&&", "|", "||", "^", "!", "~", "=~", "==~",
-        "+=", ">>>=", "if", "else", "for", "in", "while", "do", "return", "new", "def", "int", "double", "String",
-        "instanceof", "true", "null", "try", "catch", "x", "doc", "params", "_score", "0", "08", "1L", "2.5e3f",
-        "0xFF", "864000000000", "'a'", "\"b\"", "'\\n'", "/re/i", "//c\n", "/*c*/", "#", "@", " ", "\n", "λ",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ";",
+        ",",
+        ".",
+        "?.",
+        "?",
+        ":",
+        "?:",
+        "::",
+        "->",
+        "=",
+        "==",
+        "===",
+        "!=",
+        "+",
+        "++",
+        "-",
+        "--",
+        "*",
+        "/",
+        "%",
+        "<<",
+        ">>>",
+        "<",
+        ">=",
+        "&",
+        "&&",
+        "|",
+        "||",
+        "^",
+        "!",
+        "~",
+        "=~",
+        "==~",
+        "+=",
+        ">>>=",
+        "if",
+        "else",
+        "for",
+        "in",
+        "while",
+        "do",
+        "return",
+        "new",
+        "def",
+        "int",
+        "double",
+        "String",
+        "instanceof",
+        "true",
+        "null",
+        "try",
+        "catch",
+        "x",
+        "doc",
+        "params",
+        "_score",
+        "0",
+        "08",
+        "1L",
+        "2.5e3f",
+        "0xFF",
+        "864000000000",
+        "'a'",
+        "\"b\"",
+        "'\\n'",
+        "/re/i",
+        "//c\n",
+        "/*c*/",
+        "#",
+        "@",
+        " ",
+        "\n",
+        "λ",
     ];
 
     const SEEDS: &[&str] = &[

@@ -4,7 +4,7 @@
 //! summary table. Skips with a message when the file is absent (set SCORELAB_SHARED_DIR to point
 //! elsewhere).
 
-use scorelab::interp::{compile, CompileEnv, Dialect, ScriptContext};
+use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile};
 use scorelab::painless::Severity;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,7 +39,8 @@ fn realworld_scripts() {
             "sort" => ScriptContext::Sort,
             _ => continue,
         };
-        let dialect = if rec["engine"].as_str() == Some("opensearch") { Dialect::OpenSearch } else { Dialect::Elasticsearch };
+        let dialect =
+            if rec["engine"].as_str() == Some("opensearch") { Dialect::OpenSearch } else { Dialect::Elasticsearch };
         let compiled = compile(src, &CompileEnv::new(context, dialect));
         let first_blocking = compiled.diagnostics.iter().find(|d| d.severity != Severity::Warning);
         let class = match first_blocking {
@@ -51,14 +52,31 @@ fn realworld_scripts() {
             Some(_) => 2,
         };
         let known_invalid = rec.get("known_error").is_some();
-        let key = if known_invalid { "known-invalid" } else if rec["confident_valid"] == true { "confident-valid" } else { "other" };
+        let key = if known_invalid {
+            "known-invalid"
+        } else if rec["confident_valid"] == true {
+            "confident-valid"
+        } else {
+            "other"
+        };
         table.entry(key).or_insert([0; 3])[class] += 1;
         if key == "confident-valid" && class == 2 && !DATA_ISSUES.iter().any(|(p, _)| src.trim_start().starts_with(p)) {
             let d = first_blocking.expect("class 2 has a diagnostic");
-            wrongly_invalid.push(format!("line {}: {} {} — {}", n + 1, d.code, d.message, src.chars().take(120).collect::<String>()));
+            wrongly_invalid.push(format!(
+                "line {}: {} {} — {}",
+                n + 1,
+                d.code,
+                d.message,
+                src.chars().take(120).collect::<String>()
+            ));
         }
         if known_invalid && class == 0 {
-            accepted_invalid.push(format!("line {}: {} — {}", n + 1, rec["known_error"], src.chars().take(100).collect::<String>()));
+            accepted_invalid.push(format!(
+                "line {}: {} — {}",
+                n + 1,
+                rec["known_error"],
+                src.chars().take(100).collect::<String>()
+            ));
         }
     }
     println!("{:<16} {:>10} {:>22} {:>9}", "scripts", "supported", "unsupported-locally", "rejected");

@@ -29,12 +29,18 @@ const SYNTACTICALLY_INVALID: &[(&str, &str)] = &[
 fn records() -> Option<Vec<serde_json::Value>> {
     // `../shared` from the crate root; one level further up from a helper's git worktree.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [root.join("../shared/painless-realworld.jsonl"), root.join("../../shared/painless-realworld.jsonl")];
+    let candidates =
+        [root.join("../shared/painless-realworld.jsonl"), root.join("../../shared/painless-realworld.jsonl")];
     let Some(text) = candidates.iter().find_map(|p| std::fs::read_to_string(p).ok()) else {
         eprintln!("skipping: {} not found", candidates[0].display());
         return None;
     };
-    Some(text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("valid JSON line")).collect())
+    Some(
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+            .collect(),
+    )
 }
 
 fn without_spans(text: &str) -> String {

@@ -39,12 +39,7 @@ fn scorelab() -> Command {
 }
 
 fn render(run: &Path) -> String {
-    scorelab()
-        .arg("report")
-        .arg(run)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("report.html"));
+    scorelab().arg("report").arg(run).assert().success().stdout(predicate::str::contains("report.html"));
     fs::read_to_string(run.join("report.html")).unwrap()
 }
 
@@ -64,18 +59,8 @@ fn report_has_a_chart_per_metric_and_one_for_compile_errors() {
     let (_temp, run) = fixture_run();
     let html = render(&run);
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(
-        html.matches("<svg class=\"chart").count(),
-        5,
-        "four metric charts and the compile-error chart"
-    );
-    for id in [
-        "chart-ndcg",
-        "chart-recall",
-        "chart-precision",
-        "chart-ild",
-        "chart-compile-errors",
-    ] {
+    assert_eq!(html.matches("<svg class=\"chart").count(), 5, "four metric charts and the compile-error chart");
+    for id in ["chart-ndcg", "chart-recall", "chart-precision", "chart-ild", "chart-compile-errors"] {
         assert!(
             html.contains(&format!("<svg class=\"chart primary\" id=\"{id}\""))
                 || html.contains(&format!("<svg class=\"chart\" id=\"{id}\"")),
@@ -86,25 +71,12 @@ fn report_has_a_chart_per_metric_and_one_for_compile_errors() {
     assert!(html.contains("<svg class=\"chart primary\" id=\"chart-ndcg\""));
     let ild_chart = &html[html.find("id=\"chart-ild\"").unwrap()..];
     let ild_chart = &ild_chart[..ild_chart.find("</svg>").unwrap()];
-    assert!(
-        ild_chart.contains("class=\"hline\""),
-        "guardrail baseline line"
-    );
+    assert!(ild_chart.contains("class=\"hline\""), "guardrail baseline line");
     assert!(ild_chart.contains(">guardrail: baseline ild@10 = 0.7130</text>"));
     // Every status has its own marker in the legend.
-    for status in [
-        "baseline",
-        "accepted",
-        "rejected",
-        "guardrail violation",
-        "compile error",
-        "runtime error",
-        "drift",
-    ] {
-        assert!(
-            ild_chart.contains(&format!(">{status}</text>")),
-            "legend entry {status}"
-        );
+    for status in ["baseline", "accepted", "rejected", "guardrail violation", "compile error", "runtime error", "drift"]
+    {
+        assert!(ild_chart.contains(&format!(">{status}</text>")), "legend entry {status}");
     }
 }
 
@@ -112,10 +84,7 @@ fn report_has_a_chart_per_metric_and_one_for_compile_errors() {
 fn leaderboard_has_one_row_per_iteration_and_marks_the_best() {
     let (_temp, run) = fixture_run();
     let html = render(&run);
-    let rows: Vec<String> = attribute_values(&html, "id")
-        .into_iter()
-        .filter(|id| id.starts_with("lb-"))
-        .collect();
+    let rows: Vec<String> = attribute_values(&html, "id").into_iter().filter(|id| id.starts_with("lb-")).collect();
     let expected: Vec<String> = (0..10).map(|n| format!("lb-{n}")).collect();
     let mut sorted = rows.clone();
     sorted.sort_by_key(|id| id[3..].parse::<u32>().unwrap());
@@ -132,29 +101,17 @@ fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
     let html = render(&run);
     let ids: BTreeSet<String> = attribute_values(&html, "id").into_iter().collect();
     let hrefs = attribute_values(&html, "href");
-    assert!(
-        hrefs.len() > 40,
-        "links to iterations from charts, leaderboard, lineage: {}",
-        hrefs.len()
-    );
+    assert!(hrefs.len() > 40, "links to iterations from charts, leaderboard, lineage: {}", hrefs.len());
     for href in &hrefs {
-        let target = href
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("external link {href}"));
+        let target = href.strip_prefix('#').unwrap_or_else(|| panic!("external link {href}"));
         assert!(ids.contains(target), "href=\"{href}\" has no matching id");
     }
     for value in hrefs.iter().chain(&attribute_values(&html, "src")) {
-        assert!(
-            !value.contains("http://") && !value.contains("https://"),
-            "{value}"
-        );
+        assert!(!value.contains("http://") && !value.contains("https://"), "{value}");
     }
     let lower = html.to_ascii_lowercase();
     for forbidden in ["<script", "<link", "@import", "url(", "<iframe", "<img"] {
-        assert!(
-            !lower.contains(forbidden),
-            "the report must be self-contained: found {forbidden}"
-        );
+        assert!(!lower.contains(forbidden), "the report must be self-contained: found {forbidden}");
     }
 }
 
@@ -173,21 +130,18 @@ fn untrusted_text_is_escaped() {
 fn report_shows_lineage_diffs_errors_and_diagnostics() {
     let (_temp, run) = fixture_run();
     let html = render(&run);
-    let lineage = &html[html.find("<section id=\"lineage\">").unwrap()
-        ..html.find("<section id=\"compile-errors\">").unwrap()];
+    let lineage =
+        &html[html.find("<section id=\"lineage\">").unwrap()..html.find("<section id=\"compile-errors\">").unwrap()];
     assert!(lineage.contains("<ul class=\"tree\">"));
     for n in 0..10 {
-        assert!(
-            lineage.contains(&format!("href=\"#iter-{n}\"")),
-            "iteration {n} in the lineage tree"
-        );
+        assert!(lineage.contains(&format!("href=\"#iter-{n}\"")), "iteration {n} in the lineage tree");
     }
     // Iteration 7 (parent 5) adds a popularity prior and a sort script.
     let iter7 = &html[html.find("id=\"iter-7\"").unwrap()..html.find("id=\"iter-8\"").unwrap()];
     assert!(iter7.contains("Diff against iteration 5"));
-    assert!(iter7.contains(
-        "<span class=\"d-add\">+double pop = Math.log(1 + doc[&#39;popularity&#39;].value);</span>"
-    ));
+    assert!(
+        iter7.contains("<span class=\"d-add\">+double pop = Math.log(1 + doc[&#39;popularity&#39;].value);</span>")
+    );
     assert!(iter7.contains("<span class=\"d-file\">+++ b/sort_01.painless</span>"));
     assert!(iter7.contains("<span class=\"d-file\">--- /dev/null</span>"));
     assert!(
@@ -196,21 +150,17 @@ fn report_shows_lineage_diffs_errors_and_diagnostics() {
     );
     assert!(!html[html.find("id=\"iter-6\"").unwrap()..html.find("id=\"iter-7\"").unwrap()].contains("Parent chosen"));
     let iter3 = &html[html.find("id=\"iter-3\"").unwrap()..html.find("id=\"iter-4\"").unwrap()];
-    assert!(iter3.contains(
-        "<strong>illegal_argument_exception</strong>: cannot resolve symbol [popularty]"
-    ));
+    assert!(iter3.contains("<strong>illegal_argument_exception</strong>: cannot resolve symbol [popularty]"));
     assert!(iter3.contains("^---- HERE"));
     let iter6 = &html[html.find("id=\"iter-6\"").unwrap()..html.find("id=\"iter-7\"").unwrap()];
+    assert!(iter6.contains("<strong>illegal_state_exception</strong>"), "error found inside the search envelope");
+    let diagnostics =
+        &html[html.find("<section id=\"diagnostics\">").unwrap()..html.find("<section id=\"iterations\">").unwrap()];
+    assert!(diagnostics.contains("<td>coverage_at_k</td><td class=\"num\">0.1187</td><td class=\"num\">0.1288</td>"));
     assert!(
-        iter6.contains("<strong>illegal_state_exception</strong>"),
-        "error found inside the search envelope"
+        diagnostics
+            .contains("<td>ndcg_by_activity[high].ndcg</td><td class=\"num\">0.3847</td><td class=\"num\">0.4299</td>")
     );
-    let diagnostics = &html[html.find("<section id=\"diagnostics\">").unwrap()
-        ..html.find("<section id=\"iterations\">").unwrap()];
-    assert!(diagnostics.contains(
-        "<td>coverage_at_k</td><td class=\"num\">0.1187</td><td class=\"num\">0.1288</td>"
-    ));
-    assert!(diagnostics.contains("<td>ndcg_by_activity[high].ndcg</td><td class=\"num\">0.3847</td><td class=\"num\">0.4299</td>"));
     assert!(diagnostics.contains("<td>concentration[genres].top_share</td>"));
 }
 
@@ -218,18 +168,8 @@ fn report_shows_lineage_diffs_errors_and_diagnostics() {
 fn report_out_writes_where_asked_only() {
     let (temp, run) = fixture_run();
     let out = temp.path().join("elsewhere.html");
-    scorelab()
-        .arg("report")
-        .arg(&run)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    assert!(
-        fs::read_to_string(&out)
-            .unwrap()
-            .contains("scorelab run 20261125-101502")
-    );
+    scorelab().arg("report").arg(&run).arg("--out").arg(&out).assert().success();
+    assert!(fs::read_to_string(&out).unwrap().contains("scorelab run 20261125-101502"));
     assert!(!run.join("report.html").exists());
     let leftovers: Vec<_> = fs::read_dir(temp.path())
         .unwrap()
@@ -278,9 +218,7 @@ fn an_interrupted_last_line_is_skipped_with_a_warning() {
         .arg(&run)
         .assert()
         .success()
-        .stderr(predicate::str::contains(
-            "run.jsonl line 11: incomplete last line ignored",
-        ));
+        .stderr(predicate::str::contains("run.jsonl line 11: incomplete last line ignored"));
     let html = fs::read_to_string(run.join("report.html")).unwrap();
     assert_eq!(html.matches("<tr id=\"lb-").count(), 10);
     assert!(html.contains("class=\"warning\""));
@@ -302,10 +240,7 @@ fn a_corrupt_line_is_an_error_naming_file_and_line() {
             .stderr(predicate::str::contains("run.jsonl line 5, column"))
             .stderr(predicate::str::contains("not valid JSON"));
     }
-    assert!(
-        !run.join("report.html").exists(),
-        "nothing written for a run that cannot be read"
-    );
+    assert!(!run.join("report.html").exists(), "nothing written for a run that cannot be read");
 }
 
 #[test]
@@ -320,9 +255,7 @@ fn a_line_without_an_iteration_number_names_the_field() {
         .arg(&run)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "run.jsonl line 3: field `iteration`",
-        ));
+        .stderr(predicate::str::contains("run.jsonl line 3: field `iteration`"));
 }
 
 #[test]
@@ -330,12 +263,7 @@ fn a_missing_meta_json_is_an_error_naming_it() {
     let (_temp, run) = fixture_run();
     fs::remove_file(run.join("meta.json")).unwrap();
     for command in ["report", "show"] {
-        scorelab()
-            .arg(command)
-            .arg(&run)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("meta.json"));
+        scorelab().arg(command).arg(&run).assert().code(2).stderr(predicate::str::contains("meta.json"));
     }
 }
 
@@ -352,19 +280,9 @@ fn runs_lists_newest_first_with_summary() {
     fs::write(older.join("meta.json"), meta.to_string()).unwrap();
     fs::create_dir_all(temp.path().join("runs").join("not-a-run")).unwrap();
 
-    let output = scorelab()
-        .current_dir(temp.path())
-        .arg("runs")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = scorelab().current_dir(temp.path()).arg("runs").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(output).unwrap();
-    assert!(
-        !text.contains('\x1b'),
-        "no colour when stdout is not a terminal"
-    );
+    assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("run "));
@@ -378,9 +296,7 @@ fn runs_lists_newest_first_with_summary() {
         lines[1]
     );
     assert!(
-        lines[2].starts_with("20261101-090000")
-            && lines[2].contains("ild@10 / ndcg@10")
-            && lines[2].ends_with("no"),
+        lines[2].starts_with("20261101-090000") && lines[2].contains("ild@10 / ndcg@10") && lines[2].ends_with("no"),
         "{}",
         lines[2]
     );
@@ -418,59 +334,37 @@ fn runs_reports_an_unreadable_run_and_exits_1() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(RUN_NAME))
-        .stdout(
-            predicate::str::contains("unreadable run")
-                .and(predicate::str::contains("meta.json line 1")),
-        );
+        .stdout(predicate::str::contains("unreadable run").and(predicate::str::contains("meta.json line 1")));
     drop(run);
 }
 
 #[test]
 fn runs_without_a_runs_dir_is_a_usage_error() {
     let temp = tempfile::tempdir().unwrap();
-    scorelab()
-        .current_dir(temp.path())
-        .arg("runs")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("runs"));
+    scorelab().current_dir(temp.path()).arg("runs").assert().code(2).stderr(predicate::str::contains("runs"));
 }
 
 #[test]
 fn show_prints_one_iteration() {
     let (_temp, run) = fixture_run();
-    let output = scorelab()
-        .arg("show")
-        .arg(&run)
-        .arg("7")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = scorelab().arg("show").arg(&run).arg("7").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(output).unwrap();
     assert!(!text.contains('\x1b'));
-    assert!(
-        text.starts_with(&format!("run {RUN_NAME} · iteration 7 · accepted ★ best")),
-        "{text}"
-    );
+    assert!(text.starts_with(&format!("run {RUN_NAME} · iteration 7 · accepted ★ best")), "{text}");
     assert!(text.contains("parent: 5"));
-    assert!(text.contains("parent chosen because\n  Iteration 5 is the strongest line & has only been edited once <b>so far</b>."), "{text}");
     assert!(
-        text.contains("ndcg@10 (primary)        0.3269   +0.0147    +0.0428"),
+        text.contains(
+            "parent chosen because\n  Iteration 5 is the strongest line & has only been edited once <b>so far</b>."
+        ),
         "{text}"
     );
+    assert!(text.contains("ndcg@10 (primary)        0.3269   +0.0147    +0.0428"), "{text}");
     assert!(text.contains("coverage_at_k"));
     assert!(text.contains("── sort_01.painless ──"));
     assert!(text.contains("return _score - penalty;"));
 
     // Without ITER: the best iteration.
-    scorelab()
-        .arg("show")
-        .arg(&run)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("iteration 7 · accepted"));
+    scorelab().arg("show").arg(&run).assert().success().stdout(predicate::str::contains("iteration 7 · accepted"));
 
     scorelab()
         .arg("show")
@@ -482,41 +376,20 @@ fn show_prints_one_iteration() {
             "query.painless: illegal_argument_exception: cannot resolve symbol [popularty]",
         ))
         .stdout(predicate::str::contains("^---- HERE"))
-        .stdout(predicate::str::contains(
-            "(none: the candidate did not produce a ranking)",
-        ));
+        .stdout(predicate::str::contains("(none: the candidate did not produce a ranking)"));
 }
 
 #[test]
 fn show_json_carries_the_record_and_scripts() {
     let (_temp, run) = fixture_run();
-    let output = scorelab()
-        .arg("show")
-        .arg(&run)
-        .arg("4")
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = scorelab().arg("show").arg(&run).arg("4").arg("--json").assert().success().get_output().stdout.clone();
     let shown: serde_json::Value = serde_json::from_slice(&output).unwrap();
     assert_eq!(shown["run"], RUN_NAME);
     assert_eq!(shown["best"], false);
     assert_eq!(shown["record"]["status"], "guardrail_violation");
     assert_eq!(shown["record"]["metrics"]["ild"], 0.6604);
-    assert!(
-        shown["scripts"]["query.painless"]
-            .as_str()
-            .unwrap()
-            .contains("0.3 * pop")
-    );
-    assert!(
-        shown["scripts"]["sort_01.painless"]
-            .as_str()
-            .unwrap()
-            .contains("doc['popularity'].value")
-    );
+    assert!(shown["scripts"]["query.painless"].as_str().unwrap().contains("0.3 * pop"));
+    assert!(shown["scripts"]["sort_01.painless"].as_str().unwrap().contains("doc['popularity'].value"));
 }
 
 #[test]
@@ -528,20 +401,13 @@ fn show_an_unknown_iteration_lists_the_recorded_ones() {
         .arg("42")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "no iteration 42 in run.jsonl (recorded: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)",
-        ));
+        .stderr(predicate::str::contains("no iteration 42 in run.jsonl (recorded: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)"));
 }
 
 #[test]
 fn every_subcommand_help_has_an_example() {
     for command in ["report", "runs", "show"] {
-        scorelab()
-            .arg(command)
-            .arg("--help")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Example:"));
+        scorelab().arg(command).arg("--help").assert().success().stdout(predicate::str::contains("Example:"));
     }
 }
 
@@ -551,28 +417,19 @@ fn renders_a_run_written_by_the_run_library() {
     use scorelab::metrics::{Metric, MetricSet};
     use scorelab::rank::{ScriptSet, SortOrder};
     use scorelab::run::{
-        BaselineRef, CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings,
-        SCHEMA_VERSION, StoreRef, Summary, Timings, Tokens, now_rfc3339, snapshot_name,
+        BaselineRef, CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings, SCHEMA_VERSION,
+        StoreRef, Summary, Timings, Tokens, now_rfc3339, snapshot_name,
     };
     use serde_json::json;
 
     let temp = tempfile::tempdir().unwrap();
     let runs = temp.path().join("runs");
-    let metrics = |ndcg: f64, ild: f64| MetricSet {
-        ndcg,
-        recall: 0.1,
-        precision: 0.05,
-        ild,
-    };
+    let metrics = |ndcg: f64, ild: f64| MetricSet { ndcg, recall: 0.1, precision: 0.05, ild };
     let meta = RunMeta {
         schema_version: SCHEMA_VERSION,
         scorelab_version: "0.1.0".into(),
         created: now_rfc3339(),
-        store: StoreRef {
-            path: "store".into(),
-            checksum: "c0ffee".into(),
-            dataset: "synthetic".into(),
-        },
+        store: StoreRef { path: "store".into(), checksum: "c0ffee".into(), dataset: "synthetic".into() },
         settings: RunSettings {
             k: 10,
             threshold: 1.0,
@@ -586,66 +443,36 @@ fn renders_a_run_written_by_the_run_library() {
             max_sort_scripts: 5,
             harness_params: Default::default(),
         },
-        cohort: CohortRef {
-            user_ids: vec!["a".into(), "b".into(), "c".into()],
-            checksum: "abc".into(),
-        },
-        baseline: BaselineRef {
-            metrics: Some(metrics(0.2, 0.7)),
-        },
+        cohort: CohortRef { user_ids: vec!["a".into(), "b".into(), "c".into()], checksum: "abc".into() },
+        baseline: BaselineRef { metrics: Some(metrics(0.2, 0.7)) },
         summary: Summary::default(),
     };
     let mut dir = RunDir::create(&runs, meta).unwrap();
-    let record = |iteration: u32,
-                  parent: Option<u32>,
-                  status: IterationStatus,
-                  metrics: Option<MetricSet>| IterationRecord {
-        schema_version: SCHEMA_VERSION,
-        iteration,
-        parent,
-        status,
-        rationale: Some(format!("rationale {iteration}")),
-        snapshot: snapshot_name(iteration),
-        metrics,
-        diagnostics: json!({"coverage_at_k": 0.1 + iteration as f64 / 100.0}),
-        errors: vec![],
-        attempts: 1,
-        timings: Timings::default(),
-        tokens: Tokens::default(),
-        cost_usd: 0.0,
-        drift: None,
-        timestamp: now_rfc3339(),
-    };
-    dir.write_snapshot(0, &ScriptSet::new("return 1.0;\n"), &json!({}))
-        .unwrap();
-    dir.append(&record(
-        0,
-        None,
-        IterationStatus::Baseline,
-        Some(metrics(0.2, 0.7)),
-    ))
-    .unwrap();
-    let child = ScriptSet::new("return 2.0;\n")
-        .with_sort("return doc['year'].value;\n", SortOrder::Desc)
-        .unwrap();
-    dir.write_snapshot(1, &child, &json!({"rationale": "rationale 1"}))
-        .unwrap();
-    dir.append(&record(
-        1,
-        Some(0),
-        IterationStatus::Accepted,
-        Some(metrics(0.25, 0.71)),
-    ))
-    .unwrap();
-    dir.write_snapshot(2, &ScriptSet::new("return 3.0;\n"), &json!({}))
-        .unwrap();
-    dir.append(&record(
-        2,
-        Some(1),
-        IterationStatus::GuardrailViolation,
-        Some(metrics(0.3, 0.6)),
-    ))
-    .unwrap();
+    let record =
+        |iteration: u32, parent: Option<u32>, status: IterationStatus, metrics: Option<MetricSet>| IterationRecord {
+            schema_version: SCHEMA_VERSION,
+            iteration,
+            parent,
+            status,
+            rationale: Some(format!("rationale {iteration}")),
+            snapshot: snapshot_name(iteration),
+            metrics,
+            diagnostics: json!({"coverage_at_k": 0.1 + iteration as f64 / 100.0}),
+            errors: vec![],
+            attempts: 1,
+            timings: Timings::default(),
+            tokens: Tokens::default(),
+            cost_usd: 0.0,
+            drift: None,
+            timestamp: now_rfc3339(),
+        };
+    dir.write_snapshot(0, &ScriptSet::new("return 1.0;\n"), &json!({})).unwrap();
+    dir.append(&record(0, None, IterationStatus::Baseline, Some(metrics(0.2, 0.7)))).unwrap();
+    let child = ScriptSet::new("return 2.0;\n").with_sort("return doc['year'].value;\n", SortOrder::Desc).unwrap();
+    dir.write_snapshot(1, &child, &json!({"rationale": "rationale 1"})).unwrap();
+    dir.append(&record(1, Some(0), IterationStatus::Accepted, Some(metrics(0.25, 0.71)))).unwrap();
+    dir.write_snapshot(2, &ScriptSet::new("return 3.0;\n"), &json!({})).unwrap();
+    dir.append(&record(2, Some(1), IterationStatus::GuardrailViolation, Some(metrics(0.3, 0.6)))).unwrap();
     dir.update_summary(Summary {
         best_iteration: Some(1),
         best_primary: Some(0.25),
@@ -661,9 +488,7 @@ fn renders_a_run_written_by_the_run_library() {
     let iter1 = &html[html.find("id=\"iter-1\"").unwrap()..html.find("id=\"iter-2\"").unwrap()];
     assert!(iter1.contains("<span class=\"d-add\">+return 2.0;</span>"));
     assert!(iter1.contains("<span class=\"d-file\">+++ b/sort_01.painless</span>"));
-    assert!(html.contains(
-        "<td>coverage_at_k</td><td class=\"num\">0.1000</td><td class=\"num\">0.1100</td>"
-    ));
+    assert!(html.contains("<td>coverage_at_k</td><td class=\"num\">0.1000</td><td class=\"num\">0.1100</td>"));
 
     let output = scorelab()
         .arg("runs")
@@ -685,19 +510,12 @@ fn renders_a_run_written_by_the_run_library() {
 fn a_baseline_only_run_and_an_empty_log_still_render() {
     let (_temp, run) = fixture_run();
     let log = fs::read_to_string(run.join("run.jsonl")).unwrap();
-    fs::write(
-        run.join("run.jsonl"),
-        format!("{}\n", log.lines().next().unwrap()),
-    )
-    .unwrap();
+    fs::write(run.join("run.jsonl"), format!("{}\n", log.lines().next().unwrap())).unwrap();
     let html = render(&run);
     assert_eq!(html.matches("<svg class=\"chart").count(), 5);
     assert_eq!(html.matches("<tr id=\"lb-").count(), 1);
     assert!(html.contains("Linear lineage"));
-    assert!(
-        !html.contains("NaN") && !html.contains("inf"),
-        "finite coordinates for a single point"
-    );
+    assert!(!html.contains("NaN") && !html.contains("inf"), "finite coordinates for a single point");
 
     fs::write(run.join("run.jsonl"), "").unwrap();
     let html = render(&run);
@@ -708,9 +526,7 @@ fn a_baseline_only_run_and_an_empty_log_still_render() {
         .arg(&run)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "run.jsonl: records no iterations",
-        ));
+        .stderr(predicate::str::contains("run.jsonl: records no iterations"));
 }
 
 /// The report of a real run: `scorelab loop --iters 50` on the MovieLens demo store with the
@@ -734,10 +550,14 @@ fn report_of_the_recorded_movielens_loop_run() {
     let log = fs::read_to_string(run.join("run.jsonl")).unwrap();
     let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let accepted = records.iter().filter(|r| r["status"] == "accepted").count();
-    let leaderboard = &html[html.find("<section id=\"leaderboard\">").unwrap()..html.find("<section id=\"lineage\">").unwrap()];
+    let leaderboard =
+        &html[html.find("<section id=\"leaderboard\">").unwrap()..html.find("<section id=\"lineage\">").unwrap()];
     assert_eq!(leaderboard.matches("accepted</span>").count(), accepted, "one accepted badge per accepted iteration");
     let baseline = &records[0]["metrics"];
     let best = &records[best as usize]["metrics"];
-    assert!(best["ndcg"].as_f64().unwrap() > 1.3 * baseline["ndcg"].as_f64().unwrap(), "the recorded run improved NDCG@10");
+    assert!(
+        best["ndcg"].as_f64().unwrap() > 1.3 * baseline["ndcg"].as_f64().unwrap(),
+        "the recorded run improved NDCG@10"
+    );
     assert!(best["ild"].as_f64().unwrap() >= baseline["ild"].as_f64().unwrap(), "with the guardrail held");
 }

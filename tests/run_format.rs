@@ -133,8 +133,7 @@ fn half_written_snapshots_are_detected() {
     std::fs::create_dir(run.path().join(".tmp-iter_001-999")).unwrap();
     std::fs::create_dir(run.path().join("iter_002")).unwrap();
     let found = run.incomplete_snapshots().unwrap();
-    let names: Vec<String> =
-        found.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().to_string()).collect();
+    let names: Vec<String> = found.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().to_string()).collect();
     assert_eq!(names, vec![".tmp-iter_001-999", "iter_002"]);
 }
 

@@ -6,13 +6,15 @@
 //! the loop's own behaviour; `cli_*` tests further down run the real binary on the demo store.
 
 use scorelab::metrics::{Metric, MetricSet};
-use scorelab::optimise::{BuiltinProposer, RunRecorder};
 use scorelab::optimise::fake::ScriptedProposer;
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::r#loop::{
+    CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop,
+};
 use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposal, Proposer, ScriptContract, ScriptTexts};
-use scorelab::optimise::r#loop::{CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop};
 use scorelab::optimise::record::{DirRecorder, start_run};
+use scorelab::optimise::{BuiltinProposer, RunRecorder};
 use scorelab::run::{CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings, StoreRef};
 use std::path::{Path, PathBuf};
 
@@ -128,11 +130,7 @@ fn run_more(path: &Path, proposer: &mut dyn Proposer, lineage: Lineage, iters: u
 }
 
 fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path.join("run.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    std::fs::read_to_string(path.join("run.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 fn p(rationale: &str, query: &str) -> Proposal {
@@ -190,8 +188,21 @@ fn every_line_follows_the_run_format() {
     let path = new_run(tmp.path());
     run_more(&path, &mut BuiltinProposer::new(), Lineage::Evolutionary, 6);
     let required = [
-        "schema_version", "iteration", "parent", "status", "rationale", "snapshot", "metrics", "diagnostics",
-        "errors", "attempts", "timings", "tokens", "cost_usd", "drift", "timestamp",
+        "schema_version",
+        "iteration",
+        "parent",
+        "status",
+        "rationale",
+        "snapshot",
+        "metrics",
+        "diagnostics",
+        "errors",
+        "attempts",
+        "timings",
+        "tokens",
+        "cost_usd",
+        "drift",
+        "timestamp",
     ];
     let log = lines(&path);
     assert_eq!(log.len(), 7);
@@ -211,9 +222,10 @@ fn every_line_follows_the_run_format() {
                 assert!(line["timings"][t].is_f64(), "line {i} timing {t}");
             }
             // The built-in optimiser stores its genome next to the scripts.
-            let proposal: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(path.join(line["snapshot"].as_str().unwrap()).join("proposal.json")).unwrap())
-                    .unwrap();
+            let proposal: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(path.join(line["snapshot"].as_str().unwrap()).join("proposal.json")).unwrap(),
+            )
+            .unwrap();
             assert!(proposal["genome"]["pooling"]["kind"].is_string(), "{proposal}");
             assert_eq!(proposal["iteration"], i as u64);
         }
@@ -346,7 +358,12 @@ fn the_api_key_never_reaches_the_run_directory() {
     let mut proposer = LlmProposer::new(settings_llm).unwrap();
     let mut rec = DirRecorder::open(&path).unwrap();
     let judge = TextJudge;
-    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut rec };
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut rec,
+    };
     let err = lp.run(3, |_, _| {}).unwrap_err();
     assert!(!err.to_string().contains(KEY));
     server.requests();
@@ -385,7 +402,8 @@ fn loop_cmd(runs: &Path, extra: &[&str]) -> std::process::Command {
 }
 
 fn only_run(runs: &Path) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.pop().unwrap()
 }
@@ -400,16 +418,19 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let (runs_a, runs_b) = (tmp.path().join("a"), tmp.path().join("b"));
 
-    let status = loop_cmd(&runs_a, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).status().unwrap();
+    let status =
+        loop_cmd(&runs_a, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).status().unwrap();
     assert!(status.success());
     let whole = only_run(&runs_a);
     assert_eq!(completed_lines(&whole), ITERS + 1);
 
-    let mut child = loop_cmd(&runs_b, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        loop_cmd(&runs_b, &["--iters", &ITERS.to_string()]).stdout(std::process::Stdio::null()).spawn().unwrap();
     // Kill -9 once a few iterations are in (or when the run is over, which the test then notices).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
-        let done = std::fs::read_dir(&runs_b).ok().and_then(|mut d| d.next()).map(|e| completed_lines(&e.unwrap().path()));
+        let done =
+            std::fs::read_dir(&runs_b).ok().and_then(|mut d| d.next()).map(|e| completed_lines(&e.unwrap().path()));
         if done.unwrap_or(0) >= 3 || std::time::Instant::now() > deadline {
             break;
         }
@@ -432,6 +453,7 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
         let name = format!("iter_{i:03}/query.painless");
         assert_eq!(std::fs::read(whole.join(&name)).unwrap(), std::fs::read(split.join(&name)).unwrap(), "{name}");
     }
-    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(split.join("meta.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(split.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["summary"]["iterations_attempted"], ITERS as u64);
 }

@@ -188,10 +188,7 @@ fn string_utf16_indices() {
     assert_eq!(strings::char_at(s, 4).ok(), Some(u16::from(b'x')));
     assert_eq!(strings::index_of(s, "x", 0).ok(), Some(4));
     assert_eq!(strings::substring(s, 2, Some(4)).ok().as_deref(), Some("😀"));
-    assert_eq!(
-        strings::substring("abc", 0, Some(5)).unwrap_err().message,
-        "Range [0, 5) out of bounds for length 3"
-    );
+    assert_eq!(strings::substring("abc", 0, Some(5)).unwrap_err().message, "Range [0, 5) out of bounds for length 3");
     assert_eq!(strings::char_at("abc", 5).unwrap_err().message, "Index 5 out of bounds for length 3");
     assert_eq!(strings::compare_to("apple", "apricot"), i32::from(b'p') - i32::from(b'r'));
     assert!(strings::equals_ignore_case("ÄBC", "äbc"));
@@ -244,7 +241,10 @@ fn registered_number_conversions_are_java_narrowing() {
 fn registered_list_methods_and_messages() {
     let list = Value::new_list(vec![Value::Int(1), Value::Int(2)]);
     let err = call_method(&list, "get", vec![Value::Int(3)]).unwrap_err();
-    assert_eq!((err.es_type, err.message.as_str()), ("index_out_of_bounds_exception", "Index 3 out of bounds for length 2"));
+    assert_eq!(
+        (err.es_type, err.message.as_str()),
+        ("index_out_of_bounds_exception", "Index 3 out of bounds for length 2")
+    );
     let err = call_method(&list, "add", vec![Value::Int(5), Value::Int(0)]).unwrap_err();
     assert_eq!(err.message, "Index: 5, Size: 2");
     // List.remove(int) shadows Collection.remove(Object): removes index 1.
@@ -262,7 +262,9 @@ fn registered_map_methods_iterate_in_java_order() {
     for k in ["banana", "apple", "cherry"] {
         call_method(&map, "put", vec![Value::str(k), Value::Double(0.5)]).expect("put");
     }
-    assert!(matches!(call_method(&map, "toString", vec![]), Ok(Value::Str(s)) if &*s == "{banana=0.5, apple=0.5, cherry=0.5}"));
+    assert!(
+        matches!(call_method(&map, "toString", vec![]), Ok(Value::Str(s)) if &*s == "{banana=0.5, apple=0.5, cherry=0.5}")
+    );
     let keys = call_method(&map, "keySet", vec![]).expect("keySet");
     assert!(matches!(call_method(&keys, "toString", vec![]), Ok(Value::Str(s)) if &*s == "[banana, apple, cherry]"));
     assert!(matches!(call_method(&map, "getOrDefault", vec![Value::str("kiwi"), Value::Int(7)]), Ok(Value::Int(7))));
@@ -277,7 +279,9 @@ fn registered_string_methods() {
     let parts = call_method(&s, "splitOnToken", vec![Value::str(",")]).expect("split");
     assert!(matches!(&parts, Value::Array(a) if a.borrow().items.len() == 5));
     assert!(matches!(call_method(&Value::str("Hello"), "charAt", vec![Value::Int(1)]), Ok(Value::Char(0x65))));
-    assert!(matches!(call_method(&Value::str("abc"), "replace", vec![Value::str(""), Value::str("-")]), Ok(Value::Str(s)) if &*s == "-a-b-c-"));
+    assert!(
+        matches!(call_method(&Value::str("abc"), "replace", vec![Value::str(""), Value::str("-")]), Ok(Value::Str(s)) if &*s == "-a-b-c-")
+    );
 }
 
 #[test]
@@ -311,7 +315,10 @@ fn library_through_exec_test() {
         ("Double.toString(1e7)", "\"1.0E7\""),
         ("'a😀b'.length()", "4"),
         ("'abc'.indexOf('c')", "2"),
-        ("def m = ['banana': 1, 'apple': 2, 'cherry': 3]; String s = ''; for (k in m.keySet()) { s += k + ';' } return s", "\"banana;apple;cherry;\""),
+        (
+            "def m = ['banana': 1, 'apple': 2, 'cherry': 3]; String s = ''; for (k in m.keySet()) { s += k + ';' } return s",
+            "\"banana;apple;cherry;\"",
+        ),
         ("def m = [1: 'a', 17: 'b', 2: 'c']; m.toString()", "\"{1=a, 17=b, 2=c}\""),
         ("def l = [3, 1, 2]; Collections.sort(l); l.toString()", "\"[1, 2, 3]\""),
         ("Map m = new HashMap(); m.putAll(['x': 1]); m.getOrDefault('y', 7)", "7"),

@@ -3,7 +3,7 @@
 #[path = "common/data_fixture.rs"]
 mod data_fixture;
 
-use scorelab::data::{read_dataset, FieldKind};
+use scorelab::data::{FieldKind, read_dataset};
 use scorelab::store::{Column, ItemIdx, Store, StoreError, UserIdx};
 
 fn small_store() -> (tempfile::TempDir, Store, Store) {

@@ -117,17 +117,25 @@ fn dataset() -> Dataset {
         FieldSpec { name: "price".into(), kind: FieldKind::Double, multi_valued: false },
         FieldSpec { name: "tags".into(), kind: FieldKind::Keyword, multi_valued: true },
     ];
-    let item = |id: &str, v: [f32; 5], attrs: Vec<Option<AttrValue>>| Item { id: id.into(), vector: v.to_vec(), attributes: attrs };
+    let item = |id: &str, v: [f32; 5], attrs: Vec<Option<AttrValue>>| Item {
+        id: id.into(),
+        vector: v.to_vec(),
+        attributes: attrs,
+    };
     Dataset {
         settings: DatasetSettings { user_rows: 1, ..DatasetSettings::default() },
         dims: 5,
         fields,
         items: vec![
-            item("v1", V1, vec![
-                Some(AttrValue::Long(vec![7, 3, 7])),
-                Some(AttrValue::Double(vec![9.5])),
-                Some(AttrValue::Keyword(vec!["b".into(), "a".into(), "b".into()])),
-            ]),
+            item(
+                "v1",
+                V1,
+                vec![
+                    Some(AttrValue::Long(vec![7, 3, 7])),
+                    Some(AttrValue::Double(vec![9.5])),
+                    Some(AttrValue::Keyword(vec!["b".into(), "a".into(), "b".into()])),
+                ],
+            ),
             item("v2", V2, vec![None, None, None]),
             item("v3", V3, vec![Some(AttrValue::Long(vec![1])), Some(AttrValue::Double(vec![0.25])), None]),
         ],
@@ -141,14 +149,27 @@ fn doc_field(name: &str, kind: DocFieldKind) -> Value {
     Value::DocField(Rc::new(DocFieldRef { name: Rc::from(name), kind }))
 }
 
-fn call(store: &Store, item: u32, dialect: Dialect, recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, RuntimeError> {
+fn call(
+    store: &Store,
+    item: u32,
+    dialect: Dialect,
+    recv: &Value,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, RuntimeError> {
     let limits = Limits::default();
     let ctx = CallCtx::detached(dialect, ScriptContext::Score, &limits).with_doc(DocCtx { store, item: ItemIdx(item) });
     let sig = registry().lookup_method(&recv.runtime_ty(), name, args.len()).expect("registered");
     (sig.imp)(&ctx, recv, &args)
 }
 
-fn call_function(store: &Store, item: u32, dialect: Dialect, name: &str, args: Vec<Value>) -> Result<Value, RuntimeError> {
+fn call_function(
+    store: &Store,
+    item: u32,
+    dialect: Dialect,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, RuntimeError> {
     let limits = Limits::default();
     let ctx = CallCtx::detached(dialect, ScriptContext::Score, &limits).with_doc(DocCtx { store, item: ItemIdx(item) });
     let sig = registry().lookup_function(name, args.len(), dialect, ScriptContext::Score).expect("registered");
@@ -176,7 +197,8 @@ fn registered_es_vector_functions_read_the_store() {
     assert_eq!(err.message, "The query vector has a different number of dimensions [1] than the document vectors [5].");
     // OpenSearch k-NN takes the doc['f'] handle and returns float.
     let handle = doc_field(&field, DocFieldKind::Vector);
-    let l2 = call_function(&store, 1, Dialect::OpenSearch, "l2Squared", vec![query_list(), handle.clone()]).expect("l2Squared");
+    let l2 = call_function(&store, 1, Dialect::OpenSearch, "l2Squared", vec![query_list(), handle.clone()])
+        .expect("l2Squared");
     let expected: f32 = V2.iter().zip(&QUERY).map(|(d, q)| (q - d) * (q - d)).sum();
     assert!(matches!(l2, Value::Float(x) if x == expected));
     // Doc-vector accessors per dialect.
@@ -209,9 +231,13 @@ fn registered_doc_values_follow_es() {
     let tags = doc_field("tags", DocFieldKind::Keyword);
     let vals = call(&store, 0, Dialect::Elasticsearch, &tags, "getValues", vec![]).expect("values");
     assert!(matches!(&vals, Value::List(l) if l.borrow().len() == 2));
-    assert!(matches!(call(&store, 0, Dialect::Elasticsearch, &tags, "getValue", vec![]), Ok(Value::Str(s)) if &*s == "a"));
+    assert!(
+        matches!(call(&store, 0, Dialect::Elasticsearch, &tags, "getValue", vec![]), Ok(Value::Str(s)) if &*s == "a")
+    );
     let price = doc_field("price", DocFieldKind::Double);
-    assert!(matches!(call(&store, 2, Dialect::Elasticsearch, &price, "getValue", vec![]), Ok(Value::Double(x)) if x == 0.25));
+    assert!(
+        matches!(call(&store, 2, Dialect::Elasticsearch, &price, "getValue", vec![]), Ok(Value::Double(x)) if x == 0.25)
+    );
     let nope = doc_field("nope", DocFieldKind::Unmapped);
     let err = call(&store, 0, Dialect::Elasticsearch, &nope, "size", vec![]).unwrap_err();
     assert_eq!(err.message, "No field found for [nope] in mapping");

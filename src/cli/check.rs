@@ -3,12 +3,12 @@
 //! context; every file is reported in one run. Exit 0 when clean (warnings allowed), 1 when any
 //! script has an error or uses something the local subset does not support.
 
+use super::terminal;
 use anyhow::Context;
 use clap::ValueEnum;
-use scorelab::interp::{compile, schema_fields, CompileEnv, Dialect, ScriptContext};
-use super::terminal;
+use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile, schema_fields};
 use scorelab::painless::render::render_human_styled;
-use scorelab::painless::{render_es, Severity};
+use scorelab::painless::{Severity, render_es};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -45,9 +45,11 @@ impl From<DialectArg> for Dialect {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab check scripts/baseline                # query.painless + sort_NN.painless\n  \
+#[command(
+    after_help = "Examples:\n  scorelab check scripts/baseline                # query.painless + sort_NN.painless\n  \
     scorelab check my_score.painless --store .scorelab/stores/movielens --params now\n  \
-    scorelab check scripts/baseline --json")]
+    scorelab check scripts/baseline --json"
+)]
 pub struct CheckArgs {
     /// Script files or script-set directories (query.painless + sort_NN.painless).
     #[arg(required = true)]
@@ -81,7 +83,9 @@ fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathB
             .with_context(|| format!("reading script-set directory {}", path.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sort_") && n.ends_with(".painless"))
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("sort_") && n.ends_with(".painless"))
             })
             .collect();
         sorts.sort();
@@ -93,7 +97,9 @@ fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathB
     }
     let ctx = match context {
         Some(c) => c.into(),
-        None if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sort_")) => ScriptContext::Sort,
+        None if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sort_")) => {
+            ScriptContext::Sort
+        }
         None => ScriptContext::Score,
     };
     Ok(vec![(path.to_path_buf(), ctx)])
@@ -102,7 +108,8 @@ fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathB
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let fields = match &args.store {
         Some(dir) => {
-            let store = scorelab::store::Store::open(dir).with_context(|| format!("opening store {}", dir.display()))?;
+            let store =
+                scorelab::store::Store::open(dir).with_context(|| format!("opening store {}", dir.display()))?;
             Some(schema_fields(store.schema()))
         }
         None => None,

@@ -2,14 +2,16 @@
 
 use super::terminal;
 use anyhow::Context;
-use scorelab::data::{dataset_bytes, read_dataset_with_progress, Dataset, FieldKind};
+use scorelab::data::{Dataset, FieldKind, dataset_bytes, read_dataset_with_progress};
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
-    scorelab import --dataset my-export/ --store stores/shop --json")]
+#[command(
+    after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
+    scorelab import --dataset my-export/ --store stores/shop --json"
+)]
 pub struct ImportArgs {
     /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
     #[arg(long)]
@@ -25,7 +27,9 @@ pub struct ImportArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DataCommand {
     /// Print counts, dims, fields, checksums; verifies every file's checksum (exit 1 if corrupt).
-    #[command(after_help = "Examples:\n  scorelab data info .scorelab/stores/movielens\n  scorelab data info stores/synthetic --json")]
+    #[command(
+        after_help = "Examples:\n  scorelab data info .scorelab/stores/movielens\n  scorelab data info stores/synthetic --json"
+    )]
     Info {
         /// Store directory.
         store: PathBuf,
@@ -105,9 +109,8 @@ fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
                 v["dims"] = dims.into();
             }
             if let Some(col) = store.column(&f.name) {
-                let present = (0..store.num_items() as u32)
-                    .filter(|&i| !col.is_empty(scorelab::store::ItemIdx(i)))
-                    .count();
+                let present =
+                    (0..store.num_items() as u32).filter(|&i| !col.is_empty(scorelab::store::ItemIdx(i))).count();
                 v["items_with_value"] = present.into();
             }
             v

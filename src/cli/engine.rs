@@ -25,8 +25,10 @@ pub struct EngineArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  docker compose up -d && scorelab setup-indices   # the demo store, localhost:9200\n  \
-    scorelab setup-indices --store stores/synthetic --engine-url http://es:9200 --json")]
+#[command(
+    after_help = "Examples:\n  docker compose up -d && scorelab setup-indices   # the demo store, localhost:9200\n  \
+    scorelab setup-indices --store stores/synthetic --engine-url http://es:9200 --json"
+)]
 pub struct SetupIndicesArgs {
     /// The store to index (default: the MovieLens demo store, built on first use; the one `eval` uses).
     #[arg(long)]
@@ -108,7 +110,11 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
         report.seconds,
         report.batches,
         report.vector_mapping,
-        if report.retried_documents > 0 { format!(", {} documents retried", report.retried_documents) } else { String::new() }
+        if report.retried_documents > 0 {
+            format!(", {} documents retried", report.retried_documents)
+        } else {
+            String::new()
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -160,13 +166,21 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
         None => serde_json::Map::new(),
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            match serde_json::from_str::<serde_json::Value>(&text).with_context(|| format!("parsing {}", path.display()))? {
+            match serde_json::from_str::<serde_json::Value>(&text)
+                .with_context(|| format!("parsing {}", path.display()))?
+            {
                 serde_json::Value::Object(map) => map,
                 _ => anyhow::bail!("{}: harness params must be a JSON object", path.display()),
             }
         }
     };
-    let settings = EvalSettings { k: args.k, cohort_size: args.cohort_size, seed: args.seed, harness_params, ..EvalSettings::default() };
+    let settings = EvalSettings {
+        k: args.k,
+        cohort_size: args.cohort_size,
+        seed: args.seed,
+        harness_params,
+        ..EvalSettings::default()
+    };
     let evaluator = Evaluator::new(&store, settings).context("building the cohort")?;
     let mut request = evaluator.request();
     // The sort-ablation diagnostic is local-only; leaving it on would distort the wall-time ratio.

@@ -7,9 +7,8 @@ use anyhow::{Context, Result, bail};
 use scorelab::metrics::{Evaluation, Metric, MetricSet};
 use scorelab::rank::{Params, ScriptSet};
 use scorelab::run::{
-    BaselineRef, CandidateOutcome, CandidateResult, EvalSettings, Evaluator, IterationRecord,
-    IterationStatus, RunDir, RunMeta, SCHEMA_VERSION, Summary, Timings, Tokens,
-    last_comparable_baseline, now_rfc3339, snapshot_name,
+    BaselineRef, CandidateOutcome, CandidateResult, EvalSettings, Evaluator, IterationRecord, IterationStatus, RunDir,
+    RunMeta, SCHEMA_VERSION, Summary, Timings, Tokens, last_comparable_baseline, now_rfc3339, snapshot_name,
 };
 use scorelab::store::Store;
 use serde_json::{Value, json};
@@ -97,7 +96,9 @@ pub enum EngineChoice {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --store stores/synthetic --json")]
+#[command(
+    after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --store stores/synthetic --json"
+)]
 pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
     #[arg(long, value_enum, default_value_t = Objective::Ndcg)]
@@ -160,7 +161,9 @@ pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
             } else {
                 indicatif::ProgressBar::hidden()
             };
-            let built = scorelab::data::ensure_demo_store_with_progress(Path::new("."), &mut |done| bar.set_position(done as u64));
+            let built = scorelab::data::ensure_demo_store_with_progress(Path::new("."), &mut |done| {
+                bar.set_position(done as u64)
+            });
             bar.finish_and_clear();
             built.context("building the MovieLens demo store")?
         }
@@ -224,7 +227,12 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     // never, so they do not stop the evaluation, but they are the first thing to read when it fails.
     let warnings = compile_warnings(&set, &store, &evaluator.settings.harness_params);
     if args.json {
-        body["warnings"] = Value::Array(warnings.iter().map(|(file, d)| json!({"script": file, "code": d.code, "message": d.message, "help": d.help})).collect());
+        body["warnings"] = Value::Array(
+            warnings
+                .iter()
+                .map(|(file, d)| json!({"script": file, "code": d.code, "message": d.message, "help": d.help}))
+                .collect(),
+        );
     } else {
         print_warnings(&set, &warnings);
     }
@@ -252,7 +260,8 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         body["random_control"] = json!(control.as_ref().map(|c| json!({"metrics": c.metrics})));
         // The engine does not report script evaluations.
         let evaluations = search.is_none().then_some(result.evaluations);
-        body["timings"] = json!({"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": evaluations});
+        body["timings"] =
+            json!({"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": evaluations});
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
@@ -276,7 +285,8 @@ fn compile_warnings(set: &ScriptSet, store: &Store, harness: &Params) -> Vec<(St
 fn print_warnings(set: &ScriptSet, warnings: &[(String, scorelab::painless::Diagnostic)]) {
     let colour = terminal::colour(terminal::Stream::Stderr);
     for (file, d) in warnings {
-        let source = std::iter::once(&set.query).chain(set.sorts.iter().map(|s| &s.script)).find(|s| &s.file_name == file);
+        let source =
+            std::iter::once(&set.query).chain(set.sorts.iter().map(|s| &s.script)).find(|s| &s.file_name == file);
         let source = source.map_or("", |s| s.source.as_str());
         eprint!("{}", scorelab::painless::render_human_styled(std::slice::from_ref(d), file, source, colour));
     }
@@ -284,8 +294,12 @@ fn print_warnings(set: &ScriptSet, warnings: &[(String, scorelab::painless::Diag
 
 fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
     match &result.outcome {
-        CandidateOutcome::Scored(e) => json!({"status": "ok", "metrics": e.metrics, "diagnostics": e.diagnostics, "per_user": e.per_user}),
-        CandidateOutcome::CompileErrors(_) => json!({"status": "compile_error", "errors": result.es_errors(set, usize::MAX)}),
+        CandidateOutcome::Scored(e) => {
+            json!({"status": "ok", "metrics": e.metrics, "diagnostics": e.diagnostics, "per_user": e.per_user})
+        }
+        CandidateOutcome::CompileErrors(_) => {
+            json!({"status": "compile_error", "errors": result.es_errors(set, usize::MAX)})
+        }
         CandidateOutcome::RuntimeErrors { failures, users } => json!({
             "status": "runtime_error",
             "failed_users": failures.len(),
@@ -336,7 +350,10 @@ fn print_result(
             println!("\ncompile errors: the candidate was not run");
             for f in failures {
                 let colour = terminal::colour(terminal::Stream::Stderr);
-                eprintln!("{}", scorelab::painless::render::render_human_styled(&f.diagnostics, &f.script, &f.source, colour));
+                eprintln!(
+                    "{}",
+                    scorelab::painless::render::render_human_styled(&f.diagnostics, &f.script, &f.source, colour)
+                );
                 for d in f.diagnostics.iter().filter(|d| d.is_error()) {
                     let es = scorelab::rank::es_error_json(d, &f.source);
                     println!("{}: {}", f.script, serde_json::to_string_pretty(&es).unwrap_or_default());
@@ -344,7 +361,11 @@ fn print_result(
             }
         }
         CandidateOutcome::RuntimeErrors { failures, users } => {
-            println!("\nruntime errors: {} of {} users failed; no metrics (Elasticsearch fails the whole search)", failures.len(), users);
+            println!(
+                "\nruntime errors: {} of {} users failed; no metrics (Elasticsearch fails the whole search)",
+                failures.len(),
+                users
+            );
             for f in failures.iter().take(SHOWN_FAILURES) {
                 println!("  {}", f.summary(evaluator.store));
             }
@@ -352,7 +373,10 @@ fn print_result(
                 println!("  ... and {} more", failures.len() - SHOWN_FAILURES);
             }
             if let Some(first) = result.es_errors(set, 1).first() {
-                println!("first error as Elasticsearch returns it:\n{}", serde_json::to_string_pretty(first).unwrap_or_default());
+                println!(
+                    "first error as Elasticsearch returns it:\n{}",
+                    serde_json::to_string_pretty(first).unwrap_or_default()
+                );
             }
         }
     }
@@ -417,7 +441,12 @@ fn print_diagnostics(k: usize, e: &Evaluation) {
     let terciles: Vec<String> = d
         .ndcg_by_activity
         .iter()
-        .map(|t| format!("{} ({}-{} interactions, {} users) {:.4}", t.tercile, t.min_interactions, t.max_interactions, t.users, t.ndcg))
+        .map(|t| {
+            format!(
+                "{} ({}-{} interactions, {} users) {:.4}",
+                t.tercile, t.min_interactions, t.max_interactions, t.users, t.ndcg
+            )
+        })
         .collect();
     println!("  ndcg@{k} by activity: {}", terciles.join("; "));
     for s in &d.sort_effects {
@@ -503,9 +532,13 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
             for metric in [Metric::Ndcg, Metric::Recall, Metric::Precision, Metric::Ild] {
                 eprintln!("  {metric}: before {:.6}, now {:.6}", before.get(metric), now.get(metric));
             }
-            eprintln!("The harness itself changed (interpreter, metrics or data); figures across these runs are not comparable.");
+            eprintln!(
+                "The harness itself changed (interpreter, metrics or data); figures across these runs are not comparable."
+            );
         }
-        (Some((path, _)), Some(_)) if !args.json => println!("baseline matches the last recorded one ({})", path.display()),
+        (Some((path, _)), Some(_)) if !args.json => {
+            println!("baseline matches the last recorded one ({})", path.display())
+        }
         _ => {}
     }
     Ok(match result.outcome {

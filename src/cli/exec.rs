@@ -4,8 +4,8 @@
 
 use super::check::{ContextArg, DialectArg};
 use anyhow::Context;
-use scorelab::interp::{compile, exec_test, output::value_to_json, schema_fields, CompileEnv, ScriptContext, Value};
-use scorelab::painless::{render_es, Diagnostic};
+use scorelab::interp::{CompileEnv, ScriptContext, Value, compile, exec_test, output::value_to_json, schema_fields};
+use scorelab::painless::{Diagnostic, render_es};
 use scorelab::store::Store;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -51,7 +51,10 @@ pub fn error_json(diags: &[Diagnostic], source: &str) -> serde_json::Value {
     };
     let mut obj = serde_json::Map::new();
     obj.insert("type".into(), serde_json::json!(d.es_type));
-    obj.insert("reason".into(), if d.message.is_empty() { serde_json::Value::Null } else { serde_json::json!(d.message) });
+    obj.insert(
+        "reason".into(),
+        if d.message.is_empty() { serde_json::Value::Null } else { serde_json::json!(d.message) },
+    );
     obj.insert("code".into(), serde_json::json!(d.code));
     obj.insert("severity".into(), serde_json::json!(d.severity));
     if let serde_json::Value::Object(es) = render_es(d, source) {

@@ -8,13 +8,11 @@ use scorelab::optimise::builtin::BuiltinProposer;
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
+use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run};
 use scorelab::rank::ScriptSet;
-use scorelab::run::{
-    CandidateOutcome, EvalSettings, Evaluator, IterationRecord, RunMeta, Summary, Timings,
-};
+use scorelab::run::{CandidateOutcome, EvalSettings, Evaluator, IterationRecord, RunMeta, Summary, Timings};
 use scorelab::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -24,10 +22,12 @@ use std::process::ExitCode;
 const LOOP_FILE: &str = "loop.json";
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  scorelab loop --iters 20\n  scorelab loop --iters 50 --lineage evolutionary --seed 7\n  \
+#[command(
+    after_help = "Examples:\n  scorelab loop --iters 20\n  scorelab loop --iters 50 --lineage evolutionary --seed 7\n  \
     scorelab loop --provider anthropic --iters 10 --hint \"favour recent films\"\n  \
     scorelab loop --provider openai-compatible --base-url http://localhost:11434/v1 --model qwen2.5-coder\n  \
-    scorelab loop --resume runs/20260101-120000 --iters 10")]
+    scorelab loop --resume runs/20260101-120000 --iters 10"
+)]
 pub struct LoopArgs {
     /// Iterations to run (in addition to those already in a resumed run).
     #[arg(long, default_value_t = 20)]
@@ -107,7 +107,8 @@ fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
         return Ok(Box::new(BuiltinProposer::new()));
     }
     let kind = ProviderKind::parse(&cfg.provider).with_context(|| format!("unknown provider {}", cfg.provider))?;
-    let settings = LlmSettings::from_env(kind, cfg.model.clone(), cfg.base_url.clone(), |name| std::env::var(name).ok())?;
+    let settings =
+        LlmSettings::from_env(kind, cfg.model.clone(), cfg.base_url.clone(), |name| std::env::var(name).ok())?;
     Ok(Box::new(LlmProposer::new(settings)?))
 }
 
@@ -174,11 +175,18 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             };
             let evaluator = Evaluator::with_cohort(&store, settings, &meta.cohort.user_ids)?;
             if evaluator.cohort.checksum != meta.cohort.checksum {
-                bail!("the recorded cohort no longer matches the store (checksum {} vs {})", evaluator.cohort.checksum, meta.cohort.checksum);
+                bail!(
+                    "the recorded cohort no longer matches the store (checksum {} vs {})",
+                    evaluator.cohort.checksum,
+                    meta.cohort.checksum
+                );
             }
             evaluator
         }
-        None => Evaluator::new(&store, EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() })?,
+        None => Evaluator::new(
+            &store,
+            EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() },
+        )?,
     };
 
     let local = evaluator.local_engine();
@@ -192,7 +200,11 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 for e in result.es_errors(&baseline_set, 3) {
                     eprintln!("{}", serde_json::to_string_pretty(&e)?);
                 }
-                bail!("the baseline {} does not score; fix it first (`scorelab eval --set {}`)", cfg.baseline_dir, cfg.baseline_dir);
+                bail!(
+                    "the baseline {} does not score; fix it first (`scorelab eval --set {}`)",
+                    cfg.baseline_dir,
+                    cfg.baseline_dir
+                );
             }
         };
         let primary = match objective {
@@ -202,7 +214,15 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         let meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
         let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
         let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };
-        let rec = start_run(&args.runs_dir, meta, &texts(&baseline_set), &cfg.baseline_dir, evaluation.metrics, diagnostics, timings)?;
+        let rec = start_run(
+            &args.runs_dir,
+            meta,
+            &texts(&baseline_set),
+            &cfg.baseline_dir,
+            evaluation.metrics,
+            diagnostics,
+            timings,
+        )?;
         scorelab::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
         recorder = Some(rec);
     }
@@ -248,7 +268,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let mut lp = OptimisationLoop { settings, proposer: proposer.as_mut(), judge: &judge, recorder: &mut recorder };
     let outcome = lp.run(args.iters, |record, summary| table.row(record, summary, objective));
     table.finish();
-    let summary = outcome.with_context(|| format!("run {} stopped (resume with --resume {})", run_path.display(), run_path.display()))?;
+    let summary = outcome
+        .with_context(|| format!("run {} stopped (resume with --resume {})", run_path.display(), run_path.display()))?;
     if args.json {
         let body = serde_json::json!({
             "run": run_path.display().to_string(),
@@ -268,7 +289,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
 fn recorder_history_first(recorder: &DirRecorder) -> Option<IterationRecord> {
     use scorelab::optimise::RunRecorder;
     // On a fresh run the history is just the baseline; on resume, show where the run stands.
-    recorder.history().iter().rev().find(|r| r.iteration == 0 || r.status == scorelab::run::IterationStatus::Accepted).cloned()
+    recorder
+        .history()
+        .iter()
+        .rev()
+        .find(|r| r.iteration == 0 || r.status == scorelab::run::IterationStatus::Accepted)
+        .cloned()
 }
 
 /// The live table: one line per iteration on stdout, a progress bar with ETA on stderr when it is a
@@ -288,7 +314,8 @@ impl Table {
                 "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms"
             );
         }
-        let bar = super::terminal::progress_visible().then(|| super::terminal::bar(u64::from(iters), "iterations", "loop"));
+        let bar =
+            super::terminal::progress_visible().then(|| super::terminal::bar(u64::from(iters), "iterations", "loop"));
         Table { bar, json, records: Vec::new() }
     }
 
@@ -302,8 +329,13 @@ impl Table {
             }
             return;
         }
-        let m = |f: fn(&scorelab::metrics::MetricSet) -> f64| r.metrics.as_ref().map_or("-".to_string(), |x| format!("{:.4}", f(x)));
-        let best = summary.best_primary.map_or_else(|| r.metrics.map_or("-".into(), |x| format!("{:.4}", objective.primary(&x))), |b| format!("{b:.4}"));
+        let m = |f: fn(&scorelab::metrics::MetricSet) -> f64| {
+            r.metrics.as_ref().map_or("-".to_string(), |x| format!("{:.4}", f(x)))
+        };
+        let best = summary.best_primary.map_or_else(
+            || r.metrics.map_or("-".into(), |x| format!("{:.4}", objective.primary(&x))),
+            |b| format!("{b:.4}"),
+        );
         let mut rationale = r.rationale.clone().unwrap_or_default().replace('\n', " ");
         if rationale.chars().count() > 90 {
             rationale = rationale.chars().take(87).collect::<String>() + "...";

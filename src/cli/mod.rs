@@ -44,8 +44,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Turn a public dataset (or a synthetic one) into a scorelab exchange-format directory.
-    #[command(subcommand, after_help = "Examples:\n  scorelab prepare movielens --store .scorelab/stores/movielens\n  \
-        scorelab prepare synthetic --items 100000 --store stores/synthetic")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  scorelab prepare movielens --store .scorelab/stores/movielens\n  \
+        scorelab prepare synthetic --items 100000 --store stores/synthetic"
+    )]
     Prepare(prepare::PrepareCommand),
     /// Import an exchange-format directory into a binary store.
     Import(data::ImportArgs),
@@ -92,9 +95,7 @@ pub fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(cause: &(dyn std::error::Error + 'static)) -> bool {
-    cause
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -4,7 +4,8 @@
 use super::terminal;
 use anyhow::Context;
 use scorelab::data::{
-    self, prepare_movielens_with_progress, synthetic_dataset, write_dataset, Dataset, MovielensOptions, SyntheticOptions,
+    self, Dataset, MovielensOptions, SyntheticOptions, prepare_movielens_with_progress, synthetic_dataset,
+    write_dataset,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,8 +19,10 @@ pub enum PrepareCommand {
         scorelab prepare movielens --iterations 15 --json")]
     Movielens(MovielensArgs),
     /// Synthetic data with planted topics, power-law popularity and topic-correlated attributes.
-    #[command(after_help = "Examples:\n  scorelab prepare synthetic --items 10000 --users 1000 --store stores/synthetic\n  \
-        scorelab prepare synthetic --items 1000000 --dims 64 --out /data/syn-1m --json")]
+    #[command(
+        after_help = "Examples:\n  scorelab prepare synthetic --items 10000 --users 1000 --store stores/synthetic\n  \
+        scorelab prepare synthetic --items 1000000 --dims 64 --out /data/syn-1m --json"
+    )]
     Synthetic(SyntheticArgs),
 }
 
@@ -117,7 +120,13 @@ pub fn run(cmd: PrepareCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn finish(dataset: Dataset, out: PathBuf, store: Option<PathBuf>, started: Instant, json: bool) -> anyhow::Result<ExitCode> {
+fn finish(
+    dataset: Dataset,
+    out: PathBuf,
+    store: Option<PathBuf>,
+    started: Instant,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let spinner = terminal::spinner(&format!("writing {}", out.display()));
     let written = write_dataset(&dataset, &out).with_context(|| format!("writing {}", out.display()));
     spinner.finish_and_clear();

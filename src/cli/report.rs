@@ -1,10 +1,9 @@
 //! `scorelab report`, `scorelab runs` and `scorelab show`: reading run directories back.
 
-use scorelab::report::{
-    Analysis, Palette, ReportError, Run, list_runs, render_iteration_text, render_runs_table,
-    write_report,
-};
 use anyhow::Context;
+use scorelab::report::{
+    Analysis, Palette, ReportError, Run, list_runs, render_iteration_text, render_runs_table, write_report,
+};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,8 +25,7 @@ pub struct ReportArgs {
 }
 
 pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let run =
-        Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
+    let run = Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
     let out = args.out.unwrap_or_else(|| args.run.join("report.html"));
     write_report(&run, &out)?;
     for warning in &run.warnings {
@@ -43,11 +41,7 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "wrote {} ({} iterations)",
-        out.display(),
-        run.iterations.len()
-    );
+    println!("wrote {} ({} iterations)", out.display(), run.iterations.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -63,8 +57,7 @@ pub struct RunsArgs {
 }
 
 pub fn run_runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
-    let runs = list_runs(&args.runs_dir)
-        .with_context(|| format!("listing runs in {}", args.runs_dir.display()))?;
+    let runs = list_runs(&args.runs_dir).with_context(|| format!("listing runs in {}", args.runs_dir.display()))?;
     let unreadable = runs.iter().filter(|r| r.is_err()).count();
     let text = if args.json {
         let entries: Vec<Value> = runs
@@ -82,11 +75,7 @@ pub fn run_runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
     };
     print_stdout(&text)?;
     // Listed what could be read; an unreadable run is a data problem, not a usage error.
-    Ok(if unreadable > 0 {
-        ExitCode::from(super::EXIT_PROBLEMS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if unreadable > 0 { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,8 +93,7 @@ pub struct ShowArgs {
 }
 
 pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let run =
-        Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
+    let run = Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
     for warning in &run.warnings {
         eprintln!("warning: {warning}");
     }
@@ -115,36 +103,20 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         None => analysis
             .best
             .or_else(|| run.iterations.last().map(|it| it.iteration))
-            .with_context(|| {
-                format!(
-                    "{}: records no iterations",
-                    args.run.join("run.jsonl").display()
-                )
-            })?,
+            .with_context(|| format!("{}: records no iterations", args.run.join("run.jsonl").display()))?,
     };
     let Some(iteration) = run.iteration(number) else {
-        let available: Vec<String> = run
-            .iterations
-            .iter()
-            .map(|it| it.iteration.to_string())
-            .collect();
+        let available: Vec<String> = run.iterations.iter().map(|it| it.iteration.to_string()).collect();
         return Err(ReportError::UnknownIteration {
             dir: args.run.clone(),
             iteration: number,
-            available: if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            },
+            available: if available.is_empty() { "none".into() } else { available.join(", ") },
         }
         .into());
     };
     let text = if args.json {
-        let scripts: serde_json::Map<String, Value> = iteration
-            .scripts
-            .iter()
-            .map(|s| (s.name.clone(), Value::String(s.source.clone())))
-            .collect();
+        let scripts: serde_json::Map<String, Value> =
+            iteration.scripts.iter().map(|s| (s.name.clone(), Value::String(s.source.clone()))).collect();
         let document = json!({
             "run": run.name,
             "best": analysis.best == Some(iteration.iteration),

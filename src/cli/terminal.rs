@@ -21,10 +21,13 @@ pub enum Stream {
 
 /// True when output to `stream` should carry ANSI colour.
 pub fn colour(stream: Stream) -> bool {
-    colour_from_env(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()), || match stream {
-        Stream::Stdout => std::io::stdout().is_terminal(),
-        Stream::Stderr => std::io::stderr().is_terminal(),
-    })
+    colour_from_env(
+        |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+        || match stream {
+            Stream::Stdout => std::io::stdout().is_terminal(),
+            Stream::Stderr => std::io::stderr().is_terminal(),
+        },
+    )
 }
 
 fn colour_from_env(var: impl Fn(&str) -> Option<String>, is_terminal: impl Fn() -> bool) -> bool {
@@ -185,11 +188,14 @@ mod tests {
 
     #[test]
     fn chunked_ranking_equals_one_call() {
-        let opts = SyntheticOptions { items: 300, users: 90, dims: 8, seed: 3, topics: 4, ..SyntheticOptions::default() };
+        let opts =
+            SyntheticOptions { items: 300, users: 90, dims: 8, seed: 3, topics: 4, ..SyntheticOptions::default() };
         let store = Store::from_dataset(&synthetic_dataset(&opts)).expect("synthetic store");
-        let set = ScriptSet::new("Math.abs((double) params.user_vector[0][0]) * doc['popularity'].value + doc['price'].value")
-            .with_sort("doc['price'].value", scorelab::rank::SortOrder::Desc)
-            .expect("set");
+        let set = ScriptSet::new(
+            "Math.abs((double) params.user_vector[0][0]) * doc['popularity'].value + doc['price'].value",
+        )
+        .with_sort("doc['price'].value", scorelab::rank::SortOrder::Desc)
+        .expect("set");
         let users: Vec<UserIdx> = (0..store.num_users() as u32).map(UserIdx).collect();
         let request = RankRequest::new(users, 10);
         let local = LocalEngine::new(&store);

@@ -13,7 +13,9 @@ pub enum FieldKind {
     Long,
     Double,
     /// A dense vector of `dims` f32 values (the item vector).
-    Vector { dims: u32 },
+    Vector {
+        dims: u32,
+    },
 }
 
 impl FieldKind {

@@ -23,17 +23,8 @@ pub enum DataError {
     WrongDims { path: PathBuf, line: usize, field: String, expected: usize, got: usize, why: String },
     #[error("{path}:{line}: field `{field}` holds a non-finite value ({value}) at position {index}")]
     NonFinite { path: PathBuf, line: usize, field: String, index: usize, value: String },
-    #[error(
-        "{path}:{line}: field `{field}` must be a {expected_rows} x {expected_dims} matrix, got {got}"
-    )]
-    BadMatrix {
-        path: PathBuf,
-        line: usize,
-        field: String,
-        expected_rows: usize,
-        expected_dims: usize,
-        got: String,
-    },
+    #[error("{path}:{line}: field `{field}` must be a {expected_rows} x {expected_dims} matrix, got {got}")]
+    BadMatrix { path: PathBuf, line: usize, field: String, expected_rows: usize, expected_dims: usize, got: String },
     #[error("{path}:{line}: duplicate {what} id \"{id}\" (first seen at line {first_line})")]
     DuplicateId { path: PathBuf, line: usize, what: &'static str, id: String, first_line: usize },
     #[error("{path}: empty file: {what}")]

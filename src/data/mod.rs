@@ -14,9 +14,12 @@ mod write;
 
 pub use dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 pub use error::DataError;
-pub use movielens::{prepare_movielens, prepare_movielens_with_progress, MovielensOptions};
-pub use synthetic::{synthetic_dataset, synthetic_store, SyntheticOptions};
-pub use read::{dataset_bytes, read_dataset, read_dataset_with_progress, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, USERS_FILE};
+pub use movielens::{MovielensOptions, prepare_movielens, prepare_movielens_with_progress};
+pub use read::{
+    EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, USERS_FILE, dataset_bytes, read_dataset,
+    read_dataset_with_progress,
+};
+pub use synthetic::{SyntheticOptions, synthetic_dataset, synthetic_store};
 pub use write::write_dataset;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +44,8 @@ pub fn ensure_demo_store_with_progress(root: &Path, als_done: &mut dyn FnMut(usi
     if crate::store::Store::open(&store_dir).is_ok() {
         return Ok(store_dir);
     }
-    let dataset = prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
+    let dataset =
+        prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
     write_dataset(&dataset, &root.join(MOVIELENS_DATASET_DIR))?;
     crate::store::Store::from_dataset(&dataset)?.save(&store_dir)?;
     Ok(store_dir)

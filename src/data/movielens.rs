@@ -286,7 +286,12 @@ fn column_of(path: &Path, headers: &csv::StringRecord, name: &str) -> Result<usi
     })
 }
 
-fn parse_field<T: std::str::FromStr>(path: &Path, rec: &csv::StringRecord, col: usize, what: &str) -> Result<T, DataError> {
+fn parse_field<T: std::str::FromStr>(
+    path: &Path,
+    rec: &csv::StringRecord,
+    col: usize,
+    what: &str,
+) -> Result<T, DataError> {
     let raw = rec.get(col).unwrap_or("");
     raw.trim().parse::<T>().map_err(|_| DataError::Csv {
         path: path.to_path_buf(),
@@ -333,8 +338,11 @@ fn read_ratings(path: &Path) -> Result<Vec<Rating>, DataError> {
 fn read_movies(path: &Path) -> Result<Vec<Movie>, DataError> {
     let mut reader = csv_reader(path)?;
     let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
-    let (ci, ct, cg) =
-        (column_of(path, &headers, "movieId")?, column_of(path, &headers, "title")?, column_of(path, &headers, "genres")?);
+    let (ci, ct, cg) = (
+        column_of(path, &headers, "movieId")?,
+        column_of(path, &headers, "title")?,
+        column_of(path, &headers, "genres")?,
+    );
     let mut out = Vec::with_capacity(10_000);
     for rec in reader.records() {
         let rec = rec.map_err(|e| csv_error(path, e))?;
@@ -344,7 +352,11 @@ fn read_movies(path: &Path) -> Result<Vec<Movie>, DataError> {
         } else {
             genres.split('|').map(str::to_string).collect()
         };
-        out.push(Movie { id: parse_field(path, &rec, ci, "movieId")?, title: rec.get(ct).unwrap_or("").to_string(), genres });
+        out.push(Movie {
+            id: parse_field(path, &rec, ci, "movieId")?,
+            title: rec.get(ct).unwrap_or("").to_string(),
+            genres,
+        });
     }
     Ok(out)
 }

@@ -152,9 +152,7 @@ fn jsonl_objects(
             }
             Err(e) => {
                 let message = match non_json_number(line) {
-                    Some(token) => format!(
-                        "`{token}` is not a JSON number (vectors must hold finite numbers): {e}"
-                    ),
+                    Some(token) => format!("`{token}` is not a JSON number (vectors must hold finite numbers): {e}"),
                     None => e.to_string(),
                 };
                 return Err(DataError::Json { path: path.to_path_buf(), line: line_no, column: e.column(), message });
@@ -388,12 +386,8 @@ fn resolve_field(path: &Path, name: &str, obs: &Observed, decl: Option<&FieldDec
 }
 
 fn convert(path: &Path, line: usize, spec: &FieldSpec, value: Value) -> Result<AttrValue, DataError> {
-    let bad = |message: String| DataError::BadField {
-        path: path.to_path_buf(),
-        line,
-        field: spec.name.clone(),
-        message,
-    };
+    let bad =
+        |message: String| DataError::BadField { path: path.to_path_buf(), line, field: spec.name.clone(), message };
     let values = match value {
         Value::Array(vs) => {
             if !spec.multi_valued {
@@ -561,10 +555,13 @@ fn read_pairs(path: &Path, kind: PairKind, on_bytes: &dyn Fn(u64)) -> Result<Vec
                         path: path.to_path_buf(),
                         line,
                         column: 1,
-                        message: format!("no header row and {n} fields; expected {}", match kind {
-                            PairKind::Interactions => "item_id,user_id,weight",
-                            PairKind::Exclusions => "user_id,item_id",
-                        }),
+                        message: format!(
+                            "no header row and {n} fields; expected {}",
+                            match kind {
+                                PairKind::Interactions => "item_id,user_id,weight",
+                                PairKind::Exclusions => "user_id,item_id",
+                            }
+                        ),
                     });
                 }
             });

@@ -77,10 +77,12 @@ fn draw(cdf: &[f64], rng: &mut ChaCha8Rng) -> usize {
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
     let mut acc = 0.0;
-    weights.map(|w| {
-        acc += w;
-        acc
-    }).collect()
+    weights
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect()
 }
 
 /// Builds the synthetic dataset in memory.
@@ -115,8 +117,10 @@ pub fn synthetic_dataset(opts: &SyntheticOptions) -> Dataset {
                 .collect();
             let category = if rng.gen_bool(0.9) { topic } else { rng.gen_range(0..t) };
             let n_tags = rng.gen_range(1..=3);
-            let tags: Vec<String> = (0..n_tags).map(|_| format!("tag-{:02}", topic_tags[topic][rng.gen_range(0..6)])).collect();
-            let brand = if rng.gen_bool(0.8) { topic_brands[topic][rng.gen_range(0..4)] } else { rng.gen_range(0..BRANDS) };
+            let tags: Vec<String> =
+                (0..n_tags).map(|_| format!("tag-{:02}", topic_tags[topic][rng.gen_range(0..6)])).collect();
+            let brand =
+                if rng.gen_bool(0.8) { topic_brands[topic][rng.gen_range(0..4)] } else { rng.gen_range(0..BRANDS) };
             let year: i64 = rng.gen_range(1980..=2024);
             let z: f64 = StandardNormal.sample(&mut rng);
             let price = ((3.0 + 0.8 * z).exp() * 100.0).round() / 100.0;
@@ -190,7 +194,8 @@ pub fn synthetic_dataset(opts: &SyntheticOptions) -> Dataset {
                 let weight = if liked { rng.gen_range(3..=5) } else { rng.gen_range(1..=3) } as f32;
                 truth.push(Interaction { item_id: items[i].id.clone(), user_id: uid.clone(), weight });
             }
-            let exclusions = seen.iter().map(|&i| Exclusion { user_id: uid.clone(), item_id: items[i].id.clone() }).collect();
+            let exclusions =
+                seen.iter().map(|&i| Exclusion { user_id: uid.clone(), item_id: items[i].id.clone() }).collect();
             (User { id: uid, matrix }, truth, exclusions)
         })
         .collect();

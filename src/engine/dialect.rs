@@ -267,7 +267,8 @@ mod tests {
 
     #[test]
     fn strings_and_comments_are_not_rewritten() {
-        let src = "// dotProduct(params.q, 'v')\nString s = 'cosineSimilarity(a, \\'b\\')'; /* l2norm(x,'v') */ return 1;";
+        let src =
+            "// dotProduct(params.q, 'v')\nString s = 'cosineSimilarity(a, \\'b\\')'; /* l2norm(x,'v') */ return 1;";
         assert_eq!(os(src), src);
     }
 

@@ -40,11 +40,29 @@ pub struct HitView {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Difference {
     /// Different items (or list lengths) from this 0-based rank on.
-    Items { rank: usize, local: Vec<HitView>, engine: Vec<HitView> },
-    Score { rank: usize, item_id: String, local: f32, engine: f32 },
-    SortValue { rank: usize, item_id: String, sort: usize, local: f64, engine: f64 },
+    Items {
+        rank: usize,
+        local: Vec<HitView>,
+        engine: Vec<HitView>,
+    },
+    Score {
+        rank: usize,
+        item_id: String,
+        local: f32,
+        engine: f32,
+    },
+    SortValue {
+        rank: usize,
+        item_id: String,
+        sort: usize,
+        local: f64,
+        engine: f64,
+    },
     /// One side failed and the other did not, or they failed differently.
-    Failure { local: String, engine: String },
+    Failure {
+        local: String,
+        engine: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -113,7 +131,11 @@ impl DriftReport {
             let _ = writeln!(out, "  {} users fail the same way on both sides", self.same_runtime_failures);
         }
         if !self.has_drift() {
-            let _ = writeln!(out, "  no drift (scores within {:e} relative, metrics within {:e})", self.tolerances.score_rel, self.tolerances.metric_abs);
+            let _ = writeln!(
+                out,
+                "  no drift (scores within {:e} relative, metrics within {:e})",
+                self.tolerances.score_rel, self.tolerances.metric_abs
+            );
             return out;
         }
         if let Some(diff) = &self.compile {
@@ -173,7 +195,11 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 fn view(store: &Store, items: &[RankedItem]) -> Vec<HitView> {
     items
         .iter()
-        .map(|r| HitView { item_id: store.item_id(r.item).to_string(), score: r.score, sort_values: r.sort_values.clone() })
+        .map(|r| HitView {
+            item_id: store.item_id(r.item).to_string(),
+            score: r.score,
+            sort_values: r.sort_values.clone(),
+        })
         .collect()
 }
 
@@ -188,7 +214,8 @@ pub fn is_invalid_score(f: &RuntimeFailure) -> bool {
     match &f.kind {
         FailureKind::InvalidScore { .. } => true,
         FailureKind::Script { diagnostic } => {
-            diagnostic.es_type == "illegal_argument_exception" && diagnostic.message.contains("returned an invalid score")
+            diagnostic.es_type == "illegal_argument_exception"
+                && diagnostic.message.contains("returned an invalid score")
         }
     }
 }
@@ -239,9 +266,9 @@ pub fn compare(
         tolerances,
     };
     let first_error = |o: &RankOutcome| {
-        o.compile_failures
-            .iter()
-            .find_map(|f| f.diagnostics.iter().find(|d| d.is_error()).map(|d| format!("{}: {}", f.script, error_key(d))))
+        o.compile_failures.iter().find_map(|f| {
+            f.diagnostics.iter().find(|d| d.is_error()).map(|d| format!("{}: {}", f.script, error_key(d)))
+        })
     };
     match (first_error(local), first_error(engine)) {
         (None, None) => {}
@@ -265,7 +292,9 @@ pub fn compare(
     for (i, &user) in request.users.iter().enumerate() {
         let user_id = store.user_id(user).to_string();
         let difference = match (local.users.get(i), engine.users.get(i)) {
-            (Some(UserResult::Ranked(l)), Some(UserResult::Ranked(e))) => compare_lists(store, &l.items, &e.items, tolerances),
+            (Some(UserResult::Ranked(l)), Some(UserResult::Ranked(e))) => {
+                compare_lists(store, &l.items, &e.items, tolerances)
+            }
             (Some(UserResult::Failed(l)), Some(UserResult::Failed(e))) => {
                 if failure_key(l) == failure_key(e) {
                     report.same_runtime_failures += 1;
@@ -291,7 +320,12 @@ pub fn compare(
     if let (Some(eval), Some(l), Some(e)) = (eval, local.rankings(), engine.rankings()) {
         let lm = eval.evaluate(&l, sort_files).metrics;
         let em = eval.evaluate(&e, sort_files).metrics;
-        for metric in [crate::metrics::Metric::Ndcg, crate::metrics::Metric::Recall, crate::metrics::Metric::Precision, crate::metrics::Metric::Ild] {
+        for metric in [
+            crate::metrics::Metric::Ndcg,
+            crate::metrics::Metric::Recall,
+            crate::metrics::Metric::Precision,
+            crate::metrics::Metric::Ild,
+        ] {
             let (a, b) = (lm.get(metric), em.get(metric));
             if (a - b).abs() > tolerances.metric_abs {
                 report.metric_drift.push(MetricDrift { metric: metric.name().into(), local: a, engine: b });

@@ -134,14 +134,8 @@ impl EmbeddedOpenSearch {
             })
             .map_err(|e| EngineError::Embedded(e.to_string()))?;
 
-        let mut node = EmbeddedOpenSearch {
-            child,
-            stdin,
-            url: String::new(),
-            knn: false,
-            startup: Duration::ZERO,
-            log_tail,
-        };
+        let mut node =
+            EmbeddedOpenSearch { child, stdin, url: String::new(), knn: false, startup: Duration::ZERO, log_tail };
         let deadline = started + options.startup_timeout;
         loop {
             let now = Instant::now();
@@ -155,25 +149,34 @@ impl EmbeddedOpenSearch {
             match rx.recv_timeout((deadline - now).min(Duration::from_millis(500))) {
                 Ok(line) => {
                     if let Some(rest) = line.strip_prefix("READY ") {
-                        let port = field(rest, "port").and_then(|p| p.parse::<u16>().ok()).ok_or_else(|| {
-                            EngineError::Embedded(format!("malformed READY line {line:?}"))
-                        })?;
+                        let port = field(rest, "port")
+                            .and_then(|p| p.parse::<u16>().ok())
+                            .ok_or_else(|| EngineError::Embedded(format!("malformed READY line {line:?}")))?;
                         node.url = format!("http://127.0.0.1:{port}");
                         node.knn = field(rest, "knn") == Some("true");
                         node.startup = started.elapsed();
                         return Ok(node);
                     }
                     if let Some(reason) = line.strip_prefix("FAILED ") {
-                        return Err(EngineError::Embedded(format!("node failed to start: {reason}\n{}", node.log_tail())));
+                        return Err(EngineError::Embedded(format!(
+                            "node failed to start: {reason}\n{}",
+                            node.log_tail()
+                        )));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if let Ok(Some(status)) = node.child.try_wait() {
-                        return Err(EngineError::Embedded(format!("java exited ({status}) before READY:\n{}", node.log_tail())));
+                        return Err(EngineError::Embedded(format!(
+                            "java exited ({status}) before READY:\n{}",
+                            node.log_tail()
+                        )));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(EngineError::Embedded(format!("java closed stdout before READY:\n{}", node.log_tail())));
+                    return Err(EngineError::Embedded(format!(
+                        "java closed stdout before READY:\n{}",
+                        node.log_tail()
+                    )));
                 }
             }
         }
@@ -202,7 +205,10 @@ impl EmbeddedOpenSearch {
     /// Resident set size of the JVM in KiB, read from /proc (Linux only; None elsewhere).
     pub fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     fn log_tail(&self) -> String {

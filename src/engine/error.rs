@@ -47,7 +47,9 @@ pub enum EngineError {
     )]
     CountMismatch { url: String, index: String, expected: u64, found: u64 },
 
-    #[error("index [{index}] at {url} was loaded from a different store (checksum {found}, this store {expected}); rerun `scorelab setup-indices`")]
+    #[error(
+        "index [{index}] at {url} was loaded from a different store (checksum {found}, this store {expected}); rerun `scorelab setup-indices`"
+    )]
     StaleIndex { url: String, index: String, expected: String, found: String },
 
     #[error("{what} at {url} failed with HTTP {status}: {error_type}: {reason}")]

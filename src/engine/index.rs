@@ -81,10 +81,8 @@ pub fn index_body(store: &Store, flavor: Flavor) -> Result<Value, EngineError> {
     }
     properties.insert(ORD_FIELD.into(), json!({"type": "long"}));
     properties.insert(ITEM_ID_FIELD.into(), json!({"type": "keyword"}));
-    let max_exclusions = (0..store.num_users())
-        .map(|u| store.exclusions(crate::store::UserIdx(u as u32)).len())
-        .max()
-        .unwrap_or(0);
+    let max_exclusions =
+        (0..store.num_users()).map(|u| store.exclusions(crate::store::UserIdx(u as u32)).len()).max().unwrap_or(0);
     let mut settings = json!({
         "number_of_shards": 1,
         "number_of_replicas": 0,
@@ -261,7 +259,12 @@ pub fn check_index_matches(client: &EngineClient, store: &Store, index: &str) ->
     }
     let docs = count(client, index)?;
     if docs != store.num_items() as u64 {
-        return Err(EngineError::CountMismatch { url, index: index.into(), expected: store.num_items() as u64, found: docs });
+        return Err(EngineError::CountMismatch {
+            url,
+            index: index.into(),
+            expected: store.num_items() as u64,
+            found: docs,
+        });
     }
     Ok(())
 }
@@ -340,4 +343,3 @@ fn send_bulk(
         last: format!("{} documents still rejected with 429", pending_items.len()),
     })
 }
-

@@ -50,9 +50,16 @@ pub enum UserAnswer {
     Hits(Vec<EngineHit>),
     Failed(Box<ScriptFailure>),
     /// 429 or 5xx for this one search: retry it.
-    Transient { status: u16, reason: String },
+    Transient {
+        status: u16,
+        reason: String,
+    },
     /// Anything else (bad request unrelated to the scripts, unknown shape).
-    Error { status: u16, error_type: String, reason: String },
+    Error {
+        status: u16,
+        error_type: String,
+        reason: String,
+    },
 }
 
 /// The scripts as sent, so that an error can be traced back to its script and source position.
@@ -204,18 +211,19 @@ fn script_failure(exception: &Value, envelope: &Value, sent: &SentScripts<'_>) -
     };
     let source = rewritten.source.as_str();
     let position = &exception["position"];
-    let to_bytes = |key: &str| {
-        position[key].as_u64().map(|units| rewritten.to_original(utf16_to_byte(source, units as usize)))
-    };
+    let to_bytes =
+        |key: &str| position[key].as_u64().map(|units| rewritten.to_original(utf16_to_byte(source, units as usize)));
     let offset = to_bytes("offset").unwrap_or(0);
     let span_end = next_char_end(&rewritten.original, offset);
     let statement = match (phase, to_bytes("start"), to_bytes("end")) {
         (Phase::Runtime, Some(start), Some(end)) if end >= start => Some(Span::new(start, end)),
         _ => None,
     };
-    let stack: Vec<String> =
-        exception["script_stack"].as_array().map_or_else(Vec::new, |s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
-    let java_frames = if phase == Phase::Runtime && stack.len() > 2 { stack[..stack.len() - 2].to_vec() } else { Vec::new() };
+    let stack: Vec<String> = exception["script_stack"]
+        .as_array()
+        .map_or_else(Vec::new, |s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
+    let java_frames =
+        if phase == Phase::Runtime && stack.len() > 2 { stack[..stack.len() - 2].to_vec() } else { Vec::new() };
     let diagnostic = Diagnostic {
         code: if phase == Phase::Compile { CODE_ENGINE_COMPILE } else { CODE_ENGINE_RUNTIME }.into(),
         severity: Severity::Error,
@@ -308,7 +316,10 @@ mod tests {
                     "caused_by": {"type": "illegal_argument_exception", "reason": "cannot resolve symbol [x]"}}}}]}});
         let UserAnswer::Failed(failure) = parse_answer(&item, &sent(&q), 0) else { panic!("failure expected") };
         let d = &failure.diagnostic;
-        assert_eq!((d.phase, d.es_type.as_str(), d.message.as_str()), (Phase::Compile, "illegal_argument_exception", "cannot resolve symbol [x]"));
+        assert_eq!(
+            (d.phase, d.es_type.as_str(), d.message.as_str()),
+            (Phase::Compile, "illegal_argument_exception", "cannot resolve symbol [x]")
+        );
         assert_eq!(d.span.start, 7);
         assert_eq!(d.statement, None);
         assert_eq!(failure.role, ScriptRole::Query);

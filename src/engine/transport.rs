@@ -50,11 +50,8 @@ pub fn parse_banner(url: &str, body: &Value) -> Result<EngineInfo, EngineError> 
     let mut parts = number.split(['.', '-']).map(|p| p.parse::<u32>().ok());
     let major = parts.next().flatten().unwrap_or(0);
     let minor = parts.next().flatten().unwrap_or(0);
-    let flavor = if version["distribution"].as_str() == Some("opensearch") {
-        Flavor::OpenSearch
-    } else {
-        Flavor::Elasticsearch
-    };
+    let flavor =
+        if version["distribution"].as_str() == Some("opensearch") { Flavor::OpenSearch } else { Flavor::Elasticsearch };
     let info = EngineInfo { flavor, version: number.to_string(), major, minor };
     let supported = match flavor {
         Flavor::Elasticsearch => major == 8,
@@ -371,7 +368,8 @@ mod tests {
     #[test]
     fn unreachable_engine_names_docker_compose() {
         // Port 9 (discard) on localhost is essentially never listening.
-        let err = EngineClient::connect_with("http://127.0.0.1:9", Duration::from_secs(2)).expect_err("nothing listens");
+        let err =
+            EngineClient::connect_with("http://127.0.0.1:9", Duration::from_secs(2)).expect_err("nothing listens");
         assert!(matches!(err, EngineError::Unreachable { .. }), "{err}");
         assert!(err.to_string().contains("docker compose up -d"), "{err}");
     }
@@ -430,13 +428,16 @@ mod tests {
 
     #[test]
     fn elasticsearch_goes_through_the_official_client_with_ndjson_bodies() {
-        let banner = json!({"version": {"number": "8.13.4", "build_flavor": "default"}, "tagline": "You Know, for Search"});
+        let banner =
+            json!({"version": {"number": "8.13.4", "build_flavor": "default"}, "tagline": "You Know, for Search"});
         let (url, seen) = fake_engine(banner, vec![(200, json!({"responses": []}))]);
         let client = EngineClient::connect_with(&url, Duration::from_secs(5)).expect("fake ES");
         assert_eq!(client.info().flavor, Flavor::Elasticsearch);
         let _banner_request = seen.recv().expect("GET /");
         let body = b"{\"index\":\"items\"}\n{\"size\":1}\n";
-        let reply = client.send("msearch", Method::Post, "/items/_msearch?max_concurrent_searches=2", Payload::NdJson(body)).expect("send");
+        let reply = client
+            .send("msearch", Method::Post, "/items/_msearch?max_concurrent_searches=2", Payload::NdJson(body))
+            .expect("send");
         assert_eq!(reply.status, 200);
         let request = seen.recv().expect("msearch request").to_ascii_lowercase();
         assert!(request.starts_with("post /items/_msearch?max_concurrent_searches=2 http/1.1"), "{request}");
@@ -451,8 +452,13 @@ mod tests {
         let busy = json!({"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}, "status": 429});
         let (url, _seen) = fake_engine(banner, vec![(429, busy.clone()), (503, busy), (200, json!({"ok": true}))]);
         let mut client = EngineClient::connect_with(&url, Duration::from_secs(5)).expect("fake OpenSearch");
-        client.set_backoff(Backoff { max_attempts: 3, first_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) });
-        let reply = client.send("search", Method::Get, "/items/_search", Payload::None).expect("third attempt succeeds");
+        client.set_backoff(Backoff {
+            max_attempts: 3,
+            first_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        });
+        let reply =
+            client.send("search", Method::Get, "/items/_search", Payload::None).expect("third attempt succeeds");
         assert_eq!(reply.body, json!({"ok": true}));
     }
 }

@@ -5,9 +5,9 @@
 
 use super::batch::{BatchState, BatchStats};
 use super::error::RuntimeError;
-use super::ir::{Stmt, StmtKind};
 use super::eval::{self, DocResolver, Fail, Frame, Interp};
-use super::program::{json_params, Program};
+use super::ir::{Stmt, StmtKind};
+use super::program::{Program, json_params};
 use super::registry::{CallCtx, DocCtx, FunctionBinding};
 use super::types::ScriptContext;
 use super::value::{DocFieldKind, DocFieldRef, Value};
@@ -71,7 +71,11 @@ fn field_kind(k: &FieldKind) -> DocFieldKind {
 
 impl Program {
     /// Convert one user's params and run the per-user invariant prefix.
-    pub fn bind(&self, params: &serde_json::Map<String, serde_json::Value>, store: &Store) -> Result<Bound, Diagnostic> {
+    pub fn bind(
+        &self,
+        params: &serde_json::Map<String, serde_json::Value>,
+        store: &Store,
+    ) -> Result<Bound, Diagnostic> {
         let params = json_params(params, &self.limits).map_err(|e| {
             let mut d = self.runtime_diag(e, Span::default(), None);
             d.message = format!("params: {}", d.message);

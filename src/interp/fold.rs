@@ -23,7 +23,14 @@ use super::types::{Dialect, ScriptContext, Ty};
 use super::value::Value;
 
 /// Folds every function body in place, appending new constants to `consts`.
-pub fn fold_program(main: &mut Function, functions: &mut [Function], consts: &mut Vec<Const>, dialect: Dialect, context: ScriptContext, limits: &Limits) {
+pub fn fold_program(
+    main: &mut Function,
+    functions: &mut [Function],
+    consts: &mut Vec<Const>,
+    dialect: Dialect,
+    context: ScriptContext,
+    limits: &Limits,
+) {
     let mut folder = Folder { consts, ctx: CallCtx::detached(dialect, context, limits) };
     for s in main.body.iter_mut() {
         folder.stmt(s);
@@ -153,7 +160,13 @@ impl Folder<'_> {
         match &mut e.kind {
             K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => {}
             K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) | K::Cached { expr: x, .. } => self.expr(x),
-            K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
+            K::Binary(_, a, b)
+            | K::Concat(a, b)
+            | K::DefAdd(a, b)
+            | K::And(a, b)
+            | K::Or(a, b)
+            | K::Elvis(a, b)
+            | K::Index(a, b) => {
                 self.expr(a);
                 self.expr(b);
             }
@@ -203,7 +216,7 @@ impl Folder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interp::{compile, exec_test, CompileEnv};
+    use crate::interp::{CompileEnv, compile, exec_test};
 
     fn returned(src: &str) -> (ExprKind, Vec<Const>) {
         let p = compile(src, &CompileEnv::new(ScriptContext::Test, Dialect::Elasticsearch)).program.expect("compiles");

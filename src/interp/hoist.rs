@@ -37,10 +37,40 @@ use std::collections::HashSet;
 
 /// Methods that never mutate their receiver or arguments.
 pub(crate) const READ_ONLY_METHODS: &[&str] = &[
-    "size", "get", "getLength", "length", "isEmpty", "getEmpty", "containsKey", "containsValue", "contains", "indexOf",
-    "lastIndexOf", "equals", "hashCode", "toString", "compareTo", "substring", "charAt", "startsWith", "endsWith",
-    "toLowerCase", "toUpperCase", "trim", "intValue", "longValue", "doubleValue", "floatValue", "getKey", "getValue",
-    "keySet", "values", "entrySet", "getOrDefault", "sum", "splitOnToken",
+    "size",
+    "get",
+    "getLength",
+    "length",
+    "isEmpty",
+    "getEmpty",
+    "containsKey",
+    "containsValue",
+    "contains",
+    "indexOf",
+    "lastIndexOf",
+    "equals",
+    "hashCode",
+    "toString",
+    "compareTo",
+    "substring",
+    "charAt",
+    "startsWith",
+    "endsWith",
+    "toLowerCase",
+    "toUpperCase",
+    "trim",
+    "intValue",
+    "longValue",
+    "doubleValue",
+    "floatValue",
+    "getKey",
+    "getValue",
+    "keySet",
+    "values",
+    "entrySet",
+    "getOrDefault",
+    "sum",
+    "splitOnToken",
 ];
 
 /// Methods that mutate their receiver (allowed in the prefix on collections it created).
@@ -94,7 +124,14 @@ fn stmt_ok(s: &Stmt, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> 
             if !expr_ok(e, fresh, written) {
                 return false;
             }
-            if matches!(e.kind, ExprKind::NewList(_) | ExprKind::NewMap(_) | ExprKind::NewArray { .. } | ExprKind::NewArrayInit { .. } | ExprKind::NewSet) {
+            if matches!(
+                e.kind,
+                ExprKind::NewList(_)
+                    | ExprKind::NewMap(_)
+                    | ExprKind::NewArray { .. }
+                    | ExprKind::NewArrayInit { .. }
+                    | ExprKind::NewSet
+            ) {
                 fresh.insert(*slot);
             } else {
                 fresh.remove(slot);
@@ -102,7 +139,9 @@ fn stmt_ok(s: &Stmt, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> 
             written.insert(*slot);
             true
         }
-        StmtKind::If(c, t, o) => expr_ok(c, fresh, written) && block_ok(t, fresh, written) && block_ok(o, fresh, written),
+        StmtKind::If(c, t, o) => {
+            expr_ok(c, fresh, written) && block_ok(t, fresh, written) && block_ok(o, fresh, written)
+        }
         StmtKind::Loop { cond, update, body, .. } => {
             cond.as_ref().is_none_or(|c| expr_ok(c, fresh, written))
                 && update.iter().all(|u| expr_ok(u, fresh, written))
@@ -145,11 +184,17 @@ fn expr_ok(e: &Expr, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> 
         K::Const(_) | K::Local(_) | K::Params | K::StaticField(_) | K::NewSet => true,
         K::Doc | K::Score | K::Function { .. } | K::User { .. } | K::Cached { .. } => false,
         K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_ok(x, fresh, written),
-        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
-            expr_ok(a, fresh, written) && expr_ok(b, fresh, written)
-        }
+        K::Binary(_, a, b)
+        | K::Concat(a, b)
+        | K::DefAdd(a, b)
+        | K::And(a, b)
+        | K::Or(a, b)
+        | K::Elvis(a, b)
+        | K::Index(a, b) => expr_ok(a, fresh, written) && expr_ok(b, fresh, written),
         K::Eq { lhs, rhs, .. } => expr_ok(lhs, fresh, written) && expr_ok(rhs, fresh, written),
-        K::Conditional(c, a, b) => expr_ok(c, fresh, written) && expr_ok(a, fresh, written) && expr_ok(b, fresh, written),
+        K::Conditional(c, a, b) => {
+            expr_ok(c, fresh, written) && expr_ok(a, fresh, written) && expr_ok(b, fresh, written)
+        }
         K::Assign { target, value } => expr_ok(value, fresh, written) && target_ok(target, fresh, written),
         K::Compound { target, value, .. } => expr_ok(value, fresh, written) && target_ok(target, fresh, written),
         K::IncDec { target, .. } => target_ok(target, fresh, written),
@@ -189,7 +234,9 @@ fn suffix_stmt_ok(s: &Stmt, hoisted: &HashSet<Slot>) -> bool {
                 && body.iter().all(|s| suffix_stmt_ok(s, hoisted))
         }
         StmtKind::ForEach { slot, iterable, body, .. } => {
-            !hoisted.contains(slot) && suffix_expr_ok(iterable, hoisted, false) && body.iter().all(|s| suffix_stmt_ok(s, hoisted))
+            !hoisted.contains(slot)
+                && suffix_expr_ok(iterable, hoisted, false)
+                && body.iter().all(|s| suffix_stmt_ok(s, hoisted))
         }
         StmtKind::Break | StmtKind::Continue => true,
         StmtKind::Return(v) => v.as_ref().is_none_or(|e| suffix_expr_ok(e, hoisted, true)),
@@ -207,7 +254,9 @@ fn suffix_expr_ok(e: &Expr, hoisted: &HashSet<Slot>, escapes: bool) -> bool {
         K::Const(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => true,
         K::Convert(x, _) | K::Cached { expr: x, .. } => ok(x, escapes),
         K::Unary(_, x) | K::Instanceof(x, _) => ok(x, false),
-        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) => ok(a, false) && ok(b, false),
+        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) => {
+            ok(a, false) && ok(b, false)
+        }
         K::Index(a, b) => ok(a, false) && ok(b, false),
         K::Elvis(a, b) => ok(a, escapes) && ok(b, escapes),
         K::Eq { lhs, rhs, .. } => ok(lhs, false) && ok(rhs, false),
@@ -220,7 +269,9 @@ fn suffix_expr_ok(e: &Expr, hoisted: &HashSet<Slot>, escapes: bool) -> bool {
         K::DynMethod { recv, name, args, .. } => suffix_call_ok(recv, name, args, hoisted),
         // Context functions (vector and score functions) read their arguments only.
         K::Static { args, .. } | K::Function { args, .. } => args.iter().all(|a| ok(a, false)),
-        K::User { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => args.iter().all(|a| ok(a, true)),
+        K::User { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => {
+            args.iter().all(|a| ok(a, true))
+        }
         K::NewArray { dims, .. } => dims.iter().all(|a| ok(a, false)),
         K::NewMap(entries) => entries.iter().all(|(k, v)| ok(k, true) && ok(v, true)),
     }
@@ -259,9 +310,7 @@ pub fn cache_invariants(suffix: &mut [Stmt], hoisted: &HashSet<Slot>) -> u32 {
 fn stmt_mutates_nothing_shared(s: &Stmt) -> bool {
     match &s.kind {
         StmtKind::Expr(e) | StmtKind::Store(_, e) => expr_mutates_nothing_shared(e),
-        StmtKind::If(c, t, o) => {
-            expr_mutates_nothing_shared(c) && t.iter().chain(o).all(stmt_mutates_nothing_shared)
-        }
+        StmtKind::If(c, t, o) => expr_mutates_nothing_shared(c) && t.iter().chain(o).all(stmt_mutates_nothing_shared),
         StmtKind::Loop { cond, update, body, .. } => {
             cond.as_ref().is_none_or(expr_mutates_nothing_shared)
                 && update.iter().all(expr_mutates_nothing_shared)
@@ -283,9 +332,13 @@ fn expr_mutates_nothing_shared(e: &Expr) -> bool {
         K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => true,
         K::Cached { expr, .. } => expr_mutates_nothing_shared(expr),
         K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_mutates_nothing_shared(x),
-        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
-            expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
-        }
+        K::Binary(_, a, b)
+        | K::Concat(a, b)
+        | K::DefAdd(a, b)
+        | K::And(a, b)
+        | K::Or(a, b)
+        | K::Elvis(a, b)
+        | K::Index(a, b) => expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b),
         K::Eq { lhs, rhs, .. } => expr_mutates_nothing_shared(lhs) && expr_mutates_nothing_shared(rhs),
         K::Conditional(c, a, b) => {
             expr_mutates_nothing_shared(c) && expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
@@ -305,7 +358,9 @@ fn expr_mutates_nothing_shared(e: &Expr) -> bool {
         K::Static { sig, args } => sig.class != "Collections" && all(args),
         K::Function { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => all(args),
         K::NewArray { dims, .. } => all(dims),
-        K::NewMap(entries) => entries.iter().all(|(k, v)| expr_mutates_nothing_shared(k) && expr_mutates_nothing_shared(v)),
+        K::NewMap(entries) => {
+            entries.iter().all(|(k, v)| expr_mutates_nothing_shared(k) && expr_mutates_nothing_shared(v))
+        }
         K::User { .. } => false,
     }
 }
@@ -352,9 +407,22 @@ fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
     use ExprKind as K;
     let mut go = |x: &mut Expr| cache_expr(x, hoisted, next);
     match &mut e.kind {
-        K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet | K::Cached { .. } => {}
+        K::Const(_)
+        | K::Local(_)
+        | K::Params
+        | K::Doc
+        | K::Score
+        | K::StaticField(_)
+        | K::NewSet
+        | K::Cached { .. } => {}
         K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => go(x),
-        K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
+        K::Binary(_, a, b)
+        | K::Concat(a, b)
+        | K::DefAdd(a, b)
+        | K::And(a, b)
+        | K::Or(a, b)
+        | K::Elvis(a, b)
+        | K::Index(a, b) => {
             go(a);
             go(b);
         }
@@ -377,7 +445,9 @@ fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
             go(recv);
             args.iter_mut().for_each(go);
         }
-        K::Static { args, .. } | K::Function { args, .. } | K::User { args, .. } | K::NewList(args) => args.iter_mut().for_each(go),
+        K::Static { args, .. } | K::Function { args, .. } | K::User { args, .. } | K::NewList(args) => {
+            args.iter_mut().for_each(go)
+        }
         K::NewArrayInit { values, .. } => values.iter_mut().for_each(go),
         K::NewArray { dims, .. } => dims.iter_mut().for_each(go),
         K::NewMap(entries) => entries.iter_mut().for_each(|(k, v)| {

@@ -51,9 +51,19 @@ pub enum StmtKind {
     Store(Slot, Expr),
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     /// `while`, `for` (with `update`), `do-while` (`is_do`). `cond: None` loops forever.
-    Loop { cond: Option<Expr>, update: Vec<Expr>, body: Vec<Stmt>, is_do: bool },
+    Loop {
+        cond: Option<Expr>,
+        update: Vec<Expr>,
+        body: Vec<Stmt>,
+        is_do: bool,
+    },
     /// for-each: each element converted with `conv` into `slot`. Not counted by the loop counter.
-    ForEach { slot: Slot, conv: Option<Conv>, iterable: Expr, body: Vec<Stmt> },
+    ForEach {
+        slot: Slot,
+        conv: Option<Conv>,
+        iterable: Expr,
+        body: Vec<Stmt>,
+    },
     Break,
     Continue,
     Return(Option<Expr>),
@@ -124,11 +134,20 @@ pub enum EqMode {
 /// What an assignment writes to.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Local { slot: Slot, ty: Ty },
+    Local {
+        slot: Slot,
+        ty: Ty,
+    },
     /// `recv[index]` on an array, list, map or def (dispatched at run time).
-    Index { recv: Box<Expr>, index: Box<Expr> },
+    Index {
+        recv: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `recv.name` shortcut on a map (`put`), list (`list.0`) or def.
-    Field { recv: Box<Expr>, name: String },
+    Field {
+        recv: Box<Expr>,
+        name: String,
+    },
 }
 
 /// How a compound assignment or `++` converts its result back.
@@ -157,37 +176,94 @@ pub enum ExprKind {
     DefAdd(Box<Expr>, Box<Expr>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
-    Eq { lhs: Box<Expr>, rhs: Box<Expr>, mode: EqMode, negate: bool },
+    Eq {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        mode: EqMode,
+        negate: bool,
+    },
     Unary(UnOp, Box<Expr>),
     Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
     Elvis(Box<Expr>, Box<Expr>),
     Instanceof(Box<Expr>, Ty),
-    Assign { target: Target, value: Box<Expr> },
-    Compound { target: Target, op: BinOp, concat: bool, value: Box<Expr>, back: Back },
-    IncDec { target: Target, increment: bool, prefix: bool, back: Back },
+    Assign {
+        target: Target,
+        value: Box<Expr>,
+    },
+    Compound {
+        target: Target,
+        op: BinOp,
+        concat: bool,
+        value: Box<Expr>,
+        back: Back,
+    },
+    IncDec {
+        target: Target,
+        increment: bool,
+        prefix: bool,
+        back: Back,
+    },
     /// `recv[index]` read, dispatched on the receiver's runtime class.
     Index(Box<Expr>, Box<Expr>),
     /// `recv.name` read: map key, list index, array length, getter... dispatched at run time.
-    DynField { recv: Box<Expr>, name: String, null_safe: bool },
+    DynField {
+        recv: Box<Expr>,
+        name: String,
+        null_safe: bool,
+    },
     /// A statically resolved registry field.
-    Field { recv: Box<Expr>, sig: &'static FieldSig, null_safe: bool },
+    Field {
+        recv: Box<Expr>,
+        sig: &'static FieldSig,
+        null_safe: bool,
+    },
     StaticField(&'static StaticFieldSig),
-    Method { recv: Box<Expr>, sig: &'static MethodSig, args: Vec<Expr>, null_safe: bool },
+    Method {
+        recv: Box<Expr>,
+        sig: &'static MethodSig,
+        args: Vec<Expr>,
+        null_safe: bool,
+    },
     /// Method on a def receiver: looked up by the runtime class.
-    DynMethod { recv: Box<Expr>, name: String, args: Vec<Expr>, null_safe: bool },
-    Static { sig: &'static StaticSig, args: Vec<Expr> },
+    DynMethod {
+        recv: Box<Expr>,
+        name: String,
+        args: Vec<Expr>,
+        null_safe: bool,
+    },
+    Static {
+        sig: &'static StaticSig,
+        args: Vec<Expr>,
+    },
     /// A context function; `site` indexes the per-`Bound` class-binding cache.
-    Function { sig: &'static FunctionSig, args: Vec<Expr>, site: u32 },
-    User { func: u32, args: Vec<Expr> },
+    Function {
+        sig: &'static FunctionSig,
+        args: Vec<Expr>,
+        site: u32,
+    },
+    User {
+        func: u32,
+        args: Vec<Expr>,
+    },
     NewList(Vec<Expr>),
     NewMap(Vec<(Expr, Expr)>),
     NewSet,
     /// `new T[a][b]...`: `elem` is the innermost element type, `total_dims` all dimensions.
-    NewArray { elem: Ty, dims: Vec<Expr>, total_dims: u8 },
-    NewArrayInit { elem: Ty, values: Vec<Expr> },
+    NewArray {
+        elem: Ty,
+        dims: Vec<Expr>,
+        total_dims: u8,
+    },
+    NewArrayInit {
+        elem: Ty,
+        values: Vec<Expr>,
+    },
     /// A per-user invariant expression (`hoist::cache_invariants`): evaluated when first reached,
     /// its value then kept in the `Bound`'s cache `index` for the user's later documents.
-    Cached { index: u32, expr: Box<Expr> },
+    Cached {
+        index: u32,
+        expr: Box<Expr>,
+    },
 }
 
 impl Expr {

@@ -30,9 +30,7 @@ fn write_value(v: &Value, out: &mut String) {
         Value::Short(x) => out.push_str(&x.to_string()),
         Value::Int(x) => out.push_str(&x.to_string()),
         Value::Long(x) => out.push_str(&x.to_string()),
-        Value::Float(x) => {
-            out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0)))
-        }
+        Value::Float(x) => out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0))),
         Value::Double(x) => {
             out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0)))
         }

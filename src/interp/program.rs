@@ -3,7 +3,7 @@
 //! `exec_test` (the `_execute` test context).
 
 use super::check::{self, CheckEnv, Checked};
-use super::error::{es_type, RuntimeError, RuntimeErrorKind};
+use super::error::{RuntimeError, RuntimeErrorKind, es_type};
 use super::eval::{self, Frame, Interp};
 use super::hoist;
 use super::ir::{Const, Function};
@@ -133,7 +133,11 @@ pub fn exec_test(source: &str, params: &serde_json::Map<String, serde_json::Valu
     exec_test_with(source, params, &Limits::default())
 }
 
-pub fn exec_test_with(source: &str, params: &serde_json::Map<String, serde_json::Value>, limits: &Limits) -> ExecResult {
+pub fn exec_test_with(
+    source: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    limits: &Limits,
+) -> ExecResult {
     let env = CompileEnv { limits: limits.clone(), ..CompileEnv::new(ScriptContext::Test, Dialect::Elasticsearch) };
     let compiled = compile(source, &env);
     let Some(program) = compiled.program else {
@@ -167,7 +171,10 @@ pub fn exec_test_with(source: &str, params: &serde_json::Map<String, serde_json:
 
 /// JSON params → Painless values (integers → Integer, or Long when too big; decimals → Double;
 /// arrays → ArrayList; objects → HashMap), as ES's script params parser produces them.
-pub fn json_params(params: &serde_json::Map<String, serde_json::Value>, limits: &Limits) -> Result<Value, RuntimeError> {
+pub fn json_params(
+    params: &serde_json::Map<String, serde_json::Value>,
+    limits: &Limits,
+) -> Result<Value, RuntimeError> {
     let mut m = JavaHashMap::new();
     for (k, v) in params {
         m.put(Value::str(k), json_value(v, limits)?);
@@ -254,7 +261,9 @@ fn runtime_code(es: &str) -> &'static str {
         es_type::NULL_POINTER => "R301",
         es_type::CLASS_CAST => "R302",
         es_type::ARITHMETIC => "R303",
-        es_type::INDEX_OUT_OF_BOUNDS | es_type::ARRAY_INDEX_OUT_OF_BOUNDS | es_type::STRING_INDEX_OUT_OF_BOUNDS => "R304",
+        es_type::INDEX_OUT_OF_BOUNDS | es_type::ARRAY_INDEX_OUT_OF_BOUNDS | es_type::STRING_INDEX_OUT_OF_BOUNDS => {
+            "R304"
+        }
         es_type::PAINLESS_ERROR => "R305",
         es_type::STACK_OVERFLOW => "R306",
         es_type::ILLEGAL_ARGUMENT => "R307",
@@ -263,4 +272,3 @@ fn runtime_code(es: &str) -> &'static str {
         _ => "R399",
     }
 }
-

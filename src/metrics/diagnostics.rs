@@ -1,8 +1,8 @@
 //! Diagnostics: figures that explain *why* a candidate scores as it does, for the proposer (as
 //! JSON in the run log and the next prompt) and for the human (a table in `eval`).
 
-use super::evaluate::{EvalContext, diversity_label};
 use super::MetricSet;
+use super::evaluate::{EvalContext, diversity_label};
 use crate::rank::UserRanking;
 use crate::store::{Column, ItemIdx, Store, UserIdx};
 use serde::{Deserialize, Serialize};
@@ -227,11 +227,8 @@ fn identical_lists(lists: &[Vec<ItemIdx>]) -> IdenticalLists {
 }
 
 fn activity_terciles(store: &Store, rankings: &[&UserRanking], per_user: &[MetricSet]) -> Vec<ActivityTercile> {
-    let mut users: Vec<(usize, u32, f64)> = rankings
-        .iter()
-        .zip(per_user)
-        .map(|(r, m)| (store.interactions(r.user).len(), r.user.0, m.ndcg))
-        .collect();
+    let mut users: Vec<(usize, u32, f64)> =
+        rankings.iter().zip(per_user).map(|(r, m)| (store.interactions(r.user).len(), r.user.0, m.ndcg)).collect();
     users.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let n = users.len();
     let bounds = [0, n.div_ceil(3), n - n / 3, n];

@@ -2,10 +2,10 @@
 //! An [`EvalContext`] is built once per run (ground truth, diversity table, popularity) and reused
 //! for every candidate.
 
+use super::MetricSet;
 use super::diagnostics::{self, Diagnostics, Popularity};
 use super::ground_truth::GroundTruth;
 use super::ild::{DiversityLookup, DiversityTable};
-use super::MetricSet;
 use crate::rank::UserRanking;
 use crate::store::{Column, ItemIdx, Store};
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,12 @@ pub struct Evaluation {
 }
 
 impl<'s> EvalContext<'s> {
-    pub fn new(store: &'s Store, truth: GroundTruth, diversity_fields: &[String], k: usize) -> Result<Self, MetricsError> {
+    pub fn new(
+        store: &'s Store,
+        truth: GroundTruth,
+        diversity_fields: &[String],
+        k: usize,
+    ) -> Result<Self, MetricsError> {
         let diversity = diversity_table(store, diversity_fields)?;
         let popularity = Popularity::from_store(store);
         Ok(EvalContext { store, truth, diversity, popularity, k })
@@ -112,5 +117,4 @@ impl<'s> EvalContext<'s> {
         let diagnostics = diagnostics::compute(self, rankings, &lists, &metric_sets, sort_files);
         Evaluation { metrics, per_user, diagnostics }
     }
-
 }

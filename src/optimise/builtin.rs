@@ -170,7 +170,13 @@ fn rescale_signals(genome: &mut Genome, old: Similarity) {
 }
 
 /// One mutation of `genome`; returns a description of what changed.
-fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &StepSize, rng: &mut ChaCha8Rng) -> String {
+fn mutate(
+    genome: &mut Genome,
+    signals: &[SignalKind],
+    max_sorts: usize,
+    step: &StepSize,
+    rng: &mut ChaCha8Rng,
+) -> String {
     for _ in 0..16 {
         let choice = rng.gen_range(0..100);
         let done = match choice {
@@ -185,11 +191,7 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                     }
                 }
                 // Mostly a log-normal step keeping the sign; rarely a sign flip at a small magnitude.
-                s.weight = if rng.gen_bool(0.05) {
-                    -old * 0.3
-                } else {
-                    old * gauss(rng, step.log_sd).exp()
-                };
+                s.weight = if rng.gen_bool(0.05) { -old * 0.3 } else { old * gauss(rng, step.log_sd).exp() };
                 s.weight = clamp_weight(&s.kind, genome.similarity, s.weight);
                 Some(format!("{} weight {} -> {}", signal_name(&s.kind), show_weight(old), show_weight(s.weight)))
             }
@@ -276,7 +278,11 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                 let what = match &key {
                     SortKey::ScoreBand { bucket } => format!("add sort script: score band {bucket:.3}"),
                     SortKey::ScorePlus { signal } => {
-                        format!("add sort script: score + {} x{}", signal_name(&signal.kind), show_weight(signal.weight))
+                        format!(
+                            "add sort script: score + {} x{}",
+                            signal_name(&signal.kind),
+                            show_weight(signal.weight)
+                        )
                     }
                 };
                 if band {
@@ -301,7 +307,8 @@ fn mutate(genome: &mut Genome, signals: &[SignalKind], max_sorts: usize, step: &
                     }
                     SortKey::ScorePlus { signal } => {
                         let old = signal.weight;
-                        signal.weight = clamp_weight(&signal.kind, genome.similarity, old * gauss(rng, step.log_sd).exp());
+                        signal.weight =
+                            clamp_weight(&signal.kind, genome.similarity, old * gauss(rng, step.log_sd).exp());
                         Some(format!("sort {} weight {} -> {}", i + 1, show_weight(old), show_weight(signal.weight)))
                     }
                 }
@@ -325,12 +332,7 @@ impl BuiltinProposer {
         let mut sort = genome.render_sorts(&env);
         sort.truncate(ctx.contract.max_sort_scripts);
         Proposed {
-            proposal: Proposal {
-                rationale,
-                query: genome.render_query(&env),
-                sort,
-                genome: Some(genome.to_json()),
-            },
+            proposal: Proposal { rationale, query: genome.render_query(&env), sort, genome: Some(genome.to_json()) },
             usage: Usage::default(),
         }
     }

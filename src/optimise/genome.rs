@@ -159,9 +159,10 @@ impl Genome {
         self.sorts
             .iter()
             .filter_map(|key| match key {
-                SortKey::ScoreBand { bucket } => {
-                    Some(format!("// relevance band: later keys reorder items within a band\nreturn Math.floor(_score / {});\n", num(*bucket)))
-                }
+                SortKey::ScoreBand { bucket } => Some(format!(
+                    "// relevance band: later keys reorder items within a band\nreturn Math.floor(_score / {});\n",
+                    num(*bucket)
+                )),
                 SortKey::ScorePlus { signal } => {
                     if !signal_renderable(&signal.kind, env) {
                         return None;
@@ -353,7 +354,10 @@ mod tests {
         assert!(src.contains("score += (-0.2000) * "));
         let no_now = RenderEnv { has_now: false, ..env() };
         assert!(!g.render_query(&no_now).contains("params.now"));
-        assert_eq!(g.render_sorts(&env()), vec!["// relevance band: later keys reorder items within a band\nreturn Math.floor(_score / 0.1000);\n"]);
+        assert_eq!(
+            g.render_sorts(&env()),
+            vec!["// relevance band: later keys reorder items within a band\nreturn Math.floor(_score / 0.1000);\n"]
+        );
     }
 
     #[test]

@@ -73,7 +73,9 @@ pub fn weighted_pool(history: &[Ancestor]) -> Vec<WeightedParent> {
 /// proposer that picks its own parents is offered, so a parent picked over and over drops out.
 pub fn parent_options(history: &[Ancestor], limit: usize) -> Vec<WeightedParent> {
     let mut pool = weighted_pool(history);
-    pool.sort_by(|a, b| b.weighted.partial_cmp(&a.weighted).unwrap_or(std::cmp::Ordering::Equal).then(a.iteration.cmp(&b.iteration)));
+    pool.sort_by(|a, b| {
+        b.weighted.partial_cmp(&a.weighted).unwrap_or(std::cmp::Ordering::Equal).then(a.iteration.cmp(&b.iteration))
+    });
     pool.truncate(limit);
     pool
 }
@@ -151,7 +153,8 @@ mod tests {
 
     #[test]
     fn parent_options_rank_by_discounted_primary_and_drop_overpicked() {
-        let mut h = vec![a(0, None, Some(0.30), true), a(1, Some(0), Some(0.35), true), a(2, Some(1), Some(0.33), true)];
+        let mut h =
+            vec![a(0, None, Some(0.30), true), a(1, Some(0), Some(0.35), true), a(2, Some(1), Some(0.33), true)];
         h.push(a(3, Some(0), None, false));
         let opts = parent_options(&h, 2);
         assert_eq!(opts.iter().map(|o| o.iteration).collect::<Vec<_>>(), vec![1, 2]);

@@ -6,8 +6,8 @@
 //! through [`redact`] before it can reach a log, a snapshot or a report.
 
 use super::prompt::{
-    ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice,
-    parse_reply, retry_prompt, system_prompt, user_prompt,
+    ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_system_prompt, parent_retry_prompt,
+    parse_parent_choice, parse_reply, retry_prompt, system_prompt, user_prompt,
 };
 use super::proposer::{
     ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
@@ -259,7 +259,11 @@ impl LlmProposer {
                     if attempt >= self.settings.max_retries {
                         return Err(self.err_transport(&url, message));
                     }
-                    tracing::warn!("{}: {} (retrying)", self.settings.kind.as_str(), redact(&message, self.settings.api_key.as_ref()));
+                    tracing::warn!(
+                        "{}: {} (retrying)",
+                        self.settings.kind.as_str(),
+                        redact(&message, self.settings.api_key.as_ref())
+                    );
                     None
                 }
                 Ok(response) => {
@@ -298,7 +302,10 @@ impl LlmProposer {
         let bad = |what: &str| ProposerError::Transport {
             provider: self.settings.kind.as_str().into(),
             url: url.into(),
-            message: format!("unexpected response body ({what}): {}", redact(&super::prompt::truncate(text, 300), self.settings.api_key.as_ref())),
+            message: format!(
+                "unexpected response body ({what}): {}",
+                redact(&super::prompt::truncate(text, 300), self.settings.api_key.as_ref())
+            ),
         };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
         let (reply, input, output) = match self.settings.kind {

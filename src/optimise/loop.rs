@@ -77,9 +77,16 @@ pub struct CheckOutcome {
 /// The result of evaluating a compiled script set on the cohort.
 #[derive(Debug, Clone)]
 pub enum EvalOutcome {
-    Metrics { metrics: MetricValues, diagnostics: serde_json::Value, eval_ms: f64 },
+    Metrics {
+        metrics: MetricValues,
+        diagnostics: serde_json::Value,
+        eval_ms: f64,
+    },
     /// Any runtime error fails the candidate, as Elasticsearch fails the whole search.
-    RuntimeError { error: serde_json::Value, eval_ms: f64 },
+    RuntimeError {
+        error: serde_json::Value,
+        eval_ms: f64,
+    },
 }
 
 /// The search engine's verdict on a candidate's local figures.
@@ -263,12 +270,9 @@ impl OptimisationLoop<'_> {
         let obj = self.settings.objective;
         let history = self.recorder.history();
         let parent_line = history.iter().find(|l| l.iteration == parent).ok_or(LoopError::NoBaseline)?;
-        let (parent_scripts, parent_stored) =
-            self.recorder.load_scripts(&parent_line.snapshot).map_err(|e| LoopError::Parent {
-                iteration,
-                snapshot: parent_line.snapshot.clone(),
-                message: e.to_string(),
-            })?;
+        let (parent_scripts, parent_stored) = self.recorder.load_scripts(&parent_line.snapshot).map_err(|e| {
+            LoopError::Parent { iteration, snapshot: parent_line.snapshot.clone(), message: e.to_string() }
+        })?;
         let mut ranked: Vec<&IterationRecord> = history.iter().filter(|l| l.metrics.is_some()).collect();
         ranked.sort_by(|a, b| {
             let (pa, pb) = (a.metrics.map(|m| obj.primary(&m)), b.metrics.map(|m| obj.primary(&m)));

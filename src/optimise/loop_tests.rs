@@ -25,7 +25,12 @@ impl MemoryRecorder {
                 attempt: 0,
                 proposer: "baseline".into(),
                 parent_reason: None,
-                proposal: Proposal { rationale: "baseline".into(), query: "return 1.0;".into(), sort: vec![], genome: None },
+                proposal: Proposal {
+                    rationale: "baseline".into(),
+                    query: "return 1.0;".into(),
+                    sort: vec![],
+                    genome: None,
+                },
                 usage: Usage::default(),
             },
         );
@@ -82,9 +87,7 @@ impl RunRecorder for MemoryRecorder {
 struct CommentJudge;
 
 fn value_of(src: &str, key: &str) -> f64 {
-    src.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")).and_then(|v| v.parse().ok()))
-        .unwrap_or(0.0)
+    src.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}=")).and_then(|v| v.parse().ok())).unwrap_or(0.0)
 }
 
 impl CandidateJudge for CommentJudge {
@@ -125,7 +128,12 @@ fn settings(lineage: Lineage) -> LoopSettings {
             max_sort_scripts: 5,
             dialect: "es8".into(),
         },
-        fields: vec![FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false }],
+        fields: vec![FieldInfo {
+            name: "popularity".into(),
+            kind: "long".into(),
+            multi_valued: false,
+            may_be_missing: false,
+        }],
         history_shown: 5,
     }
 }
@@ -146,7 +154,12 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
         p("worse", "// ndcg=0.20 ild=0.60"),
     ]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
     let summary = lp.run(5, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(statuses, ["baseline", "accepted", "runtime_error", "guardrail_violation", "rejected", "rejected"]);
@@ -181,7 +194,12 @@ fn three_failed_fixes_end_as_compile_error() {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut proposer = ScriptedProposer::new((0..4).map(|i| p(&format!("try {i}"), "BROKEN")));
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
     let (line, log) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::CompileError);
     assert_eq!(line.attempts, 4);
@@ -208,7 +226,12 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
     );
     let mut proposer = ScriptedProposer::new([]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop { settings: settings(Lineage::Linear), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
     let (line, _) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::Accepted);
     assert_eq!(line.tokens, Tokens { input: 10, output: 5 });
@@ -241,7 +264,12 @@ fn builtin_runs_are_reproducible_and_resumable() {
             // A fresh proposer per leg, as after a restart.
             let mut proposer = BuiltinProposer::new();
             let judge = HashJudge;
-            let mut lp = OptimisationLoop { settings: settings(lineage), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+            let mut lp = OptimisationLoop {
+                settings: settings(lineage),
+                proposer: &mut proposer,
+                judge: &judge,
+                recorder: &mut recorder,
+            };
             lp.run(n, |_, _| {}).unwrap();
         }
         recorder
@@ -273,8 +301,12 @@ fn evolutionary_proposer_picks_its_parent_among_the_offered_options() {
     // Iteration 4: it picks 2.
     proposer.parent_picks = [0, 9, 2].into_iter().collect();
     let judge = CommentJudge;
-    let mut lp =
-        OptimisationLoop { settings: settings(Lineage::Evolutionary), proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Evolutionary),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
     lp.run(4, |_, _| {}).unwrap();
     let parents: Vec<Option<u32>> = recorder.lines.iter().map(|l| l.parent).collect();
     assert_eq!(parents[1], Some(0));

@@ -14,11 +14,11 @@ pub mod lineage;
 pub mod llm;
 pub mod r#loop;
 pub mod prompt;
-pub mod record;
 pub mod proposer;
+pub mod record;
 
 pub use builtin::BuiltinProposer;
 pub use lineage::Lineage;
 pub use llm::{LlmProposer, LlmSettings, ProviderKind};
-pub use proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
 pub use r#loop::{AttemptLog, CandidateJudge, LoopError, LoopSettings, Objective, OptimisationLoop, RunRecorder};
+pub use proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};

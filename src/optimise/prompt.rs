@@ -77,7 +77,11 @@ pub fn user_prompt(ctx: &ProposalContext) -> String {
             let _ = writeln!(s, "- iteration {} ({}): {} - {}", h.iteration, h.status, m, h.rationale);
         }
     }
-    let _ = writeln!(s, "\nEdit this script set (iteration {}).\nQuery script:\n{}", ctx.parent_iteration, ctx.parent.query);
+    let _ = writeln!(
+        s,
+        "\nEdit this script set (iteration {}).\nQuery script:\n{}",
+        ctx.parent_iteration, ctx.parent.query
+    );
     for (i, sort) in ctx.parent.sort.iter().enumerate() {
         let _ = writeln!(s, "Sort script {}:\n{}", i + 1, sort);
     }
@@ -173,10 +177,8 @@ pub fn parse_parent_choice(text: &str, ctx: &ParentChoiceContext) -> Result<(u32
                 return Ok((p as u32, truncate(&reason, 600)));
             }
             Some(p) => {
-                last_problem = Some(ReplyProblem(format!(
-                    "iteration {p} is not one of the options ({})",
-                    offered.join(", ")
-                )))
+                last_problem =
+                    Some(ReplyProblem(format!("iteration {p} is not one of the options ({})", offered.join(", "))))
             }
             None => {
                 last_problem.get_or_insert(ReplyProblem("the JSON object has no integer \"parent\" field".into()));
@@ -237,12 +239,7 @@ pub fn parse_reply(text: &str, max_sort_scripts: usize) -> Result<Proposal, Repl
             return Err(ReplyProblem(format!("{} sort scripts, at most {max_sort_scripts} allowed", sort.len())));
         }
         let prose = strip_fences(text);
-        return Ok(Proposal {
-            rationale: truncate(prose.trim(), 600),
-            query: query.clone(),
-            sort,
-            genome: None,
-        });
+        return Ok(Proposal { rationale: truncate(prose.trim(), 600), query: query.clone(), sort, genome: None });
     }
     Err(ReplyProblem("no JSON object with a \"query\" field was found".into()))
 }
@@ -459,12 +456,11 @@ mod tests {
 
     #[test]
     fn problems_are_named() {
-        assert_eq!(
-            parse_reply(r#"{"rationale":"r"}"#, 5).unwrap_err().0,
-            "the JSON object has no \"query\" field"
-        );
+        assert_eq!(parse_reply(r#"{"rationale":"r"}"#, 5).unwrap_err().0, "the JSON object has no \"query\" field");
         assert!(parse_reply(r#"{"rationale":"r","query":"x""#, 5).unwrap_err().0.contains("malformed"));
-        assert!(parse_reply(r#"{"rationale":"r","query":"x","sort":["a","b"]}"#, 1).unwrap_err().0.contains("at most 1"));
+        assert!(
+            parse_reply(r#"{"rationale":"r","query":"x","sort":["a","b"]}"#, 1).unwrap_err().0.contains("at most 1")
+        );
         assert!(parse_reply("no idea", 5).unwrap_err().0.contains("no JSON"));
         assert!(parse_reply(r#"{"query":"return 1;"}"#, 5).unwrap_err().0.contains("rationale"));
     }

@@ -284,7 +284,8 @@ mod store_tests {
 
     #[test]
     fn the_contract_and_fields_describe_the_store() {
-        let store = synthetic_store(&SyntheticOptions { items: 200, users: 20, dims: 4, ..Default::default() }).unwrap();
+        let store =
+            synthetic_store(&SyntheticOptions { items: 200, users: 20, dims: 4, ..Default::default() }).unwrap();
         let mut harness = serde_json::Map::new();
         harness.insert("now".into(), serde_json::json!(1_700_000_000));
         let contract = ScriptContract::for_store(&store, &harness, 3, "es8");

@@ -39,7 +39,10 @@ impl DirRecorder {
         let log = run.read_log().map_err(|e| LoopError::Run(e.to_string()))?;
         if let Some(torn) = &log.torn_tail {
             cut_torn_tail(run.path(), torn)?;
-            repairs.push(format!("run.jsonl: removed a half-written last line (kept in torn-lines.txt, {} bytes)", torn.len()));
+            repairs.push(format!(
+                "run.jsonl: removed a half-written last line (kept in torn-lines.txt, {} bytes)",
+                torn.len()
+            ));
         }
         repairs.extend(discard_incomplete(run.path())?);
         Ok(DirRecorder { run, history: log.records, repairs })
@@ -150,7 +153,10 @@ impl RunRecorder for DirRecorder {
     fn snapshot(&mut self, snapshot: &str, proposal: &SnapshotProposal) -> Result<(), LoopError> {
         let target = self.snapshot_path(snapshot);
         if target.exists() {
-            return Err(LoopError::Run(format!("{}: snapshot already exists; snapshots are write-once", target.display())));
+            return Err(LoopError::Run(format!(
+                "{}: snapshot already exists; snapshots are write-once",
+                target.display()
+            )));
         }
         let temp = self.run.path().join(format!("{TEMP_PREFIX}{snapshot}-{}", std::process::id()));
         if temp.exists() {

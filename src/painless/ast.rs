@@ -81,21 +81,47 @@ pub struct Catch {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
-    Decl { ty: TypeName, vars: Vec<Declarator> },
+    Decl {
+        ty: TypeName,
+        vars: Vec<Declarator>,
+    },
     Expr(Expr),
     Block(Block),
-    If { cond: Expr, then: Box<Stmt>, otherwise: Option<Box<Stmt>> },
+    If {
+        cond: Expr,
+        then: Box<Stmt>,
+        otherwise: Option<Box<Stmt>>,
+    },
     /// `body: None` is the empty-statement form `while (c);`.
-    While { cond: Expr, body: Option<Box<Stmt>> },
-    DoWhile { body: Block, cond: Expr },
-    For { init: Option<ForInit>, cond: Option<Expr>, update: Vec<Expr>, body: Option<Box<Stmt>> },
+    While {
+        cond: Expr,
+        body: Option<Box<Stmt>>,
+    },
+    DoWhile {
+        body: Block,
+        cond: Expr,
+    },
+    For {
+        init: Option<ForInit>,
+        cond: Option<Expr>,
+        update: Vec<Expr>,
+        body: Option<Box<Stmt>>,
+    },
     /// `for (T x : e)` (ty = Some) or `for (x in e)` (ty = None, the variable is `def`).
-    ForEach { ty: Option<TypeName>, var: Ident, iterable: Expr, body: Box<Stmt> },
+    ForEach {
+        ty: Option<TypeName>,
+        var: Ident,
+        iterable: Expr,
+        body: Box<Stmt>,
+    },
     Break,
     Continue,
     Return(Option<Expr>),
     Throw(Expr),
-    Try { body: Block, catches: Vec<Catch> },
+    Try {
+        body: Block,
+        catches: Vec<Catch>,
+    },
     /// A lone `;`.
     Empty,
 }
@@ -210,37 +236,95 @@ pub enum ExprKind {
     /// A bare name: a local, `params`, `doc`, `_score`, or a class name such as `Math` used as a
     /// receiver (the checker decides which).
     Var(String),
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
     /// `target = value` (op None) or compound `target op= value`.
-    Assign { op: Option<BinaryOp>, target: Box<Expr>, value: Box<Expr> },
+    Assign {
+        op: Option<BinaryOp>,
+        target: Box<Expr>,
+        value: Box<Expr>,
+    },
     /// `++x` / `--x` (prefix = true) and `x++` / `x--`.
-    IncDec { increment: bool, prefix: bool, target: Box<Expr> },
-    Conditional { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    IncDec {
+        increment: bool,
+        prefix: bool,
+        target: Box<Expr>,
+    },
+    Conditional {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `lhs ?: rhs`
-    Elvis { lhs: Box<Expr>, rhs: Box<Expr> },
-    Instanceof { expr: Box<Expr>, ty: TypeName },
-    Cast { ty: TypeName, expr: Box<Expr> },
+    Elvis {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Instanceof {
+        expr: Box<Expr>,
+        ty: TypeName,
+    },
+    Cast {
+        ty: TypeName,
+        expr: Box<Expr>,
+    },
     /// `recv.name`, `recv?.name`; a dot-integer shortcut `list.0` has name "0".
-    Field { recv: Box<Expr>, name: Ident, null_safe: bool },
+    Field {
+        recv: Box<Expr>,
+        name: Ident,
+        null_safe: bool,
+    },
     /// `recv.name(args)` / `recv?.name(args)`; `recv: None` is a bare call `f(args)` (user function or
     /// a context function such as `cosineSimilarity`, `saturation`).
-    Call { recv: Option<Box<Expr>>, name: Ident, args: Vec<Expr>, null_safe: bool },
+    Call {
+        recv: Option<Box<Expr>>,
+        name: Ident,
+        args: Vec<Expr>,
+        null_safe: bool,
+    },
     /// `recv[index]`
-    Index { recv: Box<Expr>, index: Box<Expr> },
+    Index {
+        recv: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `new T(args)`
-    NewObject { ty: TypeName, args: Vec<Expr> },
+    NewObject {
+        ty: TypeName,
+        args: Vec<Expr>,
+    },
     /// `new T[a][b]`: `ty` is the element type, `dims` the given sizes (extra `[]` counted in ty.dims).
-    NewArray { ty: TypeName, dims: Vec<Expr> },
+    NewArray {
+        ty: TypeName,
+        dims: Vec<Expr>,
+    },
     /// `new T[] {a, b}`: ty.dims includes the `[]`.
-    NewArrayInit { ty: TypeName, values: Vec<Expr> },
+    NewArrayInit {
+        ty: TypeName,
+        values: Vec<Expr>,
+    },
     /// `[a, b]` (ArrayList)
     ListInit(Vec<Expr>),
     /// `[k: v, ...]`, `[:]` (HashMap)
     MapInit(Vec<(Expr, Expr)>),
-    Lambda { params: Vec<LambdaParam>, body: LambdaBody },
+    Lambda {
+        params: Vec<LambdaParam>,
+        body: LambdaBody,
+    },
     /// `Type::method`, `this::method`
-    MethodRef { target: String, method: String },
+    MethodRef {
+        target: String,
+        method: String,
+    },
     /// `/pattern/flags`
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
 }

@@ -87,7 +87,10 @@ pub(crate) fn too_deep(max: usize, span: Span) -> Diagnostic {
         code::TOO_DEEP,
         format!("script nesting is too deep (more than {max} levels)"),
         Span { start: span.start, end: span.start.saturating_add(1).min(span.end.max(span.start + 1)) },
-        Some("this is a scorelab limit (ParseLimits::max_nesting), not an Elasticsearch one; flatten the expression".into()),
+        Some(
+            "this is a scorelab limit (ParseLimits::max_nesting), not an Elasticsearch one; flatten the expression"
+                .into(),
+        ),
     )
 }
 

@@ -48,7 +48,9 @@ pub(crate) fn lex_diagnostic(source: &str, e: &LexError) -> Diagnostic {
         code::UNEXPECTED_CHARACTER
     };
     let help = match code {
-        code::INVALID_ESCAPE => Some("Painless strings have no \\n, \\t or \\uXXXX escapes; only \\\\ and the quote itself".into()),
+        code::INVALID_ESCAPE => {
+            Some("Painless strings have no \\n, \\t or \\uXXXX escapes; only \\\\ and the quote itself".into())
+        }
         code::UNTERMINATED_COMMENT if text.starts_with("//") => {
             Some("a `//` comment must end with a newline; add one at the end of the script".into())
         }
@@ -115,7 +117,12 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
             let message = "unexpected token ['<EOF>'] was expecting one of ['catch'].".to_string();
             return errors::compile_error(code::UNEXPECTED_TOKEN, message, Span::new(end, end), help);
         }
-        return errors::compile_error(code::UNEXPECTED_END, "unexpected end of script.".into(), Span::new(end, end), help);
+        return errors::compile_error(
+            code::UNEXPECTED_END,
+            "unexpected end of script.".into(),
+            Span::new(end, end),
+            help,
+        );
     };
     let shown = token_display(&source[token.span.range()]);
     // A lone required token (`do` without `{`...): ANTLR's `match` fails with that one token.
@@ -165,11 +172,39 @@ fn wants_value(positives: &[Rule]) -> bool {
     positives.iter().any(|r| {
         matches!(
             r,
-            expression | noncond | unary | unary_not_addsub | chain | cast | paren | call_or_variable | ident | dollar
-                | hex | octal | decimal | integer | string | regex | list_or_map | new_object | new_array | kw_new
-                | kw_true | kw_false | kw_null | sign_op | not_op | pre_incdec | lambda | funcref | statement | block_end
+            expression
+                | noncond
+                | unary
+                | unary_not_addsub
+                | chain
+                | cast
+                | paren
+                | call_or_variable
+                | ident
+                | dollar
+                | hex
+                | octal
+                | decimal
+                | integer
+                | string
+                | regex
+                | list_or_map
+                | new_object
+                | new_array
+                | kw_new
+                | kw_true
+                | kw_false
+                | kw_null
+                | sign_op
+                | not_op
+                | pre_incdec
+                | lambda
+                | funcref
+                | statement
+                | block_end
                 | no_argument
-                | decl_type | type_name
+                | decl_type
+                | type_name
         )
     })
 }
@@ -182,7 +217,9 @@ fn function_prediction_end(source: &str, tokens: &[super::lex::Token]) -> usize 
     let kind = |i: usize| tokens.get(i).map(|t| t.kind);
     let is_type_start = match (kind(0), text(0)) {
         (Some(Ident), _) => true,
-        (Some(Keyword), Some(w)) => matches!(w, "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double"),
+        (Some(Keyword), Some(w)) => {
+            matches!(w, "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double")
+        }
         _ => false,
     };
     if !is_type_start {
@@ -208,7 +245,12 @@ fn function_prediction_end(source: &str, tokens: &[super::lex::Token]) -> usize 
 
 /// Inside `for (init; cond; update)` with a complete expression, ANTLR's `match` wants the next
 /// `;` (or the `)` after the update).
-fn for_header_expectation(source: &str, tokens: &[super::lex::Token], index: usize, positives: &[Rule]) -> Option<&'static str> {
+fn for_header_expectation(
+    source: &str,
+    tokens: &[super::lex::Token],
+    index: usize,
+    positives: &[Rule],
+) -> Option<&'static str> {
     if wants_value(positives) {
         return None;
     }
@@ -234,7 +276,6 @@ fn for_header_expectation(source: &str, tokens: &[super::lex::Token], index: usi
     None
 }
 
-
 /// pest's expected rules, renamed for people (Tera's `renamed_rules` idea): no raw rule names leak.
 fn expected_help(positives: &[Rule]) -> Option<String> {
     // Ordered as the grammar before its speed-up recorded them (see `report_order`), so the help
@@ -259,7 +300,10 @@ fn expected_help(positives: &[Rule]) -> Option<String> {
 /// pest's expected rules with each stand-in rule replaced by the rules it stands for, sorted and
 /// deduplicated as pest leaves them: what the grammar without the shortcut reported.
 fn standing_for(positives: &[Rule]) -> Vec<Rule> {
-    if !positives.iter().any(|r| matches!(r, Rule::no_postfix | Rule::no_tail | Rule::no_operator | Rule::no_incdec | Rule::no_call)) {
+    if !positives
+        .iter()
+        .any(|r| matches!(r, Rule::no_postfix | Rule::no_tail | Rule::no_operator | Rule::no_incdec | Rule::no_call))
+    {
         return positives.to_vec();
     }
     let mut rules: Vec<Rule> = positives
@@ -319,13 +363,10 @@ pub(crate) fn renamed_rule(rule: Rule) -> &'static str {
         string | dq_chars | sq_chars => "a string",
         regex | regex_body | regex_flags => "a regex",
         expression | noncond | unary | unary_not_addsub | chain | cast | new_array | new_object | expr_stmt
-        | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map => {
-            "an expression"
-        }
-        statement | last_statement | block_end | declaration | function | if_stmt | while_stmt | for_stmt | each_stmt
-        | ineach_stmt | try_stmt | do_stmt | continue_stmt | break_stmt | return_stmt | throw_stmt | trap => {
-            "a statement"
-        }
+        | for_cond | for_update | for_init | map_entry | list_tail | map_tail | empty_map => "an expression",
+        statement | last_statement | block_end | declaration | function | if_stmt | while_stmt | for_stmt
+        | each_stmt | ineach_stmt | try_stmt | do_stmt | continue_stmt | break_stmt | return_stmt | throw_stmt
+        | trap => "a statement",
         assignment_tail | assign_op | assign => "an assignment",
         cond_op | conditional_tail => "'?'",
         instanceof_tail | kw_instanceof => "'instanceof'",

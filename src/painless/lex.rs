@@ -78,9 +78,32 @@ pub(crate) fn blank_comments<'s>(source: &'s str, comments: &[Span]) -> std::bor
 fn is_keyword(word: &str) -> bool {
     matches!(
         word,
-        "if" | "in" | "else" | "while" | "do" | "for" | "continue" | "break" | "return" | "new" | "try" | "catch" | "throw"
-            | "this" | "instanceof" | "true" | "false" | "null" | "def" | "boolean" | "byte" | "short" | "char" | "int"
-            | "long" | "float" | "double"
+        "if" | "in"
+            | "else"
+            | "while"
+            | "do"
+            | "for"
+            | "continue"
+            | "break"
+            | "return"
+            | "new"
+            | "try"
+            | "catch"
+            | "throw"
+            | "this"
+            | "instanceof"
+            | "true"
+            | "false"
+            | "null"
+            | "def"
+            | "boolean"
+            | "byte"
+            | "short"
+            | "char"
+            | "int"
+            | "long"
+            | "float"
+            | "double"
     )
 }
 
@@ -107,8 +130,8 @@ fn operator_at(b: &[u8], i: usize) -> Option<&'static str> {
 /// Operators, longest first so the first match is ANTLR's longest match.
 const OPERATORS: &[&str] = &[
     ">>>=", "===", "!==", "==~", ">>>", "<<=", ">>=", "?.", "?:", "::", "->", "=~", "++", "--", "<<", ">>", "<=", ">=",
-    "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "{", "}", "[", "]", "(", ")", ".", ",", ";",
-    "!", "~", "*", "/", "%", "+", "-", "<", ">", "&", "^", "|", "?", ":", "=", "$",
+    "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "{", "}", "[", "]", "(", ")", ".", ",",
+    ";", "!", "~", "*", "/", "%", "+", "-", "<", ">", "&", "^", "|", "?", ":", "=", "$",
 ];
 
 /// ANTLR's `getErrorDisplay`: control characters shown escaped.
@@ -157,9 +180,12 @@ fn slash_is_regex(prev: Option<&Token>, src: &str) -> bool {
 /// True when the token ends a value, so a following `+`/`-`/`++`/`--` is binary or postfix.
 fn ends_value(t: &Token, src: &str) -> bool {
     match t.kind {
-        TokenKind::Number | TokenKind::Ident | TokenKind::DotInteger | TokenKind::DotId | TokenKind::Str | TokenKind::Regex => {
-            true
-        }
+        TokenKind::Number
+        | TokenKind::Ident
+        | TokenKind::DotInteger
+        | TokenKind::DotId
+        | TokenKind::Str
+        | TokenKind::Regex => true,
         TokenKind::Keyword => matches!(&src[t.span.range()], "true" | "false" | "null"),
         TokenKind::Punct => matches!(&src[t.span.range()], ")" | "]" | "++" | "--"),
     }
@@ -478,7 +504,10 @@ fn closes_type_in_parens(tokens: &[Token], src: &str, last_cast: Option<usize>) 
                 break;
             }
             TokenKind::Keyword
-                if matches!(text(name), "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double") =>
+                if matches!(
+                    text(name),
+                    "def" | "boolean" | "byte" | "short" | "char" | "int" | "long" | "float" | "double"
+                ) =>
             {
                 i -= 1;
                 break;
@@ -585,11 +614,10 @@ mod tests {
     fn numbers_follow_antlr_longest_match() {
         assert_eq!(kinds("08"), vec![(TokenKind::Number, "0"), (TokenKind::Number, "8")]);
         assert_eq!(kinds("1.5e3f"), vec![(TokenKind::Number, "1.5e3f")]);
-        assert_eq!(kinds("2.toString"), vec![
-            (TokenKind::Number, "2"),
-            (TokenKind::Punct, "."),
-            (TokenKind::DotId, "toString")
-        ]);
+        assert_eq!(
+            kinds("2.toString"),
+            vec![(TokenKind::Number, "2"), (TokenKind::Punct, "."), (TokenKind::DotId, "toString")]
+        );
         assert_eq!(kinds("0x1FL 017 1e5L")[..3].iter().map(|t| t.1).collect::<Vec<_>>(), vec!["0x1FL", "017", "1e5"]);
     }
 

@@ -357,7 +357,10 @@ impl Lowerer {
         self.declaration_parts(pair.into_inner().filter(|p| !is_keyword(p.as_rule())))
     }
 
-    fn declaration_parts<'i>(&self, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> LResult<(TypeName, Vec<Declarator>)> {
+    fn declaration_parts<'i>(
+        &self,
+        mut it: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> LResult<(TypeName, Vec<Declarator>)> {
         let ty = type_of(next(&mut it));
         let mut vars = Vec::new();
         for var in it {
@@ -399,7 +402,11 @@ impl Lowerer {
                 let then = self.expr(next(&mut ti))?;
                 let otherwise = self.expr(next(&mut ti))?;
                 Ok(Expr {
-                    kind: ExprKind::Conditional { cond: Box::new(lhs), then: Box::new(then), otherwise: Box::new(otherwise) },
+                    kind: ExprKind::Conditional {
+                        cond: Box::new(lhs),
+                        then: Box::new(then),
+                        otherwise: Box::new(otherwise),
+                    },
                     span,
                 })
             }
@@ -434,7 +441,8 @@ impl Lowerer {
                 lhs = Expr { kind: ExprKind::Instanceof { expr: Box::new(lhs), ty }, span };
                 continue;
             }
-            let (binary, prec, right_assoc) = infix(op.as_str()).ok_or_else(|| errors::internal("unknown binary operator"))?;
+            let (binary, prec, right_assoc) =
+                infix(op.as_str()).ok_or_else(|| errors::internal("unknown binary operator"))?;
             if prec < min_prec {
                 break;
             }
@@ -497,7 +505,11 @@ impl Lowerer {
                 let target = self.chain(head)?;
                 match it.next() {
                     Some(post) => Ok(Expr {
-                        kind: ExprKind::IncDec { increment: post.as_str() == "++", prefix: false, target: Box::new(target) },
+                        kind: ExprKind::IncDec {
+                            increment: post.as_str() == "++",
+                            prefix: false,
+                            target: Box::new(target),
+                        },
                         span,
                     }),
                     None => Ok(target),
@@ -550,7 +562,8 @@ impl Lowerer {
             let vspan = span_of(&values_pair);
             let values = values_pair.into_inner().map(|e| self.expr(e)).collect::<LResult<Vec<_>>>()?;
             ty.dims = ty.dims.saturating_add(1);
-            expr = Expr { kind: ExprKind::NewArrayInit { ty, values }, span: Span { start: start.start, end: vspan.end } };
+            expr =
+                Expr { kind: ExprKind::NewArrayInit { ty, values }, span: Span { start: start.start, end: vspan.end } };
         } else {
             let mut dims = Vec::new();
             while it.peek().is_some_and(|p| p.as_rule() == Rule::expression) {
@@ -659,7 +672,8 @@ impl Lowerer {
                         name.map(|name| LambdaParam { ty, name }).ok_or_else(|| errors::internal("lambda parameter"))
                     })
                     .collect::<LResult<Vec<_>>>()?;
-                let body_pair = it.find(|p| p.as_rule() != Rule::arrow).ok_or_else(|| errors::internal("lambda body"))?;
+                let body_pair =
+                    it.find(|p| p.as_rule() != Rule::arrow).ok_or_else(|| errors::internal("lambda body"))?;
                 let body = if body_pair.as_rule() == Rule::block {
                     LambdaBody::Block(self.block(body_pair)?)
                 } else {
@@ -707,7 +721,8 @@ fn bare_numeric<'i>(unary: &Pair<'i, Rule>) -> Option<(Rule, &'i str)> {
         return None;
     }
     let lit = single(chain)?;
-    matches!(lit.as_rule(), Rule::hex | Rule::octal | Rule::decimal | Rule::integer).then(|| (lit.as_rule(), lit.as_str()))
+    matches!(lit.as_rule(), Rule::hex | Rule::octal | Rule::decimal | Rule::integer)
+        .then(|| (lit.as_rule(), lit.as_str()))
 }
 
 fn single(pair: Pair<'_, Rule>) -> Option<Pair<'_, Rule>> {

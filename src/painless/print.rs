@@ -413,11 +413,7 @@ impl Printer {
 /// Rust's shortest round-trip text is valid Painless (`1.0`, `1e300`, `1.5e-7`) except for
 /// infinities, which a literal can only reach by overflowing.
 fn float_text(v: f64, debug: String) -> String {
-    if v.is_infinite() {
-        if v > 0.0 { "1e999".into() } else { "-1e999".into() }
-    } else {
-        debug
-    }
+    if v.is_infinite() { if v > 0.0 { "1e999".into() } else { "-1e999".into() } } else { debug }
 }
 
 /// Needs no parentheses as an operand.

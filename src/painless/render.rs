@@ -46,7 +46,9 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
     let end = (d.span.end as usize).clamp(start, len);
     let mut notes = Vec::new();
     if d.severity == Severity::UnsupportedLocally {
-        notes.push("note: valid Painless that the local interpreter does not run; Elasticsearch may accept it".to_string());
+        notes.push(
+            "note: valid Painless that the local interpreter does not run; Elasticsearch may accept it".to_string(),
+        );
     }
     if let Some(help) = &d.help {
         notes.push(format!("help: {help}"));

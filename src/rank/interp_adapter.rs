@@ -23,7 +23,12 @@ struct InterpBound<'a> {
 }
 
 impl UserScorer for InterpScorer {
-    fn bind<'a>(&'a self, _user: UserIdx, params: &Params, store: &'a Store) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
+    fn bind<'a>(
+        &'a self,
+        _user: UserIdx,
+        params: &Params,
+        store: &'a Store,
+    ) -> Result<Box<dyn BoundScorer + 'a>, Diagnostic> {
         let bound = self.program.bind(params, store)?;
         Ok(Box::new(InterpBound { program: &self.program, bound, store }))
     }

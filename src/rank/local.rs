@@ -13,13 +13,11 @@
 //! Determinism: each user is ranked sequentially by one thread, and results are collected by index
 //! (rayon's indexed `collect`), so output is bit-identical at any thread count.
 
-use super::outcome::{
-    FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,
-};
-use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
-use crate::painless::Diagnostic;
-use super::topk::{ScoreKey, TopK, compare_score_keys};
 use super::SortOrder;
+use super::outcome::{FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult};
+use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
+use super::topk::{ScoreKey, TopK, compare_score_keys};
+use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store, UserIdx};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -111,7 +109,13 @@ impl<'s> LocalEngine<'s> {
         })
     }
 
-    fn rank_user(&self, set: &CompiledSet<'_>, request: &RankRequest, user: UserIdx, ws: &mut Workspace) -> (UserResult, u64) {
+    fn rank_user(
+        &self,
+        set: &CompiledSet<'_>,
+        request: &RankRequest,
+        user: UserIdx,
+        ws: &mut Workspace,
+    ) -> (UserResult, u64) {
         let store = self.store;
         let params = user_params(store, user, &request.harness_params);
         let fail = |script: &str, item: Option<ItemIdx>, kind: FailureKind| {
@@ -202,7 +206,8 @@ impl<'s> LocalEngine<'s> {
                 let ordinal = ws.chunk[j].0;
                 ws.scores[ordinal as usize] = ws.values[j] as f32;
                 for s in 0..num_sorts {
-                    ws.sort_values[ordinal as usize * num_sorts + s] = canonical_sort_value(ws.sort_chunk[s * RANK_CHUNK + j]);
+                    ws.sort_values[ordinal as usize * num_sorts + s] =
+                        canonical_sort_value(ws.sort_chunk[s * RANK_CHUNK + j]);
                 }
                 ws.candidates.push(ordinal);
             }
@@ -290,7 +295,11 @@ fn canonical_sort_value(v: f64) -> f64 {
 
 /// The query script's `_score` for each item of `chunk` as ES keeps it (the f32, widened, in
 /// `values`), up to the first item whose search fails: how many were scored, and that failure.
-fn query_scores(query: &mut (dyn BoundScorer + '_), chunk: &[ItemIdx], values: &mut Vec<f64>) -> (usize, Option<(usize, FailureKind)>) {
+fn query_scores(
+    query: &mut (dyn BoundScorer + '_),
+    chunk: &[ItemIdx],
+    values: &mut Vec<f64>,
+) -> (usize, Option<(usize, FailureKind)>) {
     values.clear();
     values.resize(chunk.len(), 0.0);
     let (evaluated, error) = match query.eval_batch(chunk, BatchScores::Same(1.0), values) {

@@ -11,7 +11,8 @@ pub mod topk;
 pub use interp_adapter::{InterpScorer, SetCompilation, compile_env, compile_set};
 pub use local::{CompiledSet, CompiledSort, LocalEngine, LocalEngineError, to_es_score};
 pub use outcome::{
-    CompileFailure, FailureKind, es_error_json, invalid_score_es_json, runtime_failure_json, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,
+    CompileFailure, FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,
+    es_error_json, invalid_score_es_json, runtime_failure_json,
 };
 pub use scorer::{BoundScorer, NativeScorer, Params, RandomScorer, UserScorer, user_params};
 pub use script_set::{Dialect, Manifest, Script, ScriptSet, ScriptSetError, SortOrder, SortScript};

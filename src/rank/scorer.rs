@@ -94,11 +94,8 @@ where
 pub fn user_params(store: &Store, user: UserIdx, harness: &Params) -> Params {
     let mut params = harness.clone();
     let matrix = store.user_matrix(user);
-    let rows: Vec<Value> = matrix
-        .rows()
-        .into_iter()
-        .map(|row| Value::Array(row.iter().map(|&x| number(x as f64)).collect()))
-        .collect();
+    let rows: Vec<Value> =
+        matrix.rows().into_iter().map(|row| Value::Array(row.iter().map(|&x| number(x as f64)).collect())).collect();
     params.insert("user_vector".to_string(), Value::Array(rows));
     params
 }

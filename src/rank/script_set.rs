@@ -184,10 +184,8 @@ impl ScriptSet {
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = if manifest_path.exists() {
             let text = std::fs::read_to_string(&manifest_path).map_err(io_err(&manifest_path))?;
-            serde_json::from_str::<Manifest>(&text).map_err(|e| ScriptSetError::BadManifest {
-                path: manifest_path.clone(),
-                message: e.to_string(),
-            })?
+            serde_json::from_str::<Manifest>(&text)
+                .map_err(|e| ScriptSetError::BadManifest { path: manifest_path.clone(), message: e.to_string() })?
         } else {
             Manifest::default()
         };
@@ -241,11 +239,7 @@ impl ScriptSet {
     pub fn manifest(&self) -> Manifest {
         Manifest {
             dialect: self.dialect,
-            sorts: self
-                .sorts
-                .iter()
-                .map(|s| (sort_stem(s.index), SortEntry { order: s.order }))
-                .collect(),
+            sorts: self.sorts.iter().map(|s| (sort_stem(s.index), SortEntry { order: s.order })).collect(),
         }
     }
 
@@ -257,10 +251,8 @@ impl ScriptSet {
             write_synced(&dir.join(sort_file_name(sort.index)), sort.script.source.as_bytes())?;
         }
         let manifest_path = dir.join(MANIFEST_FILE);
-        let json = serde_json::to_vec_pretty(&self.manifest()).map_err(|e| ScriptSetError::BadManifest {
-            path: manifest_path.clone(),
-            message: e.to_string(),
-        })?;
+        let json = serde_json::to_vec_pretty(&self.manifest())
+            .map_err(|e| ScriptSetError::BadManifest { path: manifest_path.clone(), message: e.to_string() })?;
         write_synced(&manifest_path, &json)
     }
 

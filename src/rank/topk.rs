@@ -82,9 +82,8 @@ mod tests {
     fn matches_a_full_sort_with_ties() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for k in [1usize, 2, 3, 10, 50] {
-            let keys: Vec<ScoreKey> = (0..1000)
-                .map(|i| ScoreKey { score: rng.gen_range(0..20) as f32, ordinal: i })
-                .collect();
+            let keys: Vec<ScoreKey> =
+                (0..1000).map(|i| ScoreKey { score: rng.gen_range(0..20) as f32, ordinal: i }).collect();
             let mut top = TopK::new(k, compare_score_keys);
             for key in &keys {
                 top.push(*key);

@@ -39,34 +39,17 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     pub fn new(run: &'a Run) -> Analysis<'a> {
         let settings = &run.meta.settings;
-        let primary = settings
-            .objective
-            .as_deref()
-            .and_then(MetricName::parse)
-            .unwrap_or(MetricName::Ndcg);
+        let primary = settings.objective.as_deref().and_then(MetricName::parse).unwrap_or(MetricName::Ndcg);
         let guardrail = settings
             .guardrail
             .as_deref()
             .and_then(MetricName::parse)
-            .unwrap_or(if primary == MetricName::Ild {
-                MetricName::Ndcg
-            } else {
-                MetricName::Ild
-            });
-        let baseline = run.meta.baseline_metrics.or_else(|| {
-            run.iterations
-                .iter()
-                .find(|it| it.status == Status::Baseline)
-                .and_then(|it| it.metrics)
-        });
-        let mut analysis = Analysis {
-            run,
-            k: settings.k,
-            primary,
-            guardrail,
-            baseline,
-            best: None,
-        };
+            .unwrap_or(if primary == MetricName::Ild { MetricName::Ndcg } else { MetricName::Ild });
+        let baseline = run
+            .meta
+            .baseline_metrics
+            .or_else(|| run.iterations.iter().find(|it| it.status == Status::Baseline).and_then(|it| it.metrics));
+        let mut analysis = Analysis { run, k: settings.k, primary, guardrail, baseline, best: None };
         analysis.best = run
             .meta
             .summary
@@ -95,10 +78,7 @@ impl<'a> Analysis<'a> {
 
     pub fn baseline_iteration(&self) -> Option<&'a Iteration> {
         let iterations = &self.run.iterations;
-        iterations
-            .iter()
-            .find(|it| it.status == Status::Baseline)
-            .or_else(|| iterations.first())
+        iterations.iter().find(|it| it.status == Status::Baseline).or_else(|| iterations.first())
     }
 
     pub fn best_primary(&self) -> Option<f64> {
@@ -111,12 +91,7 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn guardrail_held(&self) -> Option<bool> {
-        let summary = self
-            .run
-            .meta
-            .summary
-            .as_ref()
-            .and_then(|s| s.guardrail_held);
+        let summary = self.run.meta.summary.as_ref().and_then(|s| s.guardrail_held);
         summary.or_else(|| {
             let best = self.best_iteration()?.metrics?.get(self.guardrail)?;
             Some(best >= self.baseline_guardrail()?)
@@ -132,10 +107,7 @@ impl<'a> Analysis<'a> {
         if let Some(lineage) = &self.run.meta.settings.lineage {
             return lineage == "evolutionary";
         }
-        self.run
-            .iterations
-            .iter()
-            .any(|it| matches!(it.parent, Some(p) if p + 1 != it.iteration))
+        self.run.iterations.iter().any(|it| matches!(it.parent, Some(p) if p + 1 != it.iteration))
     }
 
     /// Children per parent, each list in iteration order; roots are iterations without a parent
@@ -144,10 +116,7 @@ impl<'a> Analysis<'a> {
         let mut roots = Vec::new();
         let mut children: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         for it in &self.run.iterations {
-            match it
-                .parent
-                .filter(|p| *p != it.iteration && self.run.iteration(*p).is_some())
-            {
+            match it.parent.filter(|p| *p != it.iteration && self.run.iteration(*p).is_some()) {
                 Some(parent) => children.entry(parent).or_default().push(it.iteration),
                 None => roots.push(it.iteration),
             }
@@ -156,28 +125,18 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn parent_of(&self, iteration: &Iteration) -> Option<&'a Iteration> {
-        iteration
-            .parent
-            .filter(|p| *p != iteration.iteration)
-            .and_then(|p| self.run.iteration(p))
+        iteration.parent.filter(|p| *p != iteration.iteration).and_then(|p| self.run.iteration(p))
     }
 
     pub fn total_tokens(&self) -> (u64, u64) {
-        self.run
-            .iterations
-            .iter()
-            .fold((0, 0), |(input, output), it| {
-                let field = |name: &str| it.tokens.get(name).and_then(Value::as_u64).unwrap_or(0);
-                (input + field("input"), output + field("output"))
-            })
+        self.run.iterations.iter().fold((0, 0), |(input, output), it| {
+            let field = |name: &str| it.tokens.get(name).and_then(Value::as_u64).unwrap_or(0);
+            (input + field("input"), output + field("output"))
+        })
     }
 
     pub fn total_cost(&self) -> f64 {
-        self.run
-            .iterations
-            .iter()
-            .filter_map(|it| it.cost_usd)
-            .sum()
+        self.run.iterations.iter().filter_map(|it| it.cost_usd).sum()
     }
 }
 
@@ -189,11 +148,7 @@ pub fn drift_state(iteration: &Iteration) -> DriftState {
         return DriftState::Drifted;
     }
     let from_bool = |drifted: bool| {
-        if drifted {
-            DriftState::Drifted
-        } else {
-            DriftState::Agrees
-        }
+        if drifted { DriftState::Drifted } else { DriftState::Agrees }
     };
     match &iteration.drift {
         Value::Null => DriftState::NotChecked,
@@ -202,10 +157,7 @@ pub fn drift_state(iteration: &Iteration) -> DriftState {
         Value::Object(object) => {
             if let Some(text) = object.get("status").and_then(Value::as_str) {
                 drift_from_text(text)
-            } else if let Some(drifted) = object
-                .get("drifted")
-                .or_else(|| object.get("drift"))
-                .and_then(Value::as_bool)
+            } else if let Some(drifted) = object.get("drifted").or_else(|| object.get("drift")).and_then(Value::as_bool)
             {
                 from_bool(drifted)
             } else if let Some(ok) = object.get("ok").and_then(Value::as_bool) {
@@ -243,11 +195,7 @@ pub fn compile_attempts(iteration: &Iteration) -> (u64, u64) {
             let failed = records.iter().filter(|r| attempt_failed(r)).count() as u64;
             let total = records.len() as u64;
             // Records that do not say whether they failed: assume all but the last did.
-            let failed = if records.iter().any(has_outcome) {
-                failed
-            } else {
-                total - 1 + failed_last
-            };
+            let failed = if records.iter().any(has_outcome) { failed } else { total - 1 + failed_last };
             (total, failed)
         }
         _ => (1, failed_last),
@@ -255,9 +203,7 @@ pub fn compile_attempts(iteration: &Iteration) -> (u64, u64) {
 }
 
 fn has_outcome(record: &Value) -> bool {
-    ["errors", "error", "ok", "status"]
-        .iter()
-        .any(|k| record.get(k).is_some())
+    ["errors", "error", "ok", "status"].iter().any(|k| record.get(k).is_some())
 }
 
 fn attempt_failed(record: &Value) -> bool {
@@ -293,11 +239,7 @@ pub fn iteration_errors(iteration: &Iteration) -> Vec<ErrorSummary> {
     for error in &mut errors {
         if error.file.is_none() {
             let source = error.script.as_deref();
-            error.file = iteration
-                .scripts
-                .iter()
-                .find(|s| Some(s.source.as_str()) == source)
-                .map(|s| s.name.clone());
+            error.file = iteration.scripts.iter().find(|s| Some(s.source.as_str()) == source).map(|s| s.name.clone());
         }
     }
     errors
@@ -318,15 +260,9 @@ fn summarise_error(raw: &Value) -> ErrorSummary {
         .find_map(|k| raw.get(*k).and_then(Value::as_str))
         .map(str::to_string);
     let exception = find_exception(raw).unwrap_or(raw);
-    let text = |v: Option<&Value>, key: &str| {
-        v.and_then(|v| v.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+    let text = |v: Option<&Value>, key: &str| v.and_then(|v| v.get(key)).and_then(Value::as_str).map(str::to_string);
     let caused_by = exception.get("caused_by");
-    let kind = text(caused_by, "type")
-        .or_else(|| text(Some(exception), "type"))
-        .unwrap_or_else(|| "error".into());
+    let kind = text(caused_by, "type").or_else(|| text(Some(exception), "type")).unwrap_or_else(|| "error".into());
     let reason = text(caused_by, "reason")
         .or_else(|| text(Some(exception), "reason"))
         .or_else(|| raw.as_str().map(str::to_string))
@@ -334,31 +270,16 @@ fn summarise_error(raw: &Value) -> ErrorSummary {
     let script_stack = exception
         .get("script_stack")
         .and_then(Value::as_array)
-        .map(|lines| {
-            lines
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|lines| lines.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default();
     let script = exception.get("script").and_then(Value::as_str).map(str::to_string);
-    ErrorSummary {
-        file,
-        kind,
-        reason,
-        script_stack,
-        script,
-        raw: raw.clone(),
-    }
+    ErrorSummary { file, kind, reason, script_stack, script, raw: raw.clone() }
 }
 
 /// The innermost object that carries a `script_stack`, preferring the shard failure (which has
 /// `caused_by`) over the root cause (which omits it).
 fn find_exception(value: &Value) -> Option<&Value> {
-    let failures = value
-        .pointer("/error/failed_shards")
-        .and_then(Value::as_array);
+    let failures = value.pointer("/error/failed_shards").and_then(Value::as_array);
     if let Some(reason) = failures.and_then(|f| f.iter().find_map(|f| f.get("reason"))) {
         return Some(reason);
     }
@@ -383,11 +304,7 @@ fn flatten_into(prefix: String, value: &Value, rows: &mut Vec<(String, Value)>) 
     match value {
         Value::Object(object) if !object.is_empty() => {
             for (key, child) in object {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
                 flatten_into(path, child, rows);
             }
         }
@@ -406,14 +323,7 @@ fn flatten_into(prefix: String, value: &Value, rows: &mut Vec<(String, Value)>) 
             }
         }
         Value::Null if prefix.is_empty() => {}
-        other => rows.push((
-            if prefix.is_empty() {
-                "value".into()
-            } else {
-                prefix
-            },
-            other.clone(),
-        )),
+        other => rows.push((if prefix.is_empty() { "value".into() } else { prefix }, other.clone())),
     }
 }
 
@@ -451,9 +361,7 @@ pub fn format_number(value: f64) -> String {
 }
 
 pub fn format_metric(value: Option<f64>) -> String {
-    value
-        .map(|v| format!("{v:.4}"))
-        .unwrap_or_else(|| "—".into())
+    value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into())
 }
 
 #[cfg(test)]
@@ -493,15 +401,6 @@ mod tests {
             &json!({"coverage_at_k": 0.1, "concentration": [{"field": "genres", "top_share": 0.4}], "sort_effects": [], "xs": [1, 2]}),
         );
         let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "coverage_at_k",
-                "concentration[genres].top_share",
-                "sort_effects",
-                "xs[0]",
-                "xs[1]"
-            ]
-        );
+        assert_eq!(names, ["coverage_at_k", "concentration[genres].top_share", "sort_effects", "xs[0]", "xs[1]"]);
     }
 }

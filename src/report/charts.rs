@@ -32,21 +32,12 @@ pub fn metric_charts(analysis: &Analysis) -> Vec<Chart> {
     if analysis.guardrail != analysis.primary {
         order.push(analysis.guardrail);
     }
-    let rest: Vec<MetricName> = MetricName::ALL
-        .into_iter()
-        .filter(|m| !order.contains(m))
-        .collect();
+    let rest: Vec<MetricName> = MetricName::ALL.into_iter().filter(|m| !order.contains(m)).collect();
     order.extend(rest);
     order
         .into_iter()
         .enumerate()
-        .map(|(index, metric)| {
-            metric_chart(
-                analysis,
-                metric,
-                if index < 2 { FULL_WIDTH } else { HALF_WIDTH },
-            )
-        })
+        .map(|(index, metric)| metric_chart(analysis, metric, if index < 2 { FULL_WIDTH } else { HALF_WIDTH }))
         .collect()
 }
 
@@ -62,29 +53,11 @@ fn metric_chart(analysis: &Analysis, metric: MetricName, width: f64) -> Chart {
         format!("{label} per iteration")
     };
     let iterations = &analysis.run.iterations;
-    let points: Vec<(f64, f64)> = iterations
-        .iter()
-        .filter_map(|it| Some((it.iteration as f64, it.metrics?.get(metric)?)))
-        .collect();
-    let (colour, line_width) = if is_primary {
-        (PRIMARY_COLOUR, 2.5)
-    } else {
-        (METRIC_COLOUR, 1.5)
-    };
-    let mut lines = vec![Line {
-        label: label.clone(),
-        points,
-        colour,
-        width: line_width,
-        dash: None,
-        step: false,
-    }];
-    let mut legend = vec![LegendEntry::Line {
-        label: label.clone(),
-        colour,
-        width: line_width,
-        dash: None,
-    }];
+    let points: Vec<(f64, f64)> =
+        iterations.iter().filter_map(|it| Some((it.iteration as f64, it.metrics?.get(metric)?))).collect();
+    let (colour, line_width) = if is_primary { (PRIMARY_COLOUR, 2.5) } else { (METRIC_COLOUR, 1.5) };
+    let mut lines = vec![Line { label: label.clone(), points, colour, width: line_width, dash: None, step: false }];
+    let mut legend = vec![LegendEntry::Line { label: label.clone(), colour, width: line_width, dash: None }];
     if is_primary {
         let best = best_so_far(analysis, metric);
         if !best.is_empty() {
@@ -108,17 +81,8 @@ fn metric_chart(analysis: &Analysis, metric: MetricName, width: f64) -> Chart {
     if let Some(base) = analysis.baseline_guardrail().filter(|_| is_guardrail) {
         // Labelled in the legend, not on the plot, where it would cover points near the line.
         let text = format!("guardrail: baseline {label} = {base:.4}");
-        hlines.push(HLine {
-            y: base,
-            label: text.clone(),
-            colour: GUARDRAIL_COLOUR,
-        });
-        legend.push(LegendEntry::Line {
-            label: text,
-            colour: GUARDRAIL_COLOUR,
-            width: 1.5,
-            dash: Some("5 3"),
-        });
+        hlines.push(HLine { y: base, label: text.clone(), colour: GUARDRAIL_COLOUR });
+        legend.push(LegendEntry::Line { label: text, colour: GUARDRAIL_COLOUR, width: 1.5, dash: Some("5 3") });
     }
     let markers = iterations
         .iter()
@@ -131,11 +95,7 @@ fn metric_chart(analysis: &Analysis, metric: MetricName, width: f64) -> Chart {
                 y: value,
                 shape,
                 colour,
-                title: format!(
-                    "iteration {}: {} ({label} {shown})",
-                    it.iteration,
-                    it.status.as_str()
-                ),
+                title: format!("iteration {}: {} ({label} {shown})", it.iteration, it.status.as_str()),
                 href: Some(format!("#iter-{}", it.iteration)),
             }
         })
@@ -190,11 +150,7 @@ fn status_legend(analysis: &Analysis) -> Vec<LegendEntry> {
     seen.iter()
         .map(|status| {
             let (shape, colour) = status_style(status);
-            LegendEntry::Marker {
-                label: status.as_str().replace('_', " "),
-                shape,
-                colour,
-            }
+            LegendEntry::Marker { label: status.as_str().replace('_', " "), shape, colour }
         })
         .collect()
 }
@@ -236,10 +192,7 @@ pub fn compile_error_chart(analysis: &Analysis) -> Chart {
             x: it.iteration as f64,
             y: share,
             colour: "#ffb3b8",
-            title: format!(
-                "iteration {}: {failed} of {attempts} compile attempts failed",
-                it.iteration
-            ),
+            title: format!("iteration {}: {failed} of {attempts} compile attempts failed", it.iteration),
         });
         proposals += 1;
         if it.status == Status::CompileError {
@@ -250,35 +203,17 @@ pub fn compile_error_chart(analysis: &Analysis) -> Chart {
                 y: Some(share),
                 shape,
                 colour,
-                title: format!(
-                    "iteration {}: compile error after {attempts} attempts",
-                    it.iteration
-                ),
+                title: format!("iteration {}: compile error after {attempts} attempts", it.iteration),
                 href: Some(format!("#iter-{}", it.iteration)),
             });
         }
-        cumulative.push((
-            it.iteration as f64,
-            ended_in_error as f64 / proposals as f64,
-        ));
+        cumulative.push((it.iteration as f64, ended_in_error as f64 / proposals as f64));
     }
     let cumulative_label = "cumulative share of iterations ending in a compile error";
     let legend = vec![
-        LegendEntry::Bar {
-            label: "failed compile attempts / attempts in the iteration".into(),
-            colour: "#ffb3b8",
-        },
-        LegendEntry::Line {
-            label: cumulative_label.into(),
-            colour: GUARDRAIL_COLOUR,
-            width: 2.0,
-            dash: None,
-        },
-        LegendEntry::Marker {
-            label: "compile error".into(),
-            shape: Shape::Cross,
-            colour: "#cf222e",
-        },
+        LegendEntry::Bar { label: "failed compile attempts / attempts in the iteration".into(), colour: "#ffb3b8" },
+        LegendEntry::Line { label: cumulative_label.into(), colour: GUARDRAIL_COLOUR, width: 2.0, dash: None },
+        LegendEntry::Marker { label: "compile error".into(), shape: Shape::Cross, colour: "#cf222e" },
     ];
     Chart {
         id: "chart-compile-errors".into(),

@@ -99,50 +99,26 @@ fn header(analysis: &Analysis) -> String {
     let meta = &run.meta;
     let settings = &meta.settings;
     let mut facts: Vec<(&str, String)> = vec![
-        (
-            "started",
-            meta.created.clone().unwrap_or_else(|| run.name.clone()),
-        ),
-        (
-            "dataset",
-            meta.store.dataset.clone().unwrap_or_else(|| "—".into()),
-        ),
+        ("started", meta.created.clone().unwrap_or_else(|| run.name.clone())),
+        ("dataset", meta.store.dataset.clone().unwrap_or_else(|| "—".into())),
         ("objective", analysis.metric_label(analysis.primary)),
-        (
-            "guardrail",
-            format!("{} ≥ baseline", analysis.metric_label(analysis.guardrail)),
-        ),
+        ("guardrail", format!("{} ≥ baseline", analysis.metric_label(analysis.guardrail))),
         (
             "cohort",
             meta.cohort_size
                 .or(settings.cohort_size.map(|n| n as usize))
                 .map_or("—".into(), |n| format!("{n} users")),
         ),
-        (
-            "engine",
-            settings.engine.clone().unwrap_or_else(|| "—".into()),
-        ),
-        (
-            "lineage",
-            if analysis.is_evolutionary() {
-                "evolutionary".into()
-            } else {
-                "linear".into()
-            },
-        ),
+        ("engine", settings.engine.clone().unwrap_or_else(|| "—".into())),
+        ("lineage", if analysis.is_evolutionary() { "evolutionary".into() } else { "linear".into() }),
         ("seed", settings.seed.map_or("—".into(), |s| s.to_string())),
         ("iterations", run.iterations.len().to_string()),
         ("best primary", format_metric(analysis.best_primary())),
         (
             "guardrail held",
-            analysis.guardrail_held().map_or("—".into(), |held| {
-                if held { "yes".into() } else { "no".into() }
-            }),
+            analysis.guardrail_held().map_or("—".into(), |held| if held { "yes".into() } else { "no".into() }),
         ),
-        (
-            "scorelab",
-            meta.scorelab_version.clone().unwrap_or_else(|| "—".into()),
-        ),
+        ("scorelab", meta.scorelab_version.clone().unwrap_or_else(|| "—".into())),
     ];
     let (tokens_in, tokens_out) = analysis.total_tokens();
     if tokens_in + tokens_out > 0 {
@@ -152,16 +128,9 @@ fn header(analysis: &Analysis) -> String {
     let mut out = String::from("<header class=\"run\">\n");
     let _ = writeln!(out, "<h1>scorelab run {}</h1>", esc(&run.name));
     if let Some(best) = analysis.best {
-        let _ = writeln!(
-            out,
-            "<p>Best candidate: <a href=\"#iter-{best}\">iteration {best}</a>.</p>"
-        );
+        let _ = writeln!(out, "<p>Best candidate: <a href=\"#iter-{best}\">iteration {best}</a>.</p>");
     }
-    if let Some(message) = meta
-        .summary
-        .as_ref()
-        .and_then(|s| s.final_message.as_deref())
-    {
+    if let Some(message) = meta.summary.as_ref().and_then(|s| s.final_message.as_deref()) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(message));
     }
     out.push_str("<dl class=\"facts\">");
@@ -192,8 +161,7 @@ fn trajectories_section(analysis: &Analysis) -> String {
 }
 
 fn compile_errors_section(analysis: &Analysis) -> String {
-    let mut out =
-        String::from("<section id=\"compile-errors\">\n<h2>Compile errors over time</h2>\n");
+    let mut out = String::from("<section id=\"compile-errors\">\n<h2>Compile errors over time</h2>\n");
     out.push_str(&compile_error_chart(analysis).render());
     out.push_str("\n</section>\n");
     out
@@ -249,17 +217,8 @@ fn leaderboard_section(analysis: &Analysis) -> String {
     let guardrail_base = analysis.baseline_guardrail();
     for (rank, it) in leaderboard_order(analysis).into_iter().enumerate() {
         let best = analysis.best == Some(it.iteration);
-        let _ = write!(
-            out,
-            "<tr id=\"lb-{n}\"{}>",
-            if best { " class=\"best\"" } else { "" },
-            n = it.iteration
-        );
-        let rank_text = if it.metrics.is_some() {
-            (rank + 1).to_string()
-        } else {
-            "—".into()
-        };
+        let _ = write!(out, "<tr id=\"lb-{n}\"{}>", if best { " class=\"best\"" } else { "" }, n = it.iteration);
+        let rank_text = if it.metrics.is_some() { (rank + 1).to_string() } else { "—".into() };
         let _ = write!(
             out,
             "<td class=\"num\">{rank_text}</td><td><a href=\"#iter-{n}\">{n}</a>{}</td>",
@@ -269,17 +228,11 @@ fn leaderboard_section(analysis: &Analysis) -> String {
         let _ = write!(out, "<td>{}</td>", parent_link(analysis, it));
         for metric in MetricName::ALL {
             let value = it.metrics.and_then(|m| m.get(metric));
-            let below = metric == analysis.guardrail
-                && matches!((value, guardrail_base), (Some(v), Some(b)) if v < b);
+            let below = metric == analysis.guardrail && matches!((value, guardrail_base), (Some(v), Some(b)) if v < b);
             let class = if below { "num delta-down" } else { "num" };
             let _ = write!(out, "<td class=\"{class}\">{}</td>", format_metric(value));
         }
-        let _ = writeln!(
-            out,
-            "<td>{}</td><td>{}</td></tr>",
-            status_badge(&it.status),
-            drift_cell(it)
-        );
+        let _ = writeln!(out, "<td>{}</td><td>{}</td></tr>", status_badge(&it.status), drift_cell(it));
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
     out
@@ -294,14 +247,9 @@ pub fn parent_link(analysis: &Analysis, iteration: &Iteration) -> String {
 }
 
 fn diagnostics_section(analysis: &Analysis) -> String {
-    let mut out = String::from(
-        "<section id=\"diagnostics\">\n<h2>Diagnostics: best candidate vs baseline</h2>\n",
-    );
-    let (Some(baseline), Some(best)) = (analysis.baseline_iteration(), analysis.best_iteration())
-    else {
-        out.push_str(
-            "<p class=\"muted\">No baseline or best candidate recorded.</p>\n</section>\n",
-        );
+    let mut out = String::from("<section id=\"diagnostics\">\n<h2>Diagnostics: best candidate vs baseline</h2>\n");
+    let (Some(baseline), Some(best)) = (analysis.baseline_iteration(), analysis.best_iteration()) else {
+        out.push_str("<p class=\"muted\">No baseline or best candidate recorded.</p>\n</section>\n");
         return out;
     };
     let _ = writeln!(
@@ -309,7 +257,9 @@ fn diagnostics_section(analysis: &Analysis) -> String {
         "<p>Baseline: <a href=\"#iter-{}\">iteration {}</a>; best: <a href=\"#iter-{}\">iteration {}</a>.</p>",
         baseline.iteration, baseline.iteration, best.iteration, best.iteration
     );
-    out.push_str("<table>\n<thead><tr><th>diagnostic</th><th>baseline</th><th>best</th><th>change</th></tr></thead>\n<tbody>\n");
+    out.push_str(
+        "<table>\n<thead><tr><th>diagnostic</th><th>baseline</th><th>best</th><th>change</th></tr></thead>\n<tbody>\n",
+    );
     let rows = merge_rows(
         &metric_rows(baseline),
         &metric_rows(best),
@@ -320,10 +270,7 @@ fn diagnostics_section(analysis: &Analysis) -> String {
         out.push_str("<tr><td colspan=\"4\" class=\"muted\">no diagnostics recorded</td></tr>\n");
     }
     for (name, base, candidate) in rows {
-        let change = match (
-            base.as_ref().and_then(Value::as_f64),
-            candidate.as_ref().and_then(Value::as_f64),
-        ) {
+        let change = match (base.as_ref().and_then(Value::as_f64), candidate.as_ref().and_then(Value::as_f64)) {
             // Neutral: for diagnostics (popularity bias, concentration...) higher is not better.
             (Some(b), Some(c)) => format!("{:+.4}", c - b),
             _ => String::new(),
@@ -346,10 +293,7 @@ fn metric_rows(iteration: &Iteration) -> Vec<(String, Value)> {
         .into_iter()
         .filter_map(|m| {
             let value = iteration.metrics?.get(m)?;
-            Some((
-                format!("metrics.{}", m.key()),
-                serde_json::Number::from_f64(value).map(Value::Number)?,
-            ))
+            Some((format!("metrics.{}", m.key()), serde_json::Number::from_f64(value).map(Value::Number)?))
         })
         .collect()
 }
@@ -376,10 +320,7 @@ fn merge_rows(
         }
         best.insert(name.clone(), value.clone());
     }
-    order
-        .into_iter()
-        .map(|name| (name.clone(), base.remove(&name), best.remove(&name)))
-        .collect()
+    order.into_iter().map(|name| (name.clone(), base.remove(&name), best.remove(&name))).collect()
 }
 
 pub fn signed_delta(delta: f64) -> String {

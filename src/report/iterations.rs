@@ -25,12 +25,7 @@ pub fn lineage_section(analysis: &Analysis) -> String {
     out
 }
 
-fn write_lineage_node(
-    analysis: &Analysis,
-    node: u64,
-    children: &BTreeMap<u64, Vec<u64>>,
-    out: &mut String,
-) {
+fn write_lineage_node(analysis: &Analysis, node: u64, children: &BTreeMap<u64, Vec<u64>>, out: &mut String) {
     out.push_str("<li>");
     let mut current = node;
     out.push_str(&lineage_label(analysis, current));
@@ -54,16 +49,8 @@ fn lineage_label(analysis: &Analysis, number: u64) -> String {
     let Some(it) = analysis.run.iteration(number) else {
         return number.to_string();
     };
-    let value = it
-        .metrics
-        .and_then(|m| m.get(analysis.primary))
-        .map(|v| format!(" {v:.4}"))
-        .unwrap_or_default();
-    let star = if analysis.best == Some(number) {
-        " ★"
-    } else {
-        ""
-    };
+    let value = it.metrics.and_then(|m| m.get(analysis.primary)).map(|v| format!(" {v:.4}")).unwrap_or_default();
+    let star = if analysis.best == Some(number) { " ★" } else { "" };
     format!(
         "<a href=\"#iter-{number}\">#{number}</a>{star} {}<span class=\"muted\">{value}</span>",
         status_badge(&it.status)
@@ -118,26 +105,13 @@ fn facts_line(analysis: &Analysis, it: &Iteration) -> String {
     if let Some(snapshot) = &it.snapshot {
         parts.push(format!("snapshot <code>{}</code>", esc(snapshot)));
     }
-    if let Some(attempts) = it
-        .attempts
-        .as_u64()
-        .or_else(|| it.attempts.as_array().map(|a| a.len() as u64))
-    {
-        parts.push(format!(
-            "{attempts} attempt{}",
-            if attempts == 1 { "" } else { "s" }
-        ));
+    if let Some(attempts) = it.attempts.as_u64().or_else(|| it.attempts.as_array().map(|a| a.len() as u64)) {
+        parts.push(format!("{attempts} attempt{}", if attempts == 1 { "" } else { "s" }));
     }
     if let Some(timings) = it.timings.as_object() {
         let shown: Vec<String> = timings
             .iter()
-            .filter_map(|(k, v)| {
-                Some(format!(
-                    "{} {}",
-                    k.trim_end_matches("_ms"),
-                    format_ms(v.as_f64()?)
-                ))
-            })
+            .filter_map(|(k, v)| Some(format!("{} {}", k.trim_end_matches("_ms"), format_ms(v.as_f64()?))))
             .collect();
         if !shown.is_empty() {
             parts.push(esc(&shown.join(", ")));
@@ -158,17 +132,12 @@ fn facts_line(analysis: &Analysis, it: &Iteration) -> String {
 }
 
 fn format_ms(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
-    }
+    if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
 }
 
 fn metrics_table(analysis: &Analysis, it: &Iteration) -> String {
     let Some(metrics) = it.metrics else {
-        return "<p class=\"muted\">No metrics: the candidate did not produce a ranking.</p>\n"
-            .into();
+        return "<p class=\"muted\">No metrics: the candidate did not produce a ranking.</p>\n".into();
     };
     let parent = analysis.parent_of(it).and_then(|p| p.metrics);
     let mut out = String::from(
@@ -203,11 +172,7 @@ fn errors_block(it: &Iteration) -> String {
     }
     let mut out = String::from("<h4>Errors</h4>\n");
     for error in errors {
-        let file = error
-            .file
-            .as_deref()
-            .map(|f| format!("<code>{}</code>: ", esc(f)))
-            .unwrap_or_default();
+        let file = error.file.as_deref().map(|f| format!("<code>{}</code>: ", esc(f))).unwrap_or_default();
         let _ = write!(
             out,
             "<div class=\"error\"><p>{file}<strong>{}</strong>: {}</p>",
@@ -216,11 +181,7 @@ fn errors_block(it: &Iteration) -> String {
         );
         if !error.script_stack.is_empty() {
             // ES's statement snippet keeps the statement's trailing newline; it is not a line of its own.
-            let stack: Vec<&str> = error
-                .script_stack
-                .iter()
-                .map(|l| l.trim_end_matches(['\n', '\r']))
-                .collect();
+            let stack: Vec<&str> = error.script_stack.iter().map(|l| l.trim_end_matches(['\n', '\r'])).collect();
             let _ = write!(out, "<pre>{}</pre>", esc(&stack.join("\n")));
         }
         out.push_str(&json_details("Elasticsearch-shaped error JSON", &error.raw));
@@ -236,18 +197,12 @@ fn json_details(summary: &str, value: &Value) -> String {
     let rows = flatten_json(value);
     let body = if !rows.is_empty()
         && rows.len() <= 60
-        && rows
-            .iter()
-            .all(|(_, v)| !v.is_string() || v.as_str().is_some_and(|s| s.len() < 120))
+        && rows.iter().all(|(_, v)| !v.is_string() || v.as_str().is_some_and(|s| s.len() < 120))
     {
         let mut table = String::from("<table>\n<tbody>\n");
         for (name, v) in rows {
-            let _ = writeln!(
-                table,
-                "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
-                esc(&name),
-                esc(&format_scalar(&v))
-            );
+            let _ =
+                writeln!(table, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", esc(&name), esc(&format_scalar(&v)));
         }
         table.push_str("</tbody>\n</table>\n");
         table
@@ -255,10 +210,7 @@ fn json_details(summary: &str, value: &Value) -> String {
         let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
         format!("<pre>{}</pre>\n", esc(&pretty))
     };
-    format!(
-        "<details><summary>{}</summary>\n{body}</details>\n",
-        esc(summary)
-    )
+    format!("<details><summary>{}</summary>\n{body}</details>\n", esc(summary))
 }
 
 fn scripts_block(analysis: &Analysis, it: &Iteration) -> String {
@@ -268,32 +220,20 @@ fn scripts_block(analysis: &Analysis, it: &Iteration) -> String {
     let Some(parent) = analysis.parent_of(it) else {
         let mut out = String::from("<details open><summary>Scripts</summary>\n");
         for script in &it.scripts {
-            let _ = writeln!(
-                out,
-                "<p><code>{}</code></p><pre>{}</pre>",
-                esc(&script.name),
-                esc(&script.source)
-            );
+            let _ = writeln!(out, "<p><code>{}</code></p><pre>{}</pre>", esc(&script.name), esc(&script.source));
         }
         out.push_str("</details>\n");
         return out;
     };
     let diffs = script_diffs(&parent.scripts, &it.scripts);
-    let mut out = format!(
-        "<details open><summary>Diff against iteration {}</summary>\n",
-        parent.iteration
-    );
+    let mut out = format!("<details open><summary>Diff against iteration {}</summary>\n", parent.iteration);
     if diffs.is_empty() {
         out.push_str("<p class=\"muted\">Scripts identical to the parent's.</p>\n");
     } else {
         out.push_str("<pre class=\"diff\">");
         for line in diffs.lines() {
             let class = diff_line_class(line);
-            let text = if line.is_empty() {
-                " ".to_string()
-            } else {
-                esc(line)
-            };
+            let text = if line.is_empty() { " ".to_string() } else { esc(line) };
             let _ = write!(out, "<span class=\"{class}\">{text}</span>");
         }
         out.push_str("</pre>\n");
@@ -319,42 +259,21 @@ fn diff_line_class(line: &str) -> &'static str {
 /// A unified diff of every script file that differs, files added or removed included (diffed
 /// against nothing, with `/dev/null` as the missing side, as `diff -u` shows them).
 pub fn script_diffs(parent: &[ScriptFile], child: &[ScriptFile]) -> String {
-    let mut names: Vec<&str> = parent
-        .iter()
-        .chain(child)
-        .map(|s| s.name.as_str())
-        .collect();
+    let mut names: Vec<&str> = parent.iter().chain(child).map(|s| s.name.as_str()).collect();
     names.sort_by_key(|n| (script_order(n), *n));
     names.dedup();
     let mut out = String::new();
     for name in names {
         let old = parent.iter().find(|s| s.name == name);
         let new = child.iter().find(|s| s.name == name);
-        let (old_text, new_text) = (
-            old.map_or("", |s| s.source.as_str()),
-            new.map_or("", |s| s.source.as_str()),
-        );
+        let (old_text, new_text) = (old.map_or("", |s| s.source.as_str()), new.map_or("", |s| s.source.as_str()));
         if old.is_some() && new.is_some() && old_text == new_text {
             continue;
         }
-        let old_header = if old.is_some() {
-            format!("a/{name}")
-        } else {
-            "/dev/null".into()
-        };
-        let new_header = if new.is_some() {
-            format!("b/{name}")
-        } else {
-            "/dev/null".into()
-        };
+        let old_header = if old.is_some() { format!("a/{name}") } else { "/dev/null".into() };
+        let new_header = if new.is_some() { format!("b/{name}") } else { "/dev/null".into() };
         let diff = TextDiff::from_lines(old_text, new_text);
-        let _ = write!(
-            out,
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&old_header, &new_header)
-        );
+        let _ = write!(out, "{}", diff.unified_diff().context_radius(3).header(&old_header, &new_header));
     }
     out
 }

@@ -34,11 +34,7 @@ impl RunOverview {
             best_iteration: analysis.best,
             best_primary: analysis.best_primary(),
             guardrail_held: analysis.guardrail_held(),
-            final_message: run
-                .meta
-                .summary
-                .as_ref()
-                .and_then(|s| s.final_message.clone()),
+            final_message: run.meta.summary.as_ref().and_then(|s| s.final_message.clone()),
         }
     }
 }
@@ -47,24 +43,16 @@ impl RunOverview {
 /// by their start time, `YYYYMMDD-HHMMSS`, so name order is time order). A run that cannot be read
 /// is returned as its error, so one broken run does not hide the others.
 pub fn list_runs(runs_dir: &Path) -> Result<Vec<Result<RunOverview, ReportError>>, ReportError> {
-    let entries = std::fs::read_dir(runs_dir).map_err(|source| ReportError::Io {
-        path: runs_dir.to_path_buf(),
-        source,
-    })?;
+    let entries =
+        std::fs::read_dir(runs_dir).map_err(|source| ReportError::Io { path: runs_dir.to_path_buf(), source })?;
     let mut dirs = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| ReportError::Io {
-            path: runs_dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| ReportError::Io { path: runs_dir.to_path_buf(), source })?;
         let path = entry.path();
         if path.is_dir() && path.join("meta.json").is_file() {
             dirs.push(path);
         }
     }
     dirs.sort_by(|a, b| b.file_name().cmp(&a.file_name()));
-    Ok(dirs
-        .iter()
-        .map(|dir| Run::open(dir).map(|run| RunOverview::from_run(&run)))
-        .collect())
+    Ok(dirs.iter().map(|dir| Run::open(dir).map(|run| RunOverview::from_run(&run))).collect())
 }

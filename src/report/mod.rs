@@ -26,35 +26,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{} line {line}, column {column}: not valid JSON: {message}", path.display())]
-    Json {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Json { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{}{}: field `{field}`: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Field {
-        path: PathBuf,
-        line: Option<usize>,
-        field: String,
-        message: String,
-    },
+    Field { path: PathBuf, line: Option<usize>, field: String, message: String },
     #[error("{}: no iteration {iteration} in run.jsonl (recorded: {available})", dir.display())]
-    UnknownIteration {
-        dir: PathBuf,
-        iteration: u64,
-        available: String,
-    },
+    UnknownIteration { dir: PathBuf, iteration: u64, available: String },
     #[error("writing {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 }
 
 impl ReportError {
@@ -66,12 +46,7 @@ impl ReportError {
             Some(cut) => text[..cut].to_string(),
             None => text,
         };
-        ReportError::Json {
-            path: path.to_path_buf(),
-            line,
-            column: err.column(),
-            message,
-        }
+        ReportError::Json { path: path.to_path_buf(), line, column: err.column(), message }
     }
 }
 
@@ -88,23 +63,15 @@ pub fn write_report(run: &Run, out: &Path) -> Result<(), ReportError> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let write_error = |source| ReportError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".report-")
-        .suffix(".html.tmp")
-        .tempfile_in(&dir)
-        .map_err(write_error)?;
+    let write_error = |source| ReportError::Write { path: out.to_path_buf(), source };
+    let mut temp =
+        tempfile::Builder::new().prefix(".report-").suffix(".html.tmp").tempfile_in(&dir).map_err(write_error)?;
     temp.write_all(page.as_bytes()).map_err(write_error)?;
     // tempfile creates 0600 files; a report is meant to be shared like any other output file.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(write_error)?;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(write_error)?;
     }
     temp.as_file().sync_all().map_err(write_error)?;
     temp.persist(out).map_err(|err| write_error(err.error))?;

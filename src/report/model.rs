@@ -21,12 +21,7 @@ pub enum MetricName {
 }
 
 impl MetricName {
-    pub const ALL: [MetricName; 4] = [
-        MetricName::Ndcg,
-        MetricName::Recall,
-        MetricName::Precision,
-        MetricName::Ild,
-    ];
+    pub const ALL: [MetricName; 4] = [MetricName::Ndcg, MetricName::Recall, MetricName::Precision, MetricName::Ild];
 
     /// The key used in `run.jsonl` (`metrics.ndcg`...).
     pub fn key(self) -> &'static str {
@@ -238,8 +233,8 @@ impl Run {
     pub fn open(dir: &Path) -> Result<Run, ReportError> {
         let meta_path = dir.join("meta.json");
         let meta_text = read_text(&meta_path)?;
-        let meta_value: Value = serde_json::from_str(&meta_text)
-            .map_err(|err| ReportError::json(&meta_path, err.line(), &err))?;
+        let meta_value: Value =
+            serde_json::from_str(&meta_text).map_err(|err| ReportError::json(&meta_path, err.line(), &err))?;
         let mut meta = parse_meta(&meta_value, &meta_path)?;
         if meta.settings.lineage.is_none() {
             meta.settings.lineage = loop_file_lineage(dir);
@@ -260,13 +255,7 @@ impl Run {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string());
-        Ok(Run {
-            dir: dir.to_path_buf(),
-            name,
-            meta,
-            iterations,
-            warnings,
-        })
+        Ok(Run { dir: dir.to_path_buf(), name, meta, iterations, warnings })
     }
 
     pub fn iteration(&self, number: u64) -> Option<&Iteration> {
@@ -275,10 +264,7 @@ impl Run {
 }
 
 fn read_text(path: &Path) -> Result<String, ReportError> {
-    std::fs::read_to_string(path).map_err(|source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::read_to_string(path).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
 }
 
 fn parse_meta(value: &Value, path: &Path) -> Result<RunMeta, ReportError> {
@@ -307,15 +293,8 @@ fn parse_meta(value: &Value, path: &Path) -> Result<RunMeta, ReportError> {
         Some(v) => Some(serde_json::from_value(v).map_err(|e| field_error("summary", e))?),
         None => None,
     };
-    let baseline_metrics = object
-        .get("baseline")
-        .and_then(|b| b.get("metrics"))
-        .and_then(Metrics::from_value);
-    let cohort_size = object
-        .get("cohort")
-        .and_then(|c| c.get("user_ids"))
-        .and_then(Value::as_array)
-        .map(Vec::len);
+    let baseline_metrics = object.get("baseline").and_then(|b| b.get("metrics")).and_then(Metrics::from_value);
+    let cohort_size = object.get("cohort").and_then(|c| c.get("user_ids")).and_then(Value::as_array).map(Vec::len);
     Ok(RunMeta {
         schema_version: object.get("schema_version").and_then(Value::as_u64),
         scorelab_version: string_field(object, "scorelab_version"),
@@ -332,11 +311,7 @@ fn string_field(object: &Map<String, Value>, key: &str) -> Option<String> {
     object.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-fn read_iterations(
-    text: &str,
-    path: &Path,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Iteration>, ReportError> {
+fn read_iterations(text: &str, path: &Path, warnings: &mut Vec<String>) -> Result<Vec<Iteration>, ReportError> {
     let mut iterations = Vec::new();
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     for (index, raw_line) in lines.iter().enumerate() {
@@ -370,9 +345,7 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         field: field.to_string(),
         message: message.to_string(),
     };
-    let object = raw
-        .as_object()
-        .ok_or_else(|| field_error("(line)", "expected a JSON object"))?;
+    let object = raw.as_object().ok_or_else(|| field_error("(line)", "expected a JSON object"))?;
     let iteration = object
         .get("iteration")
         .and_then(Value::as_u64)
@@ -438,26 +411,16 @@ fn read_snapshot(
     let entries = match std::fs::read_dir(&snapshot_dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            warnings.push(format!(
-                "iteration {}: snapshot {} is missing",
-                iteration.iteration,
-                snapshot_dir.display()
-            ));
+            warnings.push(format!("iteration {}: snapshot {} is missing", iteration.iteration, snapshot_dir.display()));
             return Ok(Vec::new());
         }
         Err(source) => {
-            return Err(ReportError::Io {
-                path: snapshot_dir,
-                source,
-            });
+            return Err(ReportError::Io { path: snapshot_dir, source });
         }
     };
     let mut names = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| ReportError::Io {
-            path: snapshot_dir.clone(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| ReportError::Io { path: snapshot_dir.clone(), source })?;
         let file_name = entry.file_name().to_string_lossy().into_owned();
         if file_name.ends_with(".painless") || file_name == "scriptset.json" {
             names.push(file_name);

@@ -2,9 +2,7 @@
 //! whether stdout is a terminal) and passed in as a `Palette`, so the text itself is testable.
 
 use super::ReportError;
-use super::analysis::{
-    Analysis, drift_state, flatten_json, format_metric, format_scalar, iteration_errors,
-};
+use super::analysis::{Analysis, drift_state, flatten_json, format_metric, format_scalar, iteration_errors};
 use super::listing::RunOverview;
 use super::model::{Iteration, MetricName, Status};
 use std::fmt::Write as _;
@@ -17,11 +15,7 @@ pub struct Palette {
 
 impl Palette {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
     fn bold(&self, text: &str) -> String {
         self.paint("1", text)
@@ -64,11 +58,7 @@ impl Palette {
 /// Pads to a display width, counting chars (the table holds ASCII plus a few symbols).
 fn pad(text: &str, width: usize) -> String {
     let len = text.chars().count();
-    if len >= width {
-        text.to_string()
-    } else {
-        format!("{text}{}", " ".repeat(width - len))
-    }
+    if len >= width { text.to_string() } else { format!("{text}{}", " ".repeat(width - len)) }
 }
 
 /// `2026-11-25T10:15:02.411Z` as `2026-11-25 10:15:02` (UTC, as recorded): the table needs seconds,
@@ -82,15 +72,7 @@ fn short_time(rfc3339: &str) -> String {
 
 /// The `scorelab runs` table; unreadable runs are listed with their error.
 pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Palette) -> String {
-    let header = [
-        "run",
-        "started",
-        "objective",
-        "iters",
-        "best",
-        "best primary",
-        "guardrail held",
-    ];
+    let header = ["run", "started", "objective", "iters", "best", "best primary", "guardrail held"];
     let widths = [18, 20, 18, 6, 5, 13, 14];
     let mut out = String::new();
     let cells: Vec<String> = header.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
@@ -111,12 +93,7 @@ pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Pal
                     run.best_iteration.map_or("—".into(), |b| b.to_string()),
                     format_metric(run.best_primary),
                 ];
-                let mut line: String = row
-                    .iter()
-                    .zip(widths)
-                    .map(|(c, w)| pad(c, w))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let mut line: String = row.iter().zip(widths).map(|(c, w)| pad(c, w)).collect::<Vec<_>>().join(" ");
                 line.push(' ');
                 line.push_str(&held);
                 let _ = writeln!(out, "{line}");
@@ -132,11 +109,7 @@ pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Pal
 /// `scorelab show`: one iteration's metrics, diagnostics, errors and scripts.
 pub fn render_iteration_text(analysis: &Analysis, it: &Iteration, palette: Palette) -> String {
     let mut out = String::new();
-    let best = if analysis.best == Some(it.iteration) {
-        palette.green(" ★ best")
-    } else {
-        String::new()
-    };
+    let best = if analysis.best == Some(it.iteration) { palette.green(" ★ best") } else { String::new() };
     let _ = writeln!(
         out,
         "{} · iteration {} · {}{best}",
@@ -144,19 +117,14 @@ pub fn render_iteration_text(analysis: &Analysis, it: &Iteration, palette: Palet
         palette.bold(&it.iteration.to_string()),
         palette.status(&it.status)
     );
-    let mut facts = vec![format!(
-        "parent: {}",
-        it.parent.map_or("—".into(), |p| p.to_string())
-    )];
+    let mut facts = vec![format!("parent: {}", it.parent.map_or("—".into(), |p| p.to_string()))];
     if let Some(snapshot) = &it.snapshot {
         facts.push(format!("snapshot: {snapshot}"));
     }
     if !it.attempts.is_null() {
         facts.push(format!(
             "attempts: {}",
-            it.attempts
-                .as_array()
-                .map_or_else(|| format_scalar(&it.attempts), |a| a.len().to_string())
+            it.attempts.as_array().map_or_else(|| format_scalar(&it.attempts), |a| a.len().to_string())
         ));
     }
     facts.push(format!("drift: {}", drift_state(it).label()));
@@ -174,12 +142,7 @@ pub fn render_iteration_text(analysis: &Analysis, it: &Iteration, palette: Palet
         }
     }
     write_metrics(&mut out, analysis, it, palette);
-    write_rows(
-        &mut out,
-        "diagnostics",
-        &flatten_json(&it.diagnostics),
-        palette,
-    );
+    write_rows(&mut out, "diagnostics", &flatten_json(&it.diagnostics), palette);
     write_errors(&mut out, it, palette);
     let _ = writeln!(out, "\n{}", palette.bold("scripts"));
     if it.scripts.is_empty() {
@@ -202,13 +165,7 @@ fn write_metrics(out: &mut String, analysis: &Analysis, it: &Iteration, palette:
         return;
     };
     let parent = analysis.parent_of(it).and_then(|p| p.metrics);
-    let _ = writeln!(
-        out,
-        "  {} {} {} vs baseline",
-        pad("", 24),
-        pad("value", 8),
-        pad("vs parent", 10)
-    );
+    let _ = writeln!(out, "  {} {} {} vs baseline", pad("", 24), pad("value", 8), pad("vs parent", 10));
     for metric in MetricName::ALL {
         let value = metrics.get(metric);
         let mut name = analysis.metric_label(metric);
@@ -233,22 +190,12 @@ fn write_metrics(out: &mut String, analysis: &Analysis, it: &Iteration, palette:
     }
 }
 
-fn write_rows(
-    out: &mut String,
-    title: &str,
-    rows: &[(String, serde_json::Value)],
-    palette: Palette,
-) {
+fn write_rows(out: &mut String, title: &str, rows: &[(String, serde_json::Value)], palette: Palette) {
     if rows.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n{}", palette.bold(title));
-    let width = rows
-        .iter()
-        .map(|(name, _)| name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(48);
+    let width = rows.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0).min(48);
     for (name, value) in rows {
         let _ = writeln!(out, "  {} {}", pad(name, width), format_scalar(value));
     }
@@ -262,12 +209,7 @@ fn write_errors(out: &mut String, it: &Iteration, palette: Palette) {
     let _ = writeln!(out, "\n{}", palette.bold("errors"));
     for error in errors {
         let file = error.file.map(|f| format!("{f}: ")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {file}{}: {}",
-            palette.red(&error.kind),
-            error.reason
-        );
+        let _ = writeln!(out, "  {file}{}: {}", palette.red(&error.kind), error.reason);
         for line in &error.script_stack {
             let _ = writeln!(out, "    {}", line.trim_end_matches(['\n', '\r']));
         }

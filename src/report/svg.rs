@@ -52,21 +52,9 @@ pub struct Bar {
 }
 
 pub enum LegendEntry {
-    Line {
-        label: String,
-        colour: &'static str,
-        width: f64,
-        dash: Option<&'static str>,
-    },
-    Marker {
-        label: String,
-        shape: Shape,
-        colour: &'static str,
-    },
-    Bar {
-        label: String,
-        colour: &'static str,
-    },
+    Line { label: String, colour: &'static str, width: f64, dash: Option<&'static str> },
+    Marker { label: String, shape: Shape, colour: &'static str },
+    Bar { label: String, colour: &'static str },
 }
 
 pub struct Chart {
@@ -123,16 +111,11 @@ impl Chart {
     pub fn render(&self) -> String {
         let legend_rows = self.legend_layout().last().map_or(0, |(row, _, _)| row + 1);
         let has_strip = self.markers.iter().any(|m| m.y.is_none());
-        let bottom_space = AXIS_SPACE
-            + if has_strip { STRIP_SPACE } else { 0.0 }
-            + legend_rows as f64 * LEGEND_ROW
-            + 8.0;
+        let bottom_space =
+            AXIS_SPACE + if has_strip { STRIP_SPACE } else { 0.0 } + legend_rows as f64 * LEGEND_ROW + 8.0;
         let (y_min, y_max) = self.y_bounds();
-        let (x_min, x_max) = if self.x_range.1 > self.x_range.0 {
-            self.x_range
-        } else {
-            (self.x_range.0 - 0.5, self.x_range.0 + 0.5)
-        };
+        let (x_min, x_max) =
+            if self.x_range.1 > self.x_range.0 { self.x_range } else { (self.x_range.0 - 0.5, self.x_range.0 + 0.5) };
         let x_pad = ((x_max - x_min) * 0.03).max(0.4);
         let frame = Frame {
             left: MARGIN_LEFT,
@@ -145,11 +128,7 @@ impl Chart {
             y_max,
         };
         let mut out = String::new();
-        let class = if self.highlighted {
-            "chart primary"
-        } else {
-            "chart"
-        };
+        let class = if self.highlighted { "chart primary" } else { "chart" };
         let _ = write!(
             out,
             r#"<svg class="{class}" id="{id}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-title">"#,
@@ -157,27 +136,14 @@ impl Chart {
             w = self.width,
             h = self.height
         );
-        let _ = write!(
-            out,
-            r#"<title id="{}-title">{}</title>"#,
-            esc(&self.id),
-            esc(&self.title)
-        );
-        let _ = write!(
-            out,
-            r#"<text class="chart-title" x="{}" y="20">{}</text>"#,
-            MARGIN_LEFT,
-            esc(&self.title)
-        );
+        let _ = write!(out, r#"<title id="{}-title">{}</title>"#, esc(&self.id), esc(&self.title));
+        let _ = write!(out, r#"<text class="chart-title" x="{}" y="20">{}</text>"#, MARGIN_LEFT, esc(&self.title));
         self.write_axes(&mut out, &frame);
         self.write_bars(&mut out, &frame);
         self.write_hlines(&mut out, &frame);
         self.write_lines(&mut out, &frame);
         self.write_markers(&mut out, &frame, has_strip);
-        self.write_legend(
-            &mut out,
-            self.height - legend_rows as f64 * LEGEND_ROW - 4.0,
-        );
+        self.write_legend(&mut out, self.height - legend_rows as f64 * LEGEND_ROW - 4.0);
         out.push_str("</svg>");
         out
     }
@@ -194,9 +160,7 @@ impl Chart {
             .chain(self.hlines.iter().map(|h| h.y))
             .chain(self.bars.iter().map(|b| b.y))
             .filter(|v| v.is_finite());
-        let (mut low, mut high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        let (mut low, mut high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         if !low.is_finite() {
             return (0.0, 1.0);
         }
@@ -306,27 +270,16 @@ impl Chart {
             let mut coords = Vec::new();
             for (index, &(x, y)) in line.points.iter().enumerate() {
                 if line.step && index > 0 {
-                    coords.push(format!(
-                        "{:.1},{:.1}",
-                        frame.x(x),
-                        frame.y(line.points[index - 1].1)
-                    ));
+                    coords.push(format!("{:.1},{:.1}", frame.x(x), frame.y(line.points[index - 1].1)));
                 }
                 coords.push(format!("{:.1},{:.1}", frame.x(x), frame.y(y)));
             }
             if line.step {
                 // Extend the last level to the end of the axis: it holds until something beats it.
                 let last = line.points[line.points.len() - 1].1;
-                coords.push(format!(
-                    "{:.1},{:.1}",
-                    frame.x(self.x_range.1),
-                    frame.y(last)
-                ));
+                coords.push(format!("{:.1},{:.1}", frame.x(self.x_range.1), frame.y(last)));
             }
-            let dash = line
-                .dash
-                .map(|d| format!(r#" stroke-dasharray="{d}""#))
-                .unwrap_or_default();
+            let dash = line.dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
             let _ = write!(
                 out,
                 r#"<polyline class="series" points="{}" stroke="{}" stroke-width="{}"{dash}><title>{}</title></polyline>"#,
@@ -387,15 +340,8 @@ impl Chart {
             let y = top + row as f64 * LEGEND_ROW + 10.0;
             let entry = &self.legend[index];
             match entry {
-                LegendEntry::Line {
-                    colour,
-                    width,
-                    dash,
-                    ..
-                } => {
-                    let dash = dash
-                        .map(|d| format!(r#" stroke-dasharray="{d}""#))
-                        .unwrap_or_default();
+                LegendEntry::Line { colour, width, dash, .. } => {
+                    let dash = dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
                     let _ = write!(
                         out,
                         r#"<line x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="{width}"{dash}/>"#,
@@ -428,21 +374,15 @@ impl Chart {
 
 fn legend_label(entry: &LegendEntry) -> &str {
     match entry {
-        LegendEntry::Line { label, .. }
-        | LegendEntry::Marker { label, .. }
-        | LegendEntry::Bar { label, .. } => label,
+        LegendEntry::Line { label, .. } | LegendEntry::Marker { label, .. } | LegendEntry::Bar { label, .. } => label,
     }
 }
 
 pub fn shape_markup(shape: Shape, x: f64, y: f64, r: f64, colour: &str) -> String {
     match shape {
-        Shape::Circle => format!(
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="{colour}" stroke="{colour}"/>"#
-        ),
+        Shape::Circle => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="{colour}" stroke="{colour}"/>"#),
         Shape::HollowCircle => {
-            format!(
-                r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="white" stroke="{colour}" stroke-width="2"/>"#
-            )
+            format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="white" stroke="{colour}" stroke-width="2"/>"#)
         }
         Shape::Triangle => format!(
             r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{colour}"/>"#,
@@ -471,11 +411,7 @@ pub fn shape_markup(shape: Shape, x: f64, y: f64, r: f64, colour: &str) -> Strin
             s = r * 1.8
         ),
         Shape::Diamond | Shape::HollowDiamond => {
-            let fill = if shape == Shape::Diamond {
-                colour
-            } else {
-                "white"
-            };
+            let fill = if shape == Shape::Diamond { colour } else { "white" };
             format!(
                 r#"<polygon points="{x:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1}" fill="{fill}" stroke="{colour}" stroke-width="2"/>"#,
                 y - r * 1.3,
@@ -504,11 +440,7 @@ pub fn nice_ticks(min: f64, max: f64, target: usize) -> (f64, f64, f64) {
         } else {
             10.0
         };
-    (
-        (min / step).floor() * step,
-        (max / step).ceil() * step,
-        step,
-    )
+    ((min / step).floor() * step, (max / step).ceil() * step, step)
 }
 
 fn tick_values(min: f64, max: f64, step: f64) -> Vec<f64> {
@@ -518,11 +450,7 @@ fn tick_values(min: f64, max: f64, step: f64) -> Vec<f64> {
 }
 
 fn decimals_for(step: f64) -> usize {
-    if step >= 1.0 {
-        0
-    } else {
-        (-step.log10().floor()).clamp(0.0, 6.0) as usize
-    }
+    if step >= 1.0 { 0 } else { (-step.log10().floor()).clamp(0.0, 6.0) as usize }
 }
 
 #[cfg(test)]

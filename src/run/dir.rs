@@ -2,9 +2,7 @@
 //! meta.json is replaced by rename, run.jsonl only grows (each line fsynced), and `iter_NNN/`
 //! snapshots appear whole (built under a temp name, then renamed) and are never rewritten.
 
-use super::format::{
-    IterationRecord, RunMeta, SCHEMA_VERSION, Summary, parse_snapshot_name, snapshot_name,
-};
+use super::format::{IterationRecord, RunMeta, SCHEMA_VERSION, Summary, parse_snapshot_name, snapshot_name};
 use crate::rank::{ScriptSet, ScriptSetError};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -141,15 +139,15 @@ impl RunDir {
 
     fn write_meta_file(&self) -> Result<(), RunError> {
         let path = self.path.join(META_FILE);
-        let json = serde_json::to_vec_pretty(&self.meta).map_err(|source| RunError::Json { path: path.clone(), source })?;
+        let json =
+            serde_json::to_vec_pretty(&self.meta).map_err(|source| RunError::Json { path: path.clone(), source })?;
         atomic_write(&path, &json)
     }
 
     /// Appends one line to run.jsonl and fsyncs it before returning.
     pub fn append(&self, record: &IterationRecord) -> Result<(), RunError> {
         let path = self.path.join(LOG_FILE);
-        let mut line =
-            serde_json::to_vec(record).map_err(|source| RunError::Json { path: path.clone(), source })?;
+        let mut line = serde_json::to_vec(record).map_err(|source| RunError::Json { path: path.clone(), source })?;
         line.push(b'\n');
         let mut file = OpenOptions::new().append(true).create(true).open(&path).map_err(io(&path))?;
         file.write_all(&line).map_err(io(&path))?;
@@ -236,7 +234,10 @@ impl RunDir {
                 continue;
             }
             if name.starts_with(TEMP_PREFIX) {
-                found.push(IncompleteSnapshot { path, reason: "temporary snapshot directory left by an interrupted write" });
+                found.push(IncompleteSnapshot {
+                    path,
+                    reason: "temporary snapshot directory left by an interrupted write",
+                });
             } else if parse_snapshot_name(&name).is_some() && !path.join(crate::rank::script_set::QUERY_FILE).exists() {
                 found.push(IncompleteSnapshot { path, reason: "snapshot without query.painless" });
             }

@@ -3,8 +3,8 @@
 
 use crate::metrics::{Cohort, CohortError, EvalContext, Evaluation, GroundTruth, Metric, MetricSet, MetricsError};
 use crate::rank::{
-    CompileFailure, LocalEngine, LocalEngineError, Params, RandomScorer, RankEngine, RankError, RankOutcome,
-    RankRequest, RuntimeFailure, ScriptSet, CompiledSet, Dialect,
+    CompileFailure, CompiledSet, Dialect, LocalEngine, LocalEngineError, Params, RandomScorer, RankEngine, RankError,
+    RankOutcome, RankRequest, RuntimeFailure, ScriptSet,
 };
 use crate::store::{Column, ItemIdx, Store};
 use serde_json::Value;
@@ -64,7 +64,10 @@ pub enum CandidateOutcome {
     Scored(Evaluation),
     CompileErrors(Vec<CompileFailure>),
     /// At least one user failed; `failures` holds each failed user's first failure, in cohort order.
-    RuntimeErrors { failures: Vec<RuntimeFailure>, users: usize },
+    RuntimeErrors {
+        failures: Vec<RuntimeFailure>,
+        users: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -88,9 +91,12 @@ impl CandidateResult {
     pub fn es_errors(&self, set: &ScriptSet, limit: usize) -> Vec<Value> {
         match &self.outcome {
             CandidateOutcome::Scored(_) => Vec::new(),
-            CandidateOutcome::CompileErrors(failures) => {
-                failures.iter().flat_map(|f| f.diagnostics.iter().filter(|d| d.is_error()).map(|d| crate::rank::es_error_json(d, &f.source))).collect()
-            }
+            CandidateOutcome::CompileErrors(failures) => failures
+                .iter()
+                .flat_map(|f| {
+                    f.diagnostics.iter().filter(|d| d.is_error()).map(|d| crate::rank::es_error_json(d, &f.source))
+                })
+                .collect(),
             CandidateOutcome::RuntimeErrors { failures, .. } => {
                 failures.iter().take(limit).map(|f| crate::rank::runtime_failure_json(f, set)).collect()
             }
@@ -119,7 +125,11 @@ impl<'s> Evaluator<'s> {
         Self::build(store, settings, Some(user_ids))
     }
 
-    fn build(store: &'s Store, mut settings: EvalSettings, user_ids: Option<&[String]>) -> Result<Self, EvaluatorError> {
+    fn build(
+        store: &'s Store,
+        mut settings: EvalSettings,
+        user_ids: Option<&[String]>,
+    ) -> Result<Self, EvaluatorError> {
         if settings.k == 0 {
             return Err(EvaluatorError::ZeroK);
         }

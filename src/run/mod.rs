@@ -6,11 +6,11 @@ pub mod dir;
 pub mod evaluator;
 pub mod format;
 
-pub use evaluator::{CandidateOutcome, CandidateResult, EvalSettings, Evaluator, EvaluatorError, default_now};
 pub use dir::{IncompleteSnapshot, RunDir, RunError, RunLog, atomic_write, list_runs, now_rfc3339};
+pub use evaluator::{CandidateOutcome, CandidateResult, EvalSettings, Evaluator, EvaluatorError, default_now};
 pub use format::{
-    BaselineRef, CohortRef, IterationRecord, IterationStatus, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef,
-    Summary, Timings, Tokens, parse_snapshot_name, snapshot_name,
+    BaselineRef, CohortRef, IterationRecord, IterationStatus, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef, Summary,
+    Timings, Tokens, parse_snapshot_name, snapshot_name,
 };
 
 use crate::metrics::MetricSet;
@@ -19,10 +19,7 @@ use std::path::{Path, PathBuf};
 /// The most recent run under `runs_dir` whose baseline was scored on the same store (checksum) and
 /// cohort (checksum) with the same k and threshold. Unreadable runs are skipped: they cannot serve
 /// as a reference, and one broken directory must not block a new baseline.
-pub fn last_comparable_baseline(
-    runs_dir: &Path,
-    meta: &RunMeta,
-) -> Result<Option<(PathBuf, MetricSet)>, RunError> {
+pub fn last_comparable_baseline(runs_dir: &Path, meta: &RunMeta) -> Result<Option<(PathBuf, MetricSet)>, RunError> {
     for path in list_runs(runs_dir)?.into_iter().rev() {
         let Ok(run) = RunDir::open(&path) else { continue };
         let other = run.meta();

@@ -87,15 +87,31 @@ fn validate(ds: &Dataset) -> Result<(), StoreError> {
             return bad(format!("item \"{}\": non-finite value at position {p}", item.id));
         }
         if item.attributes.len() != ds.fields.len() {
-            return bad(format!("item \"{}\": {} attributes for {} fields", item.id, item.attributes.len(), ds.fields.len()));
+            return bad(format!(
+                "item \"{}\": {} attributes for {} fields",
+                item.id,
+                item.attributes.len(),
+                ds.fields.len()
+            ));
         }
         for (spec, value) in ds.fields.iter().zip(&item.attributes) {
             if let Some(v) = value {
                 if v.kind() != spec.kind {
-                    return bad(format!("item \"{}\": field `{}` holds {}, declared {}", item.id, spec.name, v.kind().name(), spec.kind.name()));
+                    return bad(format!(
+                        "item \"{}\": field `{}` holds {}, declared {}",
+                        item.id,
+                        spec.name,
+                        v.kind().name(),
+                        spec.kind.name()
+                    ));
                 }
                 if !spec.multi_valued && v.len() > 1 {
-                    return bad(format!("item \"{}\": single-valued field `{}` holds {} values", item.id, spec.name, v.len()));
+                    return bad(format!(
+                        "item \"{}\": single-valued field `{}` holds {} values",
+                        item.id,
+                        spec.name,
+                        v.len()
+                    ));
                 }
                 if let AttrValue::Double(ds) = v {
                     if ds.iter().any(|x| !x.is_finite()) {
@@ -111,7 +127,11 @@ fn validate(ds: &Dataset) -> Result<(), StoreError> {
     let mut seen = HashMap::with_capacity(ds.users.len());
     for (u, user) in ds.users.iter().enumerate() {
         if user.matrix.len() != rows * dims {
-            return bad(format!("user \"{}\": matrix has {} values, expected {rows} x {dims}", user.id, user.matrix.len()));
+            return bad(format!(
+                "user \"{}\": matrix has {} values, expected {rows} x {dims}",
+                user.id,
+                user.matrix.len()
+            ));
         }
         if let Some(p) = user.matrix.iter().position(|v| !v.is_finite()) {
             return bad(format!("user \"{}\": non-finite value at position {p}", user.id));
@@ -206,7 +226,13 @@ fn truth_sections(ds: &Dataset, file: &mut FileBuilder) -> GroundTruthReport {
     report
 }
 
-fn column_sections(ds: &Dataset, pos: usize, kind: FieldKind, name: &str, file: &mut FileBuilder) -> Result<(), StoreError> {
+fn column_sections(
+    ds: &Dataset,
+    pos: usize,
+    kind: FieldKind,
+    name: &str,
+    file: &mut FileBuilder,
+) -> Result<(), StoreError> {
     let mut offsets = Vec::with_capacity(ds.items.len() + 1);
     offsets.push(0u64);
     match kind {

@@ -12,9 +12,13 @@ pub enum StoreError {
     },
     #[error("{path}: not a scorelab store: {message}")]
     NotAStore { path: PathBuf, message: String },
-    #[error("{path}: store format version {found} is not supported (this scorelab reads version {expected}); re-run `scorelab import`")]
+    #[error(
+        "{path}: store format version {found} is not supported (this scorelab reads version {expected}); re-run `scorelab import`"
+    )]
     FormatVersion { path: PathBuf, found: u32, expected: u32 },
-    #[error("{path}: checksum mismatch: expected {expected}, found {found}; the store is corrupt, re-run `scorelab import`")]
+    #[error(
+        "{path}: checksum mismatch: expected {expected}, found {found}; the store is corrupt, re-run `scorelab import`"
+    )]
     Checksum { path: PathBuf, expected: String, found: String },
     #[error("{path}: {message}; the store is corrupt, re-run `scorelab import`")]
     Corrupt { path: PathBuf, message: String },

@@ -8,7 +8,10 @@ use std::path::Path;
 pub(crate) enum Buffer {
     Mapped(memmap2::Mmap),
     /// Words, not bytes, so the data is 8-byte aligned like a page-aligned map; `len` is in bytes.
-    Owned { words: Vec<u64>, len: usize },
+    Owned {
+        words: Vec<u64>,
+        len: usize,
+    },
 }
 
 impl Buffer {

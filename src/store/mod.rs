@@ -13,11 +13,11 @@ mod schema;
 
 pub use column::{Column, KeywordColumn, NumericColumn};
 pub use error::StoreError;
-pub use layout::{FileEntry, GroundTruthReport, FORMAT_VERSION, MANIFEST_FILE};
+pub use layout::{FORMAT_VERSION, FileEntry, GroundTruthReport, MANIFEST_FILE};
 pub use schema::Schema;
 
-use crate::data::{fsio::replace_dir_atomically, Dataset, DatasetSettings, FieldKind};
-use layout::{sha256_hex, store_checksum, Manifest, Meta, Section, FORMAT_NAME, META_FILE};
+use crate::data::{Dataset, DatasetSettings, FieldKind, fsio::replace_dir_atomically};
+use layout::{FORMAT_NAME, META_FILE, Manifest, Meta, Section, sha256_hex, store_checksum};
 use mmap::Buffer;
 use ndarray::{ArrayView2, ShapeBuilder};
 use std::path::{Path, PathBuf};
@@ -165,7 +165,11 @@ impl Store {
         let files: Vec<FileEntry> = built
             .files
             .iter()
-            .map(|(name, bytes)| FileEntry { name: name.to_string(), bytes: bytes.len() as u64, sha256: sha256_hex(bytes) })
+            .map(|(name, bytes)| FileEntry {
+                name: name.to_string(),
+                bytes: bytes.len() as u64,
+                sha256: sha256_hex(bytes),
+            })
             .collect();
         let checksum = store_checksum(&files);
         let manifest = Manifest { format: FORMAT_NAME.to_string(), format_version: FORMAT_VERSION, files, checksum };
@@ -204,7 +208,12 @@ impl Store {
         Ok(())
     }
 
-    fn assemble(dir: Option<PathBuf>, manifest: Manifest, meta: Meta, buffers: Vec<Buffer>) -> Result<Store, StoreError> {
+    fn assemble(
+        dir: Option<PathBuf>,
+        manifest: Manifest,
+        meta: Meta,
+        buffers: Vec<Buffer>,
+    ) -> Result<Store, StoreError> {
         let where_ = dir.clone().unwrap_or_else(|| PathBuf::from("<in-memory store>"));
         let resolver = Resolver { files: &manifest.files, sections: &meta.sections, buffers: &buffers, dir: &where_ };
         let n = meta.num_items as usize;
@@ -224,8 +233,14 @@ impl Store {
         let t = layout::TRUTH_FILE;
         let inter_offsets = resolver.get(t, "interactions.offsets", 8, Some(u + 1))?;
         let inter_items = resolver.get(t, "interactions.items", 4, None)?;
-        let inter_weights = resolver.get(t, "interactions.weights", 4, Some((inter_items.end - inter_items.start) / 4))?;
-        resolver.check_last_offset(t, "interactions.offsets", inter_offsets, (inter_items.end - inter_items.start) / 4)?;
+        let inter_weights =
+            resolver.get(t, "interactions.weights", 4, Some((inter_items.end - inter_items.start) / 4))?;
+        resolver.check_last_offset(
+            t,
+            "interactions.offsets",
+            inter_offsets,
+            (inter_items.end - inter_items.start) / 4,
+        )?;
         let excl_offsets = resolver.get(t, "exclusions.offsets", 8, Some(u + 1))?;
         let excl_items = resolver.get(t, "exclusions.items", 4, None)?;
         resolver.check_last_offset(t, "exclusions.offsets", excl_offsets, (excl_items.end - excl_items.start) / 4)?;
@@ -357,8 +372,9 @@ impl Store {
     /// `dense_vector_magnitude` of every item vector, by ordinal. Computed once, on first use,
     /// by whichever thread asks first (O(items × dims)); `open` stays O(1).
     pub fn vector_magnitudes(&self) -> &[f32] {
-        self.magnitudes
-            .get_or_init(|| (0..self.num_items() as u32).map(|i| dense_vector_magnitude(self.vector(ItemIdx(i)))).collect())
+        self.magnitudes.get_or_init(|| {
+            (0..self.num_items() as u32).map(|i| dense_vector_magnitude(self.vector(ItemIdx(i)))).collect()
+        })
     }
 
     /// An attribute column by field name.
@@ -454,7 +470,9 @@ impl Resolver<'_> {
         }
         if let Some(count) = count {
             if len / width != count {
-                return Err(self.corrupt(file, format!("section `{name}` holds {} values, expected {count}", len / width)));
+                return Err(
+                    self.corrupt(file, format!("section `{name}` holds {} values, expected {count}", len / width))
+                );
             }
         }
         Ok(Sect { file: fi, start, end: start + len })

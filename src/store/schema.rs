@@ -11,7 +11,11 @@ pub struct Schema {
 impl Schema {
     pub(crate) fn new(vector_field: &str, dims: u32, attributes: &[FieldSpec]) -> Schema {
         let mut fields = Vec::with_capacity(attributes.len() + 1);
-        fields.push(FieldSpec { name: vector_field.to_string(), kind: FieldKind::Vector { dims }, multi_valued: false });
+        fields.push(FieldSpec {
+            name: vector_field.to_string(),
+            kind: FieldKind::Vector { dims },
+            multi_valued: false,
+        });
         fields.extend(attributes.iter().cloned());
         Schema { fields }
     }

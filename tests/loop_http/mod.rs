@@ -128,9 +128,8 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Seen> {
     let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
     let mut lines = head.split("\r\n");
     let path = lines.next()?.split_whitespace().nth(1)?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
     let len: usize = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
@@ -146,4 +145,3 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Seen> {
     let body = serde_json::from_slice(&buf[header_end..]).unwrap_or(serde_json::Value::Null);
     Some(Seen { path, headers, body })
 }
-

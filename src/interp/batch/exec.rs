@@ -5,7 +5,7 @@ use super::plan::Node;
 use super::{BatchScores, BatchState};
 use crate::interp::bound::Bound;
 use crate::interp::error::RuntimeError;
-use crate::interp::eval::{back_convert, convert_value, ops, Interp};
+use crate::interp::eval::{Interp, back_convert, convert_value, ops};
 use crate::interp::ir::{Back, BinOp, EqMode, Expr, ExprKind, UnOp};
 use crate::interp::program::Program;
 use crate::interp::registry::{CallCtx, DocCtx, FunctionImp};
@@ -157,7 +157,10 @@ impl Exec<'_, '_> {
                     _ => {
                         let op = *op;
                         self.map_pure(&[old, rhs], bad, |a| {
-                            if *back == Back::RuntimeClass && op == BinOp::Add && (matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_))) {
+                            if *back == Back::RuntimeClass
+                                && op == BinOp::Add
+                                && (matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_)))
+                            {
                                 // String concatenation: left to `eval`.
                                 return Err(RuntimeError::unsupported_locally("concatenation in a batch"));
                             }
@@ -300,7 +303,9 @@ impl Exec<'_, '_> {
             },
             K::Convert(x, conv) => {
                 let c = self.expr(x, env, bad)?;
-                if matches!(conv, crate::interp::ir::Conv::Prim(crate::interp::types::Prim::Double)) && matches!(self.cols[c], Col::F64(_)) {
+                if matches!(conv, crate::interp::ir::Conv::Prim(crate::interp::types::Prim::Double))
+                    && matches!(self.cols[c], Col::F64(_))
+                {
                     // `prim_cast` of a Double to double returns it unchanged.
                     return Ok(c);
                 }
@@ -407,7 +412,9 @@ impl Exec<'_, '_> {
             K::DynField { recv, name, null_safe } => {
                 let cr = self.expr(recv, env, bad)?;
                 let null_safe = *null_safe;
-                self.map_read(&[cr], bad, |it, a| if a[0].is_null() && null_safe { Ok(Value::Null) } else { it.field_get(&a[0], name) })
+                self.map_read(&[cr], bad, |it, a| {
+                    if a[0].is_null() && null_safe { Ok(Value::Null) } else { it.field_get(&a[0], name) }
+                })
             }
             K::Field { recv, sig, null_safe } => {
                 let cr = self.expr(recv, env, bad)?;
@@ -488,9 +495,15 @@ impl Exec<'_, '_> {
     /// `dyn_call`, registered getters and read-only methods), with the receiver in `cols[0]`.
     /// Computed once when every input is uniform and the receiver is not a doc handle (whose
     /// values differ per document); otherwise per document.
-    fn map_read(&mut self, cols: &[ColId], bad: &mut [bool], f: impl Fn(&Interp<'_>, &[Value]) -> Result<Value, RuntimeError>) -> ColId {
+    fn map_read(
+        &mut self,
+        cols: &[ColId],
+        bad: &mut [bool],
+        f: impl Fn(&Interp<'_>, &[Value]) -> Result<Value, RuntimeError>,
+    ) -> ColId {
         let rd = self.rd;
-        let once = cols.iter().all(|&c| self.uniform(c).is_some()) && !matches!(self.uniform(cols[0]), Some(Value::DocField(_)));
+        let once = cols.iter().all(|&c| self.uniform(c).is_some())
+            && !matches!(self.uniform(cols[0]), Some(Value::DocField(_)));
         if once {
             return self.map_pure(cols, bad, |a| rd.with_interp(0, |it| f(it, a)));
         }
@@ -499,7 +512,12 @@ impl Exec<'_, '_> {
 
     /// `f` over the arguments' values, per document; computed once when every argument is uniform
     /// (`f` must not read the document). An error marks the document (or all of them).
-    fn map_pure(&mut self, cols: &[ColId], bad: &mut [bool], f: impl Fn(&[Value]) -> Result<Value, RuntimeError>) -> ColId {
+    fn map_pure(
+        &mut self,
+        cols: &[ColId],
+        bad: &mut [bool],
+        f: impl Fn(&[Value]) -> Result<Value, RuntimeError>,
+    ) -> ColId {
         if cols.iter().all(|&c| self.uniform(c).is_some()) {
             let a: Vec<Value> = cols.iter().map(|&c| self.value(c, 0)).collect();
             return match f(&a) {
@@ -514,12 +532,22 @@ impl Exec<'_, '_> {
     }
 
     /// `f` with each document's context and argument values.
-    fn map_doc(&mut self, cols: &[ColId], bad: &mut [bool], f: impl Fn(&CallCtx<'_>, &[Value]) -> Result<Value, RuntimeError>) -> ColId {
+    fn map_doc(
+        &mut self,
+        cols: &[ColId],
+        bad: &mut [bool],
+        f: impl Fn(&CallCtx<'_>, &[Value]) -> Result<Value, RuntimeError>,
+    ) -> ColId {
         let rd = self.rd;
         self.map_each(cols, bad, |j, a| f(&rd.ctx(j), a))
     }
 
-    fn map_each(&mut self, cols: &[ColId], bad: &mut [bool], f: impl Fn(usize, &[Value]) -> Result<Value, RuntimeError>) -> ColId {
+    fn map_each(
+        &mut self,
+        cols: &[ColId],
+        bad: &mut [bool],
+        f: impl Fn(usize, &[Value]) -> Result<Value, RuntimeError>,
+    ) -> ColId {
         let n = self.n();
         let mut out = self.val_buf();
         let mut args: Vec<Value> = Vec::with_capacity(cols.len());
@@ -596,5 +624,3 @@ fn merge_flags(bad: &mut [bool], take: &[bool], then: &[bool], other: &[bool]) {
         }
     }
 }
-
-

@@ -33,11 +33,11 @@ mod plan;
 
 use super::bound::Bound;
 use super::program::Program;
+use super::value::Value;
 use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store};
-use exec::{take_bools, Col, ColId, Exec, NotBatchable, Reader};
-pub(crate) use plan::{plan, Plan};
-use super::value::Value;
+use exec::{Col, ColId, Exec, NotBatchable, Reader, take_bools};
+pub(crate) use plan::{Plan, plan};
 
 /// The most documents one column holds; longer batches are cut into chunks of this size.
 pub const CHUNK: usize = 512;
@@ -102,7 +102,6 @@ pub(crate) struct BatchState {
     pub(super) bool_pool: Vec<Vec<bool>>,
 }
 
-
 enum ChunkError {
     /// `eval` failed on the chunk's document `.0`.
     Failed(usize, Box<Diagnostic>),
@@ -137,14 +136,18 @@ impl Program {
             // Column-wise once the plan's per-user state exists; until then (and for scripts
             // without a plan) one document at a time, which creates that state as `eval` does.
             let warm = |bound: &Bound, p: &Plan| p.ready(bound) || bound.batch.warmup >= WARMUP;
-            if let Some(plan) = self.batch.as_ref().filter(|p| !bound.batch.disabled && bound.prefix.is_ok() && warm(bound, p)) {
+            if let Some(plan) =
+                self.batch.as_ref().filter(|p| !bound.batch.disabled && bound.prefix.is_ok() && warm(bound, p))
+            {
                 let end = (j + CHUNK).min(items.len());
                 match self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end]) {
                     Ok(()) => {
                         j = end;
                         continue;
                     }
-                    Err(ChunkError::Failed(k, diagnostic)) => return Err(BatchFailure { index: j + k, diagnostic: *diagnostic }),
+                    Err(ChunkError::Failed(k, diagnostic)) => {
+                        return Err(BatchFailure { index: j + k, diagnostic: *diagnostic });
+                    }
                     Err(ChunkError::NotBatchable) => bound.batch.disabled = true,
                 }
             }
@@ -172,11 +175,8 @@ impl Program {
         let mut state = std::mem::take(&mut bound.batch);
         let mut bad = take_bools(&mut state.bool_pool, n);
         let result = {
-            let mut ex = Exec {
-                rd: Reader { program: self, bound, store, items, scores },
-                cols: Vec::new(),
-                state: &mut state,
-            };
+            let mut ex =
+                Exec { rd: Reader { program: self, bound, store, items, scores }, cols: Vec::new(), state: &mut state };
             let mut env: Vec<Option<ColId>> = vec![None; plan.n_slots];
             match ex.run(&plan.root, &mut env, &mut bad) {
                 Ok(col) => {
@@ -218,5 +218,3 @@ impl Program {
         Ok(())
     }
 }
-
-

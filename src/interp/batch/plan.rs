@@ -27,10 +27,21 @@ pub(super) enum Node {
     /// Evaluate for its errors, then `next`.
     Eval(Expr, Box<Node>),
     /// `slot op= value` (numeric), then `next`.
-    Update { slot: Slot, op: BinOp, back: Back, value: Expr, next: Box<Node> },
+    Update {
+        slot: Slot,
+        op: BinOp,
+        back: Back,
+        value: Expr,
+        next: Box<Node>,
+    },
     /// `if` without `return` in either branch: run both, merge the slots they assign per
     /// document, continue with `next`.
-    Merge { cond: Expr, then: Box<Node>, other: Box<Node>, next: Box<Node> },
+    Merge {
+        cond: Expr,
+        then: Box<Node>,
+        other: Box<Node>,
+        next: Box<Node>,
+    },
     /// `if` where the branches end the script differently: per document, one or the other.
     Branch(Expr, Box<Node>, Box<Node>),
     Return(Expr),
@@ -50,7 +61,12 @@ struct Planner<'a> {
 }
 
 /// Plans `main.body[prefix_len..]`, or None when it has a shape batch evaluation does not cover.
-pub(crate) fn plan(main: &Function, prefix_len: usize, hoisted: &HashSet<Slot>, context: ScriptContext) -> Option<Plan> {
+pub(crate) fn plan(
+    main: &Function,
+    prefix_len: usize,
+    hoisted: &HashSet<Slot>,
+    context: ScriptContext,
+) -> Option<Plan> {
     if context == ScriptContext::Test {
         return None;
     }
@@ -120,7 +136,8 @@ impl Planner<'_> {
                 Some(Node::Let(*slot, (**value).clone(), Box::new(self.seq(rest, defined)?)))
             }
             StmtKind::Expr(Expr {
-                kind: ExprKind::Compound { target: Target::Local { slot, .. }, op, concat: false, value, back }, ..
+                kind: ExprKind::Compound { target: Target::Local { slot, .. }, op, concat: false, value, back },
+                ..
             }) => {
                 if self.hoisted.contains(slot) || !defined.contains(slot) {
                     return None;
@@ -149,7 +166,12 @@ impl Planner<'_> {
                     let both: HashSet<Slot> = dt.intersection(&d_o).copied().collect();
                     defined.extend(both);
                     let next = self.seq(rest, defined)?;
-                    return Some(Node::Merge { cond: c.clone(), then: Box::new(then), other: Box::new(other), next: Box::new(next) });
+                    return Some(Node::Merge {
+                        cond: c.clone(),
+                        then: Box::new(then),
+                        other: Box::new(other),
+                        next: Box::new(next),
+                    });
                 }
                 fn with_rest<'s>(branch: &'s [Stmt], rest: &[&'s Stmt]) -> Vec<&'s Stmt> {
                     let mut v = flatten(branch);
@@ -166,7 +188,11 @@ impl Planner<'_> {
                 };
                 Some(Node::Branch(c.clone(), Box::new(then), Box::new(other)))
             }
-            StmtKind::Block(_) | StmtKind::Loop { .. } | StmtKind::ForEach { .. } | StmtKind::Break | StmtKind::Continue => None,
+            StmtKind::Block(_)
+            | StmtKind::Loop { .. }
+            | StmtKind::ForEach { .. }
+            | StmtKind::Break
+            | StmtKind::Continue => None,
         }
     }
 
@@ -250,4 +276,3 @@ impl Plan {
             && self.sites.iter().all(|&s| matches!(bound.bindings.get(s as usize), Some(Some(_))))
     }
 }
-

@@ -23,11 +23,7 @@ pub fn legal_cast(from: &Ty, to: &Ty, explicit: bool, internal: bool) -> Result<
             if *a == Prim::Boolean || *b == Prim::Boolean {
                 return Err(cannot_cast(from, to));
             }
-            if a.widens_to(*b) || explicit {
-                Ok(Some(Conv::Prim(*b)))
-            } else {
-                Err(cannot_cast(from, to))
-            }
+            if a.widens_to(*b) || explicit { Ok(Some(Conv::Prim(*b))) } else { Err(cannot_cast(from, to)) }
         }
         // Boxing: into def/Object/Number always (values are already boxed at run time); into the
         // exact box under an explicit cast or internally.

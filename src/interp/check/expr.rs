@@ -2,7 +2,7 @@
 
 use super::cast::{self, legal_cast, promote_conditional, promote_equality, promote_numeric, promote_unary};
 use super::member::java_class_name;
-use super::{cast_error, error, unsupported, CResult, Checker};
+use super::{CResult, Checker, cast_error, error, unsupported};
 use crate::interp::ir::{self, Back, BinOp, EqMode, Expr, ExprKind, Target, UnOp};
 use crate::interp::types::{Prim, ScriptContext, Ty};
 use crate::painless::ast::{self, BinaryOp, Literal, UnaryOp};
@@ -77,7 +77,9 @@ fn literal_text(l: &Literal) -> String {
 pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
     use ast::ExprKind as K;
     Some(match &e.kind {
-        K::Binary { op, .. } => format!("not a statement: result not used from {} operation [{}]", op_name(*op), op.symbol()),
+        K::Binary { op, .. } => {
+            format!("not a statement: result not used from {} operation [{}]", op_name(*op), op.symbol())
+        }
         K::Unary { op, .. } => {
             let (name, sym) = unary_name(*op);
             format!("not a statement: result not used from {name} operation [{sym}]")
@@ -94,8 +96,12 @@ pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
         K::Index { .. } => "not a statement: result of brace operator not used".into(),
         K::Conditional { .. } => "not a statement: result not used from conditional operation [?:]".into(),
         K::Elvis { .. } => "not a statement: result not used from elvis operation [?:]".into(),
-        K::Cast { ty, .. } => format!("not a statement: result not used from explicit cast with target type [{}]", ty.base),
-        K::Instanceof { ty, .. } => format!("not a statement: result not used from instanceof with target type [{}]", ty.base),
+        K::Cast { ty, .. } => {
+            format!("not a statement: result not used from explicit cast with target type [{}]", ty.base)
+        }
+        K::Instanceof { ty, .. } => {
+            format!("not a statement: result not used from instanceof with target type [{}]", ty.base)
+        }
         K::ListInit(_) => "not a statement: result not used from list initializer".into(),
         K::MapInit(_) => "not a statement: result not used from map initializer".into(),
         K::Lambda { .. } => "not a statement: lambda not used".into(),
@@ -116,7 +122,9 @@ impl<'a> Checker<'a> {
 
     /// A value assigned to a slot, field, parameter or return of type `ty`.
     pub(crate) fn check_assign_value(&mut self, e: &ast::Expr, ty: &Ty) -> CResult<Expr> {
-        if let (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(p @ (Prim::Byte | Prim::Short | Prim::Char))) = (&e.kind, ty) {
+        if let (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(p @ (Prim::Byte | Prim::Short | Prim::Char))) =
+            (&e.kind, ty)
+        {
             let c = match p {
                 Prim::Byte if i8::try_from(*v).is_ok() => Some(ir::Const::Byte(*v as i8)),
                 Prim::Short if i16::try_from(*v).is_ok() => Some(ir::Const::Short(*v as i16)),
@@ -136,7 +144,11 @@ impl<'a> Checker<'a> {
     pub(crate) fn convert(&mut self, v: Typed, to: &Ty, explicit: bool, internal: bool, span: Span) -> CResult<Expr> {
         if v.null {
             if let Ty::Prim(_) = to {
-                return Err(error("C202", span, format!("Cannot cast null to a primitive type [{}].", to.painless_name())));
+                return Err(error(
+                    "C202",
+                    span,
+                    format!("Cannot cast null to a primitive type [{}].", to.painless_name()),
+                ));
             }
             return Ok(v.ir);
         }
@@ -231,10 +243,18 @@ impl<'a> Checker<'a> {
                     (Ty::HashMap, 0) => ExprKind::NewMap(Vec::new()),
                     (Ty::HashSet, 0) => ExprKind::NewSet,
                     (Ty::ArrayList | Ty::HashMap | Ty::HashSet, n) => {
-                        return Err(unsupported("L406", span, &format!("constructor [{}, <init>/{n}]", t.short_name())));
+                        return Err(unsupported(
+                            "L406",
+                            span,
+                            &format!("constructor [{}, <init>/{n}]", t.short_name()),
+                        ));
                     }
                     (_, n) => {
-                        return Err(error("C205", span, format!("constructor [{}, <init>/{n}] not found", t.short_name())));
+                        return Err(error(
+                            "C205",
+                            span,
+                            format!("constructor [{}, <init>/{n}] not found", t.short_name()),
+                        ));
                     }
                 };
                 Ok(Typed::new(kind, span, t))
@@ -283,7 +303,9 @@ impl<'a> Checker<'a> {
                 Ok(Typed::new(ExprKind::NewMap(es), span, Ty::HashMap))
             }
             K::Lambda { .. } => Err(unsupported("L401", span, "a lambda")),
-            K::MethodRef { target, method } => Err(unsupported("L402", span, &format!("the method reference [{target}::{method}]"))),
+            K::MethodRef { target, method } => {
+                Err(unsupported("L402", span, &format!("the method reference [{target}::{method}]")))
+            }
             K::Regex { .. } => Err(unsupported("L403", span, "a regex")),
         }
     }
@@ -335,7 +357,10 @@ impl<'a> Checker<'a> {
     /// A bare name that is a static class (`Math`, `Integer`) rather than a variable.
     pub(super) fn static_class<'e>(&self, e: &'e ast::Expr) -> Option<&'e str> {
         match &e.kind {
-            ast::ExprKind::Var(n) if self.lookup_local(n).is_none() && !matches!(n.as_str(), "params" | "doc" | "_score" | "explanation") => {
+            ast::ExprKind::Var(n)
+                if self.lookup_local(n).is_none()
+                    && !matches!(n.as_str(), "params" | "doc" | "_score" | "explanation") =>
+            {
                 Some(n.as_str())
             }
             _ => None,
@@ -350,7 +375,11 @@ impl<'a> Checker<'a> {
         if matches!(op, B::And | B::Or) {
             let a = self.check_condition(lhs)?;
             let b = self.check_condition(rhs)?;
-            let kind = if op == B::And { ExprKind::And(Box::new(a), Box::new(b)) } else { ExprKind::Or(Box::new(a), Box::new(b)) };
+            let kind = if op == B::And {
+                ExprKind::And(Box::new(a), Box::new(b))
+            } else {
+                ExprKind::Or(Box::new(a), Box::new(b))
+            };
             return Ok(Typed::new(kind, span, Ty::BOOLEAN));
         }
         let a = self.check_expr(lhs, None)?;
@@ -470,7 +499,13 @@ impl<'a> Checker<'a> {
         Ok(Typed::new(ExprKind::Unary(uop, Box::new(x)), span, p))
     }
 
-    pub(super) fn elvis(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, span: Span, target: Option<&Ty>) -> CResult<Typed> {
+    pub(super) fn elvis(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+        target: Option<&Ty>,
+    ) -> CResult<Typed> {
         let bad = |m: &str| super::diag("C206", Severity::Error, span, "illegal_argument_exception", m);
         if target.is_some_and(|t| t.is_primitive()) {
             return Err(bad("Elvis operator cannot return primitives"));
@@ -513,10 +548,18 @@ impl<'a> Checker<'a> {
             }
             K::Field { recv, name, null_safe } => {
                 if *null_safe {
-                    return Err(error("C207", t.span, "invalid assignment: cannot assign a value to a null safe operation [?.]"));
+                    return Err(error(
+                        "C207",
+                        t.span,
+                        "invalid assignment: cannot assign a value to a null safe operation [?.]",
+                    ));
                 }
                 if self.static_class(recv).is_some_and(|c| self.reg.is_static_class(c)) {
-                    return Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to read-only field [{}]", name.name)));
+                    return Err(error(
+                        "C204",
+                        t.span,
+                        format!("invalid assignment: cannot assign a value to read-only field [{}]", name.name),
+                    ));
                 }
                 let r = self.check_expr(recv, None)?;
                 match &r.ty {
@@ -527,12 +570,20 @@ impl<'a> Checker<'a> {
                     )),
                     Ty::Def | Ty::Map | Ty::HashMap | Ty::List | Ty::ArrayList => {
                         if matches!(r.ty, Ty::List | Ty::ArrayList) && name.name.parse::<i32>().is_err() {
-                            return Err(error("C211", super::member::dot_span(recv, name), format!("invalid list index [{}]", name.name)));
+                            return Err(error(
+                                "C211",
+                                super::member::dot_span(recv, name),
+                                format!("invalid list index [{}]", name.name),
+                            ));
                         }
                         Ok((Target::Field { recv: Box::new(r.ir), name: name.name.clone() }, Ty::Def))
                     }
                     Ty::DocMap => Err(unsupported("L406", t.span, "writing to doc values")),
-                    other => Err(unsupported("L406", t.span, &format!("assigning field [{}] of [{}]", name.name, other.short_name()))),
+                    other => Err(unsupported(
+                        "L406",
+                        t.span,
+                        &format!("assigning field [{}] of [{}]", name.name, other.short_name()),
+                    )),
                 }
             }
             K::Index { recv, index } => {
@@ -551,17 +602,25 @@ impl<'a> Checker<'a> {
             )),
             K::Unary { op, .. } => {
                 let (name, sym) = unary_name(*op);
-                Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to {name} operation [{sym}]")))
+                Err(error(
+                    "C204",
+                    t.span,
+                    format!("invalid assignment: cannot assign a value to {name} operation [{sym}]"),
+                ))
             }
             K::Call { recv, name, args, .. } => Err(error(
                 "C204",
                 recv.as_deref().map(|r| super::member::dot_span(r, name)).unwrap_or(t.span),
                 format!("invalid assignment: cannot assign a value to method call [{}/{}]", name.name, args.len()),
             )),
-            K::Literal(Literal::Null) => Err(error("C204", t.span, "invalid assignment: cannot assign a value to null constant")),
-            K::Literal(Literal::String(s)) => {
-                Err(error("C204", t.span, format!("invalid assignment: cannot assign a value to string constant [{s}]")))
+            K::Literal(Literal::Null) => {
+                Err(error("C204", t.span, "invalid assignment: cannot assign a value to null constant"))
             }
+            K::Literal(Literal::String(s)) => Err(error(
+                "C204",
+                t.span,
+                format!("invalid assignment: cannot assign a value to string constant [{s}]"),
+            )),
             K::Literal(l @ (Literal::Float(_) | Literal::Double(_))) => Err(error(
                 "C204",
                 t.span,
@@ -572,8 +631,12 @@ impl<'a> Checker<'a> {
                 t.span,
                 format!("invalid assignment: cannot assign a value to numeric constant [{}]", literal_text(l)),
             )),
-            K::Conditional { .. } => Err(error("C204", t.span, "invalid assignment: cannot assign a value to conditional operation [?:]")),
-            K::Elvis { .. } => Err(error("C204", t.span, "invalid assignment: cannot assign a value to elvis operation [?:]")),
+            K::Conditional { .. } => {
+                Err(error("C204", t.span, "invalid assignment: cannot assign a value to conditional operation [?:]"))
+            }
+            K::Elvis { .. } => {
+                Err(error("C204", t.span, "invalid assignment: cannot assign a value to elvis operation [?:]"))
+            }
             K::Cast { ty, .. } => Err(error(
                 "C204",
                 t.span,
@@ -583,7 +646,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(super) fn assign(&mut self, op: Option<BinaryOp>, t: &ast::Expr, value: &ast::Expr, span: Span) -> CResult<Typed> {
+    pub(super) fn assign(
+        &mut self,
+        op: Option<BinaryOp>,
+        t: &ast::Expr,
+        value: &ast::Expr,
+        span: Span,
+    ) -> CResult<Typed> {
         let (tgt, ty) = self.target(t, "assignment")?;
         let Some(op) = op else {
             let v = self.check_assign_value(value, &ty)?;
@@ -622,7 +691,11 @@ impl<'a> Checker<'a> {
             r.ir
         } else if is_shift {
             let rp = promote_unary(&r.ty, false).unwrap_or(Ty::INT);
-            if rp == Ty::LONG { self.convert(r, &Ty::INT, true, false, value.span)? } else { self.convert(r, &rp, false, false, value.span)? }
+            if rp == Ty::LONG {
+                self.convert(r, &Ty::INT, true, false, value.span)?
+            } else {
+                self.convert(r, &rp, false, false, value.span)?
+            }
         } else {
             self.convert(r, &compound, false, false, value.span)?
         };
@@ -638,5 +711,4 @@ impl<'a> Checker<'a> {
         }
         Ok(Typed::new(ExprKind::Compound { target: tgt, op: bop, concat, value: Box::new(v), back }, span, ty))
     }
-
 }

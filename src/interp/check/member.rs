@@ -2,7 +2,7 @@
 //! Split from `expr.rs` along the seam between operators and members.
 
 use super::expr::Typed;
-use super::{error, unsupported, CResult, Checker};
+use super::{CResult, Checker, error, unsupported};
 use crate::interp::ir::{Expr, ExprKind};
 use crate::interp::registry::with_getter_name;
 use crate::interp::types::{ScriptContext, Ty};
@@ -29,12 +29,22 @@ impl<'a> Checker<'a> {
                 let k = self.check_expr(index, None)?;
                 Ok((self.convert(k, &Ty::Def, false, true, index.span)?, Ty::Def))
             }
-            Ty::List | Ty::ArrayList | Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => {
+            Ty::List
+            | Ty::ArrayList
+            | Ty::DocLongs
+            | Ty::DocDoubles
+            | Ty::DocStrings
+            | Ty::DocBooleans
+            | Ty::DocVector => {
                 let i = self.check_expr(index, Some(&Ty::INT))?;
                 Ok((self.convert(i, &Ty::INT, false, false, index.span)?, Ty::Def))
             }
             // ES locates a brace access at its `[`, right after the receiver.
-            other => Err(error("C211", Span { start: span.start, end: span.start + 1 }, format!("Illegal array access on type [{}].", other.painless_name()))),
+            other => Err(error(
+                "C211",
+                Span { start: span.start, end: span.start + 1 },
+                format!("Illegal array access on type [{}].", other.painless_name()),
+            )),
         }
     }
 
@@ -114,7 +124,9 @@ impl<'a> Checker<'a> {
         };
         let result_ty = match &r.ty {
             Ty::Def => return dyn_field(r, Ty::Def),
-            Ty::Array(_) if name.name == "length" => return dyn_field(r, Ty::INT).and_then(|t| self.null_safe_ok(t, null_safe)),
+            Ty::Array(_) if name.name == "length" => {
+                return dyn_field(r, Ty::INT).and_then(|t| self.null_safe_ok(t, null_safe));
+            }
             Ty::Array(_) => {
                 return Err(error(
                     "C205",
@@ -134,8 +146,14 @@ impl<'a> Checker<'a> {
             return self.null_safe_ok(t, null_safe);
         }
         for prefix in ["get", "is"] {
-            if let Some(sig) = with_getter_name(prefix, &name.name, |getter| self.reg.lookup_method(&lookup_ty, getter, 0)) {
-                let t = Typed::new(ExprKind::Method { recv: Box::new(r.ir), sig, args: Vec::new(), null_safe }, span, sig.ret.clone());
+            if let Some(sig) =
+                with_getter_name(prefix, &name.name, |getter| self.reg.lookup_method(&lookup_ty, getter, 0))
+            {
+                let t = Typed::new(
+                    ExprKind::Method { recv: Box::new(r.ir), sig, args: Vec::new(), null_safe },
+                    span,
+                    sig.ret.clone(),
+                );
                 return self.null_safe_ok(t, null_safe);
             }
         }
@@ -153,7 +171,11 @@ impl<'a> Checker<'a> {
                     d.help = Some(reason.into());
                     Err(d)
                 }
-                None => Err(error("C205", dot_span(recv, name), format!("field [{}, {}] not found", other.painless_name(), name.name))),
+                None => Err(error(
+                    "C205",
+                    dot_span(recv, name),
+                    format!("field [{}, {}] not found", other.painless_name(), name.name),
+                )),
             },
         }
     }
@@ -174,7 +196,14 @@ impl<'a> Checker<'a> {
         Ok(out)
     }
 
-    pub(super) fn call(&mut self, recv: Option<&ast::Expr>, name: &ast::Ident, args: &[ast::Expr], null_safe: bool, span: Span) -> CResult<Typed> {
+    pub(super) fn call(
+        &mut self,
+        recv: Option<&ast::Expr>,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        null_safe: bool,
+        span: Span,
+    ) -> CResult<Typed> {
         let n = args.len();
         let Some(recv) = recv else { return self.bare_call(name, args, span) };
         if let Some(class) = self.static_class(recv) {
@@ -213,24 +242,40 @@ impl<'a> Checker<'a> {
         }
         let r = self.check_expr(recv, None)?;
         if r.ty.is_def() {
-            if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
-                return Err(unsupported(if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" }, a.span, "a lambda or method reference argument"));
+            if let Some(a) =
+                args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. }))
+            {
+                return Err(unsupported(
+                    if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" },
+                    a.span,
+                    "a lambda or method reference argument",
+                ));
             }
             let mut a = Vec::with_capacity(n);
             for x in args {
                 let v = self.check_expr(x, None)?;
                 if v.ty == Ty::Void {
-                    return Err(error("C211", x.span, format!("Argument(s) cannot be of [void] type when calling method [{}].", name.name)));
+                    return Err(error(
+                        "C211",
+                        x.span,
+                        format!("Argument(s) cannot be of [void] type when calling method [{}].", name.name),
+                    ));
                 }
                 a.push(v.ir);
             }
-            return Ok(Typed::new(ExprKind::DynMethod { recv: Box::new(r.ir), name: name.name.clone(), args: a, null_safe }, span, Ty::Def));
+            return Ok(Typed::new(
+                ExprKind::DynMethod { recv: Box::new(r.ir), name: name.name.clone(), args: a, null_safe },
+                span,
+                Ty::Def,
+            ));
         }
         let lookup_ty = match &r.ty {
             Ty::Prim(p) => Ty::Boxed(*p),
             t => t.clone(),
         };
-        if let Some(a) = args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. })) {
+        if let Some(a) =
+            args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. }))
+        {
             return Err(if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
                 unsupported("L401", a.span, "a lambda")
             } else {
@@ -240,12 +285,17 @@ impl<'a> Checker<'a> {
         match self.reg.lookup_method(&lookup_ty, &name.name, n) {
             Some(sig) => {
                 let a = self.args_for(args, &sig.params)?;
-                let t = Typed::new(ExprKind::Method { recv: Box::new(r.ir), sig, args: a, null_safe }, span, sig.ret.clone());
+                let t = Typed::new(
+                    ExprKind::Method { recv: Box::new(r.ir), sig, args: a, null_safe },
+                    span,
+                    sig.ret.clone(),
+                );
                 self.null_safe_ok(t, null_safe)
             }
             None => match self.reg.unsupported_member(&lookup_ty.short_name(), &name.name) {
                 Some(reason) => {
-                    let mut d = unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
+                    let mut d =
+                        unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
                     d.help = Some(reason.into());
                     Err(d)
                 }
@@ -271,10 +321,16 @@ impl<'a> Checker<'a> {
         }
         if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
             let mut d = unsupported("L407", span, "randomScore");
-            d.help = Some("its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally".into());
+            d.help = Some(
+                "its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally"
+                    .into(),
+            );
             return Err(d);
         }
-        if self.env.context != ScriptContext::Test && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate")) && n == 5 {
+        if self.env.context != ScriptContext::Test
+            && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate"))
+            && n == 5
+        {
             let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
             d.help = Some("the local store has no geo_point or date fields".into());
             return Err(d);
@@ -376,26 +432,119 @@ fn es_context_function(name: &str, arity: usize, dialect: crate::interp::types::
 /// runtime may not register: calling them is "unsupported locally", not invalid Painless.
 fn es_known_method(t: &Ty, name: &str) -> bool {
     const COLLECTION: &[&str] = &[
-        "add", "addAll", "clear", "contains", "containsAll", "isEmpty", "iterator", "remove", "removeAll", "removeIf",
-        "retainAll", "size", "stream", "toArray", "forEach", "spliterator", "any", "asList", "each", "every", "find",
-        "findAll", "findResult", "findResults", "groupBy", "join", "sum", "collect", "split", "equals", "hashCode",
-        "toString", "getLength",
+        "add",
+        "addAll",
+        "clear",
+        "contains",
+        "containsAll",
+        "isEmpty",
+        "iterator",
+        "remove",
+        "removeAll",
+        "removeIf",
+        "retainAll",
+        "size",
+        "stream",
+        "toArray",
+        "forEach",
+        "spliterator",
+        "any",
+        "asList",
+        "each",
+        "every",
+        "find",
+        "findAll",
+        "findResult",
+        "findResults",
+        "groupBy",
+        "join",
+        "sum",
+        "collect",
+        "split",
+        "equals",
+        "hashCode",
+        "toString",
+        "getLength",
     ];
-    const LIST: &[&str] = &[
-        "get", "set", "indexOf", "lastIndexOf", "listIterator", "subList", "sort", "replaceAll", "getLength",
-    ];
+    const LIST: &[&str] =
+        &["get", "set", "indexOf", "lastIndexOf", "listIterator", "subList", "sort", "replaceAll", "getLength"];
     const MAP: &[&str] = &[
-        "get", "put", "putAll", "remove", "containsKey", "containsValue", "keySet", "values", "entrySet", "size",
-        "isEmpty", "clear", "getOrDefault", "putIfAbsent", "compute", "computeIfAbsent", "computeIfPresent", "merge",
-        "replace", "replaceAll", "forEach", "collect", "count", "each", "every", "find", "findAll", "findResult",
-        "findResults", "groupBy", "equals", "hashCode", "toString",
+        "get",
+        "put",
+        "putAll",
+        "remove",
+        "containsKey",
+        "containsValue",
+        "keySet",
+        "values",
+        "entrySet",
+        "size",
+        "isEmpty",
+        "clear",
+        "getOrDefault",
+        "putIfAbsent",
+        "compute",
+        "computeIfAbsent",
+        "computeIfPresent",
+        "merge",
+        "replace",
+        "replaceAll",
+        "forEach",
+        "collect",
+        "count",
+        "each",
+        "every",
+        "find",
+        "findAll",
+        "findResult",
+        "findResults",
+        "groupBy",
+        "equals",
+        "hashCode",
+        "toString",
     ];
     const STRING: &[&str] = &[
-        "charAt", "chars", "codePointAt", "compareTo", "compareToIgnoreCase", "concat", "contains", "contentEquals",
-        "endsWith", "equals", "equalsIgnoreCase", "hashCode", "indexOf", "isEmpty", "lastIndexOf", "length", "matches",
-        "regionMatches", "replace", "replaceAll", "replaceFirst", "split", "splitOnToken", "startsWith", "strip",
-        "stripLeading", "stripTrailing", "isBlank", "repeat", "subSequence", "substring", "toCharArray", "toLowerCase",
-        "toUpperCase", "trim", "encodeBase64", "decodeBase64", "sha1", "sha256", "sha512", "toString",
+        "charAt",
+        "chars",
+        "codePointAt",
+        "compareTo",
+        "compareToIgnoreCase",
+        "concat",
+        "contains",
+        "contentEquals",
+        "endsWith",
+        "equals",
+        "equalsIgnoreCase",
+        "hashCode",
+        "indexOf",
+        "isEmpty",
+        "lastIndexOf",
+        "length",
+        "matches",
+        "regionMatches",
+        "replace",
+        "replaceAll",
+        "replaceFirst",
+        "split",
+        "splitOnToken",
+        "startsWith",
+        "strip",
+        "stripLeading",
+        "stripTrailing",
+        "isBlank",
+        "repeat",
+        "subSequence",
+        "substring",
+        "toCharArray",
+        "toLowerCase",
+        "toUpperCase",
+        "trim",
+        "encodeBase64",
+        "decodeBase64",
+        "sha1",
+        "sha256",
+        "sha512",
+        "toString",
     ];
     match t {
         Ty::List | Ty::ArrayList => COLLECTION.contains(&name) || LIST.contains(&name),
@@ -403,7 +552,21 @@ fn es_known_method(t: &Ty, name: &str) -> bool {
         Ty::Map | Ty::HashMap => MAP.contains(&name),
         Ty::String => STRING.contains(&name),
         Ty::Boxed(_) | Ty::Number => {
-            matches!(name, "intValue" | "longValue" | "doubleValue" | "floatValue" | "byteValue" | "shortValue" | "compareTo" | "equals" | "hashCode" | "toString" | "isNaN" | "isInfinite")
+            matches!(
+                name,
+                "intValue"
+                    | "longValue"
+                    | "doubleValue"
+                    | "floatValue"
+                    | "byteValue"
+                    | "shortValue"
+                    | "compareTo"
+                    | "equals"
+                    | "hashCode"
+                    | "toString"
+                    | "isNaN"
+                    | "isInfinite"
+            )
         }
         Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
         Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
@@ -419,10 +582,23 @@ pub(super) fn dot_span(recv: &ast::Expr, name: &ast::Ident) -> Span {
 /// The canonical name of a class used statically (`Math.max`): `java.lang.Math`.
 fn canonical_class(class: &str) -> String {
     const JAVA_LANG: &[&str] = &[
-        "Math", "StrictMath", "Integer", "Long", "Double", "Float", "Short", "Byte", "Boolean", "Character", "String",
-        "Object", "Number", "CharSequence",
+        "Math",
+        "StrictMath",
+        "Integer",
+        "Long",
+        "Double",
+        "Float",
+        "Short",
+        "Byte",
+        "Boolean",
+        "Character",
+        "String",
+        "Object",
+        "Number",
+        "CharSequence",
     ];
-    const JAVA_UTIL: &[&str] = &["Collections", "Arrays", "Objects", "List", "Map", "Set", "ArrayList", "HashMap", "HashSet"];
+    const JAVA_UTIL: &[&str] =
+        &["Collections", "Arrays", "Objects", "List", "Map", "Set", "ArrayList", "HashMap", "HashSet"];
     if JAVA_LANG.contains(&class) {
         format!("java.lang.{class}")
     } else if JAVA_UTIL.contains(&class) {

@@ -16,7 +16,7 @@ mod member;
 pub use cast::{legal_cast, promote_numeric};
 
 use super::ir::{self, Const, Slot, StmtKind};
-use super::registry::{registry, Registry};
+use super::registry::{Registry, registry};
 use super::types::{Dialect, ScriptContext, Ty};
 use super::value::DocFieldKind;
 use crate::painless::ast;
@@ -42,7 +42,13 @@ pub struct Checked {
 
 pub(crate) type CResult<T> = Result<T, Box<Diagnostic>>;
 
-pub(crate) fn diag(code: &str, severity: Severity, span: Span, es_type: &str, message: impl Into<String>) -> Box<Diagnostic> {
+pub(crate) fn diag(
+    code: &str,
+    severity: Severity,
+    span: Span,
+    es_type: &str,
+    message: impl Into<String>,
+) -> Box<Diagnostic> {
     Box::new(Diagnostic {
         code: code.to_string(),
         severity,
@@ -130,7 +136,11 @@ impl<'a> Checker<'a> {
             let ret = self.resolve_type(&f.return_type)?;
             let params = f.params.iter().map(|p| self.resolve_type(&p.ty)).collect::<CResult<Vec<_>>>()?;
             if self.fns.iter().any(|d| d.name == f.name.name && d.params.len() == params.len()) {
-                return Err(error("C211", f.name.span, format!("Illegal duplicate functions [{}/{}].", f.name.name, params.len())));
+                return Err(error(
+                    "C211",
+                    f.name.span,
+                    format!("Illegal duplicate functions [{}/{}].", f.name.name, params.len()),
+                ));
             }
             self.fns.push(FnDecl { name: f.name.name.clone(), params, ret });
         }
@@ -146,16 +156,12 @@ impl<'a> Checker<'a> {
         self.ret_ty = ret.clone();
         self.begin_function();
         // ES locates the script's block at its first token (functions included), past comments.
-        let first_token = script.functions.first().map(|f| f.span.start).or(script.statements.first().map(|s| s.span.start));
+        let first_token =
+            script.functions.first().map(|f| f.span.start).or(script.statements.first().map(|s| s.span.start));
         let main_block = Span { start: first_token.unwrap_or(script.span.start), end: script.span.end };
         let (body, _) = self.check_block_stmts(&script.statements, true, false, main_block)?;
-        let main = ir::Function {
-            name: "execute".into(),
-            params: Vec::new(),
-            ret,
-            n_slots: self.max_slot as usize,
-            body,
-        };
+        let main =
+            ir::Function { name: "execute".into(), params: Vec::new(), ret, n_slots: self.max_slot as usize, body };
         Ok(Checked { main, functions, consts: std::mem::take(&mut self.consts), binding_sites: self.binding_sites })
     }
 
@@ -293,7 +299,13 @@ impl<'a> Checker<'a> {
         r
     }
 
-    fn check_stmt(&mut self, s: &ast::Stmt, last_source: bool, last_loop: bool, window: Span) -> CResult<(ir::Stmt, Escape)> {
+    fn check_stmt(
+        &mut self,
+        s: &ast::Stmt,
+        last_source: bool,
+        last_loop: bool,
+        window: Span,
+    ) -> CResult<(ir::Stmt, Escape)> {
         let span = window;
         let mut escape = Escape::default();
         let kind = match &s.kind {
@@ -370,8 +382,14 @@ impl<'a> Checker<'a> {
                 if const_true && is_null_block(body.as_deref()) {
                     return Err(error("C208", s.span, "no paths escape from while loop"));
                 }
-                let b = self.check_loop(s, body.as_deref(), const_true, "extraneous while loop", window, &mut escape)?;
-                StmtKind::Loop { cond: if const_true { None } else { Some(c) }, update: Vec::new(), body: b, is_do: false }
+                let b =
+                    self.check_loop(s, body.as_deref(), const_true, "extraneous while loop", window, &mut escape)?;
+                StmtKind::Loop {
+                    cond: if const_true { None } else { Some(c) },
+                    update: Vec::new(),
+                    body: b,
+                    is_do: false,
+                }
             }
             ast::StmtKind::DoWhile { body, cond } => {
                 if body.statements.is_empty() {
@@ -480,7 +498,13 @@ impl<'a> Checker<'a> {
     }
 
     /// An `if`/`else` branch: a block, or one statement that ES wraps in a block of its own.
-    fn check_branch(&mut self, s: &ast::Stmt, last_source: bool, last_loop: bool, window: Span) -> CResult<(Vec<ir::Stmt>, Escape)> {
+    fn check_branch(
+        &mut self,
+        s: &ast::Stmt,
+        last_source: bool,
+        last_loop: bool,
+        window: Span,
+    ) -> CResult<(Vec<ir::Stmt>, Escape)> {
         self.push_scope();
         let r = match &s.kind {
             ast::StmtKind::Block(b) => self.check_block_stmts(&b.statements, last_source, last_loop, b.span),
@@ -584,7 +608,6 @@ fn stmt_start(s: &ast::Stmt) -> u32 {
         _ => s.span.start,
     }
 }
-
 
 fn is_context_var(name: &str, context: ScriptContext) -> bool {
     match name {

@@ -1,10 +1,10 @@
 //! Member and element access dispatched on runtime classes: brace access with negative indexes,
 //! dot shortcuts, `def` method calls through the registry, for-each iteration, conversions.
 
-use super::ops::{self, class_cast};
 use super::locate::Point;
-use super::{fail_at, At, EResult, Flow, Frame, Interp, INLINE_ARGS};
-use crate::interp::error::{es_type, RuntimeError};
+use super::ops::{self, class_cast};
+use super::{At, EResult, Flow, Frame, INLINE_ARGS, Interp, fail_at};
+use crate::interp::error::{RuntimeError, es_type};
 use crate::interp::ir::{Conv, Expr, Slot, Stmt};
 use crate::interp::limits::Limits;
 use crate::interp::registry::{registry, with_getter_name};
@@ -100,9 +100,10 @@ impl Interp<'_> {
             Value::Array(a) => {
                 let a = a.borrow();
                 let i = normalize(index, a.items.len())?;
-                a.items.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| {
-                    out_of_bounds(es_type::ARRAY_INDEX_OUT_OF_BOUNDS, i, a.items.len())
-                })
+                a.items
+                    .get(usize::try_from(i).unwrap_or(usize::MAX))
+                    .cloned()
+                    .ok_or_else(|| out_of_bounds(es_type::ARRAY_INDEX_OUT_OF_BOUNDS, i, a.items.len()))
             }
             Value::List(l) => {
                 let l = l.borrow();
@@ -266,7 +267,11 @@ impl Interp<'_> {
                 };
                 let mut v = Vec::with_capacity(n);
                 for i in 0..n {
-                    v.push(self.dyn_call(&it, "get", &[Value::Int(i as i32)]).at_point(iterable, span, Point::Iterate)?);
+                    v.push(self.dyn_call(&it, "get", &[Value::Int(i as i32)]).at_point(
+                        iterable,
+                        span,
+                        Point::Iterate,
+                    )?);
                 }
                 v
             }
@@ -299,4 +304,3 @@ impl Interp<'_> {
         Ok(Flow::Normal)
     }
 }
-

@@ -144,11 +144,7 @@ impl Locator<'_> {
     fn expr(&mut self, e: &Expr) -> bool {
         let start = e.span.start;
         match &e.kind {
-            ExprKind::Const(_)
-            | ExprKind::Local(_)
-            | ExprKind::Params
-            | ExprKind::Doc
-            | ExprKind::Score => false,
+            ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::Params | ExprKind::Doc | ExprKind::Score => false,
             ExprKind::StaticField(sig) => {
                 self.mark(start + sig.class.len() as u32);
                 false

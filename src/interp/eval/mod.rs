@@ -7,7 +7,7 @@ mod access;
 mod locate;
 pub mod ops;
 
-use super::error::{es_type, RuntimeError};
+use super::error::{RuntimeError, es_type};
 use super::ir::{Back, Const, EqMode, Expr, ExprKind, Function, Stmt, StmtKind, Target};
 use super::limits::Limits;
 use super::registry::{CallCtx, FunctionBinding, FunctionImp};
@@ -324,7 +324,9 @@ impl<'a> Interp<'a> {
             ExprKind::Compound { target, op, concat, value, back } => {
                 self.compound(frame, target, *op, *concat, value, back, e)
             }
-            ExprKind::IncDec { target, increment, prefix, back } => self.inc_dec(frame, target, *increment, *prefix, back, e),
+            ExprKind::IncDec { target, increment, prefix, back } => {
+                self.inc_dec(frame, target, *increment, *prefix, back, e)
+            }
             ExprKind::Index(r, i) => {
                 let recv = self.ev(frame, r)?;
                 let idx = self.ev(frame, i)?;
@@ -435,13 +437,17 @@ impl<'a> Interp<'a> {
                 }
                 Ok(Value::new_map(m))
             }
-            ExprKind::NewSet => Ok(Value::Set(Rc::new(std::cell::RefCell::new(super::lib::hashmap::JavaHashMap::new())))),
+            ExprKind::NewSet => {
+                Ok(Value::Set(Rc::new(std::cell::RefCell::new(super::lib::hashmap::JavaHashMap::new()))))
+            }
             ExprKind::NewArray { elem, dims, total_dims } => {
                 let mut sizes = Vec::with_capacity(dims.len());
                 for d in dims {
                     let n = match self.ev(frame, d)? {
                         Value::Int(n) => n,
-                        other => return Err(fail_at(ops::class_cast(&other, &Ty::INT), d.span, e, locate::Point::After)),
+                        other => {
+                            return Err(fail_at(ops::class_cast(&other, &Ty::INT), d.span, e, locate::Point::After));
+                        }
                     };
                     if n < 0 {
                         let err = RuntimeError::new(es_type::NEGATIVE_ARRAY_SIZE, format!("{n}"));
@@ -552,7 +558,14 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn write_target(&mut self, frame: &mut Frame, t: &Target, place: Option<(Value, Value)>, v: Value, e: &Expr) -> EResult<()> {
+    fn write_target(
+        &mut self,
+        frame: &mut Frame,
+        t: &Target,
+        place: Option<(Value, Value)>,
+        v: Value,
+        e: &Expr,
+    ) -> EResult<()> {
         use locate::Point::Store;
         match (t, place) {
             (Target::Local { slot, .. }, _) => {
@@ -614,7 +627,15 @@ impl<'a> Interp<'a> {
         Ok(result)
     }
 
-    fn inc_dec(&mut self, frame: &mut Frame, t: &Target, inc: bool, prefix: bool, back: &Back, e: &Expr) -> EResult<Value> {
+    fn inc_dec(
+        &mut self,
+        frame: &mut Frame,
+        t: &Target,
+        inc: bool,
+        prefix: bool,
+        back: &Back,
+        e: &Expr,
+    ) -> EResult<Value> {
         use locate::Point::{Back as BackPoint, Op};
         let (old, place) = self.read_target(frame, t, e)?;
         let op = if inc { super::ir::BinOp::Add } else { super::ir::BinOp::Sub };
@@ -727,4 +748,3 @@ fn interned(s: &str) -> Rc<str> {
         rc
     })
 }
-

@@ -234,11 +234,7 @@ pub fn string_to_char(s: &str) -> Result<Value, RuntimeError> {
 
 /// A checked reference cast: null passes, anything not an instance of `to` fails.
 pub fn check_ref(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
-    if v.is_null() || instance_of(&v, to) {
-        Ok(v)
-    } else {
-        Err(class_cast(&v, to))
-    }
+    if v.is_null() || instance_of(&v, to) { Ok(v) } else { Err(class_cast(&v, to)) }
 }
 
 /// Java `instanceof` (null is never an instance).
@@ -296,18 +292,20 @@ fn op_symbol(op: BinOp) -> &'static str {
 /// that depends on the call site's state (the engine said `o` and `leftObject` for the same script),
 /// and a null shift distance fails inside the JVM's own conversions: both are refused.
 fn bad_operands(op: BinOp, a: &Value, b: &Value) -> RuntimeError {
-    let npe = |name: &str| RuntimeError::null_pointer(format!("Cannot invoke \"Object.getClass()\" because \"{name}\" is null"));
+    let npe = |name: &str| {
+        RuntimeError::null_pointer(format!("Cannot invoke \"Object.getClass()\" because \"{name}\" is null"))
+    };
     match op {
         BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor if a.is_null() || b.is_null() => {
             return RuntimeError::unsupported_locally(
                 "a null operand of a def bitwise operator (ES's message depends on the call site's state)",
-            )
+            );
         }
         BinOp::Shl | BinOp::Shr | BinOp::UShr if a.is_null() => return npe("args[0]"),
         BinOp::Shl | BinOp::Shr | BinOp::UShr if b.is_null() => {
             return RuntimeError::unsupported_locally(
                 "a null shift distance on def (the JVM's conversion message is not reproduced locally)",
-            )
+            );
         }
         _ => {}
     }
@@ -517,7 +515,10 @@ fn num_kind_or_char(v: &Value) -> Option<u8> {
 pub fn primitive_equals(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        _ => matches!(binary(BinOp::Ge, a, b), Ok(Value::Bool(true))) && matches!(binary(BinOp::Le, a, b), Ok(Value::Bool(true))),
+        _ => {
+            matches!(binary(BinOp::Ge, a, b), Ok(Value::Bool(true)))
+                && matches!(binary(BinOp::Le, a, b), Ok(Value::Bool(true)))
+        }
     }
 }
 

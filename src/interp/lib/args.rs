@@ -24,8 +24,7 @@ pub(crate) fn null_argument(member: &str) -> RuntimeError {
 }
 
 fn at<'a>(args: &'a [Value], i: usize) -> Result<&'a Value, RuntimeError> {
-    args.get(i)
-        .ok_or_else(|| RuntimeError::unsupported_locally(format!("internal: missing argument {i}")))
+    args.get(i).ok_or_else(|| RuntimeError::unsupported_locally(format!("internal: missing argument {i}")))
 }
 
 pub(crate) fn f64_at(args: &[Value], i: usize) -> Result<f64, RuntimeError> {

@@ -66,10 +66,7 @@ impl<K, V> JavaHashMap<K, V> {
 
     /// `new HashMap<>(initialCapacity)`.
     pub fn with_capacity(initial_capacity: usize) -> Self {
-        JavaHashMap {
-            initial_capacity: table_size_for(initial_capacity),
-            ..Self::new()
-        }
+        JavaHashMap { initial_capacity: table_size_for(initial_capacity), ..Self::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -153,10 +150,7 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         }
         let hash = spread(key.java_hash_code());
         let b = self.bucket_index(hash);
-        self.buckets[b]
-            .iter()
-            .position(|n| n.hash == hash && n.key.java_equals(key))
-            .map(|i| (b, i))
+        self.buckets[b].iter().position(|n| n.hash == hash && n.key.java_equals(key)).map(|i| (b, i))
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {

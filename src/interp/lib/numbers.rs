@@ -25,7 +25,11 @@ fn parse_integral(s: &str, radix: u32, min: i64, max: i64) -> Result<i64, Runtim
     if !(2..=36).contains(&radix) {
         return Err(RuntimeError::new(
             "number_format_exception",
-            format!("radix {radix} {} Character.{}_RADIX", if radix < 2 { "less than" } else { "greater than" }, if radix < 2 { "MIN" } else { "MAX" }),
+            format!(
+                "radix {radix} {} Character.{}_RADIX",
+                if radix < 2 { "less than" } else { "greater than" },
+                if radix < 2 { "MIN" } else { "MAX" }
+            ),
         ));
     }
     refuse_unicode_digits(s)?;

@@ -117,9 +117,9 @@ fn remove_object(v: &Value, x: &Value) -> Result<bool, RuntimeError> {
                 None => false,
             })
         }
-        Value::MapView(_, MapViewKind::Entries) => Err(RuntimeError::unsupported_locally(
-            "entrySet().remove(...) is unsupported in the local subset",
-        )),
+        Value::MapView(_, MapViewKind::Entries) => {
+            Err(RuntimeError::unsupported_locally("entrySet().remove(...) is unsupported in the local subset"))
+        }
         other => Err(internal("remove(Object)", other)),
     }
 }
@@ -150,7 +150,9 @@ fn register_collection(reg: &mut Registry) {
     let b = Ty::BOOLEAN;
     method(reg, c.clone(), "size", vec![], Ty::INT, |_, r, _| Ok(Value::Int(size_of(r)? as i32)));
     method(reg, c.clone(), "isEmpty", vec![], b.clone(), |_, r, _| Ok(Value::Bool(size_of(r)? == 0)));
-    method(reg, c.clone(), "contains", vec![Ty::Def], b.clone(), |_, r, a| Ok(Value::Bool(contains(r, any_at(a, 0)?)?)));
+    method(reg, c.clone(), "contains", vec![Ty::Def], b.clone(), |_, r, a| {
+        Ok(Value::Bool(contains(r, any_at(a, 0)?)?))
+    });
     method(reg, c.clone(), "containsAll", vec![Ty::Collection], b.clone(), |_, r, a| {
         for x in collection_items(any_at(a, 0)?)? {
             if !contains(r, &x)? {
@@ -159,7 +161,9 @@ fn register_collection(reg: &mut Registry) {
         }
         Ok(Value::Bool(true))
     });
-    method(reg, c.clone(), "add", vec![Ty::Def], b.clone(), |ctx, r, a| Ok(Value::Bool(add(ctx, r, any_at(a, 0)?.clone())?)));
+    method(reg, c.clone(), "add", vec![Ty::Def], b.clone(), |ctx, r, a| {
+        Ok(Value::Bool(add(ctx, r, any_at(a, 0)?.clone())?))
+    });
     method(reg, c.clone(), "addAll", vec![Ty::Collection], b.clone(), |ctx, r, a| {
         // Snapshot first: `list.addAll(list)` must not alias the RefCell borrow.
         let items = collection_items(any_at(a, 0)?)?;
@@ -169,7 +173,9 @@ fn register_collection(reg: &mut Registry) {
         }
         Ok(Value::Bool(changed))
     });
-    method(reg, c.clone(), "remove", vec![Ty::Def], b.clone(), |_, r, a| Ok(Value::Bool(remove_object(r, any_at(a, 0)?)?)));
+    method(reg, c.clone(), "remove", vec![Ty::Def], b.clone(), |_, r, a| {
+        Ok(Value::Bool(remove_object(r, any_at(a, 0)?)?))
+    });
     method(reg, c.clone(), "clear", vec![], Ty::Void, |_, r, _| {
         match r {
             Value::List(l) => l.borrow_mut().clear(),
@@ -324,7 +330,9 @@ fn register_map(reg: &mut Registry) {
         map_of(r)?.borrow_mut().clear();
         Ok(Value::Null)
     });
-    method(reg, m.clone(), "keySet", vec![], Ty::Set, |_, r, _| Ok(Value::MapView(map_of(r)?.clone(), MapViewKind::Keys)));
+    method(reg, m.clone(), "keySet", vec![], Ty::Set, |_, r, _| {
+        Ok(Value::MapView(map_of(r)?.clone(), MapViewKind::Keys))
+    });
     method(reg, m.clone(), "values", vec![], Ty::Collection, |_, r, _| {
         Ok(Value::MapView(map_of(r)?.clone(), MapViewKind::Values))
     });
@@ -386,7 +394,9 @@ pub fn register_sorting(reg: &mut Registry) {
     use crate::interp::registry::StaticSig;
     method(reg, Ty::List, "sort", vec![Ty::Def], Ty::Void, |_, r, a| {
         if !any_at(a, 0)?.is_null() {
-            return Err(RuntimeError::unsupported_locally("List.sort with a Comparator (a lambda) is unsupported in the local subset"));
+            return Err(RuntimeError::unsupported_locally(
+                "List.sort with a Comparator (a lambda) is unsupported in the local subset",
+            ));
         }
         sort_natural(&mut list_of(r)?.borrow_mut())?;
         Ok(Value::Null)
@@ -409,15 +419,57 @@ pub fn register_sorting(reg: &mut Registry) {
     // The rest of ES's `java.util.Collections` whitelist (and the Comparator overloads of
     // sort/max/min, reached when the arity lookup fails) are refused at compile time.
     for name in [
-        "sort", "max", "min", "addAll", "binarySearch", "copy", "disjoint", "emptyEnumeration", "emptyIterator",
-        "emptyList", "emptyListIterator", "emptyMap", "emptyNavigableMap", "emptyNavigableSet", "emptySet",
-        "emptySortedMap", "emptySortedSet", "enumeration", "fill", "frequency", "indexOfSubList",
-        "lastIndexOfSubList", "list", "nCopies", "newSetFromMap", "reverseOrder", "rotate", "shuffle", "singleton",
-        "singletonList", "singletonMap", "swap", "synchronizedCollection", "synchronizedList", "synchronizedMap",
-        "synchronizedNavigableMap", "synchronizedNavigableSet", "synchronizedSet", "synchronizedSortedMap",
-        "synchronizedSortedSet", "unmodifiableCollection", "unmodifiableList", "unmodifiableMap",
-        "unmodifiableNavigableMap", "unmodifiableNavigableSet", "unmodifiableSet", "unmodifiableSortedMap",
-        "unmodifiableSortedSet", "EMPTY_LIST", "EMPTY_MAP", "EMPTY_SET",
+        "sort",
+        "max",
+        "min",
+        "addAll",
+        "binarySearch",
+        "copy",
+        "disjoint",
+        "emptyEnumeration",
+        "emptyIterator",
+        "emptyList",
+        "emptyListIterator",
+        "emptyMap",
+        "emptyNavigableMap",
+        "emptyNavigableSet",
+        "emptySet",
+        "emptySortedMap",
+        "emptySortedSet",
+        "enumeration",
+        "fill",
+        "frequency",
+        "indexOfSubList",
+        "lastIndexOfSubList",
+        "list",
+        "nCopies",
+        "newSetFromMap",
+        "reverseOrder",
+        "rotate",
+        "shuffle",
+        "singleton",
+        "singletonList",
+        "singletonMap",
+        "swap",
+        "synchronizedCollection",
+        "synchronizedList",
+        "synchronizedMap",
+        "synchronizedNavigableMap",
+        "synchronizedNavigableSet",
+        "synchronizedSet",
+        "synchronizedSortedMap",
+        "synchronizedSortedSet",
+        "unmodifiableCollection",
+        "unmodifiableList",
+        "unmodifiableMap",
+        "unmodifiableNavigableMap",
+        "unmodifiableNavigableSet",
+        "unmodifiableSet",
+        "unmodifiableSortedMap",
+        "unmodifiableSortedSet",
+        "EMPTY_LIST",
+        "EMPTY_MAP",
+        "EMPTY_SET",
     ] {
         reg.add_unsupported_member(
             "Collections",

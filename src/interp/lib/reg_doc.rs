@@ -18,9 +18,8 @@ fn method(reg: &mut Registry, receiver: Ty, name: &'static str, params: Vec<Ty>,
 }
 
 fn doc_of<'a>(ctx: &CallCtx<'a>) -> Result<DocCtx<'a>, RuntimeError> {
-    ctx.doc().ok_or_else(|| {
-        RuntimeError::unsupported_locally("doc values need a document; this context evaluates none")
-    })
+    ctx.doc()
+        .ok_or_else(|| RuntimeError::unsupported_locally("doc values need a document; this context evaluates none"))
 }
 
 fn field_of(recv: &Value) -> Result<&crate::interp::value::DocFieldRef, RuntimeError> {
@@ -93,10 +92,14 @@ pub fn register(reg: &mut Registry) {
         method(reg, ty.clone(), "add", vec![Ty::INT, Ty::Def], Ty::Void, |_, _, _| Err(docvalues::unmodifiable()));
         method(reg, ty.clone(), "set", vec![Ty::INT, Ty::Def], Ty::Def, |_, _, _| Err(docvalues::unmodifiable()));
         // AbstractList.remove(int) throws UnsupportedOperationException without a message.
-        method(reg, ty.clone(), "remove", vec![Ty::INT], Ty::Def, |_, _, _| Err(RuntimeError::unsupported_operation("")));
+        method(reg, ty.clone(), "remove", vec![Ty::INT], Ty::Def, |_, _, _| {
+            Err(RuntimeError::unsupported_operation(""))
+        });
     }
     for (ty, ret) in [(Ty::DocLongs, Ty::LONG), (Ty::DocDoubles, Ty::DOUBLE), (Ty::DocStrings, Ty::String)] {
-        method(reg, ty.clone(), "get", vec![Ty::INT], ret_boxed(&ret), |ctx, r, a| value_at(ctx, r, i32_at(a, 0)?, Access::Get));
+        method(reg, ty.clone(), "get", vec![Ty::INT], ret_boxed(&ret), |ctx, r, a| {
+            value_at(ctx, r, i32_at(a, 0)?, Access::Get)
+        });
         method(reg, ty.clone(), "getValue", vec![], ret, |ctx, r, _| value_at(ctx, r, 0, Access::Value));
         method(reg, ty.clone(), "getValues", vec![], Ty::List, |ctx, r, _| Ok(Value::new_list(values(ctx, r)?)));
         method(reg, ty.clone(), "contains", vec![Ty::Def], Ty::BOOLEAN, |ctx, r, a| {

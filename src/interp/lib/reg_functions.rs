@@ -8,13 +8,18 @@ use super::reg_doc::{doc_vector, handle_name};
 use super::score::{self, DecayNumeric, DecayShape};
 use super::vectors::{self, EsQueryVector, EsVectorLayout};
 use crate::interp::error::RuntimeError;
-use crate::interp::registry::{
-    BindingCtor, CallCtx, FunctionBinding, FunctionImp, FunctionSig, Registry, StaticImp,
-};
+use crate::interp::registry::{BindingCtor, CallCtx, FunctionBinding, FunctionImp, FunctionSig, Registry, StaticImp};
 use crate::interp::types::{Dialect, ScriptContext, Ty};
 use crate::interp::value::Value;
 
-fn function(reg: &mut Registry, name: &'static str, params: Vec<Ty>, ret: Ty, dialect: Option<Dialect>, imp: FunctionImp) {
+fn function(
+    reg: &mut Registry,
+    name: &'static str,
+    params: Vec<Ty>,
+    ret: Ty,
+    dialect: Option<Dialect>,
+    imp: FunctionImp,
+) {
     reg.add_function(FunctionSig { name, params, ret, dialect, contexts: vec![ScriptContext::Score], imp });
 }
 
@@ -112,7 +117,12 @@ impl EsVectorBinding {
     }
 }
 
-fn es_vector_ctor(function: EsVectorFn, name: &str, ctx: &CallCtx<'_>, a: &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError> {
+fn es_vector_ctor(
+    function: EsVectorFn,
+    name: &str,
+    ctx: &CallCtx<'_>,
+    a: &[Value],
+) -> Result<Box<dyn FunctionBinding>, RuntimeError> {
     let field: std::rc::Rc<str> = str_at(a, 1, name)?.into();
     let floats = query_floats(any_at(a, 0)?, name)?;
     let dims = doc_vector(ctx, &field)?.len();
@@ -124,10 +134,22 @@ fn es_vector_ctor(function: EsVectorFn, name: &str, ctx: &CallCtx<'_>, a: &[Valu
 }
 
 pub fn register(reg: &mut Registry) {
-    function(reg, "saturation", vec![D, D], D, None, FunctionImp::Plain(|_, a| Ok(Value::Double(score::saturation(f64_at(a, 0)?, f64_at(a, 1)?)))));
-    function(reg, "sigmoid", vec![D, D, D], D, None, FunctionImp::Plain(|_, a| {
-        Ok(Value::Double(score::sigmoid(f64_at(a, 0)?, f64_at(a, 1)?, f64_at(a, 2)?)))
-    }));
+    function(
+        reg,
+        "saturation",
+        vec![D, D],
+        D,
+        None,
+        FunctionImp::Plain(|_, a| Ok(Value::Double(score::saturation(f64_at(a, 0)?, f64_at(a, 1)?)))),
+    );
+    function(
+        reg,
+        "sigmoid",
+        vec![D, D, D],
+        D,
+        None,
+        FunctionImp::Plain(|_, a| Ok(Value::Double(score::sigmoid(f64_at(a, 0)?, f64_at(a, 1)?, f64_at(a, 2)?)))),
+    );
     let decays: [(&'static str, BindingCtor); 3] = [
         ("decayNumericLinear", |_, a| decay_ctor(DecayShape::Linear, a)),
         ("decayNumericExp", |_, a| decay_ctor(DecayShape::Exp, a)),
@@ -162,19 +184,28 @@ pub fn register(reg: &mut Registry) {
     for (name, imp) in knn {
         function(reg, name, vec![Ty::List, Ty::DocVector], f.clone(), os, FunctionImp::Plain(imp));
     }
-    function(reg, "cosineSimilarity", vec![Ty::List, Ty::DocVector, Ty::Number], f, os, FunctionImp::Plain(|ctx, a| {
-        let query = query_floats(any_at(a, 0)?, "cosineSimilarity")?;
-        let field = handle_name(any_at(a, 1)?)?;
-        let norm = match any_at(a, 2)? {
-            Value::Null => return Err(super::args::null_argument("cosineSimilarity")),
-            v => v.as_f64().map(|x| if let Value::Float(f) = v { *f } else { x as f32 }).unwrap_or(0.0),
-        };
-        if query.iter().all(|&x| x == 0.0) {
-            return Err(RuntimeError::illegal_argument("zero vector is not supported when space type is [cosinesimil]"));
-        }
-        let doc = doc_vector(ctx, &field)?;
-        Ok(Value::Float(vectors::knn_cosine_similarity_with_norm(&query, doc, norm)?))
-    }));
+    function(
+        reg,
+        "cosineSimilarity",
+        vec![Ty::List, Ty::DocVector, Ty::Number],
+        f,
+        os,
+        FunctionImp::Plain(|ctx, a| {
+            let query = query_floats(any_at(a, 0)?, "cosineSimilarity")?;
+            let field = handle_name(any_at(a, 1)?)?;
+            let norm = match any_at(a, 2)? {
+                Value::Null => return Err(super::args::null_argument("cosineSimilarity")),
+                v => v.as_f64().map(|x| if let Value::Float(f) = v { *f } else { x as f32 }).unwrap_or(0.0),
+            };
+            if query.iter().all(|&x| x == 0.0) {
+                return Err(RuntimeError::illegal_argument(
+                    "zero vector is not supported when space type is [cosinesimil]",
+                ));
+            }
+            let doc = doc_vector(ctx, &field)?;
+            Ok(Value::Float(vectors::knn_cosine_similarity_with_norm(&query, doc, norm)?))
+        }),
+    );
 }
 
 /// A k-NN scoring function: query `toFloat`ed on every call, as `KNNScoringUtil` does.

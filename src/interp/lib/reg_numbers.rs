@@ -127,9 +127,14 @@ fn register_integer(reg: &mut Registry) {
     field(reg, c, "BYTES", I, || Value::Int(4));
     st(reg, c, "bitCount", vec![I], I, |_, a| int(i32_at(a, 0)?.count_ones() as i32));
     st(reg, c, "compare", vec![I, I], I, |_, a| int(i32_at(a, 0)?.cmp(&i32_at(a, 1)?) as i32));
-    st(reg, c, "compareUnsigned", vec![I, I], I, |_, a| {
-        int((i32_at(a, 0)? as u32).cmp(&(i32_at(a, 1)? as u32)) as i32)
-    });
+    st(
+        reg,
+        c,
+        "compareUnsigned",
+        vec![I, I],
+        I,
+        |_, a| int((i32_at(a, 0)? as u32).cmp(&(i32_at(a, 1)? as u32)) as i32),
+    );
     st(reg, c, "divideUnsigned", vec![I, I], I, |_, a| {
         let d = i32_at(a, 1)? as u32;
         if d == 0 {
@@ -165,9 +170,15 @@ fn register_integer(reg: &mut Registry) {
     st(reg, c, "rotateLeft", vec![I, I], I, |_, a| int(i32_at(a, 0)?.rotate_left((i32_at(a, 1)? & 31) as u32)));
     st(reg, c, "rotateRight", vec![I, I], I, |_, a| int(i32_at(a, 0)?.rotate_right((i32_at(a, 1)? & 31) as u32)));
     st(reg, c, "signum", vec![I], I, |_, a| int(i32_at(a, 0)?.signum()));
-    st(reg, c, "toBinaryString", vec![I], Ty::String, |_, a| Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 1))));
-    st(reg, c, "toHexString", vec![I], Ty::String, |_, a| Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 4))));
-    st(reg, c, "toOctalString", vec![I], Ty::String, |_, a| Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 3))));
+    st(reg, c, "toBinaryString", vec![I], Ty::String, |_, a| {
+        Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 1)))
+    });
+    st(reg, c, "toHexString", vec![I], Ty::String, |_, a| {
+        Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 4)))
+    });
+    st(reg, c, "toOctalString", vec![I], Ty::String, |_, a| {
+        Ok(string(numbers::int_to_unsigned_string(i32_at(a, 0)?, 3)))
+    });
     st(reg, c, "toString", vec![I], Ty::String, |_, a| Ok(string(i32_at(a, 0)?.to_string())));
     st(reg, c, "toString", vec![I, I], Ty::String, |_, a| {
         Ok(string(numbers::to_string_radix(i64::from(i32_at(a, 0)?), i32_at(a, 1)?)))
@@ -203,8 +214,14 @@ fn parse_long_arg(a: &[Value], i: usize, radix: i32) -> Result<i64, RuntimeError
 fn register_long(reg: &mut Registry) {
     let c = "Long";
     for name in [
-        "decode", "parseUnsignedLong", "getLong", "divideUnsigned", "remainderUnsigned", "highestOneBit",
-        "lowestOneBit", "toUnsignedString",
+        "decode",
+        "parseUnsignedLong",
+        "getLong",
+        "divideUnsigned",
+        "remainderUnsigned",
+        "highestOneBit",
+        "lowestOneBit",
+        "toUnsignedString",
     ] {
         reg.add_unsupported_member(c, name, "not implemented in the local runtime library");
     }
@@ -214,9 +231,14 @@ fn register_long(reg: &mut Registry) {
     field(reg, c, "BYTES", I, || Value::Int(8));
     st(reg, c, "bitCount", vec![L], I, |_, a| int(i64_at(a, 0)?.count_ones() as i32));
     st(reg, c, "compare", vec![L, L], I, |_, a| int(i64_at(a, 0)?.cmp(&i64_at(a, 1)?) as i32));
-    st(reg, c, "compareUnsigned", vec![L, L], I, |_, a| {
-        int((i64_at(a, 0)? as u64).cmp(&(i64_at(a, 1)? as u64)) as i32)
-    });
+    st(
+        reg,
+        c,
+        "compareUnsigned",
+        vec![L, L],
+        I,
+        |_, a| int((i64_at(a, 0)? as u64).cmp(&(i64_at(a, 1)? as u64)) as i32),
+    );
     st(reg, c, "hashCode", vec![L], I, |_, a| int(super::hashmap::long_hash_code(i64_at(a, 0)?)));
     st(reg, c, "max", vec![L, L], L, |_, a| long(i64_at(a, 0)?.max(i64_at(a, 1)?)));
     st(reg, c, "min", vec![L, L], L, |_, a| long(i64_at(a, 0)?.min(i64_at(a, 1)?)));
@@ -230,14 +252,24 @@ fn register_long(reg: &mut Registry) {
     st(reg, c, "rotateLeft", vec![L, I], L, |_, a| long(i64_at(a, 0)?.rotate_left((i32_at(a, 1)? & 63) as u32)));
     st(reg, c, "rotateRight", vec![L, I], L, |_, a| long(i64_at(a, 0)?.rotate_right((i32_at(a, 1)? & 63) as u32)));
     st(reg, c, "signum", vec![L], I, |_, a| int(i64_at(a, 0)?.signum() as i32));
-    st(reg, c, "toBinaryString", vec![L], Ty::String, |_, a| Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 1))));
-    st(reg, c, "toHexString", vec![L], Ty::String, |_, a| Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 4))));
-    st(reg, c, "toOctalString", vec![L], Ty::String, |_, a| Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 3))));
+    st(reg, c, "toBinaryString", vec![L], Ty::String, |_, a| {
+        Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 1)))
+    });
+    st(reg, c, "toHexString", vec![L], Ty::String, |_, a| {
+        Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 4)))
+    });
+    st(reg, c, "toOctalString", vec![L], Ty::String, |_, a| {
+        Ok(string(numbers::long_to_unsigned_string(i64_at(a, 0)?, 3)))
+    });
     st(reg, c, "toString", vec![L], Ty::String, |_, a| Ok(string(i64_at(a, 0)?.to_string())));
-    st(reg, c, "toString", vec![L, I], Ty::String, |_, a| Ok(string(numbers::to_string_radix(i64_at(a, 0)?, i32_at(a, 1)?))));
+    st(reg, c, "toString", vec![L, I], Ty::String, |_, a| {
+        Ok(string(numbers::to_string_radix(i64_at(a, 0)?, i32_at(a, 1)?)))
+    });
     st(reg, c, "toUnsignedString", vec![L], Ty::String, |_, a| Ok(string((i64_at(a, 0)? as u64).to_string())));
     st(reg, c, "valueOf", vec![L], Ty::Boxed(Prim::Long), |_, a| long(i64_at(a, 0)?));
-    st(reg, c, "valueOf", vec![Ty::String, I], Ty::Boxed(Prim::Long), |_, a| long(parse_long_arg(a, 0, i32_at(a, 1)?)?));
+    st(reg, c, "valueOf", vec![Ty::String, I], Ty::Boxed(Prim::Long), |_, a| {
+        long(parse_long_arg(a, 0, i32_at(a, 1)?)?)
+    });
 }
 
 fn float(x: f32) -> Result<Value, RuntimeError> {
@@ -260,7 +292,11 @@ fn float_min(a: f32, b: f32) -> f32 {
 fn register_floating(reg: &mut Registry) {
     let c = "Double";
     reg.add_unsupported_member(c, "toHexString", "hexadecimal floating-point strings are not implemented locally");
-    reg.add_unsupported_member("Float", "toHexString", "hexadecimal floating-point strings are not implemented locally");
+    reg.add_unsupported_member(
+        "Float",
+        "toHexString",
+        "hexadecimal floating-point strings are not implemented locally",
+    );
     field(reg, c, "MAX_VALUE", D, || Value::Double(f64::MAX));
     field(reg, c, "MIN_VALUE", D, || Value::Double(f64::from_bits(1)));
     field(reg, c, "MIN_NORMAL", D, || Value::Double(f64::MIN_POSITIVE));
@@ -285,7 +321,9 @@ fn register_floating(reg: &mut Registry) {
     st(reg, c, "max", vec![D, D], D, |_, a| dbl(math::max(f64_at(a, 0)?, f64_at(a, 1)?)));
     st(reg, c, "min", vec![D, D], D, |_, a| dbl(math::min(f64_at(a, 0)?, f64_at(a, 1)?)));
     st(reg, c, "sum", vec![D, D], D, |_, a| dbl(f64_at(a, 0)? + f64_at(a, 1)?));
-    st(reg, c, "parseDouble", vec![Ty::String], D, |_, a| dbl(numbers::parse_double(str_at(a, 0, "Double.parseDouble")?)?));
+    st(reg, c, "parseDouble", vec![Ty::String], D, |_, a| {
+        dbl(numbers::parse_double(str_at(a, 0, "Double.parseDouble")?)?)
+    });
     st(reg, c, "toString", vec![D], Ty::String, |_, a| Ok(string(javafmt::double_to_string(f64_at(a, 0)?))));
     st(reg, c, "valueOf", vec![D], Ty::Boxed(Prim::Double), |_, a| dbl(f64_at(a, 0)?));
 
@@ -311,7 +349,9 @@ fn register_floating(reg: &mut Registry) {
     st(reg, c, "max", vec![F, F], F, |_, a| float(float_max(f32_at(a, 0)?, f32_at(a, 1)?)));
     st(reg, c, "min", vec![F, F], F, |_, a| float(float_min(f32_at(a, 0)?, f32_at(a, 1)?)));
     st(reg, c, "sum", vec![F, F], F, |_, a| float(f32_at(a, 0)? + f32_at(a, 1)?));
-    st(reg, c, "parseFloat", vec![Ty::String], F, |_, a| float(numbers::parse_float(str_at(a, 0, "Float.parseFloat")?)?));
+    st(reg, c, "parseFloat", vec![Ty::String], F, |_, a| {
+        float(numbers::parse_float(str_at(a, 0, "Float.parseFloat")?)?)
+    });
     st(reg, c, "toString", vec![F], Ty::String, |_, a| Ok(string(javafmt::float_to_string(f32_at(a, 0)?))));
     st(reg, c, "valueOf", vec![F], Ty::Boxed(Prim::Float), |_, a| float(f32_at(a, 0)?));
 }
@@ -332,7 +372,9 @@ fn register_boolean(reg: &mut Registry) {
     });
     st(reg, c, "toString", vec![b.clone()], Ty::String, |_, a| Ok(string(bool_at(a, 0)?.to_string())));
     st(reg, c, "valueOf", vec![b.clone()], Ty::Boxed(Prim::Boolean), |_, a| boolean(bool_at(a, 0)?));
-    method(reg, Ty::Boxed(Prim::Boolean), "booleanValue", vec![], b, |_, r, _| boolean(bool_at(std::slice::from_ref(r), 0)?));
+    method(reg, Ty::Boxed(Prim::Boolean), "booleanValue", vec![], b, |_, r, _| {
+        boolean(bool_at(std::slice::from_ref(r), 0)?)
+    });
 }
 
 /// Java's `Number.xxxValue()` conversions of a boxed receiver.
@@ -396,11 +438,15 @@ fn register_number_methods(reg: &mut Registry) {
             }))
         });
     }
-    method(reg, Ty::Boxed(Prim::Double), "isNaN", vec![], Ty::BOOLEAN, |_, r, _| boolean(matches!(r, Value::Double(d) if d.is_nan())));
+    method(reg, Ty::Boxed(Prim::Double), "isNaN", vec![], Ty::BOOLEAN, |_, r, _| {
+        boolean(matches!(r, Value::Double(d) if d.is_nan()))
+    });
     method(reg, Ty::Boxed(Prim::Double), "isInfinite", vec![], Ty::BOOLEAN, |_, r, _| {
         boolean(matches!(r, Value::Double(d) if d.is_infinite()))
     });
-    method(reg, Ty::Boxed(Prim::Float), "isNaN", vec![], Ty::BOOLEAN, |_, r, _| boolean(matches!(r, Value::Float(d) if d.is_nan())));
+    method(reg, Ty::Boxed(Prim::Float), "isNaN", vec![], Ty::BOOLEAN, |_, r, _| {
+        boolean(matches!(r, Value::Float(d) if d.is_nan()))
+    });
     method(reg, Ty::Boxed(Prim::Float), "isInfinite", vec![], Ty::BOOLEAN, |_, r, _| {
         boolean(matches!(r, Value::Float(d) if d.is_infinite()))
     });

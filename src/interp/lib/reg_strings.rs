@@ -3,8 +3,8 @@
 //! which string concatenation uses too.
 
 use super::args::{any_at, i32_at, recv_str, str_at, string};
-use super::reg_collections::check_order;
 use super::hashmap::JavaHashMap;
+use super::reg_collections::check_order;
 use super::{javafmt, strings};
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{CallCtx, MethodImp, MethodSig, Registry, StaticSig};
@@ -187,7 +187,9 @@ pub fn register(reg: &mut Registry) {
 
     // Object members, inherited by every class.
     method(reg, Ty::Object, "toString", vec![], s.clone(), |ctx, r, _| checked(ctx, to_java_string(r)?));
-    method(reg, Ty::Object, "equals", vec![Ty::Object], b.clone(), |_, r, a| Ok(Value::Bool(r.java_equals(any_at(a, 0)?))));
+    method(reg, Ty::Object, "equals", vec![Ty::Object], b.clone(), |_, r, a| {
+        Ok(Value::Bool(r.java_equals(any_at(a, 0)?)))
+    });
     method(reg, Ty::Object, "hashCode", vec![], i.clone(), |_, r, _| match r {
         Value::Array(_) | Value::MapView(..) => Err(RuntimeError::unsupported_locally(
             "identity hash codes (arrays, map views) are not reproducible locally",
@@ -214,7 +216,9 @@ pub fn register(reg: &mut Registry) {
                 Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => {
                     m.borrow().keys().map(to_java_string).collect::<Result<_, _>>()?
                 }
-                Value::MapView(m, MapViewKind::Values) => m.borrow().values().map(to_java_string).collect::<Result<_, _>>()?,
+                Value::MapView(m, MapViewKind::Values) => {
+                    m.borrow().values().map(to_java_string).collect::<Result<_, _>>()?
+                }
                 Value::Null => return Err(super::args::null_argument("String.join")),
                 other => {
                     return Err(RuntimeError::unsupported_locally(format!(

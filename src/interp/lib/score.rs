@@ -59,9 +59,15 @@ impl DecayNumeric {
 /// `decayDate*`, `decayGeo*` and `randomScore`: refused locally, with the reason.
 pub fn unsupported_score_function(name: &str) -> RuntimeError {
     let reason = match name {
-        "randomScore" => "randomScore depends on Lucene doc ids, the index name and the shard id, so it is not reproducible locally",
-        n if n.starts_with("decayDate") => "the store has no date fields, so decayDate* functions are unsupported in the local subset",
-        n if n.starts_with("decayGeo") => "the store has no geo_point fields, so decayGeo* functions are unsupported in the local subset",
+        "randomScore" => {
+            "randomScore depends on Lucene doc ids, the index name and the shard id, so it is not reproducible locally"
+        }
+        n if n.starts_with("decayDate") => {
+            "the store has no date fields, so decayDate* functions are unsupported in the local subset"
+        }
+        n if n.starts_with("decayGeo") => {
+            "the store has no geo_point fields, so decayGeo* functions are unsupported in the local subset"
+        }
         _ => "this score function is unsupported in the local subset",
     };
     RuntimeError::unsupported_locally(format!("{name}: {reason}"))

@@ -7,8 +7,8 @@
 //! Exception messages are JDK 21's (`Index 5 out of bounds for length 3`,
 //! `Range [0, 5) out of bounds for length 3`); JDK 17 words them differently.
 
-use crate::interp::error::RuntimeError;
 use super::hashmap::string_hash_code;
+use crate::interp::error::RuntimeError;
 
 const SIOOBE: &str = "string_index_out_of_bounds_exception";
 
@@ -54,10 +54,7 @@ pub fn substring(s: &str, begin: i32, end: Option<i32>) -> Result<String, Runtim
     let len = length(s);
     let end = end.unwrap_or(len);
     if begin < 0 || begin > end || end > len {
-        return Err(RuntimeError::new(
-            SIOOBE,
-            format!("Range [{begin}, {end}) out of bounds for length {len}"),
-        ));
+        return Err(RuntimeError::new(SIOOBE, format!("Range [{begin}, {end}) out of bounds for length {len}")));
     }
     let b = byte_offset(s, begin as usize)?;
     let e = byte_offset(s, end as usize)?;
@@ -97,7 +94,9 @@ pub fn last_index_of(s: &str, needle: &str, from: i32) -> Result<i32, RuntimeErr
 pub fn index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, RuntimeError> {
     match u32::try_from(ch).ok().and_then(char::from_u32) {
         Some(c) => index_of(s, c.encode_utf8(&mut [0; 4]), from),
-        None => Err(RuntimeError::unsupported_locally("searching for a surrogate code unit is unsupported in the local subset")),
+        None => Err(RuntimeError::unsupported_locally(
+            "searching for a surrogate code unit is unsupported in the local subset",
+        )),
     }
 }
 
@@ -105,7 +104,9 @@ pub fn index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, RuntimeError> {
 pub fn last_index_of_char(s: &str, ch: i32, from: i32) -> Result<i32, RuntimeError> {
     match u32::try_from(ch).ok().and_then(char::from_u32) {
         Some(c) => last_index_of(s, c.encode_utf8(&mut [0; 4]), from),
-        None => Err(RuntimeError::unsupported_locally("searching for a surrogate code unit is unsupported in the local subset")),
+        None => Err(RuntimeError::unsupported_locally(
+            "searching for a surrogate code unit is unsupported in the local subset",
+        )),
     }
 }
 
@@ -154,7 +155,8 @@ fn fold_unit(u: u16) -> u16 {
 
 /// `equalsIgnoreCase`.
 pub fn equals_ignore_case(a: &str, b: &str) -> bool {
-    length(a) == length(b) && a.encode_utf16().zip(b.encode_utf16()).all(|(x, y)| x == y || fold_unit(x) == fold_unit(y))
+    length(a) == length(b)
+        && a.encode_utf16().zip(b.encode_utf16()).all(|(x, y)| x == y || fold_unit(x) == fold_unit(y))
 }
 
 /// `compareToIgnoreCase`.
@@ -250,7 +252,10 @@ mod tests {
         assert_eq!(length(s), 4);
         assert_eq!(char_at(s, 1).ok(), Some(0xD83D));
         assert_eq!(substring(s, 1, Some(3)).ok().as_deref(), Some("😀"));
-        assert!(matches!(substring(s, 2, None), Err(RuntimeError { kind: crate::interp::error::RuntimeErrorKind::UnsupportedLocally, .. })));
+        assert!(matches!(
+            substring(s, 2, None),
+            Err(RuntimeError { kind: crate::interp::error::RuntimeErrorKind::UnsupportedLocally, .. })
+        ));
         assert_eq!(index_of(s, "b", 0).ok(), Some(3));
         assert_eq!(last_index_of(s, "a", 10).ok(), Some(0));
         assert_eq!(compare_to("a", "😀"), 0x61 - 0xD83D);
@@ -275,7 +280,10 @@ mod tests {
 
     #[test]
     fn split_keeps_empty_pieces() {
-        assert_eq!(split_on_token("a,b,,c,", ",", -1).ok(), Some(vec!["a".into(), "b".into(), "".into(), "c".into(), "".into()]));
+        assert_eq!(
+            split_on_token("a,b,,c,", ",", -1).ok(),
+            Some(vec!["a".into(), "b".into(), "".into(), "c".into(), "".into()])
+        );
         assert_eq!(split_on_token("a,b,c", ",", 2).ok(), Some(vec!["a".into(), "b,c".into()]));
     }
 }
