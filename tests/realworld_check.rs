@@ -1,20 +1,15 @@
 //! Real-world scripts (../shared/painless-realworld.jsonl, read at test time, never copied):
 //! every confident-valid score/sort script must parse and must not be called invalid Painless
 //! (unsupported-locally with a reason is fine); known-invalid ones must be rejected. Prints a
-//! summary table. Skips with a message when the file is absent (set SCORELAB_SHARED_DIR to point
-//! elsewhere).
+//! summary table. Skips with a message when the file is absent outside CI, fails under CI
+//! (tests/common/shared_corpus.rs).
 
 use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile};
 use scorelab::painless::Severity;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-fn corpus() -> Option<String> {
-    let dir = std::env::var_os("SCORELAB_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")));
-    std::fs::read_to_string(dir.join("painless-realworld.jsonl")).ok()
-}
+#[path = "common/shared_corpus.rs"]
+mod shared_corpus;
 
 /// Records whose `confident_valid` flag does not hold for the source as stored (source prefix, why).
 const DATA_ISSUES: &[(&str, &str)] =
@@ -22,16 +17,17 @@ const DATA_ISSUES: &[(&str, &str)] =
 
 #[test]
 fn realworld_scripts() {
-    let Some(text) = corpus() else {
-        println!("skipped: ../shared/painless-realworld.jsonl not found");
-        return;
-    };
+    let Some(text) = shared_corpus::corpus_text() else { return };
     let mut table: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
     let mut wrongly_invalid = Vec::new();
     let mut accepted_invalid = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
-        let Ok(rec) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("corpus line {}: not JSON: {e}", n + 1));
         let src = rec["source"].as_str().unwrap_or_default();
         let ctx_name = rec["context"].as_str().unwrap_or_default();
         let context = match ctx_name {

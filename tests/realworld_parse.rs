@@ -1,9 +1,11 @@
 //! Every `confident_valid: true` script of `../shared/painless-realworld.jsonl` (real scripts from
 //! public repositories, see its .md) must parse, and round-trip through the printer; known-invalid
 //! scripts whose fault is syntactic must be rejected. The corpus is read at test time and never
-//! copied into the repository; the test is skipped with a message when it is absent.
+//! copied into the repository; the test is skipped with a message when it is absent outside CI and
+//! fails under CI (tests/common/shared_corpus.rs).
 
-use std::path::Path;
+#[path = "common/shared_corpus.rs"]
+mod shared_corpus;
 
 use scorelab::painless::parse;
 use scorelab::painless::print::print_script;
@@ -27,20 +29,7 @@ const SYNTACTICALLY_INVALID: &[(&str, &str)] = &[
 ];
 
 fn records() -> Option<Vec<serde_json::Value>> {
-    // `../shared` from the crate root; one level further up from a helper's git worktree.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates =
-        [root.join("../shared/painless-realworld.jsonl"), root.join("../../shared/painless-realworld.jsonl")];
-    let Some(text) = candidates.iter().find_map(|p| std::fs::read_to_string(p).ok()) else {
-        eprintln!("skipping: {} not found", candidates[0].display());
-        return None;
-    };
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("valid JSON line"))
-            .collect(),
-    )
+    shared_corpus::corpus_records()
 }
 
 fn without_spans(text: &str) -> String {
