@@ -3,7 +3,8 @@
 //! Data flows one way: `data` (adapters → exchange format) → `store` (binary, memory-mapped) →
 //! `painless` (front-end) → `interp` (compile + evaluate) → `rank` (local and search-engine ranking)
 //! → `metrics` → `run` (run directories) → `optimise` (the loop) → `report`.
-//! See ARCHITECTURE.md for a paragraph per module.
+//! See ARCHITECTURE.md for the module map and the contracts between modules, and docs/ for the
+//! definitions the code cites (`painless-facts §N`, `metrics.md`, `engines.md`).
 
 pub mod data;
 pub mod engine;

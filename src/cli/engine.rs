@@ -1,4 +1,8 @@
 //! `setup-indices`, `parity`, and the engine side of `eval` (`--engine search|both`, `--explain`).
+//!
+//! `--explain` is a dry run: it builds the first cohort user's `_msearch` request from the store alone
+//! and contacts the engine only to learn what it is (and so the vector dialect), assuming
+//! Elasticsearch 8.x when nothing answers in time.
 use super::terminal::{self, ProgressEngine};
 use anyhow::Context;
 use scorelab::engine::drift::{self, Tolerances};

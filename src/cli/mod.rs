@@ -1,6 +1,8 @@
 //! The command line: clap definitions and dispatch. `anyhow` lives here (and only here); the library
 //! below returns typed errors. Exit codes: 0 ok, 1 ran but the candidate/data has problems,
 //! 2 usage/IO/internal (clap's own usage errors exit 2 too); a broken pipe exits 0.
+//!
+//! Every command that prints results takes `--json` and shows examples in its `--help`.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -2,6 +2,10 @@
 //! see its `EmbeddedNode.java` for the stdout protocol). Used by the engine tests, and by anyone who wants
 //! a real Painless engine without Docker. The node runs in a child JVM; it stops when this handle is
 //! dropped (stdin closed, then a kill if it has not exited within a grace period).
+//!
+//! The node is OpenSearch 2.19 in one JVM from Maven Central artifacts, with the k-NN plugin wired into
+//! Painless by `PainlessWithExtensions`; it prints `READY port=N knn=true|false` once it serves and stops
+//! on stdin EOF.
 
 use super::error::EngineError;
 use std::collections::VecDeque;

@@ -2,6 +2,13 @@
 //! `Program::eval` (once per document). The hot path allocates nothing for scripts whose
 //! per-user work was hoisted: constants and doc-field handles are materialised at bind time, the
 //! main frame is reused, class bindings (`cosineSimilarity`...) are cached per call site.
+//!
+//! A class binding is built once per call site and user, as ES builds it once per script instance;
+//! later calls skip its constructor arguments, as ES's `ifNonNull` jump does (`eval/mod.rs`). Other
+//! ways the hot path avoids allocation: dynamic members resolve without allocating, arguments of
+//! small calls stay on the stack, and ES cosine divides the Lucene-order dot product by the store's
+//! precomputed document magnitude (`Store::vector_magnitudes`: ES 8.13's `(float) sqrt(double Σ v²)`
+//! of the same row, so the result is bit-identical).
 
 use super::batch::{BatchState, BatchStats};
 use super::error::RuntimeError;

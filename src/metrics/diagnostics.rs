@@ -1,5 +1,9 @@
 //! Diagnostics: figures that explain *why* a candidate scores as it does, for the proposer (as
 //! JSON in the run log and the next prompt) and for the human (a table in `eval`).
+//!
+//! The figures: catalogue coverage at k, short lists, popularity bias (recommended vs relevant
+//! popularity percentile), concentration per diversity field, identical lists, ties at the cut-off,
+//! NDCG by user-activity tercile, and the effect of each sort script.
 
 use super::MetricSet;
 use super::evaluate::{EvalContext, diversity_label};

@@ -2,6 +2,20 @@
 //! iteration mutates the parent genome (perturb weights, add/remove/swap a signal, change pooling, add
 //! or drop a sort script) and renders it to Painless. Each iteration's random stream is derived from
 //! `(seed, iteration)` alone, so a resumed run reproduces the uninterrupted one exactly.
+//!
+//! - **Randomness**: ChaCha8 seeded with the run seed, on a stream per `(iteration, attempt)`
+//!   (`iteration_rng`); everything adaptive is derived from the proposal context.
+//! - **Weights** are chosen for their effect: a log-uniform fraction of the similarity term's typical
+//!   spread (0.2 for cosine, 0.05 for a dot product against the mean-pooled vector), divided by the
+//!   signal's own spread, with sign priors and hard bounds; switching the similarity rescales the
+//!   existing weights.
+//! - **Step sizes** follow a stateless 1/5th-success rule: the iterations since the parent (under the
+//!   linear lineage, the failures in a row) shrink the log-weight step and the size of new terms.
+//! - **Mutations** favour weight perturbation and signal additions over pooling changes; one that
+//!   would give back the parent is replaced by another. Small weights render in exponent form
+//!   (`genome.rs`).
+//! - **Fixes**: after a local compile error, `fix` retreats towards simpler building blocks, one step
+//!   per attempt.
 
 use super::genome::{
     Genome, Pooling, RenderEnv, Signal, SignalKind, Similarity, SortKey, pooling_name, show_weight, signal_name,

@@ -7,6 +7,9 @@
 //!   branching instead of hammering one parent. A proposer that can reason about parents (the LLM
 //!   providers) is instead offered the strongest few after the same discount (`parent_options`) and
 //!   picks one itself; the tournament is its fallback.
+//!
+//! The LLM proposers are offered `loop::PARENT_OPTIONS` (5) candidates; their pick, reason and cost are
+//! recorded in the iteration's `proposal.json` (`parent_reason`, `usage`).
 
 use super::builtin::iteration_rng;
 use rand::Rng;

@@ -1,6 +1,18 @@
 //! The pest parser generated from `grammar/painless.pest`, and the translation of pest's failures
 //! into ES-worded diagnostics. Together with `lower.rs` this is the only place that names pest
 //! types; everything else sees the owned AST and `Diagnostic`.
+//!
+//! The grammar covers the full 8.x syntax, the `$` field-API token included; `diagnose` words pest's
+//! failures as ES's parser messages (checked against ANTLR run on ES's own grammar files).
+//!
+//! **Speed.** pest pays a fixed cost per combinator call, so `grammar/painless.pest` is written to
+//! make few of them (each trick is commented where it is used): whitespace is one character range,
+//! single characters are ranges rather than strings, all binary operators are one atomic `binary_op`
+//! token, the keyword check branches on the first letter, string bodies are character ranges, and
+//! cheap one-character guards skip alternatives that cannot match. Where a guard skips alternatives,
+//! a stand-in rule (`block_end`, `no_argument`, `no_postfix`, `no_tail`, `no_operator`, `no_incdec`,
+//! `no_call`) fails in their place and `diagnose` reports it as the rules it replaces, so messages
+//! and help lines are unchanged.
 
 use pest::Parser;
 use pest::error::{Error as PestError, ErrorVariant, InputLocation};

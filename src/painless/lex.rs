@@ -8,6 +8,15 @@
 //!
 //! The grammar (grammar/painless.pest) remains the authority on what parses; this scan only has to
 //! agree with it on token boundaries.
+//!
+//! What the parser relies on (details on `Nesting`):
+//! - the nesting estimate, checked against `ParseLimits::max_nesting`, counts open brackets plus, per
+//!   level, the right-recursive constructs (prefix operators, casts, assignments, `?`, `?:`, `->`,
+//!   if/else/loops) since the last `;` or `,`;
+//! - `parser_depth_bound`, which sizes pest's stack, adds every statement keyword at the open levels
+//!   (an `else if` ladder nests across its `;`s). The scan steps over control characters as pest
+//!   does, so the bound covers all that pest will see;
+//! - comment spans follow ES's longest-token rule: where a regex may start, `/*c*/i` is a regex.
 
 use super::span::Span;
 

@@ -12,6 +12,11 @@
 //!
 //! Determinism: each user is ranked sequentially by one thread, and results are collected by index
 //! (rayon's indexed `collect`), so output is bit-identical at any thread count.
+//!
+//! Chunks: per user the scripts are bound once, then the non-excluded items are scored in chunks of
+//! 512 through `BoundScorer::eval_batch`, the query over the chunk first, then each sort script over
+//! the items before the query's first failure. The user's failure is the earliest by item, then by
+//! script order (per item: query, then each sort script).
 
 use super::SortOrder;
 use super::outcome::{FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult};

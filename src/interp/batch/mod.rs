@@ -27,6 +27,12 @@
 //!   a negative or NaN score, a condition that is not a boolean) is marked, and is re-evaluated by
 //!   `eval` in its turn, so its error (message, position, statement) is the per-item one; errors in
 //!   a branch the document did not take are discarded with the branch.
+//!
+//! **Shape.** A chunk holds up to [`CHUNK`] (512) documents; a column is one shared value, a run of
+//! f64s or a run of `Value`s. The vector bindings' `call_batch` kernels interleave 8 documents'
+//! Lucene-order dot products (`lib/vectors.rs`), each keeping its own summation order. The local
+//! ranker calls this through `BoundScorer::eval_batch`; tests/batch_eval.rs checks batch against
+//! per-item evaluation bit for bit.
 
 mod exec;
 mod plan;

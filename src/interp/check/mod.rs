@@ -8,6 +8,15 @@
 //! C210 unknown type, C211 other compile errors; warnings C250 unknown doc field, C251 unknown
 //! param; L401 lambda, L402 method reference, L403 regex, L404 try/catch/throw, L405 class not in
 //! the local subset, L406 member not in the local subset, L407 non-reproducible (randomScore).
+//!
+//! **Word for word with ES.** Control flow is analysed as ES's `DefaultSemanticAnalysisPhase` does,
+//! with `Escape` flags per statement: unreachable statements (located at their block), extraneous
+//! `if`/`else`/loops/`continue`, loops without a way out (checked on the embedded node:
+//! tests/error_positions/control_flow.jsonl). Messages name types as ES's `typeToCanonicalTypeName`
+//! does (Java canonical names such as `java.lang.String`, `java.util.Map.Entry`; `types.rs`),
+//! promotion follows `AnalyzerCaster` (`cast.rs`: either side decides, then the other operand's cast
+//! fails), and run-time `def` casts use `Def.castException`'s wording (`eval/ops.rs`). The message
+//! shapes are pinned against the node in tests/error_positions/messages.jsonl.
 
 mod cast;
 mod expr;
