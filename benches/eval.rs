@@ -94,9 +94,9 @@ fn native_user(store: &Store, user: usize) -> f64 {
             total += f64::from(score(acc[l], mags[base + l]));
         }
     }
-    for i in full..ITEMS {
+    for (i, &mag) in mags.iter().enumerate().take(ITEMS).skip(full) {
         let dot = row(i).iter().zip(&q).fold(0f32, |acc, (a, b)| acc + a * b);
-        total += f64::from(score(dot, mags[i]));
+        total += f64::from(score(dot, mag));
     }
     total
 }

@@ -8,8 +8,9 @@
 //! Run: `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use scorelab::data::{SyntheticOptions, synthetic_store};
+use scorelab::data::SyntheticOptions;
 use scorelab::store::Store;
+use scorelab::store::synthetic_store;
 
 // The scorelab binary's allocator (src/main.rs), so figures are what the binary does.
 #[global_allocator]

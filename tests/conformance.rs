@@ -102,11 +102,11 @@ fn conformance_corpus() {
         let case: J = serde_json::from_str(line).expect("valid case line");
         let id = case["id"].as_str().unwrap_or_default().to_string();
         total += 1;
-        if let Some(needs) = case.get("needs").and_then(|n| n.as_str()) {
-            if !registered(needs) {
-                skipped += 1;
-                continue;
-            }
+        if let Some(needs) = case.get("needs").and_then(|n| n.as_str())
+            && !registered(needs)
+        {
+            skipped += 1;
+            continue;
         }
         let listed = EXPECTED_FAILURES.iter().any(|(f, _)| *f == id);
         match run_case(&case) {

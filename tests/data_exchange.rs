@@ -116,7 +116,7 @@ fn unknown_items_and_users_in_interactions_are_dropped_and_counted() {
 fn malformed_json_reports_file_line_column() {
     let err = read_err("items.jsonl", &format!("{{\"id\":1,{V}}}\n{{\"id\":2,\"item_vector\":[1,2,3]\n"));
     assert!(matches!(err, DataError::Json { line: 2, column, .. } if column > 1), "{err:?}");
-    assert!(err.to_string().starts_with(&format!("{}", dir_file(&err))), "{err}");
+    assert!(err.to_string().starts_with(&dir_file(&err).to_string()), "{err}");
     let err = read_err("users.jsonl", "[1,2]\n");
     assert!(err.to_string().contains("users.jsonl:1:1: malformed JSON: expected a JSON object, found a list"), "{err}");
     let err = read_err("dataset.json", "{\"user_rows\": 2,\n \"bogus\": 1}");

@@ -1,6 +1,7 @@
 //! `prepare synthetic`: planted structure is recoverable, output is deterministic, the store imports.
 
-use scorelab::data::{SyntheticOptions, synthetic_dataset, synthetic_store};
+use scorelab::data::{SyntheticOptions, synthetic_dataset};
+use scorelab::store::synthetic_store;
 use scorelab::store::{Column, ItemIdx, UserIdx};
 
 fn small() -> SyntheticOptions {

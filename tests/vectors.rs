@@ -26,7 +26,8 @@ fn es_dot_product_and_cosine_match_rest_expectations() {
     // The REST ranges come from an 8.15+ copy of the test, where both layouts accumulate in float
     // (`VectorUtil`); 8.13's `index: false` layout sums in double and lands 1e-5 outside one
     // range (v2: 35853.790008), see `es_binary_layout_sums_in_double`.
-    for layout in [EsVectorLayout::Indexed] {
+    {
+        let layout = EsVectorLayout::Indexed;
         let q = EsQueryVector::raw(QUERY.to_vec(), 5).expect("dims");
         assert!(within(vectors::es_dot_product(&q, &V1, layout), 65425.62, 65425.63), "{layout:?}");
         assert!(within(vectors::es_dot_product(&q, &V2, layout), 35853.78, 35853.79), "{layout:?}");

@@ -2,16 +2,16 @@
 
 use super::terminal;
 use anyhow::Context;
-use scorelab::data::{Dataset, FieldKind, dataset_bytes, read_dataset_with_progress};
+use scorelab::data::{Dataset, FieldKind, SettingsOverrides, dataset_bytes, read_dataset_with};
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
-    scorelab import --dataset my-export/ --store stores/shop --json"
-)]
+#[command(after_help = "The exchange format (each file, each key, dataset.json and every default) is described in \
+    README.md, section \"Your own data\".\n\nExamples:\n  \
+    scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
+    scorelab import --dataset my-export/ --store stores/shop --threshold 4 --diversity-field category --json")]
 pub struct ImportArgs {
     /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
     #[arg(long)]
@@ -19,6 +19,21 @@ pub struct ImportArgs {
     /// Store directory to create (replaced atomically if it exists).
     #[arg(long)]
     pub store: PathBuf,
+    /// Relevance threshold: an interaction is relevant when its weight >= T (overrides dataset.json).
+    /// Required for graded weights when dataset.json does not set it.
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+    /// An attribute ILD compares items on (repeatable; overrides dataset.json). Default: every keyword
+    /// attribute, announced.
+    #[arg(long = "diversity-field", value_name = "FIELD")]
+    pub diversity_fields: Vec<String>,
+    /// The items' vector attribute (overrides dataset.json). Default: the one attribute holding a
+    /// fixed-length list of numbers in every item, announced.
+    #[arg(long, value_name = "FIELD")]
+    pub vector_field: Option<String>,
+    /// The dataset's name, stored with it (overrides dataset.json; default: the directory's name).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Print what was imported as JSON.
     #[arg(long)]
     pub json: bool,
@@ -41,12 +56,24 @@ pub enum DataCommand {
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let bar = terminal::bytes_bar(dataset_bytes(&args.dataset), &format!("reading {}", args.dataset.display()));
-    let dataset = read_dataset_with_progress(&args.dataset, &|n| bar.inc(n))
+    let overrides = SettingsOverrides {
+        name: args.name.clone(),
+        relevance_threshold: args.threshold,
+        diversity_fields: (!args.diversity_fields.is_empty()).then(|| args.diversity_fields.clone()),
+        item_vector_field: args.vector_field.clone(),
+    };
+    let read = read_dataset_with(&args.dataset, &overrides, &|n| bar.inc(n))
         .with_context(|| format!("reading dataset {}", args.dataset.display()));
     bar.finish_and_clear();
-    let store = import_dataset(&dataset?, &args.store)?;
+    let read = read?;
+    for note in &read.defaults_applied {
+        eprintln!("note: {note}");
+    }
+    let store = import_dataset(&read.dataset, &args.store)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&store_json(&store, &args.store))?);
+        let mut out = store_json(&store, &args.store);
+        out["defaults_applied"] = read.defaults_applied.clone().into();
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -84,6 +111,9 @@ pub(super) fn store_json(store: &Store, dir: &Path) -> serde_json::Value {
         "num_items": store.num_items(),
         "num_users": store.num_users(),
         "dims": store.dims(),
+        "relevance_threshold": store.settings().relevance_threshold,
+        "diversity_fields": store.settings().diversity_fields,
+        "item_vector_field": store.settings().item_vector_field,
         "ground_truth": store.ground_truth_report(),
     })
 }

@@ -290,7 +290,7 @@ pub fn explain_first_user(
         ),
         Err(err) => {
             let (flavor, name) = match set.dialect {
-                Dialect::Opensearch => (Flavor::OpenSearch, "OpenSearch 2.x"),
+                Dialect::OpenSearch => (Flavor::OpenSearch, "OpenSearch 2.x"),
                 Dialect::Elasticsearch => (Flavor::Elasticsearch, "Elasticsearch 8.x"),
             };
             let why = match &err {

@@ -153,7 +153,7 @@ pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => {
-            let default = Path::new(scorelab::data::DEFAULT_STORE_DIR);
+            let default = Path::new(scorelab::store::DEFAULT_STORE_DIR);
             let bar = if Store::open(default).is_err() {
                 eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
                 let iterations = scorelab::data::MovielensOptions::default().iterations as u64;
@@ -161,7 +161,7 @@ pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
             } else {
                 indicatif::ProgressBar::hidden()
             };
-            let built = scorelab::data::ensure_demo_store_with_progress(Path::new("."), &mut |done| {
+            let built = scorelab::store::ensure_demo_store_with_progress(Path::new("."), &mut |done| {
                 bar.set_position(done as u64)
             });
             bar.finish_and_clear();
@@ -466,6 +466,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
     let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    evaluator.require_objective(args.objective.metric())?;
     let local = evaluator.local_engine();
     let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
     let objective = args.objective.metric();

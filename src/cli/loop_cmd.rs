@@ -211,6 +211,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             Objective::Ndcg => Metric::Ndcg,
             Objective::Ild => Metric::Ild,
         };
+        evaluator.require_objective(primary)?;
         let meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
         let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
         let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };

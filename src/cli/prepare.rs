@@ -162,7 +162,9 @@ fn finish(
     );
     match (&imported, &store) {
         (Some(built), Some(dir)) => println!("imported into {} (checksum {})", dir.display(), built.checksum()),
-        _ => println!("next: scorelab import --dataset {} --store {}", out.display(), data::DEFAULT_STORE_DIR),
+        _ => {
+            println!("next: scorelab import --dataset {} --store {}", out.display(), scorelab::store::DEFAULT_STORE_DIR)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,15 @@ pub enum DataError {
     Empty { path: PathBuf, what: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error(
+        "{path}: interaction weights are {why} ({distribution}) and no relevance threshold is set: pass \
+         --threshold T to import (or set relevance_threshold in dataset.json); an interaction is relevant \
+         when its weight >= T"
+    )]
+    NoThreshold { path: PathBuf, why: String, distribution: String },
+    /// A setting given on the command line is unusable.
+    #[error("{setting}: {message}")]
+    Setting { setting: String, message: String },
     /// A dataset built in code (not read from files) is inconsistent.
     #[error("dataset: {0}")]
     Dataset(String),

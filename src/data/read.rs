@@ -4,6 +4,16 @@
 //! Attribute types are inferred over all items (string → keyword, list of strings → multi-valued
 //! keyword, integer → long, float → double, list of numbers → multi-valued long/double; a field that
 //! mixes integers and floats is double) unless `dataset.json` declares them.
+//!
+//! Settings that change a metric are never defaulted silently. Each comes from the command line
+//! (`SettingsOverrides`), else `dataset.json`, else a default the reader announces in
+//! `DatasetRead::defaults_applied`:
+//! - the relevance threshold: graded weights (more than two distinct values) have no safe default and
+//!   are an error that shows their distribution; binary/implicit weights (at most two values, the
+//!   largest at least 1) default to 1;
+//! - the diversity fields: every keyword attribute (none: ILD is unavailable, said so);
+//! - the item vector field: `item_vector` when the items have it, else the one attribute that holds a
+//!   list of numbers of one length in every item.
 
 use super::dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use super::error::DataError;
@@ -49,9 +59,28 @@ enum DeclKind {
     Double,
 }
 
-/// Reads an exchange-format directory.
+/// Settings given on the command line (`scorelab import --threshold ...`); each wins over
+/// `dataset.json`.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsOverrides {
+    pub name: Option<String>,
+    pub relevance_threshold: Option<f64>,
+    pub diversity_fields: Option<Vec<String>>,
+    pub item_vector_field: Option<String>,
+}
+
+/// A dataset read from files, with one sentence per setting the reader defaulted because neither the
+/// command line nor `dataset.json` gave it (for the command to print: such defaults change metrics).
+#[derive(Debug, Clone)]
+pub struct DatasetRead {
+    pub dataset: Dataset,
+    pub defaults_applied: Vec<String>,
+}
+
+/// Reads an exchange-format directory. The defaults it applied are dropped: commands call
+/// `read_dataset_with` and print them.
 pub fn read_dataset(dir: &Path) -> Result<Dataset, DataError> {
-    read_dataset_with_progress(dir, &|_| {})
+    read_dataset_with(dir, &SettingsOverrides::default(), &|_| {}).map(|read| read.dataset)
 }
 
 /// The bytes `read_dataset` reads from `dir` (for a progress bar's length; missing files count 0).
@@ -65,6 +94,17 @@ pub fn dataset_bytes(dir: &Path) -> u64 {
 
 /// `read_dataset`, calling `on_bytes` with the bytes consumed since its last call as parsing goes.
 pub fn read_dataset_with_progress(dir: &Path, on_bytes: &dyn Fn(u64)) -> Result<Dataset, DataError> {
+    read_dataset_with(dir, &SettingsOverrides::default(), on_bytes).map(|read| read.dataset)
+}
+
+/// Reads an exchange-format directory with command-line settings, reporting progress through
+/// `on_bytes` and every default it applied.
+pub fn read_dataset_with(
+    dir: &Path,
+    overrides: &SettingsOverrides,
+    on_bytes: &dyn Fn(u64),
+) -> Result<DatasetRead, DataError> {
+    let mut defaults_applied = Vec::new();
     let settings_path = dir.join(SETTINGS_FILE);
     let file = if settings_path.exists() {
         let text = read_text(&settings_path)?;
@@ -79,24 +119,39 @@ pub fn read_dataset_with_progress(dir: &Path, on_bytes: &dyn Fn(u64)) -> Result<
     };
     let defaults = DatasetSettings::default();
     let default_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    let settings = DatasetSettings {
-        name: file.name.clone().or(default_name).unwrap_or(defaults.name),
-        relevance_threshold: file.relevance_threshold.unwrap_or(defaults.relevance_threshold),
-        diversity_fields: file.diversity_fields.clone().unwrap_or_default(),
-        item_vector_field: file.item_vector_field.clone().unwrap_or(defaults.item_vector_field),
+    let mut settings = DatasetSettings {
+        name: overrides.name.clone().or(file.name.clone()).or(default_name).unwrap_or(defaults.name),
+        relevance_threshold: defaults.relevance_threshold,
+        diversity_fields: Vec::new(),
+        item_vector_field: String::new(),
         user_vector_field: file.user_vector_field.clone().unwrap_or(defaults.user_vector_field),
         user_rows: file.user_rows.unwrap_or(defaults.user_rows),
     };
     if settings.user_rows == 0 {
         return Err(DataError::Invalid { path: settings_path, message: "`user_rows` must be at least 1".into() });
     }
+    if let Some(t) = overrides.relevance_threshold.filter(|t| !t.is_finite()) {
+        return Err(DataError::Setting {
+            setting: "--threshold".into(),
+            message: format!("{t} is not a finite number"),
+        });
+    }
     on_bytes(std::fs::metadata(&settings_path).map_or(0, |m| m.len()));
-    let (items, fields, dims) = read_items(&dir.join(ITEMS_FILE), &settings, &file, on_bytes)?;
+    let vector_field = overrides.item_vector_field.as_deref().or(file.item_vector_field.as_deref());
+    let items_path = dir.join(ITEMS_FILE);
+    let (items, fields, dims, vector_field) =
+        read_items(&items_path, vector_field, &file, on_bytes, &mut defaults_applied)?;
+    settings.item_vector_field = vector_field;
     let users = read_users(&dir.join(USERS_FILE), &settings, dims, on_bytes)?;
-    let interactions = read_pairs(&dir.join(INTERACTIONS_FILE), PairKind::Interactions, on_bytes)?
+    let interactions_path = dir.join(INTERACTIONS_FILE);
+    let interactions: Vec<Interaction> = read_pairs(&interactions_path, PairKind::Interactions, on_bytes)?
         .into_iter()
         .map(|(item_id, user_id, weight)| Interaction { item_id, user_id, weight })
         .collect();
+    settings.relevance_threshold = match overrides.relevance_threshold.or(file.relevance_threshold) {
+        Some(t) => t,
+        None => default_threshold(&interactions_path, &interactions, &mut defaults_applied)?,
+    };
     let exclusions_path = dir.join(EXCLUSIONS_FILE);
     let exclusions = if exclusions_path.exists() {
         read_pairs(&exclusions_path, PairKind::Exclusions, on_bytes)?
@@ -104,30 +159,164 @@ pub fn read_dataset_with_progress(dir: &Path, on_bytes: &dyn Fn(u64)) -> Result<
             .map(|(item_id, user_id, _)| Exclusion { user_id, item_id })
             .collect()
     } else {
+        defaults_applied.push(format!(
+            "no {EXCLUSIONS_FILE}: nothing is excluded from any user's list, so items a user met in training \
+             can fill their top-k (and never count as relevant); add {EXCLUSIONS_FILE} (user_id,item_id) with \
+             each user's training items"
+        ));
         Vec::new()
     };
-    for name in &settings.diversity_fields {
-        if !fields.iter().any(|f| &f.name == name) {
-            return Err(DataError::Invalid {
-                path: settings_path,
-                message: format!("diversity field `{name}` is not an item attribute"),
-            });
+    settings.diversity_fields = match (&overrides.diversity_fields, &file.diversity_fields) {
+        (Some(given), _) => {
+            if let Some(name) = given.iter().find(|n| !fields.iter().any(|f| &f.name == *n)) {
+                return Err(DataError::Setting {
+                    setting: "--diversity-field".into(),
+                    message: format!("`{name}` is not an item attribute ({})", attribute_names(&fields)),
+                });
+            }
+            given.clone()
+        }
+        (None, Some(declared)) => {
+            if let Some(name) = declared.iter().find(|n| !fields.iter().any(|f| &f.name == *n)) {
+                return Err(DataError::Invalid {
+                    path: settings_path,
+                    message: format!("diversity field `{name}` is not an item attribute"),
+                });
+            }
+            declared.clone()
+        }
+        (None, None) => default_diversity_fields(&fields, &mut defaults_applied),
+    };
+    let dataset = Dataset { settings, dims, fields, items, users, interactions, exclusions };
+    Ok(DatasetRead { dataset, defaults_applied })
+}
+
+fn attribute_names(fields: &[FieldSpec]) -> String {
+    if fields.is_empty() {
+        return "the items have no attributes".into();
+    }
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    format!("attributes: {}", names.join(", "))
+}
+
+/// The relevance threshold when none was given. Graded weights have no safe default (1 would count
+/// every rating 1-5 as relevant), so they are an error showing their distribution; binary or implicit
+/// weights (at most two distinct values, the largest at least 1) default to 1, announced.
+fn default_threshold(path: &Path, interactions: &[Interaction], notes: &mut Vec<String>) -> Result<f64, DataError> {
+    let mut counts: Vec<(f32, usize)> = Vec::new();
+    let mut weights: Vec<f32> = interactions.iter().map(|i| i.weight).collect();
+    weights.sort_by(f32::total_cmp);
+    for w in weights {
+        match counts.last_mut() {
+            Some((last, n)) if *last == w => *n += 1,
+            _ => counts.push((w, 1)),
         }
     }
-    Ok(Dataset { settings, dims, fields, items, users, interactions, exclusions })
+    let shown: Vec<String> = counts.iter().take(12).map(|(w, n)| format!("{w}: {n}")).collect();
+    let more = if counts.len() > 12 { format!(", ... ({} distinct values)", counts.len()) } else { String::new() };
+    let distribution = format!("{}{more}", shown.join(", "));
+    let largest = counts.last().map_or(0.0, |(w, _)| *w);
+    if counts.len() > 2 || largest < 1.0 {
+        let why = if counts.len() > 2 { "graded" } else { "all below 1" };
+        return Err(DataError::NoThreshold { path: path.to_path_buf(), why: why.into(), distribution });
+    }
+    notes.push(format!(
+        "relevance threshold 1 (default): interaction weights take {} value(s) ({distribution}), read as \
+         binary/implicit feedback, so every interaction with weight >= 1 is relevant; pass --threshold to \
+         import (or relevance_threshold in dataset.json) to change it",
+        counts.len()
+    ));
+    Ok(1.0)
+}
+
+/// The diversity fields when none were given: every keyword attribute, announced; with none, ILD is
+/// unavailable for the store, also announced.
+fn default_diversity_fields(fields: &[FieldSpec], notes: &mut Vec<String>) -> Vec<String> {
+    let keywords: Vec<String> =
+        fields.iter().filter(|f| f.kind == FieldKind::Keyword).map(|f| f.name.clone()).collect();
+    if keywords.is_empty() {
+        notes.push(
+            "ILD@10 unavailable: the items have no keyword attribute and no diversity field was given \
+             (--diversity-field, or diversity_fields in dataset.json); an ild objective or guardrail will \
+             be refused"
+                .into(),
+        );
+    } else {
+        notes.push(format!(
+            "diversity fields {} (default: every keyword attribute): ILD@10 compares items on these; pass \
+             --diversity-field (repeatable) to import, or diversity_fields in dataset.json, to choose",
+            keywords.join(", ")
+        ));
+    }
+    keywords
+}
+
+/// The item vector field when none was named: `item_vector` when the first item has it, else the one
+/// attribute holding a non-empty list of numbers of one length in every item; otherwise an error that
+/// lists what was found and names the flag.
+fn detect_vector_field(path: &Path, objects: &[NumberedObject], notes: &mut Vec<String>) -> Result<String, DataError> {
+    const CONVENTIONAL: &str = "item_vector";
+    let numeric_len = |v: &Value| match v {
+        Value::Array(xs) if !xs.is_empty() && xs.iter().all(Value::is_number) => Some(xs.len()),
+        _ => None,
+    };
+    let Some((_, first)) = objects.first() else {
+        return Err(DataError::Empty { path: path.to_path_buf(), what: "no items".into() });
+    };
+    // The conventional name is taken as it stands: its dims are then checked item by item, with an error
+    // that names the line, rather than the field silently dropping out of the candidates.
+    if first.contains_key(CONVENTIONAL) {
+        return Ok(CONVENTIONAL.to_string());
+    }
+    let mut candidates: Vec<(String, usize)> =
+        first.iter().filter(|(k, _)| *k != "id").filter_map(|(k, v)| numeric_len(v).map(|n| (k.clone(), n))).collect();
+    for (_, obj) in &objects[1..] {
+        candidates.retain(|(k, n)| obj.get(k).and_then(numeric_len) == Some(*n));
+        if candidates.is_empty() {
+            break;
+        }
+    }
+    let chosen = match candidates.as_slice() {
+        [] => {
+            return Err(DataError::Invalid {
+                path: path.to_path_buf(),
+                message: "no attribute holds a list of numbers of one length in every item, so the item \
+                          vector field cannot be detected: pass --vector-field NAME to import (or set \
+                          item_vector_field in dataset.json)"
+                    .into(),
+            });
+        }
+        [(name, _)] => name.clone(),
+        several => {
+            let names: Vec<&str> = several.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(DataError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "several attributes could be the item vector ({}): pass --vector-field NAME to import (or \
+                     set item_vector_field in dataset.json)",
+                    names.join(", ")
+                ),
+            });
+        }
+    };
+    let dims = candidates.iter().find(|(k, _)| *k == chosen).map_or(0, |(_, n)| *n);
+    notes.push(format!(
+        "item vector field `{chosen}` ({dims} dims, detected: the only attribute holding a fixed-length numeric \
+         list); pass --vector-field to import to choose"
+    ));
+    Ok(chosen)
 }
 
 fn read_text(path: &Path) -> Result<String, DataError> {
     std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))
 }
 
+/// A JSON object of a JSONL file with its 1-based line number.
+type NumberedObject = (usize, serde_json::Map<String, Value>);
+
 /// Non-blank lines of a JSONL file with their 1-based line numbers, each parsed as an object;
 /// `on_bytes` hears of the bytes parsed every few thousand lines.
-fn jsonl_objects(
-    path: &Path,
-    text: &str,
-    on_bytes: &dyn Fn(u64),
-) -> Result<Vec<(usize, serde_json::Map<String, Value>)>, DataError> {
+fn jsonl_objects(path: &Path, text: &str, on_bytes: &dyn Fn(u64)) -> Result<Vec<NumberedObject>, DataError> {
     let mut out = Vec::new();
     let mut unreported = 0u64;
     for (i, raw) in text.lines().enumerate() {
@@ -241,19 +430,28 @@ struct Observed {
 
 type RawItem = (usize, String, Vec<f32>, Vec<(usize, Value)>);
 
+/// The items, their attribute fields, the vector dims and the item vector field's name (`vector_field`
+/// when given, else detected and announced in `notes`).
+type ItemsRead = (Vec<Item>, Vec<FieldSpec>, u32, String);
+
 fn read_items(
     path: &Path,
-    settings: &DatasetSettings,
+    vector_field: Option<&str>,
     file: &DatasetFile,
     on_bytes: &dyn Fn(u64),
-) -> Result<(Vec<Item>, Vec<FieldSpec>, u32), DataError> {
+    notes: &mut Vec<String>,
+) -> Result<ItemsRead, DataError> {
     let text = read_text(path)?;
     let objects = jsonl_objects(path, &text, on_bytes)?;
     drop(text);
     if objects.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf(), what: "no items".into() });
     }
-    let vf = settings.item_vector_field.as_str();
+    let vf_name = match vector_field {
+        Some(name) => name.to_string(),
+        None => detect_vector_field(path, &objects, notes)?,
+    };
+    let vf = vf_name.as_str();
     let mut dims: Option<(usize, String)> = file.dims.map(|d| (d as usize, " (set by dataset.json)".to_string()));
     let mut field_index: HashMap<String, usize> = HashMap::new();
     let mut field_names: Vec<String> = file.fields.iter().map(|d| d.name.clone()).collect();
@@ -322,7 +520,7 @@ fn read_items(
         }
         items.push(Item { id, vector, attributes });
     }
-    Ok((items, specs, dims as u32))
+    Ok((items, specs, dims as u32, vf_name))
 }
 
 fn observe(path: &Path, line: usize, field: &str, value: &Value, obs: &mut Observed) -> Result<(), DataError> {

@@ -233,8 +233,3 @@ pub fn synthetic_dataset(opts: &SyntheticOptions) -> Dataset {
         exclusions,
     }
 }
-
-/// The synthetic dataset as an in-memory store (for benches and tests).
-pub fn synthetic_store(opts: &SyntheticOptions) -> Result<crate::store::Store, crate::store::StoreError> {
-    crate::store::Store::from_dataset(&synthetic_dataset(opts))
-}

@@ -153,11 +153,11 @@ fn split_call_args(bytes: &[u8], open: usize) -> Option<CallArgs> {
     let mut part_start = open + 1;
     let mut i = open;
     while i < bytes.len() {
-        if i > open {
-            if let Some(next) = skip_trivia_or_literal(bytes, i) {
-                i = next;
-                continue;
-            }
+        if i > open
+            && let Some(next) = skip_trivia_or_literal(bytes, i)
+        {
+            i = next;
+            continue;
         }
         match bytes[i] {
             b'(' | b'[' | b'{' => depth += 1,

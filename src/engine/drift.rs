@@ -240,6 +240,7 @@ fn failure_text(f: &RuntimeFailure) -> String {
 
 /// Compares two outcomes of the same set and request. Metrics are compared when `eval` is given and
 /// both sides ranked every user.
+#[allow(clippy::too_many_arguments)] // every argument is a distinct input of the comparison
 pub fn compare(
     store: &Store,
     engine_name: &str,

@@ -75,12 +75,12 @@ pub fn parse_answer(item: &Value, sent: &SentScripts<'_>, n_sorts: usize) -> Use
         return parse_error(item, status, sent);
     }
     // Partial shard failures come back as 200 with `_shards.failures`.
-    if item["_shards"]["failed"].as_u64().unwrap_or(0) > 0 {
-        if let Some(failure) = item["_shards"]["failures"].get(0) {
-            let wrapped = serde_json::json!({"error": {"type": "search_phase_execution_exception",
+    if item["_shards"]["failed"].as_u64().unwrap_or(0) > 0
+        && let Some(failure) = item["_shards"]["failures"].get(0)
+    {
+        let wrapped = serde_json::json!({"error": {"type": "search_phase_execution_exception",
                 "failed_shards": [failure], "root_cause": [failure["reason"].clone()]}});
-            return parse_error(&wrapped, 400, sent);
-        }
+        return parse_error(&wrapped, 400, sent);
     }
     let Some(hits) = item["hits"]["hits"].as_array() else {
         return UserAnswer::Error {

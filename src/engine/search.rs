@@ -102,8 +102,8 @@ impl<'s> SearchEngine<'s> {
         let started = Instant::now();
         let prepared = self.prepare(set)?;
         let chunks: Vec<&[UserIdx]> = request.users.chunks(self.options.users_per_request.max(1)).collect();
-        let slots: Vec<Mutex<Option<Result<Vec<UserAnswer>, EngineError>>>> =
-            chunks.iter().map(|_| Mutex::new(None)).collect();
+        type Slot = Mutex<Option<Result<Vec<UserAnswer>, EngineError>>>;
+        let slots: Vec<Slot> = chunks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let workers = self.options.concurrency.clamp(1, chunks.len().max(1));
         std::thread::scope(|scope| {
@@ -212,19 +212,19 @@ impl<'s> SearchEngine<'s> {
         };
         // A compile error fails every search the same way; report it once, as the local engine does.
         for answer in &answers {
-            if let UserAnswer::Failed(failure) = answer {
-                if failure.diagnostic.phase == Phase::Compile {
-                    let script = script_of(failure.role);
-                    return Ok(RankOutcome {
-                        users: Vec::new(),
-                        compile_failures: vec![CompileFailure {
-                            script: script.file_name.clone(),
-                            source: script.source.clone(),
-                            diagnostics: vec![failure.diagnostic.clone()],
-                        }],
-                        ..RankOutcome::default()
-                    });
-                }
+            if let UserAnswer::Failed(failure) = answer
+                && failure.diagnostic.phase == Phase::Compile
+            {
+                let script = script_of(failure.role);
+                return Ok(RankOutcome {
+                    users: Vec::new(),
+                    compile_failures: vec![CompileFailure {
+                        script: script.file_name.clone(),
+                        source: script.source.clone(),
+                        diagnostics: vec![failure.diagnostic.clone()],
+                    }],
+                    ..RankOutcome::default()
+                });
             }
         }
         let k = request.k;
@@ -280,8 +280,8 @@ impl<'s> SearchEngine<'s> {
 pub fn prepare_set(set: &ScriptSet, flavor: Flavor, engine: &str) -> Result<PreparedSet, EngineError> {
     let translate = |source: &str, name: &str| match (set.dialect, flavor) {
         (Dialect::Elasticsearch, _) => dialect::for_engine(source, flavor, name),
-        (Dialect::Opensearch, Flavor::OpenSearch) => Ok(Rewritten::unchanged(source)),
-        (Dialect::Opensearch, Flavor::Elasticsearch) => Err(EngineError::Dialect {
+        (Dialect::OpenSearch, Flavor::OpenSearch) => Ok(Rewritten::unchanged(source)),
+        (Dialect::OpenSearch, Flavor::Elasticsearch) => Err(EngineError::Dialect {
             engine: engine.into(),
             construct: "a script set written in the OpenSearch dialect".into(),
             offset: 0,

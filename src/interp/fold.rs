@@ -145,13 +145,13 @@ impl Folder<'_> {
             return;
         }
         // `true ? a : b` is `a` (the other branch is never evaluated either way).
-        if let ExprKind::Conditional(c, a, b) = &mut e.kind {
-            if let Some(Value::Bool(cond)) = self.prim(c) {
-                let branch: &mut Expr = if cond { a } else { b };
-                let span = branch.span;
-                let taken = std::mem::replace(branch, Expr::new(ExprKind::Params, span));
-                *e = taken;
-            }
+        if let ExprKind::Conditional(c, a, b) = &mut e.kind
+            && let Some(Value::Bool(cond)) = self.prim(c)
+        {
+            let branch: &mut Expr = if cond { a } else { b };
+            let span = branch.span;
+            let taken = std::mem::replace(branch, Expr::new(ExprKind::Params, span));
+            *e = taken;
         }
     }
 

@@ -33,12 +33,25 @@ impl ScriptContext {
     }
 }
 
-/// The target engine: vector functions differ between Elasticsearch 8 and the OpenSearch k-NN plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// The target engine, the one name for it across the crate (a script set's `"dialect"` in
+/// `scriptset.json` is this, lowercase). Vector functions differ between Elasticsearch 8 and the
+/// OpenSearch k-NN plugin (engines.md: OpenSearch's k-NN `cosineSimilarity` takes doc values, not a
+/// field name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Dialect {
     #[default]
     Elasticsearch,
     OpenSearch,
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Dialect::Elasticsearch => "elasticsearch",
+            Dialect::OpenSearch => "opensearch",
+        })
+    }
 }
 
 /// The primitive types (their boxes are `Ty::Boxed(p)`).

@@ -105,6 +105,15 @@ pub fn ild_at<T: Copy>(k: usize, list: &[T], lookup: &impl DiversityLookup<T>) -
     2.0 * sum / (n * (n - 1)) as f64
 }
 
+impl DiversityLookup<usize> for DiversityTable {
+    fn num_fields(&self) -> usize {
+        self.fields.len()
+    }
+    fn values(&self, field: usize, item: usize) -> &[u64] {
+        self.values_of(field, item)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,14 +125,5 @@ mod tests {
         assert_eq!(jaccard_distance(&[1, 2], &[2, 3]), 1.0 - 1.0 / 3.0);
         assert_eq!(jaccard_distance(&[], &[]), 1.0);
         assert_eq!(jaccard_distance(&[1], &[]), 1.0);
-    }
-}
-
-impl DiversityLookup<usize> for DiversityTable {
-    fn num_fields(&self) -> usize {
-        self.fields.len()
-    }
-    fn values(&self, field: usize, item: usize) -> &[u64] {
-        self.values_of(field, item)
     }
 }

@@ -53,10 +53,8 @@ pub fn available_signals(fields: &[FieldInfo], has_now: bool) -> Vec<SignalKind>
     if let Some(field) = find(&["popularity", "num_ratings", "rating_count", "views"]) {
         out.push(SignalKind::LogPopularity { field });
     }
-    if has_now {
-        if let Some(field) = find(&["last_rated", "last_interaction", "updated_at", "published_at"]) {
-            out.push(SignalKind::Recency { field, half_life_days: 365.0 });
-        }
+    if has_now && let Some(field) = find(&["last_rated", "last_interaction", "updated_at", "published_at"]) {
+        out.push(SignalKind::Recency { field, half_life_days: 365.0 });
     }
     if let Some(field) = find(&["mean_rating", "avg_rating", "rating_mean", "rating"]) {
         out.push(SignalKind::MeanRating { field, center: 3.5 });

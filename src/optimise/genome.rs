@@ -212,8 +212,8 @@ pub fn signal_name(k: &SignalKind) -> String {
     match k {
         SignalKind::LogPopularity { field } => format!("log {field}"),
         SignalKind::Recency { field, half_life_days } => format!("recency({field}, {half_life_days:.0}d)"),
-        SignalKind::MeanRating { field, .. } => format!("{field}"),
-        SignalKind::Year { field, .. } => format!("{field}"),
+        SignalKind::MeanRating { field, .. } => field.to_string(),
+        SignalKind::Year { field, .. } => field.to_string(),
         SignalKind::Breadth { field } => format!("breadth({field})"),
     }
 }

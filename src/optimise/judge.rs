@@ -47,10 +47,10 @@ impl<'e, 's> LocalJudge<'e, 's> {
 
     /// Evaluates (or reuses the evaluation of) `scripts`.
     fn result(&self, scripts: &ScriptTexts) -> Result<CandidateResult, serde_json::Value> {
-        if let Some((texts, result)) = self.last.borrow().as_ref() {
-            if texts == scripts {
-                return Ok(result.clone());
-            }
+        if let Some((texts, result)) = self.last.borrow().as_ref()
+            && texts == scripts
+        {
+            return Ok(result.clone());
         }
         let set = self.set_of(scripts).map_err(|m| harness_error(&m))?;
         let result = self.evaluator.evaluate_with(self.engine, &set).map_err(|e| harness_error(&e.to_string()))?;

@@ -214,10 +214,10 @@ impl OptimisationLoop<'_> {
         let obj = self.settings.objective;
         let mut best = (0, obj.primary(&self.baseline_metrics()?));
         for line in self.recorder.history() {
-            if let (IterationStatus::Accepted, Some(m)) = (line.status, line.metrics) {
-                if obj.primary(&m) > best.1 {
-                    best = (line.iteration, obj.primary(&m));
-                }
+            if let (IterationStatus::Accepted, Some(m)) = (line.status, line.metrics)
+                && obj.primary(&m) > best.1
+            {
+                best = (line.iteration, obj.primary(&m));
             }
         }
         Ok(best)
@@ -474,13 +474,13 @@ impl OptimisationLoop<'_> {
                     } else {
                         IterationStatus::Rejected
                     };
-                    if record.status == IterationStatus::Accepted {
-                        if let Some(drift) = self.judge.drift(&scripts) {
-                            record.timings.engine_ms = Some(drift.engine_ms);
-                            record.drift = Some(drift.report);
-                            if drift.drifted {
-                                record.status = IterationStatus::Drift;
-                            }
+                    if record.status == IterationStatus::Accepted
+                        && let Some(drift) = self.judge.drift(&scripts)
+                    {
+                        record.timings.engine_ms = Some(drift.engine_ms);
+                        record.drift = Some(drift.report);
+                        if drift.drifted {
+                            record.status = IterationStatus::Drift;
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 //! - [`genome`] + [`builtin`]: the built-in optimiser, a seeded search over typed genomes rendered to Painless.
 //! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing.
 //! - [`lineage`]: parent choice (linear or evolutionary).
-//! - [`r#loop`]: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
+//! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
 pub mod builtin;
 pub mod fake;

@@ -350,10 +350,10 @@ fn strip_fences(text: &str) -> String {
 /// Models sometimes fence the Painless inside the JSON string too.
 fn strip_fences_inside(source: &str) -> String {
     let trimmed = source.trim();
-    if trimmed.starts_with("```") {
-        if let Some((_, body)) = fenced_blocks(trimmed).into_iter().next() {
-            return body;
-        }
+    if trimmed.starts_with("```")
+        && let Some((_, body)) = fenced_blocks(trimmed).into_iter().next()
+    {
+        return body;
     }
     source.to_string()
 }

@@ -280,7 +280,8 @@ pub trait Proposer {
 #[cfg(test)]
 mod store_tests {
     use super::*;
-    use crate::data::{SyntheticOptions, synthetic_store};
+    use crate::data::SyntheticOptions;
+    use crate::store::synthetic_store;
 
     #[test]
     fn the_contract_and_fields_describe_the_store() {

@@ -43,7 +43,7 @@ pub mod code {
 /// The ANTLR exception ES nests under `caused_by` for this code, if any. Lexer errors:
 /// `lexer_no_viable_alt_exception` (seen in a real response, painless-facts §14). Parser errors
 /// raised through `ParserErrorStrategy.recover` carry the ANTLR exception too
-/// (`no_viable_alt_exception`, `input_mismatch_exception`) **[unverified]**; `recoverInline`
+/// (`no_viable_alt_exception`, `input_mismatch_exception`) **\[unverified\]**; `recoverInline`
 /// (our P110) passes no cause.
 pub fn nested_cause(code: &str) -> Option<&'static str> {
     match code {

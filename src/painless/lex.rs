@@ -463,14 +463,13 @@ pub(crate) fn lex(src: &str) -> Lexed {
         let prefix_position = prev.as_ref().is_none_or(|t| !ends_value(t, src));
         match op {
             "(" | "[" | "{" => nesting.open(),
-            ")" | "]" | "}" => {
+            ")" | "]" | "}"
                 // `(int)(int)(int)x`: a cast recurses into the operand it applies to, with no
                 // bracket left open around it; count it like a prefix operator.
-                if nesting.close() && op == ")" && closes_type_in_parens(&tokens, src, last_cast) {
+                if nesting.close() && op == ")" && closes_type_in_parens(&tokens, src, last_cast) => {
                     nesting.bump();
                     last_cast = Some(tokens.len());
                 }
-            }
             ";" | "," => nesting.end_expression(),
             "." | "?." => after_dot = true,
             "!" | "~" | "?" | "?:" | "->" | "=" | ">>>=" | "<<=" | ">>=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&="

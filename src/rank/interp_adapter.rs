@@ -44,13 +44,6 @@ impl BoundScorer for InterpBound<'_> {
     }
 }
 
-fn interp_dialect(dialect: Dialect) -> interp::Dialect {
-    match dialect {
-        Dialect::Elasticsearch => interp::Dialect::Elasticsearch,
-        Dialect::Opensearch => interp::Dialect::OpenSearch,
-    }
-}
-
 /// The compile environment for one script of a set: the store's fields (so unknown `doc` fields
 /// are reported) and the params the harness supplies (`user_vector` + the harness params).
 pub fn compile_env(store: &Store, context: ScriptContext, dialect: Dialect, harness: &Params) -> CompileEnv {
@@ -59,7 +52,7 @@ pub fn compile_env(store: &Store, context: ScriptContext, dialect: Dialect, harn
     CompileEnv {
         fields: Some(schema_fields(store.schema())),
         param_names: Some(param_names),
-        ..CompileEnv::new(context, interp_dialect(dialect))
+        ..CompileEnv::new(context, dialect)
     }
 }
 

@@ -11,7 +11,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// File name of the query script inside a script-set directory.
@@ -28,24 +27,8 @@ pub enum SortOrder {
     Desc,
 }
 
-/// Which engine's Painless the set is written for. It changes only the vector API
-/// (engines.md: OpenSearch's k-NN `cosineSimilarity` takes doc values, not a field name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    #[default]
-    Elasticsearch,
-    Opensearch,
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Dialect::Elasticsearch => "elasticsearch",
-            Dialect::Opensearch => "opensearch",
-        })
-    }
-}
+/// Which engine's Painless the set is written for (the interpreter's `Dialect`: one name per concept).
+pub use crate::interp::Dialect;
 
 /// One script of a set: its file name (used in every diagnostic) and its source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,7 +297,7 @@ mod tests {
             .unwrap()
             .with_sort("return 2.0;", SortOrder::Desc)
             .unwrap()
-            .with_dialect(Dialect::Opensearch);
+            .with_dialect(Dialect::OpenSearch);
         set.write_to(dir.path()).unwrap();
         std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
         let back = ScriptSet::open(dir.path()).unwrap();

@@ -50,6 +50,12 @@ pub enum EvaluatorError {
     Rank(#[from] RankError),
     #[error("k must be at least 1")]
     ZeroK,
+    #[error(
+        "ILD@k is unavailable: the store has no diversity fields (it has no keyword attribute and none was \
+         given), so it cannot be the {role}; re-import the data with --diversity-field FIELD (repeatable), or \
+         pass --diversity-field FIELD here"
+    )]
+    IldUnavailable { role: &'static str },
 }
 
 impl From<LocalEngineError> for EvaluatorError {
@@ -148,6 +154,21 @@ impl<'s> Evaluator<'s> {
         };
         let context = EvalContext::new(store, truth, &diversity_fields, settings.k)?;
         Ok(Evaluator { store, context, cohort, settings, threshold, diversity_fields })
+    }
+
+    /// Refuses an objective whose primary or guardrail metric is ILD when there are no diversity fields
+    /// (ILD would read 0 for every candidate, and an ILD guardrail would hold vacuously).
+    pub fn require_objective(&self, primary: Metric) -> Result<(), EvaluatorError> {
+        if !self.diversity_fields.is_empty() {
+            return Ok(());
+        }
+        if primary == Metric::Ild {
+            return Err(EvaluatorError::IldUnavailable { role: "objective" });
+        }
+        if Metric::guardrail_for(primary) == Metric::Ild {
+            return Err(EvaluatorError::IldUnavailable { role: "guardrail" });
+        }
+        Ok(())
     }
 
     pub fn request(&self) -> RankRequest {

@@ -113,10 +113,10 @@ fn validate(ds: &Dataset) -> Result<(), StoreError> {
                         v.len()
                     ));
                 }
-                if let AttrValue::Double(ds) = v {
-                    if ds.iter().any(|x| !x.is_finite()) {
-                        return bad(format!("item \"{}\": field `{}` holds a non-finite value", item.id, spec.name));
-                    }
+                if let AttrValue::Double(ds) = v
+                    && ds.iter().any(|x| !x.is_finite())
+                {
+                    return bad(format!("item \"{}\": field `{}` holds a non-finite value", item.id, spec.name));
                 }
             }
         }

@@ -127,7 +127,7 @@ impl FileBuilder {
     }
 
     pub fn section<T: bytemuck::Pod>(&mut self, name: &str, values: &[T]) {
-        while self.bytes.len() % 8 != 0 {
+        while !self.bytes.len().is_multiple_of(8) {
             self.bytes.push(0);
         }
         let data: &[u8] = bytemuck::cast_slice(values);

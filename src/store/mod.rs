@@ -6,12 +6,16 @@
 
 mod build;
 mod column;
+mod demo;
 mod error;
 mod layout;
 mod mmap;
 mod schema;
 
 pub use column::{Column, KeywordColumn, NumericColumn};
+pub use demo::{
+    DEFAULT_STORE_DIR, DemoStoreError, ensure_demo_store, ensure_demo_store_with_progress, synthetic_store,
+};
 pub use error::StoreError;
 pub use layout::{FORMAT_VERSION, FileEntry, GroundTruthReport, MANIFEST_FILE};
 pub use schema::Schema;
@@ -468,12 +472,10 @@ impl Resolver<'_> {
         if start % 8 != 0 || len % width != 0 || start.checked_add(len).is_none_or(|end| end > file_len) {
             return Err(self.corrupt(file, format!("section `{name}` misaligned or out of bounds")));
         }
-        if let Some(count) = count {
-            if len / width != count {
-                return Err(
-                    self.corrupt(file, format!("section `{name}` holds {} values, expected {count}", len / width))
-                );
-            }
+        if let Some(count) = count
+            && len / width != count
+        {
+            return Err(self.corrupt(file, format!("section `{name}` holds {} values, expected {count}", len / width)));
         }
         Ok(Sect { file: fi, start, end: start + len })
     }

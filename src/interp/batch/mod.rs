@@ -9,7 +9,7 @@
 //!
 //! **Equivalence.** `eval_batch(items)` returns exactly what calling `eval` on each item in order
 //! returns, stopping at the first error: same f64 bits, same diagnostic. It holds because:
-//! - only a straight-line subset is planned (at compile time, [`plan`]): stores to locals,
+//! - only a straight-line subset is planned (at compile time, `plan`): stores to locals,
 //!   expression statements, `if` (merged per document, or ending in `return` on one side),
 //!   `return`, and expressions made of constants, locals, `params`, `_score`, `doc['f']` handles,
 //!   conversions, operators, conditionals, doc-value getters on a handle, numeric statics,
@@ -21,7 +21,7 @@
 //! - per-user state the per-item path creates on the fly (a `Cached` value filled when first
 //!   reached, a class binding built on its first call, with its constructor arguments) is only
 //!   ever created by `eval`: the first documents of a user go through `eval` until it exists
-//!   ([`Plan::ready`], at most [`WARMUP`] documents), and in a chunk a document that reaches a
+//!   (`Plan::ready`, at most `WARMUP` documents), and in a chunk a document that reaches a
 //!   missing one is marked, so `eval` creates it for the first such document, in order;
 //! - a document whose batch computation raised anything (an operator error, a missing doc value,
 //!   a negative or NaN score, a condition that is not a boolean) is marked, and is re-evaluated by

@@ -27,7 +27,7 @@ pub fn legal_cast(from: &Ty, to: &Ty, explicit: bool, internal: bool) -> Result<
         }
         // Boxing: into def/Object/Number always (values are already boxed at run time); into the
         // exact box under an explicit cast or internally.
-        (Ty::Prim(p), Ty::Object) => Ok(if *p == Prim::Boolean { None } else { None }),
+        (Ty::Prim(_), Ty::Object) => Ok(None),
         (Ty::Prim(p), Ty::Number) if p.is_numeric() && *p != Prim::Char => Ok(None),
         (Ty::Prim(p), Ty::Boxed(b)) if p == b && (explicit || internal) => Ok(None),
         (Ty::Prim(p), Ty::Boxed(b)) if p.widens_to(*b) && internal => Ok(Some(Conv::Prim(*b))),

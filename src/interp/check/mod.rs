@@ -546,6 +546,7 @@ impl<'a> Checker<'a> {
         Ok(b)
     }
 
+    #[allow(clippy::too_many_arguments)] // the parts of a `for` statement, as the AST holds them
     fn check_for(
         &mut self,
         s: &ast::Stmt,

@@ -205,10 +205,10 @@ impl<'a> Interp<'a> {
                     }
                 } else {
                     loop {
-                        if let Some(c) = cond {
-                            if !self.truthy(frame, c)? {
-                                break;
-                            }
+                        if let Some(c) = cond
+                            && !self.truthy(frame, c)?
+                        {
+                            break;
                         }
                         self.tick(frame, s.span)?;
                         match self.exec_block(frame, body)? {

@@ -342,14 +342,14 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
     if matches!(op, Shl | Shr | UShr) {
         return shift(op, a, b);
     }
-    if matches!(op, BitAnd | BitXor | BitOr) {
-        if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
-            return Ok(Value::Bool(match op {
-                BitAnd => x & y,
-                BitXor => x ^ y,
-                _ => x | y,
-            }));
-        }
+    if matches!(op, BitAnd | BitXor | BitOr)
+        && let (Value::Bool(x), Value::Bool(y)) = (a, b)
+    {
+        return Ok(Value::Bool(match op {
+            BitAnd => x & y,
+            BitXor => x ^ y,
+            _ => x | y,
+        }));
     }
     let (Some(ka), Some(kb)) = (num_kind(a), num_kind(b)) else { return Err(bad_operands(op, a, b)) };
     let k = ka.max(kb);

@@ -23,7 +23,7 @@ pub(crate) fn null_argument(member: &str) -> RuntimeError {
     ))
 }
 
-fn at<'a>(args: &'a [Value], i: usize) -> Result<&'a Value, RuntimeError> {
+fn at(args: &[Value], i: usize) -> Result<&Value, RuntimeError> {
     args.get(i).ok_or_else(|| RuntimeError::unsupported_locally(format!("internal: missing argument {i}")))
 }
 

@@ -5,7 +5,7 @@
 //! two-digit decimals too when one digit suffices) and of those the one closest to the value.
 //! Rust's shortest round-trip formatting yields the shortest, closest digits; the only case it
 //! differs is the one-digit case (`Double.MIN_VALUE` is `4.9E-324` in Java, `5e-324` in Rust),
-//! which [`java_digits`] repairs with Rust's exact two-significant-digit formatting.
+//! which `java_digits` repairs with Rust's exact two-significant-digit formatting.
 
 /// `Double.toString(v)` / `String.valueOf(double)`.
 pub fn double_to_string(v: f64) -> String {

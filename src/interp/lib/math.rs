@@ -6,6 +6,7 @@
 //! - `sin cos tan exp log log10 pow`: HotSpot on x86_64 replaces them with intrinsics (Intel
 //!   libm stubs), accurate to < 1 ulp but not always equal to fdlibm; `StrictMath.*` is exact here.
 //! - `hypot`: libm uses musl's algorithm, not fdlibm's `e_hypot.c` (both < 1 ulp).
+//!
 //! sqrt, floor, ceil, rint, abs, copySign, ulp, nextUp/Down/After, scalb, toDegrees/toRadians,
 //! signum, max/min and round are exact IEEE operations and always agree.
 

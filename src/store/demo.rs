@@ -1,0 +1,51 @@
+//! Stores built straight from a dataset adapter: the MovieLens demo store that the out-of-box commands
+//! open (prepared and imported on first use) and in-memory synthetic stores for benches and tests. They
+//! live here rather than in `data` so that data flows one way: `data` produces datasets, `store` turns
+//! them into stores.
+
+use super::{Store, StoreError};
+use crate::data::{
+    DataError, MOVIELENS_DATASET_DIR, MOVIELENS_INPUT_DIR, MovielensOptions, SyntheticOptions,
+    prepare_movielens_with_progress, synthetic_dataset, write_dataset,
+};
+use std::path::{Path, PathBuf};
+
+/// Default store of the MovieLens demo, relative to the working directory.
+pub const DEFAULT_STORE_DIR: &str = ".scorelab/stores/movielens";
+
+/// Why the demo store could not be opened or built.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoStoreError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Returns `root/.scorelab/stores/movielens`, preparing and importing it from
+/// `root/data/ml-latest-small` (default options) when it is missing or does not open.
+pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, DemoStoreError> {
+    ensure_demo_store_with_progress(root, &mut |_| {})
+}
+
+/// `ensure_demo_store`, calling `als_done(iterations_completed)` after each of the
+/// `MovielensOptions::default().iterations` ALS iterations when the store has to be built.
+pub fn ensure_demo_store_with_progress(
+    root: &Path,
+    als_done: &mut dyn FnMut(usize),
+) -> Result<PathBuf, DemoStoreError> {
+    let store_dir = root.join(DEFAULT_STORE_DIR);
+    if Store::open(&store_dir).is_ok() {
+        return Ok(store_dir);
+    }
+    let dataset =
+        prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
+    write_dataset(&dataset, &root.join(MOVIELENS_DATASET_DIR))?;
+    Store::from_dataset(&dataset)?.save(&store_dir)?;
+    Ok(store_dir)
+}
+
+/// The synthetic dataset as an in-memory store (for benches and tests).
+pub fn synthetic_store(opts: &SyntheticOptions) -> Result<Store, StoreError> {
+    Store::from_dataset(&synthetic_dataset(opts))
+}
