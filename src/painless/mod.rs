@@ -6,6 +6,7 @@
 //! comments blanked to spaces (offsets unchanged) and the lowering to `ast::Script` (`lower.rs`). Every step is bounded by `ParseLimits`, so hostile input fails with a diagnostic.
 
 pub mod ast;
+pub mod depth;
 pub mod diag;
 pub mod errors;
 pub mod grammar;
