@@ -257,6 +257,8 @@ fn snapshots_are_write_once() {
     };
     let err = rec.snapshot("iter_001", &stored).unwrap_err();
     assert!(err.to_string().contains("write-once"), "{err}");
+    // One recorder per run at a time (it holds the run's lock).
+    drop(rec);
     run_more(&path, &mut BuiltinProposer::new(), Lineage::Linear, 2);
     assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), before);
     assert_eq!(std::fs::metadata(path.join("iter_001/query.painless")).unwrap().modified().unwrap(), stamp);
