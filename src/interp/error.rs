@@ -94,7 +94,9 @@ impl RuntimeError {
         RuntimeError {
             kind: RuntimeErrorKind::Interrupted,
             es_type: es_type::UNSUPPORTED_LOCALLY,
-            message: "evaluation stopped: the candidate's time budget (--candidate-timeout) ran out".into(),
+            message:
+                "evaluation stopped: its time budget ran out (--candidate-timeout in eval and loop, --timeout in exec)"
+                    .into(),
             java_frames: Vec::new(),
         }
     }

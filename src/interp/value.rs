@@ -304,31 +304,38 @@ fn owns_children(v: &Value) -> bool {
     }
 }
 
-/// Moves the children of a container `v` solely owns to `out`, leaving it empty.
+/// Moves the children of a container `v` solely owns that own children themselves to `out`,
+/// dropping the others where they are (so a flat array of 9 million longs is not copied to be
+/// freed), and leaves `v` empty.
 fn take_children(v: &mut Value, out: &mut Vec<Value>) {
+    let mut keep = |x: Value| {
+        if owns_children(&x) {
+            out.push(x);
+        }
+    };
     match v {
         Value::List(rc) => {
             if let Some(cell) = Rc::get_mut(rc) {
-                out.append(cell.get_mut());
+                cell.get_mut().drain(..).for_each(&mut keep);
             }
         }
         Value::Map(rc) | Value::Set(rc) | Value::MapView(rc, _) => {
             if let Some(cell) = Rc::get_mut(rc) {
                 for (k, x) in cell.get_mut().take_entries() {
-                    out.push(k);
-                    out.push(x);
+                    keep(k);
+                    keep(x);
                 }
             }
         }
         Value::MapEntry(rc) => {
             if let Some((k, x)) = Rc::get_mut(rc) {
-                out.push(std::mem::take(k));
-                out.push(std::mem::take(x));
+                keep(std::mem::take(k));
+                keep(std::mem::take(x));
             }
         }
         Value::Array(rc) => {
             if let Some(cell) = Rc::get_mut(rc) {
-                out.append(&mut cell.get_mut().items);
+                cell.get_mut().items.drain(..).for_each(&mut keep);
             }
         }
         _ => {}
