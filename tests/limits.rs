@@ -228,7 +228,7 @@ fn memory_budget_refuses_before_allocating() {
     ] {
         let (es_type, severity, message) = budget_error(src, &limits);
         assert_eq!((es_type.as_str(), severity), ("unsupported_locally", Severity::UnsupportedLocally), "{src}");
-        assert!(message.contains("memory budget of 268435456 bytes"), "{src}: {message}");
+        assert!(message.contains("memory budget of 134217728 bytes"), "{src}: {message}");
     }
     // The budget is configurable.
     let small = Limits { max_alloc_bytes: 1 << 20, ..Limits::default() };
@@ -464,7 +464,7 @@ fn peak_rss() -> Option<u64> {
 #[test]
 fn hostile_scripts_stay_within_memory() {
     // The memory-heavy hostile cases, one after the other, then the process's peak: every
-    // evaluation is refused at its 256 MiB budget, so the peak stays far below what the scripts
+    // evaluation is refused at its 128 MiB budget, so the peak stays far below what the scripts
     // ask for (tens of GB) even with the other tests of this binary running beside them.
     for src in [
         "int[][] a = new int[100000][100000]; return a.length;",

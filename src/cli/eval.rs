@@ -71,7 +71,7 @@ impl SandboxArgs {
     pub fn timeout(&self, default: std::time::Duration) -> Result<Option<std::time::Duration>> {
         match self.candidate_timeout {
             None => Ok(Some(default)),
-            Some(s) if s == 0.0 => Ok(None),
+            Some(0.0) => Ok(None),
             Some(s) if s.is_finite() && s > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
             Some(s) => anyhow::bail!("--candidate-timeout must be a positive number of seconds (or 0), not {s}"),
         }

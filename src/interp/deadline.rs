@@ -50,7 +50,7 @@ pub(crate) fn tick() -> Result<(), RuntimeError> {
         t.set(n);
         n
     });
-    if n % CHECK_EVERY == 0 { check() } else { Ok(()) }
+    if n.is_multiple_of(CHECK_EVERY) { check() } else { Ok(()) }
 }
 
 /// Fails when this thread's deadline has passed.

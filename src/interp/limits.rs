@@ -27,7 +27,7 @@ pub struct Limits {
 impl Limits {
     pub const DEFAULT_LOOP_COUNTER: u32 = 1_000_000;
     pub const DEFAULT_MAX_TREE_DEPTH: usize = 40_000;
-    pub const DEFAULT_MAX_ALLOC_BYTES: usize = 256 * 1024 * 1024;
+    pub const DEFAULT_MAX_ALLOC_BYTES: usize = 128 * 1024 * 1024;
 }
 
 impl Default for Limits {
