@@ -347,3 +347,22 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{stderr}");
     }
 }
+
+#[test]
+fn check_reports_an_unreadable_file_and_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("a_latin1.painless");
+    std::fs::write(&bad, b"return 1.0; // caf\xe9\n").unwrap();
+    let good = tmp.path().join("b_good.painless");
+    std::fs::write(&good, "return 2.0;").unwrap();
+    let output = scorelab().arg("check").arg(&bad).arg(&good).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("a_latin1.painless") && stdout.contains("not valid UTF-8"), "{stdout}");
+    assert!(stdout.contains("b_good.painless: ok"), "the file after it is still checked: {stdout}");
+    let output = scorelab().args(["check", "--json"]).arg(&bad).arg(&good).output().unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+    assert_eq!(json[0]["ok"], false);
+    assert_eq!(json[1]["ok"], true);
+}

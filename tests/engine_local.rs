@@ -314,10 +314,14 @@ mod evaluator {
 
         let failed = evaluator.evaluate_with(&engine, &ScriptSet::new("fail")).unwrap();
         assert!(failed.metrics().is_none());
-        let CandidateOutcome::RuntimeErrors { failures, users } = &failed.outcome else { panic!() };
+        let CandidateOutcome::RuntimeErrors { failures, users, reached } = &failed.outcome else { panic!() };
         assert_eq!(*users, 10);
+        // Users are ranked in waves (8, then 16...) and ranking stops after the first wave with a
+        // failure, as ES fails the whole search at the first error: 8 users reached.
+        assert_eq!(*reached, 8);
         // Item 3 is excluded for users 3 (u % 7 == 3), 0 and 5 (3 + u % 5 == 3): they never reach it.
-        assert_eq!(failures.len(), 7);
+        let failing = evaluator.cohort.users[..8].iter().filter(|u| ![0, 3, 5].contains(&u.0)).count();
+        assert_eq!(failures.len(), failing);
         assert!(failures.iter().all(|f| ![0, 3, 5].contains(&f.user.0)));
 
         let control = evaluator.random_control(1).unwrap();

@@ -37,6 +37,12 @@ impl CandidateJudge for TextJudge {
         CheckOutcome { error, diagnostics: serde_json::json!([]), compile_ms: 0.1 }
     }
     fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+        if s.query.contains("SLOW") {
+            return EvalOutcome::Timeout {
+                error: serde_json::json!({"type": "scorelab_timeout", "reason": "time budget ran out"}),
+                eval_ms: 1000.0,
+            };
+        }
         if s.query.contains("RUNTIME") {
             return EvalOutcome::RuntimeError {
                 error: serde_json::json!({"type": "script_exception", "reason": "runtime error"}),
@@ -251,6 +257,8 @@ fn snapshots_are_write_once() {
     };
     let err = rec.snapshot("iter_001", &stored).unwrap_err();
     assert!(err.to_string().contains("write-once"), "{err}");
+    // One recorder per run at a time (it holds the run's lock).
+    drop(rec);
     run_more(&path, &mut BuiltinProposer::new(), Lineage::Linear, 2);
     assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), before);
     assert_eq!(std::fs::metadata(path.join("iter_001/query.painless")).unwrap().modified().unwrap(), stamp);
@@ -456,4 +464,88 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(split.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["summary"]["iterations_attempted"], ITERS as u64);
+}
+
+#[test]
+fn a_timed_out_candidate_is_recorded_and_the_loop_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    let mut proposer = ScriptedProposer::new([p("stall", "SLOW"), p("real gain", "// ndcg=0.33 ild=0.46")]);
+    let rec = run_more(&path, &mut proposer, Lineage::Linear, 2);
+    let statuses: Vec<IterationStatus> = rec.history().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [IterationStatus::Baseline, IterationStatus::Timeout, IterationStatus::Accepted]);
+    let log = lines(&path);
+    assert_eq!(log[1]["status"], "timeout");
+    assert_eq!(log[1]["errors"][0]["type"], "scorelab_timeout");
+}
+
+#[test]
+fn a_second_loop_on_the_same_run_is_refused_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = new_run(tmp.path());
+    let first = DirRecorder::open(&path).unwrap();
+    let second = DirRecorder::open(&path).err().expect("the run is in use");
+    let message = second.to_string();
+    assert!(message.contains("in use by another `scorelab loop`"), "{message}");
+    assert!(!message.contains("os error"), "{message}");
+    drop(first);
+    assert!(DirRecorder::open(&path).is_ok(), "free again once the first loop ends");
+}
+
+/// A pid that no longer runs (a child that has exited and been reaped).
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_run_killed_while_being_created_leaves_nothing_to_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    // What a kill -9 during `RunDir::create` leaves: a hidden temp directory, possibly holding
+    // meta.json's temp file.
+    let abandoned = tmp.path().join(format!(".tmp-run-{}-abc123", dead_pid()));
+    std::fs::create_dir_all(&abandoned).unwrap();
+    std::fs::write(abandoned.join(".tmpXYZ"), b"{\"schema_ver").unwrap();
+    assert!(scorelab::run::list_runs(tmp.path()).unwrap().is_empty(), "never listed as a run");
+    let path = new_run(tmp.path());
+    assert!(!abandoned.exists(), "the next run creation removes it");
+    let entries: Vec<String> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(entries, [path.file_name().unwrap().to_string_lossy().into_owned()], "only the complete run");
+    assert!(path.join("meta.json").is_file() && path.join("run.jsonl").is_file());
+}
+
+#[test]
+fn an_import_killed_midway_is_cleaned_by_the_next_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("store");
+    let abandoned = tmp.path().join(format!(".store.tmp-{}-q1w2e3", dead_pid()));
+    std::fs::create_dir_all(&abandoned).unwrap();
+    std::fs::write(abandoned.join("vectors.f32"), [0u8; 64]).unwrap();
+    let live = tmp.path().join(format!(".store.tmp-{}-live", std::process::id()));
+    std::fs::create_dir_all(&live).unwrap();
+    scorelab::data::fsio::replace_dir_atomically(
+        &target,
+        |dir| std::fs::write(dir.join("manifest.json"), b"{}"),
+        |_, e| e,
+    )
+    .unwrap();
+    assert!(target.join("manifest.json").is_file());
+    assert!(!abandoned.exists(), "a dead writer's temp directory is removed");
+    assert!(live.exists(), "a running writer's temp directory is left alone");
+}
+
+#[test]
+fn cli_engine_check_with_an_unreachable_engine_creates_no_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let output =
+        loop_cmd(&runs, &["--iters", "1", "--engine-check", "--engine-url", "http://127.0.0.1:9"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--engine-check"), "{stderr}");
+    let runs_made = std::fs::read_dir(&runs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(runs_made, 0, "no run directory for a loop that could not start");
 }

@@ -219,8 +219,12 @@ fn registered_statics_follow_java() {
     assert!(matches!(call_static("Math", "max", vec![Value::Double(1.0), Value::Double(2.0)]), Ok(Value::Double(2.0))));
     assert!(matches!(call_static("Math", "round", vec![Value::Double(2.5)]), Ok(Value::Long(3))));
     assert!(matches!(call_static("Integer", "parseInt", vec![Value::str("12")]), Ok(Value::Int(12))));
-    assert!(matches!(call_static("Double", "toString", vec![Value::Double(1e7)]), Ok(Value::Str(s)) if &*s == "1.0E7"));
-    assert!(matches!(call_static("String", "valueOf", vec![Value::Float(0.1)]), Ok(Value::Str(s)) if &*s == "0.1"));
+    assert!(
+        matches!(call_static("Double", "toString", vec![Value::Double(1e7)]), Ok(Value::Str(ref s)) if &**s == "1.0E7")
+    );
+    assert!(
+        matches!(call_static("String", "valueOf", vec![Value::Float(0.1)]), Ok(Value::Str(ref s)) if &**s == "0.1")
+    );
     let sig = registry().lookup_static_field("Integer", "MAX_VALUE").expect("Integer.MAX_VALUE");
     assert!(matches!((sig.value)(), Value::Int(i32::MAX)));
     assert_eq!(registry().lookup_static("Math", "max", 2).map(|s| s.ret.clone()), Some(Ty::DOUBLE));
@@ -253,7 +257,7 @@ fn registered_list_methods_and_messages() {
     // Integer 1 and Long 1 are different objects for indexOf/contains.
     assert!(matches!(call_method(&list, "indexOf", vec![Value::Long(1)]), Ok(Value::Int(1))));
     assert!(matches!(call_method(&list, "getLength", vec![]), Ok(Value::Int(2))));
-    assert!(matches!(call_method(&list, "toString", vec![]), Ok(Value::Str(s)) if &*s == "[1, 1]"));
+    assert!(matches!(call_method(&list, "toString", vec![]), Ok(Value::Str(ref s)) if &**s == "[1, 1]"));
 }
 
 #[test]
@@ -263,10 +267,12 @@ fn registered_map_methods_iterate_in_java_order() {
         call_method(&map, "put", vec![Value::str(k), Value::Double(0.5)]).expect("put");
     }
     assert!(
-        matches!(call_method(&map, "toString", vec![]), Ok(Value::Str(s)) if &*s == "{banana=0.5, apple=0.5, cherry=0.5}")
+        matches!(call_method(&map, "toString", vec![]), Ok(Value::Str(ref s)) if &**s == "{banana=0.5, apple=0.5, cherry=0.5}")
     );
     let keys = call_method(&map, "keySet", vec![]).expect("keySet");
-    assert!(matches!(call_method(&keys, "toString", vec![]), Ok(Value::Str(s)) if &*s == "[banana, apple, cherry]"));
+    assert!(
+        matches!(call_method(&keys, "toString", vec![]), Ok(Value::Str(ref s)) if &**s == "[banana, apple, cherry]")
+    );
     assert!(matches!(call_method(&map, "getOrDefault", vec![Value::str("kiwi"), Value::Int(7)]), Ok(Value::Int(7))));
     assert!(matches!(call_method(&map, "containsKey", vec![Value::str("apple")]), Ok(Value::Bool(true))));
     assert!(matches!(call_method(&keys, "remove", vec![Value::str("apple")]), Ok(Value::Bool(true))));
@@ -280,7 +286,7 @@ fn registered_string_methods() {
     assert!(matches!(&parts, Value::Array(a) if a.borrow().items.len() == 5));
     assert!(matches!(call_method(&Value::str("Hello"), "charAt", vec![Value::Int(1)]), Ok(Value::Char(0x65))));
     assert!(
-        matches!(call_method(&Value::str("abc"), "replace", vec![Value::str(""), Value::str("-")]), Ok(Value::Str(s)) if &*s == "-a-b-c-")
+        matches!(call_method(&Value::str("abc"), "replace", vec![Value::str(""), Value::str("-")]), Ok(Value::Str(ref s)) if &**s == "-a-b-c-")
     );
 }
 

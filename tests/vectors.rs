@@ -233,7 +233,7 @@ fn registered_doc_values_follow_es() {
     let vals = call(&store, 0, Dialect::Elasticsearch, &tags, "getValues", vec![]).expect("values");
     assert!(matches!(&vals, Value::List(l) if l.borrow().len() == 2));
     assert!(
-        matches!(call(&store, 0, Dialect::Elasticsearch, &tags, "getValue", vec![]), Ok(Value::Str(s)) if &*s == "a")
+        matches!(call(&store, 0, Dialect::Elasticsearch, &tags, "getValue", vec![]), Ok(Value::Str(ref s)) if &**s == "a")
     );
     let price = doc_field("price", DocFieldKind::Double);
     assert!(

@@ -122,7 +122,34 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut json_out = Vec::new();
     let colour = terminal::colour(terminal::Stream::Stdout);
     for (path, context) in files {
-        let source = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        // An unreadable file (not UTF-8, permissions) is that file's problem: report it and go on
+        // with the others, as for a file that does not compile.
+        let source = match std::fs::read_to_string(&path) {
+            Ok(source) => source,
+            Err(e) => {
+                problems = true;
+                let reason = match e.kind() {
+                    std::io::ErrorKind::InvalidData => "not valid UTF-8 (Painless scripts are UTF-8 text)".to_string(),
+                    _ => e.to_string(),
+                };
+                if args.json {
+                    json_out.push(serde_json::json!({
+                        "path": path.display().to_string(),
+                        "context": context.name(),
+                        "ok": false,
+                        "error": format!("cannot read the file: {reason}"),
+                        "diagnostics": [],
+                    }));
+                } else {
+                    println!(
+                        "{}: {}: cannot read the file: {reason}",
+                        path.display(),
+                        terminal::paint(colour, "31", "error")
+                    );
+                }
+                continue;
+            }
+        };
         let env = CompileEnv {
             fields: fields.clone(),
             param_names: args.params.clone(),

@@ -48,6 +48,47 @@ pub struct CohortArgs {
     pub diversity_fields: Vec<String>,
 }
 
+/// The sandbox budgets of `eval` and `loop`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxArgs {
+    /// Time budget of one candidate's evaluation, in seconds: past it the candidate ends with the
+    /// `timeout` status (0 = no budget). Default: `eval` 600 s; `loop` 20x the baseline's evaluation
+    /// time, at least 30 s.
+    #[arg(long, value_name = "SECS")]
+    pub candidate_timeout: Option<f64>,
+    /// Memory budget of one script evaluation, in MiB: strings, arrays, lists and maps a script
+    /// allocates, counted as allocated; past it the evaluation fails as unsupported locally.
+    #[arg(long, value_name = "MIB", default_value_t = SandboxArgs::DEFAULT_MEMORY_BUDGET_MIB)]
+    pub memory_budget: usize,
+}
+
+impl SandboxArgs {
+    pub const DEFAULT_MEMORY_BUDGET_MIB: usize = scorelab::interp::Limits::DEFAULT_MAX_ALLOC_BYTES >> 20;
+    /// `eval`'s default budget (no baseline to size it from).
+    pub const DEFAULT_EVAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+    /// The candidate time budget: the flag (0 = none), else `default`.
+    pub fn timeout(&self, default: std::time::Duration) -> Result<Option<std::time::Duration>> {
+        match self.candidate_timeout {
+            None => Ok(Some(default)),
+            Some(0.0) => Ok(None),
+            Some(s) if s.is_finite() && s > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(s))),
+            Some(s) => anyhow::bail!("--candidate-timeout must be a positive number of seconds (or 0), not {s}"),
+        }
+    }
+
+    /// The interpreter's limits with this memory budget.
+    pub fn limits(&self) -> Result<scorelab::interp::Limits> {
+        if self.memory_budget == 0 {
+            anyhow::bail!("--memory-budget must be at least 1 MiB");
+        }
+        Ok(scorelab::interp::Limits {
+            max_alloc_bytes: self.memory_budget.saturating_mul(1 << 20),
+            ..Default::default()
+        })
+    }
+}
+
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  scorelab eval --set scripts/baseline\n  \
     scorelab eval --set scripts/baseline --random-control --json\n  \
@@ -85,6 +126,8 @@ pub struct EvalArgs {
     /// otherwise for Elasticsearch 8.x (what docker-compose.yml runs), and the output says which.
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// Where `eval` ranks.
@@ -201,7 +244,9 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         _ => None,
     };
     let (store, store_path) = open_store(args.cohort.store.as_deref())?;
-    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let mut evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    evaluator.candidate_timeout = args.sandbox.timeout(SandboxArgs::DEFAULT_EVAL_TIMEOUT)?;
+    evaluator.limits = args.sandbox.limits()?;
     if args.explain {
         return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
     }
@@ -300,11 +345,18 @@ fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
         CandidateOutcome::CompileErrors(_) => {
             json!({"status": "compile_error", "errors": result.es_errors(set, usize::MAX)})
         }
-        CandidateOutcome::RuntimeErrors { failures, users } => json!({
+        CandidateOutcome::RuntimeErrors { failures, users, reached } => json!({
             "status": "runtime_error",
             "failed_users": failures.len(),
             "users": users,
+            "users_reached": reached,
             "errors": result.es_errors(set, SHOWN_FAILURES),
+        }),
+        CandidateOutcome::TimedOut { users, users_reached, .. } => json!({
+            "status": "timeout",
+            "users": users,
+            "users_reached": users_reached,
+            "errors": result.es_errors(set, 1),
         }),
     }
 }
@@ -360,12 +412,15 @@ fn print_result(
                 }
             }
         }
-        CandidateOutcome::RuntimeErrors { failures, users } => {
+        CandidateOutcome::RuntimeErrors { failures, users, reached } => {
             println!(
                 "\nruntime errors: {} of {} users failed; no metrics (Elasticsearch fails the whole search)",
                 failures.len(),
-                users
+                reached
             );
+            if reached < users {
+                println!("  stopped early: {reached} of the cohort's {users} users reached");
+            }
             for f in failures.iter().take(SHOWN_FAILURES) {
                 println!("  {}", f.summary(evaluator.store));
             }
@@ -378,6 +433,13 @@ fn print_result(
                     serde_json::to_string_pretty(first).unwrap_or_default()
                 );
             }
+        }
+        CandidateOutcome::TimedOut { budget_ms, users_reached, users } => {
+            println!(
+                "\ntimeout: the candidate's time budget of {:.1} s (--candidate-timeout) ran out; \
+                 {users_reached} of {users} users reached; no metrics",
+                budget_ms / 1e3
+            );
         }
     }
     let secs = (result.compile_ms + result.eval_ms) / 1e3;
@@ -488,6 +550,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         CandidateOutcome::Scored(e) => (IterationStatus::Baseline, serde_json::to_value(&e.diagnostics)?),
         CandidateOutcome::CompileErrors(_) => (IterationStatus::CompileError, Value::Null),
         CandidateOutcome::RuntimeErrors { .. } => (IterationStatus::RuntimeError, Value::Null),
+        CandidateOutcome::TimedOut { .. } => (IterationStatus::Timeout, Value::Null),
     };
     run.append(&IterationRecord {
         schema_version: SCHEMA_VERSION,

@@ -42,6 +42,17 @@ pub struct ExecArgs {
     pub score: f64,
     #[arg(long, value_enum, default_value = "elasticsearch")]
     pub dialect: DialectArg,
+    /// Time budget of one script run, in seconds: past it the run stops with an
+    /// unsupported_locally error (L491). The loop counter alone allows hours (recursion).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+/// The deadline of one run under `--timeout` (non-positive or not finite: none).
+fn deadline(timeout: f64) -> scorelab::interp::deadline::Deadline {
+    let at = (timeout.is_finite() && timeout > 0.0)
+        .then(|| std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout));
+    scorelab::interp::deadline::Deadline::enter(at)
 }
 
 /// `{"error": {"type": <es exception>, "reason": ..., <script_exception fields>}}`.
@@ -102,6 +113,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
                 Ok(serde_json::Value::Object(obj)) => match obj.get("source").and_then(|s| s.as_str()) {
                     Some(src) => {
                         let params = obj.get("params").and_then(|p| p.as_object()).cloned().unwrap_or_default();
+                        let _deadline = deadline(args.timeout);
                         run_test(src, &params)
                     }
                     None => (bad_line(n + 1, "missing \"source\" string"), false),
@@ -117,6 +129,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let source = args.source.clone().context("--source (or --batch) is required")?;
     let mut params = parse_params(args.params.as_deref())?;
     let context: ScriptContext = args.context.into();
+    let _deadline = deadline(args.timeout);
     if context == ScriptContext::Test {
         let (text, ok) = run_test(&source, &params);
         writeln!(out, "{text}")?;

@@ -86,6 +86,8 @@ pub struct LoopArgs {
     /// instead of the live table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sandbox: super::eval::SandboxArgs,
 }
 
 /// What `--resume` must reuse: written once when the run starts.
@@ -161,7 +163,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let objective = Objective::parse(&cfg.objective).with_context(|| format!("unknown objective {}", cfg.objective))?;
     let lineage = Lineage::parse(&cfg.lineage).with_context(|| format!("unknown lineage {}", cfg.lineage))?;
 
-    let evaluator = match &recorder {
+    let mut evaluator = match &recorder {
         Some(rec) => {
             let meta = rec.run().meta();
             let settings = EvalSettings {
@@ -189,6 +191,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         )?,
     };
 
+    evaluator.limits = args.sandbox.limits()?;
+    // Connect before anything is written: an unreachable engine must not leave a new run behind.
+    let search = match args.engine_check {
+        true => Some(super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?),
+        false => None,
+    };
     let local = evaluator.local_engine();
     let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
         .with_context(|| format!("reading the baseline script set {}", cfg.baseline_dir))?;
@@ -228,6 +236,10 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         recorder = Some(rec);
     }
     let Some(mut recorder) = recorder else { bail!("internal: no run directory") };
+    // The candidate time budget is sized from the baseline's recorded evaluation time.
+    let baseline_ms = recorder_baseline_eval_ms(&recorder);
+    evaluator.candidate_timeout =
+        args.sandbox.timeout(scorelab::run::default_candidate_timeout(baseline_ms.unwrap_or(0.0)))?;
     let run_path = recorder.run().path().to_path_buf();
     let meta = recorder.run().meta().clone();
 
@@ -242,20 +254,20 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         history_shown: 6,
     };
     let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
-    if args.engine_check {
-        let search = super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?;
+    if let Some(search) = search {
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
     }
 
     let heading = format!(
-        "run {}  provider {}  objective {} (guardrail {} >= {:.4})  lineage {}  cohort {} users",
+        "run {}  provider {}  objective {} (guardrail {} >= {:.4})  lineage {}  cohort {} users  candidate timeout {}",
         run_path.display(),
         proposer.name(),
         objective.primary_name(),
         objective.guardrail_name(),
         meta.baseline.metrics.map(|m| objective.guardrail(&m)).unwrap_or(0.0),
         cfg.lineage,
-        meta.cohort.user_ids.len()
+        meta.cohort.user_ids.len(),
+        evaluator.candidate_timeout.map_or("none".to_string(), |t| format!("{:.0} s", t.as_secs_f64()))
     );
     if args.json {
         eprintln!("{heading}");
@@ -285,6 +297,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     println!("{}", summary.final_message.clone().unwrap_or_default());
     println!("run written to {}", run_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The baseline's evaluation time as iteration 0 recorded it.
+fn recorder_baseline_eval_ms(recorder: &DirRecorder) -> Option<f64> {
+    use scorelab::optimise::RunRecorder;
+    recorder.history().iter().find(|r| r.iteration == 0).map(|r| r.timings.eval_ms)
 }
 
 fn recorder_history_first(recorder: &DirRecorder) -> Option<IterationRecord> {

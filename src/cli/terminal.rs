@@ -136,6 +136,10 @@ pub fn rank_in_chunks(
         }
         merged.rank_ms += outcome.rank_ms;
         done(users.len());
+        // As one call would: the users reached so far already show the failure.
+        if request.stop_at_first_failure && merged.runtime_failures().next().is_some() {
+            break;
+        }
     }
     Ok(merged)
 }

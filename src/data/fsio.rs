@@ -22,8 +22,12 @@ pub fn replace_dir_atomically<E>(
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| io_err(target.to_path_buf(), io::Error::other("target has no file name")))?;
     fs::create_dir_all(&parent).map_err(|e| io_err(parent.clone(), e))?;
+    // A killed write leaves its temp directory behind; the pid in its name tells whether its
+    // writer is gone, and then the next write of the same target removes it.
+    let prefix = format!(".{name}.tmp-");
+    remove_abandoned(&parent, &prefix);
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
+        .prefix(&format!("{prefix}{}-", std::process::id()))
         .tempdir_in(&parent)
         .map_err(|e| io_err(parent.clone(), e))?;
     fill(tmp.path())?;
@@ -51,6 +55,27 @@ pub fn replace_dir_atomically<E>(
     }
     sync_dir(&parent).map_err(|e| io_err(parent.clone(), e))?;
     Ok(())
+}
+
+/// Removes the directories in `parent` named `<prefix><pid>-...` whose process no longer runs
+/// (left by a write that was killed before its rename). Best effort: what cannot be removed stays.
+pub fn remove_abandoned(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !process_alive(pid) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` still runs. Only Linux can tell (`/proc`); elsewhere every process is
+/// assumed alive, so nothing is removed.
+pub fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
 }
 
 fn sync_tree(dir: &Path) -> io::Result<()> {

@@ -383,6 +383,8 @@ pub fn run_parity(
     eval: Option<&EvalContext<'_>>,
     tolerances: Tolerances,
 ) -> Result<ParityRun, RankError> {
+    // Parity compares user by user: both sides rank every user, even after a failure.
+    let request = &RankRequest { stop_at_first_failure: false, ..request.clone() };
     let started = Instant::now();
     let local_outcome = local.rank(set, request)?;
     let local_ms = started.elapsed().as_secs_f64() * 1e3;

@@ -124,7 +124,9 @@ impl Program {
                 depth: 0,
                 doc: &bound.doc_fields,
             };
-            bound.prefix = match interp.exec_block(&mut bound.frame, &self.main.body[..self.prefix_len]) {
+            let prefix = &self.main.body[..self.prefix_len];
+            let ran = super::program::with_stack(self.main.stack, || interp.exec_block(&mut bound.frame, prefix));
+            bound.prefix = match ran {
                 Ok(_) => Ok(bound.frame.counter),
                 Err(f) => Err(f),
             };
@@ -154,7 +156,7 @@ impl Program {
             doc: &bound.doc_fields,
         };
         let rest = &self.main.body[self.prefix_len..];
-        let result = match rest {
+        let result = super::program::with_stack(self.main.stack, || match rest {
             // The common shape after hoisting (`return cosineSimilarity(...) + 1.0;`): evaluate
             // the expression directly, attributing an error to the statement as `exec_block` does.
             [Stmt { kind: StmtKind::Return(Some(e)), span }] => interp.eval(&mut bound.frame, e).map_err(|mut f| {
@@ -162,7 +164,7 @@ impl Program {
                 f
             }),
             _ => interp.run_body(&mut bound.frame, rest, Value::Double(0.0)),
-        };
+        });
         let value = match result {
             Ok(v) => v,
             Err(f) => return Err(self.runtime_diag(f.err, f.span, f.stmt)),

@@ -30,6 +30,9 @@ pub enum RuntimeErrorKind {
     /// The local interpreter refuses (an allocation cap of ours, a member resolved at run time that
     /// the local subset does not implement). ES might run it.
     UnsupportedLocally,
+    /// The candidate's time budget ran out (`interp::deadline`): not the script's fault as ES
+    /// would see it; the rank engine reports it as a timeout.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +85,18 @@ impl RuntimeError {
             kind: RuntimeErrorKind::UnsupportedLocally,
             es_type: es_type::UNSUPPORTED_LOCALLY,
             message: message.into(),
+            java_frames: Vec::new(),
+        }
+    }
+
+    /// The thread's evaluation deadline has passed (`interp::deadline`).
+    pub fn timed_out() -> Self {
+        RuntimeError {
+            kind: RuntimeErrorKind::Interrupted,
+            es_type: es_type::UNSUPPORTED_LOCALLY,
+            message:
+                "evaluation stopped: its time budget ran out (--candidate-timeout in eval and loop, --timeout in exec)"
+                    .into(),
             java_frames: Vec::new(),
         }
     }

@@ -34,6 +34,9 @@ pub struct Function {
     pub ret: Ty,
     pub n_slots: usize,
     pub body: Vec<Stmt>,
+    /// Native stack one invocation may need (its tree depth times `program::STACK_PER_LEVEL`);
+    /// `compile` fills it in, the evaluator grows the stack to it before running the body.
+    pub stack: usize,
 }
 
 #[derive(Debug, Clone)]

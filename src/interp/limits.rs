@@ -12,10 +12,22 @@ pub struct Limits {
     pub max_collection_len: usize,
     /// UTF-8 bytes in one string.
     pub max_string_len: usize,
+    /// Deepest syntax tree `compile` accepts (statements and expressions, one level each). The
+    /// nesting limit does not cover left-associative chains (`1+1+...`, `.a().b()...`), which
+    /// nest one level per operator; every stage runs on a stack sized from the measured depth
+    /// (`program::STACK_PER_LEVEL`), and this bounds that stack. Deeper trees are refused as
+    /// unsupported locally (L420): Elasticsearch's own bound is its JVM stack.
+    pub max_tree_depth: usize,
+    /// Bytes one script evaluation (one `bind`, one document's `eval`, one `exec`) may allocate
+    /// for strings, arrays, lists and maps, counted as allocated and never given back, so the
+    /// budget bounds live memory and the work of quadratic copying alike.
+    pub max_alloc_bytes: usize,
 }
 
 impl Limits {
     pub const DEFAULT_LOOP_COUNTER: u32 = 1_000_000;
+    pub const DEFAULT_MAX_TREE_DEPTH: usize = 40_000;
+    pub const DEFAULT_MAX_ALLOC_BYTES: usize = 128 * 1024 * 1024;
 }
 
 impl Default for Limits {
@@ -25,6 +37,8 @@ impl Default for Limits {
             max_call_depth: 64,
             max_collection_len: 10_000_000,
             max_string_len: 64 * 1024 * 1024,
+            max_tree_depth: Self::DEFAULT_MAX_TREE_DEPTH,
+            max_alloc_bytes: Self::DEFAULT_MAX_ALLOC_BYTES,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bound;
 pub mod check;
+pub mod deadline;
 pub mod error;
 pub mod eval;
 pub mod fold;
@@ -22,7 +23,7 @@ pub use batch::{BatchFailure, BatchScores, BatchStats};
 pub use bound::{Bound, schema_fields};
 pub use error::{RuntimeError, RuntimeErrorKind};
 pub use limits::Limits;
-pub use program::{CompileEnv, Compiled, ExecResult, Program, compile, exec_test, exec_test_with};
+pub use program::{CompileEnv, Compiled, ExecResult, Program, TIMED_OUT_CODE, compile, exec_test, exec_test_with};
 pub use registry::{CallCtx, Registry, registry};
 pub use types::{Dialect, Prim, ScriptContext, Ty};
 pub use value::Value;

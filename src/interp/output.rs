@@ -24,6 +24,15 @@ fn float_text(debug: String, nan: bool, inf: Option<bool>) -> String {
 
 fn write_value(v: &Value, out: &mut String) {
     match v {
+        Value::List(_) | Value::Array(_) | Value::Map(_) | Value::Set(_) | Value::MapView(..) => {
+            super::value::deep(|| write_scalar_or_container(v, out))
+        }
+        _ => write_scalar_or_container(v, out),
+    }
+}
+
+fn write_scalar_or_container(v: &Value, out: &mut String) {
+    match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Byte(x) => out.push_str(&x.to_string()),

@@ -67,12 +67,73 @@ pub struct Program {
     pub(crate) batch: Option<super::batch::Plan>,
 }
 
+/// Native stack per level of syntax-tree depth that checking, folding, hoisting, planning and
+/// evaluating may use. Measured in gdb (stack pointer one level apart) on the deep-chain cases of
+/// `tests/limits.rs` with the release-optimised `ci` profile: the checker is the deepest stage,
+/// 2.9 KiB per level on an operator chain (`check_expr` + `binary`) and 3.2 KiB on a call chain
+/// (`check_expr` + `call`); this is 2.5 times the worst. Debug frames are several times larger.
+pub(crate) const STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 64 << 10 } else { 8 << 10 };
+
+/// Stack every thread that compiles or evaluates is assumed to have spare: scripts whose need is
+/// below it run where they are, without the check `stacker` makes.
+const SMALL_STACK: usize = 128 << 10;
+
+/// Runs `f` with `needed` bytes of native stack, growing it on the heap (stacker) when the
+/// current one is shorter: deep trees are walked recursively by every stage, on a stack sized
+/// from their measured depth instead of risking an abort on a fixed one.
+pub(crate) fn with_stack<T>(needed: usize, f: impl FnOnce() -> T) -> T {
+    if needed <= SMALL_STACK {
+        f()
+    } else {
+        let size = needed.saturating_add(SMALL_STACK);
+        stacker::maybe_grow(size, size, f)
+    }
+}
+
+/// The stack a tree `depth` levels deep needs (with a constant for the frames around it).
+pub(crate) fn stack_for_depth(depth: usize) -> usize {
+    depth.saturating_add(32).saturating_mul(STACK_PER_LEVEL)
+}
+
+/// L420: a syntax tree deeper than `Limits::max_tree_depth`, at its deepest node.
+fn tree_too_deep(depth: usize, max: usize, span: Span) -> Diagnostic {
+    Diagnostic {
+        code: "L420".into(),
+        severity: Severity::UnsupportedLocally,
+        phase: Phase::Compile,
+        span: Span { start: span.start, end: span.start.saturating_add(1).min(span.end.max(span.start + 1)) },
+        statement: None,
+        es_type: "unsupported_locally".into(),
+        message: format!(
+            "the script's syntax tree is {depth} levels deep, over the local depth budget of {max} \
+             (Limits::max_tree_depth); it is valid Painless but unsupported in the local subset"
+        ),
+        help: Some(
+            "a long operator or call chain nests one level per operator; split it into several \
+             statements (Elasticsearch's own bound is its JVM stack)"
+                .into(),
+        ),
+        java_frames: Vec::new(),
+    }
+}
+
 /// Parse, check and lower a script.
 pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
     let script = match painless::parse(source) {
         Ok(s) => s,
         Err(diagnostics) => return Compiled { program: None, diagnostics },
     };
+    // Long chains nest without brackets, so the parser's nesting limit does not bound the tree:
+    // measure it (without recursion) and run the recursive stages on a stack that deep.
+    let (depth, deepest) = painless::depth::max_depth(&script);
+    if depth > env.limits.max_tree_depth {
+        return Compiled { program: None, diagnostics: vec![tree_too_deep(depth, env.limits.max_tree_depth, deepest)] };
+    }
+    let stack = stack_for_depth(depth);
+    with_stack(stack, move || compile_tree(script, source, env, stack))
+}
+
+fn compile_tree(script: painless::ast::Script, source: &str, env: &CompileEnv, stack: usize) -> Compiled {
     let context = env.context.0;
     let cenv = CheckEnv {
         context,
@@ -81,6 +142,7 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
         param_names: env.param_names.as_deref(),
     };
     let (result, mut diagnostics) = check::check(&script, &cenv);
+    drop(script);
     match result {
         Err(d) => {
             diagnostics.insert(0, *d);
@@ -88,6 +150,11 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
         }
         Ok(Checked { mut main, mut functions, mut consts, binding_sites: _ }) => {
             super::fold::fold_program(&mut main, &mut functions, &mut consts, env.dialect, context, &env.limits);
+            // Every function gets the whole tree's budget: an upper bound on its own depth.
+            main.stack = stack;
+            for f in &mut functions {
+                f.stack = stack;
+            }
             let (prefix_len, caches, batch) = if context == ScriptContext::Test {
                 (0, 0, None)
             } else {
@@ -110,6 +177,17 @@ pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
                 batch,
             };
             Compiled { program: Some(program), diagnostics }
+        }
+    }
+}
+
+/// The IR is as deep as the tree it came from, and its derived drop recurses: a deep program is
+/// dropped on a stack as deep as the one it was compiled on.
+impl Drop for Program {
+    fn drop(&mut self) {
+        if self.main.stack > SMALL_STACK {
+            let parts = (std::mem::take(&mut self.main.body), std::mem::take(&mut self.functions), self.batch.take());
+            with_stack(self.main.stack, move || drop(parts));
         }
     }
 }
@@ -163,7 +241,8 @@ pub fn exec_test_with(
         doc: &eval::NoDoc,
     };
     let mut frame = Frame::new(program.main.n_slots, &program.limits);
-    match interp.run_body(&mut frame, &program.main.body, Value::Null) {
+    let result = with_stack(program.main.stack, || interp.run_body(&mut frame, &program.main.body, Value::Null));
+    match result {
         Ok(v) => ExecResult { outcome: Ok(v) },
         Err(f) => ExecResult { outcome: Err(vec![program.runtime_diag(f.err, f.span, f.stmt)]) },
     }
@@ -240,6 +319,7 @@ impl Program {
         let (code, severity) = match err.kind {
             RuntimeErrorKind::Java => (runtime_code(err.es_type), Severity::Error),
             RuntimeErrorKind::UnsupportedLocally => ("L490", Severity::UnsupportedLocally),
+            RuntimeErrorKind::Interrupted => (TIMED_OUT_CODE, Severity::UnsupportedLocally),
         };
         Diagnostic {
             code: code.to_string(),
@@ -254,6 +334,9 @@ impl Program {
         }
     }
 }
+
+/// The code of a diagnostic raised because the evaluation's deadline passed (`interp::deadline`).
+pub const TIMED_OUT_CODE: &str = "L491";
 
 /// Stable runtime codes by exception class.
 fn runtime_code(es: &str) -> &'static str {

@@ -53,17 +53,25 @@ pub struct CallCtx<'a> {
     context: ScriptContext,
     limits: &'a Limits,
     doc: Option<DocCtx<'a>>,
+    /// Bytes this evaluation has allocated for strings, arrays, lists and maps (one `CallCtx` per
+    /// evaluation), against `Limits::max_alloc_bytes`.
+    allocated: std::cell::Cell<usize>,
 }
+
+/// Bytes charged per list or array element (one `Value`).
+pub const ELEMENT_BYTES: usize = std::mem::size_of::<Value>();
+/// Bytes charged per map or set entry (key, value and the bucket node's hash).
+pub const ENTRY_BYTES: usize = 2 * std::mem::size_of::<Value>() + 8;
 
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits, doc: None }
+        CallCtx { dialect, context, limits, doc: None, allocated: std::cell::Cell::new(0) }
     }
 
     /// A context evaluating one document of a store.
     pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
-        CallCtx { dialect, context, limits, doc: Some(doc) }
+        CallCtx { dialect, context, limits, doc: Some(doc), allocated: std::cell::Cell::new(0) }
     }
 
     /// The same context evaluating `doc` (score and sort contexts, one item at a time).
@@ -89,8 +97,47 @@ impl<'a> CallCtx<'a> {
         self.limits
     }
 
-    /// Fails with the local "unsupported" error when a string would exceed the cap.
+    /// Counts `bytes` against the evaluation's memory budget (`Limits::max_alloc_bytes`); fails
+    /// with the local "unsupported" error, before the allocation is made, once it is spent.
+    /// Allocations are counted when made and never given back, so the budget also bounds the
+    /// work of scripts that copy ever larger values (quadratic string appends).
+    pub fn charge(&self, bytes: usize) -> Result<(), RuntimeError> {
+        let total = self.allocated.get().saturating_add(bytes);
+        if total > self.limits.max_alloc_bytes {
+            return Err(RuntimeError::unsupported_locally(format!(
+                "the script allocated more than the local memory budget of {} bytes in one evaluation \
+                 (Limits::max_alloc_bytes, --memory-budget); Elasticsearch may run it",
+                self.limits.max_alloc_bytes
+            )));
+        }
+        self.allocated.set(total);
+        Ok(())
+    }
+
+    /// Bytes charged so far in this evaluation.
+    pub fn allocated(&self) -> usize {
+        self.allocated.get()
+    }
+
+    /// Charges `n` new list or array elements.
+    pub fn charge_elements(&self, n: usize) -> Result<(), RuntimeError> {
+        self.charge(n.saturating_mul(ELEMENT_BYTES))
+    }
+
+    /// Charges `n` new map or set entries.
+    pub fn charge_entries(&self, n: usize) -> Result<(), RuntimeError> {
+        self.charge(n.saturating_mul(ENTRY_BYTES))
+    }
+
+    /// Fails with the local "unsupported" error when a new string of `len` bytes would exceed
+    /// the cap, and charges it to the memory budget.
     pub fn check_string_len(&self, len: usize) -> Result<(), RuntimeError> {
+        self.check_string_cap(len)?;
+        self.charge(len)
+    }
+
+    /// The per-string cap alone (for a check made before the string exists).
+    pub fn check_string_cap(&self, len: usize) -> Result<(), RuntimeError> {
         if len > self.limits.max_string_len {
             return Err(RuntimeError::unsupported_locally(format!(
                 "string of {len} bytes exceeds the local limit of {} bytes",

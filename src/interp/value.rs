@@ -209,15 +209,16 @@ impl Value {
             (Value::Double(a), Value::Double(b)) => double_bits(*a) == double_bits(*b),
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::List(a), Value::List(b)) => {
-                Rc::ptr_eq(a, b) || {
-                    let (a, b) = (a.borrow(), b.borrow());
-                    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
-                }
+                Rc::ptr_eq(a, b)
+                    || deep(|| {
+                        let (a, b) = (a.borrow(), b.borrow());
+                        a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
+                    })
             }
             (Value::Map(a), Value::Map(b)) | (Value::Set(a), Value::Set(b)) => {
-                Rc::ptr_eq(a, b) || a.borrow().java_equals(&b.borrow())
+                Rc::ptr_eq(a, b) || deep(|| a.borrow().java_equals(&b.borrow()))
             }
-            (Value::MapEntry(a), Value::MapEntry(b)) => a.0.java_equals(&b.0) && a.1.java_equals(&b.1),
+            (Value::MapEntry(a), Value::MapEntry(b)) => deep(|| a.0.java_equals(&b.0) && a.1.java_equals(&b.1)),
             // Arrays and views use identity equality in Java.
             (Value::Array(a), Value::Array(b)) => Rc::ptr_eq(a, b),
             (Value::MapView(a, ka), Value::MapView(b, kb)) => Rc::ptr_eq(a, b) && ka == kb,
@@ -249,15 +250,95 @@ impl Value {
                 (bits ^ (bits >> 32)) as i32
             }
             Value::Str(s) => string_hash_code(s),
-            Value::List(l) => l.borrow().iter().fold(1i32, |h, e| h.wrapping_mul(31).wrapping_add(e.java_hash_code())),
-            Value::Map(m) | Value::Set(m) => m.borrow().java_hash_code(),
-            Value::MapEntry(e) => e.0.java_hash_code() ^ e.1.java_hash_code(),
+            Value::List(l) => {
+                deep(|| l.borrow().iter().fold(1i32, |h, e| h.wrapping_mul(31).wrapping_add(e.java_hash_code())))
+            }
+            Value::Map(m) | Value::Set(m) => deep(|| m.borrow().java_hash_code()),
+            Value::MapEntry(e) => deep(|| e.0.java_hash_code() ^ e.1.java_hash_code()),
             // Identity hash codes are not reproducible; these are never sensible map keys.
             Value::Array(a) => Rc::as_ptr(a) as usize as i32,
             Value::MapView(m, _) => Rc::as_ptr(m) as usize as i32,
             Value::Doc => 0,
             Value::DocField(f) => string_hash_code(&f.name),
         }
+    }
+}
+
+/// Runs `f`, one level down a nested value, with stack to spare: equality, hash codes and
+/// `toString` recurse once per level of nesting, and a script can nest lists 200,000 deep, so
+/// the stack grows on the heap (`stacker`) instead of overflowing. The memory budget bounds the
+/// depth (every level is an allocation). Java would throw StackOverflowError somewhere past
+/// ~10,000 levels; locally such a value is still compared and printed.
+#[inline]
+pub(crate) fn deep<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, f)
+}
+
+/// Dropping a value drops what it owns. The derived drop would recurse once per level of nesting,
+/// and a script can build a list nested 200,000 deep (`List m = new ArrayList(); m.add(l); l = m;`
+/// in a loop), which overflows any native stack. Instead the children of every container this drop
+/// owns outright are moved to a work list first, so each value is dropped with no children left.
+impl Drop for Value {
+    fn drop(&mut self) {
+        if !owns_children(self) {
+            return;
+        }
+        let mut pending: Vec<Value> = Vec::new();
+        take_children(self, &mut pending);
+        while let Some(mut v) = pending.pop() {
+            take_children(&mut v, &mut pending);
+            // `v` now owns no values: its own drop stops at `owns_children`.
+        }
+    }
+}
+
+/// True for a container this value is the only owner of (so its drop frees its children).
+#[inline(always)]
+fn owns_children(v: &Value) -> bool {
+    match v {
+        Value::List(rc) => Rc::strong_count(rc) == 1,
+        Value::Map(rc) | Value::Set(rc) | Value::MapView(rc, _) => Rc::strong_count(rc) == 1,
+        Value::MapEntry(rc) => Rc::strong_count(rc) == 1,
+        Value::Array(rc) => Rc::strong_count(rc) == 1,
+        _ => false,
+    }
+}
+
+/// Moves the children of a container `v` solely owns that own children themselves to `out`,
+/// dropping the others where they are (so a flat array of 9 million longs is not copied to be
+/// freed), and leaves `v` empty.
+fn take_children(v: &mut Value, out: &mut Vec<Value>) {
+    let mut keep = |x: Value| {
+        if owns_children(&x) {
+            out.push(x);
+        }
+    };
+    match v {
+        Value::List(rc) => {
+            if let Some(cell) = Rc::get_mut(rc) {
+                cell.get_mut().drain(..).for_each(&mut keep);
+            }
+        }
+        Value::Map(rc) | Value::Set(rc) | Value::MapView(rc, _) => {
+            if let Some(cell) = Rc::get_mut(rc) {
+                for (k, x) in cell.get_mut().take_entries() {
+                    keep(k);
+                    keep(x);
+                }
+            }
+        }
+        Value::MapEntry(rc) => {
+            if let Some((k, x)) = Rc::get_mut(rc) {
+                keep(std::mem::take(k));
+                keep(std::mem::take(x));
+            }
+        }
+        Value::Array(rc) => {
+            if let Some(cell) = Rc::get_mut(rc) {
+                cell.get_mut().items.drain(..).for_each(&mut keep);
+            }
+        }
+        _ => {}
     }
 }
 

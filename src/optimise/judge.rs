@@ -104,6 +104,11 @@ impl CandidateJudge for LocalJudge<'_, '_> {
                 diagnostics: serde_json::to_value(&evaluation.diagnostics).unwrap_or(serde_json::Value::Null),
                 eval_ms: result.eval_ms,
             },
+            CandidateOutcome::TimedOut { .. } => {
+                let set = self.set_of(scripts).unwrap_or_else(|_| ScriptSet::new(scripts.query.clone()));
+                let error = result.es_errors(&set, 1).into_iter().next().unwrap_or(serde_json::Value::Null);
+                EvalOutcome::Timeout { error, eval_ms: result.eval_ms }
+            }
             CandidateOutcome::RuntimeErrors { .. } | CandidateOutcome::CompileErrors(_) => {
                 let set = self.set_of(scripts).unwrap_or_else(|_| ScriptSet::new(scripts.query.clone()));
                 let error = result

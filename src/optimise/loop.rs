@@ -87,6 +87,11 @@ pub enum EvalOutcome {
         error: serde_json::Value,
         eval_ms: f64,
     },
+    /// The candidate's time budget ran out (`--candidate-timeout`).
+    Timeout {
+        error: serde_json::Value,
+        eval_ms: f64,
+    },
 }
 
 /// The search engine's verdict on a candidate's local figures.
@@ -190,6 +195,7 @@ pub fn status_name(status: IterationStatus) -> &'static str {
         IterationStatus::CompileError => "compile_error",
         IterationStatus::RuntimeError => "runtime_error",
         IterationStatus::Drift => "drift",
+        IterationStatus::Timeout => "timeout",
     }
 }
 
@@ -461,6 +467,11 @@ impl OptimisationLoop<'_> {
                 EvalOutcome::RuntimeError { error, eval_ms } => {
                     record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
                     record.status = IterationStatus::RuntimeError;
+                    record.errors.push(error);
+                }
+                EvalOutcome::Timeout { error, eval_ms } => {
+                    record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
+                    record.status = IterationStatus::Timeout;
                     record.errors.push(error);
                 }
                 EvalOutcome::Metrics { metrics, diagnostics, eval_ms } => {

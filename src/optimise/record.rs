@@ -22,6 +22,8 @@ const DISCARDED_DIR: &str = "discarded";
 
 pub struct DirRecorder {
     run: RunDir,
+    /// Held for the recorder's lifetime: one loop per run directory at a time.
+    _lock: File,
     history: Vec<IterationRecord>,
     /// What opening had to repair, for the CLI to print.
     pub repairs: Vec<String>,
@@ -35,6 +37,8 @@ impl DirRecorder {
     /// Opens a run directory, repairing the traces of an interrupted run.
     pub fn open(path: &Path) -> Result<DirRecorder, LoopError> {
         let run = RunDir::open(path).map_err(|e| LoopError::Run(e.to_string()))?;
+        // Before any repair: a second `--resume` of a live run must not touch its files.
+        let lock = lock_run(run.path())?;
         let mut repairs = Vec::new();
         let log = run.read_log().map_err(|e| LoopError::Run(e.to_string()))?;
         if let Some(torn) = &log.torn_tail {
@@ -45,13 +49,14 @@ impl DirRecorder {
             ));
         }
         repairs.extend(discard_incomplete(run.path())?);
-        Ok(DirRecorder { run, history: log.records, repairs })
+        Ok(DirRecorder { run, _lock: lock, history: log.records, repairs })
     }
 
     /// Wraps a freshly created run (its baseline line already appended).
     pub fn from_run(run: RunDir) -> Result<DirRecorder, LoopError> {
+        let lock = lock_run(run.path())?;
         let log = run.read_log().map_err(|e| LoopError::Run(e.to_string()))?;
-        Ok(DirRecorder { run, history: log.records, repairs: Vec::new() })
+        Ok(DirRecorder { run, _lock: lock, history: log.records, repairs: Vec::new() })
     }
 
     pub fn run(&self) -> &RunDir {
@@ -60,6 +65,25 @@ impl DirRecorder {
 
     fn snapshot_path(&self, name: &str) -> PathBuf {
         self.run.path().join(name)
+    }
+}
+
+/// The lock file a running loop holds (an advisory `flock`, released when the process ends,
+/// however it ends).
+pub const LOCK_FILE: &str = ".lock";
+
+/// Takes the run directory's lock, or says which run is busy: two loops appending to one run
+/// would race for the same snapshot names.
+fn lock_run(dir: &Path) -> Result<File, LoopError> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| io_err(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LoopError::Run(format!(
+            "{} is in use by another `scorelab loop` (it holds {LOCK_FILE}); wait for it to finish or stop it, then resume",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_err(&path, e)),
     }
 }
 

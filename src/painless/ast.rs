@@ -132,6 +132,74 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// A leaf left behind where `Drop` moved a child out.
+    fn placeholder() -> Expr {
+        Expr { kind: ExprKind::Literal(Literal::Null), span: Span::default() }
+    }
+}
+
+/// A left-associative operator chain or a call chain is a tree as deep as it is long (3,000
+/// terms: 3,000 levels), and the derived drop would recurse once per level. The children are moved
+/// to a work list instead, so each node is dropped with its children already gone.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut pending: Vec<Expr> = Vec::new();
+        self.kind.take_children(&mut pending);
+        while let Some(mut e) = pending.pop() {
+            e.kind.take_children(&mut pending);
+        }
+    }
+}
+
+impl ExprKind {
+    /// Moves every child expression to `out`, leaving placeholders (lambda bodies stay: their
+    /// statements are bounded by the nesting limit).
+    fn take_children(&mut self, out: &mut Vec<Expr>) {
+        let mut take = |b: &mut Box<Expr>| {
+            if !matches!(b.kind, ExprKind::Literal(_) | ExprKind::Var(_)) {
+                out.push(std::mem::replace(&mut **b, Expr::placeholder()));
+            }
+        };
+        match self {
+            ExprKind::Literal(_)
+            | ExprKind::Var(_)
+            | ExprKind::MethodRef { .. }
+            | ExprKind::Regex { .. }
+            | ExprKind::NewObject { .. }
+            | ExprKind::NewArray { .. }
+            | ExprKind::NewArrayInit { .. }
+            | ExprKind::ListInit(_)
+            | ExprKind::MapInit(_) => {}
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Elvis { lhs, rhs } => {
+                take(lhs);
+                take(rhs);
+            }
+            ExprKind::Assign { target: lhs, value: rhs, .. } | ExprKind::Index { recv: lhs, index: rhs } => {
+                take(lhs);
+                take(rhs);
+            }
+            ExprKind::Unary { operand: x, .. }
+            | ExprKind::IncDec { target: x, .. }
+            | ExprKind::Instanceof { expr: x, .. }
+            | ExprKind::Cast { expr: x, .. }
+            | ExprKind::Field { recv: x, .. }
+            | ExprKind::Call { recv: Some(x), .. } => take(x),
+            ExprKind::Conditional { cond, then, otherwise } => {
+                take(cond);
+                take(then);
+                take(otherwise);
+            }
+            ExprKind::Call { recv: None, .. } => {}
+            ExprKind::Lambda { body, .. } => {
+                if let LambdaBody::Expr(x) = body {
+                    take(x);
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
     Int(i32),

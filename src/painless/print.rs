@@ -66,6 +66,10 @@ impl Printer {
 
     /// A statement including its terminator (`;` for the statements that need one).
     fn stmt(&mut self, s: &Stmt) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.stmt_inner(s))
+    }
+
+    fn stmt_inner(&mut self, s: &Stmt) {
         match &s.kind {
             StmtKind::Decl { ty, vars } => {
                 self.decl(ty, vars);
@@ -227,6 +231,12 @@ impl Printer {
     }
 
     fn bare(&mut self, e: &Expr) {
+        // One call per tree level, and chains make trees thousands of levels deep: grow the
+        // stack on the heap when it runs short (printing is never on a hot path).
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.bare_inner(e))
+    }
+
+    fn bare_inner(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Literal(l) => self.literal(l),
             ExprKind::Var(n) => self.out.push_str(n),

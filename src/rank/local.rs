@@ -22,6 +22,8 @@ use super::SortOrder;
 use super::outcome::{FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult};
 use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
 use super::topk::{ScoreKey, TopK, compare_score_keys};
+use crate::interp::TIMED_OUT_CODE;
+use crate::interp::deadline::{self, Deadline};
 use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store, UserIdx};
 use rayon::prelude::*;
@@ -46,13 +48,22 @@ pub enum LocalEngineError {
     ThreadPool { threads: usize, message: String },
     #[error("user ordinal {0} is not in the store")]
     UnknownUser(u32),
+    /// The request's deadline passed (`RankRequest::deadline`): `users_reached` users had been
+    /// ranked or started when the engine stopped.
+    #[error("the candidate's time budget ran out after {elapsed_ms:.0} ms ({users_reached} of {users} users reached)")]
+    TimedOut { elapsed_ms: f64, users_reached: usize, users: usize },
 }
+
+/// The first wave of users when `RankRequest::stop_at_first_failure` is set (then 16, 32, ...).
+const FIRST_WAVE: usize = 8;
 
 /// Ranks on this machine over a store.
 pub struct LocalEngine<'s> {
     store: &'s Store,
     /// 0 = rayon's default (one per core).
     threads: usize,
+    /// The sandbox limits scripts compile and run under.
+    limits: crate::interp::Limits,
 }
 
 /// Items per `eval_batch` call: long enough to amortise dispatch, short enough to stay in cache.
@@ -75,12 +86,22 @@ struct Workspace {
 
 impl<'s> LocalEngine<'s> {
     pub fn new(store: &'s Store) -> Self {
-        LocalEngine { store, threads: 0 }
+        LocalEngine { store, threads: 0, limits: crate::interp::Limits::default() }
     }
 
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
+    }
+
+    /// Scripts compiled by this engine run under `limits` (memory budget, depth budget, ...).
+    pub fn with_limits(mut self, limits: crate::interp::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &crate::interp::Limits {
+        &self.limits
     }
 
     pub fn store(&self) -> &'s Store {
@@ -97,13 +118,44 @@ impl<'s> LocalEngine<'s> {
             .num_threads(self.threads)
             .build()
             .map_err(|e| LocalEngineError::ThreadPool { threads: self.threads, message: e.to_string() })?;
-        let results: Vec<(UserResult, u64)> = pool.install(|| {
-            request
-                .users
-                .par_iter()
-                .map_init(Workspace::default, |ws, &user| self.rank_user(set, request, user, ws))
-                .collect()
-        });
+        let rank_wave = |users: &[UserIdx]| -> Vec<(UserResult, u64)> {
+            pool.install(|| {
+                users
+                    .par_iter()
+                    .map_init(Workspace::default, |ws, &user| {
+                        // The deadline is per thread: each worker sets it for the users it ranks.
+                        let _deadline = Deadline::enter(request.deadline);
+                        if request.deadline.is_some() && deadline::expired() {
+                            return (timed_out_user(set, user), 0);
+                        }
+                        self.rank_user(set, request, user, ws)
+                    })
+                    .collect()
+            })
+        };
+        let mut results: Vec<(UserResult, u64)> = Vec::with_capacity(request.users.len());
+        let mut wave = FIRST_WAVE;
+        while results.len() < request.users.len() {
+            let from = results.len();
+            let to = if request.stop_at_first_failure {
+                (from + wave).min(request.users.len())
+            } else {
+                request.users.len()
+            };
+            results.extend(rank_wave(&request.users[from..to]));
+            wave = wave.saturating_mul(2);
+            if results[from..].iter().any(|(r, _)| is_timeout(r)) {
+                return Err(LocalEngineError::TimedOut {
+                    elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+                    users_reached: results.iter().filter(|(r, _)| !is_timeout(r)).count(),
+                    users: request.users.len(),
+                });
+            }
+            if request.stop_at_first_failure && results[from..].iter().any(|(r, _)| matches!(r, UserResult::Failed(_)))
+            {
+                break;
+            }
+        }
         let evaluations = results.iter().map(|(_, n)| n).sum();
         Ok(RankOutcome {
             users: results.into_iter().map(|(r, _)| r).collect(),
@@ -160,6 +212,9 @@ impl<'s> LocalEngine<'s> {
         if sorts.is_empty() {
             let mut top = TopK::new(keep, compare_score_keys);
             while next_chunk(&mut ws.chunk) {
+                if request.deadline.is_some() && deadline::expired() {
+                    return (timed_out_user(set, user), evaluations);
+                }
                 let (scored, failure) = query_scores(&mut *query, &ws.chunk, &mut ws.values);
                 evaluations += scored as u64;
                 for (j, &value) in ws.values[..scored].iter().enumerate() {
@@ -185,6 +240,9 @@ impl<'s> LocalEngine<'s> {
         ws.sort_values.resize(num_items * num_sorts, 0.0);
         ws.candidates.clear();
         while next_chunk(&mut ws.chunk) {
+            if request.deadline.is_some() && deadline::expired() {
+                return (timed_out_user(set, user), evaluations);
+            }
             // Per item the order is: query, then each sort script; the first failure in that
             // order is the user's failure. Column-wise: the query over the chunk, then each sort
             // over the items before the query's first failure, then the earliest failure wins.
@@ -247,6 +305,34 @@ impl<'s> LocalEngine<'s> {
         };
         (UserResult::Ranked(split_next(user, ranked, request.k, ablations)), evaluations)
     }
+}
+
+/// True for a user whose ranking stopped because the deadline passed (`interp::deadline`).
+fn is_timeout(result: &UserResult) -> bool {
+    matches!(result, UserResult::Failed(RuntimeFailure { kind: FailureKind::Script { diagnostic }, .. })
+        if diagnostic.code == TIMED_OUT_CODE)
+}
+
+/// A user not started because the deadline had passed.
+fn timed_out_user(set: &CompiledSet<'_>, user: UserIdx) -> UserResult {
+    let err = crate::interp::RuntimeError::timed_out();
+    let diagnostic = Diagnostic {
+        code: TIMED_OUT_CODE.into(),
+        severity: crate::painless::Severity::UnsupportedLocally,
+        phase: crate::painless::Phase::Runtime,
+        span: crate::painless::Span::default(),
+        statement: None,
+        es_type: err.es_type.into(),
+        message: err.message,
+        help: None,
+        java_frames: Vec::new(),
+    };
+    UserResult::Failed(RuntimeFailure {
+        user,
+        item: None,
+        script: set.query_file.clone(),
+        kind: FailureKind::Script { diagnostic },
+    })
 }
 
 /// Top `keep` candidate ordinals under the set's ordering, optionally ignoring sort script `skip`.

@@ -16,11 +16,26 @@ pub struct RankRequest {
     pub harness_params: super::Params,
     /// Also rank once without each sort script (for the sort-effect diagnostic). Local engine only.
     pub ablate_sorts: bool,
+    /// The candidate's time budget (`--candidate-timeout`): past it the local engine stops and
+    /// reports `LocalEngineError::TimedOut`. Local engine only.
+    pub deadline: Option<std::time::Instant>,
+    /// Rank users in growing waves (8, 16, 32, ...) in cohort order and stop after the first wave
+    /// in which a user failed: Elasticsearch fails the whole search at the first script error, so
+    /// a candidate that fails on its first users is not run on all the others. The outcome then
+    /// holds the users reached. Deterministic at any thread count. Local engine only.
+    pub stop_at_first_failure: bool,
 }
 
 impl RankRequest {
     pub fn new(users: Vec<UserIdx>, k: usize) -> Self {
-        RankRequest { users, k, harness_params: Default::default(), ablate_sorts: false }
+        RankRequest {
+            users,
+            k,
+            harness_params: Default::default(),
+            ablate_sorts: false,
+            deadline: None,
+            stop_at_first_failure: false,
+        }
     }
 }
 

@@ -13,6 +13,8 @@ pub const LOG_FILE: &str = "run.jsonl";
 pub const PROPOSAL_FILE: &str = "proposal.json";
 /// Prefix of snapshot directories still being written (or abandoned by a crash).
 const TEMP_PREFIX: &str = ".tmp-";
+/// Prefix of run directories still being created (`RunDir::create`), followed by the pid.
+const RUN_TEMP_PREFIX: &str = ".tmp-run-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -77,25 +79,51 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `runs_dir/<YYYYMMDD-HHMMSS>/` (suffixed `-2`, `-3`... when that second is taken) with
     /// meta.json and an empty run.jsonl.
+    ///
+    /// The directory appears whole: meta.json and run.jsonl are written into a hidden
+    /// `.tmp-run-<pid>-...` directory that is then renamed into place, so a process killed while
+    /// creating a run leaves no run directory that `--resume` cannot open. Temp directories of
+    /// killed processes are removed by the next `create`.
     pub fn create(runs_dir: &Path, meta: RunMeta) -> Result<RunDir, RunError> {
         fs::create_dir_all(runs_dir).map_err(io(runs_dir))?;
-        let stem = run_dir_stem(&meta.created);
+        crate::data::fsio::remove_abandoned(runs_dir, RUN_TEMP_PREFIX);
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("{RUN_TEMP_PREFIX}{}-", std::process::id()))
+            .tempdir_in(runs_dir)
+            .map_err(io(runs_dir))?;
+        let building = RunDir { path: temp.path().to_path_buf(), meta };
+        building.write_meta_file()?;
+        let log = building.path.join(LOG_FILE);
+        File::create(&log).and_then(|f| f.sync_all()).map_err(io(&log))?;
+        sync_dir(&building.path)?;
+        let stem = run_dir_stem(&building.meta.created);
         let mut attempt = 1;
         let path = loop {
             let name = if attempt == 1 { stem.clone() } else { format!("{stem}-{attempt}") };
             let candidate = runs_dir.join(name);
-            match fs::create_dir(&candidate) {
+            // rename(2) would replace an empty directory: only free names are tried, and a name
+            // taken between the check and the rename fails with "not empty" or "exists".
+            if candidate.exists() && attempt < 1000 {
+                attempt += 1;
+                continue;
+            }
+            match fs::rename(temp.path(), &candidate) {
                 Ok(()) => break candidate,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::DirectoryNotEmpty
+                    ) && attempt < 1000 =>
+                {
+                    attempt += 1
+                }
                 Err(e) => return Err(RunError::Io { path: candidate, source: e }),
             }
         };
-        let run = RunDir { path, meta };
-        run.write_meta_file()?;
-        let log = run.path.join(LOG_FILE);
-        File::create(&log).and_then(|f| f.sync_all()).map_err(io(&log))?;
-        sync_dir(&run.path)?;
-        Ok(run)
+        // Renamed away: nothing left for the guard to remove.
+        let _ = temp.keep();
+        sync_dir(runs_dir)?;
+        Ok(RunDir { path, meta: building.meta })
     }
 
     /// Opens an existing run, upgrading older schema versions in memory (files are not rewritten).

@@ -70,8 +70,17 @@ pub enum CandidateOutcome {
     Scored(Evaluation),
     CompileErrors(Vec<CompileFailure>),
     /// At least one user failed; `failures` holds each failed user's first failure, in cohort order.
+    /// Users are ranked in growing waves and ranking stops after the first wave with a failure
+    /// (ES fails the whole search at the first script error), so `reached` may be below `users`.
     RuntimeErrors {
         failures: Vec<RuntimeFailure>,
+        users: usize,
+        reached: usize,
+    },
+    /// The candidate's time budget (`Evaluator::candidate_timeout`) ran out.
+    TimedOut {
+        budget_ms: f64,
+        users_reached: usize,
         users: usize,
     },
 }
@@ -106,9 +115,38 @@ impl CandidateResult {
             CandidateOutcome::RuntimeErrors { failures, .. } => {
                 failures.iter().take(limit).map(|f| crate::rank::runtime_failure_json(f, set)).collect()
             }
+            CandidateOutcome::TimedOut { budget_ms, users_reached, users } => {
+                vec![timeout_json(*budget_ms, *users_reached, *users)]
+            }
         }
     }
 }
+
+/// The error body recorded for a candidate whose time budget ran out: not an Elasticsearch error
+/// (ES has no such budget), shaped like the harness errors around it.
+pub fn timeout_json(budget_ms: f64, users_reached: usize, users: usize) -> Value {
+    serde_json::json!({
+        "type": "scorelab_timeout",
+        "reason": format!(
+            "the candidate's time budget of {:.1} s (--candidate-timeout) ran out with {users_reached} of {users} users reached",
+            budget_ms / 1e3
+        ),
+        "budget_ms": budget_ms,
+        "users_reached": users_reached,
+        "users": users,
+    })
+}
+
+/// The default candidate time budget when the baseline took `baseline_ms` to evaluate: 20× it,
+/// at least `MIN_CANDIDATE_TIMEOUT` (a candidate may legitimately be several times slower than the
+/// baseline; one 20× slower is stalling the loop).
+pub fn default_candidate_timeout(baseline_ms: f64) -> std::time::Duration {
+    let scaled = std::time::Duration::from_secs_f64((baseline_ms.max(0.0) * 20.0) / 1e3);
+    scaled.max(MIN_CANDIDATE_TIMEOUT)
+}
+
+/// The floor of the default candidate time budget.
+pub const MIN_CANDIDATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Evaluator<'s> {
     pub store: &'s Store,
@@ -118,6 +156,11 @@ pub struct Evaluator<'s> {
     /// The dataset's threshold or the override: what meta.json records.
     pub threshold: f64,
     pub diversity_fields: Vec<String>,
+    /// Time budget of one candidate evaluation (None: unbounded): past it the candidate is
+    /// `CandidateOutcome::TimedOut`.
+    pub candidate_timeout: Option<std::time::Duration>,
+    /// The sandbox limits candidates run under (`--memory-budget` sets `max_alloc_bytes`).
+    pub limits: crate::interp::Limits,
 }
 
 impl<'s> Evaluator<'s> {
@@ -153,7 +196,16 @@ impl<'s> Evaluator<'s> {
             None => Cohort::sample(store, &truth, settings.cohort_size, settings.seed)?,
         };
         let context = EvalContext::new(store, truth, &diversity_fields, settings.k)?;
-        Ok(Evaluator { store, context, cohort, settings, threshold, diversity_fields })
+        Ok(Evaluator {
+            store,
+            context,
+            cohort,
+            settings,
+            threshold,
+            diversity_fields,
+            candidate_timeout: None,
+            limits: Default::default(),
+        })
     }
 
     /// Refuses an objective whose primary or guardrail metric is ILD when there are no diversity fields
@@ -177,11 +229,13 @@ impl<'s> Evaluator<'s> {
             k: self.settings.k,
             harness_params: self.settings.harness_params.clone(),
             ablate_sorts: true,
+            deadline: self.candidate_timeout.map(|t| Instant::now() + t),
+            stop_at_first_failure: true,
         }
     }
 
     pub fn local_engine(&self) -> LocalEngine<'s> {
-        LocalEngine::new(self.store).with_threads(self.settings.threads)
+        LocalEngine::new(self.store).with_threads(self.settings.threads).with_limits(self.limits.clone())
     }
 
     /// Scores a candidate with the local engine (the interpreter).
@@ -191,7 +245,20 @@ impl<'s> Evaluator<'s> {
 
     /// Scores a candidate with any rank engine.
     pub fn evaluate_with(&self, engine: &dyn RankEngine, set: &ScriptSet) -> Result<CandidateResult, EvaluatorError> {
-        let outcome = engine.rank(set, &self.request())?;
+        let started = Instant::now();
+        let outcome = match engine.rank(set, &self.request()) {
+            Ok(outcome) => outcome,
+            Err(RankError::Local(LocalEngineError::TimedOut { elapsed_ms, users_reached, users })) => {
+                let budget_ms = self.candidate_timeout.map_or(elapsed_ms, |t| t.as_secs_f64() * 1e3);
+                return Ok(CandidateResult {
+                    outcome: CandidateOutcome::TimedOut { budget_ms, users_reached, users },
+                    compile_ms: 0.0,
+                    eval_ms: started.elapsed().as_secs_f64() * 1e3,
+                    evaluations: 0,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         let sort_files: Vec<String> = set.sorts.iter().map(|s| s.script.file_name.clone()).collect();
         Ok(self.score_outcome(outcome, &sort_files))
     }
@@ -219,7 +286,8 @@ impl<'s> Evaluator<'s> {
             Some(rankings) => CandidateOutcome::Scored(self.context.evaluate(&rankings, sort_files)),
             None => CandidateOutcome::RuntimeErrors {
                 failures: outcome.runtime_failures().cloned().collect(),
-                users: outcome.users.len(),
+                users: self.cohort.users.len(),
+                reached: outcome.users.len(),
             },
         };
         CandidateResult {

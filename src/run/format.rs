@@ -90,6 +90,8 @@ pub enum IterationStatus {
     CompileError,
     RuntimeError,
     Drift,
+    /// The candidate's time budget (`--candidate-timeout`) ran out; the loop goes on.
+    Timeout,
 }
 
 /// One self-contained line of run.jsonl.

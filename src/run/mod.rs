@@ -7,7 +7,10 @@ pub mod evaluator;
 pub mod format;
 
 pub use dir::{IncompleteSnapshot, RunDir, RunError, RunLog, atomic_write, list_runs, now_rfc3339};
-pub use evaluator::{CandidateOutcome, CandidateResult, EvalSettings, Evaluator, EvaluatorError, default_now};
+pub use evaluator::{
+    CandidateOutcome, CandidateResult, EvalSettings, Evaluator, EvaluatorError, MIN_CANDIDATE_TIMEOUT,
+    default_candidate_timeout, default_now, timeout_json,
+};
 pub use format::{
     BaselineRef, CohortRef, IterationRecord, IterationStatus, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef, Summary,
     Timings, Tokens, parse_snapshot_name, snapshot_name,

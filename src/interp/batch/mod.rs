@@ -146,7 +146,10 @@ impl Program {
                 self.batch.as_ref().filter(|p| !bound.batch.disabled && bound.prefix.is_ok() && warm(bound, p))
             {
                 let end = (j + CHUNK).min(items.len());
-                match self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end]) {
+                let chunk = super::program::with_stack(self.main.stack, || {
+                    self.run_chunk(plan, bound, store, &items[j..end], scores.slice(j, end), &mut out[j..end])
+                });
+                match chunk {
                     Ok(()) => {
                         j = end;
                         continue;

@@ -169,8 +169,14 @@ impl<'a> Checker<'a> {
             script.functions.first().map(|f| f.span.start).or(script.statements.first().map(|s| s.span.start));
         let main_block = Span { start: first_token.unwrap_or(script.span.start), end: script.span.end };
         let (body, _) = self.check_block_stmts(&script.statements, true, false, main_block)?;
-        let main =
-            ir::Function { name: "execute".into(), params: Vec::new(), ret, n_slots: self.max_slot as usize, body };
+        let main = ir::Function {
+            name: "execute".into(),
+            params: Vec::new(),
+            ret,
+            n_slots: self.max_slot as usize,
+            body,
+            stack: 0,
+        };
         Ok(Checked { main, functions, consts: std::mem::take(&mut self.consts), binding_sites: self.binding_sites })
     }
 
@@ -212,7 +218,7 @@ impl<'a> Checker<'a> {
                 ),
             ));
         }
-        Ok(ir::Function { name: f.name.name.clone(), params, ret, n_slots: self.max_slot as usize, body })
+        Ok(ir::Function { name: f.name.name.clone(), params, ret, n_slots: self.max_slot as usize, body, stack: 0 })
     }
 
     pub(crate) fn resolve_type(&self, t: &ast::TypeName) -> CResult<Ty> {

@@ -6,8 +6,7 @@ use super::ops::{self, class_cast};
 use super::{At, EResult, Flow, Frame, INLINE_ARGS, Interp, fail_at};
 use crate::interp::error::{RuntimeError, es_type};
 use crate::interp::ir::{Conv, Expr, Slot, Stmt};
-use crate::interp::limits::Limits;
-use crate::interp::registry::{registry, with_getter_name};
+use crate::interp::registry::{CallCtx, registry, with_getter_name};
 use crate::interp::types::Ty;
 use crate::interp::value::{MapViewKind, Value};
 use std::rc::Rc;
@@ -63,7 +62,8 @@ pub(crate) fn null_receiver(member: &str) -> RuntimeError {
     RuntimeError::null_pointer(format!("cannot access method/field [{member}] from a null def reference"))
 }
 
-pub(crate) fn new_array(elem: &Ty, sizes: &[usize], total_dims: u8, limits: &Limits) -> Result<Value, RuntimeError> {
+pub(crate) fn new_array(elem: &Ty, sizes: &[usize], total_dims: u8, ctx: &CallCtx<'_>) -> Result<Value, RuntimeError> {
+    let limits = ctx.limits();
     let n = sizes.first().copied().unwrap_or(0);
     if n > limits.max_collection_len {
         return Err(RuntimeError::unsupported_locally(format!(
@@ -71,9 +71,11 @@ pub(crate) fn new_array(elem: &Ty, sizes: &[usize], total_dims: u8, limits: &Lim
             limits.max_collection_len
         )));
     }
+    // Charged before allocating: `new int[100000][100000]` stops at the budget, not at 16 GB.
+    ctx.charge_elements(n)?;
     let inner_ty = elem.clone().array_of(total_dims - 1);
     let items = if sizes.len() > 1 {
-        (0..n).map(|_| new_array(elem, &sizes[1..], total_dims - 1, limits)).collect::<Result<Vec<_>, _>>()?
+        (0..n).map(|_| new_array(elem, &sizes[1..], total_dims - 1, ctx)).collect::<Result<Vec<_>, _>>()?
     } else {
         vec![super::default_value(&inner_ty); n]
     };
@@ -155,6 +157,7 @@ impl Interp<'_> {
             }
             Value::Map(m) => {
                 let mut m = m.borrow_mut();
+                self.ctx.charge_entries(1)?;
                 m.put(index.clone(), v);
                 self.ctx.check_collection_len(m.len())
             }
@@ -198,6 +201,7 @@ impl Interp<'_> {
         match recv {
             Value::Map(m) => {
                 let mut m = m.borrow_mut();
+                self.ctx.charge_entries(1)?;
                 m.put(Value::str(name), v);
                 self.ctx.check_collection_len(m.len())
             }
@@ -289,7 +293,11 @@ impl Interp<'_> {
                 ));
             }
         };
+        // The snapshot is an allocation like any other (nested for-each loops over a large list
+        // copy it once per outer iteration).
+        self.ctx.charge_elements(items.len()).at_point(iterable, span, Point::Iterate)?;
         for item in items {
+            super::super::deadline::tick().map_err(|e| super::fail(e, span))?;
             let v = match conv {
                 Some(c) => convert(item, c).at_point(iterable, span, Point::Iterate)?,
                 None => item,

@@ -156,6 +156,10 @@ impl<'a> Interp<'a> {
             return Ok(());
         }
         frame.counter -= 1;
+        if frame.counter % (1 << 14) == 0 {
+            // The candidate's time budget: a clock read every 16,384 iterations.
+            super::deadline::check().map_err(|e| fail(e, span))?;
+        }
         if frame.counter <= 0 {
             return Err(fail(
                 RuntimeError::new(
@@ -422,6 +426,7 @@ impl<'a> Interp<'a> {
                 self.call_user(*func as usize, a.to_vec(), e)
             }
             ExprKind::NewList(items) => {
+                self.ctx.charge_elements(items.len()).at(e)?;
                 let mut v = Vec::with_capacity(items.len());
                 for x in items {
                     v.push(self.ev(frame, x)?);
@@ -429,6 +434,7 @@ impl<'a> Interp<'a> {
                 Ok(Value::new_list(v))
             }
             ExprKind::NewMap(entries) => {
+                self.ctx.charge_entries(entries.len()).at(e)?;
                 let mut m = super::lib::hashmap::JavaHashMap::new();
                 for (k, v) in entries {
                     let key = self.ev(frame, k)?;
@@ -455,9 +461,10 @@ impl<'a> Interp<'a> {
                     }
                     sizes.push(n as usize);
                 }
-                access::new_array(elem, &sizes, *total_dims, self.limits).at(e)
+                access::new_array(elem, &sizes, *total_dims, &self.ctx).at(e)
             }
             ExprKind::NewArrayInit { elem, values } => {
+                self.ctx.charge_elements(values.len()).at(e)?;
                 let mut v = Vec::with_capacity(values.len());
                 for x in values {
                     v.push(self.ev(frame, x)?);
@@ -512,9 +519,19 @@ impl<'a> Interp<'a> {
     }
 
     fn concat(&self, a: &Value, b: &Value) -> Result<Value, RuntimeError> {
-        let mut s = ops::to_java_string(a);
-        s.push_str(&ops::to_java_string(b));
-        self.ctx.check_string_len(s.len())?;
+        // Strings are borrowed, not copied, and the result is checked against the caps and the
+        // memory budget before it is built: repeated doubling stops at the budget, not past it.
+        fn text(v: &Value) -> std::borrow::Cow<'_, str> {
+            match v {
+                Value::Str(s) => std::borrow::Cow::Borrowed(&**s),
+                other => std::borrow::Cow::Owned(ops::to_java_string(other)),
+            }
+        }
+        let (x, y) = (text(a), text(b));
+        self.ctx.check_string_len(x.len() + y.len())?;
+        let mut s = String::with_capacity(x.len() + y.len());
+        s.push_str(&x);
+        s.push_str(&y);
         Ok(Value::Str(Rc::from(s)))
     }
 
@@ -522,6 +539,7 @@ impl<'a> Interp<'a> {
         if self.depth >= self.limits.max_call_depth {
             return Err(fail_at(RuntimeError::new(es_type::STACK_OVERFLOW, ""), call.span, call, locate::Point::After));
         }
+        super::deadline::tick().map_err(|err| fail(err, call.span))?;
         let f = &self.functions[func];
         let mut frame = Frame::new(f.n_slots, self.limits);
         for (i, a) in args.into_iter().enumerate() {
@@ -529,8 +547,10 @@ impl<'a> Interp<'a> {
         }
         self.depth += 1;
         let fallback = default_value(&f.ret);
-        let body = &self.functions[func].body;
-        let r = self.run_body(&mut frame, body, fallback);
+        let functions = self.functions;
+        let body = &functions[func].body;
+        // Each invocation gets its body's measured stack (recursion is bounded by max_call_depth).
+        let r = super::program::with_stack(functions[func].stack, || self.run_body(&mut frame, body, fallback));
         self.depth -= 1;
         // The callee's frame is the innermost script frame ES reads: its position is final.
         r.map_err(|mut f| {

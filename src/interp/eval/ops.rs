@@ -64,6 +64,15 @@ pub fn class_cast(v: &Value, to: &Ty) -> RuntimeError {
 /// `String.valueOf(x)` for any value (string concatenation).
 pub fn to_java_string(v: &Value) -> String {
     match v {
+        Value::List(_) | Value::Map(_) | Value::Set(_) | Value::MapView(..) | Value::MapEntry(_) => {
+            crate::interp::value::deep(|| container_to_java_string(v))
+        }
+        _ => container_to_java_string(v),
+    }
+}
+
+fn container_to_java_string(v: &Value) -> String {
+    match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Byte(x) => x.to_string(),

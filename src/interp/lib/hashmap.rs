@@ -87,6 +87,13 @@ impl<K, V> JavaHashMap<K, V> {
         self.order_is_exact
     }
 
+    /// Removes every entry and hands them out (capacity not kept): lets `Value`'s drop take
+    /// nested values apart without recursion.
+    pub fn take_entries(&mut self) -> impl Iterator<Item = (K, V)> {
+        self.len = 0;
+        std::mem::take(&mut self.buckets).into_iter().flatten().map(|n| (n.key, n.value))
+    }
+
     pub fn clear(&mut self) {
         // Java's clear() keeps the table (and so its capacity).
         for bucket in &mut self.buckets {

@@ -88,12 +88,14 @@ fn add(ctx: &CallCtx<'_>, v: &Value, x: Value) -> Result<bool, RuntimeError> {
     match v {
         Value::List(l) => {
             let mut l = l.borrow_mut();
+            ctx.charge_elements(1)?;
             ctx.check_collection_len(l.len() + 1)?;
             l.push(x);
             Ok(true)
         }
         Value::Set(m) => {
             let mut m = m.borrow_mut();
+            ctx.charge_entries(1)?;
             ctx.check_collection_len(m.len() + 1)?;
             if m.contains_key(&x) {
                 return Ok(false);
@@ -167,6 +169,8 @@ fn register_collection(reg: &mut Registry) {
     method(reg, c.clone(), "addAll", vec![Ty::Collection], b.clone(), |ctx, r, a| {
         // Snapshot first: `list.addAll(list)` must not alias the RefCell borrow.
         let items = collection_items(any_at(a, 0)?)?;
+        // The snapshot is an allocation of its own (`l.addAll(l)` doubles through it).
+        ctx.charge_elements(items.len())?;
         let mut changed = false;
         for x in items {
             changed |= add(ctx, r, x)?;
@@ -240,6 +244,7 @@ fn register_list(reg: &mut Registry) {
         if idx < 0 || idx as usize > list.len() {
             return Err(RuntimeError::index_out_of_bounds(format!("Index: {idx}, Size: {}", list.len())));
         }
+        ctx.charge_elements(1)?;
         ctx.check_collection_len(list.len() + 1)?;
         list.insert(idx as usize, any_at(a, 1)?.clone());
         Ok(Value::Null)
@@ -289,6 +294,7 @@ fn register_map(reg: &mut Registry) {
     });
     method(reg, m.clone(), "put", vec![Ty::Def, Ty::Def], Ty::Def, |ctx, r, a| {
         let mut map = map_of(r)?.borrow_mut();
+        ctx.charge_entries(1)?;
         ctx.check_collection_len(map.len() + 1)?;
         Ok(map.put(any_at(a, 0)?.clone(), any_at(a, 1)?.clone()).unwrap_or(Value::Null))
     });
@@ -298,6 +304,7 @@ fn register_map(reg: &mut Registry) {
         match map.get(key) {
             Some(v) if !v.is_null() => Ok(v.clone()),
             _ => {
+                ctx.charge_entries(1)?;
                 ctx.check_collection_len(map.len() + 1)?;
                 map.put(key.clone(), any_at(a, 1)?.clone());
                 Ok(Value::Null)
@@ -310,6 +317,7 @@ fn register_map(reg: &mut Registry) {
             src.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let mut map = map_of(r)?.borrow_mut();
+        ctx.charge_entries(src.len())?;
         ctx.check_collection_len(map.len() + src.len())?;
         map.put_all(src);
         Ok(Value::Null)

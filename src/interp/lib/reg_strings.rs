@@ -54,6 +54,16 @@ fn write_entries(out: &mut String, m: &JavaHashMap, (open, close): (char, char))
 
 fn write_java_string(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
     match v {
+        // One call per level of nesting: a deeply nested value grows the stack on the heap.
+        Value::List(_) | Value::Set(_) | Value::MapView(..) | Value::Map(_) | Value::MapEntry(_) => {
+            crate::interp::value::deep(|| write_java_string_level(out, v))
+        }
+        _ => write_java_string_level(out, v),
+    }
+}
+
+fn write_java_string_level(out: &mut String, v: &Value) -> Result<(), RuntimeError> {
+    match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Byte(x) => out.push_str(&x.to_string()),
@@ -163,7 +173,7 @@ pub fn register(reg: &mut Registry) {
     method(reg, s.clone(), "repeat", vec![i.clone()], s.clone(), |ctx, r, a| {
         let recv = recv_str(r)?;
         let count = i32_at(a, 0)?;
-        ctx.check_string_len(recv.len().saturating_mul(count.max(0) as usize))?;
+        ctx.check_string_cap(recv.len().saturating_mul(count.max(0) as usize))?;
         checked(ctx, strings::repeat(recv, count)?)
     });
     method(reg, s.clone(), "compareTo", vec![s.clone()], i.clone(), |_, r, a| {
