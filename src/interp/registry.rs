@@ -53,17 +53,30 @@ pub struct CallCtx<'a> {
     context: ScriptContext,
     limits: &'a Limits,
     doc: Option<DocCtx<'a>>,
+    /// The Lucene vector arithmetic the target engine runs (see `lib::vectors::VectorArithmetic`).
+    vectors: crate::interp::lib::vectors::VectorArithmetic,
 }
 
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits, doc: None }
+        CallCtx { dialect, context, limits, doc: None, vectors: Default::default() }
     }
 
     /// A context evaluating one document of a store.
     pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
-        CallCtx { dialect, context, limits, doc: Some(doc) }
+        CallCtx { dialect, context, limits, doc: Some(doc), vectors: Default::default() }
+    }
+
+    /// The same context computing vector functions in `vectors`.
+    pub fn with_vectors(mut self, vectors: crate::interp::lib::vectors::VectorArithmetic) -> Self {
+        self.vectors = vectors;
+        self
+    }
+
+    /// The Lucene vector arithmetic to reproduce.
+    pub fn vectors(&self) -> crate::interp::lib::vectors::VectorArithmetic {
+        self.vectors
     }
 
     /// The same context evaluating `doc` (score and sort contexts, one item at a time).

@@ -74,10 +74,21 @@ pub struct SetCompilation {
 
 /// Compiles every script of the set; the set runs only when all of them compile.
 pub fn compile_set(set: &ScriptSet, store: &Store, harness: &Params) -> SetCompilation {
+    compile_set_with(set, store, harness, Default::default())
+}
+
+/// [`compile_set`] with vector functions computed in the given Lucene arithmetic.
+pub fn compile_set_with(
+    set: &ScriptSet,
+    store: &Store,
+    harness: &Params,
+    vectors: crate::interp::lib::vectors::VectorArithmetic,
+) -> SetCompilation {
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
     let mut compile = |script: &super::Script, context: ScriptContext| -> Option<Box<dyn UserScorer>> {
-        let compiled = interp::compile(&script.source, &compile_env(store, context, set.dialect, harness));
+        let env = CompileEnv { vectors, ..compile_env(store, context, set.dialect, harness) };
+        let compiled = interp::compile(&script.source, &env);
         match compiled.program {
             Some(program) => {
                 warnings.extend(compiled.diagnostics.into_iter().map(|d| (script.file_name.clone(), d)));
@@ -121,7 +132,7 @@ impl RankEngine for LocalEngine<'_> {
 
     fn rank(&self, set: &ScriptSet, request: &RankRequest) -> Result<RankOutcome, RankError> {
         let start = Instant::now();
-        let compilation = compile_set(set, self.store(), &request.harness_params);
+        let compilation = compile_set_with(set, self.store(), &request.harness_params, request.vectors);
         let compile_ms = start.elapsed().as_secs_f64() * 1e3;
         match compilation.compiled {
             Some(compiled) => {

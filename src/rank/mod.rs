@@ -8,7 +8,7 @@ pub mod scorer;
 pub mod script_set;
 pub mod topk;
 
-pub use interp_adapter::{InterpScorer, SetCompilation, compile_env, compile_set};
+pub use interp_adapter::{InterpScorer, SetCompilation, compile_env, compile_set, compile_set_with};
 pub use local::{CompiledSet, CompiledSort, LocalEngine, LocalEngineError, to_es_score};
 pub use outcome::{
     CompileFailure, FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult,

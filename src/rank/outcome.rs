@@ -16,11 +16,14 @@ pub struct RankRequest {
     pub harness_params: super::Params,
     /// Also rank once without each sort script (for the sort-effect diagnostic). Local engine only.
     pub ablate_sorts: bool,
+    /// The Lucene vector arithmetic the local engine reproduces (the target engine's, once
+    /// calibrated; the documented default otherwise). Search engines ignore it.
+    pub vectors: crate::interp::lib::vectors::VectorArithmetic,
 }
 
 impl RankRequest {
     pub fn new(users: Vec<UserIdx>, k: usize) -> Self {
-        RankRequest { users, k, harness_params: Default::default(), ablate_sorts: false }
+        RankRequest { users, k, harness_params: Default::default(), ablate_sorts: false, vectors: Default::default() }
     }
 }
 

@@ -112,9 +112,17 @@ pub struct Evaluator<'s> {
     /// The dataset's threshold or the override: what meta.json records.
     pub threshold: f64,
     pub diversity_fields: Vec<String>,
+    /// The vector arithmetic local ranking reproduces (calibrated on an engine, or the default).
+    pub arithmetic: crate::engine::calibrate::ArithmeticProfile,
 }
 
 impl<'s> Evaluator<'s> {
+    /// Ranks locally in `profile`'s vector arithmetic (the engine's, after calibration).
+    pub fn with_arithmetic(mut self, profile: crate::engine::calibrate::ArithmeticProfile) -> Self {
+        self.arithmetic = profile;
+        self
+    }
+
     /// Samples the cohort from the settings (a new run).
     pub fn new(store: &'s Store, settings: EvalSettings) -> Result<Self, EvaluatorError> {
         Self::build(store, settings, None)
@@ -147,7 +155,8 @@ impl<'s> Evaluator<'s> {
             None => Cohort::sample(store, &truth, settings.cohort_size, settings.seed)?,
         };
         let context = EvalContext::new(store, truth, &diversity_fields, settings.k)?;
-        Ok(Evaluator { store, context, cohort, settings, threshold, diversity_fields })
+        let arithmetic = crate::engine::calibrate::ArithmeticProfile::default_profile();
+        Ok(Evaluator { store, context, cohort, settings, threshold, diversity_fields, arithmetic })
     }
 
     pub fn request(&self) -> RankRequest {
@@ -156,6 +165,7 @@ impl<'s> Evaluator<'s> {
             k: self.settings.k,
             harness_params: self.settings.harness_params.clone(),
             ablate_sorts: true,
+            vectors: self.arithmetic.arithmetic,
         }
     }
 
@@ -248,6 +258,7 @@ impl super::RunMeta {
             },
             baseline: super::BaselineRef::default(),
             summary: super::Summary::default(),
+            vector_arithmetic: Some(evaluator.arithmetic.clone()),
         }
     }
 }
