@@ -294,7 +294,8 @@ fn parity_sets() -> Vec<(String, scorelab::rank::ScriptSet, String)> {
         .expect("tests/parity exists")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
+        // Set directories only.
+        .filter(|p| p.join("query.painless").is_file())
         .map(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let set = scorelab::rank::ScriptSet::open(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -923,7 +924,7 @@ fn movielens_store() -> &'static Store {
     })
 }
 
-/// Every shipped set (scripts/) and every realistic set of tests/parity/movielens on the real MovieLens
+/// Every shipped set (scripts/) and every realistic set of tests/parity_movielens on the real MovieLens
 /// store against the embedded node, 100 users, k=10: each user must be `exact` or `tie-equivalent`.
 #[test]
 fn parity_on_movielens_every_shipped_and_realistic_set() {
@@ -951,7 +952,7 @@ fn parity_on_movielens_every_shipped_and_realistic_set() {
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-    for parent in [root.join("scripts"), root.join("tests/parity/movielens")] {
+    for parent in [root.join("scripts"), root.join("tests/parity_movielens")] {
         let mut found: Vec<_> = std::fs::read_dir(&parent)
             .expect("set directory")
             .filter_map(Result::ok)
@@ -1034,7 +1035,7 @@ fn check_dir_honours_the_declared_dialect() {
     std::fs::write(dir.path().join("scriptset.json"), r#"{"dialect": "opensearch"}"#).expect("manifest");
     std::fs::write(
         dir.path().join("query.painless"),
-        "return cosineSimilarity(params.user_vector[0], doc['item_vector']) + 1.0;\n",
+        "return 1.0 / (1.0 + l2Squared(params.user_vector[0], doc['item_vector']));\n",
     )
     .expect("query");
     let run = |extra: &[&str]| {
