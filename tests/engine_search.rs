@@ -1080,3 +1080,46 @@ fn check_warns_about_a_vector_call_site_in_a_loop() {
     let text = String::from_utf8_lossy(&os.stdout);
     assert!(!text.contains("binds this call"), "no binding in the OpenSearch dialect: {text}");
 }
+
+/// Issue-16 semantics residue, each checked on the embedded node: the node's `_execute` answer and the
+/// interpreter's agree on the value (or on the error type and message).
+#[test]
+fn semantics_residue_matches_the_embedded_node() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let cases = [
+        "boolean x = true; int y = 3; byte z = x ? (byte) y : 7; return z;",
+        "boolean x = true; byte y = 3; return (byte)(x ? y : 7);",
+        "boolean x = true; int y = 300; return (byte)(x ? y : 7);",
+        "boolean x = false; byte y = 3; def z = x ? y : 7; return z instanceof Byte;",
+        "def m = new HashMap(); return m.empty;",
+        "def m = ['empty': 5]; return m.empty;",
+        "def m = ['a': 5]; return m.a;",
+        "new int[] {1, 2}; return 1;",
+        "new int[2]; return 1;",
+        "return new String();",
+        "char c = (char) 'a'; return (String) c;",
+    ];
+    let mut mismatches = Vec::new();
+    for source in cases {
+        let body = json!({"script": {"source": source}});
+        let reply = client
+            .send("execute", Method::Post, "/_scripts/painless/_execute", Payload::Json(&body))
+            .expect("_execute");
+        let engine = if reply.is_success() {
+            reply.body["result"].to_string()
+        } else {
+            let cause = &reply.body["error"]["caused_by"];
+            format!("{}: {}", cause["type"].as_str().unwrap_or("?"), cause["reason"].as_str().unwrap_or("?"))
+        };
+        let local = match scorelab::interp::exec_test(source, &serde_json::Map::new()).outcome {
+            // `_execute` renders the result with toString(): compare the JSON of that string.
+            Ok(v) => json!(scorelab::interp::output::value_to_json(&v).trim_matches('"')).to_string(),
+            Err(diags) => diags.first().map_or("?".into(), |d| format!("{}: {}", d.es_type, d.message)),
+        };
+        if engine != local {
+            mismatches.push(format!("{source}\n  engine: {engine}\n  local:  {local}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

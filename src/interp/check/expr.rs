@@ -102,6 +102,8 @@ pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
         K::Instanceof { ty, .. } => {
             format!("not a statement: result not used from instanceof with target type [{}]", ty.base)
         }
+        // Checked on the embedded OpenSearch node: both `new int[2];` and `new int[] {1, 2};`.
+        K::NewArray { .. } | K::NewArrayInit { .. } => "not a statement: result not used from new array".into(),
         K::ListInit(_) => "not a statement: result not used from list initializer".into(),
         K::MapInit(_) => "not a statement: result not used from map initializer".into(),
         K::Lambda { .. } => "not a statement: lambda not used".into(),
