@@ -1123,3 +1123,63 @@ fn semantics_residue_matches_the_embedded_node() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Tie-aware verdicts without an engine: swapping two items whose scores are 1 ulp apart is
+/// `tie-equivalent`, a near-tie across the k-th rank too; swapping clearly different scores, or a
+/// changed score, is `drift`.
+#[test]
+fn verdicts_are_exact_tie_equivalent_or_drift() {
+    use scorelab::engine::drift::{self, Tolerances, Verdict};
+    use scorelab::rank::{RankOutcome, RankRequest, RankedItem, UserRanking, UserResult};
+
+    let store = parity_store();
+    let users: Vec<UserIdx> = (0..4).map(UserIdx).collect();
+    let request = RankRequest::new(users.clone(), 3);
+    let hit = |item: u32, score: f32| RankedItem { item: ItemIdx(item), score, sort_values: vec![] };
+    let below = |x: f32| f32::from_bits(x.to_bits() - 1);
+    let ranking = |user: UserIdx, items: Vec<RankedItem>, next: Option<RankedItem>| {
+        UserResult::Ranked(UserRanking { user, items, next, ablations: vec![] })
+    };
+    let local = RankOutcome {
+        users: vec![
+            ranking(users[0], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+            ranking(users[1], vec![hit(1, 1.6571729), hit(2, below(1.6571729)), hit(3, 1.0)], Some(hit(4, 0.5))),
+            ranking(users[2], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, below(1.0)))),
+            ranking(users[3], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+        ],
+        ..RankOutcome::default()
+    };
+    let engine = RankOutcome {
+        users: vec![
+            // Identical.
+            ranking(users[0], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+            // Items 1 and 2 tie within one ulp and swap.
+            ranking(users[1], vec![hit(2, 1.6571729), hit(1, below(1.6571729)), hit(3, 1.0)], Some(hit(4, 0.5))),
+            // Item 4 ties with item 3 at the cut-off and takes its place.
+            ranking(users[2], vec![hit(1, 3.0), hit(2, 2.0), hit(4, 1.0)], Some(hit(3, below(1.0)))),
+            // Items 1 and 2 swap although 3.0 and 2.0 are far apart.
+            ranking(users[3], vec![hit(2, 3.0), hit(1, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+        ],
+        ..RankOutcome::default()
+    };
+    let report = drift::compare(store, "stub", &request, &local, &engine, None, &[], Tolerances::default());
+    let verdicts: Vec<Verdict> = report.verdicts.iter().map(|v| v.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Exact, Verdict::TieEquivalent, Verdict::TieEquivalent, Verdict::Drift]);
+    assert_eq!(report.verdict_counts(), (1, 2, 1));
+    assert!(report.has_drift());
+    assert_eq!(report.drifted.len(), 1);
+    let text = report.render();
+    assert!(text.contains("1 exact, 2 tie-equivalent, 1 drift"), "{text}");
+    assert!(text.contains("tie-equivalent "), "{text}");
+
+    // Without the far swap, nothing fails: near-ties are never drift.
+    let mut agreeing = engine.clone();
+    agreeing.users[3] = local.users[3].clone();
+    let report = drift::compare(store, "stub", &request, &local, &agreeing, None, &[], Tolerances::default());
+    assert!(!report.has_drift(), "{}", report.render());
+    // A changed score at the same rank is drift even when the order holds.
+    let mut changed = local.clone();
+    changed.users[0] = ranking(users[0], vec![hit(1, 3.1), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5)));
+    let report = drift::compare(store, "stub", &request, &local, &changed, None, &[], Tolerances::default());
+    assert_eq!(report.verdicts[0].verdict, Verdict::Drift);
+}

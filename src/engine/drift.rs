@@ -567,10 +567,10 @@ fn map_back(outcome: &mut RankOutcome, set: &ScriptSet, translation: &Translatio
         }
     }
     for user in &mut outcome.users {
-        if let UserResult::Failed(RuntimeFailure { script, kind: FailureKind::Script { diagnostic }, .. }) = user {
-            if let Some(r) = rewritten_of(script) {
-                fix(diagnostic, r);
-            }
+        if let UserResult::Failed(RuntimeFailure { script, kind: FailureKind::Script { diagnostic }, .. }) = user
+            && let Some(r) = rewritten_of(script)
+        {
+            fix(diagnostic, r);
         }
     }
 }

@@ -101,6 +101,17 @@ impl FunctionBinding for EsVectorBinding {
                 EsVectorFn::L2 => EsIndexedFn::L2,
                 EsVectorFn::L1 => return Ok(Value::Double(vectors::es_l1_norm(&self.query, doc, layout))),
             };
+            if let Some(d) = ctx.doc() {
+                // The store's precomputed magnitude is `es_magnitude` of this very row.
+                let mag = d.store.vector_magnitudes()[d.item.0 as usize];
+                return Ok(Value::Double(vectors::es_indexed_with_magnitude(
+                    self.arith,
+                    indexed,
+                    &self.query,
+                    doc,
+                    mag,
+                )));
+            }
             return Ok(Value::Double(vectors::es_indexed_with(self.arith, indexed, &self.query, doc)));
         }
         if let (EsVectorFn::Cosine, Some(d)) = (self.function, ctx.doc()) {
@@ -228,13 +239,11 @@ pub fn register(reg: &mut Registry) {
     );
 }
 
+/// A k-NN scoring kernel over (arithmetic, query, document).
+type KnnFn = fn(VectorArithmetic, &[f32], &[f32]) -> Result<f32, RuntimeError>;
+
 /// A k-NN scoring function: query `toFloat`ed on every call, as `KNNScoringUtil` does.
-fn knn(
-    ctx: &CallCtx<'_>,
-    a: &[Value],
-    name: &str,
-    f: fn(VectorArithmetic, &[f32], &[f32]) -> Result<f32, RuntimeError>,
-) -> Result<Value, RuntimeError> {
+fn knn(ctx: &CallCtx<'_>, a: &[Value], name: &str, f: KnnFn) -> Result<Value, RuntimeError> {
     let query = query_floats(any_at(a, 0)?, name)?;
     let field = handle_name(any_at(a, 1)?)?;
     let doc = doc_vector(ctx, &field)?;
