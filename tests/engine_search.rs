@@ -294,7 +294,8 @@ fn parity_sets() -> Vec<(String, scorelab::rank::ScriptSet, String)> {
         .expect("tests/parity exists")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
+        // Set directories only.
+        .filter(|p| p.join("query.painless").is_file())
         .map(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let set = scorelab::rank::ScriptSet::open(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -567,7 +568,9 @@ fn run_parity_suite(url: &str, index_name: &str, vectors: bool) {
     let client = EngineClient::connect(url).expect("connect");
     let engine_name = client.info().to_string();
     let options = SearchOptions { index: index_name.into(), ..SearchOptions::default() };
-    let engine = SearchEngine::new(client, store, options).expect("the parity index matches the store");
+    let mut engine = SearchEngine::new(client, store, options).expect("the parity index matches the store");
+    let profile = engine.calibrate().expect("calibrating the engine's vector arithmetic").clone();
+    eprintln!("{}", profile.describe());
     let local = evaluator.local_engine();
 
     let sets = parity_sets();
@@ -583,7 +586,9 @@ fn run_parity_suite(url: &str, index_name: &str, vectors: bool) {
         }
         ran += 1;
         let want = if expect.is_empty() || expect == "vectors" { "ranks" } else { expect.as_str() };
-        match run_parity(store, &local, &engine, set, &request, Some(&evaluator.context), Tolerances::default()) {
+        let target = engine.target();
+        match run_parity(store, &local, &engine, target, set, &request, Some(&evaluator.context), Tolerances::default())
+        {
             Err(err) => failures.push(format!("{name}: {err}")),
             Ok(run) => {
                 local_ms += run.report.local_ms;
@@ -681,4 +686,500 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
     assert!(stdout.contains("parity vs opensearch: 12 users, k=10"), "{stdout}");
     assert!(stdout.contains("engine/local"), "{stdout}");
     assert!(stdout.contains("no drift"), "{stdout}");
+}
+
+/// A fake engine answering calibration probes with one forced arithmetic variant: `calibrate` must
+/// name exactly that variant (or one equal to it at this dimension count), for every variant.
+#[test]
+fn calibration_detects_each_arithmetic_variant_on_a_stub() {
+    use scorelab::engine::calibrate::{ArithmeticSource, calibrate};
+    use scorelab::interp::lib::vectors::{self, VectorArithmetic};
+
+    // 40 dims: above Lucene's scalar unrolling threshold (32) and long enough for 4/8/16 lanes.
+    let store = stub_store(40);
+    for forced in VectorArithmetic::candidates() {
+        for flavor in [Flavor::OpenSearch, Flavor::Elasticsearch] {
+            let url = stub_engine(flavor, store.clone(), forced);
+            let client = EngineClient::connect(&url).expect("the stub answers as an engine");
+            let profile = calibrate(&client, &store, "items").expect("a forced variant is always found");
+            assert_eq!(profile.source, ArithmeticSource::Probed);
+            let mut same = profile.equivalent.clone();
+            same.push(profile.arithmetic);
+            assert!(same.contains(&forced), "{flavor:?}: forced {forced}, detected {}", profile.describe());
+            // Whatever was picked computes exactly what the forced variant computes on these probes.
+            let q = scorelab::engine::calibrate::probe_queries(40);
+            for item in 0..store.num_items() as u32 {
+                let doc = store.vector(ItemIdx(item));
+                assert_eq!(
+                    vectors::dot_with(profile.arithmetic, &q[0], doc).to_bits(),
+                    vectors::dot_with(forced, &q[0], doc).to_bits()
+                );
+            }
+        }
+    }
+    // An engine no variant explains is refused, not approximated.
+    let url = stub_engine_off_by_one_ulp(store.clone());
+    let client = EngineClient::connect(&url).expect("stub");
+    let err = calibrate(&client, &store, "items").expect_err("no variant reproduces it");
+    assert!(err.to_string().contains("no known Lucene vector implementation reproduces the engine"), "{err}");
+}
+
+/// The Lucene variants are really different at 40 dims (else the stub test above proves little).
+#[test]
+fn the_variants_differ_on_the_stub_store() {
+    use scorelab::interp::lib::vectors::{self, VectorArithmetic};
+    let store = stub_store(40);
+    let q = scorelab::engine::calibrate::probe_queries(40);
+    let mut distinct = std::collections::BTreeSet::new();
+    for c in VectorArithmetic::candidates() {
+        let sig: Vec<u32> = (0..store.num_items() as u32)
+            .flat_map(|i| {
+                let d = store.vector(ItemIdx(i));
+                [vectors::dot_with(c, &q[0], d).to_bits(), vectors::cosine_with(c, &q[1], d).to_bits()]
+            })
+            .collect();
+        distinct.insert(sig);
+    }
+    assert!(distinct.len() >= 8, "only {} distinct behaviours among the variants", distinct.len());
+}
+
+fn stub_store(dims: usize) -> std::sync::Arc<Store> {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let dataset = Dataset {
+        settings: DatasetSettings { user_rows: 1, ..Default::default() },
+        dims: dims as u32,
+        fields: vec![],
+        items: (0..24)
+            .map(|i| Item {
+                id: format!("s{i}"),
+                vector: (0..dims).map(|_| rng.gen_range(-2.0f32..2.0)).collect(),
+                attributes: vec![],
+            })
+            .collect(),
+        users: vec![User { id: "u0".into(), matrix: (0..dims).map(|_| rng.gen_range(-1.0f32..1.0)).collect() }],
+        interactions: vec![Interaction { item_id: "s0".into(), user_id: "u0".into(), weight: 5.0 }],
+        exclusions: vec![],
+    };
+    std::sync::Arc::new(Store::from_dataset(&dataset).expect("stub dataset"))
+}
+
+/// Serves `GET /` and `_search` probe requests (`script_fields` over `terms` ords), computing every
+/// probe in `forced` (or, with `off_by_one`, one ulp away from every variant's value).
+fn stub_engine_with(
+    flavor: Flavor,
+    store: std::sync::Arc<Store>,
+    forced: scorelab::interp::lib::vectors::VectorArithmetic,
+    off_by_one: bool,
+) -> String {
+    use scorelab::interp::lib::vectors;
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let reply = if request_line.starts_with("GET / ") {
+                match flavor {
+                    Flavor::OpenSearch => json!({"version": {"distribution": "opensearch", "number": "2.19.1"}}),
+                    Flavor::Elasticsearch => json!({"version": {"number": "8.13.4", "build_flavor": "default"}}),
+                }
+            } else {
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let ords: Vec<u64> = request["query"]["terms"]["ord"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
+                    .unwrap_or_default();
+                let hits: Vec<serde_json::Value> = ords
+                    .iter()
+                    .map(|&ord| {
+                        let doc = store.vector(ItemIdx(ord as u32));
+                        let mut fields = serde_json::Map::new();
+                        fields.insert("ord".into(), json!([ord]));
+                        for (name, field) in request["script_fields"].as_object().into_iter().flatten() {
+                            let source = field["script"]["source"].as_str().unwrap_or("");
+                            let q: Vec<f32> = field["script"]["params"]["q"]
+                                .as_array()
+                                .map(|a| a.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect())
+                                .unwrap_or_default();
+                            let bump = |x: f32| if off_by_one { f32::from_bits(x.to_bits() + 1) } else { x };
+                            let value: f64 = match (flavor, source.split('(').next().unwrap_or("")) {
+                                (Flavor::OpenSearch, "innerProduct") => {
+                                    f64::from(bump(vectors::dot_with(forced, &q, doc)))
+                                }
+                                (Flavor::OpenSearch, "cosineSimilarity") => {
+                                    f64::from(bump(vectors::cosine_with(forced, &q, doc)))
+                                }
+                                (Flavor::OpenSearch, "l2Squared") => {
+                                    f64::from(bump(vectors::square_distance_with(forced, &q, doc)))
+                                }
+                                (Flavor::Elasticsearch, "dotProduct") => {
+                                    f64::from(bump(vectors::dot_with(forced, doc, &q)))
+                                }
+                                (Flavor::Elasticsearch, "l2norm") => {
+                                    f64::from(bump(vectors::square_distance_with(forced, doc, &q))).sqrt()
+                                }
+                                _ => f64::NAN,
+                            };
+                            // k-NN returns a float, rendered in its shortest form; ES the widened double.
+                            let rendered = match flavor {
+                                Flavor::OpenSearch => json!(value as f32),
+                                Flavor::Elasticsearch => json!(value),
+                            };
+                            fields.insert(name.clone(), json!([rendered]));
+                        }
+                        json!({"_id": store.item_id(ItemIdx(ord as u32)), "fields": fields})
+                    })
+                    .collect();
+                json!({"hits": {"hits": hits}})
+            };
+            let text = reply.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-elastic-product: Elasticsearch\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    url
+}
+
+fn stub_engine(
+    flavor: Flavor,
+    store: std::sync::Arc<Store>,
+    forced: scorelab::interp::lib::vectors::VectorArithmetic,
+) -> String {
+    stub_engine_with(flavor, store, forced, false)
+}
+
+fn stub_engine_off_by_one_ulp(store: std::sync::Arc<Store>) -> String {
+    stub_engine_with(Flavor::OpenSearch, store, Default::default(), true)
+}
+
+/// The real node: calibration finds the FMA variant Lucene chose for this CPU, and a second node
+/// started with `-Dlucene.useScalarFMA` forced the other way is detected as the other variant; parity
+/// of a cosine set on both nodes then agrees bit for bit with the detected variant.
+#[test]
+fn calibration_on_the_embedded_node_follows_lucene_use_scalar_fma() {
+    use scorelab::engine::calibrate::calibrate;
+    use scorelab::engine::embedded::EmbeddedOptions;
+    use scorelab::interp::lib::vectors::VectorArithmetic;
+
+    let Some(node) = node() else { return };
+    if !node.knn() {
+        panic!("the k-NN plugin did not load: calibration cannot be tested");
+    }
+    let index_name = loaded_index(node);
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let auto = calibrate(&client, parity_store(), index_name).expect("calibrate the shared node");
+    eprintln!("shared node: {}", auto.describe());
+    assert!(
+        matches!(auto.arithmetic, VectorArithmetic::Scalar | VectorArithmetic::ScalarFma),
+        "OpenSearch 2.19 on Java 17 runs Lucene's scalar code: {}",
+        auto.describe()
+    );
+    let (flag, want) = if auto.arithmetic == VectorArithmetic::ScalarFma {
+        ("false", VectorArithmetic::Scalar)
+    } else {
+        ("true", VectorArithmetic::ScalarFma)
+    };
+    let options =
+        EmbeddedOptions { jvm_args: vec![format!("-Dlucene.useScalarFMA={flag}")], ..EmbeddedOptions::default() };
+    let forced = EmbeddedOpenSearch::start(&EmbeddedOpenSearch::default_runner_dir(), &options)
+        .expect("a second node with lucene.useScalarFMA forced");
+    let forced_client = EngineClient::connect(forced.url()).expect("connect to the forced node");
+    let load = LoadOptions { index: "calibration_items".into(), batch_docs: 100, ..LoadOptions::default() };
+    index::setup_index(&forced_client, parity_store(), &load).expect("load the forced node");
+    let detected = calibrate(&forced_client, parity_store(), "calibration_items").expect("calibrate the forced node");
+    eprintln!("node with -Dlucene.useScalarFMA={flag}: {}", detected.describe());
+    assert_eq!(detected.arithmetic, want, "{}", detected.describe());
+    assert_ne!(detected.arithmetic, auto.arithmetic);
+    forced.stop();
+}
+
+/// Sets known to drift on the MovieLens store, with the reason (same rule as `KNOWN_DRIFT`).
+const MOVIELENS_KNOWN_DRIFT: &[(&str, &str)] = &[];
+
+fn movielens_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ml-latest-small");
+        let dataset = scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default())
+            .expect("the bundled MovieLens data");
+        Store::from_dataset(&dataset).expect("the MovieLens store")
+    })
+}
+
+/// Every shipped set (scripts/) and every realistic set of tests/parity_movielens on the real MovieLens
+/// store against the embedded node, 100 users, k=10: each user must be `exact` or `tie-equivalent`.
+#[test]
+fn parity_on_movielens_every_shipped_and_realistic_set() {
+    use scorelab::engine::drift::{Tolerances, Verdict, run_parity};
+    use scorelab::engine::search::{SearchEngine, SearchOptions};
+    use scorelab::rank::ScriptSet;
+    use scorelab::run::{EvalSettings, Evaluator};
+
+    let Some(node) = node() else { return };
+    assert!(node.knn(), "the k-NN plugin must load for the MovieLens parity suite");
+    let store = movielens_store();
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let load = LoadOptions { index: "movielens_items".into(), ..LoadOptions::default() };
+    index::setup_index(&client, store, &load).expect("load MovieLens");
+    let settings = EvalSettings { k: 10, cohort_size: 100, seed: 42, ..EvalSettings::default() };
+    let evaluator = Evaluator::new(store, settings).expect("the MovieLens cohort");
+    let mut request = evaluator.request();
+    request.ablate_sorts = false;
+    assert!(request.users.len() >= 100, "cohort of {} users", request.users.len());
+    let options = SearchOptions { index: "movielens_items".into(), ..SearchOptions::default() };
+    let mut engine = SearchEngine::new(client, store, options).expect("the index matches the store");
+    let profile = engine.calibrate().expect("calibration").clone();
+    eprintln!("{}", profile.describe());
+    let local = evaluator.local_engine();
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    for parent in [root.join("scripts"), root.join("tests/parity_movielens")] {
+        let mut found: Vec<_> = std::fs::read_dir(&parent)
+            .expect("set directory")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("query.painless").is_file())
+            .collect();
+        found.sort();
+        dirs.extend(found);
+    }
+    let shipped = dirs.iter().filter(|d| d.starts_with(root.join("scripts"))).count();
+    assert!(shipped >= 5 && dirs.len() - shipped >= 30, "{shipped} shipped, {} realistic sets", dirs.len() - shipped);
+
+    let (mut exact, mut ties, mut failures, mut known) = (0usize, 0usize, Vec::new(), Vec::new());
+    let (mut local_ms, mut engine_ms) = (0.0, 0.0);
+    for dir in &dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let set = ScriptSet::open(dir).expect("a valid set");
+        let run = match run_parity(
+            store,
+            &local,
+            &engine,
+            engine.target(),
+            &set,
+            &request,
+            Some(&evaluator.context),
+            Tolerances::default(),
+        ) {
+            Ok(run) => run,
+            Err(err) => {
+                failures.push(format!("{name}: {err}"));
+                continue;
+            }
+        };
+        local_ms += run.report.local_ms;
+        engine_ms += run.report.engine_ms;
+        let (e, t, d) = run.report.verdict_counts();
+        eprintln!(
+            "  {name}: {e} exact, {t} tie-equivalent, {d} drift; local {:.0} ms, engine {:.0} ms ({:.1}x)",
+            run.report.local_ms,
+            run.report.engine_ms,
+            run.report.time_ratio()
+        );
+        exact += e;
+        ties += t;
+        let ranked = run.local.rankings().is_some() && run.engine.rankings().is_some();
+        let listed = MOVIELENS_KNOWN_DRIFT.iter().find(|(n, _)| *n == name);
+        match (listed, run.report.has_drift()) {
+            (Some((_, why)), true) => known.push(format!("{name}: {why}")),
+            (Some(_), false) => failures.push(format!("{name}: listed in MOVIELENS_KNOWN_DRIFT but agrees now")),
+            (None, true) => failures.push(format!("{name}:\n{}", run.report.render())),
+            (None, false) if !ranked => failures.push(format!("{name}: does not rank every user on both sides")),
+            (None, false) => {
+                assert!(run.report.verdicts.iter().all(|v| v.verdict != Verdict::Drift));
+                assert_eq!(run.report.verdicts.len(), request.users.len());
+            }
+        }
+    }
+    eprintln!(
+        "MovieLens parity on {}: {} sets × {} users: {exact} exact, {ties} tie-equivalent; local {local_ms:.0} ms, \
+         engine {engine_ms:.0} ms, engine/local {:.1}x; known drift {known:?}",
+        engine.client().info(),
+        dirs.len(),
+        request.users.len(),
+        engine_ms / local_ms.max(1e-9)
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} sets drift on MovieLens:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
+}
+
+/// `scorelab check DIR` checks a set in the dialect its scriptset.json declares (k-NN calls are valid
+/// in an OpenSearch set), and an explicit `--dialect` overrides it with a note.
+#[test]
+fn check_dir_honours_the_declared_dialect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("scriptset.json"), r#"{"dialect": "opensearch"}"#).expect("manifest");
+    std::fs::write(
+        dir.path().join("query.painless"),
+        "return 1.0 / (1.0 + l2Squared(params.user_vector[0], doc['item_vector']));\n",
+    )
+    .expect("query");
+    let run = |extra: &[&str]| {
+        assert_cmd::Command::cargo_bin("scorelab")
+            .expect("the scorelab binary")
+            .arg("check")
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .expect("run scorelab check")
+    };
+    let declared = run(&[]);
+    let text = String::from_utf8_lossy(&declared.stdout).into_owned() + &String::from_utf8_lossy(&declared.stderr);
+    assert!(declared.status.success(), "an OpenSearch set checks as OpenSearch: {text}");
+    let forced = run(&["--dialect", "elasticsearch"]);
+    let text = String::from_utf8_lossy(&forced.stdout).into_owned() + &String::from_utf8_lossy(&forced.stderr);
+    assert!(!forced.status.success(), "as Elasticsearch the k-NN call does not compile: {text}");
+    assert!(text.contains("declares the opensearch dialect"), "{text}");
+}
+
+/// The Elasticsearch call-site binding lint reaches `scorelab check` (a warning: exit 0).
+#[test]
+fn check_warns_about_a_vector_call_site_in_a_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("query.painless");
+    std::fs::write(
+        &path,
+        "double best = 0;\nfor (def row : params.user_vector) {\n  best = Math.max(best, cosineSimilarity(row, 'item_vector'));\n}\nreturn best + 1.0;\n",
+    )
+    .expect("query");
+    let out = assert_cmd::Command::cargo_bin("scorelab").expect("bin").arg("check").arg(&path).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Elasticsearch binds this call to its first query vector"), "{text}");
+    let os = assert_cmd::Command::cargo_bin("scorelab")
+        .expect("bin")
+        .arg("check")
+        .arg(&path)
+        .args(["--dialect", "opensearch"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&os.stdout);
+    assert!(!text.contains("binds this call"), "no binding in the OpenSearch dialect: {text}");
+}
+
+/// Issue-16 semantics residue, each checked on the embedded node: the node's `_execute` answer and the
+/// interpreter's agree on the value (or on the error type and message).
+#[test]
+fn semantics_residue_matches_the_embedded_node() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let cases = [
+        "boolean x = true; int y = 3; byte z = x ? (byte) y : 7; return z;",
+        "boolean x = true; byte y = 3; return (byte)(x ? y : 7);",
+        "boolean x = true; int y = 300; return (byte)(x ? y : 7);",
+        "boolean x = false; byte y = 3; def z = x ? y : 7; return z instanceof Byte;",
+        "def m = new HashMap(); return m.empty;",
+        "def m = ['empty': 5]; return m.empty;",
+        "def m = ['a': 5]; return m.a;",
+        "new int[] {1, 2}; return 1;",
+        "new int[2]; return 1;",
+        "return new String();",
+        "char c = (char) 'a'; return (String) c;",
+    ];
+    let mut mismatches = Vec::new();
+    for source in cases {
+        let body = json!({"script": {"source": source}});
+        let reply = client
+            .send("execute", Method::Post, "/_scripts/painless/_execute", Payload::Json(&body))
+            .expect("_execute");
+        let engine = if reply.is_success() {
+            reply.body["result"].to_string()
+        } else {
+            let cause = &reply.body["error"]["caused_by"];
+            format!("{}: {}", cause["type"].as_str().unwrap_or("?"), cause["reason"].as_str().unwrap_or("?"))
+        };
+        let local = match scorelab::interp::exec_test(source, &serde_json::Map::new()).outcome {
+            // `_execute` renders the result with toString(): compare the JSON of that string.
+            Ok(v) => json!(scorelab::interp::output::value_to_json(&v).trim_matches('"')).to_string(),
+            Err(diags) => diags.first().map_or("?".into(), |d| format!("{}: {}", d.es_type, d.message)),
+        };
+        if engine != local {
+            mismatches.push(format!("{source}\n  engine: {engine}\n  local:  {local}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Tie-aware verdicts without an engine: swapping two items whose scores are 1 ulp apart is
+/// `tie-equivalent`, a near-tie across the k-th rank too; swapping clearly different scores, or a
+/// changed score, is `drift`.
+#[test]
+fn verdicts_are_exact_tie_equivalent_or_drift() {
+    use scorelab::engine::drift::{self, Tolerances, Verdict};
+    use scorelab::rank::{RankOutcome, RankRequest, RankedItem, UserRanking, UserResult};
+
+    let store = parity_store();
+    let users: Vec<UserIdx> = (0..4).map(UserIdx).collect();
+    let request = RankRequest::new(users.clone(), 3);
+    let hit = |item: u32, score: f32| RankedItem { item: ItemIdx(item), score, sort_values: vec![] };
+    let below = |x: f32| f32::from_bits(x.to_bits() - 1);
+    let ranking = |user: UserIdx, items: Vec<RankedItem>, next: Option<RankedItem>| {
+        UserResult::Ranked(UserRanking { user, items, next, ablations: vec![] })
+    };
+    let local = RankOutcome {
+        users: vec![
+            ranking(users[0], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+            ranking(users[1], vec![hit(1, 1.6571729), hit(2, below(1.6571729)), hit(3, 1.0)], Some(hit(4, 0.5))),
+            ranking(users[2], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, below(1.0)))),
+            ranking(users[3], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+        ],
+        ..RankOutcome::default()
+    };
+    let engine = RankOutcome {
+        users: vec![
+            // Identical.
+            ranking(users[0], vec![hit(1, 3.0), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+            // Items 1 and 2 tie within one ulp and swap.
+            ranking(users[1], vec![hit(2, 1.6571729), hit(1, below(1.6571729)), hit(3, 1.0)], Some(hit(4, 0.5))),
+            // Item 4 ties with item 3 at the cut-off and takes its place.
+            ranking(users[2], vec![hit(1, 3.0), hit(2, 2.0), hit(4, 1.0)], Some(hit(3, below(1.0)))),
+            // Items 1 and 2 swap although 3.0 and 2.0 are far apart.
+            ranking(users[3], vec![hit(2, 3.0), hit(1, 2.0), hit(3, 1.0)], Some(hit(4, 0.5))),
+        ],
+        ..RankOutcome::default()
+    };
+    let report = drift::compare(store, "stub", &request, &local, &engine, None, &[], Tolerances::default());
+    let verdicts: Vec<Verdict> = report.verdicts.iter().map(|v| v.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Exact, Verdict::TieEquivalent, Verdict::TieEquivalent, Verdict::Drift]);
+    assert_eq!(report.verdict_counts(), (1, 2, 1));
+    assert!(report.has_drift());
+    assert_eq!(report.drifted.len(), 1);
+    let text = report.render();
+    assert!(text.contains("1 exact, 2 tie-equivalent, 1 drift"), "{text}");
+    assert!(text.contains("tie-equivalent "), "{text}");
+
+    // Without the far swap, nothing fails: near-ties are never drift.
+    let mut agreeing = engine.clone();
+    agreeing.users[3] = local.users[3].clone();
+    let report = drift::compare(store, "stub", &request, &local, &agreeing, None, &[], Tolerances::default());
+    assert!(!report.has_drift(), "{}", report.render());
+    // A changed score at the same rank is drift even when the order holds.
+    let mut changed = local.clone();
+    changed.users[0] = ranking(users[0], vec![hit(1, 3.1), hit(2, 2.0), hit(3, 1.0)], Some(hit(4, 0.5)));
+    let report = drift::compare(store, "stub", &request, &local, &changed, None, &[], Tolerances::default());
+    assert_eq!(report.verdicts[0].verdict, Verdict::Drift);
 }

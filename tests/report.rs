@@ -443,6 +443,7 @@ fn renders_a_run_written_by_the_run_library() {
             max_sort_scripts: 5,
             harness_params: Default::default(),
         },
+        vector_arithmetic: None,
         cohort: CohortRef { user_ids: vec!["a".into(), "b".into(), "c".into()], checksum: "abc".into() },
         baseline: BaselineRef { metrics: Some(metrics(0.2, 0.7)) },
         summary: Summary::default(),

@@ -17,6 +17,9 @@ const V1: [f32; 5] = [230.0, 300.33, -34.8988, 15.555, -200.0];
 const V2: [f32; 5] = [-0.5, 100.0, -13.0, 14.8, -156.0];
 const V3: [f32; 5] = [0.5, 111.3, -13.0, 14.8, -156.0];
 
+/// The default arithmetic (Lucene scalar, no FMA).
+const A: vectors::VectorArithmetic = vectors::VectorArithmetic::Scalar;
+
 fn within(x: f64, lo: f64, hi: f64) -> bool {
     (lo..=hi).contains(&x)
 }
@@ -100,15 +103,15 @@ fn opensearch_functions_hand_computed() {
     let q = [1.0f32, 1.0, 1.0];
     let d = [4.0f32, 4.0, 4.0];
     // KNNScoringUtilTests: l2Squared([1,1,1],[4,4,4]) == 27.
-    assert_eq!(vectors::knn_l2_squared(&q, &d).ok(), Some(27.0));
-    assert_eq!(vectors::knn_l1_norm(&q, &d).ok(), Some(9.0));
-    assert_eq!(vectors::knn_linf_norm(&[1.0, -2.0, 0.5], &[0.0, 2.0, 0.0]).ok(), Some(4.0));
-    assert_eq!(vectors::knn_inner_product(&q, &d).ok(), Some(12.0));
+    assert_eq!(vectors::knn_l2_squared(A, &q, &d).ok(), Some(27.0));
+    assert_eq!(vectors::knn_l1_norm(A, &q, &d).ok(), Some(9.0));
+    assert_eq!(vectors::knn_linf_norm(A, &[1.0, -2.0, 0.5], &[0.0, 2.0, 0.0]).ok(), Some(4.0));
+    assert_eq!(vectors::knn_inner_product(A, &q, &d).ok(), Some(12.0));
     // Raw cosine (no +1.0): parallel vectors give 1.
-    assert!((vectors::knn_cosine_similarity(&q, &d).unwrap_or(0.0) - 1.0).abs() < 1e-7);
-    let err = vectors::knn_inner_product(&q, &[1.0, 2.0]).unwrap_err();
+    assert!((vectors::knn_cosine_similarity(A, &q, &d).unwrap_or(0.0) - 1.0).abs() < 1e-7);
+    let err = vectors::knn_inner_product(A, &q, &[1.0, 2.0]).unwrap_err();
     assert_eq!(err.message, "query vector dimension mismatch. Expected: 2, Given: 3");
-    let err = vectors::knn_cosine_similarity(&[0.0, 0.0, 0.0], &d).unwrap_err();
+    let err = vectors::knn_cosine_similarity(A, &[0.0, 0.0, 0.0], &d).unwrap_err();
     assert_eq!(err.es_type, "illegal_argument_exception");
 }
 

@@ -63,12 +63,26 @@ pub struct CheckArgs {
     /// Check `doc['field']` against this store's schema (unknown fields are warnings).
     #[arg(long)]
     pub store: Option<PathBuf>,
-    /// Target engine dialect (vector functions differ).
-    #[arg(long, value_enum, default_value = "elasticsearch")]
-    pub dialect: DialectArg,
+    /// Target engine dialect (vector functions differ). Default: a set directory's `scriptset.json`
+    /// dialect, else elasticsearch.
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
     /// Params the harness supplies (comma-separated); `params.x` outside them is a warning.
     #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<String>>,
+}
+
+/// The dialect a set directory declares in its `scriptset.json` (None for a plain file).
+fn declared_dialect(path: &Path) -> anyhow::Result<Option<Dialect>> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    let set =
+        scorelab::rank::ScriptSet::open(path).with_context(|| format!("reading script set {}", path.display()))?;
+    Ok(Some(match set.dialect {
+        scorelab::rank::Dialect::Elasticsearch => Dialect::Elasticsearch,
+        scorelab::rank::Dialect::Opensearch => Dialect::OpenSearch,
+    }))
 }
 
 /// The scripts a path stands for, each with its context.
@@ -105,6 +119,13 @@ fn expand(path: &Path, context: Option<ContextArg>) -> anyhow::Result<Vec<(PathB
     Ok(vec![(path.to_path_buf(), ctx)])
 }
 
+fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Elasticsearch => "elasticsearch",
+        Dialect::OpenSearch => "opensearch",
+    }
+}
+
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let fields = match &args.store {
         Some(dir) => {
@@ -116,12 +137,27 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let mut files = Vec::new();
     for p in &args.paths {
-        files.extend(expand(p, args.context)?);
+        let declared = declared_dialect(p)?;
+        let dialect = match (args.dialect.map(Dialect::from), declared) {
+            (Some(flag), Some(set)) if flag != set => {
+                eprintln!(
+                    "note: {} declares the {} dialect; checking as {} (--dialect)",
+                    p.display(),
+                    dialect_name(set),
+                    dialect_name(flag)
+                );
+                flag
+            }
+            (Some(flag), _) => flag,
+            (None, Some(set)) => set,
+            (None, None) => Dialect::Elasticsearch,
+        };
+        files.extend(expand(p, args.context)?.into_iter().map(|(path, ctx)| (path, ctx, dialect)));
     }
     let mut problems = false;
     let mut json_out = Vec::new();
     let colour = terminal::colour(terminal::Stream::Stdout);
-    for (path, context) in files {
+    for (path, context, dialect) in files {
         // An unreadable file (not UTF-8, permissions) is that file's problem: report it and go on
         // with the others, as for a file that does not compile.
         let source = match std::fs::read_to_string(&path) {
@@ -153,7 +189,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let env = CompileEnv {
             fields: fields.clone(),
             param_names: args.params.clone(),
-            ..CompileEnv::new(context, args.dialect.into())
+            ..CompileEnv::new(context, dialect)
         };
         let compiled = compile(&source, &env);
         let blocking = compiled.diagnostics.iter().any(|d| d.severity != Severity::Warning);

@@ -195,7 +195,8 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency.max(1),
         ..SearchOptions::default()
     };
-    let engine = connect(&args.engine, &store, options)?;
+    let mut engine = connect(&args.engine, &store, options)?;
+    calibrate(&mut engine)?;
     if args.explain
         && let Some(&first) = request.users.first()
     {
@@ -214,6 +215,13 @@ pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.has_drift() { ExitCode::from(super::EXIT_PROBLEMS) } else { ExitCode::SUCCESS })
 }
 
+/// Probes the engine's vector arithmetic (once per connection) and says what was found on stderr.
+pub fn calibrate(engine: &mut SearchEngine<'_>) -> anyhow::Result<()> {
+    let profile = engine.calibrate().context("calibrating the engine's vector arithmetic")?;
+    eprintln!("{}", profile.describe());
+    Ok(())
+}
+
 /// Both engines on the cohort, each behind a progress bar.
 fn parity_report(
     evaluator: &Evaluator<'_>,
@@ -223,12 +231,22 @@ fn parity_report(
     request: &scorelab::rank::RankRequest,
     tolerances: Tolerances,
 ) -> anyhow::Result<drift::ParityRun> {
+    let target = engine.target().clone();
     let local = ProgressEngine::new(local, "ranking locally");
     let engine = ProgressEngine::new(engine, format!("ranking on {}", engine.name()));
-    Ok(drift::run_parity(evaluator.store, &local, &engine, set, request, Some(&evaluator.context), tolerances)?)
+    Ok(drift::run_parity(
+        evaluator.store,
+        &local,
+        &engine,
+        &target,
+        set,
+        request,
+        Some(&evaluator.context),
+        tolerances,
+    )?)
 }
 
-pub(super) fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
+pub fn print_drift(report: &drift::DriftReport, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {

@@ -252,7 +252,11 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     }
     let local = evaluator.local_engine();
     let search = match client {
-        Some(client) => Some(super::engine::search_engine(client, &args.target, &store, Default::default())?),
+        Some(client) => {
+            let mut search = super::engine::search_engine(client, &args.target, &store, Default::default())?;
+            super::engine::calibrate(&mut search)?;
+            Some(search)
+        }
         None => None,
     };
     let engine_json = match &search {

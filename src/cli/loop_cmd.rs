@@ -192,10 +192,16 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
 
     evaluator.limits = args.sandbox.limits()?;
-    // Connect before anything is written: an unreachable engine must not leave a new run behind.
-    let search = match args.engine_check {
-        true => Some(super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?),
-        false => None,
+    // Connect (and calibrate) before anything is written: an unreachable engine must not leave a new
+    // run behind, and the calibrated vector arithmetic is what every local figure of the run (and
+    // meta.json) uses, so local and engine rankings are compared on the same floats.
+    let (mut evaluator, search) = if args.engine_check {
+        let mut search = super::engine::connect(&args.target, &store, Default::default()).context("--engine-check")?;
+        super::engine::calibrate(&mut search).context("--engine-check")?;
+        let profile = search.target().arithmetic.clone();
+        (evaluator.with_arithmetic(profile), Some(search))
+    } else {
+        (evaluator, None)
     };
     let local = evaluator.local_engine();
     let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
@@ -255,6 +261,31 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
     let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
     if let Some(search) = search {
+        // The baseline is checked before any candidate: if it already drifts, no candidate's engine
+        // check could mean anything.
+        let started = std::time::Instant::now();
+        let mut request = evaluator.request();
+        request.ablate_sorts = false;
+        let baseline = scorelab::engine::drift::run_parity(
+            &store,
+            &local,
+            &search,
+            search.target(),
+            &baseline_set,
+            &request,
+            Some(&evaluator.context),
+            scorelab::engine::drift::Tolerances::default(),
+        )
+        .context("--engine-check: checking the baseline on the engine")?;
+        let (exact, ties, drift) = baseline.report.verdict_counts();
+        eprintln!(
+            "baseline engine check: {exact} exact, {ties} tie-equivalent, {drift} drift ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        if baseline.report.has_drift() {
+            super::engine::print_drift(&baseline.report, false)?;
+            bail!("the baseline {} drifts on the engine; fix that before optimising against it", cfg.baseline_dir);
+        }
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
     }
 
@@ -329,8 +360,8 @@ impl Table {
     fn new(iters: u32, json: bool) -> Table {
         if !json {
             println!(
-                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7}  rationale",
-                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms"
+                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7} {:>9}  rationale",
+                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms", "engine_ms"
             );
         }
         let bar =
@@ -360,7 +391,7 @@ impl Table {
             rationale = rationale.chars().take(87).collect::<String>() + "...";
         }
         let line = format!(
-            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7.0}  {}",
+            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7.0} {:>9}  {}",
             r.iteration,
             r.parent.map_or("-".to_string(), |p| p.to_string()),
             status_name(r.status),
@@ -369,7 +400,9 @@ impl Table {
             m(|x| x.precision),
             m(|x| x.ild),
             best,
-            r.timings.compile_ms + r.timings.eval_ms + r.timings.engine_ms.unwrap_or(0.0),
+            // Local time only; the engine check has its own column (it is most of the wall time).
+            r.timings.compile_ms + r.timings.eval_ms,
+            r.timings.engine_ms.map_or("-".to_string(), |ms| format!("{ms:.0}")),
             rationale
         );
         match &self.bar {

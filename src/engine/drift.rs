@@ -1,13 +1,26 @@
 //! Drift: the local interpreter and a real engine ranking the same set for the same cohort must agree.
-//! Per user: the same top-k items in the same order, `_score` and `_script` sort values within a relative
-//! tolerance (vector sums may differ in the last bits: the engine may use SIMD lanes), the same failure
-//! (script, phase, exception type, position) when a script fails; and the metrics within 1e-6. Anything
-//! else is drift, reported with the users, items and values involved and the first differing rank.
+//!
+//! The local side runs what the engine runs: the script as translated for the engine's vector dialect
+//! (an Elasticsearch-dialect set sent to OpenSearch is evaluated locally as the k-NN calls it becomes),
+//! and vector functions in the engine's calibrated Lucene arithmetic ([`EngineTarget`]).
+//!
+//! Per user the verdict is one of
+//! - `exact`: the same top-k items in the same order, `_score` and `_script` sort values within a relative
+//!   tolerance (or the same failure: script, phase, exception type, position);
+//! - `tie-equivalent`: the lists differ only by the order of items whose keys (sort values, then `_score`)
+//!   are within that tolerance of each other on both sides, including a near-tie across the k-th rank;
+//! - `drift`: anything else, reported with the items and values involved and the first differing rank.
+//!
+//! Only drift fails; the cohort metrics must also agree within 1e-6.
 
+use super::calibrate::ArithmeticProfile;
+use super::dialect::Rewritten;
+use super::transport::Flavor;
 use crate::metrics::{EvalContext, MetricSet};
 use crate::painless::diag::Diagnostic;
 use crate::rank::{
-    FailureKind, RankEngine, RankError, RankOutcome, RankRequest, RankedItem, RuntimeFailure, ScriptSet, UserResult,
+    FailureKind, RankEngine, RankError, RankOutcome, RankRequest, RankedItem, RuntimeFailure, ScriptSet, UserRanking,
+    UserResult,
 };
 use crate::store::Store;
 use serde::Serialize;
@@ -71,6 +84,38 @@ pub struct UserDrift {
     pub difference: Difference,
 }
 
+/// A user's comparison result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Exact,
+    TieEquivalent,
+    Drift,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Exact => "exact",
+            Verdict::TieEquivalent => "tie-equivalent",
+            Verdict::Drift => "drift",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserVerdict {
+    pub user_id: String,
+    pub verdict: Verdict,
+}
+
+/// A tie-equivalent user: where the lists first differ (both sides' hits from there).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TieSwap {
+    pub user_id: String,
+    pub difference: Difference,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricDrift {
     pub metric: String,
@@ -88,6 +133,10 @@ pub struct DriftReport {
     /// Both failed to compile the same way.
     pub same_compile_failure: bool,
     pub drifted: Vec<UserDrift>,
+    /// Users whose lists differ only inside near-ties (not drift).
+    pub tie_equivalent: Vec<TieSwap>,
+    /// Every user's verdict, in cohort order.
+    pub verdicts: Vec<UserVerdict>,
     /// Users whose runs failed identically on both sides.
     pub same_runtime_failures: usize,
     pub local_metrics: Option<MetricSet>,
@@ -96,11 +145,19 @@ pub struct DriftReport {
     pub local_ms: f64,
     pub engine_ms: f64,
     pub tolerances: Tolerances,
+    /// The vector arithmetic the local side ran (calibrated on the engine, or the default).
+    pub arithmetic: Option<ArithmeticProfile>,
 }
 
 impl DriftReport {
     pub fn has_drift(&self) -> bool {
         self.compile.is_some() || !self.drifted.is_empty() || !self.metric_drift.is_empty()
+    }
+
+    /// Users per verdict: (exact, tie-equivalent, drift).
+    pub fn verdict_counts(&self) -> (usize, usize, usize) {
+        let count = |v: Verdict| self.verdicts.iter().filter(|u| u.verdict == v).count();
+        (count(Verdict::Exact), count(Verdict::TieEquivalent), count(Verdict::Drift))
     }
 
     /// Engine wall time over local wall time for the same cohort.
@@ -121,8 +178,25 @@ impl DriftReport {
             self.engine_ms,
             self.time_ratio()
         );
+        if let Some(profile) = &self.arithmetic {
+            let _ = writeln!(out, "  {}", profile.describe());
+        }
         if let (Some(l), Some(e)) = (&self.local_metrics, &self.engine_metrics) {
             let _ = writeln!(out, "  metrics local : {}\n  metrics engine: {}", metrics_line(l), metrics_line(e));
+        }
+        if !self.verdicts.is_empty() {
+            let (exact, ties, drift) = self.verdict_counts();
+            let _ = writeln!(
+                out,
+                "  users: {exact} exact, {ties} tie-equivalent, {drift} drift (ties: keys within {:e} relative)",
+                self.tolerances.score_rel
+            );
+            for tie in self.tie_equivalent.iter().take(10) {
+                let _ = writeln!(out, "    tie-equivalent {}: {}", tie.user_id, describe(&tie.difference));
+            }
+            if self.tie_equivalent.len() > 10 {
+                let _ = writeln!(out, "    ... and {} more tie-equivalent users", self.tie_equivalent.len() - 10);
+            }
         }
         if self.same_compile_failure {
             let _ = writeln!(out, "  both sides refuse the set with the same compile error");
@@ -258,6 +332,8 @@ pub fn compare(
         compile: None,
         same_compile_failure: false,
         drifted: Vec::new(),
+        tie_equivalent: Vec::new(),
+        verdicts: Vec::new(),
         same_runtime_failures: 0,
         local_metrics: None,
         engine_metrics: None,
@@ -265,6 +341,7 @@ pub fn compare(
         local_ms: local.compile_ms + local.rank_ms,
         engine_ms: engine.compile_ms + engine.rank_ms,
         tolerances,
+        arithmetic: None,
     };
     let first_error = |o: &RankOutcome| {
         o.compile_failures.iter().find_map(|f| {
@@ -294,7 +371,15 @@ pub fn compare(
         let user_id = store.user_id(user).to_string();
         let difference = match (local.users.get(i), engine.users.get(i)) {
             (Some(UserResult::Ranked(l)), Some(UserResult::Ranked(e))) => {
-                compare_lists(store, &l.items, &e.items, tolerances)
+                match compare_lists(store, l, e, tolerances) {
+                    ListComparison::Exact => None,
+                    ListComparison::TieEquivalent(difference) => {
+                        report.tie_equivalent.push(TieSwap { user_id: user_id.clone(), difference });
+                        report.verdicts.push(UserVerdict { user_id, verdict: Verdict::TieEquivalent });
+                        continue;
+                    }
+                    ListComparison::Drift(difference) => Some(difference),
+                }
             }
             (Some(UserResult::Failed(l)), Some(UserResult::Failed(e))) => {
                 if failure_key(l) == failure_key(e) {
@@ -313,6 +398,8 @@ pub fn compare(
                 Some(Difference::Failure { local: text(l), engine: text(e) })
             }
         };
+        let verdict = if difference.is_some() { Verdict::Drift } else { Verdict::Exact };
+        report.verdicts.push(UserVerdict { user_id: user_id.clone(), verdict });
         if let Some(difference) = difference {
             report.drifted.push(UserDrift { user_id, difference });
         }
@@ -338,31 +425,155 @@ pub fn compare(
     report
 }
 
-fn compare_lists(store: &Store, local: &[RankedItem], engine: &[RankedItem], tol: Tolerances) -> Option<Difference> {
-    let longest = local.len().max(engine.len());
-    for rank in 0..longest {
-        match (local.get(rank), engine.get(rank)) {
-            (Some(l), Some(e)) if l.item == e.item => {}
-            _ => {
-                // Show the differing tail, at most five positions.
-                let end = (rank + 5).min(longest);
-                let slice = |v: &[RankedItem]| view(store, &v[rank.min(v.len())..end.min(v.len())]);
-                return Some(Difference::Items { rank, local: slice(local), engine: slice(engine) });
-            }
-        }
+/// How one user's two ranked lists compare.
+enum ListComparison {
+    Exact,
+    /// Different only inside near-ties; the first differing rank.
+    TieEquivalent(Difference),
+    Drift(Difference),
+}
+
+/// Whether two hits have the same ranking key (sort values, then `_score`) within the tolerance.
+fn keys_close(a: &RankedItem, b: &RankedItem, tol: Tolerances) -> bool {
+    close(f64::from(a.score), f64::from(b.score), tol.score_rel)
+        && a.sort_values.len() == b.sort_values.len()
+        && a.sort_values.iter().zip(&b.sort_values).all(|(x, y)| close(*x, *y, tol.score_rel))
+}
+
+/// The first value that differs beyond the tolerance at the same rank (same item on both sides).
+fn value_difference(store: &Store, rank: usize, l: &RankedItem, e: &RankedItem, tol: Tolerances) -> Option<Difference> {
+    let item_id = store.item_id(l.item).to_string();
+    if !close(f64::from(l.score), f64::from(e.score), tol.score_rel) {
+        return Some(Difference::Score { rank, item_id, local: l.score, engine: e.score });
     }
-    for (rank, (l, e)) in local.iter().zip(engine).enumerate() {
-        let item_id = store.item_id(l.item).to_string();
-        if !close(f64::from(l.score), f64::from(e.score), tol.score_rel) {
-            return Some(Difference::Score { rank, item_id, local: l.score, engine: e.score });
-        }
-        for (sort, (a, b)) in l.sort_values.iter().zip(&e.sort_values).enumerate() {
-            if !close(*a, *b, tol.score_rel) {
-                return Some(Difference::SortValue { rank, item_id, sort, local: *a, engine: *b });
-            }
+    for (sort, (a, b)) in l.sort_values.iter().zip(&e.sort_values).enumerate() {
+        if !close(*a, *b, tol.score_rel) {
+            return Some(Difference::SortValue { rank, item_id, sort, local: *a, engine: *b });
         }
     }
     None
+}
+
+fn compare_lists(store: &Store, local: &UserRanking, engine: &UserRanking, tol: Tolerances) -> ListComparison {
+    let (l, e) = (&local.items, &engine.items);
+    let items_difference = |rank: usize| {
+        // Show the differing tail, at most five positions.
+        let longest = l.len().max(e.len());
+        let end = (rank + 5).min(longest);
+        let slice = |v: &[RankedItem]| view(store, &v[rank.min(v.len())..end.min(v.len())]);
+        Difference::Items { rank, local: slice(l), engine: slice(e) }
+    };
+    let first_item_difference = (0..l.len().max(e.len())).find(|&r| match (l.get(r), e.get(r)) {
+        (Some(a), Some(b)) => a.item != b.item,
+        _ => true,
+    });
+    let Some(first) = first_item_difference else {
+        // Same items in the same order: every value must agree.
+        for (rank, (a, b)) in l.iter().zip(e).enumerate() {
+            if let Some(d) = value_difference(store, rank, a, b, tol) {
+                return ListComparison::Drift(d);
+            }
+        }
+        return ListComparison::Exact;
+    };
+    if l.len() != e.len() {
+        return ListComparison::Drift(items_difference(first));
+    }
+    // Both lists are sorted by the same key, so near-tie swaps keep the keys rank by rank.
+    for (rank, (a, b)) in l.iter().zip(e).enumerate() {
+        if !keys_close(a, b, tol) {
+            return ListComparison::Drift(items_difference(first.min(rank)));
+        }
+    }
+    fn find(list: &[RankedItem], item: crate::store::ItemIdx) -> Option<&RankedItem> {
+        list.iter().find(|h| h.item == item)
+    }
+    for (rank, (a, b)) in l.iter().zip(e).enumerate() {
+        // An item on both sides must have the same key on both; one the other side cut off must tie
+        // with that side's last ranked hit (a near-tie across the k-th rank).
+        for (hit, other, other_ranking) in [(a, e, engine), (b, l, local)] {
+            let counterpart = find(other, hit.item).or(other_ranking.next.as_ref().filter(|n| n.item == hit.item));
+            let ok = match counterpart {
+                Some(c) => keys_close(hit, c, tol),
+                None => other.last().is_some_and(|last| keys_close(hit, last, tol)),
+            };
+            if !ok {
+                return ListComparison::Drift(items_difference(first.min(rank)));
+            }
+        }
+    }
+    ListComparison::TieEquivalent(items_difference(first))
+}
+
+/// What the local side must reproduce of the engine it is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineTarget {
+    /// With OpenSearch, an Elasticsearch-dialect set runs locally as the k-NN script it is sent as.
+    pub flavor: Option<Flavor>,
+    /// The Lucene vector arithmetic (calibrated on the engine, or the default).
+    pub arithmetic: ArithmeticProfile,
+}
+
+impl EngineTarget {
+    /// A target of `flavor` with the default arithmetic (no calibration).
+    pub fn uncalibrated(flavor: Option<Flavor>) -> EngineTarget {
+        EngineTarget { flavor, arithmetic: ArithmeticProfile::default_profile() }
+    }
+}
+
+/// The translated scripts of a set (query, then sorts) with their edit lists.
+struct Translation {
+    query: Rewritten,
+    sorts: Vec<Rewritten>,
+}
+
+/// `set` as `flavor` runs it: an Elasticsearch-dialect set becomes the OpenSearch-dialect set the
+/// k-NN plugin is sent (vector calls evaluated per call in k-NN arithmetic and types). None when the
+/// set runs unchanged, or cannot be translated (the engine side then reports why).
+fn engine_view(set: &ScriptSet, flavor: Option<Flavor>) -> Option<(ScriptSet, Translation)> {
+    if flavor != Some(Flavor::OpenSearch) || set.dialect != crate::rank::Dialect::Elasticsearch {
+        return None;
+    }
+    let prepared = super::search::prepare_set(set, Flavor::OpenSearch, "opensearch").ok()?;
+    let mut local = set.clone().with_dialect(crate::rank::Dialect::Opensearch);
+    local.query.source = prepared.query.source.clone();
+    for (sort, rewritten) in local.sorts.iter_mut().zip(&prepared.sorts) {
+        sort.script.source = rewritten.source.clone();
+    }
+    Some((local, Translation { query: prepared.query, sorts: prepared.sorts }))
+}
+
+/// Maps the positions of a translated set's diagnostics back to the scripts the user wrote.
+fn map_back(outcome: &mut RankOutcome, set: &ScriptSet, translation: &Translation) {
+    let rewritten_of = |file: &str| {
+        if file == set.query.file_name {
+            Some(&translation.query)
+        } else {
+            set.sorts.iter().position(|s| s.script.file_name == file).and_then(|i| translation.sorts.get(i))
+        }
+    };
+    let fix = |d: &mut Diagnostic, r: &Rewritten| {
+        let map = |x: u32| r.to_original(x as usize) as u32;
+        d.span.start = map(d.span.start);
+        d.span.end = map(d.span.end).max(d.span.start);
+        if let Some(stmt) = d.statement.as_mut() {
+            stmt.start = map(stmt.start);
+            stmt.end = map(stmt.end).max(stmt.start);
+        }
+    };
+    for failure in &mut outcome.compile_failures {
+        if let Some(r) = rewritten_of(&failure.script) {
+            failure.diagnostics.iter_mut().for_each(|d| fix(d, r));
+            failure.source = r.original.clone();
+        }
+    }
+    for user in &mut outcome.users {
+        if let UserResult::Failed(RuntimeFailure { script, kind: FailureKind::Script { diagnostic }, .. }) = user
+            && let Some(r) = rewritten_of(script)
+        {
+            fix(diagnostic, r);
+        }
+    }
 }
 
 /// Both engines on one set: what `scorelab parity`, `eval --engine both` and the loop's engine check run.
@@ -372,12 +583,15 @@ pub struct ParityRun {
     pub report: DriftReport,
 }
 
-/// Ranks `set` locally and on the engine, timing both (wall time, so the ratio is what a user waits).
-/// `engine` is normally a `SearchEngine`; any `RankEngine` serves (e.g. one wrapped to report progress).
+/// Ranks `set` locally (as `target` runs it) and on the engine, timing both (wall time, so the ratio is
+/// what a user waits). `engine` is normally a `SearchEngine`; any `RankEngine` serves (e.g. one wrapped
+/// to report progress).
+#[allow(clippy::too_many_arguments)]
 pub fn run_parity(
     store: &Store,
     local: &dyn RankEngine,
     engine: &dyn RankEngine,
+    target: &EngineTarget,
     set: &ScriptSet,
     request: &RankRequest,
     eval: Option<&EvalContext<'_>>,
@@ -385,9 +599,17 @@ pub fn run_parity(
 ) -> Result<ParityRun, RankError> {
     // Parity compares user by user: both sides rank every user, even after a failure.
     let request = &RankRequest { stop_at_first_failure: false, ..request.clone() };
+    let local_request = RankRequest { vectors: target.arithmetic.arithmetic, ..request.clone() };
+    let view = engine_view(set, target.flavor);
     let started = Instant::now();
-    let local_outcome = local.rank(set, request)?;
+    let mut local_outcome = match &view {
+        Some((translated, _)) => local.rank(translated, &local_request)?,
+        None => local.rank(set, &local_request)?,
+    };
     let local_ms = started.elapsed().as_secs_f64() * 1e3;
+    if let Some((_, translation)) = &view {
+        map_back(&mut local_outcome, set, translation);
+    }
     let started = Instant::now();
     let engine_outcome = engine.rank(set, request)?;
     let engine_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -396,6 +618,7 @@ pub fn run_parity(
         compare(store, engine.name(), request, &local_outcome, &engine_outcome, eval, &sort_files, tolerances);
     report.local_ms = local_ms;
     report.engine_ms = engine_ms;
+    report.arithmetic = Some(target.arithmetic.clone());
     Ok(ParityRun { local: local_outcome, engine: engine_outcome, report })
 }
 

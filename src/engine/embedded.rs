@@ -25,11 +25,13 @@ pub struct EmbeddedOptions {
     pub startup_timeout: Duration,
     /// Try to load the k-NN plugin (vector functions in Painless).
     pub knn: bool,
+    /// Extra JVM options, e.g. `-Dlucene.useScalarFMA=false` to force a Lucene vector implementation.
+    pub jvm_args: Vec<String>,
 }
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
-        EmbeddedOptions { heap_mb: 768, startup_timeout: Duration::from_secs(240), knn: true }
+        EmbeddedOptions { heap_mb: 768, startup_timeout: Duration::from_secs(240), knn: true, jvm_args: Vec::new() }
     }
 }
 
@@ -97,7 +99,12 @@ impl EmbeddedOpenSearch {
             .arg(format!("-Xms{}m", options.heap_mb))
             .arg(format!("-Xmx{}m", options.heap_mb))
             .arg("-XX:+UseSerialGC")
+            // Without this HotSpot replaces exceptions thrown often at one site (e.g. ~140 integer
+            // divisions by zero) by a preallocated one without message or stack: the node's error
+            // answers would then depend on JVM warm-up and drift from the interpreter's.
+            .arg("-XX:-OmitStackTraceInFastThrow")
             .arg("-Xss1m")
+            .args(&options.jvm_args)
             .args(["-cp", &classpath, "scorelab.opensearch.EmbeddedNode"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -73,6 +73,9 @@ pub enum EngineError {
     #[error("the vector dialect of {engine} cannot express {construct} (at byte {offset} of the {script} script)")]
     Dialect { engine: String, construct: String, offset: usize, script: String },
 
+    #[error("calibrating the engine's vector arithmetic failed: {0}")]
+    Calibration(String),
+
     #[error("the local ranking failed: {0}")]
     Local(String),
 }

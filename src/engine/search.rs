@@ -54,6 +54,8 @@ pub struct SearchEngine<'s> {
     store: &'s Store,
     options: SearchOptions,
     name: String,
+    /// What the local side must reproduce: the flavor, and the arithmetic once calibrated.
+    target: super::drift::EngineTarget,
 }
 
 impl<'s> SearchEngine<'s> {
@@ -65,7 +67,21 @@ impl<'s> SearchEngine<'s> {
             Flavor::OpenSearch => "opensearch",
         }
         .to_string();
-        Ok(SearchEngine { client, store, options, name })
+        let target = super::drift::EngineTarget::uncalibrated(Some(client.info().flavor));
+        Ok(SearchEngine { client, store, options, name, target })
+    }
+
+    /// Probes the engine's Lucene vector arithmetic (a few `script_fields` searches) and keeps it:
+    /// parity runs then reproduce it locally.
+    pub fn calibrate(&mut self) -> Result<&super::calibrate::ArithmeticProfile, EngineError> {
+        let profile = super::calibrate::calibrate(&self.client, self.store, &self.options.index)?;
+        self.target.arithmetic = profile;
+        Ok(&self.target.arithmetic)
+    }
+
+    /// The flavor and arithmetic a local comparison must reproduce.
+    pub fn target(&self) -> &super::drift::EngineTarget {
+        &self.target
     }
 
     pub fn client(&self) -> &EngineClient {

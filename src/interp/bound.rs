@@ -111,7 +111,7 @@ impl Program {
             batch: BatchState::default(),
         };
         if self.prefix_len > 0 {
-            let ctx = CallCtx::detached(self.dialect, self.context, &self.limits);
+            let ctx = CallCtx::detached(self.dialect, self.context, &self.limits).with_vectors(self.vectors);
             let mut interp = Interp {
                 functions: &self.functions,
                 consts: &bound.consts,
@@ -142,7 +142,8 @@ impl Program {
             Err(f) => return Err(self.runtime_diag(f.err.clone(), f.span, f.stmt)),
         };
         bound.frame.counter = counter;
-        let ctx = CallCtx::for_document(self.dialect, self.context, &self.limits, DocCtx { store, item });
+        let ctx = CallCtx::for_document(self.dialect, self.context, &self.limits, DocCtx { store, item })
+            .with_vectors(self.vectors);
         let mut interp = Interp {
             functions: &self.functions,
             consts: &bound.consts,

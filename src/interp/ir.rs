@@ -94,6 +94,8 @@ pub enum Conv {
     CheckRef(Ty),
     /// `(char) someString`: one-character strings only.
     StringToChar,
+    /// `(String) someChar`: the one-character string (Painless's explicit char-to-String cast).
+    CharToString,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

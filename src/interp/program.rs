@@ -24,6 +24,8 @@ pub struct CompileEnv {
     /// Params the harness supplies (None: `params.x` is not checked).
     pub param_names: Option<Vec<String>>,
     pub limits: Limits,
+    /// The Lucene vector arithmetic vector functions reproduce (the target engine's, once probed).
+    pub vectors: super::lib::vectors::VectorArithmetic,
 }
 
 /// `ScriptContext` with a default (score) so `CompileEnv` can derive `Default`.
@@ -58,6 +60,7 @@ pub struct Program {
     pub(crate) functions: Vec<Function>,
     pub(crate) consts: Vec<Const>,
     pub(crate) limits: Limits,
+    pub(crate) vectors: super::lib::vectors::VectorArithmetic,
     /// Statements `main.body[..prefix_len]` depend only on params and constants: `bind` runs them
     /// once per user (see `hoist.rs`).
     pub(crate) prefix_len: usize,
@@ -172,6 +175,7 @@ fn compile_tree(script: painless::ast::Script, source: &str, env: &CompileEnv, s
                 functions,
                 consts,
                 limits: env.limits.clone(),
+                vectors: env.vectors,
                 prefix_len,
                 caches,
                 batch,
@@ -227,7 +231,7 @@ pub fn exec_test_with(
     };
     let consts: Vec<Value> = program.consts.iter().map(eval::const_value).collect();
     let mut bindings: Vec<Option<Box<dyn FunctionBinding>>> = Vec::new();
-    let ctx = CallCtx::detached(program.dialect, program.context, &program.limits);
+    let ctx = CallCtx::detached(program.dialect, program.context, &program.limits).with_vectors(program.vectors);
     let mut interp = Interp {
         functions: &program.functions,
         consts: &consts,

@@ -56,6 +56,8 @@ pub struct CallCtx<'a> {
     /// Bytes this evaluation has allocated for strings, arrays, lists and maps (one `CallCtx` per
     /// evaluation), against `Limits::max_alloc_bytes`.
     allocated: std::cell::Cell<usize>,
+    /// The Lucene vector arithmetic the target engine runs (see `lib::vectors::VectorArithmetic`).
+    vectors: crate::interp::lib::vectors::VectorArithmetic,
 }
 
 /// Bytes charged per list or array element (one `Value`).
@@ -66,12 +68,30 @@ pub const ENTRY_BYTES: usize = 2 * std::mem::size_of::<Value>() + 8;
 impl<'a> CallCtx<'a> {
     /// A context without a document (test context, unit tests of library functions).
     pub fn detached(dialect: Dialect, context: ScriptContext, limits: &'a Limits) -> Self {
-        CallCtx { dialect, context, limits, doc: None, allocated: std::cell::Cell::new(0) }
+        CallCtx { dialect, context, limits, doc: None, allocated: std::cell::Cell::new(0), vectors: Default::default() }
     }
 
     /// A context evaluating one document of a store.
     pub fn for_document(dialect: Dialect, context: ScriptContext, limits: &'a Limits, doc: DocCtx<'a>) -> Self {
-        CallCtx { dialect, context, limits, doc: Some(doc), allocated: std::cell::Cell::new(0) }
+        CallCtx {
+            dialect,
+            context,
+            limits,
+            doc: Some(doc),
+            allocated: std::cell::Cell::new(0),
+            vectors: Default::default(),
+        }
+    }
+
+    /// The same context computing vector functions in `vectors`.
+    pub fn with_vectors(mut self, vectors: crate::interp::lib::vectors::VectorArithmetic) -> Self {
+        self.vectors = vectors;
+        self
+    }
+
+    /// The Lucene vector arithmetic to reproduce.
+    pub fn vectors(&self) -> crate::interp::lib::vectors::VectorArithmetic {
+        self.vectors
     }
 
     /// The same context evaluating `doc` (score and sort contexts, one item at a time).

@@ -159,6 +159,7 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
             self.evaluator.store,
             self.local,
             &self.search,
+            self.search.target(),
             set,
             &self.evaluator.request(),
             Some(&self.evaluator.context),

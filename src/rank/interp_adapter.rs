@@ -67,15 +67,22 @@ pub struct SetCompilation {
 
 /// Compiles every script of the set; the set runs only when all of them compile.
 pub fn compile_set(set: &ScriptSet, store: &Store, harness: &Params) -> SetCompilation {
-    compile_set_with(set, store, harness, &interp::Limits::default())
+    compile_set_with(set, store, harness, &interp::Limits::default(), Default::default())
 }
 
-/// `compile_set` with the sandbox limits the programs run under (memory budget, depth budget).
-pub fn compile_set_with(set: &ScriptSet, store: &Store, harness: &Params, limits: &interp::Limits) -> SetCompilation {
+/// `compile_set` with the sandbox limits the programs run under (memory budget, depth budget) and
+/// vector functions computed in the given Lucene arithmetic.
+pub fn compile_set_with(
+    set: &ScriptSet,
+    store: &Store,
+    harness: &Params,
+    limits: &interp::Limits,
+    vectors: crate::interp::lib::vectors::VectorArithmetic,
+) -> SetCompilation {
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
     let mut compile = |script: &super::Script, context: ScriptContext| -> Option<Box<dyn UserScorer>> {
-        let env = CompileEnv { limits: limits.clone(), ..compile_env(store, context, set.dialect, harness) };
+        let env = CompileEnv { limits: limits.clone(), vectors, ..compile_env(store, context, set.dialect, harness) };
         let compiled = interp::compile(&script.source, &env);
         match compiled.program {
             Some(program) => {
@@ -120,7 +127,7 @@ impl RankEngine for LocalEngine<'_> {
 
     fn rank(&self, set: &ScriptSet, request: &RankRequest) -> Result<RankOutcome, RankError> {
         let start = Instant::now();
-        let compilation = compile_set_with(set, self.store(), &request.harness_params, self.limits());
+        let compilation = compile_set_with(set, self.store(), &request.harness_params, self.limits(), request.vectors);
         let compile_ms = start.elapsed().as_secs_f64() * 1e3;
         match compilation.compiled {
             Some(compiled) => {

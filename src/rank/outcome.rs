@@ -24,6 +24,9 @@ pub struct RankRequest {
     /// a candidate that fails on its first users is not run on all the others. The outcome then
     /// holds the users reached. Deterministic at any thread count. Local engine only.
     pub stop_at_first_failure: bool,
+    /// The Lucene vector arithmetic the local engine reproduces (the target engine's, once
+    /// calibrated; the documented default otherwise). Search engines ignore it.
+    pub vectors: crate::interp::lib::vectors::VectorArithmetic,
 }
 
 impl RankRequest {
@@ -35,6 +38,7 @@ impl RankRequest {
             ablate_sorts: false,
             deadline: None,
             stop_at_first_failure: false,
+            vectors: Default::default(),
         }
     }
 }

@@ -161,9 +161,17 @@ pub struct Evaluator<'s> {
     pub candidate_timeout: Option<std::time::Duration>,
     /// The sandbox limits candidates run under (`--memory-budget` sets `max_alloc_bytes`).
     pub limits: crate::interp::Limits,
+    /// The vector arithmetic local ranking reproduces (calibrated on an engine, or the default).
+    pub arithmetic: crate::engine::calibrate::ArithmeticProfile,
 }
 
 impl<'s> Evaluator<'s> {
+    /// Ranks locally in `profile`'s vector arithmetic (the engine's, after calibration).
+    pub fn with_arithmetic(mut self, profile: crate::engine::calibrate::ArithmeticProfile) -> Self {
+        self.arithmetic = profile;
+        self
+    }
+
     /// Samples the cohort from the settings (a new run).
     pub fn new(store: &'s Store, settings: EvalSettings) -> Result<Self, EvaluatorError> {
         Self::build(store, settings, None)
@@ -196,6 +204,7 @@ impl<'s> Evaluator<'s> {
             None => Cohort::sample(store, &truth, settings.cohort_size, settings.seed)?,
         };
         let context = EvalContext::new(store, truth, &diversity_fields, settings.k)?;
+        let arithmetic = crate::engine::calibrate::ArithmeticProfile::default_profile();
         Ok(Evaluator {
             store,
             context,
@@ -205,6 +214,7 @@ impl<'s> Evaluator<'s> {
             diversity_fields,
             candidate_timeout: None,
             limits: Default::default(),
+            arithmetic,
         })
     }
 
@@ -231,6 +241,7 @@ impl<'s> Evaluator<'s> {
             ablate_sorts: true,
             deadline: self.candidate_timeout.map(|t| Instant::now() + t),
             stop_at_first_failure: true,
+            vectors: self.arithmetic.arithmetic,
         }
     }
 
@@ -337,6 +348,7 @@ impl super::RunMeta {
             },
             baseline: super::BaselineRef::default(),
             summary: super::Summary::default(),
+            vector_arithmetic: Some(evaluator.arithmetic.clone()),
         }
     }
 }

@@ -25,6 +25,10 @@ pub struct RunMeta {
     pub baseline: BaselineRef,
     #[serde(default)]
     pub summary: Summary,
+    /// The Lucene vector arithmetic local scores were computed in: detected on the engine when one
+    /// was probed, else the documented default (absent in runs written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_arithmetic: Option<crate::engine::calibrate::ArithmeticProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

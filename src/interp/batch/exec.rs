@@ -42,6 +42,7 @@ impl<'a> Reader<'a> {
     fn ctx(&self, j: usize) -> CallCtx<'a> {
         let p = self.program;
         CallCtx::for_document(p.dialect, p.context, &p.limits, DocCtx { store: self.store, item: self.items[j] })
+            .with_vectors(p.vectors)
     }
 
     /// An interpreter positioned on document `j`, for its (read-only) access functions.

@@ -35,6 +35,7 @@ pub fn legal_cast(from: &Ty, to: &Ty, explicit: bool, internal: bool) -> Result<
             Ok(Some(Conv::Unbox(*p)))
         }
         (Ty::String, Ty::Prim(Prim::Char)) if explicit => Ok(Some(Conv::StringToChar)),
+        (Ty::Prim(Prim::Char), Ty::String) if explicit => Ok(Some(Conv::CharToString)),
         (Ty::Object | Ty::Number, Ty::Prim(p)) if explicit => Ok(Some(Conv::DefExplicit(Ty::Prim(*p)))),
         (_, Ty::Prim(_)) | (Ty::Prim(_), _) => Err(cannot_cast(from, to)),
         _ => {

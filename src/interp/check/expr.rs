@@ -102,6 +102,8 @@ pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
         K::Instanceof { ty, .. } => {
             format!("not a statement: result not used from instanceof with target type [{}]", ty.base)
         }
+        // Checked on the embedded OpenSearch node: both `new int[2];` and `new int[] {1, 2};`.
+        K::NewArray { .. } | K::NewArrayInit { .. } => "not a statement: result not used from new array".into(),
         K::ListInit(_) => "not a statement: result not used from list initializer".into(),
         K::MapInit(_) => "not a statement: result not used from map initializer".into(),
         K::Lambda { .. } => "not a statement: lambda not used".into(),
@@ -109,7 +111,50 @@ pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
     })
 }
 
+/// An int literal that fits `ty` (byte, short or char): Painless narrows such a constant implicitly.
+fn narrowable_int_literal(e: &ast::Expr, ty: &Ty) -> bool {
+    match (&e.kind, ty) {
+        (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(Prim::Byte)) => i8::try_from(*v).is_ok(),
+        (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(Prim::Short)) => i16::try_from(*v).is_ok(),
+        (ast::ExprKind::Literal(Literal::Int(v)), Ty::Prim(Prim::Char)) => u16::try_from(*v).is_ok(),
+        _ => false,
+    }
+}
+
 impl<'a> Checker<'a> {
+    /// `c ? a : b`: the branches take the target type when there is one (and the explicitness of an
+    /// enclosing cast); otherwise Painless's `promoteConditional`, where a byte/short/char branch and
+    /// an int constant that fits it give that small type (`x ? (byte) y : 7` is a byte).
+    fn conditional(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        span: Span,
+        target: Option<&Ty>,
+        explicit: bool,
+    ) -> CResult<Typed> {
+        let c = self.check_condition(cond)?;
+        let a = self.check_expr(then, target)?;
+        let b = self.check_expr(otherwise, target)?;
+        let ty = match target {
+            Some(t) => t.clone(),
+            None if narrowable_int_literal(otherwise, &a.ty) => a.ty.clone(),
+            None if narrowable_int_literal(then, &b.ty) => b.ty.clone(),
+            None => promote_conditional(&a.ty, &b.ty),
+        };
+        let branch = |this: &mut Self, e: &ast::Expr, v: Typed| {
+            if narrowable_int_literal(e, &ty) {
+                this.check_assign_value(e, &ty)
+            } else {
+                this.convert(v, &ty, explicit, false, e.span)
+            }
+        };
+        let a = branch(self, then, a)?;
+        let b = branch(self, otherwise, b)?;
+        Ok(Typed::new(ExprKind::Conditional(Box::new(c), Box::new(a), Box::new(b)), span, ty))
+    }
+
     /// An expression in statement position (its value is discarded).
     pub(crate) fn check_statement_expr(&mut self, e: &ast::Expr) -> CResult<Typed> {
         self.check_expr(e, None)
@@ -190,18 +235,7 @@ impl<'a> Checker<'a> {
                 };
                 Ok(Typed::new(ExprKind::IncDec { target: tgt, increment: *increment, prefix: *prefix, back }, span, ty))
             }
-            K::Conditional { cond, then, otherwise } => {
-                let c = self.check_condition(cond)?;
-                let a = self.check_expr(then, target)?;
-                let b = self.check_expr(otherwise, target)?;
-                let ty = match target {
-                    Some(t) => t.clone(),
-                    None => promote_conditional(&a.ty, &b.ty),
-                };
-                let a = self.convert(a, &ty, false, false, then.span)?;
-                let b = self.convert(b, &ty, false, false, otherwise.span)?;
-                Ok(Typed::new(ExprKind::Conditional(Box::new(c), Box::new(a), Box::new(b)), span, ty))
-            }
+            K::Conditional { cond, then, otherwise } => self.conditional(cond, then, otherwise, span, target, false),
             K::Elvis { lhs, rhs } => self.elvis(lhs, rhs, span, target),
             K::Instanceof { expr, ty } => {
                 let v = self.check_expr(expr, None)?;
@@ -218,6 +252,12 @@ impl<'a> Checker<'a> {
             }
             K::Cast { ty, expr } => {
                 let to = self.resolve_type(ty)?;
+                if let ast::ExprKind::Conditional { cond, then, otherwise } = &expr.kind {
+                    // Painless passes the cast's type and its explicitness down to both branches:
+                    // `(byte)(x ? y : 7)` casts each branch to byte.
+                    let v = self.conditional(cond, then, otherwise, expr.span, Some(&to), true)?;
+                    return Ok(Typed::new(v.ir.kind, span, to));
+                }
                 let v = self.check_expr(expr, Some(&to))?;
                 if let (Ty::Prim(Prim::Char), ast::ExprKind::Literal(Literal::String(s))) = (&to, &expr.kind) {
                     let mut units = s.encode_utf16();
@@ -242,6 +282,8 @@ impl<'a> Checker<'a> {
                     (Ty::ArrayList, 0) => ExprKind::NewList(Vec::new()),
                     (Ty::HashMap, 0) => ExprKind::NewMap(Vec::new()),
                     (Ty::HashSet, 0) => ExprKind::NewSet,
+                    // The whitelist's only String constructor: the empty string.
+                    (Ty::String, 0) => ExprKind::Const(self.add_const(ir::Const::Str("".into()))),
                     (Ty::ArrayList | Ty::HashMap | Ty::HashSet, n) => {
                         return Err(unsupported(
                             "L406",

@@ -6,7 +6,7 @@
 //! assignment, C205 unknown method/field/function, C206 elvis misuse, C207 null-safe misuse,
 //! C208 control flow (extraneous/unreachable/missing return), C209 duplicate variable,
 //! C210 unknown type, C211 other compile errors; warnings C250 unknown doc field, C251 unknown
-//! param; L401 lambda, L402 method reference, L403 regex, L404 try/catch/throw, L405 class not in
+//! param, C252 Elasticsearch vector call site with a changing query (`binding_lint.rs`); L401 lambda, L402 method reference, L403 regex, L404 try/catch/throw, L405 class not in
 //! the local subset, L406 member not in the local subset, L407 non-reproducible (randomScore).
 //!
 //! **Word for word with ES.** Control flow is analysed as ES's `DefaultSemanticAnalysisPhase` does,
@@ -18,6 +18,7 @@
 //! fails), and run-time `def` casts use `Def.castException`'s wording (`eval/ops.rs`). The message
 //! shapes are pinned against the node in tests/error_positions/messages.jsonl.
 
+mod binding_lint;
 mod cast;
 mod expr;
 mod member;
@@ -136,6 +137,9 @@ pub fn check(script: &ast::Script, env: &CheckEnv<'_>) -> (Result<Checked, Box<D
         in_main: false,
     };
     let result = c.check_script(script);
+    if env.dialect == Dialect::Elasticsearch {
+        c.warnings.extend(binding_lint::call_site_binding_warnings(script));
+    }
     (result, std::mem::take(&mut c.warnings))
 }
 

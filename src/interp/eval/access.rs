@@ -50,6 +50,10 @@ pub(crate) fn convert(v: Value, conv: &Conv) -> Result<Value, RuntimeError> {
             Value::Null => Err(RuntimeError::class_cast("cannot cast null java.lang.String to char")),
             other => Err(class_cast(other, &Ty::CHAR)),
         },
+        Conv::CharToString => match &v {
+            Value::Char(c) => Ok(Value::str(&String::from_utf16_lossy(&[*c]))),
+            other => Err(class_cast(other, &Ty::String)),
+        },
     }
 }
 
@@ -172,7 +176,18 @@ impl Interp<'_> {
     pub(crate) fn field_get(&self, recv: &Value, name: &str) -> Result<Value, RuntimeError> {
         match recv {
             Value::Null => Err(null_receiver(name)),
-            Value::Map(m) => Ok(m.borrow().get_str(name).cloned().unwrap_or(Value::Null)),
+            Value::Map(m) => {
+                // Painless's `Def.lookupGetter` tries the whitelisted getters first (`m.empty` is
+                // `isEmpty()`), and only then reads the key.
+                let reg = registry();
+                let ty = recv.runtime_ty();
+                for prefix in ["get", "is"] {
+                    if let Some(getter) = with_getter_name(prefix, name, |g| reg.lookup_method(&ty, g, 0)) {
+                        return (getter.imp)(&self.ctx, recv, &[]);
+                    }
+                }
+                Ok(m.borrow().get_str(name).cloned().unwrap_or(Value::Null))
+            }
             Value::Doc => self.doc.field(name),
             Value::Array(a) if name == "length" => Ok(Value::Int(a.borrow().items.len() as i32)),
             Value::List(_) if name.parse::<i32>().is_ok() => {

@@ -6,7 +6,7 @@
 use super::args::{any_at, f64_at, str_at};
 use super::reg_doc::{doc_vector, handle_name};
 use super::score::{self, DecayNumeric, DecayShape};
-use super::vectors::{self, EsQueryVector, EsVectorLayout};
+use super::vectors::{self, EsIndexedFn, EsQueryVector, EsVectorLayout, VectorArithmetic};
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{BindingCtor, CallCtx, FunctionBinding, FunctionImp, FunctionSig, Registry, StaticImp};
 use crate::interp::types::{Dialect, ScriptContext, Ty};
@@ -77,6 +77,8 @@ struct EsVectorBinding {
     function: EsVectorFn,
     query: EsQueryVector,
     field: std::rc::Rc<str>,
+    /// The engine's Lucene arithmetic, from the constructing call's context.
+    arith: VectorArithmetic,
 }
 
 impl FunctionBinding for EsVectorBinding {
@@ -92,6 +94,26 @@ impl FunctionBinding for EsVectorBinding {
             None => doc_vector(ctx, &self.field)?,
         };
         let layout = EsVectorLayout::Indexed;
+        if self.arith != VectorArithmetic::Scalar {
+            let indexed = match self.function {
+                EsVectorFn::Cosine => EsIndexedFn::Cosine,
+                EsVectorFn::Dot => EsIndexedFn::Dot,
+                EsVectorFn::L2 => EsIndexedFn::L2,
+                EsVectorFn::L1 => return Ok(Value::Double(vectors::es_l1_norm(&self.query, doc, layout))),
+            };
+            if let Some(d) = ctx.doc() {
+                // The store's precomputed magnitude is `es_magnitude` of this very row.
+                let mag = d.store.vector_magnitudes()[d.item.0 as usize];
+                return Ok(Value::Double(vectors::es_indexed_with_magnitude(
+                    self.arith,
+                    indexed,
+                    &self.query,
+                    doc,
+                    mag,
+                )));
+            }
+            return Ok(Value::Double(vectors::es_indexed_with(self.arith, indexed, &self.query, doc)));
+        }
         if let (EsVectorFn::Cosine, Some(d)) = (self.function, ctx.doc()) {
             // The store's precomputed magnitude is `es_magnitude` of this very row.
             let mag = d.store.vector_magnitudes()[d.item.0 as usize];
@@ -108,6 +130,14 @@ impl FunctionBinding for EsVectorBinding {
 
 impl EsVectorBinding {
     fn batch(&self, store: &crate::store::Store, items: &[crate::store::ItemIdx], out: &mut [f64]) -> bool {
+        if self.arith != VectorArithmetic::Scalar {
+            let indexed = match self.function {
+                EsVectorFn::Cosine => EsIndexedFn::Cosine,
+                EsVectorFn::Dot => EsIndexedFn::Dot,
+                EsVectorFn::L1 | EsVectorFn::L2 => return false,
+            };
+            return vectors::es_batch_with(self.arith, indexed, &self.query, store, items, out);
+        }
         match self.function {
             EsVectorFn::Cosine => vectors::es_cosine_indexed_batch(&self.query, store, items, out),
             EsVectorFn::Dot => vectors::es_dot_batch(&self.query.values, store, items, out),
@@ -130,7 +160,7 @@ fn es_vector_ctor(
         EsVectorFn::Cosine => EsQueryVector::normalized(floats, dims)?,
         _ => EsQueryVector::raw(floats, dims)?,
     };
-    Ok(Box::new(EsVectorBinding { function, query, field }))
+    Ok(Box::new(EsVectorBinding { function, query, field, arith: ctx.vectors() }))
 }
 
 pub fn register(reg: &mut Registry) {
@@ -203,20 +233,19 @@ pub fn register(reg: &mut Registry) {
                 ));
             }
             let doc = doc_vector(ctx, &field)?;
+            // cosinesimilOptimized is a plain Java loop (no VectorUtil): the same in every variant.
             Ok(Value::Float(vectors::knn_cosine_similarity_with_norm(&query, doc, norm)?))
         }),
     );
 }
 
+/// A k-NN scoring kernel over (arithmetic, query, document).
+type KnnFn = fn(VectorArithmetic, &[f32], &[f32]) -> Result<f32, RuntimeError>;
+
 /// A k-NN scoring function: query `toFloat`ed on every call, as `KNNScoringUtil` does.
-fn knn(
-    ctx: &CallCtx<'_>,
-    a: &[Value],
-    name: &str,
-    f: fn(&[f32], &[f32]) -> Result<f32, RuntimeError>,
-) -> Result<Value, RuntimeError> {
+fn knn(ctx: &CallCtx<'_>, a: &[Value], name: &str, f: KnnFn) -> Result<Value, RuntimeError> {
     let query = query_floats(any_at(a, 0)?, name)?;
     let field = handle_name(any_at(a, 1)?)?;
     let doc = doc_vector(ctx, &field)?;
-    Ok(Value::Float(f(&query, doc)?))
+    Ok(Value::Float(f(ctx.vectors(), &query, doc)?))
 }

@@ -12,10 +12,12 @@
 //! dot product summed in float groups of eight, double l2 differences, and the magnitude stored
 //! at index time (same formula as above).
 //!
-//! **Last-bit caveat.** Lucene's scalar reference ([`lucene_dot`], [`lucene_square_distance`],
-//! [`lucene_cosine`]) is reproduced exactly, without FMA. Elasticsearch 8.13 on JDK 21 runs
-//! Lucene's Panama (SIMD) implementation instead, whose lane-wise sums and FMA can differ from
-//! it in the last bits of the float result; the drift check compares with a tolerance.
+//! **Which Lucene arithmetic.** Lucene's `VectorUtil` has a scalar and a Panama (SIMD)
+//! implementation, each with or without fused multiply-add; they differ in the last bit of the
+//! float result. All of them are reproduced here in Lucene's exact order of operations
+//! ([`VectorArithmetic`], [`dot_with`], [`square_distance_with`], [`cosine_with`]); the plain
+//! [`lucene_dot`], [`lucene_square_distance`], [`lucene_cosine`] are the scalar one without FMA
+//! (the default when no engine was probed). The interpreter runs the variant of its `CallCtx`.
 //!
 //! **OpenSearch k-NN 2.19** (`cosineSimilarity(qv, doc['f'])`, `l2Squared`, `l1Norm`,
 //! `lInfNorm`, `innerProduct`): all return float; cosine is Lucene's `VectorUtil.cosine` (raw
@@ -33,6 +35,291 @@ pub enum EsVectorLayout {
     Indexed,
     /// `index: false`: `BinaryDenseVector`, double accumulation.
     Binary,
+}
+
+/// Which implementation of Lucene's float `VectorUtil` an engine runs. Lucene picks it at start-up
+/// from the JVM and the CPU: the scalar `DefaultVectorUtilSupport` unless the Panama vector module is
+/// enabled (Java 21+ with `jdk.incubator.vector`), and in either, fused multiply-add when
+/// `Constants.HAS_FAST_SCALAR_FMA` / `HAS_FAST_VECTOR_FMA` say so (`-Dlucene.useScalarFMA` /
+/// `-Dlucene.useVectorFMA` override the CPU heuristic). Every variant rounds differently in the last
+/// bit, and one ulp decides the order of two near-parallel items, so the local side must run the
+/// engine's own variant: `scorelab parity` detects it by probing the engine (`engine::calibrate`).
+///
+/// Without an engine the default is [`VectorArithmetic::Scalar`] (Lucene's scalar code without FMA:
+/// portable, and what every Lucene 9.x computes when FMA is not considered fast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum VectorArithmetic {
+    /// `DefaultVectorUtilSupport`, `a * b + c` rounded twice.
+    #[default]
+    Scalar,
+    /// `DefaultVectorUtilSupport` with `Math.fma` (one rounding).
+    ScalarFma,
+    /// `PanamaVectorUtilSupport` with `lanes` float lanes (4: 128-bit, 8: AVX2, 16: AVX-512);
+    /// `vector_fma` for the lane loops, `scalar_fma` for the scalar tail.
+    Panama { lanes: u8, vector_fma: bool, scalar_fma: bool },
+}
+
+impl VectorArithmetic {
+    /// Every variant calibration tells apart, most likely first.
+    pub fn candidates() -> Vec<VectorArithmetic> {
+        let mut all = vec![VectorArithmetic::Scalar, VectorArithmetic::ScalarFma];
+        for lanes in [8u8, 16, 4] {
+            for (vector_fma, scalar_fma) in [(true, true), (false, false), (true, false), (false, true)] {
+                all.push(VectorArithmetic::Panama { lanes, vector_fma, scalar_fma });
+            }
+        }
+        all
+    }
+
+    #[inline(always)]
+    fn scalar_fma(self) -> bool {
+        match self {
+            VectorArithmetic::Scalar => false,
+            VectorArithmetic::ScalarFma => true,
+            VectorArithmetic::Panama { scalar_fma, .. } => scalar_fma,
+        }
+    }
+}
+
+impl std::fmt::Display for VectorArithmetic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VectorArithmetic::Scalar => f.write_str("lucene-scalar"),
+            VectorArithmetic::ScalarFma => f.write_str("lucene-scalar-fma"),
+            VectorArithmetic::Panama { lanes, vector_fma, scalar_fma } => write!(
+                f,
+                "lucene-panama-{lanes}{}{}",
+                if *vector_fma { "-fma" } else { "" },
+                match (vector_fma, scalar_fma) {
+                    (true, false) => "-scalar-mul-add",
+                    (false, true) => "-scalar-fma",
+                    _ => "",
+                }
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for VectorArithmetic {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        VectorArithmetic::candidates().into_iter().find(|c| c.to_string() == s).ok_or_else(|| {
+            let names: Vec<String> = VectorArithmetic::candidates().iter().map(|c| c.to_string()).collect();
+            format!("unknown vector arithmetic [{s}]; one of: {}", names.join(", "))
+        })
+    }
+}
+
+impl serde::Serialize for VectorArithmetic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VectorArithmetic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Java's `fma(a, b, c)` helper of both Lucene implementations: `Math.fma` (one rounding) or
+/// `a * b + c` (two).
+#[inline(always)]
+fn mul_add(fused: bool, a: f32, b: f32, c: f32) -> f32 {
+    if fused { fma_f32(a, b, c) } else { a * b + c }
+}
+
+/// `Math.fma(float, float, float)`: `a * b + c` rounded once. Without a hardware FMA in the target
+/// features `f32::mul_add` calls libm's `fmaf`, which switches the FPU rounding mode per call and made
+/// calibrated local ranking ~20× slower. Here in f64: the product of two floats is exact in a double,
+/// the sum is rounded to odd (TwoSum gives the exact error; an inexact sum with an even last bit
+/// moves one ulp toward the true value), and rounding a round-to-odd double with 29 spare bits to
+/// float is the correctly rounded result (Boldo & Melquiond, "Emulation of FMA and correctly rounded
+/// sums: proved algorithms using rounding to odd", 2008). Tested against `f32::mul_add`.
+#[inline(always)]
+pub fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+    let p = f64::from(a) * f64::from(b);
+    let c = f64::from(c);
+    let s = p + c;
+    if !s.is_finite() {
+        return s as f32;
+    }
+    let v = s - p;
+    let err = (p - (s - v)) + (c - v);
+    if err == 0.0 {
+        return s as f32;
+    }
+    if s == 0.0 {
+        return err as f32;
+    }
+    let bits = s.to_bits();
+    let odd = if bits & 1 == 1 {
+        s
+    } else if (err > 0.0) == (s > 0.0) {
+        f64::from_bits(bits + 1)
+    } else {
+        f64::from_bits(bits - 1)
+    };
+    odd as f32
+}
+
+/// `VectorSpecies.loopBound(n)`: the largest multiple of `lanes` not above `n`.
+#[inline(always)]
+fn loop_bound(n: usize, lanes: usize) -> usize {
+    n - n % lanes
+}
+
+/// `FloatVector.reduceLanes(ADD)` as HotSpot computes it on x86 and in its Java fallback: lane by
+/// lane in order, from 0.
+#[inline(always)]
+fn reduce_lanes(v: &[f32]) -> f32 {
+    v.iter().fold(0f32, |acc, &x| acc + x)
+}
+
+/// Lucene `VectorUtil.dotProduct(a, b)` in the given implementation.
+pub fn dot_with(arith: VectorArithmetic, a: &[f32], b: &[f32]) -> f32 {
+    sum_with(arith, a, b, |x, y| (x, y))
+}
+
+/// Lucene `VectorUtil.squareDistance(a, b)` in the given implementation (`d = a - b`, then `d * d`
+/// accumulated).
+pub fn square_distance_with(arith: VectorArithmetic, a: &[f32], b: &[f32]) -> f32 {
+    sum_with(arith, a, b, |x, y| {
+        let d = x - y;
+        (d, d)
+    })
+}
+
+/// The shared shape of `dotProduct` and `squareDistance`: `acc = fma(p, q, acc)` over the pairs
+/// `term(a[i], b[i]) = (p, q)`.
+#[inline(always)]
+fn sum_with(arith: VectorArithmetic, a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> (f32, f32)) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let sfma = arith.scalar_fma();
+    let mut res = 0f32;
+    let mut i = 0;
+    match arith {
+        VectorArithmetic::Scalar | VectorArithmetic::ScalarFma => {
+            if n > 32 {
+                let mut acc = [0f32; 4];
+                let upper = n & !3;
+                while i < upper {
+                    for (k, acc) in acc.iter_mut().enumerate() {
+                        let (p, q) = term(a[i + k], b[i + k]);
+                        *acc = mul_add(sfma, p, q, *acc);
+                    }
+                    i += 4;
+                }
+                res += acc[0] + acc[1] + acc[2] + acc[3];
+            }
+        }
+        VectorArithmetic::Panama { lanes, vector_fma, .. } => {
+            let lanes = usize::from(lanes);
+            if n > 2 * lanes {
+                let limit = loop_bound(n, lanes);
+                // Four vector accumulators over blocks of 4 × lanes, then the first one alone.
+                let mut acc = vec![0f32; 4 * lanes];
+                let unrolled = limit.saturating_sub(3 * lanes);
+                let mut j = 0;
+                while j < unrolled {
+                    for (k, acc) in acc.iter_mut().enumerate() {
+                        let (p, q) = term(a[j + k], b[j + k]);
+                        *acc = mul_add(vector_fma, p, q, *acc);
+                    }
+                    j += 4 * lanes;
+                }
+                while j < limit {
+                    for (k, acc) in acc[..lanes].iter_mut().enumerate() {
+                        let (p, q) = term(a[j + k], b[j + k]);
+                        *acc = mul_add(vector_fma, p, q, *acc);
+                    }
+                    j += lanes;
+                }
+                // (acc1 + acc2) + (acc3 + acc4), lane-wise, then the lanes in order.
+                let lane_sum: Vec<f32> =
+                    (0..lanes).map(|l| (acc[l] + acc[lanes + l]) + (acc[2 * lanes + l] + acc[3 * lanes + l])).collect();
+                res += reduce_lanes(&lane_sum);
+                i = limit;
+            }
+        }
+    }
+    for k in i..n {
+        let (p, q) = term(a[k], b[k]);
+        res = mul_add(sfma, p, q, res);
+    }
+    res
+}
+
+/// Lucene `VectorUtil.cosine(a, b)` in the given implementation: float sums of `a·b`, `a·a`, `b·b`,
+/// then `(float) (sum / Math.sqrt((double) norm1 * (double) norm2))`.
+pub fn cosine_with(arith: VectorArithmetic, a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let sfma = arith.scalar_fma();
+    let (mut sum, mut norm1, mut norm2) = (0f32, 0f32, 0f32);
+    let mut i = 0;
+    match arith {
+        VectorArithmetic::Scalar | VectorArithmetic::ScalarFma => {
+            if n > 32 {
+                // Two interleaved accumulators per quantity over pairs.
+                let (mut s, mut n1, mut n2) = ([0f32; 2], [0f32; 2], [0f32; 2]);
+                let upper = n & !1;
+                while i < upper {
+                    for k in 0..2 {
+                        let (x, y) = (a[i + k], b[i + k]);
+                        s[k] = mul_add(sfma, x, y, s[k]);
+                        n1[k] = mul_add(sfma, x, x, n1[k]);
+                        n2[k] = mul_add(sfma, y, y, n2[k]);
+                    }
+                    i += 2;
+                }
+                sum += s[0] + s[1];
+                norm1 += n1[0] + n1[1];
+                norm2 += n2[0] + n2[1];
+            }
+        }
+        VectorArithmetic::Panama { lanes, vector_fma, .. } => {
+            let lanes = usize::from(lanes);
+            if n > 2 * lanes {
+                let limit = loop_bound(n, lanes);
+                // Two sets of vector accumulators over blocks of 2 × lanes, then the first set alone.
+                let (mut s, mut n1, mut n2) = (vec![0f32; 2 * lanes], vec![0f32; 2 * lanes], vec![0f32; 2 * lanes]);
+                let unrolled = limit.saturating_sub(lanes);
+                let mut j = 0;
+                let step = |j: usize, width: usize, s: &mut [f32], n1: &mut [f32], n2: &mut [f32]| {
+                    for k in 0..width {
+                        let (x, y) = (a[j + k], b[j + k]);
+                        s[k] = mul_add(vector_fma, x, y, s[k]);
+                        n1[k] = mul_add(vector_fma, x, x, n1[k]);
+                        n2[k] = mul_add(vector_fma, y, y, n2[k]);
+                    }
+                };
+                while j < unrolled {
+                    step(j, 2 * lanes, &mut s, &mut n1, &mut n2);
+                    j += 2 * lanes;
+                }
+                while j < limit {
+                    step(j, lanes, &mut s, &mut n1, &mut n2);
+                    j += lanes;
+                }
+                let reduce = |v: &[f32]| reduce_lanes(&(0..lanes).map(|l| v[l] + v[lanes + l]).collect::<Vec<_>>());
+                sum += reduce(&s);
+                norm1 += reduce(&n1);
+                norm2 += reduce(&n2);
+                i = limit;
+            }
+        }
+    }
+    for k in i..n {
+        let (x, y) = (a[k], b[k]);
+        sum = mul_add(sfma, x, y, sum);
+        norm1 = mul_add(sfma, x, x, norm1);
+        norm2 = mul_add(sfma, y, y, norm2);
+    }
+    (f64::from(sum) / (f64::from(norm1) * f64::from(norm2)).sqrt()) as f32
 }
 
 /// `Number.floatValue()` of each query element (the caller converts ints/longs/doubles).
@@ -249,19 +536,50 @@ const LANES: usize = 8;
 /// `out[j] = lucene_dot(doc_j, q) / magnitude_j`, bit-identical to the per-document function.
 pub fn es_cosine_indexed_batch(q: &EsQueryVector, store: &Store, items: &[ItemIdx], out: &mut [f64]) {
     let mags = store.vector_magnitudes();
-    lucene_dot_each(&q.values, store, items, |j, dot| out[j] = f64::from(dot) / f64::from(mags[items[j].0 as usize]));
+    lucene_dot_each(false, &q.values, store, items, |j, dot| {
+        out[j] = f64::from(dot) / f64::from(mags[items[j].0 as usize])
+    });
 }
 
 /// `lucene_dot(doc_j, q)` (widened to f64) for every document of `items`.
 pub fn es_dot_batch(q: &[f32], store: &Store, items: &[ItemIdx], out: &mut [f64]) {
-    lucene_dot_each(q, store, items, |j, dot| out[j] = f64::from(dot));
+    lucene_dot_each(false, q, store, items, |j, dot| out[j] = f64::from(dot));
+}
+
+/// [`es_cosine_indexed_batch`] / [`es_dot_batch`] in the scalar variants (with or without FMA).
+/// False, with `out` untouched, for a Panama variant (the caller scores item by item).
+pub fn es_batch_with(
+    arith: VectorArithmetic,
+    function: EsIndexedFn,
+    q: &EsQueryVector,
+    store: &Store,
+    items: &[ItemIdx],
+    out: &mut [f64],
+) -> bool {
+    let fused = match arith {
+        VectorArithmetic::Scalar => false,
+        VectorArithmetic::ScalarFma => true,
+        VectorArithmetic::Panama { .. } => return false,
+    };
+    match function {
+        EsIndexedFn::Cosine => {
+            let mags = store.vector_magnitudes();
+            lucene_dot_each(fused, &q.values, store, items, |j, dot| {
+                out[j] = f64::from(dot) / f64::from(mags[items[j].0 as usize])
+            });
+        }
+        EsIndexedFn::Dot => lucene_dot_each(fused, &q.values, store, items, |j, dot| out[j] = f64::from(dot)),
+        EsIndexedFn::L2 => return false,
+    }
+    true
 }
 
 /// Calls `emit(j, lucene_dot(doc_j, q))` for every document of `items`. Up to 32 dimensions
 /// Lucene sums sequentially, one float chain per document; `LANES` documents' chains run side by
 /// side (each in its own order, so the results are the per-document ones).
 #[inline(always)]
-fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl FnMut(usize, f32)) {
+fn lucene_dot_each(fused: bool, q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl FnMut(usize, f32)) {
+    let arith = if fused { VectorArithmetic::ScalarFma } else { VectorArithmetic::Scalar };
     let n = q.len();
     let all = store.vectors();
     let data = match all.to_slice() {
@@ -269,7 +587,7 @@ fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl F
         _ => {
             // Longer vectors already use four accumulators each (Lucene's blocked order).
             for (j, item) in items.iter().enumerate() {
-                emit(j, lucene_dot(store.vector(*item), q));
+                emit(j, dot_with(arith, store.vector(*item), q));
             }
             return;
         }
@@ -285,7 +603,7 @@ fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl F
         for k in 0..n {
             let qk = q[k];
             for l in 0..LANES {
-                acc[l] += rows[l][k] * qk;
+                acc[l] = mul_add(fused, rows[l][k], qk, acc[l]);
             }
         }
         for (l, &a) in acc.iter().enumerate() {
@@ -293,7 +611,7 @@ fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl F
         }
     }
     for (j, item) in items.iter().enumerate().skip(full) {
-        emit(j, lucene_dot(row(*item), q));
+        emit(j, dot_with(arith, row(*item), q));
     }
 }
 
@@ -302,6 +620,38 @@ fn lucene_dot_each(q: &[f32], store: &Store, items: &[ItemIdx], mut emit: impl F
 #[inline]
 pub fn es_cosine_indexed_with_magnitude(q: &EsQueryVector, doc: &[f32], magnitude: f32) -> f64 {
     f64::from(lucene_dot(doc, &q.values)) / f64::from(magnitude)
+}
+
+/// `dotProduct`, `cosineSimilarity` and `l2norm` of an indexed field in any Lucene arithmetic
+/// (`l1norm` is a plain Java loop in ES, the same in every variant).
+pub fn es_indexed_with(arith: VectorArithmetic, function: EsIndexedFn, q: &EsQueryVector, doc: &[f32]) -> f64 {
+    match function {
+        EsIndexedFn::Dot => f64::from(dot_with(arith, doc, &q.values)),
+        EsIndexedFn::Cosine => f64::from(dot_with(arith, doc, &q.values)) / f64::from(es_magnitude(doc)),
+        EsIndexedFn::L2 => f64::from(square_distance_with(arith, doc, &q.values)).sqrt(),
+    }
+}
+
+/// [`es_indexed_with`] with the document's magnitude already known (the store's precomputed one).
+pub fn es_indexed_with_magnitude(
+    arith: VectorArithmetic,
+    function: EsIndexedFn,
+    q: &EsQueryVector,
+    doc: &[f32],
+    magnitude: f32,
+) -> f64 {
+    match function {
+        EsIndexedFn::Cosine => f64::from(dot_with(arith, doc, &q.values)) / f64::from(magnitude),
+        _ => es_indexed_with(arith, function, q, doc),
+    }
+}
+
+/// The ES functions whose document side is Lucene's `VectorUtil`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EsIndexedFn {
+    Dot,
+    Cosine,
+    L2,
 }
 
 /// `l1norm(params.qv, 'f')`.
@@ -354,24 +704,24 @@ pub fn knn_missing_vector(field: &str) -> RuntimeError {
 }
 
 /// k-NN `l2Squared` (Lucene `squareDistance`, which checks the dimensions itself).
-pub fn knn_l2_squared(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+pub fn knn_l2_squared(arith: VectorArithmetic, query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     if query.len() != doc.len() {
         return Err(RuntimeError::new(
             "illegal_argument_exception",
             format!("vector dimensions differ: {}!={}", query.len(), doc.len()),
         ));
     }
-    Ok(lucene_square_distance(query, doc))
+    Ok(square_distance_with(arith, query, doc))
 }
 
 /// k-NN `innerProduct`.
-pub fn knn_inner_product(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+pub fn knn_inner_product(arith: VectorArithmetic, query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
-    Ok(lucene_dot(query, doc))
+    Ok(dot_with(arith, query, doc))
 }
 
 /// k-NN `l1Norm`: float accumulation of `|q - d|`.
-pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+pub fn knn_l1_norm(_arith: VectorArithmetic, query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     let mut sum = 0f32;
     for (&q, &d) in query.iter().zip(doc) {
@@ -381,7 +731,7 @@ pub fn knn_l1_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
 }
 
 /// k-NN `lInfNorm`: the largest `|q - d|` (Java `Math.max` on floats).
-pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+pub fn knn_linf_norm(_arith: VectorArithmetic, query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     knn_require_equal(query, doc)?;
     let mut max = 0f32;
     for (&q, &d) in query.iter().zip(doc) {
@@ -393,7 +743,7 @@ pub fn knn_linf_norm(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
 
 /// k-NN `cosineSimilarity(qv, doc['f'])`: raw cosine (a script adds 1.0 itself if it wants).
 /// A zero query vector is rejected, as k-NN's `SpaceType.COSINESIMIL.validateVector` does.
-pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
+pub fn knn_cosine_similarity(arith: VectorArithmetic, query: &[f32], doc: &[f32]) -> Result<f32, RuntimeError> {
     if query.iter().all(|&x| x == 0.0) {
         return Err(RuntimeError::new(
             "illegal_argument_exception",
@@ -401,7 +751,7 @@ pub fn knn_cosine_similarity(query: &[f32], doc: &[f32]) -> Result<f32, RuntimeE
         ));
     }
     knn_require_equal(query, doc)?;
-    Ok(lucene_cosine(query, doc))
+    Ok(cosine_with(arith, query, doc))
 }
 
 /// k-NN `cosineSimilarity(qv, doc['f'], queryMagnitude)` (`cosinesimilOptimized`).
@@ -417,4 +767,40 @@ pub fn knn_cosine_similarity_with_norm(query: &[f32], doc: &[f32], norm_query: f
         return Ok(0.0);
     }
     Ok((f64::from(dot) / f64::from(normalized).sqrt()) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fma_f32_is_correctly_rounded() {
+        // Random operands over many binades, plus cancellation and halfway cases.
+        let mut state = 0x1234_5678_9ABC_DEF0u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..2_000_000 {
+            let r = next();
+            let f = |bits: u64| {
+                let exp = 100 + (bits >> 23) % 56; // 2^-27 .. 2^28
+                f32::from_bits(((bits & 0x8000_0000) as u32) | ((exp as u32) << 23) | (bits as u32 & 0x7F_FFFF))
+            };
+            let (a, b) = (f(r), f(r >> 20));
+            // c near -a*b half of the time: heavy cancellation.
+            let c = if r & 1 == 0 { -(a * b) + f(r >> 40) * 1e-3 } else { f(r >> 40) };
+            assert_eq!(fma_f32(a, b, c).to_bits(), a.mul_add(b, c).to_bits(), "fma({a:e}, {b:e}, {c:e})");
+            checked += 1;
+        }
+        for (a, b, c) in [(1.0f32 + f32::EPSILON, 1.0 - f32::EPSILON, -1.0), (3.0, 1.0 / 3.0, -1.0), (0.0, 5.0, -0.0)] {
+            assert_eq!(fma_f32(a, b, c).to_bits(), a.mul_add(b, c).to_bits());
+        }
+        assert_eq!(fma_f32(f32::MAX, 2.0, 0.0), f32::INFINITY);
+        assert!(fma_f32(f32::NAN, 1.0, 1.0).is_nan());
+        assert!(checked > 0);
+    }
 }
