@@ -46,6 +46,62 @@ pub struct CohortArgs {
     /// A diversity field for ILD (repeatable; default: the dataset's).
     #[arg(long = "diversity-field", value_name = "FIELD")]
     pub diversity_fields: Vec<String>,
+    /// Score on a loop run's users instead of a fresh sample: its store, k, threshold, diversity
+    /// fields and params come from its meta.json (the flags above are then ignored).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
+    /// Which of --run's users: the selection set the loop ranked on, the held-out set, or all.
+    #[arg(long, value_enum, requires = "run")]
+    pub users: Option<UserChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserChoice {
+    Selection,
+    Holdout,
+    All,
+}
+
+/// The store and evaluator `eval`/`baseline` score on: a fresh seeded cohort, or a run's users.
+fn cohort_evaluator(args: &CohortArgs) -> Result<(Store, PathBuf, EvalSettings, Vec<String>)> {
+    let Some(run_dir) = &args.run else {
+        let (store, path) = open_store(args.store.as_deref())?;
+        return Ok((store, path, settings(args)?, Vec::new()));
+    };
+    let run = RunDir::open(run_dir).with_context(|| format!("reading run {}", run_dir.display()))?;
+    let meta = run.meta();
+    let set = match args.users.unwrap_or(UserChoice::Selection) {
+        UserChoice::Selection => scorelab::run::UserSet::Selection,
+        UserChoice::Holdout => scorelab::run::UserSet::Holdout,
+        UserChoice::All => scorelab::run::UserSet::All,
+    };
+    let ids = scorelab::run::recorded_users(meta, set, run_dir)?;
+    let path = PathBuf::from(&meta.store.path);
+    let store =
+        Store::open(&path).with_context(|| format!("opening store {} (from {})", path.display(), run_dir.display()))?;
+    if store.checksum() != meta.store.checksum {
+        bail!(
+            "{}: the store changed since run {} (checksum {} vs recorded {})",
+            path.display(),
+            run_dir.display(),
+            store.checksum(),
+            meta.store.checksum
+        );
+    }
+    let settings = EvalSettings {
+        k: meta.settings.k,
+        threshold: Some(f64::from(meta.settings.threshold)),
+        cohort_size: ids.len(),
+        seed: meta.settings.seed,
+        diversity_fields: Some(meta.settings.diversity_fields.clone()),
+        harness_params: meta.settings.harness_params.clone(),
+        threads: args.threads,
+    };
+    Ok((store, path, settings, ids))
+}
+
+fn build_evaluator<'s>(store: &'s Store, settings: EvalSettings, ids: &[String]) -> Result<Evaluator<'s>> {
+    Ok(if ids.is_empty() { Evaluator::new(store, settings)? } else { Evaluator::with_cohort(store, settings, ids)? })
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,8 +256,8 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
-    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let evaluator = build_evaluator(&store, eval_settings, &ids)?;
     if args.explain {
         return super::engine::explain_first_user(&args.target, &evaluator, &set, args.json);
     }
@@ -464,8 +520,8 @@ fn print_diagnostics(k: usize, e: &Evaluation) {
 
 pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
-    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
-    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let evaluator = build_evaluator(&store, eval_settings, &ids)?;
     let local = evaluator.local_engine();
     let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
     let objective = args.objective.metric();
@@ -478,6 +534,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         guardrail_held: metrics.map(|_| true),
         iterations_attempted: 1,
         final_message: None,
+        ..Default::default()
     };
     // Look before creating the new run, so it cannot find itself.
     let previous = last_comparable_baseline(&args.runs_dir, &meta)?;
@@ -503,6 +560,8 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         tokens: Tokens::default(),
         cost_usd: 0.0,
         drift: None,
+        paired: None,
+        holdout: None,
         timestamp: now_rfc3339(),
     })?;
 
