@@ -313,6 +313,9 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
 
     if args.json {
         body["result"] = result_json(&result, &set);
+        if let Some(users) = users_json(&args.cohort) {
+            body["users"] = users;
+        }
         body["random_control"] = json!(control.as_ref().map(|c| json!({"metrics": c.metrics})));
         // The engine does not report script evaluations.
         let evaluations = search.is_none().then_some(result.evaluations);
@@ -321,6 +324,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
+        print_users(&args.cohort);
         if let Some(s) = &search {
             println!("engine: {} at {} [{}]", s.client().info(), s.client().url(), s.options().index);
         }
@@ -362,6 +366,27 @@ fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
             "users": users,
             "errors": result.es_errors(set, SHOWN_FAILURES),
         }),
+    }
+}
+
+/// Which recorded users `--run` scored, for the text output.
+fn print_users(args: &CohortArgs) {
+    if let Some(run) = &args.run {
+        let set = args.users.unwrap_or(UserChoice::Selection);
+        println!("users: the {} set of run {}", user_set_name(set), run.display());
+    }
+}
+
+fn users_json(args: &CohortArgs) -> Option<Value> {
+    let run = args.run.as_ref()?;
+    Some(json!({"run": run.display().to_string(), "set": user_set_name(args.users.unwrap_or(UserChoice::Selection))}))
+}
+
+fn user_set_name(set: UserChoice) -> &'static str {
+    match set {
+        UserChoice::Selection => "selection",
+        UserChoice::Holdout => "holdout",
+        UserChoice::All => "all",
     }
 }
 
@@ -567,7 +592,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
 
     let moved = matches!((&previous, metrics), (Some((_, before)), Some(now)) if before != &now);
     if args.json {
-        let body = json!({
+        let mut body = json!({
             "run": run.path().display().to_string(),
             "objective": objective.to_string(),
             "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
@@ -576,9 +601,13 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
             "result": result_json(&result, &set),
             "previous_baseline": previous.as_ref().map(|(path, m)| json!({"run": path.display().to_string(), "metrics": m, "moved": moved})),
         });
+        if let Some(users) = users_json(&args.cohort) {
+            body["users"] = users;
+        }
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
+        print_users(&args.cohort);
         print_result(&evaluator, &result, &set, None, false);
         println!("\nrun written to {}", run.path().display());
     }
