@@ -282,6 +282,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     }
     if recorder.is_none() {
         let result = evaluator.evaluate_with(&local, &baseline_set)?;
+        judge.remember(&texts(&baseline_set), &result);
         let evaluation = match &result.outcome {
             CandidateOutcome::Scored(e) => e.clone(),
             _ => {

@@ -93,6 +93,15 @@ impl<'e, 's> LocalJudge<'e, 's> {
         Some(HoldoutScore { metrics: MetricSet::mean(&per_user), per_user, eval_ms: elapsed_ms(started) })
     }
 
+    /// Keeps a result the caller already computed (the baseline, scored before the loop starts), so
+    /// the first paired comparison against it does not rank the selection users again.
+    pub fn remember(&self, scripts: &ScriptTexts, result: &CandidateResult) {
+        if let CandidateOutcome::Scored(evaluation) = &result.outcome {
+            let per_user = evaluation.per_user.iter().map(|u| u.metrics).collect();
+            self.selection_users.borrow_mut().insert(key(scripts), Rc::new(per_user));
+        }
+    }
+
     /// Per-user selection figures of a set (evaluated once, then remembered).
     fn selection_per_user(&self, scripts: &ScriptTexts) -> Option<Rc<Vec<MetricSet>>> {
         if let Some(cached) = self.selection_users.borrow().get(&key(scripts)) {
