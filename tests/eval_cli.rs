@@ -306,3 +306,138 @@ fn checker_warnings_are_printed_and_in_json() {
     write_set(&clean, &[("query.painless", "return 1.0;")]);
     assert_eq!(eval_json(&clean)["warnings"], serde_json::json!([]));
 }
+
+/// Runs a short loop on the small store and returns its run directory.
+fn short_loop(store: &Path, runs: &Path, provider: &str, seed: &str) -> PathBuf {
+    scorelab()
+        .args(["loop", "--iters", "3", "--seed", seed, "--provider", provider, "--store"])
+        .arg(store)
+        .arg("--runs-dir")
+        .arg(runs)
+        .arg("--baseline-dir")
+        .arg(repo("scripts/baseline"))
+        .env_remove("LLM_PROVIDER")
+        .assert()
+        .success();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(dirs.len(), 1);
+    dirs.pop().unwrap()
+}
+
+fn json_of(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn first_line(run: &Path) -> serde_json::Value {
+    serde_json::from_str(std::fs::read_to_string(run.join("run.jsonl")).unwrap().lines().next().unwrap()).unwrap()
+}
+
+#[test]
+fn eval_users_and_compare_follow_the_runs_split() {
+    // needs the interpreter
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let arms: Vec<PathBuf> =
+        ["builtin", "random", "weights"].iter().map(|p| short_loop(&store, &tmp.path().join(p), p, "4")).collect();
+    let meta = json_of(&arms[0].join("meta.json"));
+    let (selection, holdout) = (
+        meta["cohort"]["user_ids"].as_array().unwrap().len(),
+        meta["split"]["holdout"]["user_ids"].as_array().unwrap().len(),
+    );
+    assert!(holdout > 0 && selection > holdout, "{selection} / {holdout}");
+    for other in &arms[1..] {
+        assert_eq!(json_of(&other.join("meta.json"))["split"], meta["split"], "same seed, same split");
+    }
+
+    // `eval --users` re-scores the baseline on the run's users: the figures its log recorded.
+    let eval = |users: &str| -> serde_json::Value {
+        let out = scorelab()
+            .args(["eval", "--set"])
+            .arg(repo("scripts/baseline"))
+            .arg("--run")
+            .arg(&arms[0])
+            .args(["--users", users, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let baseline = first_line(&arms[0]);
+    let held = eval("holdout");
+    assert_eq!(held["cohort"]["users"], holdout);
+    assert_eq!(held["result"]["metrics"], baseline["holdout"]["metrics"]);
+    assert_eq!(held["users"]["set"], "holdout");
+    assert_eq!(eval("selection")["result"]["metrics"], baseline["metrics"]);
+    assert_eq!(eval("all")["cohort"]["users"], selection + holdout);
+
+    // compare: each verdict's mean difference is the mean of the per-user differences it reports.
+    let html = tmp.path().join("arms.html");
+    let out = scorelab().arg("compare").args(&arms).arg("--html").arg(&html).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["holdout_users"], holdout);
+    let by_arm: Vec<Vec<f64>> = c["per_user"]["primary_by_arm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .collect();
+    assert_eq!(by_arm.len(), 3);
+    for (i, verdict) in c["verdicts"].as_array().unwrap().iter().enumerate() {
+        let other = &by_arm[i + 1];
+        let by_hand = by_arm[0].iter().zip(other).map(|(a, b)| a - b).sum::<f64>() / other.len() as f64;
+        let recorded = verdict["difference"]["mean_diff"].as_f64().unwrap();
+        assert!((recorded - by_hand).abs() < 1e-12, "{recorded} vs {by_hand}");
+        let p = verdict["difference"]["p_value"].as_f64().unwrap();
+        let expected = if p < 0.05 && by_hand > 0.0 {
+            "better"
+        } else if p < 0.05 && by_hand < 0.0 {
+            "worse"
+        } else {
+            "no significant difference"
+        };
+        assert_eq!(verdict["verdict"], expected);
+    }
+    // Each arm's best's held-out mean is what its log recorded.
+    for (arm, values) in c["arms"].as_array().unwrap().iter().zip(&by_arm) {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let curve = arm["curve"].as_array().unwrap();
+        let last = curve.last().unwrap()["holdout_primary"].as_f64().unwrap();
+        assert!((mean - last).abs() < 1e-12, "{mean} vs {last}");
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("held-out"));
+
+    // Runs on different held-out users are refused, naming the field.
+    let other_seed = short_loop(&store, &tmp.path().join("other"), "builtin", "5");
+    scorelab()
+        .arg("compare")
+        .arg(&arms[0])
+        .arg(&other_seed)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("held-out users"));
+    // Asking for the held-out users of a run without them is a clear error.
+    let in_sample = tmp.path().join("in-sample");
+    scorelab()
+        .args(["loop", "--iters", "1", "--holdout", "0", "--store"])
+        .arg(&store)
+        .arg("--runs-dir")
+        .arg(&in_sample)
+        .arg("--baseline-dir")
+        .arg(repo("scripts/baseline"))
+        .env_remove("LLM_PROVIDER")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("in-sample"));
+    let run = std::fs::read_dir(&in_sample).unwrap().next().unwrap().unwrap().path();
+    scorelab()
+        .args(["eval", "--set"])
+        .arg(repo("scripts/baseline"))
+        .arg("--run")
+        .arg(&run)
+        .args(["--users", "holdout"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no users out"));
+}

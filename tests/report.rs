@@ -445,6 +445,7 @@ fn renders_a_run_written_by_the_run_library() {
         },
         vector_arithmetic: None,
         cohort: CohortRef { user_ids: vec!["a".into(), "b".into(), "c".into()], checksum: "abc".into() },
+        split: None,
         baseline: BaselineRef { metrics: Some(metrics(0.2, 0.7)) },
         summary: Summary::default(),
     };
@@ -465,6 +466,8 @@ fn renders_a_run_written_by_the_run_library() {
             tokens: Tokens::default(),
             cost_usd: 0.0,
             drift: None,
+            paired: None,
+            holdout: None,
             timestamp: now_rfc3339(),
         };
     dir.write_snapshot(0, &ScriptSet::new("return 1.0;\n"), &json!({})).unwrap();
@@ -480,6 +483,7 @@ fn renders_a_run_written_by_the_run_library() {
         guardrail_held: Some(true),
         iterations_attempted: 2,
         final_message: None,
+        ..Default::default()
     })
     .unwrap();
 

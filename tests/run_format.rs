@@ -29,6 +29,7 @@ fn meta(created: &str) -> RunMeta {
             harness_params: Default::default(),
         },
         cohort: CohortRef { user_ids: vec!["1".into(), "2".into()], checksum: "sha256:c0".into() },
+        split: None,
         baseline: Default::default(),
         summary: Default::default(),
         vector_arithmetic: None,
@@ -51,6 +52,8 @@ fn record(iteration: u32, status: IterationStatus, metrics: Option<MetricSet>) -
         tokens: Tokens::default(),
         cost_usd: 0.0,
         drift: None,
+        paired: None,
+        holdout: None,
         timestamp: "2026-11-25T14:00:00Z".into(),
     }
 }
@@ -148,6 +151,7 @@ fn meta_rewrite_is_atomic_and_persisted() {
         guardrail_held: Some(true),
         iterations_attempted: 4,
         final_message: Some("done".into()),
+        ..Default::default()
     };
     run.update_summary(summary.clone()).unwrap();
     assert!(no_temp_files(run.path()));

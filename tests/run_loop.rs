@@ -10,7 +10,7 @@ use scorelab::optimise::fake::ScriptedProposer;
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
 use scorelab::optimise::r#loop::{
-    CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop,
+    Acceptance, CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop,
 };
 use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposal, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run};
@@ -81,6 +81,7 @@ fn meta() -> RunMeta {
             harness_params: Default::default(),
         },
         cohort: CohortRef { user_ids: vec!["1".into(), "2".into(), "3".into()], checksum: "c".into() },
+        split: None,
         baseline: Default::default(),
         summary: Default::default(),
         vector_arithmetic: None,
@@ -91,6 +92,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
     LoopSettings {
         objective: Objective::Ndcg,
         lineage,
+        acceptance: Acceptance::Strict,
         seed: 7,
         hint: None,
         contract: ScriptContract {
@@ -273,6 +275,9 @@ fn comparable(path: &Path) -> Vec<serde_json::Value> {
             m.remove("timestamp");
             m.remove("timings");
             m.remove("attempt_log");
+            if let Some(h) = m.get_mut("holdout").and_then(|h| h.as_object_mut()) {
+                h.remove("eval_ms");
+            }
             l
         })
         .collect()
@@ -450,6 +455,11 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
     let split = only_run(&runs_b);
     let done = completed_lines(&split) - 1;
     assert!(done < ITERS, "the run finished before it could be killed; make it longer");
+    let meta_of = |run: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("meta.json")).unwrap()).unwrap()
+    };
+    let split_before = meta_of(&split)["split"].clone();
+    assert!(split_before["holdout"]["user_ids"].as_array().is_some_and(|ids| !ids.is_empty()), "{split_before}");
 
     let status = loop_cmd(&runs_b, &["--iters", &(ITERS - done).to_string(), "--resume"])
         .arg(&split)
@@ -465,6 +475,38 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(split.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["summary"]["iterations_attempted"], ITERS as u64);
+    // Resuming kept the split (and the uninterrupted run drew the same one from the same seed).
+    assert_eq!(meta["split"], split_before);
+    assert_eq!(meta_of(&whole)["split"], split_before);
+    // The baseline line carries its held-out figures; so does every accepted candidate, and only those.
+    for line in lines(&split) {
+        let accepted = matches!(line["status"].as_str(), Some("accepted" | "baseline"));
+        assert_eq!(line.get("holdout").is_some(), accepted, "{line}");
+        if line["metrics"].is_object() && line["iteration"] != 0 {
+            assert!(line["paired"]["vs_baseline"]["ndcg"]["ci_low"].is_number(), "{line}");
+        }
+    }
+}
+
+#[test]
+fn cli_holdout_zero_is_in_sample_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let out = loop_cmd(&runs, &["--iters", "2", "--holdout", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("every figure above is in-sample"), "{stdout}");
+    let run = only_run(&runs);
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["split"]["holdout_fraction"], 0.0);
+    assert_eq!(meta["split"]["holdout"]["user_ids"], serde_json::json!([]));
+    // The cohort is the one a run drew before the split existed: a seeded sample of 10 users.
+    assert_eq!(meta["cohort"]["user_ids"].as_array().unwrap().len(), 10);
+    assert!(lines(&run).iter().all(|l| l.get("holdout").is_none()));
+    let out = loop_cmd(&runs, &["--iters", "2", "--holdout", "1.5"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--holdout 1.5"));
 }
 
 #[test]

@@ -81,7 +81,7 @@ fn declared_dialect(path: &Path) -> anyhow::Result<Option<Dialect>> {
         scorelab::rank::ScriptSet::open(path).with_context(|| format!("reading script set {}", path.display()))?;
     Ok(Some(match set.dialect {
         scorelab::rank::Dialect::Elasticsearch => Dialect::Elasticsearch,
-        scorelab::rank::Dialect::Opensearch => Dialect::OpenSearch,
+        scorelab::rank::Dialect::OpenSearch => Dialect::OpenSearch,
     }))
 }
 

@@ -46,6 +46,62 @@ pub struct CohortArgs {
     /// A diversity field for ILD (repeatable; default: the dataset's).
     #[arg(long = "diversity-field", value_name = "FIELD")]
     pub diversity_fields: Vec<String>,
+    /// Score on a loop run's users instead of a fresh sample: its store, k, threshold, diversity
+    /// fields and params come from its meta.json (the flags above are then ignored).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
+    /// Which of --run's users: the selection set the loop ranked on, the held-out set, or all.
+    #[arg(long, value_enum, requires = "run")]
+    pub users: Option<UserChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserChoice {
+    Selection,
+    Holdout,
+    All,
+}
+
+/// The store and evaluator `eval`/`baseline` score on: a fresh seeded cohort, or a run's users.
+fn cohort_evaluator(args: &CohortArgs) -> Result<(Store, PathBuf, EvalSettings, Vec<String>)> {
+    let Some(run_dir) = &args.run else {
+        let (store, path) = open_store(args.store.as_deref())?;
+        return Ok((store, path, settings(args)?, Vec::new()));
+    };
+    let run = RunDir::open(run_dir).with_context(|| format!("reading run {}", run_dir.display()))?;
+    let meta = run.meta();
+    let set = match args.users.unwrap_or(UserChoice::Selection) {
+        UserChoice::Selection => scorelab::run::UserSet::Selection,
+        UserChoice::Holdout => scorelab::run::UserSet::Holdout,
+        UserChoice::All => scorelab::run::UserSet::All,
+    };
+    let ids = scorelab::run::recorded_users(meta, set, run_dir)?;
+    let path = PathBuf::from(&meta.store.path);
+    let store =
+        Store::open(&path).with_context(|| format!("opening store {} (from {})", path.display(), run_dir.display()))?;
+    if store.checksum() != meta.store.checksum {
+        bail!(
+            "{}: the store changed since run {} (checksum {} vs recorded {})",
+            path.display(),
+            run_dir.display(),
+            store.checksum(),
+            meta.store.checksum
+        );
+    }
+    let settings = EvalSettings {
+        k: meta.settings.k,
+        threshold: Some(f64::from(meta.settings.threshold)),
+        cohort_size: ids.len(),
+        seed: meta.settings.seed,
+        diversity_fields: Some(meta.settings.diversity_fields.clone()),
+        harness_params: meta.settings.harness_params.clone(),
+        threads: args.threads,
+    };
+    Ok((store, path, settings, ids))
+}
+
+fn build_evaluator<'s>(store: &'s Store, settings: EvalSettings, ids: &[String]) -> Result<Evaluator<'s>> {
+    Ok(if ids.is_empty() { Evaluator::new(store, settings)? } else { Evaluator::with_cohort(store, settings, ids)? })
 }
 
 /// The sandbox budgets of `eval` and `loop`.
@@ -243,8 +299,8 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
-    let mut evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let mut evaluator = build_evaluator(&store, eval_settings, &ids)?;
     evaluator.candidate_timeout = args.sandbox.timeout(SandboxArgs::DEFAULT_EVAL_TIMEOUT)?;
     evaluator.limits = args.sandbox.limits()?;
     if args.explain {
@@ -306,6 +362,9 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
 
     if args.json {
         body["result"] = result_json(&result, &set);
+        if let Some(users) = users_json(&args.cohort) {
+            body["users"] = users;
+        }
         body["random_control"] = json!(control.as_ref().map(|c| json!({"metrics": c.metrics})));
         // The engine does not report script evaluations.
         let evaluations = search.is_none().then_some(result.evaluations);
@@ -314,6 +373,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
+        print_users(&args.cohort);
         if let Some(s) = &search {
             println!("engine: {} at {} [{}]", s.client().info(), s.client().url(), s.options().index);
         }
@@ -362,6 +422,27 @@ fn result_json(result: &CandidateResult, set: &ScriptSet) -> Value {
             "users_reached": users_reached,
             "errors": result.es_errors(set, 1),
         }),
+    }
+}
+
+/// Which recorded users `--run` scored, for the text output.
+fn print_users(args: &CohortArgs) {
+    if let Some(run) = &args.run {
+        let set = args.users.unwrap_or(UserChoice::Selection);
+        println!("users: the {} set of run {}", user_set_name(set), run.display());
+    }
+}
+
+fn users_json(args: &CohortArgs) -> Option<Value> {
+    let run = args.run.as_ref()?;
+    Some(json!({"run": run.display().to_string(), "set": user_set_name(args.users.unwrap_or(UserChoice::Selection))}))
+}
+
+fn user_set_name(set: UserChoice) -> &'static str {
+    match set {
+        UserChoice::Selection => "selection",
+        UserChoice::Holdout => "holdout",
+        UserChoice::All => "all",
     }
 }
 
@@ -530,8 +611,8 @@ fn print_diagnostics(k: usize, e: &Evaluation) {
 
 pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
-    let (store, store_path) = open_store(args.cohort.store.as_deref())?;
-    let evaluator = Evaluator::new(&store, settings(&args.cohort)?)?;
+    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let evaluator = build_evaluator(&store, eval_settings, &ids)?;
     evaluator.require_objective(args.objective.metric())?;
     let local = evaluator.local_engine();
     let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
@@ -545,6 +626,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         guardrail_held: metrics.map(|_| true),
         iterations_attempted: 1,
         final_message: None,
+        ..Default::default()
     };
     // Look before creating the new run, so it cannot find itself.
     let previous = last_comparable_baseline(&args.runs_dir, &meta)?;
@@ -571,12 +653,14 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         tokens: Tokens::default(),
         cost_usd: 0.0,
         drift: None,
+        paired: None,
+        holdout: None,
         timestamp: now_rfc3339(),
     })?;
 
     let moved = matches!((&previous, metrics), (Some((_, before)), Some(now)) if before != &now);
     if args.json {
-        let body = json!({
+        let mut body = json!({
             "run": run.path().display().to_string(),
             "objective": objective.to_string(),
             "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
@@ -585,9 +669,13 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
             "result": result_json(&result, &set),
             "previous_baseline": previous.as_ref().map(|(path, m)| json!({"run": path.display().to_string(), "metrics": m, "moved": moved})),
         });
+        if let Some(users) = users_json(&args.cohort) {
+            body["users"] = users;
+        }
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
         print_header(&evaluator, &store, &store_path, &set);
+        print_users(&args.cohort);
         print_result(&evaluator, &result, &set, None, false);
         println!("\nrun written to {}", run.path().display());
     }

@@ -3,16 +3,20 @@
 //! seed and loop settings.
 
 use anyhow::{Context, Result, bail};
-use scorelab::metrics::Metric;
+use scorelab::metrics::{GroundTruth, Metric};
 use scorelab::optimise::builtin::BuiltinProposer;
+use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::r#loop::{LoopSettings, Objective, OptimisationLoop, status_name};
+use scorelab::optimise::r#loop::{Acceptance, LoopSettings, Objective, OptimisationLoop, status_name};
 use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
-use scorelab::optimise::record::{DirRecorder, start_run};
+use scorelab::optimise::record::{DirRecorder, start_run_with_holdout};
 use scorelab::rank::ScriptSet;
-use scorelab::run::{CandidateOutcome, EvalSettings, Evaluator, IterationRecord, RunMeta, Summary, Timings};
+use scorelab::run::{
+    CandidateOutcome, CohortRef, DEFAULT_HOLDOUT, EvalSettings, Evaluator, HoldoutRecord, IterationRecord, RunMeta,
+    SplitRef, Summary, Timings, split_users,
+};
 use scorelab::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -26,15 +30,19 @@ const LOOP_FILE: &str = "loop.json";
     after_help = "Examples:\n  scorelab loop --iters 20\n  scorelab loop --iters 50 --lineage evolutionary --seed 7\n  \
     scorelab loop --provider anthropic --iters 10 --hint \"favour recent films\"\n  \
     scorelab loop --provider openai-compatible --base-url http://localhost:11434/v1 --model qwen2.5-coder\n  \
+    scorelab loop --provider random --iters 50 --seed 1      # control arm: random search\n  \
+    scorelab loop --accept significant --alpha 0.05 --holdout 0.3\n  \
     scorelab loop --resume runs/20260101-120000 --iters 10"
 )]
 pub struct LoopArgs {
     /// Iterations to run (in addition to those already in a resumed run).
     #[arg(long, default_value_t = 20)]
     pub iters: u32,
-    /// Who writes candidates: the built-in optimiser (no network) or an LLM.
+    /// Who writes candidates: the built-in optimiser (no network), an LLM, or a control arm at the
+    /// same budget: `random` (random search over the optimiser's building blocks) or `weights` (the
+    /// baseline's structure with coordinate ascent on signal weights).
     #[arg(long, env = "LLM_PROVIDER", default_value = "builtin",
-          value_parser = ["builtin", "anthropic", "openai", "openai-compatible"])]
+          value_parser = ["builtin", "random", "weights", "anthropic", "openai", "openai-compatible"])]
     pub provider: String,
     /// Model name (default: ANTHROPIC_MODEL / OPENAI_MODEL from the environment or .env).
     #[arg(long)]
@@ -67,9 +75,22 @@ pub struct LoopArgs {
     /// A named demo dataset instead of --store (movielens).
     #[arg(long, value_parser = ["movielens"])]
     pub dataset: Option<String>,
-    /// Cohort size (users sampled with --seed).
+    /// Most users in the selection set (what the loop ranks, accepts and picks parents on).
     #[arg(long, default_value_t = 1000)]
     pub cohort_size: usize,
+    /// Share of eligible users held out (seeded, stratified by activity tercile): scored for the
+    /// baseline, accepted candidates and the best, never seen by the proposer or the acceptance rule.
+    /// 0 = no held-out set (every figure is in-sample).
+    #[arg(long, default_value_t = DEFAULT_HOLDOUT, value_name = "FRACTION")]
+    pub holdout: f64,
+    /// strict: any mean improvement of the primary with the guardrail at or above the baseline's;
+    /// significant: the primary beats the best so far with paired p < --alpha and the guardrail is
+    /// not significantly below the baseline's.
+    #[arg(long, default_value = "strict", value_parser = ["strict", "significant"])]
+    pub accept: String,
+    /// Significance level of --accept significant.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
     /// Re-score leaderboard candidates on the search engine (--engine-url) and refuse drifting ones.
     #[arg(long)]
     pub engine_check: bool,
@@ -102,11 +123,36 @@ struct LoopFile {
     hint: Option<String>,
     seed: u64,
     baseline_dir: String,
+    /// Absent in runs from before --accept: strict.
+    #[serde(default = "strict")]
+    accept: String,
+    #[serde(default = "default_alpha")]
+    alpha: f64,
+}
+
+fn strict() -> String {
+    "strict".into()
+}
+
+fn default_alpha() -> f64 {
+    0.05
+}
+
+fn acceptance(cfg: &LoopFile) -> Result<Acceptance> {
+    match cfg.accept.as_str() {
+        "strict" => Ok(Acceptance::Strict),
+        "significant" if cfg.alpha > 0.0 && cfg.alpha < 1.0 => Ok(Acceptance::Significant { alpha: cfg.alpha }),
+        "significant" => bail!("--alpha {}: a significance level must lie strictly between 0 and 1", cfg.alpha),
+        other => bail!("--accept {other}: expected strict or significant"),
+    }
 }
 
 fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
-    if cfg.provider == "builtin" {
-        return Ok(Box::new(BuiltinProposer::new()));
+    match cfg.provider.as_str() {
+        "builtin" => return Ok(Box::new(BuiltinProposer::new())),
+        "random" => return Ok(Box::new(RandomProposer)),
+        "weights" => return Ok(Box::new(WeightsProposer)),
+        _ => {}
     }
     let kind = ProviderKind::parse(&cfg.provider).with_context(|| format!("unknown provider {}", cfg.provider))?;
     let settings =
@@ -153,6 +199,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 hint: args.hint.clone(),
                 seed: args.seed,
                 baseline_dir: args.baseline_dir.display().to_string(),
+                accept: args.accept.clone(),
+                alpha: args.alpha,
             };
             let (store, _) = super::eval::open_store(args.store.as_deref())?;
             (None, cfg, store)
@@ -162,9 +210,18 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let mut proposer = proposer(&cfg)?;
     let objective = Objective::parse(&cfg.objective).with_context(|| format!("unknown objective {}", cfg.objective))?;
     let lineage = Lineage::parse(&cfg.lineage).with_context(|| format!("unknown lineage {}", cfg.lineage))?;
+    let acceptance = acceptance(&cfg)?;
 
-    let mut evaluator = match &recorder {
-        Some(rec) => {
+    // A fresh run splits the eligible users; a resumed one reads the split back from meta.json.
+    let fresh_split = match &recorder {
+        Some(_) => None,
+        None => {
+            let truth = GroundTruth::from_store(&store, store.settings().relevance_threshold);
+            Some(split_users(&store, &truth, args.holdout, args.cohort_size, cfg.seed)?)
+        }
+    };
+    let mut evaluator = match (&recorder, &fresh_split) {
+        (Some(rec), _) => {
             let meta = rec.run().meta();
             let settings = EvalSettings {
                 k: meta.settings.k,
@@ -185,10 +242,36 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             }
             evaluator
         }
-        None => Evaluator::new(
-            &store,
-            EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() },
-        )?,
+        (None, Some(split)) => {
+            let settings = EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() };
+            Evaluator::with_cohort(&store, settings, &split.selection.user_ids)?
+        }
+        (None, None) => bail!("internal: a fresh run without a split"),
+    };
+    // The held-out users: recorded in a resumed run's meta.json, drawn by the split otherwise.
+    let holdout_ids: Vec<String> = match (&recorder, &fresh_split) {
+        (Some(rec), _) => rec.run().meta().split.as_ref().map(|s| s.holdout.user_ids.clone()).unwrap_or_default(),
+        (None, Some(split)) => split.holdout.user_ids.clone(),
+        (None, None) => Vec::new(),
+    };
+    let holdout_evaluator = if holdout_ids.is_empty() {
+        None
+    } else {
+        let held = Evaluator::with_cohort(&store, evaluator.settings.clone(), &holdout_ids)?;
+        if let Some(recorded) = recorder.as_ref().and_then(|r| r.run().meta().split.as_ref())
+            && recorded.holdout.checksum != held.cohort.checksum
+        {
+            bail!(
+                "the recorded held-out users no longer match the store (checksum {} vs {})",
+                held.cohort.checksum,
+                recorded.holdout.checksum
+            );
+        }
+        Some(held)
+    };
+    let holdout_fraction = match &recorder {
+        Some(rec) => rec.run().meta().split.as_ref().map_or(0.0, |s| s.holdout_fraction),
+        None => args.holdout,
     };
 
     evaluator.limits = args.sandbox.limits()?;
@@ -203,11 +286,22 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     } else {
         (evaluator, None)
     };
+    // The held-out users are scored under the same sandbox limits and vector arithmetic.
+    let holdout_evaluator = holdout_evaluator.map(|mut held| {
+        held.limits = evaluator.limits.clone();
+        held.with_arithmetic(evaluator.arithmetic.clone())
+    });
     let local = evaluator.local_engine();
     let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
         .with_context(|| format!("reading the baseline script set {}", cfg.baseline_dir))?;
+    let dialect = recorder.as_ref().map_or(baseline_set.dialect, |r| r.run().meta().settings.dialect);
+    let mut judge = LocalJudge::new(&evaluator, &local, dialect);
+    if let Some(held) = &holdout_evaluator {
+        judge = judge.with_holdout(held);
+    }
     if recorder.is_none() {
         let result = evaluator.evaluate_with(&local, &baseline_set)?;
+        judge.remember(&texts(&baseline_set), &result);
         let evaluation = match &result.outcome {
             CandidateOutcome::Scored(e) => e.clone(),
             _ => {
@@ -226,10 +320,33 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             Objective::Ild => Metric::Ild,
         };
         evaluator.require_objective(primary)?;
-        let meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
+        let mut meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
+        meta.split = Some(SplitRef {
+            holdout_fraction,
+            stratified_by: "activity_tercile".into(),
+            selection: meta.cohort.clone(),
+            holdout: holdout_evaluator.as_ref().map_or_else(
+                || CohortRef { user_ids: Vec::new(), checksum: scorelab::metrics::cohort_checksum(&[]) },
+                |h| CohortRef { user_ids: h.cohort.user_ids.clone(), checksum: h.cohort.checksum.clone() },
+            ),
+        });
         let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
         let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };
-        let rec = start_run(
+        let baseline_holdout = match &holdout_evaluator {
+            None => None,
+            Some(_) => {
+                let score = judge
+                    .holdout_score(&texts(&baseline_set))
+                    .context("the baseline does not score on the held-out users")?;
+                Some(HoldoutRecord {
+                    users: score.per_user.len(),
+                    metrics: score.metrics,
+                    vs_baseline: None,
+                    eval_ms: score.eval_ms,
+                })
+            }
+        };
+        let rec = start_run_with_holdout(
             &args.runs_dir,
             meta,
             &texts(&baseline_set),
@@ -237,6 +354,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             evaluation.metrics,
             diagnostics,
             timings,
+            baseline_holdout,
         )?;
         scorelab::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
         recorder = Some(rec);
@@ -258,8 +376,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         contract: ScriptContract::for_store(&store, &meta.settings.harness_params, cfg.max_sort_scripts, &dialect),
         fields: FieldInfo::of_store(&store),
         history_shown: 6,
+        acceptance,
     };
-    let mut judge = LocalJudge::new(&evaluator, &local, meta.settings.dialect);
     if let Some(search) = search {
         // The baseline is checked before any candidate: if it already drifts, no candidate's engine
         // check could mean anything.
@@ -289,14 +407,19 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
     }
 
+    let held_out = match meta.split.as_ref().map(|s| s.holdout.user_ids.len()) {
+        Some(n) if n > 0 => format!("{n} held-out users"),
+        _ => "nothing held out (in-sample)".into(),
+    };
     let heading = format!(
-        "run {}  provider {}  objective {} (guardrail {} >= {:.4})  lineage {}  cohort {} users  candidate timeout {}",
+        "run {}  provider {}  objective {} (guardrail {} >= {:.6})  lineage {}  accept {}  selection {} users, {held_out}  candidate timeout {}",
         run_path.display(),
         proposer.name(),
         objective.primary_name(),
         objective.guardrail_name(),
         meta.baseline.metrics.map(|m| objective.guardrail(&m)).unwrap_or(0.0),
         cfg.lineage,
+        cfg.accept,
         meta.cohort.user_ids.len(),
         evaluator.candidate_timeout.map_or("none".to_string(), |t| format!("{:.0} s", t.as_secs_f64()))
     );
@@ -305,7 +428,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     } else {
         println!("{heading}");
     }
-    let mut table = Table::new(args.iters, args.json);
+    let base_guard = meta.baseline.metrics.map(|m| objective.guardrail(&m));
+    let mut table = Table::new(args.iters, args.json, base_guard);
     if let Some(base) = recorder_history_first(&recorder) {
         table.row(&base, &Summary::default(), objective);
     }
@@ -326,6 +450,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("{}", summary.final_message.clone().unwrap_or_default());
+    if summary.holdout.is_none() {
+        println!(
+            "nothing is held out (--holdout 0 or a run from before the split): every figure above is in-sample, \
+             measured on the users the loop selected on"
+        );
+    }
     println!("run written to {}", run_path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -354,19 +484,21 @@ struct Table {
     /// `--json`: the records are kept for the final document instead of printed.
     json: bool,
     records: Vec<IterationRecord>,
+    /// The baseline's guardrail, for the signed margin printed on a violation.
+    base_guard: Option<f64>,
 }
 
 impl Table {
-    fn new(iters: u32, json: bool) -> Table {
+    fn new(iters: u32, json: bool, base_guard: Option<f64>) -> Table {
         if !json {
             println!(
-                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7} {:>9}  rationale",
-                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "ms", "engine_ms"
+                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7} {:>9}  rationale",
+                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "held-out", "ms", "engine_ms"
             );
         }
         let bar =
             super::terminal::progress_visible().then(|| super::terminal::bar(u64::from(iters), "iterations", "loop"));
-        Table { bar, json, records: Vec::new() }
+        Table { bar, json, records: Vec::new(), base_guard }
     }
 
     fn row(&mut self, r: &IterationRecord, summary: &Summary, objective: Objective) {
@@ -390,8 +522,15 @@ impl Table {
         if rationale.chars().count() > 90 {
             rationale = rationale.chars().take(87).collect::<String>() + "...";
         }
+        if let (scorelab::run::IterationStatus::GuardrailViolation, Some(m), Some(base)) =
+            (r.status, r.metrics, self.base_guard)
+        {
+            let (got, floor) = scorelab::report::distinct_pair(objective.guardrail(&m), base);
+            rationale = format!("[{} {got} < baseline {floor}] {rationale}", objective.guardrail_name());
+        }
+        let held_out = r.holdout.map_or("-".to_string(), |h| format!("{:.4}", objective.primary(&h.metrics)));
         let line = format!(
-            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7}  {:>7.0} {:>9}  {}",
+            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7.0} {:>9}  {}",
             r.iteration,
             r.parent.map_or("-".to_string(), |p| p.to_string()),
             status_name(r.status),
@@ -400,6 +539,7 @@ impl Table {
             m(|x| x.precision),
             m(|x| x.ild),
             best,
+            held_out,
             // Local time only; the engine check has its own column (it is most of the wall time).
             r.timings.compile_ms + r.timings.eval_ms,
             r.timings.engine_ms.map_or("-".to_string(), |ms| format!("{ms:.0}")),

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod check;
+pub mod compare;
 pub mod data;
 pub mod engine;
 pub mod eval;
@@ -78,6 +79,8 @@ pub enum Command {
     Runs(report::RunsArgs),
     /// Print one iteration of a run.
     Show(report::ShowArgs),
+    /// Compare runs on the same store and held-out users (control arms): curves, gains, verdicts.
+    Compare(compare::CompareArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -132,5 +135,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run_report(a),
         Command::Runs(a) => report::run_runs(a),
         Command::Show(a) => report::run_show(a),
+        Command::Compare(a) => compare::run(a),
     }
 }

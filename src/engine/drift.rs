@@ -535,7 +535,7 @@ fn engine_view(set: &ScriptSet, flavor: Option<Flavor>) -> Option<(ScriptSet, Tr
         return None;
     }
     let prepared = super::search::prepare_set(set, Flavor::OpenSearch, "opensearch").ok()?;
-    let mut local = set.clone().with_dialect(crate::rank::Dialect::Opensearch);
+    let mut local = set.clone().with_dialect(crate::rank::Dialect::OpenSearch);
     local.query.source = prepared.query.source.clone();
     for (sort, rewritten) in local.sorts.iter_mut().zip(&prepared.sorts) {
         sort.script.source = rewritten.source.clone();

@@ -125,7 +125,8 @@ impl Cohort {
         Ok(Cohort::from_users(store, users))
     }
 
-    fn from_users(store: &Store, users: Vec<UserIdx>) -> Cohort {
+    /// A cohort of these users, in this order.
+    pub fn from_users(store: &Store, users: Vec<UserIdx>) -> Cohort {
         let user_ids: Vec<String> = users.iter().map(|&u| store.user_id(u).to_string()).collect();
         let checksum = cohort_checksum(&user_ids);
         Cohort { users, user_ids, checksum }

@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod evaluate;
 pub mod ground_truth;
 pub mod ild;
+pub mod paired;
 pub mod ranking;
 
 pub use diagnostics::{Diagnostics, Popularity};
@@ -15,6 +16,7 @@ pub use evaluate::{EvalContext, Evaluation, MetricsError, UserMetrics, diversity
 pub use ground_truth::{Cohort, CohortError, GroundTruth, cohort_checksum};
 
 pub use ild::{DiversityLookup, DiversityTable, ild_at, item_distance, jaccard_distance};
+pub use paired::{PairedError, PairedMetrics, PairedStat, compare_metrics};
 pub use ranking::{hits_at, ndcg_at, precision_at, recall_at};
 
 use serde::{Deserialize, Serialize};

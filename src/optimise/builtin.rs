@@ -181,8 +181,9 @@ fn rescale_signals(genome: &mut Genome, old: Similarity) {
     }
 }
 
-/// One mutation of `genome`; returns a description of what changed.
-fn mutate(
+/// One mutation of `genome`; returns a description of what changed. Also the random-search control
+/// arm's building block (`controls`).
+pub(crate) fn mutate(
     genome: &mut Genome,
     signals: &[SignalKind],
     max_sorts: usize,
@@ -338,15 +339,30 @@ fn mutate(
     format!("similarity weight {} -> {}", show_weight(old), show_weight(genome.similarity_weight))
 }
 
+/// A signal weight for an effect of `effect` similarity spreads (the unit `clamp_weight` bounds).
+pub(crate) fn weight_for_effect(kind: &SignalKind, similarity: Similarity, effect: f64) -> f64 {
+    effect * similarity_spread(similarity) / signal_spread(kind)
+}
+
+/// The effect, in similarity spreads, of a signal weight (inverse of [`weight_for_effect`]).
+pub(crate) fn effect_of_weight(kind: &SignalKind, similarity: Similarity, weight: f64) -> f64 {
+    weight * signal_spread(kind) / similarity_spread(similarity)
+}
+
 impl BuiltinProposer {
     fn render(&self, genome: Genome, ctx: &ProposalContext, rationale: String) -> Proposed {
-        let env = render_env(ctx);
-        let mut sort = genome.render_sorts(&env);
-        sort.truncate(ctx.contract.max_sort_scripts);
-        Proposed {
-            proposal: Proposal { rationale, query: genome.render_query(&env), sort, genome: Some(genome.to_json()) },
-            usage: Usage::default(),
-        }
+        render_genome(genome, ctx, rationale)
+    }
+}
+
+/// A genome rendered for the run's contract (sort scripts cut to its budget), as a proposal.
+pub(crate) fn render_genome(genome: Genome, ctx: &ProposalContext, rationale: String) -> Proposed {
+    let env = render_env(ctx);
+    let mut sort = genome.render_sorts(&env);
+    sort.truncate(ctx.contract.max_sort_scripts);
+    Proposed {
+        proposal: Proposal { rationale, query: genome.render_query(&env), sort, genome: Some(genome.to_json()) },
+        usage: Usage::default(),
     }
 }
 

@@ -7,9 +7,12 @@
 
 use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
 use super::proposer::ScriptTexts;
+use crate::metrics::{MetricSet, PairedMetrics, compare_metrics, paired::DEFAULT_RESAMPLES};
 use crate::rank::{Dialect, RankEngine, ScriptSet, SortOrder};
-use crate::run::{CandidateOutcome, CandidateResult, Evaluator};
+use crate::run::{CandidateOutcome, CandidateResult, Evaluator, HoldoutRecord};
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Instant;
 
 /// Re-scores a candidate on a search engine and compares it with the local figures.
@@ -25,11 +28,93 @@ pub struct LocalJudge<'e, 's> {
     dialect: Dialect,
     drift: Option<Box<dyn DriftChecker + 'e>>,
     last: RefCell<Option<(ScriptTexts, CandidateResult)>>,
+    /// Per-user figures of every set scored on the selection users (the paired statistics' input).
+    selection_users: RefCell<HashMap<SetKey, Rc<Vec<MetricSet>>>>,
+    /// The held-out users' evaluator, when the run holds users out.
+    holdout: Option<&'e Evaluator<'s>>,
+    holdout_users: RefCell<HashMap<SetKey, Rc<Vec<MetricSet>>>>,
+    /// Seed of the paired bootstrap and randomisation draws.
+    stats_seed: u64,
+}
+
+/// A script set as a map key (the query, then the sort scripts in order).
+type SetKey = (String, Vec<String>);
+
+fn key(scripts: &ScriptTexts) -> SetKey {
+    (scripts.query.clone(), scripts.sort.clone())
+}
+
+/// Figures of one script set on the held-out users.
+#[derive(Debug, Clone)]
+pub struct HoldoutScore {
+    pub per_user: Rc<Vec<MetricSet>>,
+    pub metrics: MetricSet,
+    pub eval_ms: f64,
 }
 
 impl<'e, 's> LocalJudge<'e, 's> {
     pub fn new(evaluator: &'e Evaluator<'s>, engine: &'e dyn RankEngine, dialect: Dialect) -> Self {
-        LocalJudge { evaluator, engine, dialect, drift: None, last: RefCell::new(None) }
+        LocalJudge {
+            evaluator,
+            engine,
+            dialect,
+            drift: None,
+            last: RefCell::new(None),
+            selection_users: RefCell::new(HashMap::new()),
+            holdout: None,
+            holdout_users: RefCell::new(HashMap::new()),
+            stats_seed: evaluator.settings.seed,
+        }
+    }
+
+    /// Scores accepted candidates on these held-out users as well.
+    pub fn with_holdout(mut self, holdout: &'e Evaluator<'s>) -> Self {
+        self.holdout = Some(holdout);
+        self
+    }
+
+    /// A script set's figures on the held-out users (None without a held-out set or when the set does
+    /// not score there).
+    pub fn holdout_score(&self, scripts: &ScriptTexts) -> Option<HoldoutScore> {
+        let evaluator = self.holdout?;
+        let started = Instant::now();
+        let cached = self.holdout_users.borrow().get(&key(scripts)).cloned();
+        let per_user = match cached {
+            Some(p) => p,
+            None => {
+                let set = self.set_of(scripts).ok()?;
+                let result = evaluator.evaluate_with(self.engine, &set).ok()?;
+                let CandidateOutcome::Scored(evaluation) = result.outcome else { return None };
+                let per_user = Rc::new(evaluation.per_user.iter().map(|u| u.metrics).collect::<Vec<_>>());
+                self.holdout_users.borrow_mut().insert(key(scripts), per_user.clone());
+                per_user
+            }
+        };
+        Some(HoldoutScore { metrics: MetricSet::mean(&per_user), per_user, eval_ms: elapsed_ms(started) })
+    }
+
+    /// Keeps a result the caller already computed (the baseline, scored before the loop starts), so
+    /// the first paired comparison against it does not rank the selection users again.
+    pub fn remember(&self, scripts: &ScriptTexts, result: &CandidateResult) {
+        if let CandidateOutcome::Scored(evaluation) = &result.outcome {
+            let per_user = evaluation.per_user.iter().map(|u| u.metrics).collect();
+            self.selection_users.borrow_mut().insert(key(scripts), Rc::new(per_user));
+        }
+    }
+
+    /// Per-user selection figures of a set (evaluated once, then remembered).
+    fn selection_per_user(&self, scripts: &ScriptTexts) -> Option<Rc<Vec<MetricSet>>> {
+        if let Some(cached) = self.selection_users.borrow().get(&key(scripts)) {
+            return Some(cached.clone());
+        }
+        // Evaluated here rather than through `result`, so the candidate kept for `drift` stays cached.
+        let set = self.set_of(scripts).ok()?;
+        let CandidateOutcome::Scored(evaluation) = self.evaluator.evaluate_with(self.engine, &set).ok()?.outcome else {
+            return None;
+        };
+        let per_user = Rc::new(evaluation.per_user.iter().map(|u| u.metrics).collect::<Vec<_>>());
+        self.selection_users.borrow_mut().insert(key(scripts), per_user.clone());
+        Some(per_user)
     }
 
     pub fn with_drift_checker(mut self, checker: Box<dyn DriftChecker + 'e>) -> Self {
@@ -54,6 +139,10 @@ impl<'e, 's> LocalJudge<'e, 's> {
         }
         let set = self.set_of(scripts).map_err(|m| harness_error(&m))?;
         let result = self.evaluator.evaluate_with(self.engine, &set).map_err(|e| harness_error(&e.to_string()))?;
+        if let CandidateOutcome::Scored(evaluation) = &result.outcome {
+            let per_user = evaluation.per_user.iter().map(|u| u.metrics).collect();
+            self.selection_users.borrow_mut().insert(key(scripts), Rc::new(per_user));
+        }
         *self.last.borrow_mut() = Some((scripts.clone(), result.clone()));
         Ok(result)
     }
@@ -119,6 +208,22 @@ impl CandidateJudge for LocalJudge<'_, '_> {
                 EvalOutcome::RuntimeError { error, eval_ms: result.eval_ms }
             }
         }
+    }
+
+    fn paired(&self, candidate: &ScriptTexts, reference: &ScriptTexts) -> Option<PairedMetrics> {
+        let (c, r) = (self.selection_per_user(candidate)?, self.selection_per_user(reference)?);
+        compare_metrics(&c, &r, self.stats_seed, DEFAULT_RESAMPLES).ok()
+    }
+
+    fn holdout(&self, candidate: &ScriptTexts, baseline: &ScriptTexts) -> Option<HoldoutRecord> {
+        let score = self.holdout_score(candidate)?;
+        let base = self.holdout_score(baseline)?;
+        Some(HoldoutRecord {
+            users: score.per_user.len(),
+            metrics: score.metrics,
+            vs_baseline: compare_metrics(&score.per_user, &base.per_user, self.stats_seed, DEFAULT_RESAMPLES).ok(),
+            eval_ms: score.eval_ms,
+        })
     }
 
     fn drift(&self, scripts: &ScriptTexts) -> Option<DriftOutcome> {

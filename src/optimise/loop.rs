@@ -13,7 +13,10 @@ use super::proposer::{
     FieldInfo, HistoryEntry, MetricValues, ParentChoice, ParentChoiceContext, ParentOption, Proposal, ProposalContext,
     Proposed, Proposer, ProposerError, ScriptContract, ScriptTexts, Usage,
 };
-use crate::run::{IterationRecord, IterationStatus, SCHEMA_VERSION, Summary, Timings, Tokens};
+use crate::metrics::{Metric, PairedMetrics};
+use crate::run::{
+    HoldoutRecord, IterationRecord, IterationStatus, PairedRecord, SCHEMA_VERSION, Summary, Timings, Tokens,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -62,6 +65,26 @@ impl Objective {
             Objective::Ild => m.ndcg,
         }
     }
+    pub fn primary_metric(self) -> Metric {
+        match self {
+            Objective::Ndcg => Metric::Ndcg,
+            Objective::Ild => Metric::Ild,
+        }
+    }
+    pub fn guardrail_metric(self) -> Metric {
+        Metric::guardrail_for(self.primary_metric())
+    }
+}
+
+/// When a candidate becomes the new best (`--accept`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Acceptance {
+    /// Its mean primary beats the best so far and its mean guardrail is not below the baseline's.
+    Strict,
+    /// Its primary beats the best so far with paired p < alpha, and its guardrail is not significantly
+    /// (p < alpha) below the baseline's. A judge without per-user figures never accepts.
+    Significant { alpha: f64 },
 }
 
 /// The result of the local compile check of a whole script set.
@@ -109,6 +132,16 @@ pub trait CandidateJudge {
     fn evaluate(&self, scripts: &ScriptTexts) -> EvalOutcome;
     /// Re-score on the configured search engine; None when no engine is configured.
     fn drift(&self, _scripts: &ScriptTexts) -> Option<DriftOutcome> {
+        None
+    }
+    /// Paired comparison of two evaluated script sets on the run's (selection) users; None when the
+    /// judge keeps no per-user figures.
+    fn paired(&self, _candidate: &ScriptTexts, _reference: &ScriptTexts) -> Option<PairedMetrics> {
+        None
+    }
+    /// The candidate's figures on the held-out users, paired with `baseline` there; None when nothing
+    /// is held out. The loop only ever writes the answer to the log: it never decides anything on it.
+    fn holdout(&self, _candidate: &ScriptTexts, _baseline: &ScriptTexts) -> Option<HoldoutRecord> {
         None
     }
 }
@@ -180,6 +213,7 @@ pub struct LoopSettings {
     pub fields: Vec<FieldInfo>,
     /// How many of the best iterations the proposer sees.
     pub history_shown: usize,
+    pub acceptance: Acceptance,
 }
 
 pub fn snapshot_name(iteration: u32, attempt: u32) -> String {
@@ -233,20 +267,16 @@ impl OptimisationLoop<'_> {
         let (best_iteration, best_primary) = self.best()?;
         let obj = self.settings.objective;
         let base_guard = obj.guardrail(&self.baseline_metrics()?);
-        let best_guard = self
-            .recorder
-            .history()
-            .iter()
-            .find(|l| l.iteration == best_iteration)
-            .and_then(|l| l.metrics)
-            .map(|m| obj.guardrail(&m))
-            .unwrap_or(base_guard);
+        let best_line = self.recorder.history().iter().find(|l| l.iteration == best_iteration);
+        let best_guard = best_line.and_then(|l| l.metrics).map(|m| obj.guardrail(&m)).unwrap_or(base_guard);
         Ok(Summary {
             best_iteration: Some(best_iteration),
             best_primary: Some(best_primary),
             guardrail_held: Some(best_guard >= base_guard),
             iterations_attempted: self.recorder.history().iter().filter(|l| l.iteration > 0).count() as u32,
             final_message: Some(final_message.to_string()),
+            selection_vs_baseline: best_line.and_then(|l| l.paired).map(|p| p.vs_baseline),
+            holdout: best_line.and_then(|l| l.holdout),
         })
     }
 
@@ -308,7 +338,7 @@ impl OptimisationLoop<'_> {
             parent: parent_scripts,
             parent_genome: parent_stored.and_then(|s| s.proposal.genome),
             parent_metrics: parent_line.metrics,
-            parent_diagnostics: parent_line.diagnostics.clone(),
+            parent_diagnostics: super::visibility::proposer_diagnostics(&parent_line.diagnostics),
             best,
             last_error,
             hint: self.settings.hint.clone(),
@@ -439,7 +469,7 @@ impl OptimisationLoop<'_> {
 
         let obj = self.settings.objective;
         let base_guard = obj.guardrail(&self.baseline_metrics()?);
-        let (_, best_primary) = self.best()?;
+        let (best_iteration, best_primary) = self.best()?;
         let scripts = current.proposal.scripts();
         let mut record = IterationRecord {
             schema_version: SCHEMA_VERSION,
@@ -457,6 +487,8 @@ impl OptimisationLoop<'_> {
             // An unknown price is written as null by the recorder (any attempt with cost None).
             cost_usd: usage.cost_usd.unwrap_or(0.0),
             drift: None,
+            paired: None,
+            holdout: None,
             timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         };
         if let Some(error) = check.error {
@@ -478,13 +510,8 @@ impl OptimisationLoop<'_> {
                     record.timings.eval_ms = if eval_ms > 0.0 { eval_ms } else { ms(started) };
                     record.metrics = Some(metrics);
                     record.diagnostics = diagnostics;
-                    record.status = if obj.guardrail(&metrics) < base_guard {
-                        IterationStatus::GuardrailViolation
-                    } else if obj.primary(&metrics) > best_primary {
-                        IterationStatus::Accepted
-                    } else {
-                        IterationStatus::Rejected
-                    };
+                    record.paired = self.paired_record(&scripts, &ctx.parent, parent, best_iteration)?;
+                    record.status = self.verdict(&metrics, base_guard, best_primary, record.paired.as_ref());
                     if record.status == IterationStatus::Accepted
                         && let Some(drift) = self.judge.drift(&scripts)
                     {
@@ -494,11 +521,80 @@ impl OptimisationLoop<'_> {
                             record.status = IterationStatus::Drift;
                         }
                     }
+                    if record.status == IterationStatus::Accepted {
+                        // Written to the log only: nothing below reads `holdout` back.
+                        let (baseline_scripts, _) = self.recorder.load_scripts(&self.baseline()?.snapshot)?;
+                        record.holdout = self.judge.holdout(&scripts, &baseline_scripts);
+                    }
                 }
             }
         }
         self.recorder.append(record.clone(), &attempts)?;
         Ok((record, attempts))
+    }
+
+    /// Paired intervals of a candidate against the baseline, its parent and the best so far, on the
+    /// selection users (None when the judge keeps no per-user figures).
+    fn paired_record(
+        &self,
+        scripts: &ScriptTexts,
+        parent_scripts: &ScriptTexts,
+        parent: u32,
+        best_iteration: u32,
+    ) -> Result<Option<PairedRecord>, LoopError> {
+        let snapshot_of = |iteration: u32| {
+            self.recorder.history().iter().find(|l| l.iteration == iteration).map(|l| l.snapshot.clone())
+        };
+        let baseline_snapshot = self.baseline()?.snapshot.clone();
+        let (baseline_scripts, _) = self.recorder.load_scripts(&baseline_snapshot)?;
+        let Some(vs_baseline) = self.judge.paired(scripts, &baseline_scripts) else { return Ok(None) };
+        let against = |iteration: u32, texts: Option<&ScriptTexts>| -> Result<Option<PairedMetrics>, LoopError> {
+            if iteration == 0 {
+                return Ok(Some(vs_baseline));
+            }
+            match texts {
+                Some(t) => Ok(self.judge.paired(scripts, t)),
+                None => match snapshot_of(iteration) {
+                    Some(snapshot) => Ok(self.judge.paired(scripts, &self.recorder.load_scripts(&snapshot)?.0)),
+                    None => Ok(None),
+                },
+            }
+        };
+        let vs_parent = against(parent, Some(parent_scripts))?;
+        let vs_best = if best_iteration == parent { vs_parent } else { against(best_iteration, None)? };
+        Ok(Some(PairedRecord { vs_baseline, vs_parent, vs_best }))
+    }
+
+    /// The acceptance rule (`LoopSettings::acceptance`) on the selection figures.
+    fn verdict(
+        &self,
+        metrics: &MetricValues,
+        base_guard: f64,
+        best_primary: f64,
+        paired: Option<&PairedRecord>,
+    ) -> IterationStatus {
+        let obj = self.settings.objective;
+        match self.settings.acceptance {
+            Acceptance::Strict => {
+                if obj.guardrail(metrics) < base_guard {
+                    IterationStatus::GuardrailViolation
+                } else if obj.primary(metrics) > best_primary {
+                    IterationStatus::Accepted
+                } else {
+                    IterationStatus::Rejected
+                }
+            }
+            Acceptance::Significant { alpha } => {
+                let Some(paired) = paired else { return IterationStatus::Rejected };
+                if paired.vs_baseline.get(obj.guardrail_metric()).significantly_below(alpha) {
+                    IterationStatus::GuardrailViolation
+                } else if paired.vs_best.is_some_and(|b| b.get(obj.primary_metric()).significantly_above(alpha)) {
+                    IterationStatus::Accepted
+                } else {
+                    IterationStatus::Rejected
+                }
+            }
+        }
     }
 
     /// Runs `iters` more iterations, rewriting the summary after each; `observe` sees every record.
@@ -535,7 +631,28 @@ impl OptimisationLoop<'_> {
                 if base > 0.0 { 100.0 * (best_primary - base) / base } else { 0.0 }
             )
         };
-        let summary = self.summary(&message)?;
+        let mut summary = self.summary(&message)?;
+        let primary = obj.primary_metric();
+        let mut message = message;
+        if let Some(stat) = summary.selection_vs_baseline.as_ref().map(|p| p.get(primary)) {
+            message.push_str(&format!("; selection gain {}", stat.describe()));
+        }
+        if let Some(holdout) = &summary.holdout {
+            let base_holdout = self.baseline()?.holdout.map(|h| h.metrics.get(primary));
+            message.push_str(&format!(
+                "; held-out ({} users) {} {:.4}",
+                holdout.users,
+                obj.primary_name(),
+                holdout.metrics.get(primary)
+            ));
+            if let Some(b) = base_holdout {
+                message.push_str(&format!(" (baseline {b:.4})"));
+            }
+            if let Some(stat) = holdout.vs_baseline.as_ref().map(|p| p.get(primary)) {
+                message.push_str(&format!(", gain {}", stat.describe()));
+            }
+        }
+        summary.final_message = Some(message);
         self.recorder.write_summary(&summary)?;
         Ok(summary)
     }

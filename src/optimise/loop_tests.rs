@@ -49,6 +49,8 @@ impl MemoryRecorder {
             tokens: Tokens::default(),
             cost_usd: 0.0,
             drift: None,
+            paired: None,
+            holdout: None,
             timestamp: "t".into(),
         });
         r
@@ -118,6 +120,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
     LoopSettings {
         objective: Objective::Ndcg,
         lineage,
+        acceptance: Acceptance::Strict,
         seed: 42,
         hint: Some("try popularity".into()),
         contract: ScriptContract {
@@ -325,4 +328,166 @@ fn evolutionary_proposer_picks_its_parent_among_the_offered_options() {
     assert!(s3.parent_reason.as_deref().unwrap().contains("picked iteration 9, which was not offered"));
     assert!(proposer.parent_contexts[1].options.iter().all(|o| o.iteration != 9));
     assert!([0, 1, 2].contains(&s3.parent));
+}
+
+/// Scores a candidate by a hash of its text on the selection users; on the held-out users by another
+/// function of the text shifted by `holdout_shift`, so two judges differ only in held-out figures.
+struct SplitJudge {
+    holdout_shift: f64,
+}
+
+fn text_score(q: &str) -> f64 {
+    let h = q.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (h % 1000) as f64 / 1000.0
+}
+
+fn flat_paired(d: f64, p_value: f64) -> PairedMetrics {
+    let stat =
+        crate::metrics::PairedStat { mean_diff: d, relative: None, ci_low: d - 0.01, ci_high: d + 0.01, p_value };
+    PairedMetrics { users: 3, resamples: 1000, ndcg: stat, recall: stat, precision: stat, ild: stat }
+}
+
+impl CandidateJudge for SplitJudge {
+    fn check(&self, _scripts: &ScriptTexts) -> CheckOutcome {
+        CheckOutcome { error: None, diagnostics: serde_json::json!([]), compile_ms: 0.1 }
+    }
+    fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+        EvalOutcome::Metrics {
+            metrics: MetricValues { ndcg: text_score(&s.query), recall: 0.2, precision: 0.1, ild: 0.6 },
+            diagnostics: serde_json::json!({"popularity": {"recommended_percentile": 50.0, "relevant_percentile": 40.0}}),
+            eval_ms: 1.0,
+        }
+    }
+    fn paired(&self, c: &ScriptTexts, r: &ScriptTexts) -> Option<PairedMetrics> {
+        Some(flat_paired(text_score(&c.query) - text_score(&r.query), 0.5))
+    }
+    fn holdout(&self, c: &ScriptTexts, b: &ScriptTexts) -> Option<HoldoutRecord> {
+        let held = |q: &str| (text_score(q) * 7.0 + self.holdout_shift).fract();
+        Some(HoldoutRecord {
+            users: 3,
+            metrics: MetricValues { ndcg: held(&c.query), recall: 0.0, precision: 0.0, ild: held(&c.query) },
+            vs_baseline: Some(flat_paired(held(&c.query) - held(&b.query), 0.01)),
+            eval_ms: 1.0,
+        })
+    }
+}
+
+fn run_with_holdout_shift(lineage: Lineage, shift: f64) -> MemoryRecorder {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    recorder.lines[0].holdout = Some(HoldoutRecord {
+        users: 3,
+        metrics: MetricValues { ndcg: shift, recall: shift, precision: shift, ild: shift },
+        vs_baseline: None,
+        eval_ms: 1.0,
+    });
+    let mut proposer = BuiltinProposer::new();
+    let judge = SplitJudge { holdout_shift: shift };
+    let mut lp = OptimisationLoop {
+        settings: settings(lineage),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
+    lp.run(25, |_, _| {}).unwrap();
+    recorder
+}
+
+#[test]
+fn held_out_figures_never_change_a_choice() {
+    for lineage in [Lineage::Linear, Lineage::Evolutionary] {
+        let a = run_with_holdout_shift(lineage, 0.0);
+        let b = run_with_holdout_shift(lineage, 0.37);
+        let accepted: Vec<u32> =
+            a.lines.iter().filter(|l| l.status == IterationStatus::Accepted).map(|l| l.iteration).collect();
+        assert!(accepted.len() >= 2, "the run must accept something for the test to mean anything: {accepted:?}");
+        // Held-out figures are recorded for accepted candidates only, and they differ between the runs...
+        for (la, lb) in a.lines.iter().zip(&b.lines).skip(1) {
+            assert_eq!(la.holdout.is_some(), la.status == IterationStatus::Accepted, "iteration {}", la.iteration);
+            if la.holdout.is_some() {
+                assert_ne!(la.holdout, lb.holdout);
+            }
+        }
+        // ...yet every proposal, parent, status and selection figure is identical.
+        assert_eq!(a.snapshots, b.snapshots);
+        let strip = |r: &MemoryRecorder| -> Vec<IterationRecord> {
+            r.lines.iter().map(|l| IterationRecord { holdout: None, timestamp: String::new(), ..l.clone() }).collect()
+        };
+        assert_eq!(strip(&a), strip(&b));
+        let (sa, sb) = (a.summaries.last().unwrap(), b.summaries.last().unwrap());
+        assert_eq!((sa.best_iteration, sa.best_primary), (sb.best_iteration, sb.best_primary));
+        assert_ne!(sa.holdout, sb.holdout);
+        assert!(sa.final_message.as_deref().unwrap().contains("held-out (3 users)"));
+    }
+}
+
+#[test]
+fn proposers_see_no_ground_truth_aggregates() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    recorder.lines[0].diagnostics = serde_json::json!({
+        "popularity": {"recommended_percentile": 50.0, "relevant_percentile": 40.0},
+        "ndcg_by_activity": [{"tercile": "low", "users": 2, "min_interactions": 1, "max_interactions": 4, "ndcg": 0.1}]
+    });
+    let mut proposer = ScriptedProposer::new([p("a", "// ndcg=0.31 ild=0.6")]);
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
+    lp.run_iteration().unwrap();
+    let seen = serde_json::to_string(&proposer.seen[0]).unwrap();
+    assert!(seen.contains("recommended_percentile"), "{seen}");
+    for hidden in ["relevant_percentile", "min_interactions", "max_interactions"] {
+        assert!(!seen.contains(hidden), "{hidden} reached the proposer: {seen}");
+    }
+}
+
+/// Paired statistics read from the query: `dn`/`pn` for the primary's mean difference and p-value,
+/// `dg`/`pg` for the guardrail's.
+struct SignificanceJudge;
+
+impl CandidateJudge for SignificanceJudge {
+    fn check(&self, s: &ScriptTexts) -> CheckOutcome {
+        CommentJudge.check(s)
+    }
+    fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+        CommentJudge.evaluate(s)
+    }
+    fn paired(&self, c: &ScriptTexts, _r: &ScriptTexts) -> Option<PairedMetrics> {
+        let q = &c.query;
+        let mut m = flat_paired(value_of(q, "dn"), value_of(q, "pn"));
+        m.ild = crate::metrics::PairedStat { mean_diff: value_of(q, "dg"), p_value: value_of(q, "pg"), ..m.ild };
+        Some(m)
+    }
+}
+
+#[test]
+fn significant_acceptance_needs_a_small_p_value() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([
+        p("higher but noisy", "// ndcg=0.40 ild=0.6 dn=0.1 pn=0.2 dg=0 pg=1"),
+        p("higher and clear", "// ndcg=0.41 ild=0.6 dn=0.1 pn=0.01 dg=0 pg=1"),
+        p("guardrail clearly down", "// ndcg=0.50 ild=0.6 dn=0.1 pn=0.01 dg=-0.01 pg=0.01"),
+        p("guardrail down, not significantly", "// ndcg=0.52 ild=0.6 dn=0.1 pn=0.01 dg=-0.01 pg=0.3"),
+    ]);
+    let judge = SignificanceJudge;
+    let mut s = settings(Lineage::Linear);
+    s.acceptance = Acceptance::Significant { alpha: 0.05 };
+    let mut lp = OptimisationLoop { settings: s, proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    lp.run(4, |_, _| {}).unwrap();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    assert_eq!(statuses, ["baseline", "rejected", "accepted", "guardrail_violation", "accepted"]);
+    let paired = recorder.lines[2].paired.unwrap();
+    assert_eq!(paired.vs_best.unwrap().ndcg.p_value, 0.01);
+    // Under the strict rule the first one would have been accepted.
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([p("higher but noisy", "// ndcg=0.40 ild=0.6 dn=0.1 pn=0.2 dg=0 pg=1")]);
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+    };
+    assert_eq!(lp.run_iteration().unwrap().0.status, IterationStatus::Accepted);
 }

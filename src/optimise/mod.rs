@@ -7,6 +7,7 @@
 //! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
 pub mod builtin;
+pub mod controls;
 pub mod fake;
 pub mod genome;
 pub mod judge;
@@ -16,6 +17,7 @@ pub mod r#loop;
 pub mod prompt;
 pub mod proposer;
 pub mod record;
+pub mod visibility;
 
 pub use builtin::BuiltinProposer;
 pub use lineage::Lineage;

@@ -227,14 +227,30 @@ impl RunRecorder for DirRecorder {
 /// snapshot `iter_000/` and its run.jsonl line.
 pub fn start_run(
     runs_dir: &Path,
-    mut meta: crate::run::RunMeta,
+    meta: crate::run::RunMeta,
     baseline: &ScriptTexts,
     baseline_source: &str,
     metrics: crate::metrics::MetricSet,
     diagnostics: serde_json::Value,
     timings: crate::run::Timings,
 ) -> Result<DirRecorder, LoopError> {
+    start_run_with_holdout(runs_dir, meta, baseline, baseline_source, metrics, diagnostics, timings, None)
+}
+
+/// [`start_run`] with the baseline's held-out figures on its run.jsonl line.
+#[allow(clippy::too_many_arguments)]
+pub fn start_run_with_holdout(
+    runs_dir: &Path,
+    mut meta: crate::run::RunMeta,
+    baseline: &ScriptTexts,
+    baseline_source: &str,
+    metrics: crate::metrics::MetricSet,
+    diagnostics: serde_json::Value,
+    timings: crate::run::Timings,
+    holdout: Option<crate::run::HoldoutRecord>,
+) -> Result<DirRecorder, LoopError> {
     meta.baseline.metrics = Some(metrics);
+    meta.summary.holdout = holdout;
     let run = RunDir::create(runs_dir, meta).map_err(|e| LoopError::Run(e.to_string()))?;
     let stored = SnapshotProposal {
         iteration: 0,
@@ -267,6 +283,8 @@ pub fn start_run(
         tokens: crate::run::Tokens::default(),
         cost_usd: 0.0,
         drift: None,
+        paired: None,
+        holdout,
         timestamp: crate::run::now_rfc3339(),
     };
     run.append(&record).map_err(|e| LoopError::Run(e.to_string()))?;

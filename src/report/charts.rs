@@ -9,6 +9,7 @@ const PRIMARY_COLOUR: &str = "#0a3069";
 const METRIC_COLOUR: &str = "#57606a";
 const BEST_COLOUR: &str = "#1a7f37";
 const GUARDRAIL_COLOUR: &str = "#cf222e";
+const HOLDOUT_COLOUR: &str = "#bc4c00";
 const FULL_WIDTH: f64 = 1120.0;
 const HALF_WIDTH: f64 = 550.0;
 
@@ -59,6 +60,25 @@ fn metric_chart(analysis: &Analysis, metric: MetricName, width: f64) -> Chart {
     let mut lines = vec![Line { label: label.clone(), points, colour, width: line_width, dash: None, step: false }];
     let mut legend = vec![LegendEntry::Line { label: label.clone(), colour, width: line_width, dash: None }];
     if is_primary {
+        // The held-out curve beside the selection curve: the best so far (chosen on the selection
+        // users) scored on the held-out users.
+        let held = held_out_best_so_far(analysis, metric);
+        if !held.is_empty() {
+            lines.push(Line {
+                label: "best so far, held-out users".into(),
+                points: held,
+                colour: HOLDOUT_COLOUR,
+                width: 2.0,
+                dash: Some("2 3"),
+                step: true,
+            });
+            legend.push(LegendEntry::Line {
+                label: "best so far, held-out users".into(),
+                colour: HOLDOUT_COLOUR,
+                width: 2.0,
+                dash: Some("2 3"),
+            });
+        }
         let best = best_so_far(analysis, metric);
         if !best.is_empty() {
             lines.push(Line {
@@ -133,6 +153,28 @@ fn best_so_far(analysis: &Analysis, metric: MetricName) -> Vec<(f64, f64)> {
         if best.is_none_or(|b| value > b) {
             best = Some(value);
             points.push((it.iteration as f64, value));
+        }
+    }
+    points
+}
+
+/// The held-out figure of the best so far (by the selection figure) after each candidate that became
+/// best; empty for runs without held-out users.
+fn held_out_best_so_far(analysis: &Analysis, metric: MetricName) -> Vec<(f64, f64)> {
+    let mut best: Option<f64> = None;
+    let mut points = Vec::new();
+    for it in &analysis.run.iterations {
+        if !matches!(it.status, Status::Baseline | Status::Accepted) {
+            continue;
+        }
+        let Some(value) = it.metrics.and_then(|m| m.get(metric)) else {
+            continue;
+        };
+        if best.is_none_or(|b| value > b) {
+            best = Some(value);
+            if let Some(held) = it.holdout.and_then(|h| h.get(metric)) {
+                points.push((it.iteration as f64, held));
+            }
         }
     }
     points

@@ -27,7 +27,7 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+pub(super) const STYLE: &str = r#"
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: #1f2328; background: #f6f8fa; margin: 0; }
@@ -109,6 +109,13 @@ fn header(analysis: &Analysis) -> String {
                 .or(settings.cohort_size.map(|n| n as usize))
                 .map_or("—".into(), |n| format!("{n} users")),
         ),
+        (
+            "held-out",
+            match meta.holdout_users {
+                Some(n) if n > 0 => format!("{n} users"),
+                _ => "none (in-sample)".into(),
+            },
+        ),
         ("engine", settings.engine.clone().unwrap_or_else(|| "—".into())),
         ("lineage", if analysis.is_evolutionary() { "evolutionary".into() } else { "linear".into() }),
         ("seed", settings.seed.map_or("—".into(), |s| s.to_string())),
@@ -132,6 +139,12 @@ fn header(analysis: &Analysis) -> String {
     }
     if let Some(message) = meta.summary.as_ref().and_then(|s| s.final_message.as_deref()) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(message));
+    }
+    if meta.holdout_users.unwrap_or(0) == 0 {
+        out.push_str(
+            "<p class=\"warning\">Nothing was held out: every figure in this report is in-sample, measured on the \
+             users the loop selected candidates on, so gains are optimistic.</p>\n",
+        );
     }
     out.push_str("<dl class=\"facts\">");
     for (name, value) in facts {
@@ -230,7 +243,15 @@ fn leaderboard_section(analysis: &Analysis) -> String {
             let value = it.metrics.and_then(|m| m.get(metric));
             let below = metric == analysis.guardrail && matches!((value, guardrail_base), (Some(v), Some(b)) if v < b);
             let class = if below { "num delta-down" } else { "num" };
-            let _ = write!(out, "<td class=\"{class}\">{}</td>", format_metric(value));
+            let shown = match (below, value, guardrail_base) {
+                // Enough digits that a value below the baseline never reads as equal to it.
+                (true, Some(v), Some(b)) => {
+                    let (v, b) = super::analysis::distinct_pair(v, b);
+                    format!("{v} &lt; {b}")
+                }
+                _ => format_metric(value),
+            };
+            let _ = write!(out, "<td class=\"{class}\">{shown}</td>");
         }
         let _ = writeln!(out, "<td>{}</td><td>{}</td></tr>", status_badge(&it.status), drift_cell(it));
     }

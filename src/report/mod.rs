@@ -8,6 +8,7 @@
 
 mod analysis;
 mod charts;
+pub mod compare;
 mod html;
 mod iterations;
 mod listing;
@@ -15,7 +16,7 @@ pub mod model;
 mod show;
 mod svg;
 
-pub use analysis::{Analysis, DriftState, drift_state};
+pub use analysis::{Analysis, DriftState, distinct_pair, drift_state};
 pub use listing::{RunOverview, list_runs};
 pub use model::{Iteration, MetricName, Metrics, Run, RunMeta, ScriptFile, Status};
 pub use show::{Palette, render_iteration_text, render_runs_table};
@@ -58,7 +59,11 @@ pub fn render_report(run: &Run) -> String {
 /// Writes the report to `out` atomically (a temp file in the same directory, fsynced, renamed), so
 /// a reader never sees half a report and an old report survives a failed write.
 pub fn write_report(run: &Run, out: &Path) -> Result<(), ReportError> {
-    let page = render_report(run);
+    write_page(&render_report(run), out)
+}
+
+/// Writes an HTML page to `out` atomically (see [`write_report`]).
+pub fn write_page(page: &str, out: &Path) -> Result<(), ReportError> {
     let dir = match out.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

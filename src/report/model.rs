@@ -179,6 +179,8 @@ pub struct RunMeta {
     pub store: StoreInfo,
     pub settings: Settings,
     pub cohort_size: Option<usize>,
+    /// Held-out users in meta.json `split` (None: a run from before the split; Some(0): `--holdout 0`).
+    pub holdout_users: Option<usize>,
     pub baseline_metrics: Option<Metrics>,
     pub summary: Option<Summary>,
 }
@@ -192,6 +194,8 @@ pub struct Iteration {
     pub rationale: Option<String>,
     pub snapshot: Option<String>,
     pub metrics: Option<Metrics>,
+    /// Figures on the held-out users (baseline and accepted candidates of runs with a split).
+    pub holdout: Option<Metrics>,
     pub diagnostics: Value,
     pub errors: Value,
     pub attempts: Value,
@@ -302,6 +306,12 @@ fn parse_meta(value: &Value, path: &Path) -> Result<RunMeta, ReportError> {
         store,
         settings,
         cohort_size,
+        holdout_users: object
+            .get("split")
+            .and_then(|s| s.get("holdout"))
+            .and_then(|h| h.get("user_ids"))
+            .and_then(Value::as_array)
+            .map(Vec::len),
         baseline_metrics,
         summary,
     })
@@ -364,6 +374,7 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         rationale: string_field(object, "rationale"),
         snapshot: string_field(object, "snapshot"),
         metrics: object.get("metrics").and_then(Metrics::from_value),
+        holdout: object.get("holdout").and_then(|h| h.get("metrics")).and_then(Metrics::from_value),
         diagnostics: take("diagnostics"),
         errors: take("errors"),
         attempts: take("attempts"),

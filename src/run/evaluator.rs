@@ -346,6 +346,7 @@ impl super::RunMeta {
                 user_ids: evaluator.cohort.user_ids.clone(),
                 checksum: evaluator.cohort.checksum.clone(),
             },
+            split: None,
             baseline: super::BaselineRef::default(),
             summary: super::Summary::default(),
             vector_arithmetic: Some(evaluator.arithmetic.clone()),

@@ -4,7 +4,7 @@
 //! fields are ignored, so every older file stays readable. A breaking change bumps
 //! [`SCHEMA_VERSION`] and adds an upgrade step in `RunDir::open`.
 
-use crate::metrics::{Metric, MetricSet};
+use crate::metrics::{Metric, MetricSet, PairedMetrics};
 use crate::rank::Dialect;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,12 @@ pub struct RunMeta {
     pub created: String,
     pub store: StoreRef,
     pub settings: RunSettings,
+    /// The selection set: every candidate's figures in run.jsonl `metrics` are computed on it.
     pub cohort: CohortRef,
+    /// The selection / held-out split (absent in runs from before it, and equal to an in-sample run's
+    /// cohort with an empty held-out set under `--holdout 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitRef>,
     #[serde(default)]
     pub baseline: BaselineRef,
     #[serde(default)]
@@ -66,6 +71,41 @@ pub struct CohortRef {
     pub checksum: String,
 }
 
+/// `meta.json` `split`: which users the loop may look at and which are held out (`run::split`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitRef {
+    /// The share of eligible users held out (0 = every figure is in-sample).
+    pub holdout_fraction: f64,
+    /// How the split was stratified (`activity_tercile`).
+    pub stratified_by: String,
+    pub selection: CohortRef,
+    pub holdout: CohortRef,
+}
+
+/// Paired intervals of a candidate on the selection users (`metrics::paired`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedRecord {
+    pub vs_baseline: PairedMetrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_parent: Option<PairedMetrics>,
+    /// Against the best candidate before this one (what `--accept significant` decides on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_best: Option<PairedMetrics>,
+}
+
+/// Figures on the held-out users: never shown to a proposer, never used to accept or pick parents.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutRecord {
+    pub users: usize,
+    pub metrics: MetricSet,
+    /// None on the baseline's own line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_baseline: Option<PairedMetrics>,
+    /// Time spent ranking and scoring the held-out users.
+    #[serde(default)]
+    pub eval_ms: f64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BaselineRef {
     /// None until iteration 0 has been scored (or when the baseline itself failed).
@@ -81,6 +121,12 @@ pub struct Summary {
     pub iterations_attempted: u32,
     #[serde(default)]
     pub final_message: Option<String>,
+    /// The best candidate against the baseline on the selection users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_vs_baseline: Option<PairedMetrics>,
+    /// The best candidate on the held-out users (None when nothing is held out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutRecord>,
 }
 
 /// Outcome of one iteration, as recorded in run.jsonl.
@@ -127,6 +173,12 @@ pub struct IterationRecord {
     pub cost_usd: f64,
     #[serde(default)]
     pub drift: Option<serde_json::Value>,
+    /// Paired intervals on the selection users (every evaluated candidate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedRecord>,
+    /// Held-out figures: the baseline, accepted candidates (and so the final best).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutRecord>,
     /// RFC 3339, UTC.
     pub timestamp: String,
 }

@@ -5,6 +5,7 @@
 pub mod dir;
 pub mod evaluator;
 pub mod format;
+pub mod split;
 
 pub use dir::{IncompleteSnapshot, RunDir, RunError, RunLog, atomic_write, list_runs, now_rfc3339};
 pub use evaluator::{
@@ -12,9 +13,10 @@ pub use evaluator::{
     default_candidate_timeout, default_now, timeout_json,
 };
 pub use format::{
-    BaselineRef, CohortRef, IterationRecord, IterationStatus, RunMeta, RunSettings, SCHEMA_VERSION, StoreRef, Summary,
-    Timings, Tokens, parse_snapshot_name, snapshot_name,
+    BaselineRef, CohortRef, HoldoutRecord, IterationRecord, IterationStatus, PairedRecord, RunMeta, RunSettings,
+    SCHEMA_VERSION, SplitRef, StoreRef, Summary, Timings, Tokens, parse_snapshot_name, snapshot_name,
 };
+pub use split::{DEFAULT_HOLDOUT, SplitError, UserSet, UserSplit, recorded_users, split_users};
 
 use crate::metrics::MetricSet;
 use std::path::{Path, PathBuf};
