@@ -163,7 +163,8 @@ fn proportional_caps(sizes: &[usize], cap: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{SyntheticOptions, synthetic_store};
+    use crate::data::SyntheticOptions;
+    use crate::store::synthetic_store;
 
     fn store() -> Store {
         synthetic_store(&SyntheticOptions { items: 300, users: 200, dims: 4, ..Default::default() }).unwrap()
