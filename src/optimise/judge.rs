@@ -148,6 +148,33 @@ impl<'e, 's> LocalJudge<'e, 's> {
     }
 }
 
+impl LocalJudge<'_, '_> {
+    /// Adds the set's compile warnings (e.g. C252, an Elasticsearch vector call site whose query changes
+    /// between calls) to a scored candidate's diagnostics as `compile_warnings`, so the record, and the
+    /// proposer that reads its parent's diagnostics, see them.
+    fn with_compile_warnings(&self, scripts: &ScriptTexts, mut diagnostics: serde_json::Value) -> serde_json::Value {
+        let Ok(set) = self.set_of(scripts) else { return diagnostics };
+        let compiled = crate::rank::compile_set(&set, self.evaluator.store, &self.evaluator.settings.harness_params);
+        if compiled.warnings.is_empty() {
+            return diagnostics;
+        }
+        let warnings: Vec<serde_json::Value> = compiled
+            .warnings
+            .iter()
+            .map(|(file, d)| {
+                serde_json::json!({"script": file, "code": d.code, "message": d.message, "help": d.help,
+                    "offset": d.span.start})
+            })
+            .collect();
+        if let serde_json::Value::Object(map) = &mut diagnostics {
+            map.insert("compile_warnings".into(), serde_json::Value::Array(warnings));
+        } else {
+            diagnostics = serde_json::json!({"compile_warnings": warnings});
+        }
+        diagnostics
+    }
+}
+
 /// A failure of the harness itself (not of the script), shaped like the errors around it.
 fn harness_error(message: &str) -> serde_json::Value {
     serde_json::json!({"type": "scorelab_exception", "reason": message})
@@ -190,7 +217,10 @@ impl CandidateJudge for LocalJudge<'_, '_> {
         match &result.outcome {
             CandidateOutcome::Scored(evaluation) => EvalOutcome::Metrics {
                 metrics: evaluation.metrics,
-                diagnostics: serde_json::to_value(&evaluation.diagnostics).unwrap_or(serde_json::Value::Null),
+                diagnostics: self.with_compile_warnings(
+                    scripts,
+                    serde_json::to_value(&evaluation.diagnostics).unwrap_or(serde_json::Value::Null),
+                ),
                 eval_ms: result.eval_ms,
             },
             CandidateOutcome::TimedOut { .. } => {
