@@ -366,3 +366,13 @@ fn check_reports_an_unreadable_file_and_goes_on() {
     assert_eq!(json[0]["ok"], false);
     assert_eq!(json[1]["ok"], true);
 }
+
+#[test]
+fn exec_stops_a_run_at_its_time_budget() {
+    let script = "int f(int n) { return n == 0 ? 1 : f(n - 1) + f(n - 1) } return f(60);";
+    let output = scorelab().args(["exec", "--timeout", "0.5", "--source", script]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["error"]["code"], "L491");
+    assert_eq!(json["error"]["type"], "unsupported_locally");
+}

@@ -44,7 +44,7 @@ pub struct ExecArgs {
     pub dialect: DialectArg,
     /// Time budget of one script run, in seconds: past it the run stops with an
     /// unsupported_locally error (L491). The loop counter alone allows hours (recursion).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 4.0)]
     pub timeout: f64,
 }
 

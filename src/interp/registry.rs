@@ -150,10 +150,11 @@ impl<'a> CallCtx<'a> {
     }
 
     /// Fails with the local "unsupported" error when a new string of `len` bytes would exceed
-    /// the cap, and charges it to the memory budget.
+    /// the cap, and charges it to the memory budget: twice, since a new string exists twice while
+    /// it is made (the `String` it is built in, then the `Rc<str>` a `Value` holds).
     pub fn check_string_len(&self, len: usize) -> Result<(), RuntimeError> {
         self.check_string_cap(len)?;
-        self.charge(len)
+        self.charge(len.saturating_mul(2))
     }
 
     /// The per-string cap alone (for a check made before the string exists).
