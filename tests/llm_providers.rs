@@ -4,9 +4,10 @@
 //! The server (`loop_http`) is a few lines over `std::net::TcpListener`.
 
 use scorelab::metrics::MetricSet;
-use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind, StructuredOutput};
 use scorelab::optimise::proposer::{
-    ParamInfo, ParentChoiceContext, ParentOption, ProposalContext, Proposer, ProposerError, ScriptContract, ScriptTexts,
+    Failure, FailureDetail, FailureKind, ParamInfo, ParentChoiceContext, ParentOption, ProposalContext, Proposer,
+    ProposerError, ScriptContract, ScriptTexts,
 };
 use std::time::Duration;
 
@@ -27,6 +28,10 @@ fn settings(kind: ProviderKind, base: &str, model: &str) -> LlmSettings {
         max_backoff: Duration::from_millis(200),
         max_reply_rounds: 3,
         max_tokens: 512,
+        temperature: None,
+        max_retry_time: Duration::from_secs(30),
+        structured: StructuredOutput::Off,
+        prompt_budget: 6144,
     }
 }
 
@@ -53,6 +58,8 @@ fn context() -> ProposalContext {
         parent_diagnostics: serde_json::Value::Null,
         best: vec![],
         last_error: None,
+        recent_failures: vec![],
+        baseline_scripts: None,
         hint: Some("favour recent items".into()),
         seed: 1,
     }
@@ -84,8 +91,8 @@ fn anthropic_good_reply_speaks_the_messages_api() {
     let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 1000, 200))]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
-    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
+    assert_eq!(out.proposal.sort, vec!["return _score;\n"]);
     assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (1000, 200));
     let cost = out.usage.cost_usd.unwrap();
     assert!((cost - (1000.0 * 3.0 + 200.0 * 15.0) / 1e6).abs() < 1e-12);
@@ -139,7 +146,7 @@ fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
     ]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-3-5-haiku-latest")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
     assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (250, 30));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -156,7 +163,7 @@ fn prose_wrapped_code_is_accepted() {
     let mut server = Server::start(vec![reply(200, openai_body(&text, 10, 10))]);
     let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4.1")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!(out.proposal.sort, vec!["return _score;\n"]);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -235,22 +242,47 @@ fn the_key_never_appears_in_errors() {
 }
 
 #[test]
-fn fix_sends_the_es_shaped_error_back() {
+fn fix_quotes_the_failing_line_with_a_caret_the_help_and_the_item() {
     let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 10, 10))]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
     let broken = scorelab::optimise::Proposal {
-        rationale: "typo".into(),
-        query: "retrun 1.0;".into(),
+        rationale: "decade weight".into(),
+        query: "double d = Double.parseDouble(doc['decade'].value);\nreturn d;\n".into(),
         sort: vec![],
         genome: None,
     };
-    let error = serde_json::json!({"type": "script_exception", "reason": "compile error", "script_stack": ["retrun 1.0;", "^---- HERE"]});
-    let out = p.fix(&context(), &broken, &error, 2).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    let failure = Failure {
+        kind: FailureKind::Runtime,
+        error: serde_json::json!({"type": "script_exception", "reason": "runtime error",
+            "caused_by": {"type": "number_format_exception", "reason": "For input string: \"1990s\""}}),
+        detail: Some(FailureDetail {
+            kind: FailureKind::Runtime,
+            script: "query".into(),
+            span: Some((11, 50)),
+            message: "number_format_exception: For input string: \"1990s\"".into(),
+            help: Some("decade is a keyword field: compare it as a String".into()),
+            item: Some("m42".into()),
+            field_values: vec![("decade".into(), "\"1990s\"".into())],
+            warnings: vec!["unknown field [decad]".into()],
+        }),
+    };
+    let out = p.fix(&context(), &broken, &failure, 2).unwrap();
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
     let reqs = server.requests();
     let msgs = reqs[0].body["messages"].as_array().unwrap();
-    let last = msgs.last().unwrap()["content"][0]["text"].as_str().unwrap();
-    assert!(last.contains("Fix attempt 2") && last.contains("^---- HERE") && last.contains("retrun 1.0;"), "{last}");
+    assert_eq!(msgs.len(), 1, "a fix is its own short conversation");
+    let last = msgs[0]["content"][0]["text"].as_str().unwrap();
+    for wanted in [
+        "Fix attempt 2",
+        "fails while scoring items",
+        format!("  1| double d = Double.parseDouble(doc['decade'].value);\n{}^", " ".repeat(5 + 11)).as_str(),
+        "For input string: \"1990s\"",
+        "item m42, whose fields are: decade = \"1990s\"",
+        "Help: decade is a keyword field",
+        "Warning: unknown field [decad]",
+    ] {
+        assert!(last.contains(wanted), "missing {wanted:?} in:\n{last}");
+    }
 }
 
 fn parent_context() -> ParentChoiceContext {

@@ -98,11 +98,30 @@ fn settings(lineage: Lineage) -> LoopSettings {
             dialect: "elasticsearch".into(),
         },
         fields: vec![
-            FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false },
-            FieldInfo { name: "last_rated".into(), kind: "long".into(), multi_valued: false, may_be_missing: true },
-            FieldInfo { name: "genres".into(), kind: "keyword".into(), multi_valued: true, may_be_missing: true },
+            FieldInfo {
+                name: "popularity".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: false,
+                examples: vec![],
+            },
+            FieldInfo {
+                name: "last_rated".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: true,
+                examples: vec![],
+            },
+            FieldInfo {
+                name: "genres".into(),
+                kind: "keyword".into(),
+                multi_valued: true,
+                may_be_missing: true,
+                examples: vec![],
+            },
         ],
         history_shown: 5,
+        guards: Default::default(),
     }
 }
 
@@ -124,7 +143,13 @@ fn new_run(dir: &Path) -> PathBuf {
 fn run_more(path: &Path, proposer: &mut dyn Proposer, lineage: Lineage, iters: u32) -> DirRecorder {
     let mut rec = DirRecorder::open(path).unwrap();
     let judge = TextJudge;
-    let mut lp = OptimisationLoop { settings: settings(lineage), proposer, judge: &judge, recorder: &mut rec };
+    let mut lp = OptimisationLoop {
+        settings: settings(lineage),
+        proposer,
+        judge: &judge,
+        recorder: &mut rec,
+        memo: Default::default(),
+    };
     lp.run(iters, |_, _| {}).unwrap();
     rec
 }
@@ -363,6 +388,7 @@ fn the_api_key_never_reaches_the_run_directory() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut rec,
+        memo: Default::default(),
     };
     let err = lp.run(3, |_, _| {}).unwrap_err();
     assert!(!err.to_string().contains(KEY));

@@ -6,8 +6,9 @@
 //! result; the `evaluate` that follows for the same scripts reuses it instead of ranking twice.
 
 use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
-use super::proposer::ScriptTexts;
-use crate::rank::{Dialect, RankEngine, ScriptSet, SortOrder};
+use super::proposer::{FailureDetail, FailureKind, ScriptTexts, field_values};
+use crate::painless::diag::{Diagnostic, Severity};
+use crate::rank::{Dialect, RankEngine, RankRequest, ScriptSet, SortOrder};
 use crate::run::{CandidateOutcome, CandidateResult, Evaluator};
 use std::cell::RefCell;
 use std::time::Instant;
@@ -116,6 +117,105 @@ impl CandidateJudge for LocalJudge<'_, '_> {
         }
     }
 
+    fn failure_detail(&self, scripts: &ScriptTexts) -> Option<FailureDetail> {
+        let result = self.result(scripts).ok()?;
+        let set = self.set_of(scripts).ok()?;
+        let store = self.evaluator.store;
+        match &result.outcome {
+            CandidateOutcome::Scored(_) => None,
+            CandidateOutcome::CompileErrors(failures) => {
+                let warnings: Vec<String> = failures
+                    .iter()
+                    .flat_map(|f| f.diagnostics.iter().filter(|d| d.severity == Severity::Warning))
+                    .map(|d| d.help.as_ref().map_or(d.message.clone(), |h| format!("{} ({h})", d.message)))
+                    .collect();
+                let (failure, diagnostic) =
+                    failures.iter().find_map(|f| f.diagnostics.iter().find(|d| d.is_error()).map(|d| (f, d)))?;
+                Some(FailureDetail {
+                    kind: if diagnostic.severity == Severity::UnsupportedLocally {
+                        FailureKind::UnsupportedLocally
+                    } else {
+                        FailureKind::Compile
+                    },
+                    script: script_label(&set, &failure.script),
+                    span: Some((diagnostic.span.start as usize, diagnostic.span.end as usize)),
+                    message: diagnostic_line(diagnostic),
+                    help: diagnostic.help.clone(),
+                    item: None,
+                    field_values: Vec::new(),
+                    warnings,
+                })
+            }
+            CandidateOutcome::RuntimeErrors { failures, .. } => {
+                let failure = failures.first()?;
+                let (span, message, help, unsupported) = match &failure.kind {
+                    crate::rank::FailureKind::Script { diagnostic } => (
+                        Some((diagnostic.span.start as usize, diagnostic.span.end as usize)),
+                        diagnostic_line(diagnostic),
+                        diagnostic.help.clone(),
+                        diagnostic.severity == Severity::UnsupportedLocally
+                            || diagnostic.es_type == crate::interp::error::es_type::UNSUPPORTED_LOCALLY,
+                    ),
+                    crate::rank::FailureKind::InvalidScore { value } => (
+                        None,
+                        crate::rank::outcome::invalid_score_reason(*value, failure.item),
+                        Some("wrap the query script's result in Math.max(0.0, ...) and guard divisions".into()),
+                        false,
+                    ),
+                };
+                let vector = &store.schema().vector_field().name;
+                let field_values = failure
+                    .item
+                    .map(|item| {
+                        store
+                            .schema()
+                            .fields()
+                            .iter()
+                            .filter(|f| &f.name != vector)
+                            .map(|f| {
+                                let values = field_values(store, &f.name, item);
+                                let shown = match values.len() {
+                                    0 => "(missing)".to_string(),
+                                    1 => values[0].clone(),
+                                    _ => format!("[{}]", values.join(", ")),
+                                };
+                                (f.name.clone(), shown)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(FailureDetail {
+                    kind: if unsupported { FailureKind::UnsupportedLocally } else { FailureKind::Runtime },
+                    script: script_label(&set, &failure.script),
+                    span,
+                    message,
+                    help,
+                    item: failure.item.map(|i| store.item_id(i).to_string()),
+                    field_values,
+                    warnings: Vec::new(),
+                })
+            }
+        }
+    }
+
+    fn probe(&self, scripts: &ScriptTexts) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let set = self.set_of(scripts).ok()?;
+        let mut request = self.evaluator.request();
+        request.users.truncate(PROBE_USERS);
+        request.ablate_sorts = false;
+        let outcome = self.engine.rank(&set, &RankRequest { ..request }).ok()?;
+        let rankings = outcome.rankings()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for r in rankings {
+            for item in &r.items {
+                item.item.0.hash(&mut h);
+            }
+            u32::MAX.hash(&mut h);
+        }
+        Some(h.finish())
+    }
+
     fn drift(&self, scripts: &ScriptTexts) -> Option<DriftOutcome> {
         let checker = self.drift.as_ref()?;
         let started = Instant::now();
@@ -134,6 +234,22 @@ impl CandidateJudge for LocalJudge<'_, '_> {
             },
         })
     }
+}
+
+/// Users of the cohort (its first ones) whose top-k lists fingerprint a candidate for duplicate detection.
+pub const PROBE_USERS: usize = 24;
+
+/// `query` or `sort N` (1-based position in the set) for a script file name.
+fn script_label(set: &ScriptSet, file_name: &str) -> String {
+    match set.sorts.iter().position(|s| s.script.file_name == file_name) {
+        Some(i) => format!("sort {}", i + 1),
+        None => "query".into(),
+    }
+}
+
+/// `es_type: message`, the way a Java stack trace's first line reads.
+fn diagnostic_line(d: &Diagnostic) -> String {
+    format!("{}: {}", d.es_type, d.message)
 }
 
 fn elapsed_ms(started: Instant) -> f64 {

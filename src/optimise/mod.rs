@@ -7,6 +7,7 @@
 //! - [`r#loop`]: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
 pub mod builtin;
+pub mod edits;
 pub mod fake;
 pub mod genome;
 pub mod judge;
@@ -16,6 +17,8 @@ pub mod r#loop;
 pub mod prompt;
 pub mod proposer;
 pub mod record;
+pub mod reply;
+pub mod tune;
 
 pub use builtin::BuiltinProposer;
 pub use lineage::Lineage;
