@@ -126,6 +126,10 @@ pub struct LoopArgs {
     /// is judged (0: off; the built-in optimiser tunes constants itself and ignores this).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TUNE_CONSTANTS)]
     pub tune_constants: u32,
+    /// Print the system and user prompt of the next iteration (with their estimated tokens) and exit
+    /// without calling the model.
+    #[arg(long)]
+    pub print_prompt: bool,
 }
 
 /// Default `--tune-constants` for LLM proposers: about 10-40 s of local evaluation on MovieLens, next
@@ -327,10 +331,6 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     } else {
         println!("{heading}");
     }
-    let mut table = Table::new(args.iters, args.json);
-    if let Some(base) = recorder_history_first(&recorder) {
-        table.row(&base, &Summary::default(), objective);
-    }
     if cfg.provider != "builtin" {
         // Defaults that change a metric are never silent.
         let tuning = if args.tune_constants > 0 {
@@ -351,6 +351,10 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             println!("{line}");
         }
     }
+    let mut table = Table::new(args.iters, args.json);
+    if let Some(base) = recorder_history_first(&recorder) {
+        table.row(&base, &Summary::default(), objective);
+    }
     let mut lp = OptimisationLoop {
         settings,
         proposer: proposer.as_mut(),
@@ -358,6 +362,18 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         recorder: &mut recorder,
         memo: Default::default(),
     };
+    if args.print_prompt {
+        let ctx = lp.preview_context()?;
+        let system = scorelab::optimise::prompt::system_prompt(&ctx);
+        let user = scorelab::optimise::prompt::user_prompt(&ctx, args.prompt_budget);
+        let tokens = |t: &str| scorelab::optimise::prompt::estimate_tokens(t);
+        println!(
+            "=== system (~{} tokens) ===\n{system}\n=== user (~{} tokens) ===\n{user}",
+            tokens(&system),
+            tokens(&user)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let outcome = lp.run(args.iters, |record, summary| table.row(record, summary, objective));
     table.finish();
     let summary = outcome

@@ -489,6 +489,14 @@ impl OptimisationLoop<'_> {
         })
     }
 
+    /// What the proposer would be given for the next iteration, with the lineage rule's parent (no
+    /// model is asked): for `loop --print-prompt`.
+    pub fn preview_context(&self) -> Result<ProposalContext, LoopError> {
+        let iteration = self.next_iteration();
+        let parent = choose_parent(self.settings.lineage, &self.ancestors(), self.settings.seed, iteration);
+        self.context(iteration, parent)
+    }
+
     /// The parent of `iteration` by the lineage rule, or, under the evolutionary lineage, the
     /// proposer's own pick among the strongest few candidates after the repeated-pick penalty (a
     /// proposer that declines, or picks something it was not offered, gets the tournament's choice).
@@ -570,9 +578,8 @@ impl OptimisationLoop<'_> {
             return Ok(Ok(existing));
         }
         let made = make(&mut *self.proposer);
-        let spent = self.proposer.drain_journal();
-        let raw_replies = spent.replies.clone();
-        journal.absorb(spent);
+        journal.absorb(self.proposer.drain_journal());
+        let raw_replies = journal.replies.clone();
         let proposed = match made {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
@@ -750,7 +757,8 @@ impl OptimisationLoop<'_> {
             Some(s) => (s.parent, None),
             None => self.pick_parent(iteration)?,
         };
-        journal.absorb(std::mem::take(&mut self.memo.parent_choice_calls));
+        // The parent choice's calls are charged to attempt 0 (its replies are stored with its snapshot).
+        let mut parent_calls = std::mem::take(&mut self.memo.parent_choice_calls);
         // What the snapshots say was spent: the only account for proposers that keep no journal (the
         // built-in optimiser, scripted proposers) and for proposals resumed from disk.
         let mut snapshot_usage = Usage::default();
@@ -764,7 +772,7 @@ impl OptimisationLoop<'_> {
         let mut proposer_failure: Option<ProposerError> = None;
         let mut outcome: Option<(SnapshotProposal, Judged)> = None;
         for attempt in 0..=max_fix {
-            let mut spent = CallJournal::default();
+            let mut spent = if attempt == 0 { std::mem::take(&mut parent_calls) } else { CallJournal::default() };
             let made = match &previous {
                 None => self.proposal_for(iteration, parent, 0, choice.as_ref(), &mut spent, |p| p.propose(&ctx))?,
                 Some((broken, failure)) => {

@@ -75,35 +75,74 @@ fn interp_dialect(name: &str) -> Dialect {
     if name.eq_ignore_ascii_case("opensearch") { Dialect::OpenSearch } else { Dialect::Elasticsearch }
 }
 
+/// Members worth a ranking script's while, in the order shown; the cheat-sheet lists those the
+/// registry has (so a member the interpreter drops disappears from the prompt too). Everything else
+/// the registry holds (bit twiddling, string formatting) only costs a small model's context.
+const USEFUL_STATICS: &[(&str, &[&str])] = &[
+    (
+        "Math",
+        &[
+            "abs", "min", "max", "log", "log10", "log1p", "exp", "pow", "sqrt", "signum", "floor", "ceil", "round",
+            "E", "PI",
+        ],
+    ),
+    ("Double", &["parseDouble", "isNaN", "isFinite", "MAX_VALUE"]),
+    ("Integer", &["parseInt", "MAX_VALUE"]),
+    ("Long", &["parseLong"]),
+];
+const USEFUL_DOC_MEMBERS: &[&str] = &["value", "size", "empty", "isEmpty", "get", "contains", "getValue"];
+const USEFUL_LIST_MEMBERS: &[&str] = &["size", "get", "add", "contains", "indexOf", "isEmpty"];
+const USEFUL_STRING_MEMBERS: &[&str] =
+    &["equals", "length", "contains", "startsWith", "endsWith", "substring", "compareTo"];
+
 /// The supported Painless subset in a few lines, generated from the interpreter's registry.
 pub fn cheat_sheet(dialect: &str) -> String {
     let reg = registry();
+    let statics = reg.static_members();
     let mut s = String::from("Supported Painless (the local checker refuses anything else):\n");
     s.push_str(
-        "- types: int long double boolean String def List ArrayList Map HashMap; if/else, for, while, ternary, \
-         casts like (double) x; declare before use; end statements with ;\n",
+        "- types: int long double boolean String def List ArrayList Map; if/else, for, while, ternary, (double) casts; \
+         declare variables before use; end statements with ;\n",
     );
-    let mut classes: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (class, member) in reg.static_members() {
-        match classes.last_mut() {
-            Some((c, members)) if *c == class => members.push(member),
-            _ => classes.push((class, vec![member])),
+    for (class, wanted) in USEFUL_STATICS {
+        let members: Vec<&str> =
+            wanted.iter().copied().filter(|m| statics.iter().any(|(c, n)| c == class && n == m)).collect();
+        if !members.is_empty() {
+            let _ = writeln!(s, "- {class}.{{{}}}", members.join(", "));
         }
-    }
-    for (class, members) in classes.iter().filter(|(c, _)| ["Math", "Double", "Integer", "Long"].contains(c)) {
-        let _ = writeln!(s, "- {class}.{{{}}}", members.join(","));
     }
     let functions = reg.functions_in(interp_dialect(dialect), ScriptContext::Score);
     let fns: Vec<String> = functions.iter().map(|(n, p)| format!("{n}({})", p.join(", "))).collect();
     let _ = writeln!(s, "- functions: {}", fns.join("; "));
-    for (label, ty) in [
-        ("doc['f'] of a long/double field", Ty::DocLongs),
-        ("doc['f'] of a keyword field (values are Strings)", Ty::DocStrings),
-        ("List", Ty::List),
-        ("String", Ty::String),
+    for (label, tys, wanted) in [
+        (
+            "doc['f'] (numbers; keyword values are Strings)",
+            vec![Ty::DocLongs, Ty::DocStrings, Ty::List],
+            USEFUL_DOC_MEMBERS,
+        ),
+        ("List", vec![Ty::List, Ty::ArrayList, Ty::Collection], USEFUL_LIST_MEMBERS),
+        ("String", vec![Ty::String, Ty::Object], USEFUL_STRING_MEMBERS),
     ] {
-        let mut members: Vec<String> = reg.field_names(&ty).iter().map(|f| format!(".{f}")).collect();
-        members.extend(reg.method_names(&ty).iter().map(|m| format!(".{m}()")));
+        let known = |m: &str| {
+            tys.iter().any(|ty| {
+                reg.field_names(ty).contains(&m) || reg.method_names(ty).contains(&m) || {
+                    // Getters read as fields (`.value` is `getValue()`, `.empty` is `isEmpty()`).
+                    let cap = m[..1].to_uppercase() + &m[1..];
+                    reg.method_names(ty).iter().any(|n| *n == format!("get{cap}") || *n == format!("is{cap}"))
+                }
+            })
+        };
+        let members: Vec<String> = wanted
+            .iter()
+            .filter(|m| known(m))
+            .map(|m| {
+                if reg.field_names(&tys[0]).contains(m) || matches!(*m, "value" | "empty") {
+                    format!(".{m}")
+                } else {
+                    format!(".{m}()")
+                }
+            })
+            .collect();
         if !members.is_empty() {
             let _ = writeln!(s, "- {label}: {}", members.join(" "));
         }
@@ -113,7 +152,11 @@ pub fn cheat_sheet(dialect: &str) -> String {
 
 /// The example reply shown in the system prompt: the baseline set itself, as complete valid JSON.
 fn example_reply(baseline: &ScriptTexts) -> String {
-    serde_json::json!({"rationale": EXAMPLE_RATIONALE, "query": baseline.query, "sort": baseline.sort}).to_string()
+    let strip = |s: &String| -> String {
+        s.lines().filter(|l| !l.trim_start().starts_with("//")).map(|l| format!("{l}\n")).collect()
+    };
+    let sort: Vec<String> = baseline.sort.iter().map(strip).collect();
+    serde_json::json!({"rationale": EXAMPLE_RATIONALE, "query": strip(&baseline.query), "sort": sort}).to_string()
 }
 
 /// An example edit against the baseline's last `return` line (a weight on its expression), or None
@@ -510,10 +553,17 @@ mod tests {
     #[test]
     fn the_cheat_sheet_comes_from_the_registry() {
         let sheet = cheat_sheet("elasticsearch");
-        for (class, member) in registry().static_members().into_iter().filter(|(c, _)| *c == "Math") {
-            assert!(sheet.contains(member), "Math.{member} missing from the cheat-sheet ({class})");
+        let statics = registry().static_members();
+        for (class, wanted) in USEFUL_STATICS {
+            for member in *wanted {
+                let listed = sheet.contains(&format!(", {member}")) || sheet.contains(&format!("{{{member}"));
+                assert_eq!(listed, statics.contains(&(class, member)), "{class}.{member} in:\n{sheet}");
+            }
         }
-        assert!(sheet.contains("cosineSimilarity("), "{sheet}");
-        assert!(sheet.contains("Math.{") && sheet.contains("log"), "{sheet}");
+        for (name, _) in registry().functions_in(Dialect::Elasticsearch, ScriptContext::Score) {
+            assert!(sheet.contains(&format!("{name}(")), "{name} missing from:\n{sheet}");
+        }
+        assert!(sheet.contains(".value") && sheet.contains(".size()"), "{sheet}");
+        assert!(estimate_tokens(&sheet) < 400, "the cheat-sheet stays small: {sheet}");
     }
 }
