@@ -104,7 +104,8 @@ fn anthropic_good_reply_speaks_the_messages_api() {
     assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
     assert!(r.header("authorization").is_none());
     assert_eq!(r.body["model"], "claude-sonnet-4-5");
-    assert!(r.body["system"].as_str().unwrap().contains("non-negative"));
+    assert!(r.body["system"].as_str().unwrap().contains("must return a double >= 0"));
+    assert!(r.body.get("tools").is_none(), "structured output off: plain text");
     assert_eq!(r.body["messages"][0]["role"], "user");
     assert_eq!(r.body["messages"][0]["content"][0]["type"], "text");
     assert!(r.body["messages"][0]["content"][0]["text"].as_str().unwrap().contains("favour recent items"));
@@ -123,6 +124,57 @@ fn openai_good_reply_speaks_chat_completions() {
     assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
     assert_eq!(reqs[0].body["messages"][0]["role"], "system");
     assert_eq!(reqs[0].body["messages"][1]["role"], "user");
+}
+
+#[test]
+fn structured_output_is_requested_in_each_provider_s_own_form() {
+    // OpenAI: response_format json_schema.
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 9, 9))]);
+    let mut s = settings(ProviderKind::OpenAi, &server.base, "gpt-4o-mini");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAi).unwrap();
+    s.temperature = Some(0.3);
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    let body = &server.requests()[0].body;
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(body["response_format"]["json_schema"]["schema"]["required"][0], "rationale");
+    assert!(body["response_format"]["json_schema"]["schema"]["properties"]["edits"].is_object());
+    assert_eq!(body["temperature"], 0.3);
+    // OpenAI-compatible (llama.cpp, llama-cpp-python): json_object with the schema beside it.
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 9, 9))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAiCompatible).unwrap();
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    let body = &server.requests()[0].body;
+    assert_eq!(body["response_format"]["type"], "json_object");
+    assert_eq!(body["response_format"]["schema"]["type"], "object");
+    // Anthropic: a forced tool call; the reply is the tool's input.
+    let tool_reply = serde_json::json!({
+        "content": [{"type": "tool_use", "id": "t1", "name": "candidate",
+            "input": {"rationale": "edit", "edits": [{"script": "query", "search": "1.0", "replace": "2.0"}]}}],
+        "usage": {"input_tokens": 5, "output_tokens": 5}
+    });
+    let mut server = Server::start(vec![reply(200, tool_reply.to_string())]);
+    let mut s = settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::Anthropic).unwrap();
+    let out = LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return 2.0;\n", "the edit applied to the parent `return 1.0;`");
+    let body = &server.requests()[0].body;
+    assert_eq!(body["tool_choice"]["name"], "candidate");
+    assert_eq!(body["tools"][0]["input_schema"]["type"], "object");
+}
+
+#[test]
+fn retries_stop_at_the_total_retry_time() {
+    // Nothing listens on port 9: every try fails at once, and the backoff would go on for minutes.
+    let mut s = settings(ProviderKind::OpenAi, "http://127.0.0.1:9", "gpt-4o");
+    s.max_retries = 50;
+    s.backoff = Duration::from_millis(400);
+    s.max_backoff = Duration::from_secs(5);
+    s.max_retry_time = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let err = LlmProposer::new(s).unwrap().propose(&context()).unwrap_err();
+    assert!(matches!(err, ProposerError::RetryTimeExhausted { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 
 #[test]
