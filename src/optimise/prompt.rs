@@ -242,13 +242,9 @@ pub fn diagnostics_summary(d: &serde_json::Value) -> Option<String> {
     if let Some(c) = obj.get("coverage_at_k").and_then(|v| v.as_f64()) {
         parts.push(format!("catalogue coverage {:.1}%", 100.0 * c));
     }
-    if let Some(p) = obj.get("popularity") {
-        if let (Some(r), Some(t)) = (
-            p.get("recommended_percentile").and_then(|v| v.as_f64()),
-            p.get("relevant_percentile").and_then(|v| v.as_f64()),
-        ) {
-            parts.push(format!("popularity percentile of recommended items {r:.0} vs relevant items {t:.0}"));
-        }
+    let popularity = |key: &str| obj.get("popularity").and_then(|p| p.get(key)).and_then(|v| v.as_f64());
+    if let (Some(r), Some(t)) = (popularity("recommended_percentile"), popularity("relevant_percentile")) {
+        parts.push(format!("popularity percentile of recommended items {r:.0} vs relevant items {t:.0}"));
     }
     if let Some(t) = obj.get("ties_at_cutoff").and_then(|v| v.as_f64()) {
         parts.push(format!("ties at the cutoff {:.0}%", 100.0 * t));
@@ -535,6 +531,94 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn context(history: usize) -> ProposalContext {
+        use super::super::proposer::{FailureNote, HistoryEntry, ParamInfo, ScriptContract};
+        let m = crate::metrics::MetricSet { ndcg: 0.1, recall: 0.1, precision: 0.05, ild: 0.6 };
+        let parent = ScriptTexts { query: "double w = 0.5;\nreturn w;\n".repeat(20), sort: vec![] };
+        ProposalContext {
+            iteration: 9,
+            contract: ScriptContract {
+                params: vec![ParamInfo { name: "user_vector".into(), description: "rows".into() }],
+                vector_field: "item_vector".into(),
+                user_rows: 2,
+                dims: 4,
+                max_sort_scripts: 2,
+                dialect: "elasticsearch".into(),
+            },
+            fields: vec![FieldInfo {
+                name: "decade".into(),
+                kind: "keyword".into(),
+                multi_valued: false,
+                may_be_missing: true,
+                examples: vec!["\"1990s\"".into(), "\"1980s\"".into()],
+            }],
+            objective: "ndcg".into(),
+            guardrail: "ild".into(),
+            baseline: m,
+            parent_iteration: 4,
+            parent: parent.clone(),
+            parent_genome: None,
+            parent_metrics: Some(m),
+            parent_diagnostics: serde_json::json!({"coverage_at_k": 0.2, "ties_at_cutoff": 0.1}),
+            best: (1..=history as u32)
+                .map(|i| HistoryEntry {
+                    iteration: i,
+                    parent: Some(0),
+                    status: "accepted".into(),
+                    rationale: "a long explanation of the idea ".repeat(10),
+                    metrics: Some(m),
+                })
+                .collect(),
+            last_error: None,
+            recent_failures: vec![FailureNote {
+                iteration: 5,
+                status: "runtime_error".into(),
+                reason: "x".repeat(150),
+            }],
+            baseline_scripts: Some(parent),
+            hint: None,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn the_budget_trims_history_and_diagnostics_never_the_parent() {
+        let ctx = context(40);
+        let roomy = user_prompt(&ctx, 100_000);
+        assert!(roomy.contains("iteration 40 (accepted)") && roomy.contains("Its diagnostics"));
+        assert!(roomy.contains("iteration 5 (runtime_error)"));
+        let system = estimate_tokens(&system_prompt(&ctx));
+        let budget = system + estimate_tokens(&roomy) / 2;
+        let tight = user_prompt(&ctx, budget);
+        assert!(system + estimate_tokens(&tight) <= budget, "{} > {budget}", system + estimate_tokens(&tight));
+        assert!(tight.contains(&listing(&ctx.parent)), "the parent is always whole");
+        assert!(tight.contains("decade: keyword (may be missing), e.g. \"1990s\", \"1980s\" - a String"));
+        assert!(!tight.contains("iteration 40 (accepted)"), "history goes first");
+        // A budget below the fixed part still yields the whole parent.
+        let minimal = user_prompt(&ctx, 10);
+        assert!(minimal.contains(&listing(&ctx.parent)) && !minimal.contains("Its diagnostics"));
+    }
+
+    #[test]
+    fn the_system_prompt_shows_a_complete_example_built_from_the_baseline() {
+        let ctx = context(0);
+        let system = system_prompt(&ctx);
+        assert!(!system.contains("<painless"), "no placeholder to copy");
+        let example = system.lines().find(|l| l.contains(EXAMPLE_RATIONALE)).expect("the example reply");
+        let value: serde_json::Value = serde_json::from_str(example).expect("the example is valid JSON");
+        assert_eq!(value["query"], ctx.baseline_scripts.as_ref().unwrap().query.as_str());
+        let edit = system.lines().find(|l| l.contains("\"edits\"")).expect("the edit example");
+        let edit: serde_json::Value = serde_json::from_str(edit).unwrap();
+        let base = ctx.baseline_scripts.clone().unwrap();
+        let applied = super::super::reply::read_reply(
+            &edit.to_string(),
+            &base,
+            super::super::reply::ReplyRules { max_sort_scripts: 2, example_rationale: None },
+        )
+        .expect("the example edit applies to the baseline");
+        assert!(applied.query.contains("return Math.max(0.0, 2.0 * (w));"), "{}", applied.query);
+    }
 
     #[test]
     fn caret_points_at_the_column() {

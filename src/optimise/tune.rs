@@ -69,10 +69,12 @@ pub fn literals(source: &str, script: usize) -> Vec<Literal> {
                 let after = j + usize::from(suffix.is_some());
                 let next_ident = b.get(after).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
                 // `x.0` style member access on a digit is not a literal; `1.` alone is rare but valid.
-                if !prev_ident && !next_ident && (floating || suffix.is_some()) {
-                    if let Ok(value) = source[start..end].parse::<f64>() {
-                        out.push(Literal { script, start, end, value, suffix });
-                    }
+                if !prev_ident
+                    && !next_ident
+                    && (floating || suffix.is_some())
+                    && let Ok(value) = source[start..end].parse::<f64>()
+                {
+                    out.push(Literal { script, start, end, value, suffix });
                 }
                 i = after.max(i + 1);
             }
