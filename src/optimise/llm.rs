@@ -556,8 +556,13 @@ impl LlmProposer {
         base: &ScriptTexts,
         messages: Vec<ChatMessage>,
     ) -> Result<Proposed, ProposerError> {
-        let rules =
-            ReplyRules { max_sort_scripts: ctx.contract.max_sort_scripts, example_rationale: Some(EXAMPLE_RATIONALE) };
+        let example_replace =
+            ctx.baseline_scripts.as_ref().and_then(super::prompt::example_edit_parts).map(|(_, replace)| replace);
+        let rules = ReplyRules {
+            max_sort_scripts: ctx.contract.max_sort_scripts,
+            example_rationale: Some(EXAMPLE_RATIONALE),
+            example_replace: example_replace.as_deref(),
+        };
         let (proposal, usage) = self.converse(
             &system_prompt(ctx),
             messages,

@@ -334,15 +334,26 @@ fn normalise_source(source: &str) -> String {
 
 /// How one attempt ended.
 enum Judged {
-    Ran {
-        metrics: MetricValues,
-        diagnostics: serde_json::Value,
-    },
+    Ran { metrics: MetricValues, diagnostics: serde_json::Value },
     Failed(Failure),
-    /// Same top-k lists on the probe users as an earlier candidate.
-    ProbeDuplicate {
-        of: u32,
-    },
+}
+
+/// A duplicate, as the model is told (it gets a fix attempt) and as the record keeps it.
+fn duplicate_failure(of: u32, reason: String) -> Failure {
+    Failure {
+        kind: FailureKind::Duplicate,
+        error: serde_json::json!({"type": "duplicate_candidate", "reason": reason, "iteration": of}),
+        detail: Some(FailureDetail {
+            kind: FailureKind::Duplicate,
+            script: "query".into(),
+            span: None,
+            message: reason,
+            help: None,
+            item: None,
+            field_values: Vec::new(),
+            warnings: Vec::new(),
+        }),
+    }
 }
 
 impl OptimisationLoop<'_> {
@@ -640,22 +651,9 @@ impl OptimisationLoop<'_> {
         if let Some(&of) = self.memo.texts.get(&normalised(scripts)) {
             let reason = format!(
                 "this script set is identical to iteration {of} (ignoring whitespace and comments), which was \
-                 already evaluated; make a real change"
+                 already tried; make a real change"
             );
-            return Judged::Failed(Failure {
-                kind: FailureKind::Duplicate,
-                error: serde_json::json!({"type": "duplicate_candidate", "reason": reason, "iteration": of}),
-                detail: Some(FailureDetail {
-                    kind: FailureKind::Duplicate,
-                    script: "query".into(),
-                    span: None,
-                    message: reason,
-                    help: None,
-                    item: None,
-                    field_values: Vec::new(),
-                    warnings: Vec::new(),
-                }),
-            });
+            return Judged::Failed(duplicate_failure(of, reason));
         }
         let started = Instant::now();
         let check = self.judge.check(scripts);
@@ -669,7 +667,11 @@ impl OptimisationLoop<'_> {
         if let Some(fp) = self.judge.probe(scripts)
             && let Some(&of) = self.memo.probes.get(&fp)
         {
-            return Judged::ProbeDuplicate { of };
+            let reason = format!(
+                "this script set ranks the probe users' top 10 exactly like iteration {of}, so it cannot change \
+                 the metrics (scaling or shifting the whole score keeps the order); change what is ranked higher"
+            );
+            return Judged::Failed(duplicate_failure(of, reason));
         }
         let started = Instant::now();
         match self.judge.evaluate(scripts) {
@@ -879,11 +881,6 @@ impl OptimisationLoop<'_> {
                         if let Some(e) = &proposer_failure {
                             record.errors.push(serde_json::json!({"type": "proposer_error", "reason": e.to_string()}));
                         }
-                    }
-                    Judged::ProbeDuplicate { of } => {
-                        record.status = IterationStatus::Duplicate;
-                        record.errors.push(serde_json::json!({"type": "duplicate_candidate", "iteration": of,
-                            "reason": format!("same top-k lists as iteration {of} on the probe users; not evaluated in full")}));
                     }
                     Judged::Ran { mut metrics, mut diagnostics } => {
                         let mut scripts = current.proposal.scripts();

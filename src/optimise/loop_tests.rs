@@ -299,6 +299,9 @@ fn equal_top_k_on_the_probe_users_is_a_duplicate() {
     let mut proposer = ScriptedProposer::new([
         p("gain", "// ndcg=0.35 ild=0.6"),
         p("same ranking, other text", "// ndcg=0.35 ild=0.6 x"),
+        p("same ranking, fix 1", "// ndcg=0.35 ild=0.6 y"),
+        p("same ranking, fix 2", "// ndcg=0.35 ild=0.6 z"),
+        p("same ranking, fix 3", "// ndcg=0.35 ild=0.6 w"),
     ]);
     let mut lp = OptimisationLoop {
         settings: settings(Lineage::Linear),
@@ -308,9 +311,12 @@ fn equal_top_k_on_the_probe_users_is_a_duplicate() {
         memo: Default::default(),
     };
     lp.run(2, |_, _| {}).unwrap();
+    // Each fix repeats the ranking too: the iteration ends as a duplicate, never evaluated in full.
     assert_eq!(recorder.lines[2].status, IterationStatus::Duplicate);
     assert!(recorder.lines[2].metrics.is_none());
     assert_eq!(recorder.lines[2].errors[0]["iteration"], 1);
+    assert_eq!(recorder.lines[2].attempts, 4);
+    assert!(proposer.fixes[0].1.detail.as_ref().unwrap().message.contains("exactly like iteration 1"));
 }
 
 #[test]

@@ -162,13 +162,21 @@ fn example_reply(baseline: &ScriptTexts) -> String {
 /// An example edit against the baseline's last `return` line (a weight on its expression), or None
 /// when the baseline has no one-line return.
 fn example_edit(baseline: &ScriptTexts) -> Option<String> {
-    let line = baseline.query.lines().rev().find(|l| l.trim_start().starts_with("return "))?.trim();
-    let expr = line.strip_prefix("return ")?.strip_suffix(';')?.trim();
+    let (line, replace) = example_edit_parts(baseline)?;
     let edit = serde_json::json!({
         "rationale": "Say in one sentence why the change should help.",
-        "edits": [{"script": "query", "search": line, "replace": format!("return Math.max(0.0, 2.0 * ({expr}));")}]
+        "edits": [{"script": "query", "search": line, "replace": replace}]
     });
     Some(edit.to_string())
+}
+
+/// The example edit's SEARCH line (the baseline's last `return`) and REPLACE text. The replacement
+/// only scales the score, which changes no ranking: copying it gains nothing, and a reply that copies
+/// it is told so (`ReplyRules::example_replace`).
+pub fn example_edit_parts(baseline: &ScriptTexts) -> Option<(String, String)> {
+    let line = baseline.query.lines().rev().find(|l| l.trim_start().starts_with("return "))?.trim();
+    let expr = line.strip_prefix("return ")?.strip_suffix(';')?.trim();
+    Some((line.to_string(), format!("return Math.max(0.0, 2.0 * ({expr}));")))
 }
 
 /// The system prompt: the job, the script contract, the supported subset and the reply format. It
@@ -614,7 +622,7 @@ mod tests {
         let applied = super::super::reply::read_reply(
             &edit.to_string(),
             &base,
-            super::super::reply::ReplyRules { max_sort_scripts: 2, example_rationale: None },
+            super::super::reply::ReplyRules { max_sort_scripts: 2, example_rationale: None, example_replace: None },
         )
         .expect("the example edit applies to the baseline");
         assert!(applied.query.contains("return Math.max(0.0, 2.0 * (w));"), "{}", applied.query);

@@ -30,6 +30,8 @@ pub struct ReplyRules<'a> {
     pub max_sort_scripts: usize,
     /// The example reply shown in the system prompt (its rationale and scripts must not come back verbatim).
     pub example_rationale: Option<&'a str>,
+    /// The REPLACE text of the example edit shown in the system prompt.
+    pub example_replace: Option<&'a str>,
 }
 
 /// Parses and resolves a reply against `base`: the proposal it stands for, or why it cannot be used.
@@ -54,6 +56,15 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
         return Err(ReplyProblem(
             "you copied the example reply from the instructions word for word. The example only shows the \
              format: write your own rationale and your own change to the script set"
+                .into(),
+        ));
+    }
+    if let Some(example) = rules.example_replace
+        && parsed.edits.iter().any(|e| e.replace.trim() == example.trim())
+    {
+        return Err(ReplyProblem(
+            "you copied the example edit from the instructions. It only shows the format (and scaling the \
+             whole score changes no ranking): write your own change"
                 .into(),
         ));
     }
@@ -453,7 +464,8 @@ fn balanced_objects(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const RULES: ReplyRules<'static> = ReplyRules { max_sort_scripts: 5, example_rationale: Some("EXAMPLE") };
+    const RULES: ReplyRules<'static> =
+        ReplyRules { max_sort_scripts: 5, example_rationale: Some("EXAMPLE"), example_replace: Some("return 9.0;") };
 
     fn base() -> ScriptTexts {
         ScriptTexts { query: "double w = 1.0;\nreturn w;\n".into(), sort: vec!["return _score;\n".into()] }
@@ -493,6 +505,10 @@ mod tests {
         assert!(p.0.contains("placeholder"), "{}", p.0);
         let p = read_reply(r#"{"rationale":"EXAMPLE","query":"return 1.0;"}"#, &base(), RULES).unwrap_err();
         assert!(p.0.contains("copied the example"), "{}", p.0);
+        let copied =
+            r#"{"rationale":"mine","edits":[{"script":"query","search":"return w;","replace":"return 9.0;"}]}"#;
+        let p = read_reply(copied, &base(), RULES).unwrap_err();
+        assert!(p.0.contains("copied the example edit"), "{}", p.0);
     }
 
     #[test]
@@ -522,7 +538,7 @@ mod tests {
             read_reply(
                 r#"{"rationale":"r","query":"x","sort":["a","b"]}"#,
                 &base(),
-                ReplyRules { max_sort_scripts: 1, example_rationale: None }
+                ReplyRules { max_sort_scripts: 1, example_rationale: None, example_replace: None }
             )
             .unwrap_err()
             .0
