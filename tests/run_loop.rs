@@ -496,6 +496,9 @@ fn cli_survives_every_proposer_failure_and_never_writes_url_credentials() {
     assert_eq!(statuses, ["baseline", "proposer_error", "proposer_error", "proposer_error", "proposer_error"]);
     assert!(log.iter().skip(1).all(|l| l["errors"][0]["type"] == "proposer_error"));
     assert!(stdout.contains("proposer_error"), "the live table shows the failures: {stdout}");
+    assert!(stderr.contains("unusable reply") && stderr.contains("HTTP 500"), "provider warnings on stderr: {stderr}");
+    let warned = log.iter().flat_map(|l| l["attempt_log"].as_array().cloned().unwrap_or_default());
+    assert!(warned.into_iter().any(|a| a["warnings"].to_string().contains("unusable reply")), "and in run.jsonl");
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "{stdout}\n{stderr}");
     for (file, bytes) in all_files(&run) {
         assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD), "{} holds the URL's password", file.display());
