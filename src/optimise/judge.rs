@@ -184,6 +184,18 @@ impl CandidateJudge for LocalJudge<'_, '_> {
                             .collect()
                     })
                     .unwrap_or_default();
+                // The checker's warnings (unknown field or param, vector calls in loops) often explain a
+                // runtime failure; the compiled set kept none, so compile once more for them.
+                let harness = self.evaluator.request().harness_params;
+                let warnings = crate::rank::compile_set(&set, store, &harness)
+                    .warnings
+                    .iter()
+                    .filter(|(_, d)| d.severity == Severity::Warning)
+                    .map(|(file, d)| {
+                        let text = d.help.as_ref().map_or(d.message.clone(), |h| format!("{} ({h})", d.message));
+                        format!("{}: {text}", script_label(&set, file))
+                    })
+                    .collect();
                 Some(FailureDetail {
                     kind: if unsupported { FailureKind::UnsupportedLocally } else { FailureKind::Runtime },
                     script: script_label(&set, &failure.script),
@@ -192,7 +204,7 @@ impl CandidateJudge for LocalJudge<'_, '_> {
                     help,
                     item: failure.item.map(|i| store.item_id(i).to_string()),
                     field_values,
-                    warnings: Vec::new(),
+                    warnings,
                 })
             }
         }
@@ -278,5 +290,56 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
         .map_err(|e| e.to_string())?;
         let report = serde_json::to_value(&parity.report).map_err(|e| e.to_string())?;
         Ok((parity.report.has_drift(), report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{SyntheticOptions, synthetic_store};
+    use crate::optimise::r#loop::CandidateJudge;
+    use crate::run::EvalSettings;
+
+    fn texts(query: &str) -> ScriptTexts {
+        ScriptTexts { query: query.into(), sort: vec![] }
+    }
+
+    #[test]
+    fn a_runtime_failure_names_the_line_the_item_its_field_values_and_the_warnings() {
+        let store =
+            synthetic_store(&SyntheticOptions { items: 120, users: 30, dims: 4, ..Default::default() }).unwrap();
+        let evaluator = Evaluator::new(&store, EvalSettings { cohort_size: 8, ..EvalSettings::default() }).unwrap();
+        let engine = evaluator.local_engine();
+        let judge = LocalJudge::new(&evaluator, &engine, Dialect::Elasticsearch);
+        // A keyword read as a number: compiles, fails on the first item it scores.
+        let failing = texts("double b = Double.parseDouble(doc['brand'].value);\nreturn params.weight + b;\n");
+        assert!(judge.check(&failing).error.is_none());
+        assert!(matches!(judge.evaluate(&failing), EvalOutcome::RuntimeError { .. }));
+        let detail = judge.failure_detail(&failing).expect("a runtime failure is described");
+        assert_eq!(detail.kind, FailureKind::Runtime);
+        assert_eq!(detail.script, "query");
+        assert!(detail.message.contains("number_format_exception"), "{}", detail.message);
+        let (start, _) = detail.span.unwrap();
+        assert_eq!(failing.query[..start].matches('\n').count(), 0, "the failing line is line 1");
+        let item = detail.item.clone().unwrap();
+        let brand = detail.field_values.iter().find(|(k, _)| k == "brand").map(|(_, v)| v.clone()).unwrap();
+        let idx = store.item_index(&item).unwrap();
+        assert_eq!(brand, crate::optimise::proposer::field_values(&store, "brand", idx)[0]);
+        assert!(brand.starts_with("\"brand-"), "a keyword is shown as the String it is: {brand}");
+        assert!(detail.warnings.iter().any(|w| w.contains("weight")), "unknown param warned: {:?}", detail.warnings);
+
+        // A compile error: the kind, the script and the position of the offending token.
+        let broken = texts("return doc['brand'].value + ;\n");
+        assert!(judge.check(&broken).error.is_some());
+        let detail = judge.failure_detail(&broken).unwrap();
+        assert_eq!(detail.kind, FailureKind::Compile);
+        assert!(detail.span.is_some());
+
+        // Equal rankings on the probe users, equal fingerprints; a different ranking, another one.
+        let a = judge.probe(&texts("return doc['popularity'].value;\n")).unwrap();
+        let b = judge.probe(&texts("return 2.0 * doc['popularity'].value + 1;\n")).unwrap();
+        let c = judge.probe(&texts("return 1.0 / (1 + doc['popularity'].value);\n")).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 }
