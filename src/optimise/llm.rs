@@ -139,8 +139,9 @@ fn redact_all(text: &str, key: Option<&ApiKey>, url: &str) -> String {
 
 /// Default `--request-timeout`: a slow local model writes a 1,500-token reply in under 3 minutes.
 pub const DEFAULT_REQUEST_TIMEOUT_S: u64 = 300;
-/// Default `--max-retry-time`: an unanswering server costs at most this per request.
-pub const DEFAULT_MAX_RETRY_TIME_S: u64 = 600;
+/// Default `--max-retry-time`: an unanswering server costs at most this per iteration (the first
+/// request that exhausts it ends the iteration as `proposer_error`).
+pub const DEFAULT_MAX_RETRY_TIME_S: u64 = 300;
 /// Default `--reply-max-tokens`: a whole rewrite of a long script set fits; an 8k context keeps room
 /// for the default prompt budget beside it.
 pub const DEFAULT_REPLY_MAX_TOKENS: u32 = 1536;
