@@ -29,5 +29,15 @@ fn main() -> ExitCode {
         }
         default_hook(info)
     }));
+    // Library warnings (an LLM provider's retries and unusable replies) go to stderr; SCORELAB_LOG
+    // (e.g. `info`, `debug`) shows more.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SCORELAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
     cli::main()
 }

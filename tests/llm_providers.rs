@@ -4,9 +4,10 @@
 //! The server (`loop_http`) is a few lines over `std::net::TcpListener`.
 
 use scorelab::metrics::MetricSet;
-use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
+use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind, StructuredOutput};
 use scorelab::optimise::proposer::{
-    ParamInfo, ParentChoiceContext, ParentOption, ProposalContext, Proposer, ProposerError, ScriptContract, ScriptTexts,
+    Failure, FailureDetail, FailureKind, ParamInfo, ParentChoiceContext, ParentOption, ProposalContext, Proposer,
+    ProposerError, ScriptContract, ScriptTexts,
 };
 use std::time::Duration;
 
@@ -27,6 +28,10 @@ fn settings(kind: ProviderKind, base: &str, model: &str) -> LlmSettings {
         max_backoff: Duration::from_millis(200),
         max_reply_rounds: 3,
         max_tokens: 512,
+        temperature: None,
+        max_retry_time: Duration::from_secs(30),
+        structured: StructuredOutput::Off,
+        prompt_budget: 6144,
     }
 }
 
@@ -53,6 +58,8 @@ fn context() -> ProposalContext {
         parent_diagnostics: serde_json::Value::Null,
         best: vec![],
         last_error: None,
+        recent_failures: vec![],
+        baseline_scripts: None,
         hint: Some("favour recent items".into()),
         seed: 1,
     }
@@ -84,8 +91,8 @@ fn anthropic_good_reply_speaks_the_messages_api() {
     let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 1000, 200))]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
-    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
+    assert_eq!(out.proposal.sort, vec!["return _score;\n"]);
     assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (1000, 200));
     let cost = out.usage.cost_usd.unwrap();
     assert!((cost - (1000.0 * 3.0 + 200.0 * 15.0) / 1e6).abs() < 1e-12);
@@ -97,7 +104,8 @@ fn anthropic_good_reply_speaks_the_messages_api() {
     assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
     assert!(r.header("authorization").is_none());
     assert_eq!(r.body["model"], "claude-sonnet-4-5");
-    assert!(r.body["system"].as_str().unwrap().contains("non-negative"));
+    assert!(r.body["system"].as_str().unwrap().contains("must return a double >= 0"));
+    assert!(r.body.get("tools").is_none(), "structured output off: plain text");
     assert_eq!(r.body["messages"][0]["role"], "user");
     assert_eq!(r.body["messages"][0]["content"][0]["type"], "text");
     assert!(r.body["messages"][0]["content"][0]["text"].as_str().unwrap().contains("favour recent items"));
@@ -116,6 +124,57 @@ fn openai_good_reply_speaks_chat_completions() {
     assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
     assert_eq!(reqs[0].body["messages"][0]["role"], "system");
     assert_eq!(reqs[0].body["messages"][1]["role"], "user");
+}
+
+#[test]
+fn structured_output_is_requested_in_each_provider_s_own_form() {
+    // OpenAI: response_format json_schema.
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 9, 9))]);
+    let mut s = settings(ProviderKind::OpenAi, &server.base, "gpt-4o-mini");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAi).unwrap();
+    s.temperature = Some(0.3);
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    let body = &server.requests()[0].body;
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(body["response_format"]["json_schema"]["schema"]["required"][0], "rationale");
+    assert!(body["response_format"]["json_schema"]["schema"]["properties"]["edits"].is_object());
+    assert_eq!(body["temperature"], 0.3);
+    // OpenAI-compatible (llama.cpp, llama-cpp-python): json_object with the schema beside it.
+    let mut server = Server::start(vec![reply(200, openai_body(GOOD, 9, 9))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAiCompatible).unwrap();
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    let body = &server.requests()[0].body;
+    assert_eq!(body["response_format"]["type"], "json_object");
+    assert_eq!(body["response_format"]["schema"]["type"], "object");
+    // Anthropic: a forced tool call; the reply is the tool's input.
+    let tool_reply = serde_json::json!({
+        "content": [{"type": "tool_use", "id": "t1", "name": "candidate",
+            "input": {"rationale": "edit", "edits": [{"script": "query", "search": "1.0", "replace": "2.0"}]}}],
+        "usage": {"input_tokens": 5, "output_tokens": 5}
+    });
+    let mut server = Server::start(vec![reply(200, tool_reply.to_string())]);
+    let mut s = settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::Anthropic).unwrap();
+    let out = LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return 2.0;\n", "the edit applied to the parent `return 1.0;`");
+    let body = &server.requests()[0].body;
+    assert_eq!(body["tool_choice"]["name"], "candidate");
+    assert_eq!(body["tools"][0]["input_schema"]["type"], "object");
+}
+
+#[test]
+fn retries_stop_at_the_total_retry_time() {
+    // Nothing listens on port 9: every try fails at once, and the backoff would go on for minutes.
+    let mut s = settings(ProviderKind::OpenAi, "http://127.0.0.1:9", "gpt-4o");
+    s.max_retries = 50;
+    s.backoff = Duration::from_millis(400);
+    s.max_backoff = Duration::from_secs(5);
+    s.max_retry_time = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let err = LlmProposer::new(s).unwrap().propose(&context()).unwrap_err();
+    assert!(matches!(err, ProposerError::RetryTimeExhausted { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 
 #[test]
@@ -139,7 +198,7 @@ fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
     ]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-3-5-haiku-latest")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
     assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (250, 30));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -156,7 +215,7 @@ fn prose_wrapped_code_is_accepted() {
     let mut server = Server::start(vec![reply(200, openai_body(&text, 10, 10))]);
     let mut p = LlmProposer::new(settings(ProviderKind::OpenAi, &server.base, "gpt-4.1")).unwrap();
     let out = p.propose(&context()).unwrap();
-    assert_eq!(out.proposal.sort, vec!["return _score;"]);
+    assert_eq!(out.proposal.sort, vec!["return _score;\n"]);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -235,22 +294,47 @@ fn the_key_never_appears_in_errors() {
 }
 
 #[test]
-fn fix_sends_the_es_shaped_error_back() {
+fn fix_quotes_the_failing_line_with_a_caret_the_help_and_the_item() {
     let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 10, 10))]);
     let mut p = LlmProposer::new(settings(ProviderKind::Anthropic, &server.base, "claude-sonnet-4-5")).unwrap();
     let broken = scorelab::optimise::Proposal {
-        rationale: "typo".into(),
-        query: "retrun 1.0;".into(),
+        rationale: "decade weight".into(),
+        query: "double d = Double.parseDouble(doc['decade'].value);\nreturn d;\n".into(),
         sort: vec![],
         genome: None,
     };
-    let error = serde_json::json!({"type": "script_exception", "reason": "compile error", "script_stack": ["retrun 1.0;", "^---- HERE"]});
-    let out = p.fix(&context(), &broken, &error, 2).unwrap();
-    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);");
+    let failure = Failure {
+        kind: FailureKind::Runtime,
+        error: serde_json::json!({"type": "script_exception", "reason": "runtime error",
+            "caused_by": {"type": "number_format_exception", "reason": "For input string: \"1990s\""}}),
+        detail: Some(FailureDetail {
+            kind: FailureKind::Runtime,
+            script: "query".into(),
+            span: Some((11, 50)),
+            message: "number_format_exception: For input string: \"1990s\"".into(),
+            help: Some("decade is a keyword field: compare it as a String".into()),
+            item: Some("m42".into()),
+            field_values: vec![("decade".into(), "\"1990s\"".into())],
+            warnings: vec!["unknown field [decad]".into()],
+        }),
+    };
+    let out = p.fix(&context(), &broken, &failure, 2).unwrap();
+    assert_eq!(out.proposal.query, "return Math.max(0.0, 1.0);\n");
     let reqs = server.requests();
     let msgs = reqs[0].body["messages"].as_array().unwrap();
-    let last = msgs.last().unwrap()["content"][0]["text"].as_str().unwrap();
-    assert!(last.contains("Fix attempt 2") && last.contains("^---- HERE") && last.contains("retrun 1.0;"), "{last}");
+    assert_eq!(msgs.len(), 1, "a fix is its own short conversation");
+    let last = msgs[0]["content"][0]["text"].as_str().unwrap();
+    for wanted in [
+        "Fix attempt 2",
+        "fails while scoring items",
+        format!("  1| double d = Double.parseDouble(doc['decade'].value);\n{}^", " ".repeat(5 + 11)).as_str(),
+        "For input string: \"1990s\"",
+        "item m42, whose fields are: decade = \"1990s\"",
+        "Help: decade is a keyword field",
+        "Warning: unknown field [decad]",
+    ] {
+        assert!(last.contains(wanted), "missing {wanted:?} in:\n{last}");
+    }
 }
 
 fn parent_context() -> ParentChoiceContext {

@@ -469,6 +469,7 @@ fn renders_a_run_written_by_the_run_library() {
             paired: None,
             holdout: None,
             timestamp: now_rfc3339(),
+            tuning: None,
         };
     dir.write_snapshot(0, &ScriptSet::new("return 1.0;\n"), &json!({})).unwrap();
     dir.append(&record(0, None, IterationStatus::Baseline, Some(metrics(0.2, 0.7)))).unwrap();

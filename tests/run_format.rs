@@ -48,13 +48,14 @@ fn record(iteration: u32, status: IterationStatus, metrics: Option<MetricSet>) -
         diagnostics: serde_json::json!({"coverage_at_k": 0.1}),
         errors: vec![],
         attempts: 1,
-        timings: Timings { compile_ms: 1.0, eval_ms: 2.0, engine_ms: None },
+        timings: Timings { compile_ms: 1.0, eval_ms: 2.0, engine_ms: None, llm_ms: None },
         tokens: Tokens::default(),
         cost_usd: 0.0,
         drift: None,
         paired: None,
         holdout: None,
         timestamp: "2026-11-25T14:00:00Z".into(),
+        tuning: None,
     }
 }
 

@@ -107,11 +107,30 @@ fn settings(lineage: Lineage) -> LoopSettings {
             dialect: "elasticsearch".into(),
         },
         fields: vec![
-            FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false },
-            FieldInfo { name: "last_rated".into(), kind: "long".into(), multi_valued: false, may_be_missing: true },
-            FieldInfo { name: "genres".into(), kind: "keyword".into(), multi_valued: true, may_be_missing: true },
+            FieldInfo {
+                name: "popularity".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: false,
+                examples: vec![],
+            },
+            FieldInfo {
+                name: "last_rated".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: true,
+                examples: vec![],
+            },
+            FieldInfo {
+                name: "genres".into(),
+                kind: "keyword".into(),
+                multi_valued: true,
+                may_be_missing: true,
+                examples: vec![],
+            },
         ],
         history_shown: 5,
+        guards: Default::default(),
     }
 }
 
@@ -133,7 +152,13 @@ fn new_run(dir: &Path) -> PathBuf {
 fn run_more(path: &Path, proposer: &mut dyn Proposer, lineage: Lineage, iters: u32) -> DirRecorder {
     let mut rec = DirRecorder::open(path).unwrap();
     let judge = TextJudge;
-    let mut lp = OptimisationLoop { settings: settings(lineage), proposer, judge: &judge, recorder: &mut rec };
+    let mut lp = OptimisationLoop {
+        settings: settings(lineage),
+        proposer,
+        judge: &judge,
+        recorder: &mut rec,
+        memo: Default::default(),
+    };
     lp.run(iters, |_, _| {}).unwrap();
     rec
 }
@@ -154,8 +179,9 @@ fn scripted_provider_run_records_every_outcome() {
         p("typo", "BROKEN"),
         p("fixed it", "return 2.0; // ndcg=0.30 ild=0.50"),
         p("crash", "RUNTIME"),
-        p("collapse diversity", "// ndcg=0.50 ild=0.10"),
-        p("real gain", "// ndcg=0.33 ild=0.46"),
+        p("crash fixed, no gain", "return 5.0; // ndcg=0.20 ild=0.60"),
+        p("collapse diversity", "return 3.0; // ndcg=0.50 ild=0.10"),
+        p("real gain", "return 4.0; // ndcg=0.33 ild=0.46"),
     ]);
     let rec = run_more(&path, &mut proposer, Lineage::Linear, 4);
     let statuses: Vec<IterationStatus> = rec.history().iter().map(|r| r.status).collect();
@@ -164,24 +190,27 @@ fn scripted_provider_run_records_every_outcome() {
         [
             IterationStatus::Baseline,
             IterationStatus::Accepted,
-            IterationStatus::RuntimeError,
+            IterationStatus::Rejected,
             IterationStatus::GuardrailViolation,
             IterationStatus::Accepted
         ]
     );
-    // The compile error and its fix each have a write-once snapshot; the line points at the fix.
-    for name in ["iter_000", "iter_001", "iter_001_fix1", "iter_002", "iter_003", "iter_004"] {
+    // The compile error, the runtime error and their fixes each have a write-once snapshot; the line
+    // points at the fix.
+    for name in ["iter_000", "iter_001", "iter_001_fix1", "iter_002", "iter_002_fix1", "iter_003", "iter_004"] {
         assert!(path.join(name).join("query.painless").is_file(), "{name}");
         assert!(path.join(name).join("proposal.json").is_file(), "{name}");
     }
-    assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), "BROKEN");
+    assert_eq!(std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap(), "BROKEN\n");
     let log = lines(&path);
     assert_eq!(log[1]["snapshot"], "iter_001_fix1");
     assert_eq!(log[1]["attempts"], 2);
     assert_eq!(log[1]["attempt_log"][0]["error"]["caused_by"]["reason"], "cannot resolve symbol [BROKEN]");
     assert!(log[1]["attempt_log"][1]["error"].is_null());
-    assert_eq!(log[2]["errors"][0]["reason"], "runtime error");
-    assert!(log[2]["metrics"].is_null());
+    assert_eq!(log[2]["attempt_log"][0]["error"]["reason"], "runtime error");
+    assert_eq!(log[2]["attempt_log"][0]["failure"], "runtime");
+    assert_eq!(log[2]["snapshot"], "iter_002_fix1");
+    assert!(log[2]["metrics"].is_object());
     // meta.json's summary names the best candidate that held the guardrail.
     let run = RunDir::open(&path).unwrap();
     let summary = &run.meta().summary;
@@ -257,6 +286,7 @@ fn snapshots_are_write_once() {
         parent_reason: None,
         proposal: p("overwrite", "return 0.0;"),
         usage: Default::default(),
+        raw_replies: vec![],
     };
     let err = rec.snapshot("iter_001", &stored).unwrap_err();
     assert!(err.to_string().contains("write-once"), "{err}");
@@ -366,6 +396,10 @@ fn the_api_key_never_reaches_the_run_directory() {
         max_backoff: std::time::Duration::from_millis(1),
         max_reply_rounds: 1,
         max_tokens: 256,
+        temperature: None,
+        max_retry_time: std::time::Duration::from_secs(5),
+        structured: scorelab::optimise::llm::StructuredOutput::Off,
+        prompt_budget: 6144,
     };
     let tmp = tempfile::tempdir().unwrap();
     let path = new_run(tmp.path());
@@ -377,16 +411,17 @@ fn the_api_key_never_reaches_the_run_directory() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut rec,
+        memo: Default::default(),
     };
-    let err = lp.run(3, |_, _| {}).unwrap_err();
-    assert!(!err.to_string().contains(KEY));
+    // The provider's failure is recorded as the iteration's outcome; the loop goes on.
+    lp.run(3, |_, _| {}).unwrap();
     server.requests();
     let log = lines(&path);
-    assert_eq!(log.len(), 3, "baseline + two iterations before the provider failed");
+    assert_eq!(log.len(), 4, "baseline + three iterations, the last one a proposer error");
     assert_eq!(log[1]["tokens"]["input"], 200, "the fix attempt's tokens count too");
     assert!(log[1]["cost_usd"].as_f64().unwrap() > 0.0);
-    let summary = RunDir::open(&path).unwrap().meta().summary.clone();
-    assert!(summary.final_message.unwrap().starts_with("stopped:"));
+    assert_eq!(log[3]["status"], "proposer_error");
+    assert!(log[3]["errors"][0]["reason"].as_str().unwrap().contains("[redacted]"), "{}", log[3]);
     let files = all_files(&path);
     assert!(files.len() > 8);
     for (file, bytes) in files {
@@ -424,6 +459,90 @@ fn only_run(runs: &Path) -> PathBuf {
 
 fn completed_lines(run: &Path) -> usize {
     std::fs::read_to_string(run.join("run.jsonl")).map(|t| t.matches('\n').count()).unwrap_or(0)
+}
+
+#[test]
+fn cli_survives_every_proposer_failure_and_never_writes_url_credentials() {
+    const PASSWORD: &str = "pw-NEVER-WRITE-ME-42";
+    let openai = |text: &str| {
+        serde_json::json!({"choices": [{"message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+        .to_string()
+    };
+    // HTTP 500s, a 200 that is not JSON, unusable replies, then a server that is gone (connection refused).
+    let mut server = loop_http::Server::start(vec![
+        loop_http::reply(500, format!(r#"{{"error":"boom for u:{PASSWORD}"}}"#)),
+        loop_http::reply(500, r#"{"error":"boom"}"#.into()),
+        loop_http::reply(200, "<html>gateway</html>".into()),
+        loop_http::reply(200, openai("I would rather not.")),
+        loop_http::reply(200, openai(r#"{"rationale": "x", "query": "<painless source>"}"#)),
+        loop_http::reply(200, openai(r#"{"rationale": "no script"}"#)),
+    ]);
+    let base = server.base.replace("http://", &format!("http://u:{PASSWORD}@")) + "/v1";
+    let tmp = tempfile::tempdir().unwrap();
+    let out = loop_cmd(
+        tmp.path(),
+        &[
+            "--provider",
+            "openai-compatible",
+            "--model",
+            "m",
+            "--base-url",
+            &base,
+            "--iters",
+            "4",
+            "--max-retry-time",
+            "2",
+            "--request-timeout",
+            "2",
+            "--max-consecutive-failures",
+            "10",
+        ],
+    )
+    .output()
+    .unwrap();
+    server.requests();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let run = only_run(tmp.path());
+    let log = lines(&run);
+    let statuses: Vec<&str> = log.iter().map(|l| l["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["baseline", "proposer_error", "proposer_error", "proposer_error", "proposer_error"]);
+    assert!(log.iter().skip(1).all(|l| l["errors"][0]["type"] == "proposer_error"));
+    assert!(stdout.contains("proposer_error"), "the live table shows the failures: {stdout}");
+    assert!(stderr.contains("unusable reply") && stderr.contains("HTTP 500"), "provider warnings on stderr: {stderr}");
+    let warned = log.iter().flat_map(|l| l["attempt_log"].as_array().cloned().unwrap_or_default());
+    assert!(warned.into_iter().any(|a| a["warnings"].to_string().contains("unusable reply")), "and in run.jsonl");
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "{stdout}\n{stderr}");
+    for (file, bytes) in all_files(&run) {
+        assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD), "{} holds the URL's password", file.display());
+    }
+    let loop_json: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("loop.json")).unwrap()).unwrap();
+    assert!(loop_json["base_url"].as_str().unwrap().starts_with("http://[redacted]@127.0.0.1"), "{loop_json}");
+
+    // Resuming needs the URL again (its credentials were not kept) and says so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scorelab"))
+        .current_dir(crate_root())
+        .args(["loop", "--iters", "1", "--resume"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --base-url again"));
+
+    // Too many failures in a row end the run cleanly, with the reason.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = loop_cmd(
+        tmp.path(),
+        &["--provider", "openai-compatible", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--iters", "5"],
+    )
+    .args(["--max-retry-time", "1", "--max-consecutive-failures", "2"])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("stopped: 2 iterations in a row got no usable proposal"), "{stdout}");
+    assert_eq!(lines(&only_run(tmp.path())).len(), 3);
 }
 
 #[test]

@@ -649,13 +649,14 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         diagnostics,
         errors: result.es_errors(&set, SHOWN_FAILURES),
         attempts: 1,
-        timings: Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None },
+        timings: Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None, llm_ms: None },
         tokens: Tokens::default(),
         cost_usd: 0.0,
         drift: None,
         paired: None,
         holdout: None,
         timestamp: now_rfc3339(),
+        tuning: None,
     })?;
 
     let moved = matches!((&previous, metrics), (Some((_, before)), Some(now)) if before != &now);

@@ -8,8 +8,8 @@ use scorelab::optimise::builtin::BuiltinProposer;
 use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
-use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::r#loop::{Acceptance, LoopSettings, Objective, OptimisationLoop, status_name};
+use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind, StructuredOutput, redact_url};
+use scorelab::optimise::r#loop::{Acceptance, LoopGuards, LoopSettings, Objective, OptimisationLoop, status_name};
 use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run_with_holdout};
 use scorelab::rank::ScriptSet;
@@ -109,13 +109,63 @@ pub struct LoopArgs {
     pub json: bool,
     #[command(flatten)]
     pub sandbox: super::eval::SandboxArgs,
+    /// Prompt size in tokens (estimated) for LLM proposals: history and diagnostics are trimmed to fit,
+    /// the parent is always whole. The default fits an 8k context with room for the reply.
+    #[arg(long, value_name = "TOKENS", default_value_t = scorelab::optimise::prompt::DEFAULT_PROMPT_BUDGET)]
+    pub prompt_budget: usize,
+    /// Most tokens one model reply may have.
+    #[arg(long, value_name = "TOKENS", default_value_t = scorelab::optimise::llm::DEFAULT_REPLY_MAX_TOKENS)]
+    pub reply_max_tokens: u32,
+    /// Sampling temperature sent to the model (default: the server's own).
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Seconds one model request may take before it is retried.
+    #[arg(long, value_name = "SECONDS", default_value_t = scorelab::optimise::llm::DEFAULT_REQUEST_TIMEOUT_S)]
+    pub request_timeout: u64,
+    /// Seconds one model request may keep being retried (waits included) before the iteration is
+    /// recorded as proposer_error.
+    #[arg(long, value_name = "SECONDS", default_value_t = scorelab::optimise::llm::DEFAULT_MAX_RETRY_TIME_S)]
+    pub max_retry_time: u64,
+    /// How the reply format is enforced: auto (json-schema for OpenAI, json-object with a schema for
+    /// OpenAI-compatible servers such as llama.cpp, a forced tool call for Anthropic), or off.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "json-schema", "json-object", "tool", "off"])]
+    pub structured_output: String,
+    /// Fix attempts per iteration after a compile error, a runtime error or a repeated candidate.
+    #[arg(long, default_value_t = scorelab::optimise::r#loop::MAX_FIX_ATTEMPTS)]
+    pub max_fix_attempts: u32,
+    /// Stop after this many iterations in a row whose proposer produced nothing usable.
+    #[arg(long, default_value_t = scorelab::optimise::r#loop::MAX_CONSECUTIVE_FAILURES)]
+    pub max_consecutive_failures: u32,
+    /// Stop (cleanly, before the next iteration) once the run has cost this much.
+    #[arg(long, value_name = "USD")]
+    pub max_cost_usd: Option<f64>,
+    /// Stop once the run has used this many tokens (input + output, every call).
+    #[arg(long, value_name = "TOKENS")]
+    pub max_total_tokens: Option<u64>,
+    /// Stop once this invocation has run this long.
+    #[arg(long, value_name = "MINUTES")]
+    pub max_minutes: Option<f64>,
+    /// Local evaluations spent tuning the numeric constants of each LLM candidate that runs, before it
+    /// is judged (0: off; the built-in optimiser tunes constants itself and ignores this).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TUNE_CONSTANTS)]
+    pub tune_constants: u32,
+    /// Print the system and user prompt of the next iteration (with their estimated tokens) and exit
+    /// without calling the model.
+    #[arg(long)]
+    pub print_prompt: bool,
 }
+
+/// Default `--tune-constants` for LLM proposers: about 10-40 s of local evaluation on MovieLens, next
+/// to minutes per call of a small local model.
+const DEFAULT_TUNE_CONSTANTS: u32 = 12;
 
 /// What `--resume` must reuse: written once when the run starts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LoopFile {
     provider: String,
     model: Option<String>,
+    /// Credentials in the URL are never written (`http://[redacted]@host/v1`): a resumed run needs
+    /// `--base-url` again.
     base_url: Option<String>,
     objective: String,
     lineage: String,
@@ -147,7 +197,7 @@ fn acceptance(cfg: &LoopFile) -> Result<Acceptance> {
     }
 }
 
-fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
+fn proposer(cfg: &LoopFile, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
     match cfg.provider.as_str() {
         "builtin" => return Ok(Box::new(BuiltinProposer::new())),
         "random" => return Ok(Box::new(RandomProposer)),
@@ -155,10 +205,25 @@ fn proposer(cfg: &LoopFile) -> Result<Box<dyn Proposer>> {
         _ => {}
     }
     let kind = ProviderKind::parse(&cfg.provider).with_context(|| format!("unknown provider {}", cfg.provider))?;
-    let settings =
-        LlmSettings::from_env(kind, cfg.model.clone(), cfg.base_url.clone(), |name| std::env::var(name).ok())?;
+    // The URL given now wins (it may carry credentials the run directory does not keep).
+    let base_url = args.base_url.clone().or_else(|| cfg.base_url.clone());
+    if base_url.as_deref().is_some_and(|u| u.contains("[redacted]@")) {
+        bail!("this run's --base-url had credentials, which are not stored: pass --base-url again to resume");
+    }
+    let mut settings = LlmSettings::from_env(kind, cfg.model.clone(), base_url, |name| std::env::var(name).ok())?;
+    settings.max_tokens = args.reply_max_tokens;
+    settings.temperature = args.temperature;
+    settings.timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
+    settings.max_retry_time = std::time::Duration::from_secs(args.max_retry_time);
+    settings.prompt_budget = args.prompt_budget;
+    settings.structured = StructuredOutput::parse(&args.structured_output, kind).with_context(|| {
+        format!("--structured-output {} is not available for {}", args.structured_output, kind.as_str())
+    })?;
     Ok(Box::new(LlmProposer::new(settings)?))
 }
+
+/// Proposers that call no model: the LLM settings line is not printed for them.
+const NETWORK_FREE_PROVIDERS: [&str; 3] = ["builtin", "random", "weights"];
 
 fn texts(set: &ScriptSet) -> ScriptTexts {
     ScriptTexts { query: set.query.source.clone(), sort: set.sorts.iter().map(|s| s.script.source.clone()).collect() }
@@ -192,7 +257,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             let cfg = LoopFile {
                 provider: args.provider.clone(),
                 model: args.model.clone(),
-                base_url: args.base_url.clone(),
+                base_url: args.base_url.as_deref().map(redact_url),
                 objective: args.objective.clone(),
                 lineage: args.lineage.clone(),
                 max_sort_scripts: args.max_sort_scripts,
@@ -207,7 +272,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         }
     };
     // Build the proposer before anything is written, so a missing API key fails fast.
-    let mut proposer = proposer(&cfg)?;
+    let mut proposer = proposer(&cfg, &args)?;
     let objective = Objective::parse(&cfg.objective).with_context(|| format!("unknown objective {}", cfg.objective))?;
     let lineage = Lineage::parse(&cfg.lineage).with_context(|| format!("unknown lineage {}", cfg.lineage))?;
     let acceptance = acceptance(&cfg)?;
@@ -331,7 +396,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             ),
         });
         let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
-        let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None };
+        let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None, llm_ms: None };
         let baseline_holdout = match &holdout_evaluator {
             None => None,
             Some(_) => {
@@ -377,6 +442,14 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         fields: FieldInfo::of_store(&store),
         history_shown: 6,
         acceptance,
+        guards: LoopGuards {
+            max_fix_attempts: args.max_fix_attempts,
+            max_consecutive_failures: args.max_consecutive_failures,
+            max_cost_usd: args.max_cost_usd,
+            max_total_tokens: args.max_total_tokens,
+            max_minutes: args.max_minutes,
+            tune_constants: args.tune_constants,
+        },
     };
     if let Some(search) = search {
         // The baseline is checked before any candidate: if it already drifts, no candidate's engine
@@ -428,12 +501,50 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     } else {
         println!("{heading}");
     }
+    if !NETWORK_FREE_PROVIDERS.contains(&cfg.provider.as_str()) {
+        // Defaults that change a metric are never silent.
+        let tuning = if args.tune_constants > 0 {
+            format!(
+                "constants tuned on up to {} local evaluations per candidate (--tune-constants)",
+                args.tune_constants
+            )
+        } else {
+            "no constant tuning".into()
+        };
+        let line = format!(
+            "llm: prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s; {tuning}",
+            args.prompt_budget, args.reply_max_tokens, args.max_fix_attempts, args.request_timeout, args.max_retry_time
+        );
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
     let base_guard = meta.baseline.metrics.map(|m| objective.guardrail(&m));
     let mut table = Table::new(args.iters, args.json, base_guard);
     if let Some(base) = recorder_history_first(&recorder) {
         table.row(&base, &Summary::default(), objective);
     }
-    let mut lp = OptimisationLoop { settings, proposer: proposer.as_mut(), judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings,
+        proposer: proposer.as_mut(),
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    if args.print_prompt {
+        let ctx = lp.preview_context()?;
+        let system = scorelab::optimise::prompt::system_prompt(&ctx);
+        let user = scorelab::optimise::prompt::user_prompt(&ctx, args.prompt_budget);
+        let tokens = |t: &str| scorelab::optimise::prompt::estimate_tokens(t);
+        println!(
+            "=== system (~{} tokens) ===\n{system}\n=== user (~{} tokens) ===\n{user}",
+            tokens(&system),
+            tokens(&user)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let outcome = lp.run(args.iters, |record, summary| table.row(record, summary, objective));
     table.finish();
     let summary = outcome
@@ -492,8 +603,8 @@ impl Table {
     fn new(iters: u32, json: bool, base_guard: Option<f64>) -> Table {
         if !json {
             println!(
-                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7} {:>9}  rationale",
-                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "held-out", "ms", "engine_ms"
+                "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7} {:>9} {:>7}  rationale",
+                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "held-out", "ms", "engine_ms", "tokens"
             );
         }
         let bar =
@@ -530,7 +641,7 @@ impl Table {
         }
         let held_out = r.holdout.map_or("-".to_string(), |h| format!("{:.4}", objective.primary(&h.metrics)));
         let line = format!(
-            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7.0} {:>9}  {}",
+            "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7.0} {:>9} {:>7}  {}",
             r.iteration,
             r.parent.map_or("-".to_string(), |p| p.to_string()),
             status_name(r.status),
@@ -540,9 +651,11 @@ impl Table {
             m(|x| x.ild),
             best,
             held_out,
-            // Local time only; the engine check has its own column (it is most of the wall time).
-            r.timings.compile_ms + r.timings.eval_ms,
+            // The iteration's own time, the model's included; the engine check has its own column (it is
+            // most of the wall time when it runs).
+            r.timings.compile_ms + r.timings.eval_ms + r.timings.llm_ms.unwrap_or(0.0),
             r.timings.engine_ms.map_or("-".to_string(), |ms| format!("{ms:.0}")),
+            r.tokens.input + r.tokens.output,
             rationale
         );
         match &self.bar {

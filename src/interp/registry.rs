@@ -371,6 +371,52 @@ impl Registry {
     pub fn unsupported_class(&self, class: &str) -> Option<&'static str> {
         self.unsupported_classes.get(class).copied()
     }
+    /// Every static method and constant, as `(class, member)` pairs sorted by class then member, with
+    /// methods written `name(arity)`-free: what the LLM cheat-sheet lists (so it cannot drift).
+    pub fn static_members(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out: Vec<(&'static str, &'static str)> = self
+            .statics
+            .values()
+            .flatten()
+            .map(|s| (s.class, s.name))
+            .chain(self.static_fields.values().flatten().map(|f| (f.class, f.name)))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The instance methods declared on `ty` itself (not inherited), sorted and deduplicated by name.
+    pub fn method_names(&self, ty: &Ty) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> =
+            self.methods.values().flatten().filter(|m| m.receiver == *ty).map(|m| m.name).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The readable fields declared on `ty` (`value`, `empty`...), sorted.
+    pub fn field_names(&self, ty: &Ty) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> =
+            self.fields.values().flatten().filter(|f| f.receiver == *ty).map(|f| f.name).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The context functions visible in `dialect` and `context`, with their parameter types.
+    pub fn functions_in(&self, dialect: Dialect, context: ScriptContext) -> Vec<(&'static str, Vec<String>)> {
+        let mut out: Vec<(&'static str, Vec<String>)> = self
+            .functions
+            .values()
+            .flatten()
+            .filter(|f| f.dialect.is_none_or(|d| d == dialect) && f.contexts.contains(&context))
+            .map(|f| (f.name, f.params.iter().map(Ty::short_name).collect()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// The process-wide registry, filled by the runtime library on first use.

@@ -421,7 +421,7 @@ impl Proposer for BuiltinProposer {
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        _error: &serde_json::Value,
+        _failure: &super::proposer::Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
         // Rendered genomes are valid Painless by construction, so a failure means the local subset
@@ -522,8 +522,20 @@ mod tests {
     fn proposals_never_repeat_the_parent() {
         use crate::optimise::proposer::{ParamInfo, ScriptContract, ScriptTexts};
         let fields = vec![
-            FieldInfo { name: "popularity".into(), kind: "long".into(), multi_valued: false, may_be_missing: false },
-            FieldInfo { name: "year".into(), kind: "long".into(), multi_valued: false, may_be_missing: true },
+            FieldInfo {
+                name: "popularity".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: false,
+                examples: vec![],
+            },
+            FieldInfo {
+                name: "year".into(),
+                kind: "long".into(),
+                multi_valued: false,
+                may_be_missing: true,
+                examples: vec![],
+            },
         ];
         let ctx = |iteration: u32, parent_genome: Option<serde_json::Value>| ProposalContext {
             iteration,
@@ -546,6 +558,8 @@ mod tests {
             parent_diagnostics: serde_json::Value::Null,
             best: vec![],
             last_error: None,
+            recent_failures: Vec::new(),
+            baseline_scripts: None,
             hint: None,
             seed: 42,
         };

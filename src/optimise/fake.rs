@@ -2,7 +2,7 @@
 //! recording every context it was given so tests can check what a proposer is allowed to see.
 
 use super::proposer::{
-    ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
+    Failure, ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
 };
 use std::collections::VecDeque;
 
@@ -11,14 +11,17 @@ pub struct ScriptedProposer {
     replies: VecDeque<Proposal>,
     /// Every context passed to `propose`/`fix`, in call order.
     pub seen: Vec<ProposalContext>,
-    /// Every (attempt, error) passed to `fix`.
-    pub fixes: Vec<(u32, serde_json::Value)>,
+    /// Every (attempt, failure) passed to `fix`.
+    pub fixes: Vec<(u32, Failure)>,
     /// Usage reported per reply.
     pub usage: Usage,
     /// Parents to pick under the evolutionary lineage, in order (empty: leave it to the loop).
     pub parent_picks: VecDeque<u32>,
     /// Every parent-choice context, in call order.
     pub parent_contexts: Vec<ParentChoiceContext>,
+    /// Calls (0-based over `propose` and `fix`) that fail as an unusable reply would, consuming no reply.
+    pub failing_calls: Vec<usize>,
+    calls: usize,
 }
 
 impl ScriptedProposer {
@@ -26,8 +29,23 @@ impl ScriptedProposer {
         ScriptedProposer { replies: replies.into_iter().collect(), ..Default::default() }
     }
 
+    /// Makes the given calls (0-based over `propose` and `fix`) fail.
+    pub fn failing_at(mut self, calls: &[usize]) -> Self {
+        self.failing_calls = calls.to_vec();
+        self
+    }
+
     fn next(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
         self.seen.push(ctx.clone());
+        let call = self.calls;
+        self.calls += 1;
+        if self.failing_calls.contains(&call) {
+            return Err(ProposerError::Unparseable {
+                provider: "scripted".into(),
+                attempts: 3,
+                problem: format!("scripted failure of call {call}"),
+            });
+        }
         let proposal = self
             .replies
             .pop_front()
@@ -49,10 +67,10 @@ impl Proposer for ScriptedProposer {
         &mut self,
         ctx: &ProposalContext,
         _broken: &Proposal,
-        error: &serde_json::Value,
+        failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        self.fixes.push((attempt, error.clone()));
+        self.fixes.push((attempt, failure.clone()));
         self.next(ctx)
     }
 

@@ -6,9 +6,10 @@
 //! result; the `evaluate` that follows for the same scripts reuses it instead of ranking twice.
 
 use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
-use super::proposer::ScriptTexts;
+use super::proposer::{FailureDetail, FailureKind, ScriptTexts, field_values};
 use crate::metrics::{MetricSet, PairedMetrics, compare_metrics, paired::DEFAULT_RESAMPLES};
-use crate::rank::{Dialect, RankEngine, ScriptSet, SortOrder};
+use crate::painless::diag::{Diagnostic, Severity};
+use crate::rank::{Dialect, RankEngine, RankRequest, ScriptSet, SortOrder};
 use crate::run::{CandidateOutcome, CandidateResult, Evaluator, HoldoutRecord};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -256,6 +257,117 @@ impl CandidateJudge for LocalJudge<'_, '_> {
         })
     }
 
+    fn failure_detail(&self, scripts: &ScriptTexts) -> Option<FailureDetail> {
+        let result = self.result(scripts).ok()?;
+        let set = self.set_of(scripts).ok()?;
+        let store = self.evaluator.store;
+        match &result.outcome {
+            CandidateOutcome::Scored(_) => None,
+            CandidateOutcome::CompileErrors(failures) => {
+                let warnings: Vec<String> = failures
+                    .iter()
+                    .flat_map(|f| f.diagnostics.iter().filter(|d| d.severity == Severity::Warning))
+                    .map(|d| d.help.as_ref().map_or(d.message.clone(), |h| format!("{} ({h})", d.message)))
+                    .collect();
+                let (failure, diagnostic) =
+                    failures.iter().find_map(|f| f.diagnostics.iter().find(|d| d.is_error()).map(|d| (f, d)))?;
+                Some(FailureDetail {
+                    kind: if diagnostic.severity == Severity::UnsupportedLocally {
+                        FailureKind::UnsupportedLocally
+                    } else {
+                        FailureKind::Compile
+                    },
+                    script: script_label(&set, &failure.script),
+                    span: Some((diagnostic.span.start as usize, diagnostic.span.end as usize)),
+                    message: diagnostic_line(diagnostic),
+                    help: diagnostic.help.clone(),
+                    item: None,
+                    field_values: Vec::new(),
+                    warnings,
+                })
+            }
+            CandidateOutcome::RuntimeErrors { failures, .. } => {
+                let failure = failures.first()?;
+                let (span, message, help, unsupported) = match &failure.kind {
+                    crate::rank::FailureKind::Script { diagnostic } => (
+                        Some((diagnostic.span.start as usize, diagnostic.span.end as usize)),
+                        diagnostic_line(diagnostic),
+                        diagnostic.help.clone(),
+                        diagnostic.severity == Severity::UnsupportedLocally
+                            || diagnostic.es_type == crate::interp::error::es_type::UNSUPPORTED_LOCALLY,
+                    ),
+                    crate::rank::FailureKind::InvalidScore { value } => (
+                        None,
+                        crate::rank::outcome::invalid_score_reason(*value, failure.item),
+                        Some("wrap the query script's result in Math.max(0.0, ...) and guard divisions".into()),
+                        false,
+                    ),
+                };
+                let vector = &store.schema().vector_field().name;
+                let field_values = failure
+                    .item
+                    .map(|item| {
+                        store
+                            .schema()
+                            .fields()
+                            .iter()
+                            .filter(|f| &f.name != vector)
+                            .map(|f| {
+                                let values = field_values(store, &f.name, item);
+                                let shown = match values.len() {
+                                    0 => "(missing)".to_string(),
+                                    1 => values[0].clone(),
+                                    _ => format!("[{}]", values.join(", ")),
+                                };
+                                (f.name.clone(), shown)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                // The checker's warnings (unknown field or param, vector calls in loops) often explain a
+                // runtime failure; the compiled set kept none, so compile once more for them.
+                let harness = self.evaluator.request().harness_params;
+                let warnings = crate::rank::compile_set(&set, store, &harness)
+                    .warnings
+                    .iter()
+                    .filter(|(_, d)| d.severity == Severity::Warning)
+                    .map(|(file, d)| {
+                        let text = d.help.as_ref().map_or(d.message.clone(), |h| format!("{} ({h})", d.message));
+                        format!("{}: {text}", script_label(&set, file))
+                    })
+                    .collect();
+                Some(FailureDetail {
+                    kind: if unsupported { FailureKind::UnsupportedLocally } else { FailureKind::Runtime },
+                    script: script_label(&set, &failure.script),
+                    span,
+                    message,
+                    help,
+                    item: failure.item.map(|i| store.item_id(i).to_string()),
+                    field_values,
+                    warnings,
+                })
+            }
+        }
+    }
+
+    fn probe(&self, scripts: &ScriptTexts) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let set = self.set_of(scripts).ok()?;
+        let mut request = self.evaluator.request();
+        request.users.truncate(PROBE_USERS);
+        request.ablate_sorts = false;
+        let outcome = self.engine.rank(&set, &RankRequest { ..request }).ok()?;
+        let rankings = outcome.rankings()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for r in rankings {
+            for item in &r.items {
+                item.item.0.hash(&mut h);
+            }
+            u32::MAX.hash(&mut h);
+        }
+        Some(h.finish())
+    }
+
     fn drift(&self, scripts: &ScriptTexts) -> Option<DriftOutcome> {
         let checker = self.drift.as_ref()?;
         let started = Instant::now();
@@ -274,6 +386,22 @@ impl CandidateJudge for LocalJudge<'_, '_> {
             },
         })
     }
+}
+
+/// Users of the cohort (its first ones) whose top-k lists fingerprint a candidate for duplicate detection.
+pub const PROBE_USERS: usize = 24;
+
+/// `query` or `sort N` (1-based position in the set) for a script file name.
+fn script_label(set: &ScriptSet, file_name: &str) -> String {
+    match set.sorts.iter().position(|s| s.script.file_name == file_name) {
+        Some(i) => format!("sort {}", i + 1),
+        None => "query".into(),
+    }
+}
+
+/// `es_type: message`, the way a Java stack trace's first line reads.
+fn diagnostic_line(d: &Diagnostic) -> String {
+    format!("{}: {}", d.es_type, d.message)
 }
 
 fn elapsed_ms(started: Instant) -> f64 {
@@ -303,5 +431,56 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
         .map_err(|e| e.to_string())?;
         let report = serde_json::to_value(&parity.report).map_err(|e| e.to_string())?;
         Ok((parity.report.has_drift(), report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{SyntheticOptions, synthetic_store};
+    use crate::optimise::r#loop::CandidateJudge;
+    use crate::run::EvalSettings;
+
+    fn texts(query: &str) -> ScriptTexts {
+        ScriptTexts { query: query.into(), sort: vec![] }
+    }
+
+    #[test]
+    fn a_runtime_failure_names_the_line_the_item_its_field_values_and_the_warnings() {
+        let store =
+            synthetic_store(&SyntheticOptions { items: 120, users: 30, dims: 4, ..Default::default() }).unwrap();
+        let evaluator = Evaluator::new(&store, EvalSettings { cohort_size: 8, ..EvalSettings::default() }).unwrap();
+        let engine = evaluator.local_engine();
+        let judge = LocalJudge::new(&evaluator, &engine, Dialect::Elasticsearch);
+        // A keyword read as a number: compiles, fails on the first item it scores.
+        let failing = texts("double b = Double.parseDouble(doc['brand'].value);\nreturn params.weight + b;\n");
+        assert!(judge.check(&failing).error.is_none());
+        assert!(matches!(judge.evaluate(&failing), EvalOutcome::RuntimeError { .. }));
+        let detail = judge.failure_detail(&failing).expect("a runtime failure is described");
+        assert_eq!(detail.kind, FailureKind::Runtime);
+        assert_eq!(detail.script, "query");
+        assert!(detail.message.contains("number_format_exception"), "{}", detail.message);
+        let (start, _) = detail.span.unwrap();
+        assert_eq!(failing.query[..start].matches('\n').count(), 0, "the failing line is line 1");
+        let item = detail.item.clone().unwrap();
+        let brand = detail.field_values.iter().find(|(k, _)| k == "brand").map(|(_, v)| v.clone()).unwrap();
+        let idx = store.item_index(&item).unwrap();
+        assert_eq!(brand, crate::optimise::proposer::field_values(&store, "brand", idx)[0]);
+        assert!(brand.starts_with("\"brand-"), "a keyword is shown as the String it is: {brand}");
+        assert!(detail.warnings.iter().any(|w| w.contains("weight")), "unknown param warned: {:?}", detail.warnings);
+
+        // A compile error: the kind, the script and the position of the offending token.
+        let broken = texts("return doc['brand'].value + ;\n");
+        assert!(judge.check(&broken).error.is_some());
+        let detail = judge.failure_detail(&broken).unwrap();
+        assert_eq!(detail.kind, FailureKind::Compile);
+        assert!(detail.span.is_some());
+
+        // Equal rankings on the probe users, equal fingerprints; a different ranking, another one.
+        let a = judge.probe(&texts("return doc['popularity'].value;\n")).unwrap();
+        let b = judge.probe(&texts("return 2.0 * doc['popularity'].value + 1;\n")).unwrap();
+        let c = judge.probe(&texts("return 1.0 / (1 + doc['popularity'].value);\n")).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 }

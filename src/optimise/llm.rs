@@ -6,13 +6,70 @@
 //! through [`redact`] before it can reach a log, a snapshot or a report.
 
 use super::prompt::{
-    ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_system_prompt, parent_retry_prompt,
-    parse_parent_choice, parse_reply, retry_prompt, system_prompt, user_prompt,
+    EXAMPLE_RATIONALE, ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_schema,
+    parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, reply_schema, retry_prompt, system_prompt,
+    user_prompt,
 };
 use super::proposer::{
-    ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
+    CallJournal, Failure, ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer,
+    ProposerError, ScriptTexts, Usage,
 };
-use std::time::Duration;
+use super::reply::{ReplyRules, read_reply};
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// How the reply's shape is enforced by the server, where it can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StructuredOutput {
+    /// OpenAI's `response_format: {"type": "json_schema", "json_schema": {...}}`.
+    JsonSchema,
+    /// `response_format: {"type": "json_object", "schema": {...}}`: the form llama.cpp's server and
+    /// llama-cpp-python turn into a grammar (other compatible servers at least return JSON).
+    JsonObjectSchema,
+    /// Anthropic: a forced tool call whose input schema is the reply's.
+    ToolUse,
+    /// Nothing enforced: the reply is parsed from free text (JSON, SEARCH/REPLACE or fenced Painless).
+    Off,
+}
+
+impl StructuredOutput {
+    /// `auto` picks what the provider is known to honour.
+    pub fn parse(name: &str, kind: ProviderKind) -> Option<StructuredOutput> {
+        Some(match name {
+            "auto" => match kind {
+                ProviderKind::Anthropic => StructuredOutput::ToolUse,
+                ProviderKind::OpenAi => StructuredOutput::JsonSchema,
+                ProviderKind::OpenAiCompatible => StructuredOutput::JsonObjectSchema,
+            },
+            "json-schema" => StructuredOutput::JsonSchema,
+            "json-object" => StructuredOutput::JsonObjectSchema,
+            "tool" if kind == ProviderKind::Anthropic => StructuredOutput::ToolUse,
+            "off" => StructuredOutput::Off,
+            _ => return None,
+        })
+    }
+}
+
+/// `http://user:password@host/v1` → `http://[redacted]@host/v1`: credentials in a URL never reach a
+/// log, an error or a file.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// The user-info part (`user:password`) of a URL, if any: redacted wherever it could appear.
+fn url_credentials(url: &str) -> Option<String> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(rest[..at].to_string())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -68,6 +125,27 @@ pub fn redact(text: &str, key: Option<&ApiKey>) -> String {
     }
 }
 
+/// A URL with credentials redacted, and every occurrence of those credentials in any text.
+fn redact_all(text: &str, key: Option<&ApiKey>, url: &str) -> String {
+    let mut out = redact(text, key);
+    if let Some(creds) = url_credentials(url).filter(|c| !c.is_empty()) {
+        out = out.replace(&creds, "[redacted]");
+        if let Some((_, password)) = creds.split_once(':').filter(|(_, p)| p.len() >= 3) {
+            out = out.replace(password, "[redacted]");
+        }
+    }
+    out
+}
+
+/// Default `--request-timeout`: a slow local model writes a 1,500-token reply in under 3 minutes.
+pub const DEFAULT_REQUEST_TIMEOUT_S: u64 = 300;
+/// Default `--max-retry-time`: an unanswering server costs at most this per iteration (the first
+/// request that exhausts it ends the iteration as `proposer_error`).
+pub const DEFAULT_MAX_RETRY_TIME_S: u64 = 300;
+/// Default `--reply-max-tokens`: a whole rewrite of a long script set fits; an 8k context keeps room
+/// for the default prompt budget beside it.
+pub const DEFAULT_REPLY_MAX_TOKENS: u32 = 1536;
+
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
     pub kind: ProviderKind,
@@ -83,7 +161,16 @@ pub struct LlmSettings {
     pub max_backoff: Duration,
     /// Rounds of "your reply could not be used" before giving up on one proposal.
     pub max_reply_rounds: u32,
+    /// `--reply-max-tokens`: the most tokens one reply may have.
     pub max_tokens: u32,
+    /// `--temperature` (None: the server's default).
+    pub temperature: Option<f64>,
+    /// `--max-retry-time`: the longest one request may keep being retried (waits included).
+    pub max_retry_time: Duration,
+    /// `--structured-output`.
+    pub structured: StructuredOutput,
+    /// `--prompt-budget`: system + user prompt tokens (estimated) of a proposal.
+    pub prompt_budget: usize,
 }
 
 impl LlmSettings {
@@ -122,12 +209,16 @@ impl LlmSettings {
             model,
             base_url,
             api_key: api_key.map(ApiKey::new),
-            timeout: Duration::from_secs(120),
+            timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_S),
             max_retries: 4,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
             max_reply_rounds: 3,
-            max_tokens: 4096,
+            max_tokens: DEFAULT_REPLY_MAX_TOKENS,
+            temperature: None,
+            max_retry_time: Duration::from_secs(DEFAULT_MAX_RETRY_TIME_S),
+            structured: StructuredOutput::parse("auto", kind).unwrap_or(StructuredOutput::Off),
+            prompt_budget: super::prompt::DEFAULT_PROMPT_BUDGET,
         })
     }
 }
@@ -174,6 +265,8 @@ pub struct ChatMessage {
 pub struct LlmProposer {
     settings: LlmSettings,
     client: reqwest::blocking::Client,
+    /// Every call since the loop last drained it (see `Proposer::drain_journal`).
+    journal: RefCell<CallJournal>,
 }
 
 impl LlmProposer {
@@ -181,11 +274,21 @@ impl LlmProposer {
         let client = reqwest::blocking::Client::builder().timeout(settings.timeout).build().map_err(|e| {
             ProposerError::Transport {
                 provider: settings.kind.as_str().into(),
-                url: settings.base_url.clone(),
-                message: e.to_string(),
+                url: redact_url(&settings.base_url),
+                message: redact_all(&e.to_string(), settings.api_key.as_ref(), &settings.base_url),
             }
         })?;
-        Ok(LlmProposer { settings, client })
+        Ok(LlmProposer { settings, client, journal: RefCell::new(CallJournal::default()) })
+    }
+
+    fn redact(&self, text: &str) -> String {
+        redact_all(text, self.settings.api_key.as_ref(), &self.settings.base_url)
+    }
+
+    fn warn(&self, message: String) {
+        let message = self.redact(&message);
+        tracing::warn!("{message}");
+        self.journal.borrow_mut().warnings.push(message);
     }
 
     fn endpoint(&self) -> String {
@@ -198,8 +301,14 @@ impl LlmProposer {
         }
     }
 
-    fn body(&self, system: &str, messages: &[ChatMessage]) -> serde_json::Value {
-        match self.settings.kind {
+    /// The request body; `schema` (name, JSON schema) asks for structured output where the provider has it.
+    fn body(
+        &self,
+        system: &str,
+        messages: &[ChatMessage],
+        schema: Option<(&str, serde_json::Value)>,
+    ) -> serde_json::Value {
+        let mut body = match self.settings.kind {
             ProviderKind::Anthropic => serde_json::json!({
                 "model": self.settings.model,
                 "max_tokens": self.settings.max_tokens,
@@ -218,21 +327,73 @@ impl LlmProposer {
                     "messages": all,
                 })
             }
+        };
+        if let Some(t) = self.settings.temperature {
+            body["temperature"] = serde_json::json!(t);
         }
+        if let Some((name, schema)) = schema {
+            match self.settings.structured {
+                StructuredOutput::JsonSchema => {
+                    body["response_format"] = serde_json::json!({
+                        "type": "json_schema",
+                        "json_schema": {"name": name, "schema": schema},
+                    });
+                }
+                StructuredOutput::JsonObjectSchema => {
+                    body["response_format"] = serde_json::json!({"type": "json_object", "schema": schema});
+                }
+                StructuredOutput::ToolUse if self.settings.kind == ProviderKind::Anthropic => {
+                    body["tools"] = serde_json::json!([{
+                        "name": name,
+                        "description": "Submit the reply.",
+                        "input_schema": schema,
+                    }]);
+                    body["tool_choice"] = serde_json::json!({"type": "tool", "name": name});
+                }
+                StructuredOutput::ToolUse | StructuredOutput::Off => {}
+            }
+        }
+        body
     }
 
     fn err_transport(&self, url: &str, message: String) -> ProposerError {
         ProposerError::Transport {
             provider: self.settings.kind.as_str().into(),
             url: url.into(),
-            message: redact(&message, self.settings.api_key.as_ref()),
+            message: self.redact(&message),
         }
     }
 
-    /// One chat completion with retries; returns the reply text and its usage.
-    pub fn complete(&self, system: &str, messages: &[ChatMessage]) -> Result<(String, Usage), ProposerError> {
+    /// One chat completion with retries; returns the reply text and its usage. Every call is
+    /// journaled (usage, time, raw reply), whatever its outcome.
+    pub fn complete(
+        &self,
+        system: &str,
+        messages: &[ChatMessage],
+        schema: Option<(&str, serde_json::Value)>,
+    ) -> Result<(String, Usage), ProposerError> {
+        let started = Instant::now();
+        let result = self.complete_with_retries(system, messages, schema, started);
+        let mut journal = self.journal.borrow_mut();
+        journal.calls += 1;
+        journal.llm_ms += started.elapsed().as_secs_f64() * 1000.0;
+        if let Ok((reply, usage)) = &result {
+            journal.usage.add(*usage);
+            journal.replies.push(reply.clone());
+        }
+        result
+    }
+
+    fn complete_with_retries(
+        &self,
+        system: &str,
+        messages: &[ChatMessage],
+        schema: Option<(&str, serde_json::Value)>,
+        started: Instant,
+    ) -> Result<(String, Usage), ProposerError> {
         let url = self.endpoint();
-        let body = self.body(system, messages);
+        let shown_url = redact_url(&url);
+        let body = self.body(system, messages, schema);
         let mut wait = self.settings.backoff;
         let mut attempt = 0;
         loop {
@@ -257,13 +418,16 @@ impl LlmProposer {
                         e.to_string()
                     };
                     if attempt >= self.settings.max_retries {
-                        return Err(self.err_transport(&url, message));
+                        return Err(self.err_transport(&shown_url, message));
                     }
-                    tracing::warn!(
-                        "{}: {} (retrying)",
+                    self.warn(format!(
+                        "{}: {} (retry {} of {}, {:.0} s spent)",
                         self.settings.kind.as_str(),
-                        redact(&message, self.settings.api_key.as_ref())
-                    );
+                        message,
+                        attempt + 1,
+                        self.settings.max_retries,
+                        started.elapsed().as_secs_f64()
+                    ));
                     None
                 }
                 Ok(response) => {
@@ -275,23 +439,37 @@ impl LlmProposer {
                         .and_then(|v| v.trim().parse::<f64>().ok())
                         .filter(|s| s.is_finite() && *s >= 0.0)
                         .map(Duration::from_secs_f64);
-                    let text = response.text().map_err(|e| self.err_transport(&url, e.to_string()))?;
+                    let text = response.text().map_err(|e| self.err_transport(&shown_url, e.to_string()))?;
                     if status.is_success() {
-                        return self.read_reply(&url, &text);
+                        return self.read_reply(&shown_url, &text);
                     }
                     let retryable = status.as_u16() == 429 || status.is_server_error();
                     if !retryable || attempt >= self.settings.max_retries {
                         return Err(ProposerError::Status {
                             provider: self.settings.kind.as_str().into(),
-                            url,
+                            url: shown_url,
                             status: status.as_u16(),
-                            body: redact(&super::prompt::truncate(&text, 500), self.settings.api_key.as_ref()),
+                            body: self.redact(&super::prompt::truncate(&text, 500)),
                         });
                     }
+                    self.warn(format!(
+                        "{}: HTTP {} (retry {} of {})",
+                        self.settings.kind.as_str(),
+                        status.as_u16(),
+                        attempt + 1,
+                        self.settings.max_retries
+                    ));
                     retry_after
                 }
             };
             let pause = retryable_wait.unwrap_or(wait).min(self.settings.max_backoff);
+            if started.elapsed() + pause > self.settings.max_retry_time {
+                return Err(ProposerError::RetryTimeExhausted {
+                    provider: self.settings.kind.as_str().into(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    last: format!("{shown_url} kept failing"),
+                });
+            }
             std::thread::sleep(pause);
             wait = (wait * 2).min(self.settings.max_backoff);
             attempt += 1;
@@ -302,21 +480,26 @@ impl LlmProposer {
         let bad = |what: &str| ProposerError::Transport {
             provider: self.settings.kind.as_str().into(),
             url: url.into(),
-            message: format!(
-                "unexpected response body ({what}): {}",
-                redact(&super::prompt::truncate(text, 300), self.settings.api_key.as_ref())
-            ),
+            message: format!("unexpected response body ({what}): {}", self.redact(&super::prompt::truncate(text, 300))),
         };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
         let (reply, input, output) = match self.settings.kind {
             ProviderKind::Anthropic => {
                 let blocks = value.get("content").and_then(|c| c.as_array()).ok_or_else(|| bad("no content"))?;
-                let reply: String = blocks
+                // A forced tool call carries the reply as its input object.
+                let tool_input = blocks
                     .iter()
-                    .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
-                    .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                    .find(|b| b.get("type").and_then(|t| t.as_str()) == Some("tool_use"))
+                    .and_then(|b| b.get("input"))
+                    .map(|i| i.to_string());
+                let reply: String = tool_input.unwrap_or_else(|| {
+                    blocks
+                        .iter()
+                        .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
+                        .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
                 let usage = value.get("usage");
                 let tokens = |name: &str| usage.and_then(|u| u.get(name)).and_then(|v| v.as_u64()).unwrap_or(0);
                 (reply, tokens("input_tokens"), tokens("output_tokens"))
@@ -341,18 +524,19 @@ impl LlmProposer {
         &self,
         system: &str,
         mut messages: Vec<ChatMessage>,
+        schema: (&str, serde_json::Value),
         parse: impl Fn(&str) -> Result<T, ReplyProblem>,
         retry: impl Fn(&ReplyProblem) -> String,
     ) -> Result<(T, Usage), ProposerError> {
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for _ in 0..self.settings.max_reply_rounds.max(1) {
-            let (reply, u) = self.complete(system, &messages)?;
+            let (reply, u) = self.complete(system, &messages, Some((schema.0, schema.1.clone())))?;
             usage.add(u);
             match parse(&reply) {
                 Ok(value) => return Ok((value, usage)),
                 Err(problem) => {
-                    tracing::warn!("{}: unusable reply: {}", self.name(), problem.0);
+                    self.warn(format!("{}: unusable reply: {}", self.name(), problem.0));
                     messages.push(ChatMessage { role: "assistant", content: reply });
                     messages.push(ChatMessage { role: "user", content: retry(&problem) });
                     last_problem = problem.0;
@@ -362,15 +546,31 @@ impl LlmProposer {
         Err(ProposerError::Unparseable {
             provider: self.name(),
             attempts: self.settings.max_reply_rounds.max(1),
-            problem: redact(&last_problem, self.settings.api_key.as_ref()),
+            problem: self.redact(&last_problem),
         })
     }
 
-    /// A conversation that must end in a usable proposal.
-    fn converse_proposal(&self, ctx: &ProposalContext, messages: Vec<ChatMessage>) -> Result<Proposed, ProposerError> {
-        let max_sorts = ctx.contract.max_sort_scripts;
-        let (proposal, usage) =
-            self.converse(&system_prompt(ctx), messages, |reply| parse_reply(reply, max_sorts), retry_prompt)?;
+    /// A conversation that must end in a usable proposal; edits in the replies apply to `base`.
+    fn converse_proposal(
+        &self,
+        ctx: &ProposalContext,
+        base: &ScriptTexts,
+        messages: Vec<ChatMessage>,
+    ) -> Result<Proposed, ProposerError> {
+        let example_replace =
+            ctx.baseline_scripts.as_ref().and_then(super::prompt::example_edit_parts).map(|(_, replace)| replace);
+        let rules = ReplyRules {
+            max_sort_scripts: ctx.contract.max_sort_scripts,
+            example_rationale: Some(EXAMPLE_RATIONALE),
+            example_replace: example_replace.as_deref(),
+        };
+        let (proposal, usage) = self.converse(
+            &system_prompt(ctx),
+            messages,
+            ("candidate", reply_schema()),
+            |reply| read_reply(reply, base, rules),
+            retry_prompt,
+        )?;
         Ok(Proposed { proposal, usage })
     }
 }
@@ -381,35 +581,47 @@ impl Proposer for LlmProposer {
     }
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
-        self.converse_proposal(ctx, vec![ChatMessage { role: "user", content: user_prompt(ctx) }])
+        let prompt = user_prompt(ctx, self.settings.prompt_budget);
+        self.converse_proposal(ctx, &ctx.parent, vec![ChatMessage { role: "user", content: prompt }])
     }
 
+    /// A fix is its own short conversation: the broken candidate as numbered lines and what broke,
+    /// not the whole proposal prompt again (a small model's context is precious, and the error shown
+    /// is always the one of the script being edited).
     fn fix(
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        error: &serde_json::Value,
+        failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        let previous = serde_json::json!({"rationale": broken.rationale, "query": broken.query, "sort": broken.sort});
-        self.converse_proposal(
-            ctx,
-            vec![
-                ChatMessage { role: "user", content: user_prompt(ctx) },
-                ChatMessage { role: "assistant", content: previous.to_string() },
-                ChatMessage { role: "user", content: fix_prompt(broken, error, attempt) },
-            ],
-        )
+        let mut prompt = String::from("Item fields:\n");
+        for f in &ctx.fields {
+            prompt.push_str(&super::prompt::field_line(f));
+            prompt.push('\n');
+        }
+        prompt.push('\n');
+        prompt.push_str(&fix_prompt(broken, failure, attempt));
+        self.converse_proposal(ctx, &broken.scripts(), vec![ChatMessage { role: "user", content: prompt }])
     }
 
     fn choose_parent(&mut self, ctx: &ParentChoiceContext) -> Result<Option<ParentChoice>, ProposerError> {
         let ((iteration, reason), usage) = self.converse(
             &parent_choice_system_prompt(ctx),
             vec![ChatMessage { role: "user", content: parent_choice_prompt(ctx) }],
+            ("parent_choice", parent_choice_schema()),
             |reply| parse_parent_choice(reply, ctx),
             parent_retry_prompt,
         )?;
         Ok(Some(ParentChoice { iteration, reason, usage }))
+    }
+
+    fn drain_journal(&mut self) -> CallJournal {
+        std::mem::take(&mut *self.journal.borrow_mut())
+    }
+
+    fn wants_constant_tuning(&self) -> bool {
+        true
     }
 }
 
@@ -424,6 +636,15 @@ mod tests {
         let sonnet = cost_usd("claude-sonnet-4-5-20250929", 1000, 1000).unwrap();
         assert!((sonnet - 0.018).abs() < 1e-12);
         assert_eq!(cost_usd("llama-3.1-8b-instruct", 10, 10), None);
+    }
+
+    #[test]
+    fn url_credentials_are_redacted() {
+        assert_eq!(redact_url("http://u:pw123@host:8080/v1"), "http://[redacted]@host:8080/v1");
+        assert_eq!(redact_url("http://host/v1?a=b@c"), "http://host/v1?a=b@c");
+        let text = "error sending request for url (http://u:pw123@host:8080/v1/chat/completions)";
+        let out = redact_all(text, None, "http://u:pw123@host:8080/v1");
+        assert!(!out.contains("pw123"), "{out}");
     }
 
     #[test]

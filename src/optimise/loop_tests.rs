@@ -3,7 +3,7 @@
 use super::*;
 use crate::optimise::builtin::BuiltinProposer;
 use crate::optimise::fake::ScriptedProposer;
-use crate::optimise::proposer::ParamInfo;
+use crate::optimise::proposer::{FailureKind, ParamInfo};
 use std::collections::BTreeMap;
 
 #[derive(Default)]
@@ -32,6 +32,7 @@ impl MemoryRecorder {
                     genome: None,
                 },
                 usage: Usage::default(),
+                raw_replies: vec![],
             },
         );
         r.lines.push(IterationRecord {
@@ -52,6 +53,7 @@ impl MemoryRecorder {
             paired: None,
             holdout: None,
             timestamp: "t".into(),
+            tuning: None,
         });
         r
     }
@@ -136,13 +138,18 @@ fn settings(lineage: Lineage) -> LoopSettings {
             kind: "long".into(),
             multi_valued: false,
             may_be_missing: false,
+            examples: vec![],
         }],
         history_shown: 5,
+        guards: Default::default(),
     }
 }
 
+/// A proposal; a query that is only a comment (the `CommentJudge`'s figures) gets the comment repeated
+/// as a string statement, so different figures are different programs to the duplicate check.
 fn p(rationale: &str, query: &str) -> Proposal {
-    Proposal { rationale: rationale.into(), query: query.into(), sort: vec![], genome: None }
+    let query = if normalise_source(query).is_empty() { format!("{query}\n'{}';", query.trim()) } else { query.into() };
+    Proposal { rationale: rationale.into(), query, sort: vec![], genome: None }
 }
 
 #[test]
@@ -152,6 +159,7 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
         p("typo", "BROKEN // ndcg=0.9 ild=0.9"),
         p("fixed", "// ndcg=0.32 ild=0.55"),
         p("crash", "RUNTIME"),
+        p("crash fixed", "// ndcg=0.31 ild=0.52"),
         p("collapse diversity", "// ndcg=0.40 ild=0.30"),
         p("small gain", "// ndcg=0.31 ild=0.60"),
         p("worse", "// ndcg=0.20 ild=0.60"),
@@ -162,34 +170,269 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     let summary = lp.run(5, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
-    assert_eq!(statuses, ["baseline", "accepted", "runtime_error", "guardrail_violation", "rejected", "rejected"]);
+    assert_eq!(statuses, ["baseline", "accepted", "rejected", "guardrail_violation", "rejected", "rejected"]);
     let first = &recorder.lines[1];
     assert_eq!(first.attempts, 2);
     let log = &recorder.attempt_logs[0];
     assert_eq!(log[0].snapshot, "iter_001");
     assert!(log[0].error.is_some());
+    assert_eq!(log[0].failure, Some(FailureKind::Compile));
     assert!(log[1].error.is_none());
     assert_eq!(first.snapshot, "iter_001_fix1");
     assert!(recorder.snapshots.contains_key("iter_001") && recorder.snapshots.contains_key("iter_001_fix1"));
+    // A runtime error gets a fix attempt like a compile error, with its own error.
+    let second = &recorder.lines[2];
+    assert_eq!((second.attempts, second.snapshot.as_str()), (2, "iter_002_fix1"));
+    assert_eq!(recorder.attempt_logs[1][0].failure, Some(FailureKind::Runtime));
     assert_eq!(summary.best_iteration, Some(1));
     assert!((summary.best_primary.unwrap() - 0.32).abs() < 1e-12);
     assert_eq!(summary.guardrail_held, Some(true));
     assert_eq!(summary.iterations_attempted, 5);
-    assert_eq!(proposer.fixes.len(), 1);
-    // The proposer saw the compile error of iteration 1 when proposing iteration 2, and the hint.
+    assert_eq!(proposer.fixes.len(), 2);
+    assert!(proposer.fixes[0].1.error.to_string().contains("cannot resolve symbol [BROKEN]"));
+    assert_eq!(proposer.fixes[1].0, 1);
+    assert!(proposer.fixes[1].1.error.to_string().contains("runtime error"));
+    // The proposer saw the hint; iteration 2 edits the accepted iteration 1.
     let ctx2 = &proposer.seen[2];
-    assert_eq!(ctx2.iteration, 2);
-    assert_eq!(ctx2.parent_iteration, 1);
-    assert!(ctx2.last_error.is_none(), "iteration 1 ended compiling, so no error yet");
-    let ctx3 = &proposer.seen[3];
-    assert!(ctx3.last_error.as_ref().unwrap().to_string().contains("runtime error"));
-    assert_eq!(ctx3.hint.as_deref(), Some("try popularity"));
-    // Linear lineage never edits the runtime error or the guardrail violation.
+    assert_eq!((ctx2.iteration, ctx2.parent_iteration), (2, 1));
+    assert_eq!(ctx2.hint.as_deref(), Some("try popularity"));
+    assert!(ctx2.recent_failures.is_empty(), "iteration 1 ended compiling");
+    assert_eq!(ctx2.baseline_scripts.as_ref().map(|s| s.query.as_str()), Some("return 1.0;"));
+    // Linear lineage never edits the rejected or the guardrail violation.
     assert_eq!(recorder.lines[4].parent, Some(1));
     assert_eq!(recorder.lines[5].parent, Some(1));
+}
+
+#[test]
+fn a_failing_proposer_is_recorded_and_the_loop_goes_on_until_too_many_in_a_row() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    // Call 0 fails (iteration 1), call 1 succeeds (iteration 2), calls 2-4 fail (iterations 3-5).
+    let mut proposer = ScriptedProposer::new([p("ok", "// ndcg=0.31 ild=0.6"), p("never used", "// ndcg=0.5 ild=0.6")])
+        .failing_at(&[0, 2, 3, 4]);
+    proposer.usage = Usage { input_tokens: 7, output_tokens: 3, cost_usd: Some(0.5) };
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let summary = lp.run(10, |_, _| {}).unwrap();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    assert_eq!(
+        statuses,
+        ["baseline", "proposer_error", "accepted", "proposer_error", "proposer_error", "proposer_error"]
+    );
+    let failed = &recorder.lines[1];
+    assert!(failed.errors[0]["reason"].as_str().unwrap().contains("scripted failure of call 0"), "{:?}", failed.errors);
+    assert!(failed.rationale.as_deref().unwrap().starts_with("proposer failed"));
+    let message = summary.final_message.unwrap();
+    assert!(message.starts_with("stopped: 3 iterations in a row"), "{message}");
+}
+
+#[test]
+fn a_fix_call_that_fails_keeps_the_failure_it_was_fixing() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([p("typo", "BROKEN")]).failing_at(&[1]);
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let (line, log) = lp.run_iteration().unwrap();
+    assert_eq!(line.status, IterationStatus::CompileError);
+    assert_eq!(line.snapshot, "iter_001");
+    assert_eq!(log.len(), 2);
+    assert_eq!(line.errors.len(), 2, "the compile error, then the proposer's failure");
+    assert_eq!(line.errors[1]["type"], "proposer_error");
+}
+
+#[test]
+fn a_repeated_candidate_is_named_and_not_evaluated_again() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([
+        p("gain", "// ndcg=0.35 ild=0.6\nreturn 1;"),
+        // The same program, re-indented and re-commented: told which iteration it repeats.
+        p("again", "// other words\n  return   1;"),
+        p("real change", "// ndcg=0.36 ild=0.6\nreturn 2;"),
+    ]);
+    let judge = CommentJudge;
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    lp.run(2, |_, _| {}).unwrap();
+    let second = &recorder.lines[2];
+    assert_eq!(second.status, IterationStatus::Accepted);
+    assert_eq!(recorder.attempt_logs[1][0].failure, Some(FailureKind::Duplicate));
+    let (attempt, failure) = &proposer.fixes[0];
+    assert_eq!(*attempt, 1);
+    assert!(failure.detail.as_ref().unwrap().message.contains("identical to iteration 1"), "{failure:?}");
+    assert_eq!(normalised(&p("", "a  b // c\n").scripts()), normalised(&p("", "a b").scripts()));
+    assert_ne!(normalised(&p("", "s = 'a  b'").scripts()), normalised(&p("", "s = 'a b'").scripts()));
+}
+
+#[test]
+fn equal_top_k_on_the_probe_users_is_a_duplicate() {
+    /// Probes by the ndcg in the comment: equal figures stand for equal rankings.
+    struct ProbeJudge;
+    impl CandidateJudge for ProbeJudge {
+        fn check(&self, s: &ScriptTexts) -> CheckOutcome {
+            CommentJudge.check(s)
+        }
+        fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+            CommentJudge.evaluate(s)
+        }
+        fn probe(&self, s: &ScriptTexts) -> Option<u64> {
+            Some((value_of(&s.query, "ndcg") * 1e6) as u64)
+        }
+    }
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new([
+        p("gain", "// ndcg=0.35 ild=0.6"),
+        p("same ranking, other text", "// ndcg=0.35 ild=0.6 x"),
+        p("same ranking, fix 1", "// ndcg=0.35 ild=0.6 y"),
+        p("same ranking, fix 2", "// ndcg=0.35 ild=0.6 z"),
+        p("same ranking, fix 3", "// ndcg=0.35 ild=0.6 w"),
+    ]);
+    let mut lp = OptimisationLoop {
+        settings: settings(Lineage::Linear),
+        proposer: &mut proposer,
+        judge: &ProbeJudge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    lp.run(2, |_, _| {}).unwrap();
+    // Each fix repeats the ranking too: the iteration ends as a duplicate, never evaluated in full.
+    assert_eq!(recorder.lines[2].status, IterationStatus::Duplicate);
+    assert!(recorder.lines[2].metrics.is_none());
+    assert_eq!(recorder.lines[2].errors[0]["iteration"], 1);
+    assert_eq!(recorder.lines[2].attempts, 4);
+    assert!(proposer.fixes[0].1.detail.as_ref().unwrap().message.contains("exactly like iteration 1"));
+}
+
+#[test]
+fn budgets_stop_the_run_cleanly_with_the_reason() {
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = ScriptedProposer::new((0..10).map(|i| p("x", &format!("// ndcg=0.{} ild=0.6 v{i}", 31 + i))));
+    proposer.usage = Usage { input_tokens: 600, output_tokens: 100, cost_usd: Some(0.01) };
+    let judge = CommentJudge;
+    let mut s = settings(Lineage::Linear);
+    s.guards.max_total_tokens = Some(2000);
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let summary = lp.run(10, |_, _| {}).unwrap();
+    assert_eq!(recorder.lines.len(), 4, "700 tokens per iteration: stops after 3 (2,100 >= 2,000)");
+    assert!(summary.final_message.unwrap().contains("--max-total-tokens 2000"));
+
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut s = settings(Lineage::Linear);
+    s.guards.max_cost_usd = Some(0.015);
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let summary = lp.run(10, |_, _| {}).unwrap();
+    assert_eq!(recorder.lines.len(), 3);
+    assert!(summary.final_message.unwrap().contains("--max-cost-usd"));
+
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut s = settings(Lineage::Linear);
+    s.guards.max_minutes = Some(0.0);
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let summary = lp.run(10, |_, _| {}).unwrap();
+    assert_eq!(recorder.lines.len(), 1);
+    assert!(summary.final_message.unwrap().contains("--max-minutes"));
+}
+
+#[test]
+fn constants_are_tuned_for_proposers_that_want_it_and_the_untuned_figure_is_kept() {
+    /// ndcg peaks when the weight literal is 0.8 (the model wrote 0.2).
+    struct WeightJudge;
+    impl CandidateJudge for WeightJudge {
+        fn check(&self, s: &ScriptTexts) -> CheckOutcome {
+            CommentJudge.check(s)
+        }
+        fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+            let w = crate::optimise::tune::literals(&s.query, 0).first().map_or(0.0, |l| l.value);
+            EvalOutcome::Metrics {
+                metrics: MetricValues { ndcg: 0.4 - (w - 0.8).abs() * 0.1, recall: 0.2, precision: 0.1, ild: 0.6 },
+                diagnostics: serde_json::json!({}),
+                eval_ms: 1.0,
+            }
+        }
+    }
+    struct Tuned(ScriptedProposer);
+    impl Proposer for Tuned {
+        fn name(&self) -> String {
+            "tuned".into()
+        }
+        fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
+            self.0.propose(ctx)
+        }
+        fn fix(&mut self, c: &ProposalContext, b: &Proposal, f: &Failure, a: u32) -> Result<Proposed, ProposerError> {
+            self.0.fix(c, b, f, a)
+        }
+        fn wants_constant_tuning(&self) -> bool {
+            true
+        }
+    }
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut proposer = Tuned(ScriptedProposer::new([p("weight", "return 0.2 * x;")]));
+    let mut s = settings(Lineage::Linear);
+    s.guards.tune_constants = 6;
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut proposer,
+        judge: &WeightJudge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    let (line, _) = lp.run_iteration().unwrap();
+    let tuning = line.tuning.clone().unwrap();
+    assert_eq!(tuning.changes, vec!["query:0.2->0.8"]);
+    assert!((tuning.untuned_primary - 0.34).abs() < 1e-9 && (tuning.tuned_primary - 0.4).abs() < 1e-9);
+    assert_eq!(line.snapshot, "iter_001_tuned");
+    assert_eq!(recorder.snapshots["iter_001_tuned"].proposal.query, "return 0.8 * x;\n");
+    assert!((line.metrics.unwrap().ndcg - 0.4).abs() < 1e-9);
+    // The built-in optimiser (no tuning wanted) is left alone.
+    let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
+    let mut plain = ScriptedProposer::new([p("weight", "return 0.2 * x;")]);
+    let mut s = settings(Lineage::Linear);
+    s.guards.tune_constants = 6;
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut plain,
+        judge: &WeightJudge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
+    assert!(lp.run_iteration().unwrap().0.tuning.is_none());
 }
 
 #[test]
@@ -202,6 +445,7 @@ fn three_failed_fixes_end_as_compile_error() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     let (line, log) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::CompileError);
@@ -225,6 +469,7 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
             parent_reason: None,
             proposal: p("left behind", "// ndcg=0.35 ild=0.6"),
             usage: Usage { input_tokens: 10, output_tokens: 5, cost_usd: Some(0.001) },
+            raw_replies: vec![],
         },
     );
     let mut proposer = ScriptedProposer::new([]);
@@ -234,6 +479,7 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     let (line, _) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::Accepted);
@@ -272,6 +518,7 @@ fn builtin_runs_are_reproducible_and_resumable() {
                 proposer: &mut proposer,
                 judge: &judge,
                 recorder: &mut recorder,
+                memo: Default::default(),
             };
             lp.run(n, |_, _| {}).unwrap();
         }
@@ -309,6 +556,7 @@ fn evolutionary_proposer_picks_its_parent_among_the_offered_options() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     lp.run(4, |_, _| {}).unwrap();
     let parents: Vec<Option<u32>> = recorder.lines.iter().map(|l| l.parent).collect();

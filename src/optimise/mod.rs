@@ -8,6 +8,7 @@
 
 pub mod builtin;
 pub mod controls;
+pub mod edits;
 pub mod fake;
 pub mod genome;
 pub mod judge;
@@ -18,6 +19,8 @@ pub mod prompt;
 pub mod proposer;
 pub mod record;
 pub mod visibility;
+pub mod reply;
+pub mod tune;
 
 pub use builtin::BuiltinProposer;
 pub use lineage::Lineage;

@@ -1,121 +1,434 @@
-//! The text an LLM proposer sees, and the parsing of what it writes back. Real model output wraps JSON
-//! in code fences, surrounds it with prose, forgets fields or sends bare Painless; every shape that
-//! still carries a usable script set is accepted, anything else becomes a precise retry prompt.
+//! The text an LLM proposer sees. Written for the weakest model a user may bring (a 1.5B local
+//! model at 8k context) as much as for a frontier API:
+//! - no template placeholder a model could copy: the reply format is shown as one complete, valid
+//!   example built from the run's baseline set;
+//! - a compact cheat-sheet of the supported Painless subset generated from the interpreter's
+//!   registry, so it cannot drift from what the checker accepts;
+//! - the parent as numbered lines, so SEARCH/REPLACE edits can be written against it;
+//! - each field with its type and example values (`decade: keyword, e.g. "1990s"`);
+//! - a fix prompt that quotes the failing line with a caret, the checker's one-line help, the item
+//!   and field values of a runtime failure, and the checker's warnings;
+//! - a token budget: history and diagnostics shrink first, the parent is always shown whole.
+//!
+//! Reply parsing lives in `super::reply`.
 
-use super::proposer::{ParentChoiceContext, Proposal, ProposalContext};
+use super::edits::numbered;
+use super::proposer::{
+    Failure, FailureDetail, FailureKind, FieldInfo, ParentChoiceContext, Proposal, ProposalContext, ScriptTexts,
+};
+use super::reply::json_candidates;
+use crate::interp::registry::registry;
+use crate::interp::types::{Dialect, ScriptContext, Ty};
 use std::fmt::Write as _;
 
-/// The system prompt: the job, the script contract and the reply format.
+/// The default `--prompt-budget`: an 8k context minus the default reply allowance and a margin for the
+/// chat template's own tokens.
+pub const DEFAULT_PROMPT_BUDGET: usize = 6144;
+
+/// Rough token count of a prompt: ~3.2 characters per token for code and English mixed (Qwen and
+/// GPT tokenizers measured on this tool's prompts land between 3.0 and 3.8), rounded up so a budget errs
+/// on the safe side.
+pub fn estimate_tokens(text: &str) -> usize {
+    (text.len() * 10).div_ceil(32)
+}
+
+/// The rationale of the example reply; a reply that repeats it copied the example.
+pub const EXAMPLE_RATIONALE: &str =
+    "Mean-pool the user's rows and rank by cosine similarity: this is the baseline, unchanged.";
+
+/// The JSON schema of a proposal reply (structured output): a rationale plus either whole scripts or
+/// SEARCH/REPLACE edits.
+pub fn reply_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "rationale": {"type": "string"},
+            "edits": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "script": {"type": "string"},
+                        "search": {"type": "string"},
+                        "replace": {"type": "string"}
+                    },
+                    "required": ["script", "search", "replace"]
+                }
+            },
+            "query": {"type": "string"},
+            "sort": {"type": "array", "items": {"type": "string"}}
+        },
+        "required": ["rationale"]
+    })
+}
+
+/// The schema of a parent-choice reply.
+pub fn parent_choice_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {"parent": {"type": "integer"}, "reason": {"type": "string"}},
+        "required": ["parent", "reason"]
+    })
+}
+
+fn interp_dialect(name: &str) -> Dialect {
+    if name.eq_ignore_ascii_case("opensearch") { Dialect::OpenSearch } else { Dialect::Elasticsearch }
+}
+
+/// Members worth a ranking script's while, in the order shown; the cheat-sheet lists those the
+/// registry has (so a member the interpreter drops disappears from the prompt too). Everything else
+/// the registry holds (bit twiddling, string formatting) only costs a small model's context.
+const USEFUL_STATICS: &[(&str, &[&str])] = &[
+    (
+        "Math",
+        &[
+            "abs", "min", "max", "log", "log10", "log1p", "exp", "pow", "sqrt", "signum", "floor", "ceil", "round",
+            "E", "PI",
+        ],
+    ),
+    ("Double", &["parseDouble", "isNaN", "isFinite", "MAX_VALUE"]),
+    ("Integer", &["parseInt", "MAX_VALUE"]),
+    ("Long", &["parseLong"]),
+];
+const USEFUL_DOC_MEMBERS: &[&str] = &["value", "size", "empty", "isEmpty", "get", "contains", "getValue"];
+const USEFUL_LIST_MEMBERS: &[&str] = &["size", "get", "add", "contains", "indexOf", "isEmpty"];
+const USEFUL_STRING_MEMBERS: &[&str] =
+    &["equals", "length", "contains", "startsWith", "endsWith", "substring", "compareTo"];
+
+/// The supported Painless subset in a few lines, generated from the interpreter's registry.
+pub fn cheat_sheet(dialect: &str) -> String {
+    let reg = registry();
+    let statics = reg.static_members();
+    let mut s = String::from("Supported Painless (the local checker refuses anything else):\n");
+    s.push_str(
+        "- types: int long double boolean String def List ArrayList Map; if/else, for, while, ternary, (double) casts; \
+         declare variables before use; end statements with ;\n",
+    );
+    for (class, wanted) in USEFUL_STATICS {
+        let members: Vec<&str> =
+            wanted.iter().copied().filter(|m| statics.iter().any(|(c, n)| c == class && n == m)).collect();
+        if !members.is_empty() {
+            let _ = writeln!(s, "- {class}.{{{}}}", members.join(", "));
+        }
+    }
+    let functions = reg.functions_in(interp_dialect(dialect), ScriptContext::Score);
+    let fns: Vec<String> = functions.iter().map(|(n, p)| format!("{n}({})", p.join(", "))).collect();
+    let _ = writeln!(s, "- functions: {}", fns.join("; "));
+    for (label, tys, wanted) in [
+        (
+            "doc['f'] (numbers; keyword values are Strings)",
+            vec![Ty::DocLongs, Ty::DocStrings, Ty::List],
+            USEFUL_DOC_MEMBERS,
+        ),
+        ("List", vec![Ty::List, Ty::ArrayList, Ty::Collection], USEFUL_LIST_MEMBERS),
+        ("String", vec![Ty::String, Ty::Object], USEFUL_STRING_MEMBERS),
+    ] {
+        let known = |m: &str| {
+            tys.iter().any(|ty| {
+                reg.field_names(ty).contains(&m) || reg.method_names(ty).contains(&m) || {
+                    // Getters read as fields (`.value` is `getValue()`, `.empty` is `isEmpty()`).
+                    let cap = m[..1].to_uppercase() + &m[1..];
+                    reg.method_names(ty).iter().any(|n| *n == format!("get{cap}") || *n == format!("is{cap}"))
+                }
+            })
+        };
+        let members: Vec<String> = wanted
+            .iter()
+            .filter(|m| known(m))
+            .map(|m| {
+                if reg.field_names(&tys[0]).contains(m) || matches!(*m, "value" | "empty") {
+                    format!(".{m}")
+                } else {
+                    format!(".{m}()")
+                }
+            })
+            .collect();
+        if !members.is_empty() {
+            let _ = writeln!(s, "- {label}: {}", members.join(" "));
+        }
+    }
+    s
+}
+
+/// The example reply shown in the system prompt: the baseline set itself, as complete valid JSON.
+fn example_reply(baseline: &ScriptTexts) -> String {
+    let strip = |s: &String| -> String {
+        s.lines().filter(|l| !l.trim_start().starts_with("//")).map(|l| format!("{l}\n")).collect()
+    };
+    let sort: Vec<String> = baseline.sort.iter().map(strip).collect();
+    serde_json::json!({"rationale": EXAMPLE_RATIONALE, "query": strip(&baseline.query), "sort": sort}).to_string()
+}
+
+/// An example edit against the baseline's last `return` line (a weight on its expression), or None
+/// when the baseline has no one-line return.
+fn example_edit(baseline: &ScriptTexts) -> Option<String> {
+    let (line, replace) = example_edit_parts(baseline)?;
+    let edit = serde_json::json!({
+        "rationale": "Say in one sentence why the change should help.",
+        "edits": [{"script": "query", "search": line, "replace": replace}]
+    });
+    Some(edit.to_string())
+}
+
+/// The example edit's SEARCH line (the baseline's last `return`) and REPLACE text. The replacement
+/// only scales the score, which changes no ranking: copying it gains nothing, and a reply that copies
+/// it is told so (`ReplyRules::example_replace`).
+pub fn example_edit_parts(baseline: &ScriptTexts) -> Option<(String, String)> {
+    let line = baseline.query.lines().rev().find(|l| l.trim_start().starts_with("return "))?.trim();
+    let expr = line.strip_prefix("return ")?.strip_suffix(';')?.trim();
+    Some((line.to_string(), format!("return Math.max(0.0, 2.0 * ({expr}));")))
+}
+
+/// The system prompt: the job, the script contract, the supported subset and the reply format. It
+/// depends only on the run (never on the iteration), so servers that cache prompt prefixes reuse it.
 pub fn system_prompt(ctx: &ProposalContext) -> String {
     let c = &ctx.contract;
     let mut s = String::new();
     s.push_str(
-        "You are a search relevance engineer. You write Elasticsearch 8.13 Painless scripts that rank items \
-         for one user at a time in a recommender. A candidate is one `script_score` query script plus zero or \
-         more `_script` sort scripts (number type, descending; items are ordered by the sort values in order, \
-         then by _score, then by catalogue position).\n\nScript contract:\n",
+        "You improve Elasticsearch 8.13 Painless scripts that rank items for one user of a recommender. A \
+         candidate is one script_score query script plus zero or more sort scripts (number, descending; items \
+         are ordered by the sort values in order, then by _score).\n\nScript contract:\n",
     );
     for p in &c.params {
         let _ = writeln!(s, "- params.{}: {}", p.name, p.description);
     }
     let _ = writeln!(
         s,
-        "- The item vector field is '{vf}' ({dims} dims). Vector dialect {d}: `cosineSimilarity(params.x, '{vf}')`, \
-         `dotProduct(params.x, '{vf}')`; the first argument is a List of numbers. Each call site binds its query \
-         vector on its first call, so never call a vector function inside a loop with a changing vector: write one \
-         call site per user row instead (params.user_vector[0], params.user_vector[1], ...).",
+        "- The item vector field is '{vf}' ({dims} dims): `cosineSimilarity(v, '{vf}')`, `dotProduct(v, '{vf}')` \
+         with v a List of {dims} numbers. A vector function call binds its vector on first use: never call \
+         one inside a loop; write one call per user row (params.user_vector[0], params.user_vector[1], ...).\n\
+         - The query script must return a double >= 0 (wrap it in Math.max(0.0, ...)); at most {} sort scripts, \
+         which may read _score.\n- Read fields as doc['name'].value; guard fields that may be missing with \
+         doc['name'].size() == 0.\n",
+        c.max_sort_scripts,
         vf = c.vector_field,
         dims = c.dims,
-        d = c.dialect
     );
+    s.push('\n');
+    s.push_str(&cheat_sheet(&c.dialect));
     let _ = writeln!(
         s,
-        "- The query script must return a non-negative, non-NaN double (Elasticsearch fails the whole search \
-         otherwise); wrap it in Math.max(0.0, ...).\n- At most {} sort scripts; they may read `_score`.\n\
-         - Guard fields that can be missing: `doc['x'].size() == 0 ? fallback : doc['x'].value`.\n\
-         - You cannot change params, the user cohort or the metrics: only the scripts.",
-        c.max_sort_scripts
-    );
-    let _ = writeln!(
-        s,
-        "\nThe objective is to raise {obj}@10 while {guard}@10 stays at or above the baseline's.\n\n\
-         Reply with ONLY one JSON object, no prose, no code fences:\n\
-         {{\"rationale\": \"why this should help, one or two sentences\", \"query\": \"<painless source>\", \
-         \"sort\": [\"<painless source>\", ...]}}",
+        "\nGoal: raise {obj}@10 while {guard}@10 stays at or above the baseline's.\n\n\
+         Reply with ONE JSON object and nothing else. Either change lines with edits (preferred: copy the \
+         exact lines to change into \"search\", give the new lines in \"replace\"; \"script\" is \"query\" or \
+         \"sort 1\", \"sort 2\", ...), or give the whole new \"query\" (and \"sort\" list). Example of an edit:\n{}\n\
+         Example of whole scripts (this is the baseline itself; never send it back unchanged):\n{}",
+        ctx.baseline_scripts.as_ref().and_then(example_edit).unwrap_or_default(),
+        ctx.baseline_scripts.as_ref().map(example_reply).unwrap_or_default(),
         obj = ctx.objective,
         guard = ctx.guardrail
     );
     s
 }
 
-/// The user message: dataset, parent, history, last error, hint.
-pub fn user_prompt(ctx: &ProposalContext) -> String {
-    let mut s = String::new();
-    s.push_str("Item fields (doc['name']):\n");
-    for f in &ctx.fields {
-        let _ = writeln!(
-            s,
-            "- {} ({}{}{})",
-            f.name,
-            f.kind,
-            if f.multi_valued { ", multi-valued" } else { "" },
-            if f.may_be_missing { ", may be missing" } else { "" }
-        );
+/// One field line: `- decade: keyword, e.g. "1990s", "1980s"`.
+pub fn field_line(f: &FieldInfo) -> String {
+    let mut s = format!("- {}: {}", f.name, f.kind);
+    if f.multi_valued {
+        s.push_str(" (several values per item: doc['x'].size(), doc['x'].get(i))");
     }
-    let b = &ctx.baseline;
-    let _ = writeln!(
-        s,
-        "\nBaseline metrics: ndcg {:.4}, recall {:.4}, precision {:.4}, ild {:.4}.",
-        b.ndcg, b.recall, b.precision, b.ild
-    );
-    if !ctx.best.is_empty() {
-        s.push_str("\nBest iterations so far:\n");
-        for h in &ctx.best {
-            let m = h.metrics.map_or("no metrics".to_string(), |m| {
-                format!("ndcg {:.4}, recall {:.4}, precision {:.4}, ild {:.4}", m.ndcg, m.recall, m.precision, m.ild)
-            });
-            let _ = writeln!(s, "- iteration {} ({}): {} - {}", h.iteration, h.status, m, h.rationale);
+    if f.may_be_missing {
+        s.push_str(" (may be missing)");
+    }
+    if !f.examples.is_empty() {
+        let _ = write!(s, ", e.g. {}", f.examples.join(", "));
+    }
+    if f.kind == "keyword" {
+        s.push_str(" - a String, not a number");
+    }
+    s
+}
+
+fn metrics_line(m: &super::proposer::MetricValues) -> String {
+    format!("ndcg {:.4}, recall {:.4}, precision {:.4}, ild {:.4}", m.ndcg, m.recall, m.precision, m.ild)
+}
+
+/// The recorded diagnostics reduced to the few figures that suggest a direction.
+pub fn diagnostics_summary(d: &serde_json::Value) -> Option<String> {
+    let obj = d.as_object()?;
+    let mut parts = Vec::new();
+    if let Some(c) = obj.get("coverage_at_k").and_then(|v| v.as_f64()) {
+        parts.push(format!("catalogue coverage {:.1}%", 100.0 * c));
+    }
+    let popularity = |key: &str| obj.get("popularity").and_then(|p| p.get(key)).and_then(|v| v.as_f64());
+    if let (Some(r), Some(t)) = (popularity("recommended_percentile"), popularity("relevant_percentile")) {
+        parts.push(format!("popularity percentile of recommended items {r:.0} vs relevant items {t:.0}"));
+    }
+    if let Some(t) = obj.get("ties_at_cutoff").and_then(|v| v.as_f64()) {
+        parts.push(format!("ties at the cutoff {:.0}%", 100.0 * t));
+    }
+    if let Some(terciles) = obj.get("ndcg_by_activity").and_then(|v| v.as_array()) {
+        let t: Vec<String> = terciles
+            .iter()
+            .filter_map(|x| Some(format!("{} {:.3}", x.get("tercile")?.as_str()?, x.get("ndcg")?.as_f64()?)))
+            .collect();
+        if !t.is_empty() {
+            parts.push(format!("ndcg by user activity {}", t.join(", ")));
         }
     }
-    let _ = writeln!(
-        s,
-        "\nEdit this script set (iteration {}).\nQuery script:\n{}",
-        ctx.parent_iteration, ctx.parent.query
-    );
-    for (i, sort) in ctx.parent.sort.iter().enumerate() {
-        let _ = writeln!(s, "Sort script {}:\n{}", i + 1, sort);
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The parent script set as numbered listings.
+pub fn listing(scripts: &ScriptTexts) -> String {
+    let mut s = format!("query:\n{}", numbered(&scripts.query));
+    for (i, sort) in scripts.sort.iter().enumerate() {
+        let _ = write!(s, "sort {}:\n{}", i + 1, numbered(sort));
     }
+    s
+}
+
+/// The user message within `budget` tokens (together with the system prompt): history and
+/// diagnostics are trimmed first; the fields, the parent and the task are always whole.
+pub fn user_prompt(ctx: &ProposalContext, budget: usize) -> String {
+    let system_tokens = estimate_tokens(&system_prompt(ctx));
+    let mut history_shown = ctx.best.len();
+    let mut failures_shown = ctx.recent_failures.len();
+    let mut with_diagnostics = true;
+    loop {
+        let text = user_prompt_with(ctx, history_shown, failures_shown, with_diagnostics);
+        if system_tokens + estimate_tokens(&text) <= budget {
+            return text;
+        }
+        if failures_shown > 0 {
+            failures_shown -= 1;
+        } else if history_shown > 0 {
+            history_shown -= 1;
+        } else if with_diagnostics {
+            with_diagnostics = false;
+        } else {
+            return text;
+        }
+    }
+}
+
+fn user_prompt_with(ctx: &ProposalContext, history: usize, failures: usize, with_diagnostics: bool) -> String {
+    let mut s = String::from("Item fields:\n");
+    for f in &ctx.fields {
+        s.push_str(&field_line(f));
+        s.push('\n');
+    }
+    let _ = writeln!(s, "\nBaseline (iteration 0): {}.", metrics_line(&ctx.baseline));
+    let best: Vec<_> = ctx.best.iter().filter(|h| h.iteration != 0).take(history).collect();
+    if !best.is_empty() {
+        s.push_str("Best so far:\n");
+        for h in best {
+            let m = h.metrics.map_or("no metrics".to_string(), |m| metrics_line(&m));
+            let _ = writeln!(
+                s,
+                "- iteration {} ({}): {} - {}",
+                h.iteration,
+                h.status,
+                m,
+                super::prompt::truncate(&h.rationale, 160)
+            );
+        }
+    }
+    if failures > 0 {
+        s.push_str("Recent failed attempts (do not repeat them):\n");
+        for f in ctx.recent_failures.iter().rev().take(failures).rev() {
+            let _ = writeln!(s, "- iteration {} ({}): {}", f.iteration, f.status, truncate(&f.reason, 200));
+        }
+    }
+    let _ = writeln!(s, "\nThe script set to improve (iteration {}):\n{}", ctx.parent_iteration, listing(&ctx.parent));
     if let Some(m) = ctx.parent_metrics {
-        let _ = writeln!(
-            s,
-            "Its metrics: ndcg {:.4}, recall {:.4}, precision {:.4}, ild {:.4}.",
-            m.ndcg, m.recall, m.precision, m.ild
-        );
+        let _ = writeln!(s, "Its metrics: {}.", metrics_line(&m));
     }
-    if !ctx.parent_diagnostics.is_null() {
-        let _ = writeln!(s, "Its diagnostics: {}", ctx.parent_diagnostics);
-    }
-    if let Some(err) = &ctx.last_error {
-        let _ = writeln!(s, "\nThe last failing candidate got this error from the engine:\n{err}");
+    if with_diagnostics && let Some(d) = diagnostics_summary(&ctx.parent_diagnostics) {
+        let _ = writeln!(s, "Its diagnostics: {d}.");
     }
     if let Some(hint) = &ctx.hint {
         let _ = writeln!(s, "\nHint from the user: {hint}");
     }
-    s.push_str("\nPropose one improved script set as the JSON object described.");
+    let _ = write!(
+        s,
+        "\nMake one change to iteration {} that should raise {}@10. Reply with the JSON object only.",
+        ctx.parent_iteration, ctx.objective
+    );
     s
 }
 
-/// The message sent after a candidate failed the local compile check.
-pub fn fix_prompt(broken: &Proposal, error: &serde_json::Value, attempt: u32) -> String {
-    let mut s = format!(
-        "Fix attempt {attempt}: your script set does not compile. Elasticsearch would answer:\n{error}\n\nQuery script was:\n{}\n",
-        broken.query
-    );
-    for (i, sort) in broken.sort.iter().enumerate() {
-        let _ = writeln!(s, "Sort script {}:\n{}", i + 1, sort);
+/// The failing line of `source` at byte `offset` with a caret under the column.
+pub fn caret_excerpt(source: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(source.len());
+    let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[offset..].find('\n').map_or(source.len(), |i| offset + i);
+    let line_no = source[..line_start].matches('\n').count() + 1;
+    let line = &source[line_start..line_end];
+    let prefix = format!("{line_no:>3}| ");
+    let column = source[line_start..offset].chars().count();
+    Some(format!("{prefix}{line}\n{}^", " ".repeat(prefix.len() + column)))
+}
+
+fn script_source<'a>(scripts: &'a ScriptTexts, name: &str) -> Option<&'a str> {
+    if name == "query" {
+        return Some(&scripts.query);
     }
-    s.push_str("Reply with the corrected script set as ONLY the JSON object {\"rationale\", \"query\", \"sort\"}.");
+    let n: usize = name.strip_prefix("sort ")?.parse().ok()?;
+    scripts.sort.get(n.checked_sub(1)?).map(String::as_str)
+}
+
+/// The message sent after a candidate failed: what broke, where, why, with the candidate as numbered
+/// lines (edits in the reply apply to it).
+pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32) -> String {
+    let scripts = broken.scripts();
+    let mut s = String::new();
+    let what = match failure.kind {
+        FailureKind::Runtime => "compiles but fails while scoring items",
+        FailureKind::UnsupportedLocally => {
+            "is valid Elasticsearch Painless, but uses something this tool cannot evaluate locally; use a \
+             supported alternative"
+        }
+        FailureKind::Duplicate => "repeats an earlier candidate",
+        FailureKind::Reply => "could not be applied",
+        FailureKind::Compile => "does not compile",
+    };
+    let _ = writeln!(s, "Fix attempt {attempt}: your script set {what}.\n\nYour script set:\n{}", listing(&scripts));
+    match &failure.detail {
+        Some(d) => describe_detail(&mut s, d, &scripts),
+        None => {
+            let _ = writeln!(s, "Error: {}", one_line_error(&failure.error));
+        }
+    }
+    s.push_str(
+        "\nReply with the corrected script set as ONE JSON object: edits against the numbered lines above, \
+         or the whole \"query\" (and \"sort\").",
+    );
     s
+}
+
+fn describe_detail(s: &mut String, d: &FailureDetail, scripts: &ScriptTexts) {
+    let place =
+        d.span.and_then(|(start, _)| script_source(scripts, &d.script).and_then(|src| caret_excerpt(src, start)));
+    match place {
+        Some(excerpt) => {
+            let _ = writeln!(s, "Error in {}:\n{excerpt}\n{}", d.script, d.message);
+        }
+        None => {
+            let _ = writeln!(s, "Error in {}: {}", d.script, d.message);
+        }
+    }
+    if let Some(item) = &d.item {
+        let values: Vec<String> = d.field_values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let _ = writeln!(s, "It failed on item {item}, whose fields are: {}.", values.join(", "));
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(s, "Help: {help}");
+    }
+    for w in &d.warnings {
+        let _ = writeln!(s, "Warning: {w}");
+    }
+}
+
+/// `type: reason` of the innermost cause of an ES-shaped error, on one line.
+pub fn one_line_error(error: &serde_json::Value) -> String {
+    let mut cur = error.get("error").unwrap_or(error);
+    while let Some(next) = cur.get("caused_by") {
+        cur = next;
+    }
+    let kind = cur.get("type").and_then(|t| t.as_str()).unwrap_or("error");
+    let reason = cur.get("reason").and_then(|r| r.as_str()).unwrap_or("");
+    if reason.is_empty() { truncate(&error.to_string(), 300) } else { format!("{kind}: {}", truncate(reason, 300)) }
 }
 
 /// The system prompt of a parent choice (evolutionary lineage).
@@ -201,211 +514,14 @@ pub fn parent_retry_prompt(problem: &ReplyProblem) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyProblem(pub String);
 
-/// The prompt that asks the model to try again.
+/// The prompt that asks the model to try again after an unusable reply.
 pub fn retry_prompt(problem: &ReplyProblem) -> String {
     format!(
-        "Your reply could not be used: {}. Reply again with ONLY one JSON object of the form \
-         {{\"rationale\": \"...\", \"query\": \"<painless source>\", \"sort\": [\"<painless source>\", ...]}} \
-         and nothing else.",
+        "Your reply could not be used: {}.\nReply again with ONE JSON object: {{\"rationale\": ..., \"edits\": \
+         [{{\"script\": \"query\", \"search\": ..., \"replace\": ...}}]}} or {{\"rationale\": ..., \"query\": ..., \
+         \"sort\": [...]}}, with real Painless code in it.",
         problem.0
     )
-}
-
-/// Reads a model reply into a proposal.
-pub fn parse_reply(text: &str, max_sort_scripts: usize) -> Result<Proposal, ReplyProblem> {
-    let mut last_problem = None;
-    for candidate in json_candidates(text) {
-        match serde_json::from_str::<serde_json::Value>(&candidate) {
-            Ok(serde_json::Value::Object(map)) => match proposal_from_object(&map, max_sort_scripts) {
-                Ok(p) => return Ok(p),
-                Err(problem) => last_problem = Some(problem),
-            },
-            Ok(_) => {}
-            Err(e) => {
-                last_problem.get_or_insert(ReplyProblem(format!("the JSON object is malformed ({e})")));
-            }
-        }
-    }
-    if let Some(problem) = last_problem {
-        return Err(problem);
-    }
-    // No JSON at all: accept bare Painless in code fences (first = query, rest = sort scripts).
-    let blocks = fenced_blocks(text);
-    let code: Vec<&(String, String)> =
-        blocks.iter().filter(|(lang, _)| lang.is_empty() || lang == "painless" || lang == "java").collect();
-    if let Some((_, query)) = code.first() {
-        let sort: Vec<String> = code[1..].iter().map(|(_, b)| b.clone()).collect();
-        if sort.len() > max_sort_scripts {
-            return Err(ReplyProblem(format!("{} sort scripts, at most {max_sort_scripts} allowed", sort.len())));
-        }
-        let prose = strip_fences(text);
-        return Ok(Proposal { rationale: truncate(prose.trim(), 600), query: query.clone(), sort, genome: None });
-    }
-    Err(ReplyProblem("no JSON object with a \"query\" field was found".into()))
-}
-
-fn proposal_from_object(
-    map: &serde_json::Map<String, serde_json::Value>,
-    max_sort_scripts: usize,
-) -> Result<Proposal, ReplyProblem> {
-    let query = match map.get("query") {
-        Some(serde_json::Value::String(q)) if !q.trim().is_empty() => q.clone(),
-        Some(serde_json::Value::String(_)) => return Err(ReplyProblem("\"query\" is empty".into())),
-        Some(other) => {
-            return Err(ReplyProblem(format!("\"query\" must be a string of Painless source, got {}", kind(other))));
-        }
-        None => return Err(ReplyProblem("the JSON object has no \"query\" field".into())),
-    };
-    let sort = match map.get("sort") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Vec::new(),
-        Some(serde_json::Value::String(s)) => vec![s.clone()],
-        Some(serde_json::Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    serde_json::Value::String(s) => out.push(s.clone()),
-                    other => {
-                        return Err(ReplyProblem(format!("\"sort\"[{i}] must be a string, got {}", kind(other))));
-                    }
-                }
-            }
-            out
-        }
-        Some(other) => return Err(ReplyProblem(format!("\"sort\" must be a list of strings, got {}", kind(other)))),
-    };
-    if sort.len() > max_sort_scripts {
-        return Err(ReplyProblem(format!("{} sort scripts, at most {max_sort_scripts} allowed", sort.len())));
-    }
-    let rationale = match map.get("rationale") {
-        Some(serde_json::Value::String(r)) if !r.trim().is_empty() => r.clone(),
-        _ => return Err(ReplyProblem("the JSON object has no \"rationale\" string".into())),
-    };
-    Ok(Proposal { rationale, query: strip_fences_inside(&query), sort, genome: None })
-}
-
-fn kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
-/// Candidate JSON texts, most likely first: the whole reply, fenced blocks, then balanced `{...}` spans.
-fn json_candidates(text: &str) -> Vec<String> {
-    let mut out = vec![text.trim().to_string()];
-    for (lang, body) in fenced_blocks(text) {
-        if lang.is_empty() || lang == "json" {
-            out.push(body);
-        }
-    }
-    out.extend(balanced_objects(text));
-    out.retain(|c| c.starts_with('{'));
-    out.dedup();
-    out
-}
-
-/// ```lang\n body ``` blocks, with the language tag lower-cased.
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("```") {
-        let after = &rest[start + 3..];
-        let (lang, body_start) = match after.find('\n') {
-            Some(nl) => (after[..nl].trim().to_lowercase(), nl + 1),
-            None => break,
-        };
-        let body = &after[body_start..];
-        match body.find("```") {
-            Some(end) => {
-                out.push((lang, body[..end].trim_end().to_string()));
-                rest = &body[end + 3..];
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-fn strip_fences(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            inside = !inside;
-            continue;
-        }
-        if !inside {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// Models sometimes fence the Painless inside the JSON string too.
-fn strip_fences_inside(source: &str) -> String {
-    let trimmed = source.trim();
-    if trimmed.starts_with("```")
-        && let Some((_, body)) = fenced_blocks(trimmed).into_iter().next()
-    {
-        return body;
-    }
-    source.to_string()
-}
-
-/// Every top-level balanced `{...}` span, aware of JSON strings and escapes.
-fn balanced_objects(text: &str) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'{' {
-            i += 1;
-            continue;
-        }
-        let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
-        let mut end = None;
-        for (j, &b) in bytes.iter().enumerate().skip(i) {
-            if in_str {
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_str = false,
-                    _ => {}
-                }
-                continue;
-            }
-            match b {
-                b'"' => in_str = true,
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(j);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        match end {
-            Some(j) => {
-                out.push(text[i..=j].to_string());
-                i = j + 1;
-            }
-            None => {
-                // Unbalanced: offer the rest so the malformed-JSON message names the real problem.
-                out.push(text[i..].to_string());
-                break;
-            }
-        }
-    }
-    out
 }
 
 /// Cut `s` to at most `max` bytes on a char boundary, marking the cut with `...`.
@@ -424,44 +540,122 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn plain_json_is_read() {
-        let p = parse_reply(r#"{"rationale":"r","query":"return 1.0;","sort":["return _score;"]}"#, 5).unwrap();
-        assert_eq!(p.query, "return 1.0;");
-        assert_eq!(p.sort, vec!["return _score;"]);
+    fn context(history: usize) -> ProposalContext {
+        use super::super::proposer::{FailureNote, HistoryEntry, ParamInfo, ScriptContract};
+        let m = crate::metrics::MetricSet { ndcg: 0.1, recall: 0.1, precision: 0.05, ild: 0.6 };
+        let parent = ScriptTexts { query: "double w = 0.5;\nreturn w;\n".repeat(20), sort: vec![] };
+        ProposalContext {
+            iteration: 9,
+            contract: ScriptContract {
+                params: vec![ParamInfo { name: "user_vector".into(), description: "rows".into() }],
+                vector_field: "item_vector".into(),
+                user_rows: 2,
+                dims: 4,
+                max_sort_scripts: 2,
+                dialect: "elasticsearch".into(),
+            },
+            fields: vec![FieldInfo {
+                name: "decade".into(),
+                kind: "keyword".into(),
+                multi_valued: false,
+                may_be_missing: true,
+                examples: vec!["\"1990s\"".into(), "\"1980s\"".into()],
+            }],
+            objective: "ndcg".into(),
+            guardrail: "ild".into(),
+            baseline: m,
+            parent_iteration: 4,
+            parent: parent.clone(),
+            parent_genome: None,
+            parent_metrics: Some(m),
+            parent_diagnostics: serde_json::json!({"coverage_at_k": 0.2, "ties_at_cutoff": 0.1}),
+            best: (1..=history as u32)
+                .map(|i| HistoryEntry {
+                    iteration: i,
+                    parent: Some(0),
+                    status: "accepted".into(),
+                    rationale: "a long explanation of the idea ".repeat(10),
+                    metrics: Some(m),
+                })
+                .collect(),
+            last_error: None,
+            recent_failures: vec![FailureNote {
+                iteration: 5,
+                status: "runtime_error".into(),
+                reason: "x".repeat(150),
+            }],
+            baseline_scripts: Some(parent),
+            hint: None,
+            seed: 1,
+        }
     }
 
     #[test]
-    fn fenced_json_inside_prose_is_read() {
-        let text = "Sure! Here is my idea:\n```json\n{\"rationale\": \"boost {popular} items\", \"query\": \"return Math.max(0.0, 1.0);\"}\n```\nHope it helps.";
-        let p = parse_reply(text, 5).unwrap();
-        assert_eq!(p.rationale, "boost {popular} items");
-        assert!(p.sort.is_empty());
+    fn the_budget_trims_history_and_diagnostics_never_the_parent() {
+        let ctx = context(40);
+        let roomy = user_prompt(&ctx, 100_000);
+        assert!(roomy.contains("iteration 40 (accepted)") && roomy.contains("Its diagnostics"));
+        assert!(roomy.contains("iteration 5 (runtime_error)"));
+        let system = estimate_tokens(&system_prompt(&ctx));
+        let budget = system + estimate_tokens(&roomy) / 2;
+        let tight = user_prompt(&ctx, budget);
+        assert!(system + estimate_tokens(&tight) <= budget, "{} > {budget}", system + estimate_tokens(&tight));
+        assert!(tight.contains(&listing(&ctx.parent)), "the parent is always whole");
+        assert!(tight.contains("decade: keyword (may be missing), e.g. \"1990s\", \"1980s\" - a String"));
+        assert!(!tight.contains("iteration 40 (accepted)"), "history goes first");
+        // A budget below the fixed part still yields the whole parent.
+        let minimal = user_prompt(&ctx, 10);
+        assert!(minimal.contains(&listing(&ctx.parent)) && !minimal.contains("Its diagnostics"));
     }
 
     #[test]
-    fn unfenced_object_inside_prose_is_read() {
-        let text = "I think {this} matters. {\"rationale\":\"x\",\"query\":\"return 2.0;\",\"sort\":[]} Done.";
-        assert_eq!(parse_reply(text, 5).unwrap().query, "return 2.0;");
+    fn the_system_prompt_shows_a_complete_example_built_from_the_baseline() {
+        let ctx = context(0);
+        let system = system_prompt(&ctx);
+        assert!(!system.contains("<painless"), "no placeholder to copy");
+        let example = system.lines().find(|l| l.contains(EXAMPLE_RATIONALE)).expect("the example reply");
+        let value: serde_json::Value = serde_json::from_str(example).expect("the example is valid JSON");
+        assert_eq!(value["query"], ctx.baseline_scripts.as_ref().unwrap().query.as_str());
+        let edit = system.lines().find(|l| l.contains("\"edits\"")).expect("the edit example");
+        let edit: serde_json::Value = serde_json::from_str(edit).unwrap();
+        let base = ctx.baseline_scripts.clone().unwrap();
+        let applied = super::super::reply::read_reply(
+            &edit.to_string(),
+            &base,
+            super::super::reply::ReplyRules { max_sort_scripts: 2, example_rationale: None, example_replace: None },
+        )
+        .expect("the example edit applies to the baseline");
+        assert!(applied.query.contains("return Math.max(0.0, 2.0 * (w));"), "{}", applied.query);
     }
 
     #[test]
-    fn bare_painless_blocks_are_accepted() {
-        let text = "Use max pooling.\n```painless\nreturn 1.0;\n```\nand sort by\n```painless\nreturn _score;\n```";
-        let p = parse_reply(text, 5).unwrap();
-        assert_eq!(p.query, "return 1.0;");
-        assert_eq!(p.sort, vec!["return _score;"]);
-        assert!(p.rationale.contains("max pooling"));
+    fn caret_points_at_the_column() {
+        let src = "double x = 1.0;\nreturn y;\n";
+        assert_eq!(caret_excerpt(src, 23).unwrap(), "  2| return y;\n            ^");
     }
 
     #[test]
-    fn problems_are_named() {
-        assert_eq!(parse_reply(r#"{"rationale":"r"}"#, 5).unwrap_err().0, "the JSON object has no \"query\" field");
-        assert!(parse_reply(r#"{"rationale":"r","query":"x""#, 5).unwrap_err().0.contains("malformed"));
-        assert!(
-            parse_reply(r#"{"rationale":"r","query":"x","sort":["a","b"]}"#, 1).unwrap_err().0.contains("at most 1")
-        );
-        assert!(parse_reply("no idea", 5).unwrap_err().0.contains("no JSON"));
-        assert!(parse_reply(r#"{"query":"return 1;"}"#, 5).unwrap_err().0.contains("rationale"));
+    fn one_line_error_takes_the_innermost_cause() {
+        let e = serde_json::json!({"error": {"type": "search_phase_execution_exception", "reason": "all shards failed",
+            "caused_by": {"type": "script_exception", "reason": "runtime error",
+            "caused_by": {"type": "number_format_exception", "reason": "For input string: \"1990s\""}}}});
+        assert_eq!(one_line_error(&e), "number_format_exception: For input string: \"1990s\"");
+    }
+
+    #[test]
+    fn the_cheat_sheet_comes_from_the_registry() {
+        let sheet = cheat_sheet("elasticsearch");
+        let statics = registry().static_members();
+        for (class, wanted) in USEFUL_STATICS {
+            for member in *wanted {
+                let listed = sheet.contains(&format!(", {member}")) || sheet.contains(&format!("{{{member}"));
+                assert_eq!(listed, statics.contains(&(class, member)), "{class}.{member} in:\n{sheet}");
+            }
+        }
+        for (name, _) in registry().functions_in(Dialect::Elasticsearch, ScriptContext::Score) {
+            assert!(sheet.contains(&format!("{name}(")), "{name} missing from:\n{sheet}");
+        }
+        assert!(sheet.contains(".value") && sheet.contains(".size()"), "{sheet}");
+        assert!(estimate_tokens(&sheet) < 400, "the cheat-sheet stays small: {sheet}");
     }
 }

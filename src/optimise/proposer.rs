@@ -74,6 +74,10 @@ pub struct FieldInfo {
     pub multi_valued: bool,
     /// True when some items have no value (scripts must guard with `doc['x'].size() == 0`).
     pub may_be_missing: bool,
+    /// Two or three values as scripts see them (`"1990s"`, `1995`), so a model does not read a
+    /// keyword as a number.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 impl FieldInfo {
@@ -98,8 +102,38 @@ impl FieldInfo {
                 may_be_missing: store
                     .column(&f.name)
                     .is_some_and(|c| (0..store.num_items() as u32).any(|i| c.len(ItemIdx(i)) == 0)),
+                examples: example_values(store, &f.name, 3),
             })
             .collect()
+    }
+}
+
+/// Up to `n` distinct values of field `name`, in catalogue order, written as Painless literals
+/// (keywords quoted), from the first items that have one.
+pub fn example_values(store: &Store, name: &str, n: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..store.num_items() as u32 {
+        for v in field_values(store, name, ItemIdx(i)) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        if out.len() >= n {
+            break;
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+/// The values of field `name` on one item, as Painless literals (empty when the item has none).
+pub fn field_values(store: &Store, name: &str, item: ItemIdx) -> Vec<String> {
+    use crate::store::Column;
+    match store.column(name) {
+        Some(Column::Long(c)) => c.values(item).iter().map(|v| v.to_string()).collect(),
+        Some(Column::Double(c)) => c.values(item).iter().map(|v| format!("{v:?}")).collect(),
+        Some(Column::Keyword(c)) => c.terms(item).map(|t| format!("{t:?}")).collect(),
+        None => Vec::new(),
     }
 }
 
@@ -124,6 +158,14 @@ pub struct HistoryEntry {
     pub metrics: Option<MetricValues>,
 }
 
+/// One failed iteration as the proposer sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailureNote {
+    pub iteration: u32,
+    pub status: String,
+    pub reason: String,
+}
+
 /// Everything a proposer is given for one iteration.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalContext {
@@ -145,6 +187,13 @@ pub struct ProposalContext {
     pub best: Vec<HistoryEntry>,
     /// The most recent compile or runtime error of the run, ES-shaped.
     pub last_error: Option<serde_json::Value>,
+    /// The last few iterations that produced nothing usable, each with the one-line reason of its own
+    /// failure (so the model is never shown another candidate's error as if it were the parent's).
+    #[serde(default)]
+    pub recent_failures: Vec<FailureNote>,
+    /// The run's baseline set: the example reply in the system prompt is built from it.
+    #[serde(default)]
+    pub baseline_scripts: Option<ScriptTexts>,
     pub hint: Option<String>,
     pub seed: u64,
 }
@@ -249,6 +298,75 @@ pub enum ProposerError {
     MissingSetting { provider: String, name: String },
     #[error("built-in optimiser: {0}")]
     Builtin(String),
+    #[error("{provider}: gave up after {seconds:.0} s of retries (--max-retry-time): {last}")]
+    RetryTimeExhausted { provider: String, seconds: f64, last: String },
+}
+
+/// Why a candidate failed, as the loop hands it to `Proposer::fix`: the ES-shaped error (what the
+/// run record keeps) and, when the judge could say more, the detail a small model can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub error: serde_json::Value,
+    pub detail: Option<FailureDetail>,
+}
+
+/// What kind of failure the model is asked to repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Elasticsearch would refuse to compile it.
+    Compile,
+    /// Valid Elasticsearch Painless that the local interpreter cannot evaluate.
+    UnsupportedLocally,
+    /// It compiled and failed while scoring an item.
+    Runtime,
+    /// The proposal is the same script set as an earlier candidate.
+    Duplicate,
+    /// The reply could not be turned into a script set (edits that did not match, a copied example).
+    Reply,
+}
+
+/// The failing script, position and context of a candidate failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureDetail {
+    pub kind: FailureKind,
+    /// `query` or `sort N` (1-based), the script the position refers to.
+    pub script: String,
+    /// Byte range in that script's source, when known.
+    pub span: Option<(usize, usize)>,
+    /// The one-line message (ES's wording).
+    pub message: String,
+    /// The checker's one-line help, when it has one.
+    pub help: Option<String>,
+    /// The item being scored when a runtime error struck, and the values of the fields it has.
+    pub item: Option<String>,
+    pub field_values: Vec<(String, String)>,
+    /// The checker's warnings on the candidate (unknown field, unknown param, vector call sites in loops).
+    pub warnings: Vec<String>,
+}
+
+/// A record of every call a proposer made since the loop last asked: what it cost, how long it took,
+/// the raw replies and the provider layer's warnings. The loop drains it after every proposal, fix or
+/// parent choice, successful or not, so nothing spent goes uncounted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallJournal {
+    pub usage: Usage,
+    pub calls: u32,
+    /// Wall time spent waiting for the model (retries and backoff included).
+    pub llm_ms: f64,
+    pub replies: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl CallJournal {
+    pub fn absorb(&mut self, other: CallJournal) {
+        self.usage.add(other.usage);
+        self.calls += other.calls;
+        self.llm_ms += other.llm_ms;
+        self.replies.extend(other.replies);
+        self.warnings.extend(other.warnings);
+    }
 }
 
 /// Writes candidate script sets. Implementations: the built-in optimiser and the LLM providers.
@@ -259,15 +377,27 @@ pub trait Proposer {
     /// A new candidate for this iteration.
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError>;
 
-    /// Repair a candidate that failed the local compile check. `attempt` counts from 1 (at most 3
-    /// per iteration); `error` is the ES-shaped compile error.
+    /// Repair a candidate that failed the local check, failed at run time or repeated an earlier
+    /// candidate. `attempt` counts from 1; `failure.error` is the ES-shaped error.
     fn fix(
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        error: &serde_json::Value,
+        failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError>;
+
+    /// Everything spent since the last call (see [`CallJournal`]); proposers that call no model
+    /// report nothing.
+    fn drain_journal(&mut self) -> CallJournal {
+        CallJournal::default()
+    }
+
+    /// True when the numeric constants of this proposer's candidates are worth tuning locally
+    /// (`--tune-constants`): on by default for models, off for the built-in search, which tunes them itself.
+    fn wants_constant_tuning(&self) -> bool {
+        false
+    }
 
     /// Under the evolutionary lineage: pick the parent of the next iteration among `ctx.options`.
     /// `None` leaves the choice to the loop's tournament (the built-in optimiser's rule); a pick

@@ -265,6 +265,7 @@ pub fn start_run_with_holdout(
             genome: None,
         },
         usage: super::proposer::Usage::default(),
+        raw_replies: Vec::new(),
     };
     let proposal_json = serde_json::to_value(&stored).map_err(|e| LoopError::Run(e.to_string()))?;
     run.write_snapshot(0, &set_of(baseline)?, &proposal_json).map_err(|e| LoopError::Run(e.to_string()))?;
@@ -286,6 +287,7 @@ pub fn start_run_with_holdout(
         paired: None,
         holdout,
         timestamp: crate::run::now_rfc3339(),
+        tuning: None,
     };
     run.append(&record).map_err(|e| LoopError::Run(e.to_string()))?;
     DirRecorder::from_run(run)

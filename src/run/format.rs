@@ -142,6 +142,11 @@ pub enum IterationStatus {
     Drift,
     /// The candidate's time budget (`--candidate-timeout`) ran out; the loop goes on.
     Timeout,
+    /// The proposer produced nothing usable (unusable replies, HTTP errors, timeouts); the loop went on.
+    ProposerError,
+    /// The candidate repeats an earlier one (same text after normalisation, or the same top-k lists on
+    /// the probe users), so it was not evaluated in full.
+    Duplicate,
 }
 
 /// One self-contained line of run.jsonl.
@@ -181,6 +186,9 @@ pub struct IterationRecord {
     pub holdout: Option<HoldoutRecord>,
     /// RFC 3339, UTC.
     pub timestamp: String,
+    /// `--tune-constants`: the untuned figures beside the tuned ones this record carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<crate::optimise::tune::TuningRecord>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -191,6 +199,9 @@ pub struct Timings {
     pub eval_ms: f64,
     #[serde(default)]
     pub engine_ms: Option<f64>,
+    /// Time spent waiting for the proposer's model (every call of the iteration, retries included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

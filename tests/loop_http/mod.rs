@@ -1,7 +1,7 @@
 //! A scripted HTTP server on 127.0.0.1 for the LLM-provider tests: it answers a fixed list of
 //! responses (one per connection, each on its own thread so a deliberately slow answer does not hold
 //! up the next, `Connection: close`), records every request, and stops by itself after its script or
-//! a 20 s deadline, whichever comes first.
+//! a deadline (20 s unless given), whichever comes first.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -42,13 +42,18 @@ pub struct Server {
 
 impl Server {
     pub fn start(script: Vec<Scripted>) -> Server {
+        Server::start_for(script, Duration::from_secs(20))
+    }
+
+    /// As `start`, with its own deadline (a replayed run evaluates candidates between requests).
+    pub fn start_for(script: Vec<Scripted>, lifetime: Duration) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let seen_in = Arc::clone(&seen);
         let handle = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(20);
+            let deadline = Instant::now() + lifetime;
             let mut script = script.into_iter();
             let mut workers = Vec::new();
             let mut next = script.next();
