@@ -604,7 +604,18 @@ impl Table {
         if !json {
             println!(
                 "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7} {:>9} {:>7}  rationale",
-                "iter", "parent", "status", "ndcg", "recall", "prec", "ild", "best", "held-out", "ms", "engine_ms", "tokens"
+                "iter",
+                "parent",
+                "status",
+                "ndcg",
+                "recall",
+                "prec",
+                "ild",
+                "best",
+                "held-out",
+                "ms",
+                "engine_ms",
+                "tokens"
             );
         }
         let bar =

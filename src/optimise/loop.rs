@@ -374,11 +374,16 @@ fn normalise_source(source: &str) -> String {
 
 /// How one attempt ended.
 enum Judged {
-    Ran { metrics: MetricValues, diagnostics: serde_json::Value },
+    Ran {
+        metrics: MetricValues,
+        diagnostics: serde_json::Value,
+    },
     Failed(Failure),
     /// The candidate's time budget ran out: recorded as `timeout`, with no fix attempt (another run of
     /// a candidate that slow costs as much again).
-    TimedOut { error: serde_json::Value },
+    TimedOut {
+        error: serde_json::Value,
+    },
 }
 
 /// A duplicate, as the model is told (it gets a fix attempt) and as the record keeps it.
@@ -956,11 +961,11 @@ impl OptimisationLoop<'_> {
                                 record.status = IterationStatus::Drift;
                             }
                         }
-                    }
-                    if record.status == IterationStatus::Accepted {
-                        // Written to the log only: nothing below reads `holdout` back.
-                        let (baseline_scripts, _) = self.recorder.load_scripts(&self.baseline()?.snapshot)?;
-                        record.holdout = self.judge.holdout(&scripts, &baseline_scripts);
+                        if record.status == IterationStatus::Accepted {
+                            // Written to the log only: nothing below reads `holdout` back.
+                            let (baseline_scripts, _) = self.recorder.load_scripts(&self.baseline()?.snapshot)?;
+                            record.holdout = self.judge.holdout(&scripts, &baseline_scripts);
+                        }
                     }
                 }
             }

@@ -18,9 +18,9 @@ pub mod r#loop;
 pub mod prompt;
 pub mod proposer;
 pub mod record;
-pub mod visibility;
 pub mod reply;
 pub mod tune;
+pub mod visibility;
 
 pub use builtin::BuiltinProposer;
 pub use lineage::Lineage;
