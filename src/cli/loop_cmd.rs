@@ -360,12 +360,24 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
         .with_context(|| format!("reading the baseline script set {}", cfg.baseline_dir))?;
     let dialect = recorder.as_ref().map_or(baseline_set.dialect, |r| r.run().meta().settings.dialect);
+    // A fresh run scores its baseline first: the candidate time budget is sized from that evaluation
+    // (a resumed run reads it from its log), and it must be set before the judge borrows the evaluator.
+    let fresh_baseline = match &recorder {
+        None => Some(evaluator.evaluate_with(&local, &baseline_set)?),
+        Some(_) => None,
+    };
+    let baseline_ms = match (&fresh_baseline, &recorder) {
+        (Some(result), _) => Some(result.eval_ms),
+        (None, Some(rec)) => recorder_baseline_eval_ms(rec),
+        (None, None) => None,
+    };
+    evaluator.candidate_timeout =
+        args.sandbox.timeout(scorelab::run::default_candidate_timeout(baseline_ms.unwrap_or(0.0)))?;
     let mut judge = LocalJudge::new(&evaluator, &local, dialect);
     if let Some(held) = &holdout_evaluator {
         judge = judge.with_holdout(held);
     }
-    if recorder.is_none() {
-        let result = evaluator.evaluate_with(&local, &baseline_set)?;
+    if let Some(result) = fresh_baseline {
         judge.remember(&texts(&baseline_set), &result);
         let evaluation = match &result.outcome {
             CandidateOutcome::Scored(e) => e.clone(),
@@ -425,10 +437,6 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         recorder = Some(rec);
     }
     let Some(mut recorder) = recorder else { bail!("internal: no run directory") };
-    // The candidate time budget is sized from the baseline's recorded evaluation time.
-    let baseline_ms = recorder_baseline_eval_ms(&recorder);
-    evaluator.candidate_timeout =
-        args.sandbox.timeout(scorelab::run::default_candidate_timeout(baseline_ms.unwrap_or(0.0)))?;
     let run_path = recorder.run().path().to_path_buf();
     let meta = recorder.run().meta().clone();
 

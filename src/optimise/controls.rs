@@ -18,7 +18,7 @@ use super::builtin::{
     render_env, render_genome, weight_for_effect,
 };
 use super::genome::{Genome, Signal, show_weight, signal_name};
-use super::proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError};
+use super::proposer::{Failure, Proposal, ProposalContext, Proposed, Proposer, ProposerError};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
@@ -71,10 +71,10 @@ impl Proposer for RandomProposer {
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        error: &serde_json::Value,
+        failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        BuiltinProposer::new().fix(ctx, broken, error, attempt)
+        BuiltinProposer::new().fix(ctx, broken, failure, attempt)
     }
 }
 
@@ -154,10 +154,10 @@ impl Proposer for WeightsProposer {
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        error: &serde_json::Value,
+        failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        BuiltinProposer::new().fix(ctx, broken, error, attempt)
+        BuiltinProposer::new().fix(ctx, broken, failure, attempt)
     }
 }
 

@@ -262,7 +262,8 @@ impl CandidateJudge for LocalJudge<'_, '_> {
         let set = self.set_of(scripts).ok()?;
         let store = self.evaluator.store;
         match &result.outcome {
-            CandidateOutcome::Scored(_) => None,
+            // A timeout gets no fix attempt: there is nothing to tell the model beyond the error.
+            CandidateOutcome::Scored(_) | CandidateOutcome::TimedOut { .. } => None,
             CandidateOutcome::CompileErrors(failures) => {
                 let warnings: Vec<String> = failures
                     .iter()
@@ -437,9 +438,10 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{SyntheticOptions, synthetic_store};
+    use crate::data::SyntheticOptions;
     use crate::optimise::r#loop::CandidateJudge;
     use crate::run::EvalSettings;
+    use crate::store::synthetic_store;
 
     fn texts(query: &str) -> ScriptTexts {
         ScriptTexts { query: query.into(), sort: vec![] }

@@ -635,6 +635,7 @@ fn run_with_holdout_shift(lineage: Lineage, shift: f64) -> MemoryRecorder {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     lp.run(25, |_, _| {}).unwrap();
     recorder
@@ -682,6 +683,7 @@ fn proposers_see_no_ground_truth_aggregates() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     lp.run_iteration().unwrap();
     let seen = serde_json::to_string(&proposer.seen[0]).unwrap();
@@ -722,7 +724,13 @@ fn significant_acceptance_needs_a_small_p_value() {
     let judge = SignificanceJudge;
     let mut s = settings(Lineage::Linear);
     s.acceptance = Acceptance::Significant { alpha: 0.05 };
-    let mut lp = OptimisationLoop { settings: s, proposer: &mut proposer, judge: &judge, recorder: &mut recorder };
+    let mut lp = OptimisationLoop {
+        settings: s,
+        proposer: &mut proposer,
+        judge: &judge,
+        recorder: &mut recorder,
+        memo: Default::default(),
+    };
     lp.run(4, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(statuses, ["baseline", "rejected", "accepted", "guardrail_violation", "accepted"]);
@@ -736,6 +744,7 @@ fn significant_acceptance_needs_a_small_p_value() {
         proposer: &mut proposer,
         judge: &judge,
         recorder: &mut recorder,
+        memo: Default::default(),
     };
     assert_eq!(lp.run_iteration().unwrap().0.status, IterationStatus::Accepted);
 }
