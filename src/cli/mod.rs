@@ -45,6 +45,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// One value per process, parsed once: boxing the large `loop` arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Turn a public dataset (or a synthetic one) into a scorelab exchange-format directory.
     #[command(

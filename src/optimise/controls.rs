@@ -95,7 +95,7 @@ impl CoordinateMove {
         let sweeps_failed = failures_since_parent as usize / (2 * coordinates.max(1));
         CoordinateMove {
             coordinate: (i / 2) % coordinates.max(1),
-            up: i % 2 == 0,
+            up: i.is_multiple_of(2),
             step: FIRST_STEP * 0.5f64.powi(sweeps_failed.min(30) as i32),
         }
     }

@@ -364,6 +364,18 @@ pub fn format_metric(value: Option<f64>) -> String {
     value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into())
 }
 
+/// `a` and `b` with the fewest decimals (at least 4) at which they print differently, so a guardrail
+/// violation never prints as a tie (`0.550578 < 0.550603`, not `0.5506 < 0.5506`).
+pub fn distinct_pair(a: f64, b: f64) -> (String, String) {
+    for digits in 4..=17 {
+        let (x, y) = (format!("{a:.digits$}"), format!("{b:.digits$}"));
+        if x != y {
+            return (x, y);
+        }
+    }
+    (format!("{a}"), format!("{b}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,16 +415,4 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["coverage_at_k", "concentration[genres].top_share", "sort_effects", "xs[0]", "xs[1]"]);
     }
-}
-
-/// `a` and `b` with the fewest decimals (at least 4) at which they print differently, so a guardrail
-/// violation never prints as a tie (`0.550578 < 0.550603`, not `0.5506 < 0.5506`).
-pub fn distinct_pair(a: f64, b: f64) -> (String, String) {
-    for digits in 4..=17 {
-        let (x, y) = (format!("{a:.digits$}"), format!("{b:.digits$}"));
-        if x != y {
-            return (x, y);
-        }
-    }
-    (format!("{a}"), format!("{b}"))
 }

@@ -108,10 +108,10 @@ fn arm_of(run: &Loaded, primary: Metric, baseline_holdout: Option<f64>) -> Arm {
     let mut best: Option<&IterationRecord> = None;
     for record in &run.records {
         let eligible = matches!(record.status, IterationStatus::Baseline | IterationStatus::Accepted);
-        if let (true, Some(m)) = (eligible, record.metrics) {
-            if best.and_then(|b| b.metrics).is_none_or(|b| m.get(primary) > b.get(primary)) {
-                best = Some(record);
-            }
+        if let (true, Some(m)) = (eligible, record.metrics)
+            && best.and_then(|b| b.metrics).is_none_or(|b| m.get(primary) > b.get(primary))
+        {
+            best = Some(record);
         }
         let Some(b) = best else { continue };
         let holdout_primary = b.holdout.map(|h| h.metrics.get(primary));
