@@ -8,7 +8,6 @@
 //! literals are indices, loop bounds and sizes, whose change would alter the script's structure.
 
 use super::proposer::ScriptTexts;
-use serde::{Deserialize, Serialize};
 
 /// A floating-point literal found in a script.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,19 +103,8 @@ pub fn with_values(scripts: &ScriptTexts, lits: &[Literal], values: &[f64]) -> S
     out
 }
 
-/// What tuning did to a candidate, as recorded in its iteration's `tuning` key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TuningRecord {
-    /// Local evaluations spent.
-    pub evaluations: u32,
-    /// The candidate's primary metric before and after tuning.
-    pub untuned_primary: f64,
-    pub tuned_primary: f64,
-    /// The untuned candidate's metrics, beside the tuned ones the record carries.
-    pub untuned_metrics: crate::metrics::MetricSet,
-    /// `script:old->new` for every literal that moved.
-    pub changes: Vec<String>,
-}
+/// What tuning did to a candidate: a run-record type, so it lives with the run format.
+pub use crate::run::TuningRecord;
 
 /// One evaluation's verdict: the primary metric, and whether the guardrail held.
 pub type Score = Option<(f64, bool)>;

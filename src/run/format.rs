@@ -188,7 +188,7 @@ pub struct IterationRecord {
     pub timestamp: String,
     /// `--tune-constants`: the untuned figures beside the tuned ones this record carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tuning: Option<crate::optimise::tune::TuningRecord>,
+    pub tuning: Option<TuningRecord>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -228,4 +228,18 @@ pub fn parse_snapshot_name(name: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// What tuning did to a candidate, as recorded in its iteration's `tuning` key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningRecord {
+    /// Local evaluations spent.
+    pub evaluations: u32,
+    /// The candidate's primary metric before and after tuning.
+    pub untuned_primary: f64,
+    pub tuned_primary: f64,
+    /// The untuned candidate's metrics, beside the tuned ones the record carries.
+    pub untuned_metrics: crate::metrics::MetricSet,
+    /// `script:old->new` for every literal that moved.
+    pub changes: Vec<String>,
 }
