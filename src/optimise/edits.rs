@@ -58,9 +58,9 @@ pub enum EditError {
     #[error("edit {number}: its SEARCH text is empty")]
     EmptySearch { number: usize },
     #[error(
-        "edit {number}: its SEARCH text does not match any lines of {target}: {search:?}. Copy the lines exactly as listed (without the line numbers)"
+        "edit {number}: its SEARCH text does not match any lines of {target}: {search:?}. Copy the lines exactly as listed (without the line numbers){closest}"
     )]
-    NoMatch { number: usize, target: String, search: String },
+    NoMatch { number: usize, target: String, search: String, closest: String },
 }
 
 /// Applies `edits` in order to a copy of `base`.
@@ -82,16 +82,35 @@ pub fn apply_edits(base: &ScriptTexts, edits: &[Edit]) -> Result<ScriptTexts, Ed
         if search.trim().is_empty() {
             return Err(EditError::EmptySearch { number });
         }
+        let closest = closest_line(source, &search)
+            .map(|(n, line)| format!("; the closest line of it is line {n}: {:?}", line.trim()))
+            .unwrap_or_default();
         *source = apply_one(source, &search, &replace).ok_or_else(|| EditError::NoMatch {
             number,
             target: target.describe(),
             search: super::prompt::truncate(search.trim(), 160),
+            closest,
         })?;
     }
     Ok(out)
 }
 
 /// The source with the first match of `search` replaced, or None.
+/// The line of `source` (1-based number, text) most like the first non-blank line of a SEARCH that
+/// matched nothing. Small models often search for a line they have already rewritten in their head;
+/// quoting the real line in the retry gives them the exact text to copy. None when nothing is alike.
+fn closest_line<'s>(source: &'s str, search: &str) -> Option<(usize, &'s str)> {
+    let wanted = search.lines().map(str::trim).find(|l| !l.is_empty())?;
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l, similar::TextDiff::from_chars(wanted, l.trim()).ratio()))
+        .filter(|(_, _, ratio)| *ratio >= 0.5)
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(n, l, _)| (n, l))
+}
+
 fn apply_one(source: &str, search: &str, replace: &str) -> Option<String> {
     if let Some(at) = source.find(search) {
         return Some(format!("{}{}{}", &source[..at], replace, &source[at + search.len()..]));
@@ -194,6 +213,16 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, EditError::NoMatch { number: 2, .. }), "{err}");
         assert!(err.to_string().contains("edit 2"), "{err}");
+        // A rewritten line is answered with the real one to copy.
+        let base = set("double s = 1.0;\nreturn cosineSimilarity(pooled, 'item_vector') + 1.0;\n", &[]);
+        let err = apply_edits(&base, &[edit(None, "return cosineSimilarity(pooled, 'item_vector') * 2.0 + 1.0;", "x")])
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "the closest line of it is line 2: \"return cosineSimilarity(pooled, 'item_vector') + 1.0;\""
+            ),
+            "{err}"
+        );
         let err = apply_edits(&base, &[edit(Some("sort 2"), "a", "b")]).unwrap_err();
         assert!(err.to_string().contains("sort script 2 does not exist"), "{err}");
         let err = apply_edits(&base, &[edit(Some("ranking"), "a", "b")]).unwrap_err();
