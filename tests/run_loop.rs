@@ -152,13 +152,7 @@ fn new_run(dir: &Path) -> PathBuf {
 fn run_more(path: &Path, proposer: &mut dyn Proposer, lineage: Lineage, iters: u32) -> DirRecorder {
     let mut rec = DirRecorder::open(path).unwrap();
     let judge = TextJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(lineage),
-        proposer,
-        judge: &judge,
-        recorder: &mut rec,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(lineage), proposer, &judge, &mut rec);
     lp.run(iters, |_, _| {}).unwrap();
     rec
 }
@@ -406,13 +400,7 @@ fn the_api_key_never_reaches_the_run_directory() {
     let mut proposer = LlmProposer::new(settings_llm).unwrap();
     let mut rec = DirRecorder::open(&path).unwrap();
     let judge = TextJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut rec,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut rec);
     // The provider's failure is recorded as the iteration's outcome; the loop goes on.
     lp.run(3, |_, _| {}).unwrap();
     server.requests();

@@ -534,13 +534,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     if let Some(base) = recorder_history_first(&recorder) {
         table.row(&base, &Summary::default(), objective);
     }
-    let mut lp = OptimisationLoop {
-        settings,
-        proposer: proposer.as_mut(),
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings, proposer.as_mut(), &judge, &mut recorder);
     if args.print_prompt {
         let ctx = lp.preview_context()?;
         let system = scorelab::optimise::prompt::system_prompt(&ctx);

@@ -302,8 +302,21 @@ pub struct OptimisationLoop<'a> {
     pub proposer: &'a mut dyn Proposer,
     pub judge: &'a dyn CandidateJudge,
     pub recorder: &'a mut dyn RunRecorder,
-    /// What the loop has learnt about earlier candidates (start with `Default::default()`).
+    /// What the loop has learnt about earlier candidates (`OptimisationLoop::new` starts it empty).
     pub memo: LoopMemo,
+}
+
+impl<'a> OptimisationLoop<'a> {
+    /// A loop over a run, with nothing yet learnt about earlier candidates (the memo fills itself from
+    /// the run's records, so this is also how a resumed run starts).
+    pub fn new(
+        settings: LoopSettings,
+        proposer: &'a mut dyn Proposer,
+        judge: &'a dyn CandidateJudge,
+        recorder: &'a mut dyn RunRecorder,
+    ) -> Self {
+        OptimisationLoop { settings, proposer, judge, recorder, memo: LoopMemo::default() }
+    }
 }
 
 /// Earlier candidates, indexed for duplicate detection; filled lazily from the run's records, so a

@@ -165,13 +165,7 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
         p("worse", "// ndcg=0.20 ild=0.60"),
     ]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let summary = lp.run(5, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(statuses, ["baseline", "accepted", "rejected", "guardrail_violation", "rejected", "rejected"]);
@@ -215,13 +209,7 @@ fn a_failing_proposer_is_recorded_and_the_loop_goes_on_until_too_many_in_a_row()
         .failing_at(&[0, 2, 3, 4]);
     proposer.usage = Usage { input_tokens: 7, output_tokens: 3, cost_usd: Some(0.5) };
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let summary = lp.run(10, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(
@@ -240,13 +228,7 @@ fn a_fix_call_that_fails_keeps_the_failure_it_was_fixing() {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut proposer = ScriptedProposer::new([p("typo", "BROKEN")]).failing_at(&[1]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let (line, log) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::CompileError);
     assert_eq!(line.snapshot, "iter_001");
@@ -265,13 +247,7 @@ fn a_repeated_candidate_is_named_and_not_evaluated_again() {
         p("real change", "// ndcg=0.36 ild=0.6\nreturn 2;"),
     ]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     lp.run(2, |_, _| {}).unwrap();
     let second = &recorder.lines[2];
     assert_eq!(second.status, IterationStatus::Accepted);
@@ -306,13 +282,7 @@ fn equal_top_k_on_the_probe_users_is_a_duplicate() {
         p("same ranking, fix 2", "// ndcg=0.35 ild=0.6 z"),
         p("same ranking, fix 3", "// ndcg=0.35 ild=0.6 w"),
     ]);
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &ProbeJudge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &ProbeJudge, &mut recorder);
     lp.run(2, |_, _| {}).unwrap();
     // Each fix repeats the ranking too: the iteration ends as a duplicate, never evaluated in full.
     assert_eq!(recorder.lines[2].status, IterationStatus::Duplicate);
@@ -330,13 +300,7 @@ fn budgets_stop_the_run_cleanly_with_the_reason() {
     let judge = CommentJudge;
     let mut s = settings(Lineage::Linear);
     s.guards.max_total_tokens = Some(2000);
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder);
     let summary = lp.run(10, |_, _| {}).unwrap();
     assert_eq!(recorder.lines.len(), 4, "700 tokens per iteration: stops after 3 (2,100 >= 2,000)");
     assert!(summary.final_message.unwrap().contains("--max-total-tokens 2000"));
@@ -344,13 +308,7 @@ fn budgets_stop_the_run_cleanly_with_the_reason() {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut s = settings(Lineage::Linear);
     s.guards.max_cost_usd = Some(0.015);
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder);
     let summary = lp.run(10, |_, _| {}).unwrap();
     assert_eq!(recorder.lines.len(), 3);
     assert!(summary.final_message.unwrap().contains("--max-cost-usd"));
@@ -358,13 +316,7 @@ fn budgets_stop_the_run_cleanly_with_the_reason() {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut s = settings(Lineage::Linear);
     s.guards.max_minutes = Some(0.0);
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder);
     let summary = lp.run(10, |_, _| {}).unwrap();
     assert_eq!(recorder.lines.len(), 1);
     assert!(summary.final_message.unwrap().contains("--max-minutes"));
@@ -406,13 +358,7 @@ fn constants_are_tuned_for_proposers_that_want_it_and_the_untuned_figure_is_kept
     let mut proposer = Tuned(ScriptedProposer::new([p("weight", "return 0.2 * x;")]));
     let mut s = settings(Lineage::Linear);
     s.guards.tune_constants = 6;
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut proposer,
-        judge: &WeightJudge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut proposer, &WeightJudge, &mut recorder);
     let (line, _) = lp.run_iteration().unwrap();
     let tuning = line.tuning.clone().unwrap();
     assert_eq!(tuning.changes, vec!["query:0.2->0.8"]);
@@ -425,13 +371,7 @@ fn constants_are_tuned_for_proposers_that_want_it_and_the_untuned_figure_is_kept
     let mut plain = ScriptedProposer::new([p("weight", "return 0.2 * x;")]);
     let mut s = settings(Lineage::Linear);
     s.guards.tune_constants = 6;
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut plain,
-        judge: &WeightJudge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut plain, &WeightJudge, &mut recorder);
     assert!(lp.run_iteration().unwrap().0.tuning.is_none());
 }
 
@@ -440,13 +380,7 @@ fn three_failed_fixes_end_as_compile_error() {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut proposer = ScriptedProposer::new((0..4).map(|i| p(&format!("try {i}"), "BROKEN")));
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let (line, log) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::CompileError);
     assert_eq!(line.attempts, 4);
@@ -474,13 +408,7 @@ fn an_unlogged_snapshot_is_finished_not_reproposed() {
     );
     let mut proposer = ScriptedProposer::new([]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let (line, _) = lp.run_iteration().unwrap();
     assert_eq!(line.status, IterationStatus::Accepted);
     assert_eq!(line.tokens, Tokens { input: 10, output: 5 });
@@ -513,13 +441,7 @@ fn builtin_runs_are_reproducible_and_resumable() {
             // A fresh proposer per leg, as after a restart.
             let mut proposer = BuiltinProposer::new();
             let judge = HashJudge;
-            let mut lp = OptimisationLoop {
-                settings: settings(lineage),
-                proposer: &mut proposer,
-                judge: &judge,
-                recorder: &mut recorder,
-                memo: Default::default(),
-            };
+            let mut lp = OptimisationLoop::new(settings(lineage), &mut proposer, &judge, &mut recorder);
             lp.run(n, |_, _| {}).unwrap();
         }
         recorder
@@ -551,13 +473,7 @@ fn evolutionary_proposer_picks_its_parent_among_the_offered_options() {
     // Iteration 4: it picks 2.
     proposer.parent_picks = [0, 9, 2].into_iter().collect();
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Evolutionary),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Evolutionary), &mut proposer, &judge, &mut recorder);
     lp.run(4, |_, _| {}).unwrap();
     let parents: Vec<Option<u32>> = recorder.lines.iter().map(|l| l.parent).collect();
     assert_eq!(parents[1], Some(0));
@@ -630,13 +546,7 @@ fn run_with_holdout_shift(lineage: Lineage, shift: f64) -> MemoryRecorder {
     });
     let mut proposer = BuiltinProposer::new();
     let judge = SplitJudge { holdout_shift: shift };
-    let mut lp = OptimisationLoop {
-        settings: settings(lineage),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(lineage), &mut proposer, &judge, &mut recorder);
     lp.run(25, |_, _| {}).unwrap();
     recorder
 }
@@ -678,13 +588,7 @@ fn proposers_see_no_ground_truth_aggregates() {
     });
     let mut proposer = ScriptedProposer::new([p("a", "// ndcg=0.31 ild=0.6")]);
     let judge = CommentJudge;
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     lp.run_iteration().unwrap();
     let seen = serde_json::to_string(&proposer.seen[0]).unwrap();
     assert!(seen.contains("recommended_percentile"), "{seen}");
@@ -724,13 +628,7 @@ fn significant_acceptance_needs_a_small_p_value() {
     let judge = SignificanceJudge;
     let mut s = settings(Lineage::Linear);
     s.acceptance = Acceptance::Significant { alpha: 0.05 };
-    let mut lp = OptimisationLoop {
-        settings: s,
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder);
     lp.run(4, |_, _| {}).unwrap();
     let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
     assert_eq!(statuses, ["baseline", "rejected", "accepted", "guardrail_violation", "accepted"]);
@@ -739,12 +637,6 @@ fn significant_acceptance_needs_a_small_p_value() {
     // Under the strict rule the first one would have been accepted.
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     let mut proposer = ScriptedProposer::new([p("higher but noisy", "// ndcg=0.40 ild=0.6 dn=0.1 pn=0.2 dg=0 pg=1")]);
-    let mut lp = OptimisationLoop {
-        settings: settings(Lineage::Linear),
-        proposer: &mut proposer,
-        judge: &judge,
-        recorder: &mut recorder,
-        memo: Default::default(),
-    };
+    let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     assert_eq!(lp.run_iteration().unwrap().0.status, IterationStatus::Accepted);
 }
