@@ -370,6 +370,26 @@ fn eval_users_and_compare_follow_the_runs_split() {
     assert_eq!(eval("selection")["result"]["metrics"], baseline["metrics"]);
     assert_eq!(eval("all")["cohort"]["users"], selection + holdout);
 
+    // `baseline --users holdout` starts a run on those users and records where they came from.
+    let baselines = tmp.path().join("baselines");
+    let out = scorelab()
+        .args(["baseline", "--set"])
+        .arg(repo("scripts/baseline"))
+        .arg("--run")
+        .arg(&arms[0])
+        .args(["--users", "holdout", "--json", "--runs-dir"])
+        .arg(&baselines)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let made_meta = json_of(&PathBuf::from(made["run"].as_str().unwrap()).join("meta.json"));
+    assert_eq!(made_meta["cohort"]["user_ids"], meta["split"]["holdout"]["user_ids"]);
+    assert_eq!(made_meta["users_from"]["set"], "holdout");
+    assert_eq!(made_meta["users_from"]["run"], arms[0].display().to_string());
+    assert_eq!(made_meta["users_from"]["split"], meta["split"]);
+    assert_eq!(made["result"]["metrics"], baseline["holdout"]["metrics"]);
+
     // compare: each verdict's mean difference is the mean of the per-user differences it reports.
     let html = tmp.path().join("arms.html");
     let out = scorelab().arg("compare").args(&arms).arg("--html").arg(&html).arg("--json").output().unwrap();

@@ -210,6 +210,29 @@ fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
 }
 
 #[test]
+fn a_search_miss_is_retried_as_a_whole_script_with_the_schema_enforcing_it() {
+    // The shape of the real Qwen2.5-Coder-1.5B misses: SEARCH holds the line as the model meant to write it.
+    let miss = r#"{"rationale": "double it", "edits": [{"script": "query", "search": "return 2.0;", "replace": "return 2.0;"}]}"#;
+    let whole = r#"{"rationale": "double it", "query": "return 2.0;"}"#;
+    let mut server =
+        Server::start(vec![reply(200, openai_body(miss, 100, 10)), reply(200, openai_body(whole, 120, 10))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAiCompatible).unwrap();
+    let out = LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return 2.0;\n");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    // First request: edits allowed. Retry: the schema requires "query" and has no "edits".
+    assert!(reqs[0].body["response_format"]["schema"]["properties"]["edits"].is_object());
+    let retry_schema = &reqs[1].body["response_format"]["schema"];
+    assert!(retry_schema["properties"]["edits"].is_null(), "{retry_schema}");
+    assert_eq!(retry_schema["required"], serde_json::json!(["rationale", "query"]));
+    let msgs = reqs[1].body["messages"].as_array().unwrap();
+    let retry = msgs.last().unwrap()["content"].as_str().unwrap();
+    assert!(retry.contains("does not match") && retry.contains("Do not send edits"), "{retry}");
+}
+
+#[test]
 fn prose_wrapped_code_is_accepted() {
     let text = format!("Here is a better idea.\n\n```json\n{GOOD}\n```\n\nLet me know how it scores!");
     let mut server = Server::start(vec![reply(200, openai_body(&text, 10, 10))]);

@@ -163,7 +163,7 @@ fn captured_real_model_replies_are_read_as_the_loop_reads_them() {
     let replies: Vec<&str> = fixture["replies"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert_eq!(replies.len(), 3);
     let copied = read_reply(replies[0], &parent, rules).unwrap_err();
-    assert!(copied.0.contains("copied the example edit"), "{}", copied.0);
+    assert!(copied.message.contains("copied the example edit"), "{}", copied.message);
     for reply in &replies[1..] {
         let proposal = read_reply(reply, &parent, rules).unwrap();
         assert!(proposal.query.contains("decayNumericGauss(") && proposal.query.ends_with(";\n"), "{}", proposal.query);

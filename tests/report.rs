@@ -446,6 +446,7 @@ fn renders_a_run_written_by_the_run_library() {
         vector_arithmetic: None,
         cohort: CohortRef { user_ids: vec!["a".into(), "b".into(), "c".into()], checksum: "abc".into() },
         split: None,
+        users_from: None,
         baseline: BaselineRef { metrics: Some(metrics(0.2, 0.7)) },
         summary: Summary::default(),
     };

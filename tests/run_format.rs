@@ -30,6 +30,7 @@ fn meta(created: &str) -> RunMeta {
         },
         cohort: CohortRef { user_ids: vec!["1".into(), "2".into()], checksum: "sha256:c0".into() },
         split: None,
+        users_from: None,
         baseline: Default::default(),
         summary: Default::default(),
         vector_arithmetic: None,

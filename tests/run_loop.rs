@@ -82,6 +82,7 @@ fn meta() -> RunMeta {
         },
         cohort: CohortRef { user_ids: vec!["1".into(), "2".into(), "3".into()], checksum: "c".into() },
         split: None,
+        users_from: None,
         baseline: Default::default(),
         summary: Default::default(),
         vector_arithmetic: None,

@@ -62,11 +62,14 @@ pub enum UserChoice {
     All,
 }
 
-/// The store and evaluator `eval`/`baseline` score on: a fresh seeded cohort, or a run's users.
-fn cohort_evaluator(args: &CohortArgs) -> Result<(Store, PathBuf, EvalSettings, Vec<String>)> {
+/// The store and evaluator `eval`/`baseline` score on: a fresh seeded cohort, or a run's users (and
+/// then where they came from, for the new run's meta.json).
+fn cohort_evaluator(
+    args: &CohortArgs,
+) -> Result<(Store, PathBuf, EvalSettings, Vec<String>, Option<scorelab::run::UsersFromRef>)> {
     let Some(run_dir) = &args.run else {
         let (store, path) = open_store(args.store.as_deref())?;
-        return Ok((store, path, settings(args)?, Vec::new()));
+        return Ok((store, path, settings(args)?, Vec::new(), None));
     };
     let run = RunDir::open(run_dir).with_context(|| format!("reading run {}", run_dir.display()))?;
     let meta = run.meta();
@@ -97,7 +100,12 @@ fn cohort_evaluator(args: &CohortArgs) -> Result<(Store, PathBuf, EvalSettings, 
         harness_params: meta.settings.harness_params.clone(),
         threads: args.threads,
     };
-    Ok((store, path, settings, ids))
+    let users_from = scorelab::run::UsersFromRef {
+        run: run_dir.display().to_string(),
+        set: user_set_name(args.users.unwrap_or(UserChoice::Selection)).into(),
+        split: meta.split.clone(),
+    };
+    Ok((store, path, settings, ids, Some(users_from)))
 }
 
 fn build_evaluator<'s>(store: &'s Store, settings: EvalSettings, ids: &[String]) -> Result<Evaluator<'s>> {
@@ -299,7 +307,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let (store, store_path, eval_settings, ids, _) = cohort_evaluator(&args.cohort)?;
     let mut evaluator = build_evaluator(&store, eval_settings, &ids)?;
     evaluator.candidate_timeout = args.sandbox.timeout(SandboxArgs::DEFAULT_EVAL_TIMEOUT)?;
     evaluator.limits = args.sandbox.limits()?;
@@ -611,7 +619,7 @@ fn print_diagnostics(k: usize, e: &Evaluation) {
 
 pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
-    let (store, store_path, eval_settings, ids) = cohort_evaluator(&args.cohort)?;
+    let (store, store_path, eval_settings, ids, users_from) = cohort_evaluator(&args.cohort)?;
     let evaluator = build_evaluator(&store, eval_settings, &ids)?;
     evaluator.require_objective(args.objective.metric())?;
     let local = evaluator.local_engine();
@@ -620,6 +628,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let metrics = result.metrics();
     let mut meta = RunMeta::for_evaluator(&evaluator, objective, set.dialect, args.max_sort_scripts);
     meta.baseline = BaselineRef { metrics };
+    meta.users_from = users_from;
     meta.summary = Summary {
         best_iteration: metrics.map(|_| 0),
         best_primary: metrics.map(|m| m.get(objective)),

@@ -6,7 +6,7 @@
 //! through [`redact`] before it can reach a log, a snapshot or a report.
 
 use super::prompt::{
-    EXAMPLE_RATIONALE, ReplyProblem, fix_prompt, parent_choice_prompt, parent_choice_schema,
+    EXAMPLE_RATIONALE, ReplyProblem, Retry, fix_prompt, parent_choice_prompt, parent_choice_schema,
     parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, reply_schema, retry_prompt, system_prompt,
     user_prompt,
 };
@@ -526,20 +526,25 @@ impl LlmProposer {
         mut messages: Vec<ChatMessage>,
         schema: (&str, serde_json::Value),
         parse: impl Fn(&str) -> Result<T, ReplyProblem>,
-        retry: impl Fn(&ReplyProblem) -> String,
+        retry: impl Fn(&ReplyProblem) -> Retry,
     ) -> Result<(T, Usage), ProposerError> {
+        let (schema_name, mut schema) = schema;
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for _ in 0..self.settings.max_reply_rounds.max(1) {
-            let (reply, u) = self.complete(system, &messages, Some((schema.0, schema.1.clone())))?;
+            let (reply, u) = self.complete(system, &messages, Some((schema_name, schema.clone())))?;
             usage.add(u);
             match parse(&reply) {
                 Ok(value) => return Ok((value, usage)),
                 Err(problem) => {
-                    self.warn(format!("{}: unusable reply: {}", self.name(), problem.0));
+                    self.warn(format!("{}: unusable reply: {}", self.name(), problem.message));
                     messages.push(ChatMessage { role: "assistant", content: reply });
-                    messages.push(ChatMessage { role: "user", content: retry(&problem) });
-                    last_problem = problem.0;
+                    let next = retry(&problem);
+                    messages.push(ChatMessage { role: "user", content: next.prompt });
+                    if let Some(enforced) = next.schema {
+                        schema = enforced;
+                    }
+                    last_problem = problem.message;
                 }
             }
         }

@@ -9,7 +9,7 @@
 //! edits apply to it, a `sort` left out keeps its sort scripts. A reply that copies the prompt's
 //! example or a placeholder is named as such, in plain words, for the retry.
 
-use super::edits::{Edit, apply_edits};
+use super::edits::{Edit, EditError, apply_edits};
 use super::prompt::{ReplyProblem, truncate};
 use super::proposer::{Proposal, ScriptTexts};
 
@@ -44,7 +44,7 @@ pub fn read_reply(text: &str, base: &ScriptTexts, rules: ReplyRules<'_>) -> Resu
 pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -> Result<Proposal, ReplyProblem> {
     for script in parsed.query.iter().chain(parsed.sort.iter().flatten()) {
         if let Some(placeholder) = placeholder_in(script) {
-            return Err(ReplyProblem(format!(
+            return Err(ReplyProblem::new(format!(
                 "your script is the placeholder text {placeholder:?}, not Painless code. Write real Painless \
                  source (for example starting from the script set shown to you)"
             )));
@@ -53,7 +53,7 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
     if let Some(example) = rules.example_rationale
         && parsed.rationale.trim() == example.trim()
     {
-        return Err(ReplyProblem(
+        return Err(ReplyProblem::new(
             "you copied the example reply from the instructions word for word. The example only shows the \
              format: write your own rationale and your own change to the script set"
                 .into(),
@@ -62,7 +62,7 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
     if let Some(example) = rules.example_replace
         && parsed.edits.iter().any(|e| e.replace.trim() == example.trim())
     {
-        return Err(ReplyProblem(
+        return Err(ReplyProblem::new(
             "you copied the example edit from the instructions. It only shows the format (and scaling the \
              whole score changes no ranking): write your own change"
                 .into(),
@@ -76,18 +76,25 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
         scripts.sort = sort.clone();
     }
     if parsed.query.is_none() && parsed.sort.is_none() && parsed.edits.is_empty() {
-        return Err(ReplyProblem("the reply has neither a \"query\" script nor \"edits\"; give one of them".into()));
+        return Err(ReplyProblem::new(
+            "the reply has neither a \"query\" script nor \"edits\"; give one of them".into(),
+        ));
     }
-    let scripts = apply_edits(&scripts, &parsed.edits).map_err(|e| ReplyProblem(e.to_string()))?;
+    let scripts = apply_edits(&scripts, &parsed.edits).map_err(|e| match e {
+        // A model that searched for text the script does not hold is asked for the whole script next:
+        // a small model writes SEARCH from the line it means to produce, and retrying the edit rarely helps.
+        EditError::NoMatch { .. } => ReplyProblem::edit_missed(e.to_string()),
+        other => ReplyProblem::new(other.to_string()),
+    })?;
     if scripts.sort.len() > rules.max_sort_scripts {
-        return Err(ReplyProblem(format!(
+        return Err(ReplyProblem::new(format!(
             "{} sort scripts, at most {} allowed",
             scripts.sort.len(),
             rules.max_sort_scripts
         )));
     }
     if scripts.query.trim().is_empty() {
-        return Err(ReplyProblem("\"query\" is empty".into()));
+        return Err(ReplyProblem::new("\"query\" is empty".into()));
     }
     Ok(Proposal {
         rationale: truncate(parsed.rationale.trim(), 600),
@@ -125,7 +132,7 @@ pub fn parse(text: &str) -> Result<ParsedReply, ReplyProblem> {
             },
             Ok(_) => {}
             Err(e) => {
-                json_problem.get_or_insert(ReplyProblem(format!("the JSON object is malformed ({e})")));
+                json_problem.get_or_insert(ReplyProblem::new(format!("the JSON object is malformed ({e})")));
             }
         }
     }
@@ -150,7 +157,7 @@ pub fn parse(text: &str) -> Result<ParsedReply, ReplyProblem> {
         });
     }
     Err(json_problem
-        .unwrap_or_else(|| ReplyProblem("no JSON object with a \"query\" or \"edits\" field was found".into())))
+        .unwrap_or_else(|| ReplyProblem::new("no JSON object with a \"query\" or \"edits\" field was found".into())))
 }
 
 fn rationale_from_prose(text: &str) -> String {
@@ -178,7 +185,10 @@ fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> Result<Parse
         Some(serde_json::Value::String(q)) if q.trim().is_empty() => None,
         Some(serde_json::Value::String(q)) => Some(strip_fences_inside(q)),
         Some(other) => {
-            return Err(ReplyProblem(format!("\"query\" must be a string of Painless source, got {}", kind(other))));
+            return Err(ReplyProblem::new(format!(
+                "\"query\" must be a string of Painless source, got {}",
+                kind(other)
+            )));
         }
     };
     let sort = match map.get("sort") {
@@ -192,13 +202,15 @@ fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> Result<Parse
                     serde_json::Value::String(s) if s.trim().is_empty() => {}
                     serde_json::Value::String(s) => out.push(strip_fences_inside(s)),
                     other => {
-                        return Err(ReplyProblem(format!("\"sort\"[{i}] must be a string, got {}", kind(other))));
+                        return Err(ReplyProblem::new(format!("\"sort\"[{i}] must be a string, got {}", kind(other))));
                     }
                 }
             }
             Some(out)
         }
-        Some(other) => return Err(ReplyProblem(format!("\"sort\" must be a list of strings, got {}", kind(other)))),
+        Some(other) => {
+            return Err(ReplyProblem::new(format!("\"sort\" must be a list of strings, got {}", kind(other))));
+        }
     };
     let edits = match map.get("edits") {
         None | Some(serde_json::Value::Null) => Vec::new(),
@@ -206,7 +218,7 @@ fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> Result<Parse
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let edit: Edit = serde_json::from_value(item.clone()).map_err(|_| {
-                    ReplyProblem(format!(
+                    ReplyProblem::new(format!(
                         "\"edits\"[{i}] must be an object {{\"script\": \"query\", \"search\": \"...\", \"replace\": \"...\"}}"
                     ))
                 })?;
@@ -214,14 +226,16 @@ fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> Result<Parse
             }
             out
         }
-        Some(other) => return Err(ReplyProblem(format!("\"edits\" must be a list of objects, got {}", kind(other)))),
+        Some(other) => {
+            return Err(ReplyProblem::new(format!("\"edits\" must be a list of objects, got {}", kind(other))));
+        }
     };
     if query.is_none() && edits.is_empty() && sort.is_none() {
-        return Err(ReplyProblem("the JSON object has no \"query\" field and no \"edits\"".into()));
+        return Err(ReplyProblem::new("the JSON object has no \"query\" field and no \"edits\"".into()));
     }
     let rationale = match map.get("rationale") {
         Some(serde_json::Value::String(r)) if !r.trim().is_empty() => r.clone(),
-        _ => return Err(ReplyProblem("the JSON object has no \"rationale\" string".into())),
+        _ => return Err(ReplyProblem::new("the JSON object has no \"rationale\" string".into())),
     };
     Ok(ParsedReply { rationale, query, sort, edits })
 }
@@ -487,7 +501,11 @@ mod tests {
         assert_eq!(p.query, "double w = 3.0;\nreturn w;\n");
         let bad = r#"{"rationale":"x","edits":[{"search":"double w = 9.0;","replace":"y"}]}"#;
         let problem = read_reply(bad, &base(), RULES).unwrap_err();
-        assert!(problem.0.contains("edit 1") && problem.0.contains("does not match"), "{}", problem.0);
+        assert!(
+            problem.message.contains("edit 1") && problem.message.contains("does not match"),
+            "{}",
+            problem.message
+        );
     }
 
     #[test]
@@ -502,13 +520,13 @@ mod tests {
     #[test]
     fn placeholders_and_copied_examples_are_named() {
         let p = read_reply(r#"{"rationale":"r","query":"<painless source>"}"#, &base(), RULES).unwrap_err();
-        assert!(p.0.contains("placeholder"), "{}", p.0);
+        assert!(p.message.contains("placeholder"), "{}", p.message);
         let p = read_reply(r#"{"rationale":"EXAMPLE","query":"return 1.0;"}"#, &base(), RULES).unwrap_err();
-        assert!(p.0.contains("copied the example"), "{}", p.0);
+        assert!(p.message.contains("copied the example"), "{}", p.message);
         let copied =
             r#"{"rationale":"mine","edits":[{"script":"query","search":"return w;","replace":"return 9.0;"}]}"#;
         let p = read_reply(copied, &base(), RULES).unwrap_err();
-        assert!(p.0.contains("copied the example edit"), "{}", p.0);
+        assert!(p.message.contains("copied the example edit"), "{}", p.message);
     }
 
     #[test]
@@ -532,8 +550,8 @@ mod tests {
 
     #[test]
     fn problems_are_named() {
-        assert!(parse(r#"{"rationale":"r"}"#).unwrap_err().0.contains("no \"query\""));
-        assert!(parse(r#"{"rationale":"r","query":"x""#).unwrap_err().0.contains("malformed"));
+        assert!(parse(r#"{"rationale":"r"}"#).unwrap_err().message.contains("no \"query\""));
+        assert!(parse(r#"{"rationale":"r","query":"x""#).unwrap_err().message.contains("malformed"));
         assert!(
             read_reply(
                 r#"{"rationale":"r","query":"x","sort":["a","b"]}"#,
@@ -541,10 +559,10 @@ mod tests {
                 ReplyRules { max_sort_scripts: 1, example_rationale: None, example_replace: None }
             )
             .unwrap_err()
-            .0
+            .message
             .contains("at most 1")
         );
-        assert!(parse("no idea").unwrap_err().0.contains("no JSON"));
-        assert!(parse(r#"{"query":"return 1;"}"#).unwrap_err().0.contains("rationale"));
+        assert!(parse("no idea").unwrap_err().message.contains("no JSON"));
+        assert!(parse(r#"{"query":"return 1;"}"#).unwrap_err().message.contains("rationale"));
     }
 }

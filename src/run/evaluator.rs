@@ -347,6 +347,7 @@ impl super::RunMeta {
                 checksum: evaluator.cohort.checksum.clone(),
             },
             split: None,
+            users_from: None,
             baseline: super::BaselineRef::default(),
             summary: super::Summary::default(),
             vector_arithmetic: Some(evaluator.arithmetic.clone()),

@@ -26,6 +26,10 @@ pub struct RunMeta {
     /// cohort with an empty held-out set under `--holdout 0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<SplitRef>,
+    /// Where the cohort came from when it is another run's recorded users (`baseline --run R --users
+    /// holdout`): that run and which of its sets, with the checksums of its split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_from: Option<UsersFromRef>,
     #[serde(default)]
     pub baseline: BaselineRef,
     #[serde(default)]
@@ -80,6 +84,18 @@ pub struct SplitRef {
     pub stratified_by: String,
     pub selection: CohortRef,
     pub holdout: CohortRef,
+}
+
+/// `meta.json` `users_from`: the run whose recorded users this run scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersFromRef {
+    /// The source run's directory, as given.
+    pub run: String,
+    /// `selection`, `holdout` or `all`.
+    pub set: String,
+    /// The source run's split (absent when it predates splits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitRef>,
 }
 
 /// Paired intervals of a candidate on the selection users (`metrics::paired`).

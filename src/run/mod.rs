@@ -14,7 +14,8 @@ pub use evaluator::{
 };
 pub use format::{
     BaselineRef, CohortRef, HoldoutRecord, IterationRecord, IterationStatus, PairedRecord, RunMeta, RunSettings,
-    SCHEMA_VERSION, SplitRef, StoreRef, Summary, Timings, Tokens, TuningRecord, parse_snapshot_name, snapshot_name,
+    SCHEMA_VERSION, SplitRef, StoreRef, Summary, Timings, Tokens, TuningRecord, UsersFromRef, parse_snapshot_name,
+    snapshot_name,
 };
 pub use split::{DEFAULT_HOLDOUT, SplitError, UserSet, UserSplit, recorded_users, split_users};
 
