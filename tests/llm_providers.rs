@@ -230,6 +230,17 @@ fn a_search_miss_is_retried_as_a_whole_script_with_the_schema_enforcing_it() {
     let msgs = reqs[1].body["messages"].as_array().unwrap();
     let retry = msgs.last().unwrap()["content"].as_str().unwrap();
     assert!(retry.contains("does not match") && retry.contains("Do not send edits"), "{retry}");
+    // The reply allowance covers the whole script even when --reply-max-tokens was sized for edits.
+    assert_eq!(reqs[0].body["max_tokens"], 512);
+    assert_eq!(reqs[1].body["max_tokens"], 512);
+    let mut server =
+        Server::start(vec![reply(200, openai_body(miss, 100, 10)), reply(200, openai_body(whole, 120, 10))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.max_tokens = 50;
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs[0].body["max_tokens"], 50);
+    assert!(reqs[1].body["max_tokens"].as_u64().unwrap() > 200, "{}", reqs[1].body["max_tokens"]);
 }
 
 #[test]

@@ -22,6 +22,10 @@ pub struct Limits {
     /// for strings, arrays, lists and maps, counted as allocated and never given back, so the
     /// budget bounds live memory and the work of quadratic copying alike.
     pub max_alloc_bytes: usize,
+    /// How many evaluations share `max_alloc_bytes` at once (the ranking engine's worker threads):
+    /// each evaluation may allocate `max_alloc_bytes / budget_shared_by`, so the process as a whole
+    /// stays under the budget rather than reaching threads × budget.
+    pub budget_shared_by: usize,
 }
 
 impl Limits {
@@ -39,6 +43,19 @@ impl Default for Limits {
             max_string_len: 64 * 1024 * 1024,
             max_tree_depth: Self::DEFAULT_MAX_TREE_DEPTH,
             max_alloc_bytes: Self::DEFAULT_MAX_ALLOC_BYTES,
+            budget_shared_by: 1,
         }
+    }
+}
+
+impl Limits {
+    /// The bytes one evaluation may allocate: its share of the memory budget.
+    pub fn alloc_bytes_per_evaluation(&self) -> usize {
+        self.max_alloc_bytes / self.budget_shared_by.max(1)
+    }
+
+    /// The same limits with the memory budget shared by `workers` concurrent evaluations.
+    pub fn shared_by(&self, workers: usize) -> Limits {
+        Limits { budget_shared_by: workers.max(1), ..self.clone() }
     }
 }

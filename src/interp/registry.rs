@@ -123,11 +123,18 @@ impl<'a> CallCtx<'a> {
     /// work of scripts that copy ever larger values (quadratic string appends).
     pub fn charge(&self, bytes: usize) -> Result<(), RuntimeError> {
         let total = self.allocated.get().saturating_add(bytes);
-        if total > self.limits.max_alloc_bytes {
+        let allowed = self.limits.alloc_bytes_per_evaluation();
+        if total > allowed {
+            let share = match self.limits.budget_shared_by {
+                0 | 1 => String::new(),
+                workers => format!(
+                    " (the memory budget of {} bytes shared by {workers} worker threads)",
+                    self.limits.max_alloc_bytes
+                ),
+            };
             return Err(RuntimeError::unsupported_locally(format!(
-                "the script allocated more than the local memory budget of {} bytes in one evaluation \
-                 (Limits::max_alloc_bytes, --memory-budget); Elasticsearch may run it",
-                self.limits.max_alloc_bytes
+                "the script allocated more than the local memory budget of {allowed} bytes in one evaluation{share} \
+                 (Limits::max_alloc_bytes, --memory-budget); Elasticsearch may run it"
             )));
         }
         self.allocated.set(total);

@@ -307,11 +307,12 @@ impl LlmProposer {
         system: &str,
         messages: &[ChatMessage],
         schema: Option<(&str, serde_json::Value)>,
+        max_tokens: u32,
     ) -> serde_json::Value {
         let mut body = match self.settings.kind {
             ProviderKind::Anthropic => serde_json::json!({
                 "model": self.settings.model,
-                "max_tokens": self.settings.max_tokens,
+                "max_tokens": max_tokens,
                 "system": system,
                 "messages": messages.iter().map(|m| serde_json::json!({
                     "role": m.role,
@@ -323,7 +324,7 @@ impl LlmProposer {
                 all.extend(messages.iter().map(|m| serde_json::json!({"role": m.role, "content": m.content})));
                 serde_json::json!({
                     "model": self.settings.model,
-                    "max_tokens": self.settings.max_tokens,
+                    "max_tokens": max_tokens,
                     "messages": all,
                 })
             }
@@ -366,14 +367,17 @@ impl LlmProposer {
 
     /// One chat completion with retries; returns the reply text and its usage. Every call is
     /// journaled (usage, time, raw reply), whatever its outcome.
+    /// `max_tokens` is the reply allowance of this call (`--reply-max-tokens`, or more for a reply that
+    /// must hold a whole script).
     pub fn complete(
         &self,
         system: &str,
         messages: &[ChatMessage],
         schema: Option<(&str, serde_json::Value)>,
+        max_tokens: u32,
     ) -> Result<(String, Usage), ProposerError> {
         let started = Instant::now();
-        let result = self.complete_with_retries(system, messages, schema, started);
+        let result = self.complete_with_retries(system, messages, schema, max_tokens, started);
         let mut journal = self.journal.borrow_mut();
         journal.calls += 1;
         journal.llm_ms += started.elapsed().as_secs_f64() * 1000.0;
@@ -389,11 +393,12 @@ impl LlmProposer {
         system: &str,
         messages: &[ChatMessage],
         schema: Option<(&str, serde_json::Value)>,
+        max_tokens: u32,
         started: Instant,
     ) -> Result<(String, Usage), ProposerError> {
         let url = self.endpoint();
         let shown_url = redact_url(&url);
-        let body = self.body(system, messages, schema);
+        let body = self.body(system, messages, schema, max_tokens);
         let mut wait = self.settings.backoff;
         let mut attempt = 0;
         loop {
@@ -529,10 +534,11 @@ impl LlmProposer {
         retry: impl Fn(&ReplyProblem) -> Retry,
     ) -> Result<(T, Usage), ProposerError> {
         let (schema_name, mut schema) = schema;
+        let mut max_tokens = self.settings.max_tokens;
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for _ in 0..self.settings.max_reply_rounds.max(1) {
-            let (reply, u) = self.complete(system, &messages, Some((schema_name, schema.clone())))?;
+            let (reply, u) = self.complete(system, &messages, Some((schema_name, schema.clone())), max_tokens)?;
             usage.add(u);
             match parse(&reply) {
                 Ok(value) => return Ok((value, usage)),
@@ -543,6 +549,14 @@ impl LlmProposer {
                     messages.push(ChatMessage { role: "user", content: next.prompt });
                     if let Some(enforced) = next.schema {
                         schema = enforced;
+                    }
+                    if next.min_reply_tokens > max_tokens {
+                        self.warn(format!(
+                            "{}: raising the reply allowance from {max_tokens} to {} tokens for a whole-script reply",
+                            self.name(),
+                            next.min_reply_tokens
+                        ));
+                        max_tokens = next.min_reply_tokens;
                     }
                     last_problem = problem.message;
                 }
@@ -574,7 +588,7 @@ impl LlmProposer {
             messages,
             ("candidate", reply_schema()),
             |reply| read_reply(reply, base, rules),
-            retry_prompt,
+            |problem| retry_prompt(problem, base),
         )?;
         Ok(Proposed { proposal, usage })
     }

@@ -521,7 +521,7 @@ pub fn parent_retry_prompt(problem: &ReplyProblem) -> Retry {
          {{\"parent\": <one of the offered iteration numbers>, \"reason\": \"...\"}} and nothing else.",
         problem.message
     );
-    Retry { prompt, schema: None }
+    Retry { prompt, schema: None, min_reply_tokens: 0 }
 }
 
 /// Why a reply could not be used; its message goes back to the model verbatim.
@@ -547,13 +547,15 @@ impl ReplyProblem {
 pub struct Retry {
     pub prompt: String,
     pub schema: Option<serde_json::Value>,
+    /// The reply allowance the answer needs at least (0 = whatever is in force).
+    pub min_reply_tokens: u32,
 }
 
 /// The retry after an unusable proposal reply. After a SEARCH miss the model is asked for the whole
 /// query script, and structured output enforces it (a schema without `edits`): measured on
 /// Qwen2.5-Coder-1.5B, a model whose SEARCH text missed once missed again in every retry that let it
 /// edit, even when told the closest real line.
-pub fn retry_prompt(problem: &ReplyProblem) -> Retry {
+pub fn retry_prompt(problem: &ReplyProblem, base: &ScriptTexts) -> Retry {
     if problem.edit_missed {
         return Retry {
             prompt: format!(
@@ -563,6 +565,9 @@ pub fn retry_prompt(problem: &ReplyProblem) -> Retry {
                 problem.message
             ),
             schema: Some(whole_script_schema()),
+            // The whole query script, JSON-escaped, plus a rationale: a reply cut short by a
+            // `--reply-max-tokens` sized for edits is malformed JSON (seen with 400 tokens).
+            min_reply_tokens: u32::try_from(estimate_tokens(&base.query) * 3 / 2 + 200).unwrap_or(u32::MAX),
         };
     }
     Retry {
@@ -573,6 +578,7 @@ pub fn retry_prompt(problem: &ReplyProblem) -> Retry {
             problem.message
         ),
         schema: None,
+        min_reply_tokens: 0,
     }
 }
 

@@ -127,7 +127,7 @@ impl RankEngine for LocalEngine<'_> {
 
     fn rank(&self, set: &ScriptSet, request: &RankRequest) -> Result<RankOutcome, RankError> {
         let start = Instant::now();
-        let compilation = compile_set_with(set, self.store(), &request.harness_params, self.limits(), request.vectors);
+        let compilation = compile_set_with(set, self.store(), &request.harness_params, &self.limits(), request.vectors);
         let compile_ms = start.elapsed().as_secs_f64() * 1e3;
         match compilation.compiled {
             Some(compiled) => {

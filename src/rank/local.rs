@@ -100,8 +100,14 @@ impl<'s> LocalEngine<'s> {
         self
     }
 
-    pub fn limits(&self) -> &crate::interp::Limits {
-        &self.limits
+    /// The limits each evaluation runs under: the memory budget is the engine's, shared by its
+    /// worker threads (each evaluates one script at a time), so the process stays under the budget
+    /// rather than reaching threads × budget. A script's outcome can therefore depend on the thread
+    /// count, but only past `budget / threads` bytes in one evaluation (32 MiB per thread at the
+    /// defaults on 4 cores), which no ranking script comes near.
+    pub fn limits(&self) -> crate::interp::Limits {
+        let workers = if self.threads == 0 { rayon::current_num_threads() } else { self.threads };
+        self.limits.shared_by(workers)
     }
 
     pub fn store(&self) -> &'s Store {
