@@ -5,6 +5,7 @@ use super::EXIT_PROBLEMS;
 use super::terminal::{self, ProgressEngine};
 use anyhow::{Context, Result, bail};
 use scorelab::metrics::{Evaluation, Metric, MetricSet};
+use scorelab::optimise::Objective;
 use scorelab::rank::{Params, ScriptSet};
 use scorelab::run::{
     BaselineRef, CandidateOutcome, CandidateResult, EvalSettings, Evaluator, IterationRecord, IterationStatus, RunDir,
@@ -120,8 +121,9 @@ pub struct SandboxArgs {
     /// time, at least 30 s.
     #[arg(long, value_name = "SECS")]
     pub candidate_timeout: Option<f64>,
-    /// Memory budget of one script evaluation, in MiB: strings, arrays, lists and maps a script
-    /// allocates, counted as allocated; past it the evaluation fails as unsupported locally.
+    /// Memory budget of script evaluations, in MiB: strings, arrays, lists and maps scripts allocate,
+    /// counted as allocated and shared by the worker threads (each evaluation may use budget /
+    /// threads); past its share an evaluation fails as unsupported locally.
     #[arg(long, value_name = "MIB", default_value_t = SandboxArgs::DEFAULT_MEMORY_BUDGET_MIB)]
     pub memory_budget: usize,
 }
@@ -208,7 +210,7 @@ pub enum EngineChoice {
 )]
 pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
-    #[arg(long, value_enum, default_value_t = Objective::Ndcg)]
+    #[arg(long, default_value = "ndcg", value_parser = super::parse_objective)]
     pub objective: Objective,
     /// The baseline script set.
     #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
@@ -224,21 +226,6 @@ pub struct BaselineArgs {
     /// Print JSON (the run directory, the baseline's metrics, the comparison with the last baseline).
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Objective {
-    Ndcg,
-    Ild,
-}
-
-impl Objective {
-    fn metric(self) -> Metric {
-        match self {
-            Objective::Ndcg => Metric::Ndcg,
-            Objective::Ild => Metric::Ild,
-        }
-    }
 }
 
 fn parse_params(raw: &[String]) -> Result<Params> {
@@ -621,10 +608,10 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
     let (store, store_path, eval_settings, ids, users_from) = cohort_evaluator(&args.cohort)?;
     let evaluator = build_evaluator(&store, eval_settings, &ids)?;
-    evaluator.require_objective(args.objective.metric())?;
+    evaluator.require_objective(args.objective.primary_metric())?;
     let local = evaluator.local_engine();
     let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
-    let objective = args.objective.metric();
+    let objective = args.objective.primary_metric();
     let metrics = result.metrics();
     let mut meta = RunMeta::for_evaluator(&evaluator, objective, set.dialect, args.max_sort_scripts);
     meta.baseline = BaselineRef { metrics };

@@ -3,7 +3,7 @@
 //! seed and loop settings.
 
 use anyhow::{Context, Result, bail};
-use scorelab::metrics::{GroundTruth, Metric};
+use scorelab::metrics::GroundTruth;
 use scorelab::optimise::builtin::BuiltinProposer;
 use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
@@ -392,10 +392,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 );
             }
         };
-        let primary = match objective {
-            Objective::Ndcg => Metric::Ndcg,
-            Objective::Ild => Metric::Ild,
-        };
+        let primary = objective.primary_metric();
         evaluator.require_objective(primary)?;
         let mut meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
         meta.split = Some(SplitRef {

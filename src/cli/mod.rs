@@ -140,3 +140,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(a) => compare::run(a),
     }
 }
+
+/// `--objective`: the optimisation objective (its guardrail follows from it).
+pub fn parse_objective(s: &str) -> Result<scorelab::optimise::Objective, String> {
+    scorelab::optimise::Objective::parse(s).ok_or_else(|| format!("unknown objective {s:?} (expected ndcg or ild)"))
+}

@@ -10,7 +10,7 @@
 
 use super::lineage::{Ancestor, Lineage, choose_parent, parent_options};
 use super::proposer::{
-    CallJournal, Failure, FailureDetail, FailureKind, FailureNote, FieldInfo, HistoryEntry, MetricValues, ParentChoice,
+    CallJournal, Failure, FailureDetail, FailureKind, FailureNote, FieldInfo, HistoryEntry, MetricSet, ParentChoice,
     ParentChoiceContext, ParentOption, Proposal, ProposalContext, Proposed, Proposer, ProposerError, ScriptContract,
     ScriptTexts, Usage,
 };
@@ -59,13 +59,13 @@ impl Objective {
             Objective::Ild => "ndcg",
         }
     }
-    pub fn primary(self, m: &MetricValues) -> f64 {
+    pub fn primary(self, m: &MetricSet) -> f64 {
         match self {
             Objective::Ndcg => m.ndcg,
             Objective::Ild => m.ild,
         }
     }
-    pub fn guardrail(self, m: &MetricValues) -> f64 {
+    pub fn guardrail(self, m: &MetricSet) -> f64 {
         match self {
             Objective::Ndcg => m.ild,
             Objective::Ild => m.ndcg,
@@ -107,7 +107,7 @@ pub struct CheckOutcome {
 #[derive(Debug, Clone)]
 pub enum EvalOutcome {
     Metrics {
-        metrics: MetricValues,
+        metrics: MetricSet,
         diagnostics: serde_json::Value,
         eval_ms: f64,
     },
@@ -388,7 +388,7 @@ fn normalise_source(source: &str) -> String {
 /// How one attempt ended.
 enum Judged {
     Ran {
-        metrics: MetricValues,
+        metrics: MetricSet,
         diagnostics: serde_json::Value,
     },
     Failed(Failure),
@@ -422,7 +422,7 @@ impl OptimisationLoop<'_> {
         self.recorder.history().iter().find(|l| l.iteration == 0).ok_or(LoopError::NoBaseline)
     }
 
-    fn baseline_metrics(&self) -> Result<MetricValues, LoopError> {
+    fn baseline_metrics(&self) -> Result<MetricSet, LoopError> {
         self.baseline()?.metrics.ok_or(LoopError::NoBaseline)
     }
 
@@ -759,9 +759,9 @@ impl OptimisationLoop<'_> {
         &mut self,
         iteration: u32,
         current: &SnapshotProposal,
-        metrics: MetricValues,
+        metrics: MetricSet,
         timings: &mut Timings,
-    ) -> Result<Option<(SnapshotProposal, MetricValues, serde_json::Value, TuningRecord)>, LoopError> {
+    ) -> Result<Option<(SnapshotProposal, MetricSet, serde_json::Value, TuningRecord)>, LoopError> {
         let budget = self.settings.guards.tune_constants;
         if budget == 0 || !self.proposer.wants_constant_tuning() {
             return Ok(None);
@@ -1031,7 +1031,7 @@ impl OptimisationLoop<'_> {
     /// The acceptance rule (`LoopSettings::acceptance`) on the selection figures.
     fn verdict(
         &self,
-        metrics: &MetricValues,
+        metrics: &MetricSet,
         base_guard: f64,
         best_primary: f64,
         paired: Option<&PairedRecord>,

@@ -42,7 +42,7 @@ impl MemoryRecorder {
             status: IterationStatus::Baseline,
             rationale: Some("baseline".into()),
             snapshot: "iter_000".into(),
-            metrics: Some(MetricValues { ndcg, recall: 0.1, precision: 0.1, ild }),
+            metrics: Some(MetricSet { ndcg, recall: 0.1, precision: 0.1, ild }),
             diagnostics: serde_json::json!({"coverage": 0.1}),
             errors: vec![],
             attempts: 1,
@@ -111,7 +111,7 @@ impl CandidateJudge for CommentJudge {
         }
         let q = &scripts.query;
         EvalOutcome::Metrics {
-            metrics: MetricValues { ndcg: value_of(q, "ndcg"), recall: 0.2, precision: 0.1, ild: value_of(q, "ild") },
+            metrics: MetricSet { ndcg: value_of(q, "ndcg"), recall: 0.2, precision: 0.1, ild: value_of(q, "ild") },
             diagnostics: serde_json::json!({"coverage": 0.2}),
             eval_ms: 2.0,
         }
@@ -333,7 +333,7 @@ fn constants_are_tuned_for_proposers_that_want_it_and_the_untuned_figure_is_kept
         fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
             let w = crate::optimise::tune::literals(&s.query, 0).first().map_or(0.0, |l| l.value);
             EvalOutcome::Metrics {
-                metrics: MetricValues { ndcg: 0.4 - (w - 0.8).abs() * 0.1, recall: 0.2, precision: 0.1, ild: 0.6 },
+                metrics: MetricSet { ndcg: 0.4 - (w - 0.8).abs() * 0.1, recall: 0.2, precision: 0.1, ild: 0.6 },
                 diagnostics: serde_json::json!({}),
                 eval_ms: 1.0,
             }
@@ -429,7 +429,7 @@ fn builtin_runs_are_reproducible_and_resumable() {
             let ndcg = 0.2 + f64::from(h[0]) / 2550.0;
             let ild = 0.4 + f64::from(h[1]) / 2550.0;
             EvalOutcome::Metrics {
-                metrics: MetricValues { ndcg, recall: 0.1, precision: 0.1, ild },
+                metrics: MetricSet { ndcg, recall: 0.1, precision: 0.1, ild },
                 diagnostics: serde_json::Value::Null,
                 eval_ms: 0.1,
             }
@@ -517,7 +517,7 @@ impl CandidateJudge for SplitJudge {
     }
     fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
         EvalOutcome::Metrics {
-            metrics: MetricValues { ndcg: text_score(&s.query), recall: 0.2, precision: 0.1, ild: 0.6 },
+            metrics: MetricSet { ndcg: text_score(&s.query), recall: 0.2, precision: 0.1, ild: 0.6 },
             diagnostics: serde_json::json!({"popularity": {"recommended_percentile": 50.0, "relevant_percentile": 40.0}}),
             eval_ms: 1.0,
         }
@@ -529,7 +529,7 @@ impl CandidateJudge for SplitJudge {
         let held = |q: &str| (text_score(q) * 7.0 + self.holdout_shift).fract();
         Some(HoldoutRecord {
             users: 3,
-            metrics: MetricValues { ndcg: held(&c.query), recall: 0.0, precision: 0.0, ild: held(&c.query) },
+            metrics: MetricSet { ndcg: held(&c.query), recall: 0.0, precision: 0.0, ild: held(&c.query) },
             vs_baseline: Some(flat_paired(held(&c.query) - held(&b.query), 0.01)),
             eval_ms: 1.0,
         })
@@ -540,7 +540,7 @@ fn run_with_holdout_shift(lineage: Lineage, shift: f64) -> MemoryRecorder {
     let mut recorder = MemoryRecorder::with_baseline(0.30, 0.50);
     recorder.lines[0].holdout = Some(HoldoutRecord {
         users: 3,
-        metrics: MetricValues { ndcg: shift, recall: shift, precision: shift, ild: shift },
+        metrics: MetricSet { ndcg: shift, recall: shift, precision: shift, ild: shift },
         vs_baseline: None,
         eval_ms: 1.0,
     });

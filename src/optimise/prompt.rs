@@ -252,7 +252,7 @@ pub fn field_line(f: &FieldInfo) -> String {
     s
 }
 
-fn metrics_line(m: &super::proposer::MetricValues) -> String {
+fn metrics_line(m: &super::proposer::MetricSet) -> String {
     format!("ndcg {:.4}, recall {:.4}, precision {:.4}, ild {:.4}", m.ndcg, m.recall, m.precision, m.ild)
 }
 

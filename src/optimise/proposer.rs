@@ -146,7 +146,7 @@ pub struct ScriptTexts {
 }
 
 /// The four metrics of one evaluated candidate.
-pub use crate::metrics::MetricSet as MetricValues;
+pub use crate::metrics::MetricSet;
 
 /// One past iteration as the proposer sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ pub struct HistoryEntry {
     pub parent: Option<u32>,
     pub status: String,
     pub rationale: String,
-    pub metrics: Option<MetricValues>,
+    pub metrics: Option<MetricSet>,
 }
 
 /// One failed iteration as the proposer sees it.
@@ -175,12 +175,12 @@ pub struct ProposalContext {
     /// Primary metric name (`ndcg` or `ild`); the other one is the guardrail.
     pub objective: String,
     pub guardrail: String,
-    pub baseline: MetricValues,
+    pub baseline: MetricSet,
     /// The script set to edit, its iteration number and, for the built-in optimiser, its genome.
     pub parent_iteration: u32,
     pub parent: ScriptTexts,
     pub parent_genome: Option<serde_json::Value>,
-    pub parent_metrics: Option<MetricValues>,
+    pub parent_metrics: Option<MetricSet>,
     /// The parent's diagnostics (coverage, popularity bias, collapse...), as recorded.
     pub parent_diagnostics: serde_json::Value,
     /// The best iterations so far, best first.
@@ -257,7 +257,7 @@ pub struct ParentOption {
     pub iteration: u32,
     pub status: String,
     pub rationale: String,
-    pub metrics: Option<MetricValues>,
+    pub metrics: Option<MetricSet>,
     /// How many iterations already edited this one.
     pub picks: u32,
     /// The primary metric after the repeated-pick penalty: the order the options are listed in.
@@ -270,7 +270,7 @@ pub struct ParentChoiceContext {
     pub iteration: u32,
     pub objective: String,
     pub guardrail: String,
-    pub baseline: MetricValues,
+    pub baseline: MetricSet,
     /// Strongest first; never empty.
     pub options: Vec<ParentOption>,
     pub hint: Option<String>,
