@@ -227,6 +227,7 @@ fn a_search_miss_is_retried_as_a_whole_script_with_the_schema_enforcing_it() {
     let retry_schema = &reqs[1].body["response_format"]["schema"];
     assert!(retry_schema["properties"]["edits"].is_null(), "{retry_schema}");
     assert_eq!(retry_schema["required"], serde_json::json!(["rationale", "query"]));
+    assert_eq!(retry_schema["additionalProperties"], false, "llama.cpp's grammar lets unlisted keys through otherwise");
     let msgs = reqs[1].body["messages"].as_array().unwrap();
     let retry = msgs.last().unwrap()["content"].as_str().unwrap();
     assert!(retry.contains("does not match") && retry.contains("Do not send edits"), "{retry}");

@@ -52,13 +52,15 @@ pub fn reply_schema() -> serde_json::Value {
                         "search": {"type": "string"},
                         "replace": {"type": "string"}
                     },
-                    "required": ["script", "search", "replace"]
+                    "required": ["script", "search", "replace"],
+                    "additionalProperties": false
                 }
             },
             "query": {"type": "string"},
             "sort": {"type": "array", "items": {"type": "string"}}
         },
-        "required": ["rationale"]
+        "required": ["rationale"],
+        "additionalProperties": false
     })
 }
 
@@ -71,7 +73,10 @@ pub fn whole_script_schema() -> serde_json::Value {
             "query": {"type": "string"},
             "sort": {"type": "array", "items": {"type": "string"}}
         },
-        "required": ["rationale", "query"]
+        "required": ["rationale", "query"],
+        // Without it llama.cpp's schema grammar lets other keys through, and Qwen2.5-Coder-1.5B sent
+        // `edits` again under the edit-free schema.
+        "additionalProperties": false
     })
 }
 
