@@ -461,3 +461,34 @@ fn eval_users_and_compare_follow_the_runs_split() {
         .code(2)
         .stderr(predicate::str::contains("holds no users out"));
 }
+
+/// The memory budget is shared by the worker threads: each evaluation gets `budget / threads`, so the
+/// evaluations running at once stay under it together (issue 17). A script allocating ~1.5 MiB per
+/// evaluation fits a 2 MiB budget on one thread and not its 1 MiB share on two, and the error says so.
+#[test]
+fn the_memory_budget_is_shared_by_the_worker_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let query = tmp.path().join("q.painless");
+    // 60,000 list elements of 24-32 bytes each: 1.4-1.9 MiB charged, whatever Value's exact size.
+    std::fs::write(&query, "List l = new ArrayList(); for (int i = 0; i < 60000; ++i) { l.add(i) } return 1.0;\n")
+        .unwrap();
+    let eval = |threads: &str| -> serde_json::Value {
+        let out = scorelab()
+            .args(["eval", "--json", "--memory-budget", "2", "--threads", threads, "--store"])
+            .arg(&store)
+            .arg("--query")
+            .arg(&query)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    assert_eq!(eval("1")["result"]["status"], "ok");
+    let two = eval("2");
+    assert_eq!(two["result"]["status"], "runtime_error", "{two}");
+    let text = two["result"].to_string();
+    assert!(
+        text.contains("memory budget of 1048576 bytes in one evaluation (the memory budget of 2097152 bytes shared by 2 worker threads)"),
+        "{text}"
+    );
+}
