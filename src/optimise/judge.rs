@@ -9,7 +9,7 @@ use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
 use super::proposer::{FailureDetail, FailureKind, ScriptTexts, field_values};
 use crate::metrics::{MetricSet, PairedMetrics, compare_metrics, paired::DEFAULT_RESAMPLES};
 use crate::painless::diag::{Diagnostic, Severity};
-use crate::rank::{Dialect, RankEngine, RankRequest, ScriptSet, SortOrder};
+use crate::rank::{Dialect, RankEngine, RankRequest, ScriptSet, ScriptSetError, SortOrder};
 use crate::run::{CandidateOutcome, CandidateResult, Evaluator, HoldoutRecord};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,7 +20,20 @@ use std::time::Instant;
 pub trait DriftChecker {
     /// `Err` when the engine could not be asked (unreachable, bad request); the loop then records the
     /// error and does not crown the candidate on local figures alone.
-    fn check(&self, set: &ScriptSet, local: &CandidateResult) -> Result<(bool, serde_json::Value), String>;
+    fn check(&self, set: &ScriptSet, local: &CandidateResult) -> Result<(bool, serde_json::Value), DriftCheckError>;
+}
+
+/// Why a candidate could not be checked on the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftCheckError {
+    #[error(transparent)]
+    ScriptSet(#[from] ScriptSetError),
+    #[error("the candidate does not evaluate locally: {0}")]
+    Local(serde_json::Value),
+    #[error(transparent)]
+    Engine(#[from] crate::rank::RankError),
+    #[error("the parity report does not serialise: {0}")]
+    Report(#[from] serde_json::Error),
 }
 
 pub struct LocalJudge<'e, 's> {
@@ -123,10 +136,10 @@ impl<'e, 's> LocalJudge<'e, 's> {
         self
     }
 
-    fn set_of(&self, scripts: &ScriptTexts) -> Result<ScriptSet, String> {
+    fn set_of(&self, scripts: &ScriptTexts) -> Result<ScriptSet, ScriptSetError> {
         let mut set = ScriptSet::new(scripts.query.clone()).with_dialect(self.dialect);
         for sort in &scripts.sort {
-            set = set.with_sort(sort.clone(), SortOrder::Desc).map_err(|e| e.to_string())?;
+            set = set.with_sort(sort.clone(), SortOrder::Desc)?;
         }
         Ok(set)
     }
@@ -138,7 +151,7 @@ impl<'e, 's> LocalJudge<'e, 's> {
         {
             return Ok(result.clone());
         }
-        let set = self.set_of(scripts).map_err(|m| harness_error(&m))?;
+        let set = self.set_of(scripts).map_err(|e| harness_error(&e.to_string()))?;
         let result = self.evaluator.evaluate_with(self.engine, &set).map_err(|e| harness_error(&e.to_string()))?;
         if let CandidateOutcome::Scored(evaluation) = &result.outcome {
             let per_user = evaluation.per_user.iter().map(|u| u.metrics).collect();
@@ -374,15 +387,15 @@ impl CandidateJudge for LocalJudge<'_, '_> {
         let started = Instant::now();
         let verdict = match (self.set_of(scripts), self.result(scripts)) {
             (Ok(set), Ok(local)) => checker.check(&set, &local),
-            (Err(e), _) => Err(e),
-            (_, Err(e)) => Err(e.to_string()),
+            (Err(e), _) => Err(e.into()),
+            (_, Err(e)) => Err(DriftCheckError::Local(e)),
         };
         Some(match verdict {
             Ok((drifted, report)) => DriftOutcome { drifted, report, engine_ms: elapsed_ms(started) },
             // Unverifiable is treated like drift: a candidate is never crowned on local figures alone.
-            Err(message) => DriftOutcome {
+            Err(error) => DriftOutcome {
                 drifted: true,
-                report: serde_json::json!({"error": message}),
+                report: serde_json::json!({"error": error.to_string()}),
                 engine_ms: elapsed_ms(started),
             },
         })
@@ -418,7 +431,7 @@ pub struct EngineDriftChecker<'e, 's> {
 }
 
 impl DriftChecker for EngineDriftChecker<'_, '_> {
-    fn check(&self, set: &ScriptSet, _local: &CandidateResult) -> Result<(bool, serde_json::Value), String> {
+    fn check(&self, set: &ScriptSet, _local: &CandidateResult) -> Result<(bool, serde_json::Value), DriftCheckError> {
         let parity = crate::engine::drift::run_parity(
             self.evaluator.store,
             self.local,
@@ -428,9 +441,8 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
             &self.evaluator.request(),
             Some(&self.evaluator.context),
             crate::engine::drift::Tolerances::default(),
-        )
-        .map_err(|e| e.to_string())?;
-        let report = serde_json::to_value(&parity.report).map_err(|e| e.to_string())?;
+        )?;
+        let report = serde_json::to_value(&parity.report)?;
         Ok((parity.report.has_drift(), report))
     }
 }
