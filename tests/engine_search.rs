@@ -1082,7 +1082,9 @@ fn check_warns_about_a_vector_call_site_in_a_loop() {
 }
 
 /// Issue-16 semantics residue, each checked on the embedded node: the node's `_execute` answer and the
-/// interpreter's agree on the value (or on the error type and message).
+/// interpreter's agree on the value (or on the error type and message). The `def` call sites
+/// (painless-facts §4) link with the arguments' static types: a `wrong_method_type_exception` where no
+/// conversion exists, the JDK's unboxing and `Class.cast` failures where the value is wrong.
 #[test]
 fn semantics_residue_matches_the_embedded_node() {
     let Some(node) = node() else { return };
@@ -1099,6 +1101,41 @@ fn semantics_residue_matches_the_embedded_node() {
         "new int[2]; return 1;",
         "return new String();",
         "char c = (char) 'a'; return (String) c;",
+        // def calls: static argument types against the target's parameters.
+        "def s = 'abcdef'; return s.substring('x');",
+        "def s = 'abcdef'; return s.substring(2L);",
+        "def s = 'abcdef'; return s.substring(2.0);",
+        "def s = 'abcdef'; short i = 2; return s.substring(i);",
+        "def s = 'abcdef'; def i = 'x'; return s.substring(i);",
+        "def s = 'abcdef'; def i = 2L; return s.substring(i);",
+        "def s = 'abcdef'; return s.substring(null);",
+        "def s = 'abc'; def x = 1; return s.startsWith(x);",
+        "def l = [1, 2, 3]; return l.get('x');",
+        "def l = [1, 2, 3]; def i = 1L; return l.get(i);",
+        "def l = [1]; l.add('0', 'x'); return l;",
+        "def m = ['a': 1]; return m.get(1);",
+        "def x = 5; return x.compareTo(1L);",
+        "def x = 5L; return x.compareTo(1);",
+        "def x = true; return x.compareTo(1);",
+        // ... and the result against the call's target type.
+        "def s = 'abc'; short n = s.length(); return n;",
+        "def s = 'abc'; int n = s.substring(1); return n;",
+        "def m = ['x': 1]; if (m.x) { return 1; } return 0;",
+        "def m = [:]; double x = m.a; return x;",
+        // def indexes: the normalisation site, then the load or store site.
+        "def l = [1, 2, 3]; return l['x'];",
+        "def l = [1, 2, 3]; short i = 1; return l[i];",
+        "def l = [1, 2, 3]; def i = 1L; return l[i];",
+        "def l = [1, 2, 3]; def i = null; return l[i];",
+        "def l = [1, 2, 3, 4, 5]; return l[-6];",
+        "def l = null; return l[0];",
+        "def m = ['a': 1]; return m[1];",
+        "def a = new int[] {1, 2}; return a[1L];",
+        "def a = new int[] {1, 2}; a[0] = 'x'; return a;",
+        "def a = new int[2]; def v = 1L; a[0] = v; return a[0];",
+        "def a = new long[] {1, 2}; int x = a[1]; return x;",
+        "def l = [1L, 2L]; int x = l[1]; return x;",
+        "def l = [1]; String s = l[0]; return s;",
     ];
     let mut mismatches = Vec::new();
     for source in cases {
