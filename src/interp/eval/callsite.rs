@@ -83,7 +83,8 @@ fn java_name(t: &Ty) -> Option<String> {
 
 /// The class whose method Painless's whitelist resolves `sig` to: the receiver of the method
 /// handle. Each was read off the embedded OpenSearch node's WrongMethodTypeException for that
-/// member (painless-facts §4); the whitelists of these classes are the same in Elasticsearch 8.13.
+/// member (painless-facts §4). Elasticsearch 8.13 declares these members on the same classes in its
+/// whitelists as far as we know, which no Elasticsearch node here has confirmed.
 fn method_owner(sig: &MethodSig) -> Option<&'static str> {
     match (&sig.receiver, sig.name) {
         (Ty::Object, _) => Some("Object"),
