@@ -31,7 +31,7 @@ use super::ops::{self, java_class};
 use super::{INLINE_ARGS, Interp};
 use crate::interp::error::{RuntimeError, es_type};
 use crate::interp::ir::DefSite;
-use crate::interp::registry::{MethodSig, registry, with_getter_name};
+use crate::interp::registry::{FieldSig, MethodSig, registry, with_getter_name};
 use crate::interp::types::{Prim, Ty};
 use crate::interp::value::Value;
 
@@ -334,22 +334,47 @@ impl Interp<'_> {
                 .into_iter()
                 .find_map(|prefix| with_getter_name(prefix, name, |g| reg.lookup_method(&ty, g, 0)))
         };
-        let method = |sig: &MethodSig| (method_owner(sig).map(String::from), sig.ret.clone());
-        // The same dispatch as `field_get`, for the member's handle type.
-        let (owner, ret) = match recv {
+        // `field_get`'s dispatch, resolved once: the member's return type (and its value below).
+        enum Member {
+            Getter(&'static MethodSig),
+            Field(&'static FieldSig),
+            /// A map key or a list index: `Map.get`/`List.get` bound to it, `(Map)Object`.
+            Element(&'static str),
+            ArrayLength,
+        }
+        let member = match recv {
             Value::Null => return self.field_get(recv, name),
-            Value::Map(_) => getter().map(method).unwrap_or((Some("Map".into()), Ty::Def)),
-            Value::Doc => (Some("Map".into()), Ty::Def),
-            Value::Array(_) if name == "length" => (java_simple(&ty), Ty::INT),
-            Value::List(_) if name.parse::<i32>().is_ok() => (Some("List".into()), Ty::Def),
+            Value::Map(_) => getter().map_or(Member::Element("Map"), Member::Getter),
+            Value::Doc => Member::Element("Map"),
+            Value::Array(_) if name == "length" => Member::ArrayLength,
+            Value::List(_) if name.parse::<i32>().is_ok() => Member::Element("List"),
             _ => match (reg.lookup_field(&ty, name), getter()) {
-                (Some(f), _) => (None, f.ty.clone()),
-                (None, Some(sig)) => method(sig),
+                (Some(f), _) => Member::Field(f),
+                (None, Some(sig)) => Member::Getter(sig),
                 (None, None) => return self.field_get(recv, name),
             },
         };
-        link(owner.as_deref(), &[], &ret, &site.args, &site.ret)?;
-        adapt(self.field_get(recv, name)?, &ret, &site.ret)
+        let ret = match member {
+            Member::Getter(sig) => &sig.ret,
+            Member::Field(f) => &f.ty,
+            Member::Element(_) => &OBJECT,
+            Member::ArrayLength => &Ty::INT,
+        };
+        if !converts(ret, &site.ret) {
+            let owner = match member {
+                Member::Getter(sig) => method_owner(sig).map(String::from),
+                Member::Field(_) => None,
+                Member::Element(owner) => Some(owner.to_string()),
+                Member::ArrayLength => java_simple(&ty),
+            };
+            return Err(wrong_method_type(owner.as_deref(), &[], ret, &site.args, &site.ret));
+        }
+        let value = match member {
+            Member::Getter(sig) => (sig.imp)(&self.ctx, recv, &[])?,
+            Member::Field(f) => (f.imp)(&self.ctx, recv)?,
+            Member::Element(_) | Member::ArrayLength => self.field_get(recv, name)?,
+        };
+        adapt(value, ret, &site.ret)
     }
 
     /// The index normalisation site of `recv[index]`: the index as an int, negative ones counted
