@@ -28,13 +28,13 @@ impl<'a> Checker<'a> {
         Ok((i, ty, None))
     }
 
+    /// `index_parts` for receivers with a static type (a `def` one is never passed here).
     fn typed_index_parts(&mut self, recv_ty: &Ty, index: &ast::Expr, span: Span) -> CResult<(Expr, Ty)> {
         match recv_ty {
             Ty::Array(elem) => {
                 let i = self.check_expr(index, Some(&Ty::INT))?;
                 Ok((self.convert(i, &Ty::INT, false, false, index.span)?, (**elem).clone()))
             }
-            Ty::Def => unreachable!("def receivers are handled by index_parts"),
             Ty::Map | Ty::HashMap => {
                 let k = self.check_expr(index, None)?;
                 Ok((self.convert(k, &Ty::Def, false, true, index.span)?, Ty::Def))
