@@ -1081,8 +1081,78 @@ fn check_warns_about_a_vector_call_site_in_a_loop() {
     assert!(!text.contains("binds this call"), "no binding in the OpenSearch dialect: {text}");
 }
 
+/// The node's JVM runs with `-XX:-OmitStackTraceInFastThrow` (`EmbeddedOpenSearch::start`). Without
+/// it, once a script's integer division has thrown often enough, HotSpot's compiled code throws a
+/// preallocated ArithmeticException with no message and no stack: the engine's error then has no
+/// reason and no script position, and parity, which compares positions, reports drift. With
+/// `+OmitStackTraceInFastThrow` passed in `EmbeddedOptions::jvm_args` this test fails at the 201st
+/// search (each scores a few dozen documents, then divides by zero); with the node's flag 400 searches
+/// keep both, and parity agrees.
+#[test]
+fn a_hot_division_by_zero_keeps_its_message_and_position() {
+    use scorelab::engine::drift::{Tolerances, run_parity};
+    use scorelab::rank::{FailureKind, RankEngine, UserResult};
+    use scorelab::run::{EvalSettings, Evaluator};
+    let Some(node) = node() else { return };
+    let index_name = loaded_index(node);
+    let store = parity_store();
+    // The year whose first item comes last: every document before it scores, then it divides by zero.
+    let Some(Column::Long(years)) = store.column("year") else { panic!("year is a long column") };
+    let mut first_seen = std::collections::BTreeMap::new();
+    for i in 0..store.num_items() as u32 {
+        first_seen.entry(years.values(ItemIdx(i))[0]).or_insert(i);
+    }
+    let (&year, &first) = first_seen.iter().max_by_key(|(_, i)| **i).expect("items");
+    assert!(first >= 20, "the failing document comes after {first} others");
+    let source =
+        format!("int y = (int) doc['year'].value; int d = y - {year}; if (d < 0) {{ d = -d; }} return 100 / d;");
+
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let body =
+        json!({"size": 1, "query": {"script_score": {"query": {"match_all": {}}, "script": {"source": source}}}});
+    let searches = 400;
+    for n in 0..searches {
+        let reply = client
+            .send("search", Method::Post, &format!("/{index_name}/_search"), Payload::Json(&body))
+            .expect("search");
+        let failure = &reply.body["error"]["failed_shards"][0]["reason"];
+        let (reason, offset) = (&failure["caused_by"]["reason"], &failure["position"]["offset"]);
+        assert!(
+            failure["caused_by"]["type"] == "arithmetic_exception" && reason == "/ by zero" && offset.is_u64(),
+            "search {n} of {searches}: the division by zero lost its message or position: {failure}"
+        );
+    }
+
+    let settings = EvalSettings {
+        k: 10,
+        cohort_size: 20,
+        seed: 7,
+        harness_params: parity_harness_params(),
+        ..EvalSettings::default()
+    };
+    let evaluator = Evaluator::new(store, settings).expect("the parity cohort");
+    let request = evaluator.request();
+    let engine = search_engine(node, store);
+    let local = evaluator.local_engine();
+    let set = scorelab::rank::ScriptSet::new(&source);
+    let run = run_parity(store, &local, &engine, engine.target(), &set, &request, None, Tolerances::default())
+        .expect("parity runs");
+    assert!(!run.report.has_drift(), "{}", run.report.render());
+    assert_eq!(run.report.same_runtime_failures, request.users.len(), "{}", run.report.render());
+    let message = run.engine.users.iter().find_map(|u| match u {
+        UserResult::Failed(f) => match &f.kind {
+            FailureKind::Script { diagnostic } => Some(diagnostic.message.clone()),
+            FailureKind::InvalidScore { .. } => None,
+        },
+        UserResult::Ranked(_) => None,
+    });
+    assert_eq!(message.as_deref(), Some("/ by zero"), "engine: {}", engine.name());
+}
+
 /// Issue-16 semantics residue, each checked on the embedded node: the node's `_execute` answer and the
-/// interpreter's agree on the value (or on the error type and message).
+/// interpreter's agree on the value (or on the error type and message). The `def` call sites
+/// (painless-facts §4) link with the arguments' static types: a `wrong_method_type_exception` where no
+/// conversion exists, the JDK's unboxing and `Class.cast` failures where the value is wrong.
 #[test]
 fn semantics_residue_matches_the_embedded_node() {
     let Some(node) = node() else { return };
@@ -1099,6 +1169,41 @@ fn semantics_residue_matches_the_embedded_node() {
         "new int[2]; return 1;",
         "return new String();",
         "char c = (char) 'a'; return (String) c;",
+        // def calls: static argument types against the target's parameters.
+        "def s = 'abcdef'; return s.substring('x');",
+        "def s = 'abcdef'; return s.substring(2L);",
+        "def s = 'abcdef'; return s.substring(2.0);",
+        "def s = 'abcdef'; short i = 2; return s.substring(i);",
+        "def s = 'abcdef'; def i = 'x'; return s.substring(i);",
+        "def s = 'abcdef'; def i = 2L; return s.substring(i);",
+        "def s = 'abcdef'; return s.substring(null);",
+        "def s = 'abc'; def x = 1; return s.startsWith(x);",
+        "def l = [1, 2, 3]; return l.get('x');",
+        "def l = [1, 2, 3]; def i = 1L; return l.get(i);",
+        "def l = [1]; l.add('0', 'x'); return l;",
+        "def m = ['a': 1]; return m.get(1);",
+        "def x = 5; return x.compareTo(1L);",
+        "def x = 5L; return x.compareTo(1);",
+        "def x = true; return x.compareTo(1);",
+        // ... and the result against the call's target type.
+        "def s = 'abc'; short n = s.length(); return n;",
+        "def s = 'abc'; int n = s.substring(1); return n;",
+        "def m = ['x': 1]; if (m.x) { return 1; } return 0;",
+        "def m = [:]; double x = m.a; return x;",
+        // def indexes: the normalisation site, then the load or store site.
+        "def l = [1, 2, 3]; return l['x'];",
+        "def l = [1, 2, 3]; short i = 1; return l[i];",
+        "def l = [1, 2, 3]; def i = 1L; return l[i];",
+        "def l = [1, 2, 3]; def i = null; return l[i];",
+        "def l = [1, 2, 3, 4, 5]; return l[-6];",
+        "def l = null; return l[0];",
+        "def m = ['a': 1]; return m[1];",
+        "def a = new int[] {1, 2}; return a[1L];",
+        "def a = new int[] {1, 2}; a[0] = 'x'; return a;",
+        "def a = new int[2]; def v = 1L; a[0] = v; return a[0];",
+        "def a = new long[] {1, 2}; int x = a[1]; return x;",
+        "def l = [1L, 2L]; int x = l[1]; return x;",
+        "def l = [1]; String s = l[0]; return s;",
     ];
     let mut mismatches = Vec::new();
     for source in cases {

@@ -316,6 +316,113 @@ fn loop_engine_check_takes_the_engine_flags() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("--engine-check: cannot reach the search engine at http://127.0.0.1:9"), "{err}");
     assert!(err.contains("docker compose up -d"), "{err}");
+
+    // Engine time in its own column and in run.jsonl, on the lines the engine checked: accepted
+    // candidates (and drifting ones). From the shipped baseline, seed 42 accepts iteration 2.
+    let runs = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .args(["loop", "--iters", "3", "--cohort-size", "40", "--engine-check", "--store"])
+        .arg(&fixture.store)
+        .arg("--baseline-dir")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline"))
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .args(["--engine-url", node.url(), "--index", INDEX])
+        .output()
+        .expect("run scorelab loop");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    let header = out.lines().find(|l| l.trim_start().starts_with("iter")).unwrap_or_default();
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    let engine_column = columns.iter().position(|c| *c == "engine_ms").unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(columns[engine_column - 1], "ms", "{header}");
+    let lines = run_lines(runs.path());
+    let mut checked = 0;
+    for line in &lines {
+        let status = line["status"].as_str().unwrap_or_default();
+        let engine_ms = &line["timings"]["engine_ms"];
+        let iteration = line["iteration"].as_u64().expect("iteration");
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(iteration.to_string().as_str()))
+            .unwrap_or_else(|| panic!("no row for iteration {iteration}: {out}"));
+        let shown = row.split_whitespace().nth(engine_column).unwrap_or_default();
+        if matches!(status, "accepted" | "drift") {
+            let ms = engine_ms.as_f64().unwrap_or_else(|| panic!("no engine_ms on an engine-checked line: {line}"));
+            assert!(ms > 0.0, "{line}");
+            assert_eq!(shown, format!("{ms:.0}"), "{row}");
+            checked += 1;
+        } else {
+            assert!(engine_ms.is_null(), "engine_ms on a line the engine did not check: {line}");
+            assert_eq!(shown, "-", "{row}");
+        }
+    }
+    assert!(checked > 0, "no candidate was engine-checked:\n{out}");
+}
+
+/// The lines of the single run directory under `runs`.
+fn run_lines(runs: &Path) -> Vec<Value> {
+    let dirs: Vec<PathBuf> =
+        std::fs::read_dir(runs).expect("runs dir").filter_map(Result::ok).map(|e| e.path()).collect();
+    assert_eq!(dirs.len(), 1, "one run: {dirs:?}");
+    let text = std::fs::read_to_string(dirs[0].join("run.jsonl")).expect("run.jsonl");
+    text.lines().map(|l| serde_json::from_str(l).expect("a run.jsonl line")).collect()
+}
+
+/// `loop --engine-check` checks the baseline before any candidate. On an index whose data no longer
+/// matches the store (one item's popularity changed on the engine after loading it, which the
+/// index's store checksum cannot see), the baseline drifts: the run stops with the drift report and
+/// no candidate is evaluated.
+#[test]
+fn loop_engine_check_stops_on_a_drifting_baseline() {
+    use scorelab::engine::EngineClient;
+    use scorelab::engine::transport::{Method, Payload};
+    let Some(node) = node() else { return };
+    let fixture = store_without_engine();
+    let index = "eval_cli_drifting";
+    let output = scorelab()
+        .args(["setup-indices", "--quiet", "--store"])
+        .arg(&fixture.store)
+        .args(["--engine-url", node.url(), "--index", index])
+        .output()
+        .expect("run scorelab setup-indices");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let store = scorelab::store::Store::open(&fixture.store).expect("the fixture store");
+    let item = store.item_id(scorelab::store::ItemIdx(0)).to_string();
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let update = serde_json::json!({"query": {"ids": {"values": [item]}},
+        "script": {"source": "ctx._source.popularity = 1000000000L", "lang": "painless"}});
+    let reply = client
+        .send("update", Method::Post, &format!("/{index}/_update_by_query?refresh=true"), Payload::Json(&update))
+        .expect("update_by_query");
+    assert_eq!(reply.body["updated"], 1, "{:?}", reply.body);
+
+    let runs = tempfile::tempdir().expect("tempdir");
+    let output = scorelab()
+        .args(["loop", "--iters", "3", "--cohort-size", "40", "--engine-check", "--json", "--store"])
+        .arg(&fixture.store)
+        .arg("--baseline-dir")
+        .arg(fixture.sets.join("popular"))
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .args(["--engine-url", node.url(), "--index", index])
+        .output()
+        .expect("run scorelab loop");
+    let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{out}\n{err}");
+    assert!(err.contains("the baseline") && err.contains("drifts on the engine"), "{err}");
+    let check = err.lines().find(|l| l.starts_with("baseline engine check:")).unwrap_or_else(|| panic!("{err}"));
+    assert!(!check.contains(" 0 drift"), "{check}");
+    // The report, as JSON on stdout: the changed item is what drifts.
+    let report = json(&out);
+    assert!(report["drifted"].as_array().is_some_and(|d| !d.is_empty()), "{report}");
+    assert!(report["drifted"].to_string().contains(&item), "{report}");
+    // Nothing after the baseline: no candidate line, no candidate snapshot.
+    let lines = run_lines(runs.path());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["status"], "baseline");
+    let run_dir = std::fs::read_dir(runs.path()).expect("runs").filter_map(Result::ok).next().expect("run").path();
+    assert!(!run_dir.join("iter_001").exists(), "a candidate was evaluated");
 }
 
 /// `setup-indices` without --store indexes the store `eval` uses by default (the demo store), but asks

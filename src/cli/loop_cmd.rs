@@ -479,7 +479,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             started.elapsed().as_secs_f64()
         );
         if baseline.report.has_drift() {
-            super::engine::print_drift(&baseline.report, false)?;
+            super::engine::print_drift(&baseline.report, args.json)?;
             bail!("the baseline {} drifts on the engine; fix that before optimising against it", cfg.baseline_dir);
         }
         judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));

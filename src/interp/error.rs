@@ -18,6 +18,8 @@ pub mod es_type {
     pub const NEGATIVE_ARRAY_SIZE: &str = "negative_array_size_exception";
     pub const PAINLESS_ERROR: &str = "painless_error";
     pub const STACK_OVERFLOW: &str = "stack_overflow_error";
+    /// `java.lang.invoke.WrongMethodTypeException`: a `def` call site that cannot be linked.
+    pub const WRONG_METHOD_TYPE: &str = "wrong_method_type_exception";
     /// Not an ES class: the local interpreter refuses (limit of ours, or a member it cannot run).
     pub const UNSUPPORTED_LOCALLY: &str = "unsupported_locally";
 }

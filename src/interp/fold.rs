@@ -166,7 +166,7 @@ impl Folder<'_> {
             | K::And(a, b)
             | K::Or(a, b)
             | K::Elvis(a, b)
-            | K::Index(a, b) => {
+            | K::Index(a, b, _) => {
                 self.expr(a);
                 self.expr(b);
             }
@@ -204,7 +204,7 @@ impl Folder<'_> {
     fn target(&mut self, t: &mut Target) {
         match t {
             Target::Local { .. } => {}
-            Target::Index { recv, index } => {
+            Target::Index { recv, index, .. } => {
                 self.expr(recv);
                 self.expr(index);
             }

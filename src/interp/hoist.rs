@@ -169,7 +169,7 @@ fn target_ok(t: &Target, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>)
             fresh.remove(slot);
             true
         }
-        Target::Index { recv, index } => is_fresh_local(recv, fresh) && expr_ok(index, fresh, written),
+        Target::Index { recv, index, .. } => is_fresh_local(recv, fresh) && expr_ok(index, fresh, written),
         Target::Field { recv, .. } => is_fresh_local(recv, fresh),
     }
 }
@@ -190,7 +190,7 @@ fn expr_ok(e: &Expr, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> 
         | K::And(a, b)
         | K::Or(a, b)
         | K::Elvis(a, b)
-        | K::Index(a, b) => expr_ok(a, fresh, written) && expr_ok(b, fresh, written),
+        | K::Index(a, b, _) => expr_ok(a, fresh, written) && expr_ok(b, fresh, written),
         K::Eq { lhs, rhs, .. } => expr_ok(lhs, fresh, written) && expr_ok(rhs, fresh, written),
         K::Conditional(c, a, b) => {
             expr_ok(c, fresh, written) && expr_ok(a, fresh, written) && expr_ok(b, fresh, written)
@@ -257,7 +257,7 @@ fn suffix_expr_ok(e: &Expr, hoisted: &HashSet<Slot>, escapes: bool) -> bool {
         K::Binary(_, a, b) | K::Concat(a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) => {
             ok(a, false) && ok(b, false)
         }
-        K::Index(a, b) => ok(a, false) && ok(b, false),
+        K::Index(a, b, _) => ok(a, false) && ok(b, false),
         K::Elvis(a, b) => ok(a, escapes) && ok(b, escapes),
         K::Eq { lhs, rhs, .. } => ok(lhs, false) && ok(rhs, false),
         K::Conditional(c, a, b) => ok(c, false) && ok(a, escapes) && ok(b, escapes),
@@ -280,7 +280,9 @@ fn suffix_expr_ok(e: &Expr, hoisted: &HashSet<Slot>, escapes: bool) -> bool {
 fn suffix_target_ok(t: &Target, hoisted: &HashSet<Slot>) -> bool {
     match t {
         Target::Local { slot, .. } => !hoisted.contains(slot),
-        Target::Index { recv, index } => suffix_expr_ok(recv, hoisted, true) && suffix_expr_ok(index, hoisted, false),
+        Target::Index { recv, index, .. } => {
+            suffix_expr_ok(recv, hoisted, true) && suffix_expr_ok(index, hoisted, false)
+        }
         Target::Field { recv, .. } => suffix_expr_ok(recv, hoisted, true),
     }
 }
@@ -338,7 +340,7 @@ fn expr_mutates_nothing_shared(e: &Expr) -> bool {
         | K::And(a, b)
         | K::Or(a, b)
         | K::Elvis(a, b)
-        | K::Index(a, b) => expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b),
+        | K::Index(a, b, _) => expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b),
         K::Eq { lhs, rhs, .. } => expr_mutates_nothing_shared(lhs) && expr_mutates_nothing_shared(rhs),
         K::Conditional(c, a, b) => {
             expr_mutates_nothing_shared(c) && expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
@@ -422,7 +424,7 @@ fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
         | K::And(a, b)
         | K::Or(a, b)
         | K::Elvis(a, b)
-        | K::Index(a, b) => {
+        | K::Index(a, b, _) => {
             go(a);
             go(b);
         }
@@ -460,7 +462,7 @@ fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
 fn cache_target(t: &mut Target, go: &mut impl FnMut(&mut Expr)) {
     match t {
         Target::Local { .. } => {}
-        Target::Index { recv, index } => {
+        Target::Index { recv, index, .. } => {
             go(recv);
             go(index);
         }
@@ -484,7 +486,7 @@ fn is_invariant(e: &Expr, hoisted: &HashSet<Slot>) -> bool {
         // Conversions yield primitives or return the very object they checked.
         K::Convert(x, _) => inv(x),
         K::Unary(_, x) | K::Instanceof(x, _) => inv(x),
-        K::Binary(_, a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => inv(a) && inv(b),
+        K::Binary(_, a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b, _) => inv(a) && inv(b),
         K::Eq { lhs, rhs, .. } => inv(lhs) && inv(rhs),
         K::Conditional(c, a, b) => inv(c) && inv(a) && inv(b),
         K::DynField { recv, .. } => inv(recv),

@@ -136,6 +136,26 @@ pub enum EqMode {
     Identity,
 }
 
+/// The type of a `def` call site (painless-facts §4, "`def` call sites"): Painless compiles a
+/// call, field load or brace access on a `def` receiver to an `invokedynamic` whose argument
+/// types are the static types of the argument expressions (`def` and `null` are Object) and whose
+/// return type is the expression's implicit target type (`def` without one). Linking it to the
+/// receiver's method checks these against the method's own types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefSite {
+    /// Argument types after the receiver: a call's arguments; a brace access's index (a store's
+    /// index, then its value).
+    pub args: Vec<Ty>,
+    /// `Ty::Def` unless a checker-inserted implicit conversion was folded into the site.
+    pub ret: Ty,
+}
+
+impl DefSite {
+    pub fn new(args: Vec<Ty>) -> Box<DefSite> {
+        Box::new(DefSite { args, ret: Ty::Def })
+    }
+}
+
 /// What an assignment writes to.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -147,6 +167,8 @@ pub enum Target {
     Index {
         recv: Box<Expr>,
         index: Box<Expr>,
+        /// A `def` receiver's store site: `args` are the index's and the value's static types.
+        site: Option<Box<DefSite>>,
     },
     /// `recv.name` shortcut on a map (`put`), list (`list.0`) or def.
     Field {
@@ -208,13 +230,16 @@ pub enum ExprKind {
         prefix: bool,
         back: Back,
     },
-    /// `recv[index]` read, dispatched on the receiver's runtime class.
-    Index(Box<Expr>, Box<Expr>),
-    /// `recv.name` read: map key, list index, array length, getter... dispatched at run time.
+    /// `recv[index]` read, dispatched on the receiver's runtime class; a `def` receiver has its
+    /// load site (`args`: the index's static type).
+    Index(Box<Expr>, Box<Expr>, Option<Box<DefSite>>),
+    /// `recv.name` read: map key, list index, array length, getter... dispatched at run time; a
+    /// `def` receiver has its load site (no `args`).
     DynField {
         recv: Box<Expr>,
         name: String,
         null_safe: bool,
+        site: Option<Box<DefSite>>,
     },
     /// A statically resolved registry field.
     Field {
@@ -235,6 +260,7 @@ pub enum ExprKind {
         name: String,
         args: Vec<Expr>,
         null_safe: bool,
+        site: Box<DefSite>,
     },
     Static {
         sig: &'static StaticSig,

@@ -356,6 +356,8 @@ fn runtime_code(es: &str) -> &'static str {
         es_type::ILLEGAL_ARGUMENT => "R307",
         es_type::ILLEGAL_STATE => "R308",
         es_type::UNSUPPORTED_OPERATION => "R309",
+        // R310 is an invalid score (`rank::outcome::INVALID_SCORE_CODE`).
+        es_type::WRONG_METHOD_TYPE => "R311",
         _ => "R399",
     }
 }

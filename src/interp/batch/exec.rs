@@ -406,15 +406,23 @@ impl Exec<'_, '_> {
                     ops::binary(BinOp::Add, &a[0], &a[1])
                 })
             }
-            K::Index(r, i) => {
+            K::Index(r, i, site) => {
                 let cols = [self.expr(r, env, bad)?, self.expr(i, env, bad)?];
-                self.map_read(&cols, bad, |it, a| it.index_get(&a[0], &a[1]))
+                self.map_read(&cols, bad, |it, a| match site {
+                    None => it.index_get(&a[0], &a[1]),
+                    Some(site) => {
+                        let n = it.def_index_normalize(&a[0], a[1].clone(), &site.args[0])?;
+                        it.def_index_load(&a[0], n, &site.args[0], &site.ret)
+                    }
+                })
             }
-            K::DynField { recv, name, null_safe } => {
+            K::DynField { recv, name, null_safe, site } => {
                 let cr = self.expr(recv, env, bad)?;
                 let null_safe = *null_safe;
-                self.map_read(&[cr], bad, |it, a| {
-                    if a[0].is_null() && null_safe { Ok(Value::Null) } else { it.field_get(&a[0], name) }
+                self.map_read(&[cr], bad, |it, a| match site {
+                    _ if a[0].is_null() && null_safe => Ok(Value::Null),
+                    None => it.field_get(&a[0], name),
+                    Some(site) => it.def_field_get(&a[0], name, site),
                 })
             }
             K::Field { recv, sig, null_safe } => {
@@ -436,14 +444,14 @@ impl Exec<'_, '_> {
                     r => imp(&it.ctx, r, &a[1..]),
                 })
             }
-            K::DynMethod { recv, name, args, null_safe } => {
+            K::DynMethod { recv, name, args, null_safe, site } => {
                 let mut cols = vec![self.expr(recv, env, bad)?];
                 cols.extend(self.args(args, env, bad)?);
                 let null_safe = *null_safe;
                 self.map_read(&cols, bad, |it, a| match &a[0] {
                     Value::Null if null_safe => Ok(Value::Null),
                     Value::Null => Err(null_receiver(name)),
-                    r => it.dyn_call(r, name, &a[1..]),
+                    r => it.def_call(r, name, &a[1..], site),
                 })
             }
             K::Static { sig, args } => {

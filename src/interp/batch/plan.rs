@@ -207,7 +207,7 @@ impl Planner<'_> {
             K::Const(_) | K::Params | K::Doc | K::Score | K::StaticField(_) => Some(()),
             K::Local(s) => (defined.contains(s) || self.hoisted.contains(s)).then_some(()),
             K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => self.expr(x, defined),
-            K::Binary(_, a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b) => {
+            K::Binary(_, a, b) | K::DefAdd(a, b) | K::And(a, b) | K::Or(a, b) | K::Elvis(a, b) | K::Index(a, b, _) => {
                 self.expr(a, defined)?;
                 self.expr(b, defined)
             }

@@ -111,6 +111,19 @@ pub(crate) fn not_a_statement(e: &ast::Expr) -> Option<String> {
     })
 }
 
+/// The call site of a `def` call, field load or brace load whose result is still `def` (not yet
+/// typed to a target); null-safe accesses keep their explicit conversion.
+fn def_site_mut(e: &mut Expr) -> Option<&mut ir::DefSite> {
+    match &mut e.kind {
+        ExprKind::DynMethod { site, null_safe: false, .. } => Some(site.as_mut()),
+        ExprKind::DynField { site: Some(site), null_safe: false, .. } | ExprKind::Index(_, _, Some(site)) => {
+            Some(site.as_mut())
+        }
+        _ => None,
+    }
+    .filter(|s| s.ret.is_def())
+}
+
 /// An int literal that fits `ty` (byte, short or char): Painless narrows such a constant implicitly.
 fn narrowable_int_literal(e: &ast::Expr, ty: &Ty) -> bool {
     match (&e.kind, ty) {
@@ -186,7 +199,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Apply Painless's cast from `v.ty` to `to`.
-    pub(crate) fn convert(&mut self, v: Typed, to: &Ty, explicit: bool, internal: bool, span: Span) -> CResult<Expr> {
+    pub(crate) fn convert(
+        &mut self,
+        mut v: Typed,
+        to: &Ty,
+        explicit: bool,
+        internal: bool,
+        span: Span,
+    ) -> CResult<Expr> {
         if v.null {
             if let Ty::Prim(_) = to {
                 return Err(error(
@@ -202,6 +222,15 @@ impl<'a> Checker<'a> {
         }
         match legal_cast(&v.ty, to, explicit, internal) {
             Ok(None) => Ok(v.ir),
+            // Painless types a `def` call, load or brace load to its implicit target: the
+            // conversion happens inside the call site (painless-facts §4), with its rules.
+            Ok(Some(ir::Conv::DefImplicit(t))) if def_site_mut(&mut v.ir).is_some() => {
+                let mut ir = v.ir;
+                if let Some(site) = def_site_mut(&mut ir) {
+                    site.ret = t;
+                }
+                Ok(ir)
+            }
             Ok(Some(conv)) => {
                 let sp = v.ir.span;
                 Ok(Expr::new(ExprKind::Convert(Box::new(v.ir), conv), sp))
@@ -631,11 +660,16 @@ impl<'a> Checker<'a> {
             K::Index { recv, index } => {
                 let r = self.check_expr(recv, None)?;
                 let brace = Span { start: recv.span.end, end: t.span.end };
-                let (idx, ty) = self.index_parts(&r.ty, index, brace)?;
+                let (idx, ty, mut site) = self.index_parts(&r.ty, index, brace)?;
                 if r.ty == Ty::DocMap {
                     return Err(unsupported("L406", t.span, "writing to doc values"));
                 }
-                Ok((Target::Index { recv: Box::new(r.ir), index: Box::new(idx) }, ty))
+                // The stored value's type: `def` for compound assignments and `++` (their result
+                // is computed in `def`); a plain assignment puts its value's own type here.
+                if let Some(site) = site.as_mut() {
+                    site.args.push(Ty::Def);
+                }
+                Ok((Target::Index { recv: Box::new(r.ir), index: Box::new(idx), site }, ty))
             }
             K::Binary { op, .. } => Err(error(
                 "C204",
@@ -695,8 +729,14 @@ impl<'a> Checker<'a> {
         value: &ast::Expr,
         span: Span,
     ) -> CResult<Typed> {
-        let (tgt, ty) = self.target(t, "assignment")?;
+        let (mut tgt, ty) = self.target(t, "assignment")?;
         let Some(op) = op else {
+            if let Target::Index { site: Some(site), .. } = &mut tgt {
+                let v = self.check_expr(value, Some(&ty))?;
+                site.args[1] = v.ty.clone();
+                let v = self.convert(v, &ty, false, false, value.span)?;
+                return Ok(Typed::new(ExprKind::Assign { target: tgt, value: Box::new(v) }, span, ty));
+            }
             let v = self.check_assign_value(value, &ty)?;
             return Ok(Typed::new(ExprKind::Assign { target: tgt, value: Box::new(v) }, span, ty));
         };

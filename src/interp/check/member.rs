@@ -3,21 +3,38 @@
 
 use super::expr::Typed;
 use super::{CResult, Checker, error, unsupported};
-use crate::interp::ir::{Expr, ExprKind};
+use crate::interp::ir::{DefSite, Expr, ExprKind};
 use crate::interp::registry::with_getter_name;
 use crate::interp::types::{ScriptContext, Ty};
 use crate::painless::ast::{self, Literal};
 use crate::painless::{Severity, Span};
 
 impl<'a> Checker<'a> {
-    /// Index expression and element type for `recv[index]` given the receiver's static type.
-    pub(super) fn index_parts(&mut self, recv_ty: &Ty, index: &ast::Expr, span: Span) -> CResult<(Expr, Ty)> {
+    /// Index expression and element type for `recv[index]` given the receiver's static type, and
+    /// for a `def` receiver its call site (the index keeps its own type, painless-facts §4).
+    pub(super) fn index_parts(
+        &mut self,
+        recv_ty: &Ty,
+        index: &ast::Expr,
+        span: Span,
+    ) -> CResult<(Expr, Ty, Option<Box<DefSite>>)> {
+        let (i, ty) = match recv_ty {
+            Ty::Def => {
+                let i = self.check_expr(index, None)?;
+                return Ok((i.ir, Ty::Def, Some(DefSite::new(vec![i.ty]))));
+            }
+            _ => self.typed_index_parts(recv_ty, index, span)?,
+        };
+        Ok((i, ty, None))
+    }
+
+    /// `index_parts` for receivers with a static type (a `def` one is never passed here).
+    fn typed_index_parts(&mut self, recv_ty: &Ty, index: &ast::Expr, span: Span) -> CResult<(Expr, Ty)> {
         match recv_ty {
             Ty::Array(elem) => {
                 let i = self.check_expr(index, Some(&Ty::INT))?;
                 Ok((self.convert(i, &Ty::INT, false, false, index.span)?, (**elem).clone()))
             }
-            Ty::Def => Ok((self.check_expr(index, None)?.ir, Ty::Def)),
             Ty::Map | Ty::HashMap => {
                 let k = self.check_expr(index, None)?;
                 Ok((self.convert(k, &Ty::Def, false, true, index.span)?, Ty::Def))
@@ -51,8 +68,8 @@ impl<'a> Checker<'a> {
     pub(super) fn index(&mut self, recv: &ast::Expr, index: &ast::Expr, span: Span) -> CResult<Typed> {
         let r = self.check_expr(recv, None)?;
         let brace = Span { start: recv.span.end, end: span.end };
-        let (i, ty) = self.index_parts(&r.ty, index, brace)?;
-        Ok(Typed::new(ExprKind::Index(Box::new(r.ir), Box::new(i)), span, ty))
+        let (i, ty, site) = self.index_parts(&r.ty, index, brace)?;
+        Ok(Typed::new(ExprKind::Index(Box::new(r.ir), Box::new(i), site), span, ty))
     }
 
     /// Warn (ES fails only at run time) when `doc['f']` names a field the store does not have.
@@ -120,7 +137,13 @@ impl<'a> Checker<'a> {
             self.check_doc_field(&name.name, name.span);
         }
         let dyn_field = |r: Typed, ty: Ty| {
-            Ok(Typed::new(ExprKind::DynField { recv: Box::new(r.ir), name: name.name.clone(), null_safe }, span, ty))
+            // A `def` receiver's load is a call site; a Map or List receiver's is a plain shortcut.
+            let site = r.ty.is_def().then(|| DefSite::new(Vec::new()));
+            Ok(Typed::new(
+                ExprKind::DynField { recv: Box::new(r.ir), name: name.name.clone(), null_safe, site },
+                span,
+                ty,
+            ))
         };
         let result_ty = match &r.ty {
             Ty::Def => return dyn_field(r, Ty::Def),
@@ -252,6 +275,7 @@ impl<'a> Checker<'a> {
                 ));
             }
             let mut a = Vec::with_capacity(n);
+            let mut types = Vec::with_capacity(n);
             for x in args {
                 let v = self.check_expr(x, None)?;
                 if v.ty == Ty::Void {
@@ -262,9 +286,11 @@ impl<'a> Checker<'a> {
                     ));
                 }
                 a.push(v.ir);
+                types.push(v.ty);
             }
+            let site = DefSite::new(types);
             return Ok(Typed::new(
-                ExprKind::DynMethod { recv: Box::new(r.ir), name: name.name.clone(), args: a, null_safe },
+                ExprKind::DynMethod { recv: Box::new(r.ir), name: name.name.clone(), args: a, null_safe, site },
                 span,
                 Ty::Def,
             ));

@@ -66,6 +66,9 @@ pub(crate) enum Point {
     Back,
     /// Assignment: writing the target.
     Store,
+    /// A `def` brace access (load, store or compound): the index normalisation, after the receiver
+    /// and index and before any value (`callsite.rs`).
+    Normalize,
     /// Class binding: the constructor, after the constructor arguments.
     Ctor,
     /// for-each: `iterator()`/element casts after the iterable expression (no mark of their own).
@@ -179,8 +182,12 @@ impl Locator<'_> {
                 self.expr(c) || self.expr(a) || self.expr(b)
             }
             ExprKind::Instanceof(x, _) => self.expr(x),
-            ExprKind::Index(r, i) => {
+            ExprKind::Index(r, i, site) => {
                 if self.expr(r) || self.expr(i) {
+                    return true;
+                }
+                // A `def` brace access normalises its index first, with no mark of its own.
+                if site.is_some() && self.at(e, Point::Normalize) {
                     return true;
                 }
                 // A map's key is cast to `def` (a mark, no instruction) right before the load's
@@ -239,8 +246,11 @@ impl Locator<'_> {
             ExprKind::Cached { expr, .. } => self.expr(expr),
             ExprKind::Assign { target, value } => match target {
                 Target::Local { .. } => self.expr(value),
-                Target::Index { recv, index } => {
-                    if self.expr(recv) || self.expr(index) || self.expr(value) {
+                Target::Index { recv, index, site } => {
+                    if self.expr(recv) || self.expr(index) {
+                        return true;
+                    }
+                    if site.is_some() && self.at(e, Point::Normalize) || self.expr(value) {
                         return true;
                     }
                     self.mark(recv.span.end);
@@ -270,8 +280,8 @@ impl Locator<'_> {
     fn compound(&mut self, e: &Expr, target: &Target, value: Option<(&Expr, bool)>) -> bool {
         let loc = match target {
             Target::Local { .. } => e.span.start,
-            Target::Index { recv, index } => {
-                if self.expr(recv) || self.expr(index) {
+            Target::Index { recv, index, site } => {
+                if self.expr(recv) || self.expr(index) || site.is_some() && self.at(e, Point::Normalize) {
                     return true;
                 }
                 recv.span.end
@@ -321,7 +331,7 @@ fn location(e: &Expr) -> u32 {
         | ExprKind::Field { recv, .. }
         | ExprKind::Method { recv, .. }
         | ExprKind::DynMethod { recv, .. }
-        | ExprKind::Index(recv, _) => recv.span.end,
+        | ExprKind::Index(recv, ..) => recv.span.end,
         ExprKind::Static { sig, .. } => e.span.start + sig.class.len() as u32,
         ExprKind::StaticField(sig) => e.span.start + sig.class.len() as u32,
         ExprKind::Convert(x, _) | ExprKind::Cached { expr: x, .. } => location(x),
@@ -343,7 +353,11 @@ fn map_receiver(r: &Expr) -> bool {
 /// and count as typed).
 fn def_typed(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::DynField { .. } | ExprKind::DynMethod { .. } | ExprKind::Index(..) | ExprKind::DefAdd(..) => true,
+        // A `def` site typed to its target (`callsite.rs`) is no longer `def`.
+        ExprKind::DynField { site: Some(site), .. }
+        | ExprKind::DynMethod { site, .. }
+        | ExprKind::Index(_, _, Some(site)) => site.ret.is_def(),
+        ExprKind::DynField { .. } | ExprKind::Index(..) | ExprKind::DefAdd(..) => true,
         ExprKind::Method { sig, .. } => sig.ret == Ty::Def,
         ExprKind::Field { sig, .. } => sig.ty == Ty::Def,
         ExprKind::Cached { expr, .. } => def_typed(expr),

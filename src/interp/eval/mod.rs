@@ -4,6 +4,7 @@
 //! counter per function invocation, shared by every `while`/`for`/`do` loop in it, painless-facts §9).
 
 mod access;
+mod callsite;
 mod locate;
 pub mod ops;
 
@@ -331,17 +332,31 @@ impl<'a> Interp<'a> {
             ExprKind::IncDec { target, increment, prefix, back } => {
                 self.inc_dec(frame, target, *increment, *prefix, back, e)
             }
-            ExprKind::Index(r, i) => {
+            ExprKind::Index(r, i, site) => {
                 let recv = self.ev(frame, r)?;
                 let idx = self.ev(frame, i)?;
-                self.index_get(&recv, &idx).at(e)
+                match site {
+                    None => self.index_get(&recv, &idx).at(e),
+                    Some(site) => {
+                        let index_ty = &site.args[0];
+                        let n = self.def_index_normalize(&recv, idx, index_ty).at_point(
+                            e,
+                            locate::own_span(e),
+                            locate::Point::Normalize,
+                        )?;
+                        self.def_index_load(&recv, n, index_ty, &site.ret).at(e)
+                    }
+                }
             }
-            ExprKind::DynField { recv, name, null_safe } => {
+            ExprKind::DynField { recv, name, null_safe, site } => {
                 let r = self.ev(frame, recv)?;
                 if r.is_null() && *null_safe {
                     return Ok(Value::Null);
                 }
-                self.field_get(&r, name).at(e)
+                match site {
+                    None => self.field_get(&r, name).at(e),
+                    Some(site) => self.def_field_get(&r, name, site).at(e),
+                }
             }
             ExprKind::Field { recv, sig, null_safe } => {
                 let r = self.ev(frame, recv)?;
@@ -367,7 +382,7 @@ impl<'a> Interp<'a> {
                 })?
                 .at(e)
             }
-            ExprKind::DynMethod { recv, name, args, null_safe } => {
+            ExprKind::DynMethod { recv, name, args, null_safe, site } => {
                 let r = self.ev(frame, recv)?;
                 if r.is_null() && *null_safe {
                     return Ok(Value::Null);
@@ -376,7 +391,7 @@ impl<'a> Interp<'a> {
                 if r.is_null() {
                     return Err(fail_at(access::null_def_call(), dot(recv), e, locate::Point::After));
                 }
-                self.dyn_call(&r, name, &a).at(e)
+                self.def_call(&r, name, &a, site).at(e)
             }
             ExprKind::Static { sig, args } => {
                 let imp = sig.imp;
@@ -564,10 +579,23 @@ impl<'a> Interp<'a> {
         use locate::Point::Load;
         match t {
             Target::Local { slot, .. } => Ok((frame.slots[*slot as usize].clone(), None)),
-            Target::Index { recv, index } => {
+            Target::Index { recv, index, site } => {
                 let r = self.ev(frame, recv)?;
                 let i = self.ev(frame, index)?;
-                let old = self.index_get(&r, &i).at_point(e, index.span, Load)?;
+                let old = match site {
+                    None => self.index_get(&r, &i).at_point(e, index.span, Load)?,
+                    Some(site) => {
+                        let i = self.def_index_normalize(&r, i, &site.args[0]).at_point(
+                            e,
+                            index.span,
+                            locate::Point::Normalize,
+                        )?;
+                        let old = self
+                            .def_index_load(&r, i.clone(), &site.args[0], &Ty::Def)
+                            .at_point(e, index.span, Load)?;
+                        return Ok((old, Some((r, i))));
+                    }
+                };
                 Ok((old, Some((r, i))))
             }
             Target::Field { recv, name } => {
@@ -592,7 +620,11 @@ impl<'a> Interp<'a> {
                 frame.slots[*slot as usize] = v;
                 Ok(())
             }
-            (Target::Index { .. }, Some((r, i))) => self.index_set(&r, &i, v).at_point(e, e.span, Store),
+            (Target::Index { site: None, .. }, Some((r, i))) => self.index_set(&r, &i, v).at_point(e, e.span, Store),
+            // The index is already normalised (`read_target`).
+            (Target::Index { site: Some(site), .. }, Some((r, i))) => {
+                self.def_index_store(&r, i, v, site).at_point(e, e.span, Store)
+            }
             (Target::Field { name, .. }, Some((r, _))) => self.field_set(&r, name, v).at_point(e, e.span, Store),
             _ => Err(fail(RuntimeError::illegal_state("illegal tree structure"), e.span)),
         }
@@ -606,11 +638,21 @@ impl<'a> Interp<'a> {
                 frame.slots[*slot as usize] = v.clone();
                 Ok(v)
             }
-            Target::Index { recv, index } => {
+            Target::Index { recv, index, site: None } => {
                 let r = self.ev(frame, recv)?;
                 let i = self.ev(frame, index)?;
                 let v = self.ev(frame, value)?;
                 self.index_set(&r, &i, v.clone()).at_point(e, e.span, Store)?;
+                Ok(v)
+            }
+            Target::Index { recv, index, site: Some(site) } => {
+                let r = self.ev(frame, recv)?;
+                let i = self.ev(frame, index)?;
+                // Normalised before the value is evaluated (`callsite.rs`).
+                let i =
+                    self.def_index_normalize(&r, i, &site.args[0]).at_point(e, index.span, locate::Point::Normalize)?;
+                let v = self.ev(frame, value)?;
+                self.def_index_store(&r, i, v.clone(), site).at_point(e, e.span, Store)?;
                 Ok(v)
             }
             Target::Field { recv, name } => {
