@@ -416,13 +416,16 @@ fn dataset_default_reads_the_env_paths_of_the_original_harness() {
     )
     .unwrap();
     let v = json_ok(&eval_json(&project.join("work"), &["--dataset", "default", "--threshold", "4"]));
-    assert!(v["store"]["path"].as_str().unwrap().starts_with("./.scorelab/stores/default-"), "{v}");
+    assert!(v["store"]["path"].as_str().unwrap().starts_with("./.scorelab/stores/data-"), "{v}");
     assert_eq!(v["store"]["dataset"], "data", "named after the items file's directory");
     assert_eq!(v["result"]["status"], "ok");
-    // The same files as --dataset DIR: the same figures.
-    let dir = json_ok(&eval_json(&project, &["--dataset", "data", "--threshold", "4"]));
-    assert_eq!(dir["result"]["metrics"], v["result"]["metrics"]);
+    // The same files as --dataset DIR: the same store, imported once.
+    let work = project.join("work");
+    let dir = json_ok(&eval_json(&work, &["--dataset", "../data", "--threshold", "4"]));
     assert_eq!(dir["store"]["content_checksum"], v["store"]["content_checksum"]);
+    assert_eq!(dir["store"]["path"], v["store"]["path"]);
+    assert_eq!(dir["store"]["imported_now"], false);
+    assert_eq!(dir["result"]["metrics"], v["result"]["metrics"]);
 
     // The environment wins over .env (relative to the working directory), and a path naming no file is refused.
     std::fs::write(project.join("work/lenders.jsonl"), LENDERS.replace("0.4", "0.3")).unwrap();

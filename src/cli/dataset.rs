@@ -93,7 +93,7 @@ pub fn open_store(
         (None, Some(DatasetArg::Default)) => {
             note_shadowed_dir("default");
             let files = harness_env_files()?;
-            let imported = import_files("default", &files, import)?;
+            let imported = import_files(&files, import)?;
             (imported.path.clone(), Some(imported))
         }
         (None, Some(DatasetArg::Dir(dir))) => {
@@ -102,8 +102,7 @@ pub fn open_store(
             }
             let files = DatasetFiles::in_dir(dir)
                 .with_context(|| format!("--dataset {}: reading the dataset", dir.display()))?;
-            let label = files.default_name.clone().unwrap_or_else(|| "dataset".into());
-            let imported = import_files(&label, &files, import)?;
+            let imported = import_files(&files, import)?;
             (imported.path.clone(), Some(imported))
         }
     };
@@ -143,7 +142,7 @@ fn note_shadowed_dir(name: &str) {
 }
 
 /// Imports `files` on first use (keyed by their content checksum), with a progress bar while it reads.
-fn import_files(label: &str, files: &DatasetFiles, import: Option<&SettingsOverrides>) -> Result<ImportedStore> {
+fn import_files(files: &DatasetFiles, import: Option<&SettingsOverrides>) -> Result<ImportedStore> {
     let overrides = import.cloned().unwrap_or_default();
     let bar: RefCell<Option<indicatif::ProgressBar>> = RefCell::new(None);
     let progress = |step: ImportProgress<'_>| match step {
@@ -162,7 +161,7 @@ fn import_files(label: &str, files: &DatasetFiles, import: Option<&SettingsOverr
             }
         }
     };
-    let result = scorelab::store::ensure_imported_store(Path::new("."), label, files, &overrides, &progress);
+    let result = scorelab::store::ensure_imported_store(Path::new("."), files, &overrides, &progress);
     if let Some(b) = bar.borrow_mut().take() {
         b.finish_and_clear();
     }

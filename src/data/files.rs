@@ -83,7 +83,7 @@ impl DatasetFiles {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let default_name = dir_name(&dir.canonicalize().unwrap_or_else(|_| dir.clone()));
+        let default_name = dir_name(&dir);
         DatasetFiles {
             items,
             users,
@@ -137,9 +137,9 @@ impl DatasetFiles {
         self.roles().iter().filter_map(|(_, p, _)| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
     }
 
-    /// `sha256:<hex>` over each file's role, size and bytes (or its absence, for an optional file) and
-    /// the command-line settings: what a store imported from these files with these settings is keyed
-    /// by. A required file that cannot be read is an error naming it.
+    /// `sha256:<hex>` over each file's role, size and bytes (or its absence, for an optional file), the
+    /// default name and the command-line settings: what a store imported from these files with these
+    /// settings is keyed by. A required file that cannot be read is an error naming it.
     pub fn content_checksum(&self, overrides: &SettingsOverrides) -> Result<String, DataError> {
         let mut hasher = Sha256::new();
         hasher.update(b"scorelab dataset files v1\n");
@@ -165,6 +165,8 @@ impl DatasetFiles {
             }
         }
         hasher.update(b"\n");
+        // The default name is stored in the dataset's settings, so it is part of what the files make.
+        hasher.update(format!("default_name {:?}\n", self.default_name).as_bytes());
         hasher.update(format!("name {:?}\n", overrides.name).as_bytes());
         hasher.update(format!("relevance_threshold {:?}\n", overrides.relevance_threshold).as_bytes());
         hasher.update(format!("diversity_fields {:?}\n", overrides.diversity_fields).as_bytes());
@@ -173,8 +175,13 @@ impl DatasetFiles {
     }
 }
 
+/// The directory's own name, also for `.` or `..` (then the name of the directory they stand for).
 fn dir_name(dir: &Path) -> Option<String> {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned())
+    let named = match dir.file_name() {
+        Some(_) => dir.to_path_buf(),
+        None => dir.canonicalize().ok()?,
+    };
+    named.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]

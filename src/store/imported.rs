@@ -1,7 +1,8 @@
 //! Stores imported on first use from a dataset's files (`--dataset DIR`, or the `.env` paths of the
 //! `default` adapter), as the demo store is prepared on first use.
 //!
-//! Each lives at `<root>/.scorelab/stores/<label>-<checksum prefix>`, keyed by the checksum of the
+//! Each lives at `<root>/.scorelab/stores/<name>-<checksum prefix>` (the name is the dataset's default
+//! name, its directory's), keyed by the checksum of the
 //! files' content and the settings given with them (`DatasetFiles::content_checksum`): a changed file
 //! makes a new store, an unchanged one reuses the store it made, and no command reads a store that no
 //! longer matches its files. The store is built in a temporary directory and renamed into place.
@@ -57,8 +58,8 @@ struct ImportRecord {
     defaults_applied: Vec<String>,
 }
 
-/// The directory of the store imported from files with this content checksum: `label` (reduced to
-/// file-name-safe characters) and the checksum's first hex digits.
+/// The directory of the store imported from files with this content checksum: `label`, for people to
+/// read (reduced to file-name-safe characters), and the checksum's first hex digits.
 pub fn imported_store_dir(root: &Path, label: &str, content_checksum: &str) -> PathBuf {
     let safe: String = label
         .chars()
@@ -75,13 +76,12 @@ pub fn imported_store_dir(root: &Path, label: &str, content_checksum: &str) -> P
 /// matches their content checksum (or the matching one does not open).
 pub fn ensure_imported_store(
     root: &Path,
-    label: &str,
     files: &DatasetFiles,
     overrides: &SettingsOverrides,
     progress: &dyn Fn(ImportProgress<'_>),
 ) -> Result<ImportedStore, DatasetStoreError> {
     let content_checksum = files.content_checksum(overrides)?;
-    let dir = imported_store_dir(root, label, &content_checksum);
+    let dir = imported_store_dir(root, files.default_name.as_deref().unwrap_or(""), &content_checksum);
     if let Some(record) = reusable(&dir, &content_checksum) {
         return Ok(ImportedStore {
             path: dir,
