@@ -500,3 +500,93 @@ fn loop_takes_a_dataset_dir_and_its_resume_refuses_another_store() {
     // Without them, the run goes on, on its own store.
     scorelab_in(tmp.path()).args(["loop", "--resume", &run, "--iters", "1"]).assert().success();
 }
+
+/// What the stand-in engine of `fake_engine` saw: the store checksum the index was created with and
+/// the documents bulk-loaded into it.
+#[derive(Default)]
+struct Loaded {
+    store_checksum: Option<String>,
+    documents: u64,
+}
+
+/// A stand-in OpenSearch node answering the requests of `setup-indices` (banner, delete, create, bulk,
+/// settings, refresh, count), one request per connection.
+fn fake_engine() -> (String, std::sync::Arc<std::sync::Mutex<Loaded>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let loaded = std::sync::Arc::new(std::sync::Mutex::new(Loaded::default()));
+    let seen = loaded.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let mut state = seen.lock().unwrap();
+            let (status, reply) = match (method, path) {
+                ("GET", "/") => {
+                    (200, serde_json::json!({"version": {"distribution": "opensearch", "number": "2.19.1"}}))
+                }
+                ("DELETE", _) => (404, serde_json::json!({"error": {"type": "index_not_found_exception"}})),
+                ("PUT", p) if !p.contains("_settings") => {
+                    let created: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    state.store_checksum =
+                        created["mappings"]["_meta"]["scorelab_store_checksum"].as_str().map(str::to_string);
+                    (200, serde_json::json!({"acknowledged": true}))
+                }
+                ("POST", p) if p.ends_with("_bulk") => {
+                    state.documents += body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() as u64 / 2;
+                    (200, serde_json::json!({"errors": false, "items": []}))
+                }
+                ("GET", p) if p.ends_with("_count") => (200, serde_json::json!({"count": state.documents})),
+                _ => (200, serde_json::json!({"acknowledged": true})),
+            };
+            drop(state);
+            let text = reply.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, loaded)
+}
+
+#[test]
+fn setup_indices_loads_the_store_eval_dataset_ranks_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    // setup-indices has no --threshold: the dataset's own settings are what every command imports with.
+    std::fs::write(tmp.path().join("ds/dataset.json"), "{\"user_rows\":1,\"relevance_threshold\":4}").unwrap();
+    let (url, loaded) = fake_engine();
+    let out = scorelab_in(tmp.path())
+        .args(["setup-indices", "--dataset", "ds", "--engine-url", &url, "--json"])
+        .output()
+        .unwrap();
+    let v = json_ok(&out);
+    assert_eq!(v["documents"], 4, "{v}");
+    assert_eq!(v["store"]["imported_now"], true);
+    assert!(v["defaults_applied"].to_string().contains("diversity fields sector"), "{v}");
+    let e = json_ok(&eval_json(tmp.path(), &["--dataset", "ds"]));
+    assert_eq!(e["store"]["imported_now"], false, "eval reuses the store setup-indices imported");
+    assert_eq!(e["store"]["path"], v["store"]["path"]);
+    let loaded = loaded.lock().unwrap();
+    assert_eq!(loaded.store_checksum.as_deref(), e["store"]["checksum"].as_str(), "the index is that store's");
+    assert_eq!(loaded.documents, 4);
+}
