@@ -454,7 +454,15 @@ fn named_datasets_open_their_stores() {
         .args(["import", "--dataset", "small", "--store", ".scorelab/stores/movielens"])
         .assert()
         .success();
-    let v = json_ok(&eval_json(tmp.path(), &["--dataset", "movielens"]));
+    // A directory of the same name does not change what the name means, but is mentioned.
+    std::fs::create_dir(tmp.path().join("movielens")).unwrap();
+    let out = eval_json(tmp.path(), &["--dataset", "movielens"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: --dataset movielens is the named dataset; for the directory ./movielens"),
+        "{stderr}"
+    );
+    let v = json_ok(&out);
     assert_eq!(v["store"]["path"], "./.scorelab/stores/movielens");
     assert_eq!(v["store"]["dataset"], "small");
     assert_eq!(v["defaults_applied"], serde_json::json!([]));

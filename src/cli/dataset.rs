@@ -79,8 +79,13 @@ pub fn open_store(
 ) -> Result<OpenedStore> {
     let (path, imported) = match (store, dataset) {
         (Some(path), _) => (path.to_path_buf(), None),
-        (None, None | Some(DatasetArg::Movielens)) => (demo_store()?, None),
+        (None, None) => (demo_store()?, None),
+        (None, Some(DatasetArg::Movielens)) => {
+            note_shadowed_dir("movielens");
+            (demo_store()?, None)
+        }
         (None, Some(DatasetArg::Synthetic)) => {
+            note_shadowed_dir("synthetic");
             let path = Path::new(scorelab::store::SYNTHETIC_STORE_DIR);
             if Store::open(path).is_err() {
                 eprintln!("generating the synthetic store at {} (first use)...", path.display());
@@ -106,10 +111,6 @@ pub fn open_store(
             (imported.path.clone(), Some(imported))
         }
     };
-    if matches!(dataset, Some(DatasetArg::Movielens | DatasetArg::Synthetic)) && store.is_none() {
-        let name = if dataset == Some(&DatasetArg::Movielens) { "movielens" } else { "synthetic" };
-        note_shadowed_dir(name);
-    }
     let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
     for note in imported.iter().flat_map(|i| &i.defaults_applied) {
         eprintln!("note: {note}");
