@@ -196,3 +196,405 @@ fn several_vector_candidates_need_the_flag_and_io_causes_print_once() {
     let stderr = String::from_utf8_lossy(&out.unwrap().stderr).to_string();
     assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
 }
+
+/// The original harness's catalogue: `loans.jsonl`, its vector under the name scripts use.
+const LOANS: &str = concat!(
+    "{\"id\":\"l1\",\"item_vector\":[0.1,0.9],\"sector\":\"food\",\"amount\":500}\n",
+    "{\"id\":\"l2\",\"item_vector\":[0.8,0.2],\"sector\":\"retail\",\"amount\":1200}\n",
+    "{\"id\":\"l3\",\"item_vector\":[0.5,0.5],\"sector\":\"food\",\"amount\":250}\n",
+    "{\"id\":\"l4\",\"item_vector\":[0.9,0.1],\"sector\":\"housing\",\"amount\":800}\n",
+);
+const LENDERS: &str = concat!(
+    "{\"id\":\"u1\",\"user_vector\":[[0.2,0.8]]}\n",
+    "{\"id\":\"u2\",\"user_vector\":[[0.9,0.1]]}\n",
+    "{\"id\":\"u3\",\"user_vector\":[[0.5,0.4]]}\n",
+);
+/// Graded weights, with the original harness's name for the item column.
+const LENDS: &str = "loan_id,user_id,weight\nl1,u1,5\nl3,u1,4\nl2,u2,3\nl4,u2,5\nl2,u3,4\n";
+
+fn write_loans(dir: &std::path::Path) {
+    write_files(
+        dir,
+        &[
+            ("loans.jsonl", LOANS),
+            ("users.jsonl", LENDERS),
+            ("interactions.csv", LENDS),
+            ("exclusions.csv", "user_id,item_id\nu3,l1\n"),
+            ("dataset.json", "{\"user_rows\":1}"),
+        ],
+    );
+}
+
+const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline");
+
+/// `scorelab` in `dir`, with no `.env` key of the `default` adapter inherited from the test's environment.
+fn scorelab_in(dir: &std::path::Path) -> Command {
+    let mut cmd = scorelab();
+    cmd.current_dir(dir);
+    for key in ["DEFAULT_LOANS_PATH", "DEFAULT_USERS_PATH", "DEFAULT_INTERACTIONS_PATH"] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+fn json_ok(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+fn eval_json(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["eval", "--set", BASELINE, "--json"];
+    args.extend_from_slice(extra);
+    scorelab_in(dir).args(&args).output().unwrap()
+}
+
+/// The entries of `.scorelab/stores` (a temporary directory left by an import included; none: empty).
+fn store_dirs(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(".scorelab/stores")) else { return Vec::new() };
+    let mut names: Vec<String> = entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn loans_jsonl_and_a_loan_id_column_import_as_the_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    let v = json_ok(&import(tmp.path(), &["--threshold", "4"]));
+    assert_eq!(v["num_items"], 4);
+    assert_eq!(v["ground_truth"]["interactions_kept"], 5, "{v}");
+    // Both names at once: which is the catalogue would be a guess.
+    std::fs::write(tmp.path().join("ds/items.jsonl"), LOANS).unwrap();
+    let out = import(tmp.path(), &["--threshold", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("both items.jsonl and loans.jsonl: either is the items file"), "{stderr}");
+    // A header naming neither id column is said to be one.
+    std::fs::remove_file(tmp.path().join("ds/items.jsonl")).unwrap();
+    std::fs::write(tmp.path().join("ds/interactions.csv"), "loan,lender,amount\nl1,u1,5\n").unwrap();
+    let out = import(tmp.path(), &["--threshold", "4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "interactions.csv:1:3: malformed CSV: weight `amount` is not a finite number: if this row \
+             (loan,lender,amount) is a header, it must name the columns item_id,user_id,weight"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn eval_dataset_dir_imports_once_per_content_and_reports_its_defaults_every_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    let first = eval_json(tmp.path(), &["--dataset", "ds", "--threshold", "4"]);
+    let v = json_ok(&first);
+    let checksum = v["store"]["content_checksum"].as_str().unwrap().to_string();
+    let digest = checksum.strip_prefix("sha256:").expect("a sha256 checksum");
+    assert_eq!(digest.len(), 64, "{checksum}");
+    let dir_name = format!("ds-{}", &digest[..16]);
+    assert_eq!(v["store"]["path"], format!("./.scorelab/stores/{dir_name}"));
+    assert_eq!(v["store"]["imported_now"], true);
+    assert_eq!(v["store"]["dataset"], "ds");
+    assert_eq!(v["result"]["status"], "ok", "{v}");
+    let notes = v["defaults_applied"].to_string();
+    assert!(notes.contains("diversity fields sector (default: every keyword attribute)"), "{notes}");
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("importing ds into ./.scorelab/stores/ds-"), "{stderr}");
+    assert!(stderr.contains("note: diversity fields sector"), "{stderr}");
+    assert!(tmp.path().join(".scorelab/stores").join(&dir_name).join("import.json").is_file());
+
+    // Unchanged files: the same store, not imported again, its defaults reported again.
+    let again = eval_json(tmp.path(), &["--dataset", "ds", "--threshold", "4"]);
+    let w = json_ok(&again);
+    assert_eq!(w["store"]["path"], v["store"]["path"]);
+    assert_eq!(w["store"]["imported_now"], false);
+    assert_eq!(w["store"]["checksum"], v["store"]["checksum"]);
+    assert_eq!(w["defaults_applied"], v["defaults_applied"]);
+    assert_eq!(w["result"]["metrics"], v["result"]["metrics"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!stderr.contains("importing"), "{stderr}");
+    assert!(stderr.contains("note: diversity fields sector"), "{stderr}");
+
+    // The same figures as an explicit import into a store of the same name.
+    scorelab_in(tmp.path()).args(["import", "--dataset", "ds", "--store", "st", "--threshold", "4"]).assert().success();
+    let explicit = json_ok(&eval_json(tmp.path(), &["--store", "st", "--threshold", "4"]));
+    assert_eq!(explicit["result"]["metrics"], v["result"]["metrics"]);
+
+    // A changed file (one byte of the users) makes a new store; the old one stays as it was.
+    std::fs::write(tmp.path().join("ds/users.jsonl"), LENDERS.replace("0.4", "0.3")).unwrap();
+    let changed = json_ok(&eval_json(tmp.path(), &["--dataset", "ds", "--threshold", "4"]));
+    assert_eq!(changed["store"]["imported_now"], true);
+    assert_ne!(changed["store"]["path"], v["store"]["path"]);
+    assert_ne!(changed["store"]["content_checksum"], v["store"]["content_checksum"]);
+    // Another threshold is another store too (the store records it).
+    let other = json_ok(&eval_json(tmp.path(), &["--dataset", "ds", "--threshold", "5"]));
+    assert_eq!(other["store"]["imported_now"], true);
+    let dirs = store_dirs(tmp.path());
+    assert_eq!(dirs.len(), 3, "three stores and no temporary directory left: {dirs:?}");
+    assert!(dirs.contains(&dir_name), "{dirs:?}");
+}
+
+#[test]
+fn dataset_dir_errors_say_what_to_add() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    // Graded weights: eval takes --threshold for the import; loop has none, so dataset.json.
+    let out = eval_json(tmp.path(), &["--dataset", "ds"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("importing ds (--dataset): ds/interactions.csv: interaction weights are graded"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "with --dataset, pass --threshold T to this command or set relevance_threshold in ds/dataset.json"
+        ),
+        "{stderr}"
+    );
+    let out = scorelab_in(tmp.path())
+        .args(["loop", "--dataset", "ds", "--iters", "1", "--baseline-dir", BASELINE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("this command has no --threshold: set relevance_threshold in ds/dataset.json"), "{stderr}");
+    assert!(!tmp.path().join("runs").exists(), "a refused import starts no run");
+    assert_eq!(store_dirs(tmp.path()), Vec::<String>::new(), "a failed import leaves nothing behind");
+
+    // A bad line names its file, line and field, through --dataset as through import.
+    std::fs::write(tmp.path().join("ds/loans.jsonl"), LOANS.replace("[0.5,0.5]", "[0.5]")).unwrap();
+    let out = eval_json(tmp.path(), &["--dataset", "ds", "--threshold", "4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ds/loans.jsonl:3: field `item_vector` has 1 dims, expected 2"), "{stderr}");
+
+    // What --dataset accepts, and what it does not go with.
+    let out = eval_json(tmp.path(), &["--dataset", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a named dataset (movielens, default, synthetic) and not a directory"), "{stderr}");
+    std::fs::create_dir_all(tmp.path().join("st")).unwrap();
+    let out = eval_json(tmp.path(), &["--dataset", "ds", "--store", "st"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("'--dataset <NAME|DIR>' cannot be used with '--store <STORE>'"), "{stderr}");
+    for command in
+        [&["loop", "--dataset", "ds", "--store", "st"][..], &["setup-indices", "--dataset", "ds", "--store", "st"]]
+    {
+        let out = scorelab_in(tmp.path()).args(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"), "{command:?}");
+    }
+    data_fixture::write_small(&tmp.path().join("small"));
+    scorelab_in(tmp.path()).args(["import", "--dataset", "small", "--store", "st"]).assert().success();
+    let out = eval_json(tmp.path(), &["--dataset", "st"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--dataset st: this directory is a store; pass it with --store"), "{stderr}");
+}
+
+#[test]
+fn dataset_default_reads_the_env_paths_of_the_original_harness() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    write_loans(&project.join("data"));
+    std::fs::create_dir_all(project.join("work")).unwrap();
+    // Two keys only: the missing one is named.
+    std::fs::write(project.join(".env"), "DEFAULT_LOANS_PATH=data/loans.jsonl\nDEFAULT_USERS_PATH=data/users.jsonl\n")
+        .unwrap();
+    let out = eval_json(&project.join("work"), &["--dataset", "default", "--threshold", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--dataset default (read "), "{stderr}");
+    assert!(stderr.contains("DEFAULT_INTERACTIONS_PATH: not set: the `default` adapter reads"), "{stderr}");
+
+    // Relative paths in .env are taken from the .env file's directory (here the parent of the working one).
+    std::fs::write(
+        project.join(".env"),
+        "# the original harness's layout\nDEFAULT_LOANS_PATH=data/loans.jsonl\nDEFAULT_USERS_PATH=data/users.jsonl\n\
+         DEFAULT_INTERACTIONS_PATH=\"data/interactions.csv\"\n",
+    )
+    .unwrap();
+    let v = json_ok(&eval_json(&project.join("work"), &["--dataset", "default", "--threshold", "4"]));
+    assert!(v["store"]["path"].as_str().unwrap().starts_with("./.scorelab/stores/data-"), "{v}");
+    assert_eq!(v["store"]["dataset"], "data", "named after the items file's directory");
+    assert_eq!(v["result"]["status"], "ok");
+    // The same files as --dataset DIR: the same store, imported once.
+    let work = project.join("work");
+    let dir = json_ok(&eval_json(&work, &["--dataset", "../data", "--threshold", "4"]));
+    assert_eq!(dir["store"]["content_checksum"], v["store"]["content_checksum"]);
+    assert_eq!(dir["store"]["path"], v["store"]["path"]);
+    assert_eq!(dir["store"]["imported_now"], false);
+    assert_eq!(dir["result"]["metrics"], v["result"]["metrics"]);
+
+    // The environment wins over .env (relative to the working directory), and a path naming no file is refused.
+    std::fs::write(project.join("work/lenders.jsonl"), LENDERS.replace("0.4", "0.3")).unwrap();
+    let out = scorelab_in(&project.join("work"))
+        .env("DEFAULT_USERS_PATH", "lenders.jsonl")
+        .args(["eval", "--set", BASELINE, "--json", "--dataset", "default", "--threshold", "4"])
+        .output()
+        .unwrap();
+    let w = json_ok(&out);
+    assert_ne!(w["store"]["content_checksum"], v["store"]["content_checksum"]);
+    let out = scorelab_in(&project.join("work"))
+        .env("DEFAULT_USERS_PATH", "missing.jsonl")
+        .args(["eval", "--set", BASELINE, "--dataset", "default", "--threshold", "4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEFAULT_USERS_PATH: missing.jsonl is not a file"), "{stderr}");
+}
+
+#[test]
+fn named_datasets_open_their_stores() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A store where the demo store lives is what --dataset movielens opens (it is built only when missing).
+    data_fixture::write_small(&tmp.path().join("small"));
+    scorelab_in(tmp.path())
+        .args(["import", "--dataset", "small", "--store", ".scorelab/stores/movielens"])
+        .assert()
+        .success();
+    // A directory of the same name does not change what the name means, but is mentioned.
+    std::fs::create_dir(tmp.path().join("movielens")).unwrap();
+    let out = eval_json(tmp.path(), &["--dataset", "movielens"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: --dataset movielens is the named dataset; for the directory ./movielens"),
+        "{stderr}"
+    );
+    let v = json_ok(&out);
+    assert_eq!(v["store"]["path"], "./.scorelab/stores/movielens");
+    assert_eq!(v["store"]["dataset"], "small");
+    assert_eq!(v["defaults_applied"], serde_json::json!([]));
+    let out = scorelab_in(tmp.path())
+        .args(["baseline", "--set", BASELINE, "--dataset", "synthetic", "--cohort-size", "50", "--json"])
+        .output()
+        .unwrap();
+    let v = json_ok(&out);
+    assert_eq!(v["store"]["path"], "./.scorelab/stores/synthetic");
+    assert_eq!(v["store"]["dataset"], "synthetic");
+    assert_eq!(v["cohort"]["users"], 50);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generating the synthetic store"));
+}
+
+#[test]
+fn loop_takes_a_dataset_dir_and_its_resume_refuses_another_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    std::fs::write(tmp.path().join("ds/dataset.json"), "{\"user_rows\":1,\"relevance_threshold\":4}").unwrap();
+    let out = scorelab_in(tmp.path())
+        .args(["loop", "--dataset", "ds", "--iters", "1", "--holdout", "0", "--baseline-dir", BASELINE, "--json"])
+        .output()
+        .unwrap();
+    let v = json_ok(&out);
+    let notes = v["defaults_applied"].to_string();
+    assert!(notes.contains("diversity fields sector"), "{notes}");
+    let run = v["run"].as_str().unwrap().to_string();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join(&run).join("meta.json")).unwrap()).unwrap();
+    assert!(meta["store"]["path"].as_str().unwrap().starts_with("./.scorelab/stores/ds-"), "{meta}");
+    for (flag, value) in [("--store", "elsewhere"), ("--dataset", "ds")] {
+        let out =
+            scorelab_in(tmp.path()).args(["loop", "--resume", &run, "--iters", "1", flag, value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{flag} conflicts with --resume: a resumed run keeps the store it started on (./.scorelab/stores/ds-"
+            )),
+            "{stderr}"
+        );
+    }
+    // Without them, the run goes on, on its own store.
+    scorelab_in(tmp.path()).args(["loop", "--resume", &run, "--iters", "1"]).assert().success();
+}
+
+/// What the stand-in engine of `fake_engine` saw: the store checksum the index was created with and
+/// the documents bulk-loaded into it.
+#[derive(Default)]
+struct Loaded {
+    store_checksum: Option<String>,
+    documents: u64,
+}
+
+/// A stand-in OpenSearch node answering the requests of `setup-indices` (banner, delete, create, bulk,
+/// settings, refresh, count), one request per connection.
+fn fake_engine() -> (String, std::sync::Arc<std::sync::Mutex<Loaded>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let loaded = std::sync::Arc::new(std::sync::Mutex::new(Loaded::default()));
+    let seen = loaded.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let mut state = seen.lock().unwrap();
+            let (status, reply) = match (method, path) {
+                ("GET", "/") => {
+                    (200, serde_json::json!({"version": {"distribution": "opensearch", "number": "2.19.1"}}))
+                }
+                ("DELETE", _) => (404, serde_json::json!({"error": {"type": "index_not_found_exception"}})),
+                ("PUT", p) if !p.contains("_settings") => {
+                    let created: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    state.store_checksum =
+                        created["mappings"]["_meta"]["scorelab_store_checksum"].as_str().map(str::to_string);
+                    (200, serde_json::json!({"acknowledged": true}))
+                }
+                ("POST", p) if p.ends_with("_bulk") => {
+                    state.documents += body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() as u64 / 2;
+                    (200, serde_json::json!({"errors": false, "items": []}))
+                }
+                ("GET", p) if p.ends_with("_count") => (200, serde_json::json!({"count": state.documents})),
+                _ => (200, serde_json::json!({"acknowledged": true})),
+            };
+            drop(state);
+            let text = reply.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, loaded)
+}
+
+#[test]
+fn setup_indices_loads_the_store_eval_dataset_ranks_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    // setup-indices has no --threshold: the dataset's own settings are what every command imports with.
+    std::fs::write(tmp.path().join("ds/dataset.json"), "{\"user_rows\":1,\"relevance_threshold\":4}").unwrap();
+    let (url, loaded) = fake_engine();
+    let out = scorelab_in(tmp.path())
+        .args(["setup-indices", "--dataset", "ds", "--engine-url", &url, "--json"])
+        .output()
+        .unwrap();
+    let v = json_ok(&out);
+    assert_eq!(v["documents"], 4, "{v}");
+    assert_eq!(v["store"]["imported_now"], true);
+    assert!(v["defaults_applied"].to_string().contains("diversity fields sector"), "{v}");
+    let e = json_ok(&eval_json(tmp.path(), &["--dataset", "ds"]));
+    assert_eq!(e["store"]["imported_now"], false, "eval reuses the store setup-indices imported");
+    assert_eq!(e["store"]["path"], v["store"]["path"]);
+    let loaded = loaded.lock().unwrap();
+    assert_eq!(loaded.store_checksum.as_deref(), e["store"]["checksum"].as_str(), "the index is that store's");
+    assert_eq!(loaded.documents, 4);
+}

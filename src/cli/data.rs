@@ -13,7 +13,7 @@ use std::process::ExitCode;
     scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
     scorelab import --dataset my-export/ --store stores/shop --threshold 4 --diversity-field category --json")]
 pub struct ImportArgs {
-    /// Exchange-format directory (items.jsonl, users.jsonl, interactions.csv, ...).
+    /// Exchange-format directory (items.jsonl or loans.jsonl, users.jsonl, interactions.csv, ...).
     #[arg(long)]
     pub dataset: PathBuf,
     /// Store directory to create (replaced atomically if it exists).

@@ -31,12 +31,18 @@ pub struct EngineArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  docker compose up -d && scorelab setup-indices   # the demo store, localhost:9200\n  \
-    scorelab setup-indices --store stores/synthetic --engine-url http://es:9200 --json"
+    scorelab setup-indices --store stores/synthetic --engine-url http://es:9200 --json\n  \
+    scorelab setup-indices --dataset my-export/      # the store `eval --dataset my-export/` uses"
 )]
 pub struct SetupIndicesArgs {
     /// The store to index (default: the MovieLens demo store, built on first use; the one `eval` uses).
     #[arg(long)]
     pub store: Option<PathBuf>,
+    /// A dataset instead of --store, as `eval --dataset` takes it: movielens, synthetic, default (the
+    /// files .env names) or an exchange-format directory (imported on first use with the settings of
+    /// its dataset.json; the index must come from the store `eval` ranks on, so give the same settings).
+    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with = "store")]
+    pub dataset: Option<super::dataset::DatasetArg>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Documents per bulk request.
@@ -69,7 +75,8 @@ pub fn search_engine<'s>(
 pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
     // The engine first: an unreachable one fails before the demo store is built.
     let client = EngineClient::connect(&args.engine.engine_url)?;
-    let (store, store_path) = super::eval::open_store(args.store.as_deref())?;
+    let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
+    let store = &opened.store;
     eprintln!(
         "{} at {}: loading {} items ({} dims) into [{}]",
         client.info(),
@@ -88,7 +95,7 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
     } else {
         super::terminal::bar(store.num_items() as u64, "items", "indexing")
     };
-    let report = index::setup_index_with_progress(&client, &store, &options, &mut |sent| bar.set_position(sent));
+    let report = index::setup_index_with_progress(&client, store, &options, &mut |sent| bar.set_position(sent));
     bar.finish_and_clear();
     let report = report?;
     if args.json {
@@ -96,7 +103,8 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
             "engine": report.engine,
             "url": client.url(),
             "index": report.index,
-            "store": {"path": store_path.display().to_string(), "checksum": store.checksum()},
+            "store": opened.json(),
+            "defaults_applied": opened.defaults_applied(),
             "documents": report.documents,
             "batches": report.batches,
             "retried_documents": report.retried_documents,
@@ -164,7 +172,7 @@ pub struct ParityArgs {
 pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     use scorelab::run::EvalSettings;
 
-    let (store, _) = super::eval::open_store(args.store.as_deref())?;
+    let store = super::dataset::open_store(args.store.as_deref(), None, None)?.store;
     let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
     let harness_params = match &args.params {
         None => serde_json::Map::new(),

@@ -2,6 +2,7 @@
 //! and `scorelab baseline` (score the baseline and start a run directory).
 
 use super::EXIT_PROBLEMS;
+use super::dataset::{DatasetArg, OpenedStore, open_store};
 use super::terminal::{self, ProgressEngine};
 use anyhow::{Context, Result, bail};
 use scorelab::metrics::{Evaluation, Metric, MetricSet};
@@ -25,6 +26,13 @@ pub struct CohortArgs {
     /// Store directory (default: the MovieLens demo store, built on first use).
     #[arg(long)]
     pub store: Option<PathBuf>,
+    /// A dataset instead of --store: `movielens` (the demo store), `synthetic` (generated on first use),
+    /// `default` (the files .env names: DEFAULT_LOANS_PATH, DEFAULT_USERS_PATH,
+    /// DEFAULT_INTERACTIONS_PATH) or an exchange-format directory. Files are imported on first use into
+    /// .scorelab/stores/NAME-CHECKSUM, keyed by their content and --threshold/--diversity-field; a
+    /// changed file makes a new store. See README "Your own data".
+    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with_all = ["store", "run"])]
+    pub dataset: Option<DatasetArg>,
     /// List length: metrics are @k.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
@@ -67,10 +75,16 @@ pub enum UserChoice {
 /// then where they came from, for the new run's meta.json).
 fn cohort_evaluator(
     args: &CohortArgs,
-) -> Result<(Store, PathBuf, EvalSettings, Vec<String>, Option<scorelab::run::UsersFromRef>)> {
+) -> Result<(OpenedStore, EvalSettings, Vec<String>, Option<scorelab::run::UsersFromRef>)> {
     let Some(run_dir) = &args.run else {
-        let (store, path) = open_store(args.store.as_deref())?;
-        return Ok((store, path, settings(args)?, Vec::new(), None));
+        // --threshold and --diversity-field hold for a dataset imported here as well as for the evaluation.
+        let import = scorelab::data::SettingsOverrides {
+            relevance_threshold: args.threshold,
+            diversity_fields: (!args.diversity_fields.is_empty()).then(|| args.diversity_fields.clone()),
+            ..Default::default()
+        };
+        let opened = open_store(args.store.as_deref(), args.dataset.as_ref(), Some(&import))?;
+        return Ok((opened, settings(args)?, Vec::new(), None));
     };
     let run = RunDir::open(run_dir).with_context(|| format!("reading run {}", run_dir.display()))?;
     let meta = run.meta();
@@ -106,7 +120,7 @@ fn cohort_evaluator(
         set: user_set_name(args.users.unwrap_or(UserChoice::Selection)).into(),
         split: meta.split.clone(),
     };
-    Ok((store, path, settings, ids, Some(users_from)))
+    Ok((OpenedStore { store, path, imported: None }, settings, ids, Some(users_from)))
 }
 
 fn build_evaluator<'s>(store: &'s Store, settings: EvalSettings, ids: &[String]) -> Result<Evaluator<'s>> {
@@ -159,6 +173,8 @@ impl SandboxArgs {
 #[command(after_help = "Examples:\n  scorelab eval --set scripts/baseline\n  \
     scorelab eval --set scripts/baseline --random-control --json\n  \
     scorelab eval --query my_score.painless --sort sort_01.painless --cohort-size 200\n  \
+    scorelab eval --set scripts/baseline --dataset my-export/ --threshold 4   # your own files\n  \
+    scorelab eval --set scripts/baseline --dataset default  # the files .env names\n  \
     scorelab eval --set scripts/baseline --engine search    # on --engine-url / ES_URL\n  \
     scorelab eval --set scripts/baseline --engine both      # drift report, exit 1 on drift\n  \
     scorelab eval --set scripts/baseline --explain          # the request; no engine needed")]
@@ -206,7 +222,8 @@ pub enum EngineChoice {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --store stores/synthetic --json"
+    after_help = "Examples:\n  scorelab baseline\n  scorelab baseline --objective ild --store stores/synthetic --json\n  \
+    scorelab baseline --dataset my-export/ --threshold 4"
 )]
 pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
@@ -241,31 +258,6 @@ fn parse_params(raw: &[String]) -> Result<Params> {
     Ok(params)
 }
 
-/// Opens the store; the default demo store (MovieLens, under the working directory) is prepared
-/// and imported on first use.
-pub(super) fn open_store(path: Option<&Path>) -> Result<(Store, PathBuf)> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let default = Path::new(scorelab::store::DEFAULT_STORE_DIR);
-            let bar = if Store::open(default).is_err() {
-                eprintln!("building the MovieLens demo store at {} (first use)...", default.display());
-                let iterations = scorelab::data::MovielensOptions::default().iterations as u64;
-                terminal::bar(iterations, "ALS iterations", "factorising ratings")
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
-            let built = scorelab::store::ensure_demo_store_with_progress(Path::new("."), &mut |done| {
-                bar.set_position(done as u64)
-            });
-            bar.finish_and_clear();
-            built.context("building the MovieLens demo store")?
-        }
-    };
-    let store = Store::open(&path).with_context(|| format!("opening store {}", path.display()))?;
-    Ok((store, path))
-}
-
 fn settings(args: &CohortArgs) -> Result<EvalSettings> {
     Ok(EvalSettings {
         k: args.k,
@@ -294,8 +286,9 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let (store, store_path, eval_settings, ids, _) = cohort_evaluator(&args.cohort)?;
-    let mut evaluator = build_evaluator(&store, eval_settings, &ids)?;
+    let (opened, eval_settings, ids, _) = cohort_evaluator(&args.cohort)?;
+    let (store, store_path) = (&opened.store, &opened.path);
+    let mut evaluator = build_evaluator(store, eval_settings, &ids)?;
     evaluator.candidate_timeout = args.sandbox.timeout(SandboxArgs::DEFAULT_EVAL_TIMEOUT)?;
     evaluator.limits = args.sandbox.limits()?;
     if args.explain {
@@ -304,7 +297,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     let local = evaluator.local_engine();
     let search = match client {
         Some(client) => {
-            let mut search = super::engine::search_engine(client, &args.target, &store, Default::default())?;
+            let mut search = super::engine::search_engine(client, &args.target, store, Default::default())?;
             super::engine::calibrate(&mut search)?;
             Some(search)
         }
@@ -317,7 +310,8 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     // What every `eval --json` document starts with, whichever engine ranked.
     let mut body = json!({
         "engine": engine_json,
-        "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
+        "store": opened.json(),
+        "defaults_applied": opened.defaults_applied(),
         "ground_truth": evaluator.context.truth.summary_line(),
         "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
         "k": evaluator.settings.k,
@@ -325,7 +319,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
     });
     // The checker's warnings (unknown doc field, unknown param): ES would only fail at run time, or
     // never, so they do not stop the evaluation, but they are the first thing to read when it fails.
-    let warnings = compile_warnings(&set, &store, &evaluator.settings.harness_params);
+    let warnings = compile_warnings(&set, store, &evaluator.settings.harness_params);
     if args.json {
         body["warnings"] = Value::Array(
             warnings
@@ -342,7 +336,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
             body["drift"] = serde_json::to_value(&report)?;
             println!("{}", serde_json::to_string_pretty(&body)?);
         } else {
-            print_header(&evaluator, &store, &store_path, &set);
+            print_header(&evaluator, store, store_path, &set);
             super::engine::print_drift(&report, false)?;
         }
         return Ok(if report.has_drift() || failed { ExitCode::from(EXIT_PROBLEMS) } else { ExitCode::SUCCESS });
@@ -367,7 +361,7 @@ pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
             json!({"compile_ms": result.compile_ms, "eval_ms": result.eval_ms, "evaluations": evaluations});
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
-        print_header(&evaluator, &store, &store_path, &set);
+        print_header(&evaluator, store, store_path, &set);
         print_users(&args.cohort);
         if let Some(s) = &search {
             println!("engine: {} at {} [{}]", s.client().info(), s.client().url(), s.options().index);
@@ -606,8 +600,9 @@ fn print_diagnostics(k: usize, e: &Evaluation) {
 
 pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let set = ScriptSet::open(&args.set)?;
-    let (store, store_path, eval_settings, ids, users_from) = cohort_evaluator(&args.cohort)?;
-    let evaluator = build_evaluator(&store, eval_settings, &ids)?;
+    let (opened, eval_settings, ids, users_from) = cohort_evaluator(&args.cohort)?;
+    let (store, store_path) = (&opened.store, &opened.path);
+    let evaluator = build_evaluator(store, eval_settings, &ids)?;
     evaluator.require_objective(args.objective.primary_metric())?;
     let local = evaluator.local_engine();
     let result = evaluator.evaluate_with(&ProgressEngine::new(&local, "scoring the baseline"), &set)?;
@@ -660,7 +655,8 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         let mut body = json!({
             "run": run.path().display().to_string(),
             "objective": objective.to_string(),
-            "store": {"path": store_path.display().to_string(), "checksum": store.checksum(), "dataset": store.settings().name},
+            "store": opened.json(),
+            "defaults_applied": opened.defaults_applied(),
             "cohort": {"users": evaluator.cohort.len(), "checksum": evaluator.cohort.checksum, "seed": evaluator.settings.seed},
             "k": evaluator.settings.k,
             "result": result_json(&result, &set),
@@ -671,7 +667,7 @@ pub fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         }
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
-        print_header(&evaluator, &store, &store_path, &set);
+        print_header(&evaluator, store, store_path, &set);
         print_users(&args.cohort);
         print_result(&evaluator, &result, &set, None, false);
         println!("\nrun written to {}", run.path().display());

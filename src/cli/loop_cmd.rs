@@ -32,6 +32,7 @@ const LOOP_FILE: &str = "loop.json";
     scorelab loop --provider openai-compatible --base-url http://localhost:11434/v1 --model qwen2.5-coder\n  \
     scorelab loop --provider random --iters 50 --seed 1      # control arm: random search\n  \
     scorelab loop --accept significant --alpha 0.05 --holdout 0.3\n  \
+    scorelab loop --dataset my-export/ --iters 20      # your own files (README \"Your own data\")\n  \
     scorelab loop --resume runs/20260101-120000 --iters 10"
 )]
 pub struct LoopArgs {
@@ -72,9 +73,11 @@ pub struct LoopArgs {
     /// Store directory (default: the MovieLens demo store, built on first use).
     #[arg(long, conflicts_with = "dataset")]
     pub store: Option<PathBuf>,
-    /// A named demo dataset instead of --store (movielens).
-    #[arg(long, value_parser = ["movielens"])]
-    pub dataset: Option<String>,
+    /// A dataset instead of --store, as `eval --dataset` takes it: movielens, synthetic, default (the
+    /// files .env names) or an exchange-format directory (imported on first use with the settings of its
+    /// dataset.json).
+    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset)]
+    pub dataset: Option<super::dataset::DatasetArg>,
     /// Most users in the selection set (what the loop ranks, accepts and picks parents on).
     #[arg(long, default_value_t = 1000)]
     pub cohort_size: usize,
@@ -230,9 +233,23 @@ fn texts(set: &ScriptSet) -> ScriptTexts {
 }
 
 pub fn run(args: LoopArgs) -> Result<ExitCode> {
-    let (mut recorder, cfg, store) = match &args.resume {
+    let (mut recorder, cfg, store, defaults_applied) = match &args.resume {
         Some(dir) => {
             let recorder = DirRecorder::open(dir).with_context(|| format!("resuming {}", dir.display()))?;
+            let recorded = &recorder.run().meta().store;
+            let conflict = match (&args.store, &args.dataset) {
+                (Some(_), _) => Some("--store"),
+                (None, Some(_)) => Some("--dataset"),
+                (None, None) => None,
+            };
+            if let Some(flag) = conflict {
+                bail!(
+                    "{flag} conflicts with --resume: a resumed run keeps the store it started on ({}, checksum {}); \
+                     drop {flag}, or start a new run without --resume",
+                    recorded.path,
+                    recorded.checksum
+                );
+            }
             for repair in &recorder.repairs {
                 eprintln!("resume: {repair}");
             }
@@ -251,7 +268,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                     meta.store.checksum
                 );
             }
-            (Some(recorder), cfg, store)
+            (Some(recorder), cfg, store, Vec::new())
         }
         None => {
             let cfg = LoopFile {
@@ -267,8 +284,9 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 accept: args.accept.clone(),
                 alpha: args.alpha,
             };
-            let (store, _) = super::eval::open_store(args.store.as_deref())?;
-            (None, cfg, store)
+            let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
+            let defaults_applied = opened.defaults_applied();
+            (None, cfg, opened.store, defaults_applied)
         }
     };
     // Build the proposer before anything is written, so a missing API key fails fast.
@@ -553,6 +571,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             "run": run_path.display().to_string(),
             "provider": proposer.name(),
             "objective": objective.primary_name(),
+            "defaults_applied": defaults_applied,
             "summary": summary,
             "iterations": table.records,
         });

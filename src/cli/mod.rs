@@ -10,6 +10,7 @@ use std::process::ExitCode;
 pub mod check;
 pub mod compare;
 pub mod data;
+pub mod dataset;
 pub mod engine;
 pub mod eval;
 pub mod exec;

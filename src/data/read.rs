@@ -1,5 +1,6 @@
-//! Reader of the exchange format (the `default` adapter): a directory with `items.jsonl`,
-//! `users.jsonl`, `interactions.csv`, optional `exclusions.csv` and optional `dataset.json`.
+//! Reader of the exchange format (the `default` adapter): a directory with `items.jsonl` (or
+//! `loans.jsonl`), `users.jsonl`, `interactions.csv`, optional `exclusions.csv` and optional
+//! `dataset.json`, or the same files named one by one (`DatasetFiles`).
 //!
 //! Attribute types are inferred over all items (string → keyword, list of strings → multi-valued
 //! keyword, integer → long, float → double, list of numbers → multi-valued long/double; a field that
@@ -17,6 +18,7 @@
 
 use super::dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use super::error::DataError;
+use super::files::DatasetFiles;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -85,11 +87,7 @@ pub fn read_dataset(dir: &Path) -> Result<Dataset, DataError> {
 
 /// The bytes `read_dataset` reads from `dir` (for a progress bar's length; missing files count 0).
 pub fn dataset_bytes(dir: &Path) -> u64 {
-    [SETTINGS_FILE, ITEMS_FILE, USERS_FILE, INTERACTIONS_FILE, EXCLUSIONS_FILE]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-        .map(|m| m.len())
-        .sum()
+    DatasetFiles::in_dir(dir).map_or(0, |files| files.bytes())
 }
 
 /// `read_dataset`, calling `on_bytes` with the bytes consumed since its last call as parsing goes.
@@ -104,8 +102,17 @@ pub fn read_dataset_with(
     overrides: &SettingsOverrides,
     on_bytes: &dyn Fn(u64),
 ) -> Result<DatasetRead, DataError> {
+    read_dataset_files(&DatasetFiles::in_dir(dir)?, overrides, on_bytes)
+}
+
+/// `read_dataset_with` on files named one by one.
+pub fn read_dataset_files(
+    files: &DatasetFiles,
+    overrides: &SettingsOverrides,
+    on_bytes: &dyn Fn(u64),
+) -> Result<DatasetRead, DataError> {
     let mut defaults_applied = Vec::new();
-    let settings_path = dir.join(SETTINGS_FILE);
+    let settings_path = files.settings.clone();
     let file = if settings_path.exists() {
         let text = read_text(&settings_path)?;
         serde_json::from_str::<DatasetFile>(&text).map_err(|e| DataError::Json {
@@ -118,7 +125,7 @@ pub fn read_dataset_with(
         DatasetFile::default()
     };
     let defaults = DatasetSettings::default();
-    let default_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let default_name = files.default_name.clone();
     let mut settings = DatasetSettings {
         name: overrides.name.clone().or(file.name.clone()).or(default_name).unwrap_or(defaults.name),
         relevance_threshold: defaults.relevance_threshold,
@@ -138,12 +145,12 @@ pub fn read_dataset_with(
     }
     on_bytes(std::fs::metadata(&settings_path).map_or(0, |m| m.len()));
     let vector_field = overrides.item_vector_field.as_deref().or(file.item_vector_field.as_deref());
-    let items_path = dir.join(ITEMS_FILE);
+    let items_path = files.items.clone();
     let (items, fields, dims, vector_field) =
         read_items(&items_path, vector_field, &file, on_bytes, &mut defaults_applied)?;
     settings.item_vector_field = vector_field;
-    let users = read_users(&dir.join(USERS_FILE), &settings, dims, on_bytes)?;
-    let interactions_path = dir.join(INTERACTIONS_FILE);
+    let users = read_users(&files.users, &settings, dims, on_bytes)?;
+    let interactions_path = files.interactions.clone();
     let interactions: Vec<Interaction> = read_pairs(&interactions_path, PairKind::Interactions, on_bytes)?
         .into_iter()
         .map(|(item_id, user_id, weight)| Interaction { item_id, user_id, weight })
@@ -152,7 +159,7 @@ pub fn read_dataset_with(
         Some(t) => t,
         None => default_threshold(&interactions_path, &interactions, &mut defaults_applied)?,
     };
-    let exclusions_path = dir.join(EXCLUSIONS_FILE);
+    let exclusions_path = files.exclusions.clone();
     let exclusions = if exclusions_path.exists() {
         read_pairs(&exclusions_path, PairKind::Exclusions, on_bytes)?
             .into_iter()
@@ -161,8 +168,9 @@ pub fn read_dataset_with(
     } else {
         defaults_applied.push(format!(
             "no {EXCLUSIONS_FILE}: nothing is excluded from any user's list, so items a user met in training \
-             can fill their top-k (and never count as relevant); add {EXCLUSIONS_FILE} (user_id,item_id) with \
-             each user's training items"
+             can fill their top-k (and never count as relevant); add {} (user_id,item_id) with each user's \
+             training items",
+            exclusions_path.display()
         ));
         Vec::new()
     };
@@ -694,6 +702,9 @@ fn read_users(
     Ok(users)
 }
 
+/// The item column of the original harness's interactions, next to its `loans.jsonl`.
+const ITEM_ID_OF_LOANS: &str = "loan_id";
+
 #[derive(Clone, Copy, PartialEq)]
 enum PairKind {
     Interactions,
@@ -701,8 +712,8 @@ enum PairKind {
 }
 
 /// Reads `interactions.csv` (`item_id,user_id,weight`) or `exclusions.csv` (`user_id,item_id`) as
-/// (item_id, user_id, weight). A header row naming the columns is optional; without one the columns
-/// are in the order above. A missing weight column means weight 1.
+/// (item_id, user_id, weight). A header row naming the columns is optional (`loan_id` may name the item
+/// column); without one the columns are in the order above. A missing weight column means weight 1.
 fn read_pairs(path: &Path, kind: PairKind, on_bytes: &dyn Fn(u64)) -> Result<Vec<(String, String, f32)>, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     // Reported whole once read: pair files are small next to the vectors.
@@ -726,21 +737,27 @@ fn read_pairs(path: &Path, kind: PairKind, on_bytes: &dyn Fn(u64)) -> Result<Vec
     let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut first = true;
+    let mut has_header = false;
     while reader.read_record(&mut record).map_err(csv_err)? {
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
         if first {
             first = false;
-            if record.iter().any(|f| f == "item_id" || f == "user_id") {
+            if record.iter().any(|f| f == "item_id" || f == ITEM_ID_OF_LOANS || f == "user_id") {
                 let find = |name: &str| record.iter().position(|f| f == name);
+                let names: Vec<&str> = record.iter().collect();
                 let missing = |name: &str| DataError::Csv {
                     path: path.to_path_buf(),
                     line,
                     column: 1,
-                    message: format!("header has no `{name}` column"),
+                    message: format!(
+                        "header has no `{name}` column (columns: {}); rename one to {name}",
+                        names.join(", ")
+                    ),
                 };
-                let item = find("item_id").ok_or_else(|| missing("item_id"))?;
+                let item = find("item_id").or_else(|| find(ITEM_ID_OF_LOANS)).ok_or_else(|| missing("item_id"))?;
                 let user = find("user_id").ok_or_else(|| missing("user_id"))?;
                 columns = Some((item, user, find("weight")));
+                has_header = true;
                 continue;
             }
             let n = record.len();
@@ -785,12 +802,18 @@ fn read_pairs(path: &Path, kind: PairKind, on_bytes: &dyn Fn(u64)) -> Result<Vec
                 match raw.parse::<f32>() {
                     Ok(w) if w.is_finite() => w,
                     _ => {
-                        return Err(DataError::Csv {
-                            path: path.to_path_buf(),
-                            line,
-                            column: col + 1,
-                            message: format!("weight `{raw}` is not a finite number"),
-                        });
+                        let header_like = out.is_empty() && !has_header;
+                        let message = if header_like {
+                            let columns: Vec<&str> = record.iter().collect();
+                            format!(
+                                "weight `{raw}` is not a finite number: if this row ({}) is a header, it must name the \
+                                 columns item_id,user_id,weight",
+                                columns.join(",")
+                            )
+                        } else {
+                            format!("weight `{raw}` is not a finite number")
+                        };
+                        return Err(DataError::Csv { path: path.to_path_buf(), line, column: col + 1, message });
                     }
                 }
             }

@@ -1,7 +1,7 @@
 //! Stores built straight from a dataset adapter: the MovieLens demo store that the out-of-box commands
-//! open (prepared and imported on first use) and in-memory synthetic stores for benches and tests. They
-//! live here rather than in `data` so that data flows one way: `data` produces datasets, `store` turns
-//! them into stores.
+//! open (prepared and imported on first use), the synthetic store of `--dataset synthetic` (generated on
+//! first use) and in-memory synthetic stores for benches and tests. They live here rather than in `data`
+//! so that data flows one way: `data` produces datasets, `store` turns them into stores.
 
 use super::{Store, StoreError};
 use crate::data::{
@@ -12,10 +12,13 @@ use std::path::{Path, PathBuf};
 
 /// Default store of the MovieLens demo, relative to the working directory.
 pub const DEFAULT_STORE_DIR: &str = ".scorelab/stores/movielens";
+/// Store of `--dataset synthetic` (`SyntheticOptions::default()`), relative to the working directory.
+pub const SYNTHETIC_STORE_DIR: &str = ".scorelab/stores/synthetic";
 
-/// Why the demo store could not be opened or built.
+/// Why a store built from a dataset adapter (demo, synthetic, or imported from files on first use)
+/// could not be opened or built.
 #[derive(Debug, thiserror::Error)]
-pub enum DemoStoreError {
+pub enum DatasetStoreError {
     #[error(transparent)]
     Data(#[from] DataError),
     #[error(transparent)]
@@ -24,7 +27,7 @@ pub enum DemoStoreError {
 
 /// Returns `root/.scorelab/stores/movielens`, preparing and importing it from
 /// `root/data/ml-latest-small` (default options) when it is missing or does not open.
-pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, DemoStoreError> {
+pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, DatasetStoreError> {
     ensure_demo_store_with_progress(root, &mut |_| {})
 }
 
@@ -33,7 +36,7 @@ pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, DemoStoreError> {
 pub fn ensure_demo_store_with_progress(
     root: &Path,
     als_done: &mut dyn FnMut(usize),
-) -> Result<PathBuf, DemoStoreError> {
+) -> Result<PathBuf, DatasetStoreError> {
     let store_dir = root.join(DEFAULT_STORE_DIR);
     if Store::open(&store_dir).is_ok() {
         return Ok(store_dir);
@@ -42,6 +45,16 @@ pub fn ensure_demo_store_with_progress(
         prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
     write_dataset(&dataset, &root.join(MOVIELENS_DATASET_DIR))?;
     Store::from_dataset(&dataset)?.save(&store_dir)?;
+    Ok(store_dir)
+}
+
+/// Returns `root/.scorelab/stores/synthetic`, generating it with `SyntheticOptions::default()` (the
+/// defaults of `scorelab prepare synthetic`) when it is missing or does not open.
+pub fn ensure_synthetic_store(root: &Path) -> Result<PathBuf, DatasetStoreError> {
+    let store_dir = root.join(SYNTHETIC_STORE_DIR);
+    if Store::open(&store_dir).is_err() {
+        synthetic_store(&SyntheticOptions::default())?.save(&store_dir)?;
+    }
     Ok(store_dir)
 }
 

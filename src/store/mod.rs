@@ -8,15 +8,20 @@ mod build;
 mod column;
 mod demo;
 mod error;
+mod imported;
 mod layout;
 mod mmap;
 mod schema;
 
 pub use column::{Column, KeywordColumn, NumericColumn};
 pub use demo::{
-    DEFAULT_STORE_DIR, DemoStoreError, ensure_demo_store, ensure_demo_store_with_progress, synthetic_store,
+    DEFAULT_STORE_DIR, DatasetStoreError, SYNTHETIC_STORE_DIR, ensure_demo_store, ensure_demo_store_with_progress,
+    ensure_synthetic_store, synthetic_store,
 };
 pub use error::StoreError;
+pub use imported::{
+    IMPORT_RECORD_FILE, IMPORTED_STORES_DIR, ImportProgress, ImportedStore, ensure_imported_store, imported_store_dir,
+};
 pub use layout::{FORMAT_VERSION, FileEntry, GroundTruthReport, MANIFEST_FILE};
 pub use schema::Schema;
 
@@ -183,9 +188,19 @@ impl Store {
 
     /// Writes the store to `dir` atomically (replacing any previous store there).
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<(), StoreError> {
+        self.save_with(dir.as_ref(), &[])
+    }
+
+    /// `save`, with `extra` files (name, bytes) written beside the store's own, in the same atomic step.
+    /// They are not part of the store: the manifest and checksum do not cover them.
+    pub(crate) fn save_with(&self, dir: &Path, extra: &[(&str, &[u8])]) -> Result<(), StoreError> {
         replace_dir_atomically(
-            dir.as_ref(),
+            dir,
             |tmp| {
+                for (name, bytes) in extra {
+                    let path = tmp.join(name);
+                    std::fs::write(&path, bytes).map_err(|e| StoreError::io(&path, e))?;
+                }
                 for (entry, buffer) in self.manifest.files.iter().zip(&self.buffers) {
                     let path = tmp.join(&entry.name);
                     std::fs::write(&path, buffer.bytes()).map_err(|e| StoreError::io(&path, e))?;
