@@ -16,6 +16,9 @@ OUT=${OUT:-$REPO/runs-arms}
 ITERS=${ITERS:-50}
 SEEDS=${SEEDS:-"1 2 3"}
 ARMS=${ARMS:-"builtin random weights"}
+# Extra loop flags for every run, e.g. EXTRA_ARGS="--candidate-timeout 600" on a machine busy enough
+# that a starved evaluation could overrun the default budget.
+read -r -a EXTRA <<<"${EXTRA_ARGS:-}"
 mkdir -p "$OUT"
 cd "$OUT"
 # The demo store is built from data/ml-latest-small under the working directory on first use.
@@ -24,7 +27,7 @@ for seed in $SEEDS; do
   for arm in $ARMS; do
     start=$(date +%s)
     "$BIN" loop --provider "$arm" --iters "$ITERS" --seed "$seed" --baseline-dir "$REPO/scripts/baseline" \
-      --runs-dir "runs/$arm" --json >"$arm-seed$seed.json" 2>"$arm-seed$seed.log"
+      --runs-dir "runs/$arm" --json "${EXTRA[@]}" >"$arm-seed$seed.json" 2>"$arm-seed$seed.log"
     printf '%s\t%s\t%s\n' "$arm" "$seed" "$(($(date +%s) - start))" >>wall.tsv
   done
 done

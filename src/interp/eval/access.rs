@@ -62,6 +62,20 @@ pub(crate) fn null_def_call() -> RuntimeError {
     RuntimeError::null_pointer("Cannot invoke \"Object.getClass()\" because \"callArgs[0]\" is null")
 }
 
+/// The method a `def` call resolves to by the receiver's runtime class, or the local refusal.
+pub(crate) fn dynamic_method(
+    ty: &Ty,
+    name: &str,
+    arity: usize,
+) -> Result<&'static crate::interp::registry::MethodSig, RuntimeError> {
+    registry().lookup_method(ty, name, arity).ok_or_else(|| {
+        RuntimeError::unsupported_locally(format!(
+            "dynamic method [{}, {name}/{arity}] is not in the local subset",
+            ty.painless_name()
+        ))
+    })
+}
+
 pub(crate) fn null_receiver(member: &str) -> RuntimeError {
     RuntimeError::null_pointer(format!("cannot access method/field [{member}] from a null def reference"))
 }
@@ -237,13 +251,7 @@ impl Interp<'_> {
             return Ok(Value::Bool(self.doc.contains(s)));
         }
         let ty = recv.runtime_ty();
-        let Some(sig) = registry().lookup_method(&ty, name, args.len()) else {
-            return Err(RuntimeError::unsupported_locally(format!(
-                "dynamic method [{}, {name}/{}] is not in the local subset",
-                ty.painless_name(),
-                args.len()
-            )));
-        };
+        let sig = dynamic_method(&ty, name, args.len())?;
         if args.len() <= INLINE_ARGS {
             let mut converted: [Value; INLINE_ARGS] = Default::default();
             for ((slot, a), p) in converted.iter_mut().zip(args).zip(&sig.params) {

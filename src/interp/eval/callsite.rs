@@ -26,7 +26,7 @@
 //! depends on the engine's JDK; none is added here. Where the engine's method handle type was not
 //! checked (its declaring class is unknown), a link failure is refused locally rather than guessed.
 
-use super::access::null_def_call;
+use super::access::{dynamic_method, null_def_call};
 use super::ops::{self, java_class};
 use super::{INLINE_ARGS, Interp};
 use crate::interp::error::{RuntimeError, es_type};
@@ -289,13 +289,7 @@ impl Interp<'_> {
             return adapt(Value::Bool(self.doc.contains(s)), &Ty::BOOLEAN, &site.ret);
         }
         let ty = recv.runtime_ty();
-        let Some(sig) = registry().lookup_method(&ty, name, args.len()) else {
-            return Err(RuntimeError::unsupported_locally(format!(
-                "dynamic method [{}, {name}/{}] is not in the local subset",
-                ty.painless_name(),
-                args.len()
-            )));
-        };
+        let sig = dynamic_method(&ty, name, args.len())?;
         let linked = sig.params.iter().zip(&site.args).all(|(p, a)| converts(a, handle_param(p)))
             && converts(&sig.ret, &site.ret);
         if !linked {
