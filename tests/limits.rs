@@ -176,6 +176,34 @@ fn many_straight_line_statements_compile_and_run() {
     assert_eq!(run_small(src), Ok("5800".into()));
 }
 
+/// The same long scripts ranked as score scripts over a store, which takes the batch path (its
+/// planner and executor walk statement chains): on the 256 KiB thread, 5,800 statements once
+/// overflowed the planner, which recursed once per statement, and aborted `eval`.
+#[test]
+fn long_scripts_rank_as_score_scripts() {
+    let mut statements = String::from("double x = _score;\n");
+    for _ in 0..5800 {
+        statements.push_str("x = x + 1;\n");
+    }
+    statements.push_str("return x;");
+    for src in [
+        statements,
+        format!("double s = _score; return s{};", " + 1".repeat(2999)),
+        format!("String s = 'x'; return s{}.length();", ".toString()".repeat(5000)),
+    ] {
+        on_small_stack(move || {
+            use scorelab::run::{CandidateOutcome, EvalSettings, Evaluator};
+            let store = synthetic_store(120, 10);
+            let evaluator =
+                Evaluator::new(&store, EvalSettings { threshold: Some(0.0), threads: 1, ..Default::default() })
+                    .unwrap();
+            let set = scorelab::rank::ScriptSet::new(src.clone());
+            let result = evaluator.evaluate(&set).unwrap();
+            assert!(matches!(result.outcome, CandidateOutcome::Scored(_)), "{}: {:?}", &src[..40], result.outcome);
+        });
+    }
+}
+
 #[test]
 fn trees_over_the_depth_budget_are_refused_at_their_deepest_node() {
     let limits = Limits { max_tree_depth: 1000, ..Limits::default() };

@@ -138,83 +138,91 @@ impl Exec<'_, '_> {
     }
 
     /// Runs a plan node: `Some(column)` when it returns, None when it falls off the end.
-    pub(super) fn run(&mut self, node: &Node, env: &mut Vec<Option<ColId>>, bad: &mut [bool]) -> Step<Option<ColId>> {
-        match node {
-            Node::Let(slot, e, next) => {
-                let c = self.expr(e, env, bad)?;
-                env[*slot as usize] = Some(c);
-                self.run(next, env, bad)
-            }
-            Node::Eval(e, next) => {
-                self.expr(e, env, bad)?;
-                self.run(next, env, bad)
-            }
-            Node::Update { slot, op, back, value, next } => {
-                let old = env[*slot as usize].ok_or(NotBatchable)?;
-                let rhs = self.expr(value, env, bad)?;
-                let c = match (back, self.double_binary(*op, old, rhs)) {
-                    // A double target: `prim_cast` to double leaves a Double unchanged.
-                    (Back::Prim(crate::interp::types::Prim::Double), Some(c)) => c,
-                    _ => {
-                        let op = *op;
-                        self.map_pure(&[old, rhs], bad, |a| {
-                            if *back == Back::RuntimeClass
-                                && op == BinOp::Add
-                                && (matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_)))
-                            {
-                                // String concatenation: left to `eval`.
-                                return Err(RuntimeError::unsupported_locally("concatenation in a batch"));
-                            }
-                            let r = ops::binary(op, &a[0], &a[1])?;
-                            back_convert(r, &a[0], back)
-                        })
-                    }
-                };
-                env[*slot as usize] = Some(c);
-                self.run(next, env, bad)
-            }
-            Node::Merge { cond, then, other, next } => {
-                let c = self.expr(cond, env, bad)?;
-                let take = self.truthy(c, bad);
-                let (mut bt, mut bo) = (self.bools(), self.bools());
-                let mut et = env.clone();
-                self.run(then, &mut et, &mut bt)?;
-                let mut eo = env.clone();
-                self.run(other, &mut eo, &mut bo)?;
-                merge_flags(bad, &take, &bt, &bo);
-                for s in 0..env.len() {
-                    env[s] = match (et[s], eo[s]) {
-                        (Some(a), Some(b)) if a == b => Some(a),
-                        (Some(a), Some(b)) => Some(self.select(&take, a, b)),
-                        _ => None,
-                    };
+    /// Follows `next` in a loop (a chain is as long as the script's straight-line run).
+    pub(super) fn run(
+        &mut self,
+        mut node: &Node,
+        env: &mut Vec<Option<ColId>>,
+        bad: &mut [bool],
+    ) -> Step<Option<ColId>> {
+        loop {
+            node = match node {
+                Node::Let(slot, e, next) => {
+                    let c = self.expr(e, env, bad)?;
+                    env[*slot as usize] = Some(c);
+                    next
                 }
-                self.state.bool_pool.extend([take, bt, bo]);
-                self.run(next, env, bad)
-            }
-            Node::Branch(cond, then, other) => {
-                let c = self.expr(cond, env, bad)?;
-                let take = self.truthy(c, bad);
-                let (mut bt, mut bo) = (self.bools(), self.bools());
-                let a = self.run(then, &mut env.clone(), &mut bt)?;
-                let b = self.run(other, &mut env.clone(), &mut bo)?;
-                merge_flags(bad, &take, &bt, &bo);
-                let zero = |ex: &mut Self| ex.push(Col::Uniform(Value::Double(0.0)));
-                let a = match a {
-                    Some(a) => a,
-                    None => zero(self),
-                };
-                let b = match b {
-                    Some(b) => b,
-                    None => zero(self),
-                };
-                let r = self.select(&take, a, b);
-                self.state.bool_pool.extend([take, bt, bo]);
-                Ok(Some(r))
-            }
-            Node::Return(e) => Ok(Some(self.expr(e, env, bad)?)),
-            Node::ReturnNull => Ok(Some(self.push(Col::Uniform(Value::Null)))),
-            Node::End => Ok(None),
+                Node::Eval(e, next) => {
+                    self.expr(e, env, bad)?;
+                    next
+                }
+                Node::Update { slot, op, back, value, next } => {
+                    let old = env[*slot as usize].ok_or(NotBatchable)?;
+                    let rhs = self.expr(value, env, bad)?;
+                    let c = match (back, self.double_binary(*op, old, rhs)) {
+                        // A double target: `prim_cast` to double leaves a Double unchanged.
+                        (Back::Prim(crate::interp::types::Prim::Double), Some(c)) => c,
+                        _ => {
+                            let op = *op;
+                            self.map_pure(&[old, rhs], bad, |a| {
+                                if *back == Back::RuntimeClass
+                                    && op == BinOp::Add
+                                    && (matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_)))
+                                {
+                                    // String concatenation: left to `eval`.
+                                    return Err(RuntimeError::unsupported_locally("concatenation in a batch"));
+                                }
+                                let r = ops::binary(op, &a[0], &a[1])?;
+                                back_convert(r, &a[0], back)
+                            })
+                        }
+                    };
+                    env[*slot as usize] = Some(c);
+                    next
+                }
+                Node::Merge { cond, then, other, next } => {
+                    let c = self.expr(cond, env, bad)?;
+                    let take = self.truthy(c, bad);
+                    let (mut bt, mut bo) = (self.bools(), self.bools());
+                    let mut et = env.clone();
+                    self.run(then, &mut et, &mut bt)?;
+                    let mut eo = env.clone();
+                    self.run(other, &mut eo, &mut bo)?;
+                    merge_flags(bad, &take, &bt, &bo);
+                    for s in 0..env.len() {
+                        env[s] = match (et[s], eo[s]) {
+                            (Some(a), Some(b)) if a == b => Some(a),
+                            (Some(a), Some(b)) => Some(self.select(&take, a, b)),
+                            _ => None,
+                        };
+                    }
+                    self.state.bool_pool.extend([take, bt, bo]);
+                    next
+                }
+                Node::Branch(cond, then, other) => {
+                    let c = self.expr(cond, env, bad)?;
+                    let take = self.truthy(c, bad);
+                    let (mut bt, mut bo) = (self.bools(), self.bools());
+                    let a = self.run(then, &mut env.clone(), &mut bt)?;
+                    let b = self.run(other, &mut env.clone(), &mut bo)?;
+                    merge_flags(bad, &take, &bt, &bo);
+                    let zero = |ex: &mut Self| ex.push(Col::Uniform(Value::Double(0.0)));
+                    let a = match a {
+                        Some(a) => a,
+                        None => zero(self),
+                    };
+                    let b = match b {
+                        Some(b) => b,
+                        None => zero(self),
+                    };
+                    let r = self.select(&take, a, b);
+                    self.state.bool_pool.extend([take, bt, bo]);
+                    return Ok(Some(r));
+                }
+                Node::Return(e) => return Ok(Some(self.expr(e, env, bad)?)),
+                Node::ReturnNull => return Ok(Some(self.push(Col::Uniform(Value::Null)))),
+                Node::End => return Ok(None),
+            };
         }
     }
 

@@ -103,97 +103,129 @@ fn has_return(stmts: &[Stmt]) -> bool {
     })
 }
 
-/// True when every path through `n` returns.
-fn always_returns(n: &Node) -> bool {
-    match n {
-        Node::Let(_, _, next) | Node::Eval(_, next) | Node::Update { next, .. } => always_returns(next),
-        Node::Merge { next, .. } => always_returns(next),
-        Node::Branch(_, a, b) => always_returns(a) && always_returns(b),
-        Node::Return(_) | Node::ReturnNull => true,
-        Node::End => false,
+/// True when every path through `n` returns. Follows `next` in a loop: chains are as long as the script.
+fn always_returns(mut n: &Node) -> bool {
+    loop {
+        match n {
+            Node::Let(_, _, next) | Node::Eval(_, next) | Node::Update { next, .. } | Node::Merge { next, .. } => {
+                n = next
+            }
+            Node::Branch(_, a, b) => return always_returns(a) && always_returns(b),
+            Node::Return(_) | Node::ReturnNull => return true,
+            Node::End => return false,
+        }
+    }
+}
+
+/// One planned statement of a straight-line run, waiting for the node that follows it.
+enum Link {
+    Let(Slot, Expr),
+    Eval(Expr),
+    Update { slot: Slot, op: BinOp, back: Back, value: Expr },
+    Merge { cond: Expr, then: Node, other: Node },
+}
+
+impl Link {
+    fn then(self, next: Node) -> Node {
+        let next = Box::new(next);
+        match self {
+            Link::Let(slot, e) => Node::Let(slot, e, next),
+            Link::Eval(e) => Node::Eval(e, next),
+            Link::Update { slot, op, back, value } => Node::Update { slot, op, back, value, next },
+            Link::Merge { cond, then, other } => {
+                Node::Merge { cond, then: Box::new(then), other: Box::new(other), next }
+            }
+        }
     }
 }
 
 impl Planner<'_> {
+    /// Plans a statement sequence. Straight-line statements (and `if`s without a `return`) are
+    /// checked in order, moving `defined` forward, then linked through `next` from the end: a script
+    /// of thousands of statements must not recurse once per statement (5,800 of them overflowed the
+    /// main thread's stack here, though the tree is shallow).
     fn seq(&mut self, stmts: &[&Stmt], defined: &mut HashSet<Slot>) -> Option<Node> {
-        let Some((first, rest)) = stmts.split_first() else { return Some(Node::End) };
-        match &first.kind {
-            StmtKind::Store(slot, e) => {
-                if self.hoisted.contains(slot) {
-                    return None;
+        let mut chain: Vec<Link> = Vec::new();
+        let mut at = 0;
+        let tail = loop {
+            let Some(stmt) = stmts.get(at) else { break Node::End };
+            let rest = &stmts[at + 1..];
+            at += 1;
+            match &stmt.kind {
+                StmtKind::Store(slot, e) => {
+                    if self.hoisted.contains(slot) {
+                        return None;
+                    }
+                    self.expr(e, defined)?;
+                    defined.insert(*slot);
+                    chain.push(Link::Let(*slot, e.clone()));
                 }
-                self.expr(e, defined)?;
-                defined.insert(*slot);
-                Some(Node::Let(*slot, e.clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            // `x = v;` and `x op= v;` on a local, as statements (their value is discarded).
-            StmtKind::Expr(Expr { kind: ExprKind::Assign { target: Target::Local { slot, .. }, value }, .. }) => {
-                if self.hoisted.contains(slot) {
-                    return None;
+                // `x = v;` and `x op= v;` on a local, as statements (their value is discarded).
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Assign { target: Target::Local { slot, .. }, value }, ..
+                }) => {
+                    if self.hoisted.contains(slot) {
+                        return None;
+                    }
+                    self.expr(value, defined)?;
+                    defined.insert(*slot);
+                    chain.push(Link::Let(*slot, (**value).clone()));
                 }
-                self.expr(value, defined)?;
-                defined.insert(*slot);
-                Some(Node::Let(*slot, (**value).clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            StmtKind::Expr(Expr {
-                kind: ExprKind::Compound { target: Target::Local { slot, .. }, op, concat: false, value, back },
-                ..
-            }) => {
-                if self.hoisted.contains(slot) || !defined.contains(slot) {
-                    return None;
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Compound { target: Target::Local { slot, .. }, op, concat: false, value, back },
+                    ..
+                }) => {
+                    if self.hoisted.contains(slot) || !defined.contains(slot) {
+                        return None;
+                    }
+                    self.expr(value, defined)?;
+                    chain.push(Link::Update { slot: *slot, op: *op, back: back.clone(), value: (**value).clone() });
                 }
-                self.expr(value, defined)?;
-                let next = Box::new(self.seq(rest, defined)?);
-                Some(Node::Update { slot: *slot, op: *op, back: back.clone(), value: (**value).clone(), next })
-            }
-            StmtKind::Expr(e) => {
-                self.expr(e, defined)?;
-                Some(Node::Eval(e.clone(), Box::new(self.seq(rest, defined)?)))
-            }
-            StmtKind::Return(Some(e)) => {
-                self.expr(e, defined)?;
-                Some(Node::Return(e.clone()))
-            }
-            StmtKind::Return(None) => Some(Node::ReturnNull),
-            StmtKind::If(c, t, o) => {
-                self.expr(c, defined)?;
-                let (rt, ro) = (has_return(t), has_return(o));
-                if !rt && !ro {
-                    let (mut dt, mut d_o) = (defined.clone(), defined.clone());
-                    let then = self.seq(&flatten(t), &mut dt)?;
-                    let other = self.seq(&flatten(o), &mut d_o)?;
-                    // Defined afterwards: what was defined before, or by both branches.
-                    let both: HashSet<Slot> = dt.intersection(&d_o).copied().collect();
-                    defined.extend(both);
-                    let next = self.seq(rest, defined)?;
-                    return Some(Node::Merge {
-                        cond: c.clone(),
-                        then: Box::new(then),
-                        other: Box::new(other),
-                        next: Box::new(next),
-                    });
+                StmtKind::Expr(e) => {
+                    self.expr(e, defined)?;
+                    chain.push(Link::Eval(e.clone()));
                 }
-                fn with_rest<'s>(branch: &'s [Stmt], rest: &[&'s Stmt]) -> Vec<&'s Stmt> {
-                    let mut v = flatten(branch);
-                    v.extend_from_slice(rest);
-                    v
+                StmtKind::Return(Some(e)) => {
+                    self.expr(e, defined)?;
+                    break Node::Return(e.clone());
                 }
-                let then_alone = self.seq(&flatten(t), &mut defined.clone())?;
-                let other_alone = self.seq(&flatten(o), &mut defined.clone())?;
-                let (then, other) = match (always_returns(&then_alone), always_returns(&other_alone)) {
-                    (true, true) => (then_alone, other_alone),
-                    (true, false) if !ro => (then_alone, self.seq(&with_rest(o, rest), &mut defined.clone())?),
-                    (false, true) if !rt => (self.seq(&with_rest(t, rest), &mut defined.clone())?, other_alone),
-                    _ => return None,
-                };
-                Some(Node::Branch(c.clone(), Box::new(then), Box::new(other)))
+                StmtKind::Return(None) => break Node::ReturnNull,
+                StmtKind::If(c, t, o) => {
+                    self.expr(c, defined)?;
+                    let (rt, ro) = (has_return(t), has_return(o));
+                    if !rt && !ro {
+                        let (mut dt, mut d_o) = (defined.clone(), defined.clone());
+                        let then = self.seq(&flatten(t), &mut dt)?;
+                        let other = self.seq(&flatten(o), &mut d_o)?;
+                        // Defined afterwards: what was defined before, or by both branches.
+                        let both: HashSet<Slot> = dt.intersection(&d_o).copied().collect();
+                        defined.extend(both);
+                        chain.push(Link::Merge { cond: c.clone(), then, other });
+                        continue;
+                    }
+                    fn with_rest<'s>(branch: &'s [Stmt], rest: &[&'s Stmt]) -> Vec<&'s Stmt> {
+                        let mut v = flatten(branch);
+                        v.extend_from_slice(rest);
+                        v
+                    }
+                    let then_alone = self.seq(&flatten(t), &mut defined.clone())?;
+                    let other_alone = self.seq(&flatten(o), &mut defined.clone())?;
+                    let (then, other) = match (always_returns(&then_alone), always_returns(&other_alone)) {
+                        (true, true) => (then_alone, other_alone),
+                        (true, false) if !ro => (then_alone, self.seq(&with_rest(o, rest), &mut defined.clone())?),
+                        (false, true) if !rt => (self.seq(&with_rest(t, rest), &mut defined.clone())?, other_alone),
+                        _ => return None,
+                    };
+                    break Node::Branch(c.clone(), Box::new(then), Box::new(other));
+                }
+                StmtKind::Block(_)
+                | StmtKind::Loop { .. }
+                | StmtKind::ForEach { .. }
+                | StmtKind::Break
+                | StmtKind::Continue => return None,
             }
-            StmtKind::Block(_)
-            | StmtKind::Loop { .. }
-            | StmtKind::ForEach { .. }
-            | StmtKind::Break
-            | StmtKind::Continue => None,
-        }
+        };
+        Some(chain.into_iter().rev().fold(tail, |next, link| link.then(next)))
     }
 
     fn exprs(&mut self, es: &[Expr], defined: &HashSet<Slot>) -> Option<()> {
