@@ -139,12 +139,7 @@ impl Exec<'_, '_> {
 
     /// Runs a plan node: `Some(column)` when it returns, None when it falls off the end.
     /// Follows `next` in a loop (a chain is as long as the script's straight-line run).
-    pub(super) fn run(
-        &mut self,
-        mut node: &Node,
-        env: &mut Vec<Option<ColId>>,
-        bad: &mut [bool],
-    ) -> Step<Option<ColId>> {
+    pub(super) fn run(&mut self, mut node: &Node, env: &mut [Option<ColId>], bad: &mut [bool]) -> Step<Option<ColId>> {
         loop {
             node = match node {
                 Node::Let(slot, e, next) => {
@@ -184,9 +179,9 @@ impl Exec<'_, '_> {
                     let c = self.expr(cond, env, bad)?;
                     let take = self.truthy(c, bad);
                     let (mut bt, mut bo) = (self.bools(), self.bools());
-                    let mut et = env.clone();
+                    let mut et = env.to_vec();
                     self.run(then, &mut et, &mut bt)?;
-                    let mut eo = env.clone();
+                    let mut eo = env.to_vec();
                     self.run(other, &mut eo, &mut bo)?;
                     merge_flags(bad, &take, &bt, &bo);
                     for s in 0..env.len() {
@@ -203,8 +198,8 @@ impl Exec<'_, '_> {
                     let c = self.expr(cond, env, bad)?;
                     let take = self.truthy(c, bad);
                     let (mut bt, mut bo) = (self.bools(), self.bools());
-                    let a = self.run(then, &mut env.clone(), &mut bt)?;
-                    let b = self.run(other, &mut env.clone(), &mut bo)?;
+                    let a = self.run(then, &mut env.to_vec(), &mut bt)?;
+                    let b = self.run(other, &mut env.to_vec(), &mut bo)?;
                     merge_flags(bad, &take, &bt, &bo);
                     let zero = |ex: &mut Self| ex.push(Col::Uniform(Value::Double(0.0)));
                     let a = match a {

@@ -122,7 +122,7 @@ enum Link {
     Let(Slot, Expr),
     Eval(Expr),
     Update { slot: Slot, op: BinOp, back: Back, value: Expr },
-    Merge { cond: Expr, then: Node, other: Node },
+    Merge { cond: Expr, then: Box<Node>, other: Box<Node> },
 }
 
 impl Link {
@@ -132,9 +132,7 @@ impl Link {
             Link::Let(slot, e) => Node::Let(slot, e, next),
             Link::Eval(e) => Node::Eval(e, next),
             Link::Update { slot, op, back, value } => Node::Update { slot, op, back, value, next },
-            Link::Merge { cond, then, other } => {
-                Node::Merge { cond, then: Box::new(then), other: Box::new(other), next }
-            }
+            Link::Merge { cond, then, other } => Node::Merge { cond, then, other, next },
         }
     }
 }
@@ -200,7 +198,7 @@ impl Planner<'_> {
                         // Defined afterwards: what was defined before, or by both branches.
                         let both: HashSet<Slot> = dt.intersection(&d_o).copied().collect();
                         defined.extend(both);
-                        chain.push(Link::Merge { cond: c.clone(), then, other });
+                        chain.push(Link::Merge { cond: c.clone(), then: Box::new(then), other: Box::new(other) });
                         continue;
                     }
                     fn with_rest<'s>(branch: &'s [Stmt], rest: &[&'s Stmt]) -> Vec<&'s Stmt> {
