@@ -3,14 +3,13 @@
 //! `the_recorded_run_replays_to_the_same_outcome`: `tests/fixtures/llm_replay/` is a run directory
 //! written by `scorelab loop --provider openai-compatible` whose every reply is stored in it
 //! (`raw_replies` of each snapshot's proposal.json, the `replies` of a proposer error). The run in it
-//! was recorded against a local fake server serving four hand-written replies in the forms the real
-//! model writes (a JSON edit, an unusable text, a whole script that fails at run time on a keyword
-//! read as a number, and its fix as an edit), because the real model (see the README's issue-19
-//! section) did not finish an iteration of the current code in the time the measurement had. The test
-//! serves the stored replies in call order from a fake OpenAI-compatible server, runs the same loop on
-//! a freshly built demo store, and checks the harness reaches the same outcome for every iteration:
-//! parsing, edits, retry rounds, fix attempts, statuses, parents, snapshots, tuned constants, metrics.
-//! A recorded real-model run directory can replace the fixture as it is.
+//! is a real one: Qwen2.5-Coder-1.5B-Instruct served by ../shared/tools/local-llm.sh, 10 linear
+//! iterations (compile errors and their fixes, a SEARCH miss retried as a whole script, duplicates, a
+//! proposer error, a guardrail violation, one accepted improvement; see `replay.json` and the README's
+//! real-model table). The test serves the stored replies in call order from a fake OpenAI-compatible
+//! server, runs the same loop on a freshly built demo store, and checks the harness reaches the same
+//! outcome for every iteration: parsing, edits, retry rounds, fix attempts, statuses, parents,
+//! snapshots, tuned constants, metrics.
 //!
 //! `captured_real_model_replies_are_read_as_the_loop_reads_them`: the first replies the real model
 //! (Qwen2.5-Coder-1.5B-Instruct) wrote to this harness, read as the loop reads them today.
