@@ -911,6 +911,128 @@ fn calibration_on_the_embedded_node_follows_lucene_use_scalar_fma() {
     forced.stop();
 }
 
+/// Lucene's Panama (SIMD) vector code on a real node. OpenSearch 2.19's Lucene 9.12 runs it only on
+/// Java 20-22 with `jdk.incubator.vector`; it takes the lane count from the JVM's preferred vector size
+/// (`-XX:MaxVectorSize` caps it) and vector FMA from the CPU (`-Dlucene.useVectorFMA` forces it). Nodes
+/// on a JDK 21 (`SCORELAB_PANAMA_JAVA_HOME`; `.ci/panama-jdk.sh` provides one) are started one variant
+/// at a time: on the node left to choose, calibration must find a Panama variant and every MovieLens set
+/// must agree with the local side user for user; on each forced node calibration must find exactly the
+/// forced variant (or one the probes cannot tell from it).
+#[test]
+fn parity_on_a_panama_node_follows_each_lucene_vector_variant() {
+    use scorelab::engine::calibrate::calibrate;
+    use scorelab::engine::embedded::EmbeddedOptions;
+    use scorelab::interp::lib::vectors::VectorArithmetic;
+
+    let Some(java_home) = panama_java_home() else { return };
+    let start = |forced: &[String]| {
+        let mut jvm_args = vec!["--add-modules=jdk.incubator.vector".to_string()];
+        jvm_args.extend_from_slice(forced);
+        let options = EmbeddedOptions { jvm_args, java_home: Some(java_home.clone()), ..EmbeddedOptions::default() };
+        let node = EmbeddedOpenSearch::start(&EmbeddedOpenSearch::default_runner_dir(), &options)
+            .unwrap_or_else(|e| panic!("a node on the JDK in {} with {forced:?}: {e}", java_home.display()));
+        assert!(node.knn(), "the k-NN plugin must load on the Panama node");
+        node
+    };
+
+    // MovieLens's 32 dimensions are too few to tell every Panama variant from the scalar ones (16 lanes
+    // take no vector step there): the variants are told apart on a 103-dimension store.
+    let wide = panama_probe_store();
+    let baseline = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline")];
+    let chosen = start(&[]);
+    let client = || EngineClient::connect(chosen.url()).expect("connect");
+    let (movielens, movielens_failures) = movielens_parity(client(), "movielens_items");
+    let (profile, wide_failures) = set_parity(client(), wide, "wide_items", &baseline, 30);
+    chosen.stop();
+    eprintln!(
+        "Panama node, variant left to Lucene: MovieLens {}; 103 dims {}",
+        movielens.describe(),
+        profile.describe()
+    );
+    let VectorArithmetic::Panama { lanes: chosen_lanes, .. } = profile.arithmetic else {
+        panic!("a JDK 21 node with jdk.incubator.vector runs Lucene's Panama code: {}", profile.describe());
+    };
+    assert!(
+        movielens.arithmetic == profile.arithmetic || movielens.equivalent.contains(&profile.arithmetic),
+        "at 32 dimensions the node's variant reproduces MovieLens too: {}",
+        movielens.describe()
+    );
+    assert!(
+        movielens_failures.is_empty() && wide_failures.is_empty(),
+        "sets drift against the Panama node:\n{}",
+        [movielens_failures, wide_failures].concat().join("\n")
+    );
+
+    // Every lane count up to the chosen one with vector FMA on and off, the scalar tail's FMA alternating
+    // so that both settings meet both vector settings: lanes come from `-XX:MaxVectorSize`, the FMA
+    // settings from Lucene's `lucene.useVectorFMA` / `lucene.useScalarFMA` (on this AMD CPU Lucene's
+    // own choice of them depends on the vector size too).
+    let mut forced = Vec::new();
+    for (max_vector_bytes, lanes) in [(16u32, 4u8), (32, 8), (64, 16)] {
+        if lanes > chosen_lanes {
+            continue;
+        }
+        for vector_fma in [true, false] {
+            let scalar_fma = vector_fma ^ (lanes == 8);
+            let want = VectorArithmetic::Panama { lanes, vector_fma, scalar_fma };
+            if want != profile.arithmetic {
+                forced.push((max_vector_bytes, want));
+            }
+        }
+    }
+    for (max_vector_bytes, want) in forced {
+        let VectorArithmetic::Panama { vector_fma, scalar_fma, .. } = want else { unreachable!() };
+        let flags = [
+            format!("-XX:MaxVectorSize={max_vector_bytes}"),
+            format!("-Dlucene.useVectorFMA={vector_fma}"),
+            format!("-Dlucene.useScalarFMA={scalar_fma}"),
+        ];
+        let node = start(&flags);
+        let client = EngineClient::connect(node.url()).expect("connect to the forced node");
+        let load = LoadOptions { index: "wide_items".into(), ..LoadOptions::default() };
+        index::setup_index(&client, wide, &load).expect("load the forced node");
+        let detected = calibrate(&client, wide, "wide_items").expect("calibrate the forced node");
+        node.stop();
+        eprintln!("Panama node with {flags:?}: {}", detected.describe());
+        assert!(
+            detected.arithmetic == want && detected.equivalent.is_empty(),
+            "forced {want}, detected {}",
+            detected.describe()
+        );
+    }
+}
+
+/// 400 items and 60 users of 103-dimension vectors (not a multiple of any lane count, so Lucene's
+/// Panama code runs its vector body and its scalar tail).
+fn panama_probe_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let options = scorelab::data::SyntheticOptions {
+            items: 400,
+            users: 60,
+            dims: 103,
+            seed: 11,
+            ..scorelab::data::SyntheticOptions::default()
+        };
+        Store::from_dataset(&scorelab::data::synthetic_dataset(&options)).expect("the synthetic store")
+    })
+}
+
+/// The JDK 20-22 home for the Panama check: `SCORELAB_PANAMA_JAVA_HOME`. Never a silent skip in CI.
+fn panama_java_home() -> Option<std::path::PathBuf> {
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    match std::env::var_os("SCORELAB_PANAMA_JAVA_HOME") {
+        Some(home) => Some(home.into()),
+        None if in_ci => {
+            panic!("CI=true and SCORELAB_PANAMA_JAVA_HOME is not set (.ci/run sets it from .ci/panama-jdk.sh)")
+        }
+        None => {
+            eprintln!("SKIP the Panama parity check: set SCORELAB_PANAMA_JAVA_HOME to a JDK 20-22 (.ci/panama-jdk.sh)");
+            None
+        }
+    }
+}
+
 /// Sets known to drift on the MovieLens store, with the reason (same rule as `KNOWN_DRIFT`).
 const MOVIELENS_KNOWN_DRIFT: &[(&str, &str)] = &[];
 
@@ -928,28 +1050,21 @@ fn movielens_store() -> &'static Store {
 /// store against the embedded node, 100 users, k=10: each user must be `exact` or `tie-equivalent`.
 #[test]
 fn parity_on_movielens_every_shipped_and_realistic_set() {
-    use scorelab::engine::drift::{Tolerances, Verdict, run_parity};
-    use scorelab::engine::search::{SearchEngine, SearchOptions};
-    use scorelab::rank::ScriptSet;
-    use scorelab::run::{EvalSettings, Evaluator};
-
     let Some(node) = node() else { return };
     assert!(node.knn(), "the k-NN plugin must load for the MovieLens parity suite");
-    let store = movielens_store();
     let client = EngineClient::connect(node.url()).expect("connect");
-    let load = LoadOptions { index: "movielens_items".into(), ..LoadOptions::default() };
-    index::setup_index(&client, store, &load).expect("load MovieLens");
-    let settings = EvalSettings { k: 10, cohort_size: 100, seed: 42, ..EvalSettings::default() };
-    let evaluator = Evaluator::new(store, settings).expect("the MovieLens cohort");
-    let mut request = evaluator.request();
-    request.ablate_sorts = false;
-    assert!(request.users.len() >= 100, "cohort of {} users", request.users.len());
-    let options = SearchOptions { index: "movielens_items".into(), ..SearchOptions::default() };
-    let mut engine = SearchEngine::new(client, store, options).expect("the index matches the store");
-    let profile = engine.calibrate().expect("calibration").clone();
+    let (profile, failures) = movielens_parity(client, "movielens_items");
     eprintln!("{}", profile.describe());
-    let local = evaluator.local_engine();
+    assert!(failures.is_empty(), "sets drift on MovieLens:\n{}", failures.join("\n"));
+}
 
+/// Loads the MovieLens store into `index_name` and runs every shipped and realistic set on 100 users
+/// against the engine behind `client` (the arithmetic calibrated first). Returns the calibrated profile
+/// and one line per set that drifts or does not rank (empty = parity).
+fn movielens_parity(
+    client: EngineClient,
+    index_name: &str,
+) -> (scorelab::engine::calibrate::ArithmeticProfile, Vec<String>) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
     for parent in [root.join("scripts"), root.join("tests/parity_movielens")] {
@@ -964,10 +1079,39 @@ fn parity_on_movielens_every_shipped_and_realistic_set() {
     }
     let shipped = dirs.iter().filter(|d| d.starts_with(root.join("scripts"))).count();
     assert!(shipped >= 5 && dirs.len() - shipped >= 30, "{shipped} shipped, {} realistic sets", dirs.len() - shipped);
+    set_parity(client, movielens_store(), index_name, &dirs, 100)
+}
+
+/// Loads `store` into `index_name` and runs each set of `dirs` on `users` cohort users against the
+/// engine behind `client`, its arithmetic calibrated first: the profile, and one line per set that
+/// drifts or does not rank (empty = parity).
+fn set_parity(
+    client: EngineClient,
+    store: &Store,
+    index_name: &str,
+    dirs: &[std::path::PathBuf],
+    users: usize,
+) -> (scorelab::engine::calibrate::ArithmeticProfile, Vec<String>) {
+    use scorelab::engine::drift::{Tolerances, Verdict, run_parity};
+    use scorelab::engine::search::{SearchEngine, SearchOptions};
+    use scorelab::rank::ScriptSet;
+    use scorelab::run::{EvalSettings, Evaluator};
+
+    let load = LoadOptions { index: index_name.into(), ..LoadOptions::default() };
+    index::setup_index(&client, store, &load).expect("load the store");
+    let settings = EvalSettings { k: 10, cohort_size: users, seed: 42, ..EvalSettings::default() };
+    let evaluator = Evaluator::new(store, settings).expect("the cohort");
+    let mut request = evaluator.request();
+    request.ablate_sorts = false;
+    assert!(request.users.len() >= users, "cohort of {} users", request.users.len());
+    let options = SearchOptions { index: index_name.into(), ..SearchOptions::default() };
+    let mut engine = SearchEngine::new(client, store, options).expect("the index matches the store");
+    let profile = engine.calibrate().expect("calibration").clone();
+    let local = evaluator.local_engine();
 
     let (mut exact, mut ties, mut failures, mut known) = (0usize, 0usize, Vec::new(), Vec::new());
     let (mut local_ms, mut engine_ms) = (0.0, 0.0);
-    for dir in &dirs {
+    for dir in dirs {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let set = ScriptSet::open(dir).expect("a valid set");
         let run = match run_parity(
@@ -1011,20 +1155,14 @@ fn parity_on_movielens_every_shipped_and_realistic_set() {
         }
     }
     eprintln!(
-        "MovieLens parity on {}: {} sets × {} users: {exact} exact, {ties} tie-equivalent; local {local_ms:.0} ms, \
+        "parity on {}: {} sets × {} users: {exact} exact, {ties} tie-equivalent; local {local_ms:.0} ms, \
          engine {engine_ms:.0} ms, engine/local {:.1}x; known drift {known:?}",
         engine.client().info(),
         dirs.len(),
         request.users.len(),
         engine_ms / local_ms.max(1e-9)
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {} sets drift on MovieLens:\n{}",
-        failures.len(),
-        dirs.len(),
-        failures.join("\n")
-    );
+    (profile, failures)
 }
 
 /// `scorelab check DIR` checks a set in the dialect its scriptset.json declares (k-NN calls are valid
@@ -1204,6 +1342,17 @@ fn semantics_residue_matches_the_embedded_node() {
         "def a = new long[] {1, 2}; int x = a[1]; return x;",
         "def l = [1L, 2L]; int x = l[1]; return x;",
         "def l = [1]; String s = l[0]; return s;",
+        // def operators: the call site returns the target type (identity or widening only).
+        "def a = new long[2]; int x = a[1] + 1; return x;",
+        "def a = 2.5; float f = a * 2; return f;",
+        "def a = 1; long x = a + 1; return x;",
+        "def a = 3L; int x = -a; return x;",
+        "def a = 3L; int x = (int) (a + 1); return x;",
+        "def a = (byte) 1; byte b = a + a; return b;",
+        "def a = 1L; int x = a << 2; return x;",
+        "def a = 1L; double d = a + 1; return d;",
+        "def a = true; int x = a & false; return x;",
+        "def a = 1.5f; double d = a * 2; return d;",
     ];
     let mut mismatches = Vec::new();
     for source in cases {

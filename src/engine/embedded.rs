@@ -27,11 +27,20 @@ pub struct EmbeddedOptions {
     pub knn: bool,
     /// Extra JVM options, e.g. `-Dlucene.useScalarFMA=false` to force a Lucene vector implementation.
     pub jvm_args: Vec<String>,
+    /// The JDK to run the node on (its `bin/java`); `None` = `$JAVA_HOME`, else `java` on the PATH.
+    /// Lucene's Panama vector code needs a JDK 20-22, so the Panama check starts its node on another JDK.
+    pub java_home: Option<PathBuf>,
 }
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
-        EmbeddedOptions { heap_mb: 768, startup_timeout: Duration::from_secs(240), knn: true, jvm_args: Vec::new() }
+        EmbeddedOptions {
+            heap_mb: 768,
+            startup_timeout: Duration::from_secs(240),
+            knn: true,
+            jvm_args: Vec::new(),
+            java_home: None,
+        }
     }
 }
 
@@ -94,7 +103,8 @@ impl EmbeddedOpenSearch {
             .map(|p| target.join(p).to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(sep);
-        let mut command = Command::new(java_binary());
+        let java = options.java_home.as_ref().map_or_else(java_binary, |home| java_in(home));
+        let mut command = Command::new(&java);
         command
             .arg(format!("-Xms{}m", options.heap_mb))
             .arg(format!("-Xmx{}m", options.heap_mb))
@@ -113,7 +123,7 @@ impl EmbeddedOpenSearch {
             command.arg("--no-knn");
         }
         let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| EngineError::Embedded(format!("cannot start java: {e}")))?;
+        let mut child = command.spawn().map_err(|e| EngineError::Embedded(format!("cannot start {java}: {e}")))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or_else(|| EngineError::Embedded("no stdout pipe".into()))?;
         let stderr = child.stderr.take().ok_or_else(|| EngineError::Embedded("no stderr pipe".into()))?;
@@ -257,11 +267,13 @@ impl Drop for EmbeddedOpenSearch {
 
 fn java_binary() -> String {
     match std::env::var_os("JAVA_HOME") {
-        Some(home) if Path::new(&home).join("bin").join("java").exists() => {
-            Path::new(&home).join("bin").join("java").to_string_lossy().into_owned()
-        }
+        Some(home) if Path::new(&home).join("bin").join("java").exists() => java_in(Path::new(&home)),
         _ => "java".to_string(),
     }
+}
+
+fn java_in(home: &Path) -> String {
+    home.join("bin").join("java").to_string_lossy().into_owned()
 }
 
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {

@@ -88,6 +88,9 @@ pub enum Conv {
     DefImplicit(Ty),
     /// `def` to a type under an explicit cast `(T) x`.
     DefExplicit(Ty),
+    /// A `def` operator's result typed to its primitive target: the conversion happens inside the
+    /// operator's call site (`DefBootstrap.MIC`, `MethodHandle.asType`), identity or widening only.
+    DefOpResult(Prim),
     /// Boxed static type to primitive: NullPointerException on null, then the primitive cast.
     Unbox(Prim),
     /// Reference downcast checked at run time (`(List) obj`).

@@ -124,6 +124,18 @@ fn def_site_mut(e: &mut Expr) -> Option<&mut ir::DefSite> {
     .filter(|s| s.ret.is_def())
 }
 
+/// A `def`-typed arithmetic, bitwise or shift operator (comparisons and `!` are typed boolean):
+/// Painless types its call site to the target (`DefaultSemanticAnalysisPhase.visitBinary`/`visitUnary`).
+fn is_def_operator(kind: &ExprKind) -> bool {
+    use ir::BinOp::{Ge, Gt, Le, Lt};
+    match kind {
+        ExprKind::Binary(op, ..) => !matches!(op, Lt | Le | Gt | Ge),
+        ExprKind::Unary(op, _) => !matches!(op, ir::UnOp::Not),
+        ExprKind::DefAdd(..) => true,
+        _ => false,
+    }
+}
+
 /// An int literal that fits `ty` (byte, short or char): Painless narrows such a constant implicitly.
 fn narrowable_int_literal(e: &ast::Expr, ty: &Ty) -> bool {
     match (&e.kind, ty) {
@@ -232,6 +244,10 @@ impl<'a> Checker<'a> {
                 Ok(ir)
             }
             Ok(Some(conv)) => {
+                let conv = match (conv, &v.ir.kind) {
+                    (ir::Conv::DefImplicit(Ty::Prim(p)), kind) if is_def_operator(kind) => ir::Conv::DefOpResult(p),
+                    (conv, _) => conv,
+                };
                 let sp = v.ir.span;
                 Ok(Expr::new(ExprKind::Convert(Box::new(v.ir), conv), sp))
             }

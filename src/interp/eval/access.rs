@@ -35,6 +35,7 @@ pub(crate) fn convert(v: Value, conv: &Conv) -> Result<Value, RuntimeError> {
         Conv::Prim(p) => ops::prim_cast(&v, *p),
         Conv::DefImplicit(t) => ops::def_implicit(v, t),
         Conv::DefExplicit(t) => ops::def_explicit(v, t),
+        Conv::DefOpResult(p) => ops::def_operator_result(v, *p),
         Conv::Unbox(p) => {
             if v.is_null() {
                 return Err(RuntimeError::null_pointer(format!(

@@ -371,6 +371,7 @@ fn def_typed(e: &Expr) -> bool {
 /// then happens inside the `invokedynamic` and there is no cast node.
 fn cast_marks(x: &Expr, conv: &Conv) -> bool {
     match conv {
+        Conv::DefOpResult(_) => false,
         Conv::DefImplicit(_) | Conv::DefExplicit(_) => match &x.kind {
             ExprKind::Binary(..) | ExprKind::Unary(..) | ExprKind::DefAdd(..) => false,
             ExprKind::DynMethod { .. } | ExprKind::DynField { .. } => matches!(conv, Conv::DefExplicit(_)),

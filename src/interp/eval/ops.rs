@@ -218,6 +218,18 @@ pub fn def_cast_error(v: &Value, to: Prim, implicit: Option<bool>) -> RuntimeErr
     RuntimeError::class_cast(format!("cannot {how}cast def [{class}] to {}", to.name()))
 }
 
+/// A `def` operator's result at its primitive target. The call site returns the target type, and
+/// `DefBootstrap.MIC` fits the operator's handle to it with `MethodHandle.asType`: identity and
+/// widening pass; anything else is its `ClassCastException("Cannot cast from: <result> to <target>")`
+/// (checked on the engine: `int x = aLong + 1`). A result with no primitive type takes the implicit rule.
+pub fn def_operator_result(v: Value, to: Prim) -> Result<Value, RuntimeError> {
+    match v.prim() {
+        Some(from) if from.widens_to(to) => prim_cast(&v, to),
+        Some(from) => Err(RuntimeError::class_cast(format!("Cannot cast from: {} to {}", from.name(), to.name()))),
+        None => def_implicit(v, &Ty::Prim(to)),
+    }
+}
+
 /// `(T) def`: numeric runtime classes convert like Java's explicit casts.
 pub fn def_explicit(v: Value, to: &Ty) -> Result<Value, RuntimeError> {
     match to {
