@@ -9,7 +9,7 @@ use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind, StructuredOutput, redact_url};
-use scorelab::optimise::r#loop::{Acceptance, LoopGuards, LoopSettings, Objective, OptimisationLoop, status_name};
+use scorelab::optimise::r#loop::{Acceptance, LoopGuards, LoopSettings, Objective, OptimisationLoop};
 use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run_with_holdout};
 use scorelab::rank::ScriptSet;
@@ -673,7 +673,7 @@ impl Table {
             "{:>5} {:>6}  {:<19} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}  {:>7.0} {:>9} {:>7}  {}",
             r.iteration,
             r.parent.map_or("-".to_string(), |p| p.to_string()),
-            status_name(r.status),
+            r.status.as_str(),
             m(|x| x.ndcg),
             m(|x| x.recall),
             m(|x| x.precision),

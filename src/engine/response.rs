@@ -93,25 +93,44 @@ pub fn parse_answer(item: &Value, sent: &SentScripts<'_>, n_sorts: usize) -> Use
     for hit in hits {
         match parse_hit(hit, n_sorts) {
             Ok(h) => out.push(h),
-            Err(reason) => return UserAnswer::Error { status, error_type: "bad_response".into(), reason },
+            Err(bad) => {
+                return UserAnswer::Error { status, error_type: "bad_response".into(), reason: bad.to_string() };
+            }
         }
     }
     UserAnswer::Hits(out)
 }
 
-fn parse_hit(hit: &Value, n_sorts: usize) -> Result<EngineHit, String> {
-    let sort = hit["sort"].as_array().ok_or_else(|| format!("hit without sort values: {hit}"))?;
+/// Why a hit of an answer cannot be read (the answer becomes a `bad_response` error naming it).
+#[derive(Debug, thiserror::Error)]
+enum BadHit {
+    #[error("hit without sort values: {0}")]
+    NoSort(String),
+    #[error("expected {expected} sort values, got {got}: {hit}")]
+    SortCount { expected: usize, got: usize, hit: String },
+    #[error("ord sort value is not an integer: {0}")]
+    Ord(String),
+    #[error("ord {0} out of range")]
+    OrdRange(u64),
+    #[error("hit without _score (track_scores?): {0}")]
+    NoScore(String),
+    #[error("non-numeric sort value {0}")]
+    SortValue(String),
+}
+
+fn parse_hit(hit: &Value, n_sorts: usize) -> Result<EngineHit, BadHit> {
+    let sort = hit["sort"].as_array().ok_or_else(|| BadHit::NoSort(hit.to_string()))?;
     if sort.len() != n_sorts + 2 {
-        return Err(format!("expected {} sort values, got {}: {hit}", n_sorts + 2, sort.len()));
+        return Err(BadHit::SortCount { expected: n_sorts + 2, got: sort.len(), hit: hit.to_string() });
     }
-    let ord = sort[n_sorts + 1].as_u64().ok_or_else(|| format!("ord sort value is not an integer: {hit}"))?;
-    let score = number(&hit["_score"]).ok_or_else(|| format!("hit without _score (track_scores?): {hit}"))?;
+    let ord = sort[n_sorts + 1].as_u64().ok_or_else(|| BadHit::Ord(hit.to_string()))?;
+    let score = number(&hit["_score"]).ok_or_else(|| BadHit::NoScore(hit.to_string()))?;
     let sort_values = sort[..n_sorts]
         .iter()
-        .map(|v| number(v).ok_or_else(|| format!("non-numeric sort value {v}")))
-        .collect::<Result<Vec<f64>, String>>()?;
+        .map(|v| number(v).ok_or_else(|| BadHit::SortValue(v.to_string())))
+        .collect::<Result<Vec<f64>, BadHit>>()?;
     Ok(EngineHit {
-        ord: u32::try_from(ord).map_err(|_| format!("ord {ord} out of range"))?,
+        ord: u32::try_from(ord).map_err(|_| BadHit::OrdRange(ord))?,
         item_id: hit["_id"].as_str().unwrap_or_default().to_string(),
         score,
         sort_values,

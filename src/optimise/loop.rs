@@ -282,21 +282,6 @@ pub fn snapshot_name(iteration: u32, attempt: u32) -> String {
     if attempt == 0 { format!("iter_{iteration:03}") } else { format!("iter_{iteration:03}_fix{attempt}") }
 }
 
-pub fn status_name(status: IterationStatus) -> &'static str {
-    match status {
-        IterationStatus::Baseline => "baseline",
-        IterationStatus::Accepted => "accepted",
-        IterationStatus::Rejected => "rejected",
-        IterationStatus::GuardrailViolation => "guardrail_violation",
-        IterationStatus::CompileError => "compile_error",
-        IterationStatus::RuntimeError => "runtime_error",
-        IterationStatus::Drift => "drift",
-        IterationStatus::Timeout => "timeout",
-        IterationStatus::ProposerError => "proposer_error",
-        IterationStatus::Duplicate => "duplicate",
-    }
-}
-
 pub struct OptimisationLoop<'a> {
     pub settings: LoopSettings,
     pub proposer: &'a mut dyn Proposer,
@@ -498,7 +483,7 @@ impl OptimisationLoop<'_> {
             .map(|l| HistoryEntry {
                 iteration: l.iteration,
                 parent: l.parent,
-                status: status_name(l.status).into(),
+                status: l.status.as_str().into(),
                 rationale: l.rationale.clone().unwrap_or_default(),
                 metrics: l.metrics,
             })
@@ -522,7 +507,7 @@ impl OptimisationLoop<'_> {
             .rev()
             .map(|l| FailureNote {
                 iteration: l.iteration,
-                status: status_name(l.status).into(),
+                status: l.status.as_str().into(),
                 reason: format!(
                     "{} (edited iteration {}): {}",
                     l.rationale.as_deref().map_or(String::new(), |r| super::prompt::truncate(r, 100)),
@@ -587,7 +572,7 @@ impl OptimisationLoop<'_> {
                     let line = history.iter().find(|l| l.iteration == o.iteration)?;
                     Some(ParentOption {
                         iteration: o.iteration,
-                        status: status_name(line.status).into(),
+                        status: line.status.as_str().into(),
                         rationale: line.rationale.clone().unwrap_or_default(),
                         metrics: line.metrics,
                         picks: o.picks,

@@ -167,7 +167,7 @@ fn scripted_run_covers_fix_runtime_guardrail_and_improvement() {
     let judge = CommentJudge;
     let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let summary = lp.run(5, |_, _| {}).unwrap();
-    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| l.status.as_str()).collect();
     assert_eq!(statuses, ["baseline", "accepted", "rejected", "guardrail_violation", "rejected", "rejected"]);
     let first = &recorder.lines[1];
     assert_eq!(first.attempts, 2);
@@ -211,7 +211,7 @@ fn a_failing_proposer_is_recorded_and_the_loop_goes_on_until_too_many_in_a_row()
     let judge = CommentJudge;
     let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     let summary = lp.run(10, |_, _| {}).unwrap();
-    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| l.status.as_str()).collect();
     assert_eq!(
         statuses,
         ["baseline", "proposer_error", "accepted", "proposer_error", "proposer_error", "proposer_error"]
@@ -630,7 +630,7 @@ fn significant_acceptance_needs_a_small_p_value() {
     s.acceptance = Acceptance::Significant { alpha: 0.05 };
     let mut lp = OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder);
     lp.run(4, |_, _| {}).unwrap();
-    let statuses: Vec<&str> = recorder.lines.iter().map(|l| status_name(l.status)).collect();
+    let statuses: Vec<&str> = recorder.lines.iter().map(|l| l.status.as_str()).collect();
     assert_eq!(statuses, ["baseline", "rejected", "accepted", "guardrail_violation", "accepted"]);
     let paired = recorder.lines[2].paired.unwrap();
     assert_eq!(paired.vs_best.unwrap().ndcg.p_value, 0.01);

@@ -2,6 +2,7 @@
 //! the best iteration, drift state, compile attempts and the lineage tree.
 
 use super::model::{Iteration, MetricName, Metrics, Run, Status};
+use crate::run::IterationStatus;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ impl<'a> Analysis<'a> {
         let baseline = run
             .meta
             .baseline_metrics
-            .or_else(|| run.iterations.iter().find(|it| it.status == Status::Baseline).and_then(|it| it.metrics));
+            .or_else(|| run.iterations.iter().find(|it| it.status == Status::BASELINE).and_then(|it| it.metrics));
         let mut analysis = Analysis { run, k: settings.k, primary, guardrail, baseline, best: None };
         analysis.best = run
             .meta
@@ -66,7 +67,7 @@ impl<'a> Analysis<'a> {
         self.run
             .iterations
             .iter()
-            .filter(|it| matches!(it.status, Status::Baseline | Status::Accepted))
+            .filter(|it| matches!(it.status, Status::BASELINE | Status::ACCEPTED))
             .filter_map(|it| Some((it.iteration, it.metrics?.get(self.primary)?)))
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(iteration, _)| iteration)
@@ -78,7 +79,7 @@ impl<'a> Analysis<'a> {
 
     pub fn baseline_iteration(&self) -> Option<&'a Iteration> {
         let iterations = &self.run.iterations;
-        iterations.iter().find(|it| it.status == Status::Baseline).or_else(|| iterations.first())
+        iterations.iter().find(|it| it.status == Status::BASELINE).or_else(|| iterations.first())
     }
 
     pub fn best_primary(&self) -> Option<f64> {
@@ -144,7 +145,7 @@ impl<'a> Analysis<'a> {
 /// string, or an object with `status`, `drifted` or `ok`. An iteration whose status is `drift` has
 /// drifted whatever the field says.
 pub fn drift_state(iteration: &Iteration) -> DriftState {
-    if iteration.status == Status::Drift {
+    if iteration.status.is(IterationStatus::Drift) {
         return DriftState::Drifted;
     }
     let from_bool = |drifted: bool| {
@@ -185,7 +186,7 @@ fn drift_from_text(text: &str) -> DriftState {
 /// or a list of attempt records; the final attempt failed only if the iteration ended in a compile
 /// error.
 pub fn compile_attempts(iteration: &Iteration) -> (u64, u64) {
-    let failed_last = u64::from(iteration.status == Status::CompileError);
+    let failed_last = u64::from(iteration.status.is(IterationStatus::CompileError));
     match &iteration.attempts {
         Value::Number(n) => {
             let total = n.as_u64().unwrap_or(1).max(1);

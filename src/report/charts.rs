@@ -4,6 +4,7 @@
 use super::analysis::{Analysis, compile_attempts};
 use super::model::{MetricName, Status};
 use super::svg::{Bar, Chart, HLine, LegendEntry, Line, Marker, Shape};
+use crate::run::IterationStatus;
 
 const PRIMARY_COLOUR: &str = "#0a3069";
 const METRIC_COLOUR: &str = "#57606a";
@@ -15,15 +16,18 @@ const HALF_WIDTH: f64 = 550.0;
 
 /// How each status is drawn, in charts, badges and the legend.
 pub fn status_style(status: &Status) -> (Shape, &'static str) {
-    match status {
-        Status::Baseline => (Shape::Diamond, "#0969da"),
-        Status::Accepted => (Shape::Circle, "#1a7f37"),
-        Status::Rejected => (Shape::HollowCircle, "#6e7781"),
-        Status::GuardrailViolation => (Shape::Triangle, "#bc4c00"),
-        Status::CompileError => (Shape::Cross, "#cf222e"),
-        Status::RuntimeError => (Shape::Square, "#8250df"),
-        Status::Drift => (Shape::HollowDiamond, "#bf3989"),
-        Status::Other(_) => (Shape::HollowCircle, "#24292f"),
+    let Status::Known(known) = status else { return (Shape::HollowCircle, "#24292f") };
+    match known {
+        IterationStatus::Baseline => (Shape::Diamond, "#0969da"),
+        IterationStatus::Accepted => (Shape::Circle, "#1a7f37"),
+        IterationStatus::Rejected => (Shape::HollowCircle, "#6e7781"),
+        IterationStatus::GuardrailViolation => (Shape::Triangle, "#bc4c00"),
+        IterationStatus::CompileError => (Shape::Cross, "#cf222e"),
+        IterationStatus::RuntimeError => (Shape::Square, "#8250df"),
+        IterationStatus::Drift => (Shape::HollowDiamond, "#bf3989"),
+        IterationStatus::Timeout => (Shape::Square, "#953800"),
+        IterationStatus::ProposerError => (Shape::Cross, "#57606a"),
+        IterationStatus::Duplicate => (Shape::HollowCircle, "#8c959f"),
     }
 }
 
@@ -144,7 +148,7 @@ fn best_so_far(analysis: &Analysis, metric: MetricName) -> Vec<(f64, f64)> {
     let mut best: Option<f64> = None;
     let mut points = Vec::new();
     for it in &analysis.run.iterations {
-        if !matches!(it.status, Status::Baseline | Status::Accepted) {
+        if !matches!(it.status, Status::BASELINE | Status::ACCEPTED) {
             continue;
         }
         let Some(value) = it.metrics.and_then(|m| m.get(metric)) else {
@@ -164,7 +168,7 @@ fn held_out_best_so_far(analysis: &Analysis, metric: MetricName) -> Vec<(f64, f6
     let mut best: Option<f64> = None;
     let mut points = Vec::new();
     for it in &analysis.run.iterations {
-        if !matches!(it.status, Status::Baseline | Status::Accepted) {
+        if !matches!(it.status, Status::BASELINE | Status::ACCEPTED) {
             continue;
         }
         let Some(value) = it.metrics.and_then(|m| m.get(metric)) else {
@@ -197,16 +201,10 @@ fn status_legend(analysis: &Analysis) -> Vec<LegendEntry> {
         .collect()
 }
 
-fn status_rank(status: &Status) -> u8 {
+fn status_rank(status: &Status) -> usize {
     match status {
-        Status::Baseline => 0,
-        Status::Accepted => 1,
-        Status::Rejected => 2,
-        Status::GuardrailViolation => 3,
-        Status::CompileError => 4,
-        Status::RuntimeError => 5,
-        Status::Drift => 6,
-        Status::Other(_) => 7,
+        Status::Known(known) => IterationStatus::ALL.iter().position(|s| s == known).unwrap_or(0),
+        Status::Other(_) => IterationStatus::ALL.len(),
     }
 }
 
@@ -225,7 +223,7 @@ pub fn compile_error_chart(analysis: &Analysis) -> Chart {
     let mut markers = Vec::new();
     let (mut ended_in_error, mut proposals) = (0u64, 0u64);
     for it in &analysis.run.iterations {
-        if it.status == Status::Baseline {
+        if it.status == Status::BASELINE {
             continue;
         }
         let (attempts, failed) = compile_attempts(it);
@@ -237,7 +235,7 @@ pub fn compile_error_chart(analysis: &Analysis) -> Chart {
             title: format!("iteration {}: {failed} of {attempts} compile attempts failed", it.iteration),
         });
         proposals += 1;
-        if it.status == Status::CompileError {
+        if it.status.is(IterationStatus::CompileError) {
             ended_in_error += 1;
             let (shape, colour) = status_style(&it.status);
             markers.push(Marker {
@@ -279,5 +277,28 @@ pub fn compile_error_chart(analysis: &Analysis) -> Chart {
         bars,
         legend,
         highlighted: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every status the loop records reads back as itself and is drawn its own way: a new status
+    /// that fell through to `Other` would be drawn like an unknown one.
+    #[test]
+    fn every_recorded_status_parses_back_and_has_its_own_style() {
+        let mut styles = Vec::new();
+        for status in IterationStatus::ALL {
+            let parsed = Status::parse(status.as_str());
+            assert_eq!(parsed, Status::Known(status));
+            let json = serde_json::to_value(status).expect("serialise");
+            assert_eq!(json.as_str(), Some(status.as_str()), "run.jsonl's name is the one parse reads");
+            styles.push(status_style(&parsed));
+        }
+        styles.push(status_style(&Status::Other("from_a_newer_build".into())));
+        let distinct: std::collections::HashSet<_> =
+            styles.iter().map(|(shape, colour)| (format!("{shape:?}"), *colour)).collect();
+        assert_eq!(distinct.len(), styles.len(), "{styles:?}");
     }
 }

@@ -6,6 +6,7 @@
 //! not JSON. Each such error names the file and, for `run.jsonl`, the line.
 
 use super::ReportError;
+use crate::run::IterationStatus;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -94,44 +95,31 @@ impl Metrics {
     }
 }
 
-/// An iteration's outcome as the loop recorded it. Unknown statuses are kept verbatim.
+/// An iteration's outcome as the loop recorded it; a status this build does not know (a run written by a
+/// newer one) is kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Status {
-    Baseline,
-    Accepted,
-    Rejected,
-    GuardrailViolation,
-    CompileError,
-    RuntimeError,
-    Drift,
+    Known(IterationStatus),
     Other(String),
 }
 
 impl Status {
+    pub const BASELINE: Status = Status::Known(IterationStatus::Baseline);
+    pub const ACCEPTED: Status = Status::Known(IterationStatus::Accepted);
+
     pub fn parse(text: &str) -> Status {
-        match text {
-            "baseline" => Status::Baseline,
-            "accepted" => Status::Accepted,
-            "rejected" => Status::Rejected,
-            "guardrail_violation" => Status::GuardrailViolation,
-            "compile_error" => Status::CompileError,
-            "runtime_error" => Status::RuntimeError,
-            "drift" => Status::Drift,
-            other => Status::Other(other.to_string()),
-        }
+        IterationStatus::parse(text).map_or_else(|| Status::Other(text.to_string()), Status::Known)
     }
 
     pub fn as_str(&self) -> &str {
         match self {
-            Status::Baseline => "baseline",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::GuardrailViolation => "guardrail_violation",
-            Status::CompileError => "compile_error",
-            Status::RuntimeError => "runtime_error",
-            Status::Drift => "drift",
+            Status::Known(status) => status.as_str(),
             Status::Other(text) => text,
         }
+    }
+
+    pub fn is(&self, status: IterationStatus) -> bool {
+        *self == Status::Known(status)
     }
 }
 
@@ -363,7 +351,7 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
     let status = match object.get("status") {
         Some(Value::String(text)) => Status::parse(text),
         Some(_) => return Err(field_error("status", "expected a string")),
-        None if iteration == 0 => Status::Baseline,
+        None if iteration == 0 => Status::BASELINE,
         None => Status::Other("unknown".into()),
     };
     let take = |key: &str| object.get(key).cloned().unwrap_or(Value::Null);

@@ -5,6 +5,7 @@ use super::ReportError;
 use super::analysis::{Analysis, drift_state, flatten_json, format_metric, format_scalar, iteration_errors};
 use super::listing::RunOverview;
 use super::model::{Iteration, MetricName, Status};
+use crate::run::IterationStatus;
 use std::fmt::Write as _;
 
 /// ANSI styling, or none at all.
@@ -36,9 +37,11 @@ impl Palette {
     fn status(&self, status: &Status) -> String {
         let text = status.as_str();
         match status {
-            Status::Accepted | Status::Baseline => self.green(text),
-            Status::CompileError | Status::RuntimeError => self.red(text),
-            Status::GuardrailViolation | Status::Drift => self.yellow(text),
+            Status::Known(IterationStatus::Accepted | IterationStatus::Baseline) => self.green(text),
+            Status::Known(IterationStatus::CompileError | IterationStatus::RuntimeError | IterationStatus::Timeout) => {
+                self.red(text)
+            }
+            Status::Known(IterationStatus::GuardrailViolation | IterationStatus::Drift) => self.yellow(text),
             _ => text.to_string(),
         }
     }

@@ -165,6 +165,42 @@ pub enum IterationStatus {
     Duplicate,
 }
 
+impl IterationStatus {
+    pub const ALL: [IterationStatus; 10] = [
+        IterationStatus::Baseline,
+        IterationStatus::Accepted,
+        IterationStatus::Rejected,
+        IterationStatus::GuardrailViolation,
+        IterationStatus::CompileError,
+        IterationStatus::RuntimeError,
+        IterationStatus::Drift,
+        IterationStatus::Timeout,
+        IterationStatus::ProposerError,
+        IterationStatus::Duplicate,
+    ];
+
+    /// The name run.jsonl records (serde's snake_case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IterationStatus::Baseline => "baseline",
+            IterationStatus::Accepted => "accepted",
+            IterationStatus::Rejected => "rejected",
+            IterationStatus::GuardrailViolation => "guardrail_violation",
+            IterationStatus::CompileError => "compile_error",
+            IterationStatus::RuntimeError => "runtime_error",
+            IterationStatus::Drift => "drift",
+            IterationStatus::Timeout => "timeout",
+            IterationStatus::ProposerError => "proposer_error",
+            IterationStatus::Duplicate => "duplicate",
+        }
+    }
+
+    /// The status a recorded name stands for, if this build knows it.
+    pub fn parse(name: &str) -> Option<IterationStatus> {
+        IterationStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// One self-contained line of run.jsonl.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IterationRecord {
