@@ -99,3 +99,43 @@ fn syntactically_invalid_scripts_are_rejected() {
         assert!(parse(source).is_err(), "{why}: should not parse:\n{source}");
     }
 }
+
+/// The parser's work budget has headroom: every real-world record (valid or not), every golden input
+/// and every shipped or parity set parses (or fails for its own reason) within a quarter of the
+/// default budget per byte. A grammar change that makes real scripts backtrack much more fails here
+/// before users meet `P192`.
+#[test]
+fn real_scripts_parse_within_a_quarter_of_the_work_budget() {
+    use scorelab::painless::{ParseLimits, errors::code::TOO_COMPLEX, parse_with_limits};
+    let Some(records) = records() else { return };
+    let mut sources: Vec<(String, String)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((format!("record {i}"), r["source"].as_str()?.to_string())))
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("scripts"), root.join("tests/golden"), root.join("tests/parity_movielens")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a test directory").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "painless") {
+                sources.push((path.display().to_string(), std::fs::read_to_string(&path).expect("a script")));
+            }
+        }
+    }
+    assert!(sources.len() > 350, "{} scripts", sources.len());
+    let limits = ParseLimits {
+        max_parser_calls_per_byte: ParseLimits::DEFAULT_MAX_PARSER_CALLS_PER_BYTE / 4,
+        ..ParseLimits::default()
+    };
+    let over: Vec<&str> = sources
+        .iter()
+        .filter(|(_, source)| {
+            parse_with_limits(source, &limits).is_err_and(|diags| diags.iter().any(|d| d.code == TOO_COMPLEX))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(over.is_empty(), "need more than a quarter of the parser budget: {over:?}");
+}
