@@ -139,6 +139,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
             multi_valued: false,
             may_be_missing: false,
             examples: vec![],
+            stats: None,
         }],
         history_shown: 5,
         guards: Default::default(),
