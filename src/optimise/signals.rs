@@ -81,6 +81,31 @@ impl HintFields {
     }
 }
 
+/// What a network-free proposer makes of `--hint`, as one `note:` line: the built-in optimiser names
+/// the fields it favours and avoids, or says that it ignores free text; the control arms ignore hints.
+pub fn hint_note(provider: &str, hint: &str, fields: &[FieldInfo]) -> String {
+    if provider != "builtin" {
+        return format!("note: the {provider} control arm ignores --hint");
+    }
+    let read = read_hint(hint, fields);
+    if read.is_empty() {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        return format!(
+            "note: the built-in optimiser ignores free-text hints: --hint names no field of the store to favour or \
+             avoid (fields: {}; e.g. --hint \"favour {}, avoid {}\")",
+            names.join(", "),
+            names.first().unwrap_or(&"F"),
+            names.get(1).unwrap_or(&"G")
+        );
+    }
+    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    format!(
+        "note: --hint: the built-in optimiser favours {} and avoids {} (other words are ignored)",
+        list(&read.favour),
+        list(&read.avoid)
+    )
+}
+
 const AVOID_WORDS: &[&str] = &[
     "avoid",
     "not",
@@ -236,5 +261,18 @@ mod tests {
         );
         assert_eq!(read_hint("not score", &f).avoid, ["score"]);
         assert!(read_hint("favour recent films", &f).is_empty());
+    }
+
+    #[test]
+    fn the_hint_note_says_what_was_understood() {
+        let f = fields();
+        assert_eq!(
+            hint_note("builtin", "favour stock, not score", &f),
+            "note: --hint: the built-in optimiser favours stock and avoids score (other words are ignored)"
+        );
+        let ignored = hint_note("builtin", "favour recent films", &f);
+        assert!(ignored.starts_with("note: the built-in optimiser ignores free-text hints"), "{ignored}");
+        assert!(ignored.contains("fields: stock, score, launched_at, tags, brand"), "{ignored}");
+        assert_eq!(hint_note("random", "favour stock", &f), "note: the random control arm ignores --hint");
     }
 }
