@@ -35,7 +35,7 @@ fn signal_of(f: &FieldInfo, has_now: bool) -> Option<SignalKind> {
     let field = f.name.clone();
     if f.multi_valued {
         let scale = stats.values_per_item_sd;
-        return (scale > 0.0).then(|| SignalKind::Breadth { field, center: stats.values_per_item_mean, scale });
+        return (scale > 0.0).then_some(SignalKind::Breadth { field, center: stats.values_per_item_mean, scale });
     }
     if f.kind != "long" && f.kind != "double" {
         return None;
