@@ -311,6 +311,9 @@ mod evaluator {
         assert_eq!(e.diagnostics.sort_effects.len(), 1);
         assert_eq!(e.diagnostics.sort_effects[0].script, "sort_01.painless");
         assert!(e.diagnostics.sort_effects[0].top_k_changed_share > 0.0, "the parity sort reorders lists");
+        // A list with any slot changed is a changed list, so the list share bounds the slot share.
+        let effect = &e.diagnostics.sort_effects[0];
+        assert!(effect.lists_changed_share >= effect.top_k_changed_share && effect.lists_changed_share <= 1.0);
 
         let failed = evaluator.evaluate_with(&engine, &ScriptSet::new("fail")).unwrap();
         assert!(failed.metrics().is_none());

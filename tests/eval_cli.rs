@@ -43,7 +43,9 @@ fn small_store(dir: &Path) -> PathBuf {
                 Some(AttrValue::Keyword(vec![genre_names[i % 4].to_string(), genre_names[(i / 4) % 4].to_string()])),
                 Some(AttrValue::Keyword(vec![format!("{}0s", 197 + i % 4)])),
                 Some(AttrValue::Long(vec![(i * 7 % 23) as i64])),
-                Some(AttrValue::Long(vec![1_000_000 + (i as i64) * 86_400])),
+                // Epoch seconds in 2014: the default `params.now` is the newest value of a field that
+                // reads as a timestamp (1973-2100), whatever its name.
+                Some(AttrValue::Long(vec![1_400_000_000 + (i as i64) * 86_400])),
             ],
         })
         .collect();

@@ -114,6 +114,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
                 multi_valued: false,
                 may_be_missing: false,
                 examples: vec![],
+                stats: None,
             },
             FieldInfo {
                 name: "last_rated".into(),
@@ -121,6 +122,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
                 multi_valued: false,
                 may_be_missing: true,
                 examples: vec![],
+                stats: None,
             },
             FieldInfo {
                 name: "genres".into(),
@@ -128,6 +130,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
                 multi_valued: true,
                 may_be_missing: true,
                 examples: vec![],
+                stats: None,
             },
         ],
         history_shown: 5,

@@ -64,7 +64,8 @@ pub struct LoopArgs {
     /// The script set iteration 0 scores and the first candidates edit.
     #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
     pub baseline_dir: PathBuf,
-    /// Free text passed to the proposer.
+    /// Free text passed to the proposer. The built-in optimiser reads only field names from it, to
+    /// favour or avoid ("favour popularity, avoid year"), and says so when it names none.
     #[arg(long)]
     pub hint: Option<String>,
     /// Seed of the cohort sample and of the built-in optimiser.
@@ -474,6 +475,11 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             tune_constants: args.tune_constants,
         },
     };
+    if let Some(hint) = &cfg.hint
+        && NETWORK_FREE_PROVIDERS.contains(&cfg.provider.as_str())
+    {
+        eprintln!("{}", scorelab::optimise::signals::hint_note(&cfg.provider, hint, &settings.fields));
+    }
     if let Some(search) = search {
         // The baseline is checked before any candidate: if it already drifts, no candidate's engine
         // check could mean anything.

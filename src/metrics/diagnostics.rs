@@ -80,6 +80,10 @@ pub struct SortEffect {
     pub top_k_changed_share: f64,
     /// Mean over list items of |rank with − rank without| (an item absent without counts as k+1).
     pub mean_rank_displacement: f64,
+    /// Share of the cohort's top-k lists that differ at all (items or order) from the list ranked
+    /// without this script. Absent from records written before it existed.
+    #[serde(default)]
+    pub lists_changed_share: f64,
 }
 
 /// Per-item popularity percentiles, computed once per run.
@@ -260,12 +264,13 @@ fn sort_effects(k: usize, rankings: &[&UserRanking], lists: &[Vec<ItemIdx>], sor
         .iter()
         .enumerate()
         .map(|(s, file)| {
-            let (mut changed, mut displacement) = (0.0, 0.0);
+            let (mut changed, mut displacement, mut lists_changed) = (0.0, 0.0, 0usize);
             for (r, list) in rankings.iter().zip(lists) {
                 let without = &r.ablations[s];
                 if list.is_empty() {
                     continue;
                 }
+                lists_changed += usize::from(without.iter().take(k).ne(list.iter()));
                 let mut moved = 0usize;
                 let mut shift = 0usize;
                 for (rank, item) in list.iter().enumerate() {
@@ -283,6 +288,7 @@ fn sort_effects(k: usize, rankings: &[&UserRanking], lists: &[Vec<ItemIdx>], sor
                 script: file.clone(),
                 top_k_changed_share: mean(changed, n),
                 mean_rank_displacement: mean(displacement, n),
+                lists_changed_share: mean(lists_changed as f64, n),
             }
         })
         .collect()

@@ -20,7 +20,10 @@
 use super::genome::{
     Genome, Pooling, RenderEnv, Signal, SignalKind, Similarity, SortKey, pooling_name, show_weight, signal_name,
 };
-use super::proposer::{FieldInfo, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};
+use super::proposer::{
+    Failure, FailureKind, FieldInfo, Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage,
+};
+use super::signals::{RECENCY_DAYS, derive_signals, read_hint};
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -43,33 +46,51 @@ impl BuiltinProposer {
     }
 }
 
-/// The signals this dataset can feed, found by field name and type.
+/// The signals this store's fields can feed, from their statistics (`signals.rs`).
 pub fn available_signals(fields: &[FieldInfo], has_now: bool) -> Vec<SignalKind> {
-    let numeric = |f: &&FieldInfo| f.kind == "long" || f.kind == "double";
-    let find = |names: &[&str]| -> Option<String> {
-        names.iter().find_map(|n| fields.iter().filter(numeric).find(|f| f.name == *n).map(|f| f.name.clone()))
-    };
-    let mut out = Vec::new();
-    if let Some(field) = find(&["popularity", "num_ratings", "rating_count", "views"]) {
-        out.push(SignalKind::LogPopularity { field });
-    }
-    if has_now && let Some(field) = find(&["last_rated", "last_interaction", "updated_at", "published_at"]) {
-        out.push(SignalKind::Recency { field, half_life_days: 365.0 });
-    }
-    if let Some(field) = find(&["mean_rating", "avg_rating", "rating_mean", "rating"]) {
-        out.push(SignalKind::MeanRating { field, center: 3.5 });
-    }
-    if let Some(field) = find(&["year", "release_year"]) {
-        out.push(SignalKind::Year { field, center: 1995.0 });
-    }
-    if let Some(f) = fields.iter().find(|f| f.kind == "keyword" && f.multi_valued) {
-        out.push(SignalKind::Breadth { field: f.name.clone() });
-    }
-    out
+    derive_signals(fields, has_now)
 }
 
+/// The signals a search may add, and the fields `--hint` asked to favour.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignalPool {
+    pub kinds: Vec<SignalKind>,
+    /// Field names; a missing favoured signal is picked first three times in four and starts positive.
+    pub favoured: Vec<String>,
+}
+
+impl SignalPool {
+    /// Every signal, nothing favoured (the control arms).
+    pub fn plain(kinds: Vec<SignalKind>) -> SignalPool {
+        SignalPool { kinds, favoured: Vec::new() }
+    }
+
+    /// The built-in optimiser's pool: the derived signals less those on fields the hint avoids.
+    pub fn for_context(ctx: &ProposalContext, has_now: bool) -> SignalPool {
+        let mut kinds = available_signals(&ctx.fields, has_now);
+        let hint = ctx.hint.as_deref().map(|h| read_hint(h, &ctx.fields)).unwrap_or_default();
+        kinds.retain(|k| !hint.avoid.iter().any(|f| f == k.field()));
+        SignalPool { kinds, favoured: hint.favour }
+    }
+
+    fn favours(&self, kind: &SignalKind) -> bool {
+        self.favoured.iter().any(|f| f == kind.field())
+    }
+
+    /// One of `candidates` (non-empty): a favoured one three times in four when there is one.
+    fn pick<'k>(&self, candidates: &[&'k SignalKind], rng: &mut ChaCha8Rng) -> &'k SignalKind {
+        let favoured: Vec<&SignalKind> = candidates.iter().copied().filter(|k| self.favours(k)).collect();
+        // No draw at all without a favoured candidate, so a run without a hint keeps its random stream.
+        if !favoured.is_empty() && rng.gen_bool(0.75) {
+            return favoured[rng.gen_range(0..favoured.len())];
+        }
+        candidates[rng.gen_range(0..candidates.len())]
+    }
+}
+
+/// One signal per field: a genome never carries two signals reading the same field.
 fn same_signal(a: &SignalKind, b: &SignalKind) -> bool {
-    std::mem::discriminant(a) == std::mem::discriminant(b)
+    a.field() == b.field()
 }
 
 fn gauss(rng: &mut ChaCha8Rng, sd: f64) -> f64 {
@@ -77,27 +98,31 @@ fn gauss(rng: &mut ChaCha8Rng, sd: f64) -> f64 {
 }
 
 /// The typical spread (about one standard deviation over the items) of each rendered signal, so
-/// weights can be drawn for a comparable effect whatever the signal's units: `log(1 + popularity)`
-/// spans a few units, recency lies in [0, 1], a rating offset within a point or so, `(year - c) / 10`
-/// a couple of decades, genre breadth one or two genres.
+/// weights can be drawn for a comparable effect whatever the signal's units. Derived signals are
+/// standardised to about one spread (`signals.rs`); a recency decay lies in [0, 1]. The pre-issue-21
+/// kinds keep the figures they were proposed with: `log(1 + popularity)` spans a few units, a rating
+/// offset within a point or so, `(year - c) / 10` a couple of decades.
 fn signal_spread(kind: &SignalKind) -> f64 {
     match kind {
-        SignalKind::LogPopularity { .. } => 1.5,
+        SignalKind::Numeric { .. } | SignalKind::Breadth { .. } => 1.0,
         SignalKind::Recency { .. } => 0.3,
+        SignalKind::LogPopularity { .. } => 1.5,
         SignalKind::MeanRating { .. } => 0.8,
         SignalKind::Year { .. } => 1.5,
-        SignalKind::Breadth { .. } => 1.0,
     }
 }
 
-/// The probability that a freshly added signal gets a positive weight: popularity, rating and
-/// recency usually help a collaborative ranking; year and breadth have no obvious sign.
-fn positive_prior(kind: &SignalKind) -> f64 {
+/// The probability that a freshly added signal gets a positive weight. Heavy-tailed counts (views,
+/// sales, ratings given) and recency usually help a collaborative ranking; a field on a linear scale
+/// or a breadth has no sign the distribution can tell. A field the hint favours starts positive.
+fn positive_prior(kind: &SignalKind, favoured: bool) -> f64 {
+    if favoured {
+        return 0.9;
+    }
     match kind {
-        SignalKind::LogPopularity { .. } => 0.85,
-        SignalKind::MeanRating { .. } => 0.7,
-        SignalKind::Recency { .. } => 0.7,
-        SignalKind::Year { .. } | SignalKind::Breadth { .. } => 0.5,
+        SignalKind::Numeric { log: true, .. } | SignalKind::LogPopularity { .. } => 0.8,
+        SignalKind::Recency { .. } | SignalKind::MeanRating { .. } => 0.7,
+        SignalKind::Numeric { log: false, .. } | SignalKind::Year { .. } | SignalKind::Breadth { .. } => 0.5,
     }
 }
 
@@ -146,11 +171,17 @@ pub fn clamp_weight(kind: &SignalKind, similarity: Similarity, w: f64) -> f64 {
     if w < 0.0 { -m } else { m }
 }
 
-fn initial_weight(kind: &SignalKind, similarity: Similarity, step: &StepSize, rng: &mut ChaCha8Rng) -> f64 {
+fn initial_weight(
+    kind: &SignalKind,
+    pool: &SignalPool,
+    similarity: Similarity,
+    step: &StepSize,
+    rng: &mut ChaCha8Rng,
+) -> f64 {
     // Log-uniform effect size relative to the similarity term, divided by the signal's own spread.
     let (lo, hi) = step.effect_exp;
     let effect = 10f64.powf(rng.gen_range(lo..hi)) * similarity_spread(similarity);
-    let sign = if rng.gen_bool(positive_prior(kind)) { 1.0 } else { -1.0 };
+    let sign = if rng.gen_bool(positive_prior(kind, pool.favours(kind))) { 1.0 } else { -1.0 };
     clamp_weight(kind, similarity, sign * effect / signal_spread(kind))
 }
 
@@ -158,7 +189,7 @@ fn perturb_kind(kind: &mut SignalKind, rng: &mut ChaCha8Rng) -> String {
     match kind {
         SignalKind::Recency { half_life_days, .. } => {
             let old = *half_life_days;
-            *half_life_days = (old * (gauss(rng, 0.5)).exp()).clamp(7.0, 3650.0);
+            *half_life_days = (old * (gauss(rng, 0.5)).exp()).clamp(RECENCY_DAYS.0, RECENCY_DAYS.1);
             format!("recency half-life {old:.0}d -> {:.0}d", half_life_days)
         }
         // Moving the centre of a linear signal only adds a constant to every score: not a change.
@@ -185,7 +216,7 @@ fn rescale_signals(genome: &mut Genome, old: Similarity) {
 /// arm's building block (`controls`).
 pub(crate) fn mutate(
     genome: &mut Genome,
-    signals: &[SignalKind],
+    pool: &SignalPool,
     max_sorts: usize,
     step: &StepSize,
     rng: &mut ChaCha8Rng,
@@ -210,12 +241,12 @@ pub(crate) fn mutate(
             }
             35..=59 => {
                 let missing: Vec<&SignalKind> =
-                    signals.iter().filter(|k| !genome.signals.iter().any(|s| same_signal(&s.kind, k))).collect();
+                    pool.kinds.iter().filter(|k| !genome.signals.iter().any(|s| same_signal(&s.kind, k))).collect();
                 if missing.is_empty() {
                     None
                 } else {
-                    let kind = missing[rng.gen_range(0..missing.len())].clone();
-                    let weight = initial_weight(&kind, genome.similarity, step, rng);
+                    let kind = pool.pick(&missing, rng).clone();
+                    let weight = initial_weight(&kind, pool, genome.similarity, step, rng);
                     let what = format!("add {} x{}", signal_name(&kind), show_weight(weight));
                     genome.signals.push(Signal { kind, weight });
                     Some(what)
@@ -228,12 +259,12 @@ pub(crate) fn mutate(
             }
             66..=69 if !genome.signals.is_empty() => {
                 let missing: Vec<&SignalKind> =
-                    signals.iter().filter(|k| !genome.signals.iter().any(|s| same_signal(&s.kind, k))).collect();
+                    pool.kinds.iter().filter(|k| !genome.signals.iter().any(|s| same_signal(&s.kind, k))).collect();
                 if missing.is_empty() {
                     None
                 } else {
                     let i = rng.gen_range(0..genome.signals.len());
-                    let kind = missing[rng.gen_range(0..missing.len())].clone();
+                    let kind = pool.pick(&missing, rng).clone();
                     let old = std::mem::replace(&mut genome.signals[i].kind, kind);
                     Some(format!("swap {} for {}", signal_name(&old), signal_name(&genome.signals[i].kind)))
                 }
@@ -275,7 +306,7 @@ pub(crate) fn mutate(
                 }
                 _ => None,
             },
-            84..=89 if genome.sorts.len() < max_sorts && !signals.is_empty() => {
+            84..=89 if genome.sorts.len() < max_sorts && !pool.kinds.is_empty() => {
                 // A score band alone only reproduces the query order, so it goes in front of an
                 // existing re-ranking key.
                 let band = !genome.sorts.is_empty()
@@ -284,8 +315,9 @@ pub(crate) fn mutate(
                 let key = if band {
                     SortKey::ScoreBand { bucket: 0.05 * gauss(rng, 0.5).exp() }
                 } else {
-                    let kind = signals[rng.gen_range(0..signals.len())].clone();
-                    let weight = initial_weight(&kind, genome.similarity, step, rng);
+                    let all: Vec<&SignalKind> = pool.kinds.iter().collect();
+                    let kind = pool.pick(&all, rng).clone();
+                    let weight = initial_weight(&kind, pool, genome.similarity, step, rng);
                     SortKey::ScorePlus { signal: Signal { kind, weight } }
                 };
                 let what = match &key {
@@ -349,12 +381,6 @@ pub(crate) fn effect_of_weight(kind: &SignalKind, similarity: Similarity, weight
     weight * signal_spread(kind) / similarity_spread(similarity)
 }
 
-impl BuiltinProposer {
-    fn render(&self, genome: Genome, ctx: &ProposalContext, rationale: String) -> Proposed {
-        render_genome(genome, ctx, rationale)
-    }
-}
-
 /// A genome rendered for the run's contract (sort scripts cut to its budget), as a proposal.
 pub(crate) fn render_genome(genome: Genome, ctx: &ProposalContext, rationale: String) -> Proposed {
     let env = render_env(ctx);
@@ -386,11 +412,35 @@ impl Proposer for BuiltinProposer {
     }
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
+        Ok(self.mutate_parent(ctx, 0, None))
+    }
+
+    fn fix(
+        &mut self,
+        ctx: &ProposalContext,
+        broken: &Proposal,
+        failure: &Failure,
+        attempt: u32,
+    ) -> Result<Proposed, ProposerError> {
+        if failure.kind == FailureKind::Duplicate {
+            // The loop never ranks a script set twice; a repeat is answered with a fresh mutation of
+            // the same parent on this attempt's own random stream, so the iteration is not spent.
+            return Ok(self.mutate_parent(ctx, attempt, Some(failure)));
+        }
+        Ok(retreat(ctx, broken, attempt))
+    }
+}
+
+impl BuiltinProposer {
+    /// One to three mutations of the parent genome on the random stream of `(iteration, attempt)`, after
+    /// pruning the parent's idle sort scripts.
+    fn mutate_parent(&self, ctx: &ProposalContext, attempt: u32, repeat: Option<&Failure>) -> Proposed {
         let env = render_env(ctx);
-        let mut rng = iteration_rng(ctx.seed, ctx.iteration, 0);
-        let signals = available_signals(&ctx.fields, env.has_now);
+        let mut rng = iteration_rng(ctx.seed, ctx.iteration, attempt);
+        let pool = SignalPool::for_context(ctx, env.has_now);
         let mut genome = ctx.parent_genome.as_ref().and_then(Genome::from_json).unwrap_or_else(Genome::baseline);
         genome.sorts.truncate(ctx.contract.max_sort_scripts);
+        let mut changes: Vec<String> = prune_idle_sorts(&mut genome, &ctx.parent_diagnostics, &env);
         // Mostly one mutation, sometimes two or three: small steps climb, larger ones escape plateaus.
         let steps = match rng.gen_range(0..10) {
             0..=5 => 1,
@@ -398,59 +448,89 @@ impl Proposer for BuiltinProposer {
             _ => 3,
         };
         let step = StepSize::after_failures(failures_since_parent(ctx));
+        // Compared with the pruned parent: pruning alone leaves the ranking as it was.
         let parent = genome.clone();
-        let mut changes: Vec<String> =
-            (0..steps).map(|_| mutate(&mut genome, &signals, ctx.contract.max_sort_scripts, &step, &mut rng)).collect();
+        let max_sorts = ctx.contract.max_sort_scripts;
+        changes.extend((0..steps).map(|_| mutate(&mut genome, &pool, max_sorts, &step, &mut rng)));
         // A mutation that undoes another (or a no-op) would re-evaluate the parent: mutate again.
         for _ in 0..8 {
             if genome != parent {
                 break;
             }
-            changes.push(mutate(&mut genome, &signals, ctx.contract.max_sort_scripts, &step, &mut rng));
+            changes.push(mutate(&mut genome, &pool, max_sorts, &step, &mut rng));
         }
+        let again = match repeat.and_then(|f| f.error.get("iteration")).and_then(|v| v.as_u64()) {
+            Some(of) => format!(" (attempt {attempt}: the last one repeated iteration {of})"),
+            None => String::new(),
+        };
         let rationale = format!(
-            "from iteration {}: {}. Candidate: {}.",
+            "from iteration {}{again}: {}. Candidate: {}.",
             ctx.parent_iteration,
             changes.join("; "),
             genome.describe()
         );
-        Ok(self.render(genome, ctx, rationale))
+        render_genome(genome, ctx, rationale)
     }
+}
 
-    fn fix(
-        &mut self,
-        ctx: &ProposalContext,
-        broken: &Proposal,
-        _failure: &super::proposer::Failure,
-        attempt: u32,
-    ) -> Result<Proposed, ProposerError> {
-        // Rendered genomes are valid Painless by construction, so a failure means the local subset
-        // refused a construct: retreat towards simpler building blocks, one step per attempt.
-        let mut genome = broken.genome.as_ref().and_then(Genome::from_json).unwrap_or_else(Genome::baseline);
-        let what = match attempt {
-            1 => {
-                genome.sorts.clear();
-                "dropped the sort scripts"
-            }
-            2 => {
-                genome.sorts.clear();
-                genome.pooling = Pooling::MeanVector;
-                genome.similarity = Similarity::Cosine;
-                "dropped the sort scripts and went back to mean-vector pooling"
-            }
-            _ => {
-                genome = Genome::baseline();
-                "went back to the baseline shape"
-            }
-        };
-        let rationale = format!("fix {attempt} after a local compile error: {what}. Candidate: {}.", genome.describe());
-        Ok(self.render(genome, ctx, rationale))
+/// A sort script that changes fewer lists than this share of the cohort's top-k lists (its ablation in
+/// the parent's diagnostics, `sort_effects`) costs a sort key and buys nothing measurable: it is dropped.
+pub const IDLE_SORT_SHARE: f64 = 0.005;
+
+/// Drops the sort keys whose scripts changed fewer than `IDLE_SORT_SHARE` of the parent's top-k lists;
+/// returns what it did. Does nothing when the recorded ablations cannot be matched to the keys (no
+/// ablation recorded, a run from before `lists_changed_share`, or a key that did not render).
+pub fn prune_idle_sorts(genome: &mut Genome, diagnostics: &serde_json::Value, env: &RenderEnv) -> Vec<String> {
+    let Some(effects) = diagnostics.get("sort_effects").and_then(|v| v.as_array()) else { return Vec::new() };
+    if effects.len() != genome.sorts.len() || genome.render_sorts(env).len() != genome.sorts.len() {
+        return Vec::new();
     }
+    let shares: Vec<Option<f64>> =
+        effects.iter().map(|e| e.get("lists_changed_share").and_then(serde_json::Value::as_f64)).collect();
+    let mut out = Vec::new();
+    for (i, share) in shares.iter().enumerate().rev() {
+        if let Some(share) = share
+            && *share < IDLE_SORT_SHARE
+        {
+            genome.sorts.remove(i);
+            out.push(format!("prune sort script {} (it changed {:.2} % of the top-k lists)", i + 1, 100.0 * share));
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// After a local compile or runtime error: rendered genomes are valid Painless by construction, so a
+/// failure means the local subset refused a construct; retreat towards simpler building blocks, one
+/// step per attempt. Also the control arms' answer to every failure.
+pub(crate) fn retreat(ctx: &ProposalContext, broken: &Proposal, attempt: u32) -> Proposed {
+    let mut genome = broken.genome.as_ref().and_then(Genome::from_json).unwrap_or_else(Genome::baseline);
+    let what = match attempt {
+        1 => {
+            genome.sorts.clear();
+            "dropped the sort scripts"
+        }
+        2 => {
+            genome.sorts.clear();
+            genome.pooling = Pooling::MeanVector;
+            genome.similarity = Similarity::Cosine;
+            "dropped the sort scripts and went back to mean-vector pooling"
+        }
+        _ => {
+            genome = Genome::baseline();
+            "went back to the baseline shape"
+        }
+    };
+    let rationale = format!("fix {attempt} after a local compile error: {what}. Candidate: {}.", genome.describe());
+    render_genome(genome, ctx, rationale)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Dataset, SyntheticOptions, synthetic_dataset};
+    use crate::optimise::proposer::{ParamInfo, ScriptContract, ScriptTexts};
+    use crate::store::Store;
 
     #[test]
     fn iteration_streams_are_independent_and_repeatable() {
@@ -463,24 +543,94 @@ mod tests {
         assert_ne!(x, z);
     }
 
+    fn small_dataset() -> Dataset {
+        synthetic_dataset(&SyntheticOptions { items: 300, users: 20, dims: 4, ..Default::default() })
+    }
+
+    /// The dataset with every attribute renamed `attr_<i>_z` (diversity fields too).
+    pub(super) fn renamed(ds: &Dataset) -> (Dataset, Vec<(String, String)>) {
+        let mut out = ds.clone();
+        let names: Vec<(String, String)> =
+            ds.fields.iter().enumerate().map(|(i, f)| (f.name.clone(), format!("attr_{i}_z"))).collect();
+        for (f, (_, new)) in out.fields.iter_mut().zip(&names) {
+            f.name = new.clone();
+        }
+        for d in &mut out.settings.diversity_fields {
+            if let Some((_, new)) = names.iter().find(|(old, _)| old == d) {
+                *d = new.clone();
+            }
+        }
+        (out, names)
+    }
+
+    fn fields_of(ds: &Dataset) -> Vec<FieldInfo> {
+        FieldInfo::of_store(&Store::from_dataset(ds).unwrap())
+    }
+
+    fn ctx(fields: &[FieldInfo], iteration: u32, parent_genome: Option<serde_json::Value>) -> ProposalContext {
+        ProposalContext {
+            iteration,
+            contract: ScriptContract {
+                params: vec![
+                    ParamInfo { name: "user_vector".into(), description: String::new() },
+                    ParamInfo { name: "now".into(), description: String::new() },
+                ],
+                vector_field: "item_vector".into(),
+                user_rows: 3,
+                dims: 4,
+                max_sort_scripts: 2,
+                dialect: "es8".into(),
+            },
+            fields: fields.to_vec(),
+            objective: "ndcg".into(),
+            guardrail: "ild".into(),
+            baseline: Default::default(),
+            parent_iteration: iteration.saturating_sub(3),
+            parent: ScriptTexts { query: String::new(), sort: vec![] },
+            parent_genome,
+            parent_metrics: None,
+            parent_diagnostics: serde_json::Value::Null,
+            best: vec![],
+            last_error: None,
+            recent_failures: Vec::new(),
+            baseline_scripts: None,
+            hint: None,
+            seed: 42,
+        }
+    }
+
+    /// The derived signals of the synthetic store, plus the pre-issue-21 kinds a resumed run may carry.
     fn all_signals() -> Vec<SignalKind> {
-        vec![
-            SignalKind::LogPopularity { field: "popularity".into() },
-            SignalKind::Recency { field: "last_rated".into(), half_life_days: 365.0 },
-            SignalKind::MeanRating { field: "mean_rating".into(), center: 3.5 },
-            SignalKind::Year { field: "year".into(), center: 1995.0 },
-            SignalKind::Breadth { field: "genres".into() },
-        ]
+        let mut out = available_signals(&fields_of(&small_dataset()), true);
+        out.extend([
+            SignalKind::LogPopularity { field: "old_popularity".into() },
+            SignalKind::MeanRating { field: "old_rating".into(), center: 3.5 },
+            SignalKind::Year { field: "old_year".into(), center: 1995.0 },
+        ]);
+        out
+    }
+
+    #[test]
+    fn the_synthetic_schema_yields_one_signal_per_usable_field() {
+        let signals = available_signals(&fields_of(&small_dataset()), true);
+        let kinds: Vec<String> = signals.iter().map(signal_name).collect();
+        // tags (multi-valued keyword), year (linear), price (log-normal: log), popularity (log),
+        // last_rated (epoch seconds: recency); single-valued keywords give none.
+        assert_eq!(signals.len(), 5, "{kinds:?}");
+        assert!(matches!(&signals[0], SignalKind::Breadth { field, .. } if field == "tags"), "{kinds:?}");
+        assert!(matches!(&signals[1], SignalKind::Numeric { field, log: false, .. } if field == "year"));
+        assert!(matches!(&signals[3], SignalKind::Numeric { field, log: true, .. } if field == "popularity"));
+        assert!(matches!(&signals[4], SignalKind::Recency { field, .. } if field == "last_rated"));
     }
 
     #[test]
     fn weights_stay_within_their_effect_bounds() {
-        let signals = all_signals();
+        let pool = SignalPool::plain(all_signals());
         for seed in 0..3u64 {
             let mut genome = Genome::baseline();
             for i in 0..200 {
                 let mut rng = iteration_rng(seed, i, 0);
-                mutate(&mut genome, &signals, 3, &StepSize::after_failures(i % 25), &mut rng);
+                mutate(&mut genome, &pool, 3, &StepSize::after_failures(i % 25), &mut rng);
                 let sim = genome.similarity;
                 let sort_signals = genome.sorts.iter().filter_map(|k| match k {
                     SortKey::ScorePlus { signal } => Some(signal),
@@ -493,6 +643,8 @@ mod tests {
                     assert!(s.weight.abs() <= bound * (1.0 + 1e-9), "{} > {bound}", s.weight);
                     assert!(s.weight.abs() >= floor * (1.0 - 1e-9), "{} < {floor}", s.weight);
                 }
+                let fields: Vec<&str> = genome.signals.iter().map(|s| s.kind.field()).collect();
+                assert!(fields.iter().enumerate().all(|(j, f)| !fields[..j].contains(f)), "one signal per field");
             }
         }
     }
@@ -511,7 +663,8 @@ mod tests {
     #[test]
     fn switching_similarity_keeps_signal_effects() {
         let mut g = Genome::baseline();
-        g.signals.push(Signal { kind: SignalKind::LogPopularity { field: "popularity".into() }, weight: 0.02 });
+        let kind = SignalKind::Numeric { field: "f".into(), log: true, center: 1.0, scale: 2.0 };
+        g.signals.push(Signal { kind, weight: 0.02 });
         g.similarity = Similarity::DotProduct;
         rescale_signals(&mut g, Similarity::Cosine);
         let expected = 0.02 * similarity_spread(Similarity::DotProduct) / similarity_spread(Similarity::Cosine);
@@ -520,53 +673,11 @@ mod tests {
 
     #[test]
     fn proposals_never_repeat_the_parent() {
-        use crate::optimise::proposer::{ParamInfo, ScriptContract, ScriptTexts};
-        let fields = vec![
-            FieldInfo {
-                name: "popularity".into(),
-                kind: "long".into(),
-                multi_valued: false,
-                may_be_missing: false,
-                examples: vec![],
-            },
-            FieldInfo {
-                name: "year".into(),
-                kind: "long".into(),
-                multi_valued: false,
-                may_be_missing: true,
-                examples: vec![],
-            },
-        ];
-        let ctx = |iteration: u32, parent_genome: Option<serde_json::Value>| ProposalContext {
-            iteration,
-            contract: ScriptContract {
-                params: vec![ParamInfo { name: "user_vector".into(), description: String::new() }],
-                vector_field: "item_vector".into(),
-                user_rows: 3,
-                dims: 4,
-                max_sort_scripts: 2,
-                dialect: "es8".into(),
-            },
-            fields: fields.clone(),
-            objective: "ndcg".into(),
-            guardrail: "ild".into(),
-            baseline: Default::default(),
-            parent_iteration: iteration.saturating_sub(3),
-            parent: ScriptTexts { query: String::new(), sort: vec![] },
-            parent_genome,
-            parent_metrics: None,
-            parent_diagnostics: serde_json::Value::Null,
-            best: vec![],
-            last_error: None,
-            recent_failures: Vec::new(),
-            baseline_scripts: None,
-            hint: None,
-            seed: 42,
-        };
+        let fields = fields_of(&small_dataset());
         let mut parent = Genome::baseline().to_json();
         let mut p = BuiltinProposer::new();
         for i in 1..80 {
-            let c = ctx(i, Some(parent.clone()));
+            let c = ctx(&fields, i, Some(parent.clone()));
             let a = p.propose(&c).unwrap().proposal;
             // Deterministic from the context alone (what makes resume exact).
             assert_eq!(a, p.propose(&c).unwrap().proposal);
@@ -576,13 +687,120 @@ mod tests {
         }
     }
 
+    /// Issue 21: the optimiser reads the schema's statistics, not its names, so a store with every
+    /// attribute renamed gets the same proposals with the names swapped.
+    #[test]
+    fn issue_21_renamed_fields_give_the_same_proposals() {
+        let ds = small_dataset();
+        let (other, names) = renamed(&ds);
+        let (a_fields, b_fields) = (fields_of(&ds), fields_of(&other));
+        let back = |text: &str| {
+            names.iter().fold(text.to_string(), |t, (old, new)| {
+                t.replace(&format!("'{new}'"), &format!("'{old}'"))
+                    .replace(&format!("\"{new}\""), &format!("\"{old}\""))
+            })
+        };
+        let (mut pa, mut pb) = (Genome::baseline().to_json(), Genome::baseline().to_json());
+        let mut p = BuiltinProposer::new();
+        let mut signals_seen = 0;
+        for i in 1..60 {
+            let a = p.propose(&ctx(&a_fields, i, Some(pa.clone()))).unwrap().proposal;
+            let b = p.propose(&ctx(&b_fields, i, Some(pb.clone()))).unwrap().proposal;
+            assert_eq!(a.query, back(&b.query), "iteration {i}");
+            assert_eq!(a.sort, b.sort.iter().map(|s| back(s)).collect::<Vec<_>>(), "iteration {i}");
+            let (ga, gb) = (a.genome.clone().unwrap(), b.genome.clone().unwrap());
+            assert_eq!(ga.to_string(), back(&gb.to_string()));
+            signals_seen += Genome::from_json(&ga).unwrap().signals.len();
+            (pa, pb) = (ga, gb);
+        }
+        assert!(signals_seen > 0, "the walk used item signals");
+    }
+
+    #[test]
+    fn a_repeat_gets_a_fresh_mutation_and_a_compile_error_a_retreat() {
+        let fields = fields_of(&small_dataset());
+        let mut p = BuiltinProposer::new();
+        let c = ctx(&fields, 5, Some(Genome::baseline().to_json()));
+        let first = p.propose(&c).unwrap().proposal;
+        let duplicate = Failure {
+            kind: FailureKind::Duplicate,
+            error: serde_json::json!({"type": "duplicate_candidate", "iteration": 3}),
+            detail: None,
+        };
+        let again = p.fix(&c, &first, &duplicate, 1).unwrap().proposal;
+        assert_ne!(again.scripts(), first.scripts());
+        assert!(again.rationale.contains("repeated iteration 3"), "{}", again.rationale);
+        assert_ne!(Genome::from_json(again.genome.as_ref().unwrap()), Some(Genome::baseline()));
+        // Deterministic per attempt, and each attempt draws from its own stream.
+        assert_eq!(again, p.fix(&c, &first, &duplicate, 1).unwrap().proposal);
+        assert_ne!(again.scripts(), p.fix(&c, &first, &duplicate, 2).unwrap().proposal.scripts());
+        let compile = Failure { kind: FailureKind::Compile, ..duplicate };
+        assert!(p.fix(&c, &first, &compile, 3).unwrap().proposal.rationale.contains("baseline shape"));
+    }
+
+    #[test]
+    fn sort_scripts_that_change_almost_no_list_are_pruned() {
+        let env = RenderEnv { vector_field: "item_vector".into(), user_rows: 3, has_now: true };
+        let signal =
+            Signal { kind: SignalKind::Breadth { field: "tags".into(), center: 2.0, scale: 1.0 }, weight: 0.1 };
+        let mut g = Genome::baseline();
+        g.sorts = vec![SortKey::ScoreBand { bucket: 0.05 }, SortKey::ScorePlus { signal }];
+        let effects = |a: f64, b: f64| {
+            serde_json::json!({"sort_effects": [
+                {"script": "sort_00.painless", "top_k_changed_share": 0.0, "lists_changed_share": a},
+                {"script": "sort_01.painless", "top_k_changed_share": 0.1, "lists_changed_share": b}]})
+        };
+        let mut pruned = g.clone();
+        let what = prune_idle_sorts(&mut pruned, &effects(0.004, 0.3), &env);
+        assert_eq!(pruned.sorts, g.sorts[1..]);
+        assert_eq!(what, ["prune sort script 1 (it changed 0.40 % of the top-k lists)"]);
+        let mut kept = g.clone();
+        assert!(prune_idle_sorts(&mut kept, &effects(0.005, 0.3), &env).is_empty());
+        assert_eq!(kept, g);
+        // No ablation, or ablations from before the share was recorded: nothing is pruned.
+        let old = serde_json::json!({"sort_effects": [{"top_k_changed_share": 0.0}, {"top_k_changed_share": 0.0}]});
+        assert!(prune_idle_sorts(&mut kept, &old, &env).is_empty());
+        assert!(prune_idle_sorts(&mut kept, &serde_json::Value::Null, &env).is_empty());
+        // The proposer prunes before it mutates.
+        let fields = fields_of(&small_dataset());
+        let mut c = ctx(&fields, 2, Some(g.to_json()));
+        c.parent_diagnostics = effects(0.0, 0.0);
+        let proposal = BuiltinProposer::new().propose(&c).unwrap().proposal;
+        assert!(proposal.rationale.contains("prune sort script 1 (it changed 0.00 %"), "{}", proposal.rationale);
+        assert!(proposal.rationale.contains("prune sort script 2 ("), "{}", proposal.rationale);
+    }
+
+    #[test]
+    fn hints_steer_the_signals() {
+        let fields = fields_of(&small_dataset());
+        let walk = |hint: Option<&str>| -> Vec<Genome> {
+            let mut parent = Genome::baseline().to_json();
+            let mut out = Vec::new();
+            for i in 1..120 {
+                let mut c = ctx(&fields, i, Some(parent.clone()));
+                c.hint = hint.map(str::to_string);
+                parent = BuiltinProposer::new().propose(&c).unwrap().proposal.genome.unwrap();
+                out.push(Genome::from_json(&parent).unwrap());
+            }
+            out
+        };
+        let reads = |g: &Genome, field: &str| {
+            g.signals.iter().any(|s| s.kind.field() == field)
+                || g.sorts.iter().any(|k| matches!(k, SortKey::ScorePlus { signal } if signal.kind.field() == field))
+        };
+        assert!(walk(None).iter().any(|g| reads(g, "popularity")));
+        assert!(!walk(Some("avoid popularity")).iter().any(|g| reads(g, "popularity")));
+        let count = |walk: &[Genome]| walk.iter().filter(|g| reads(g, "year")).count();
+        assert!(count(&walk(Some("favour year"))) > count(&walk(None)));
+    }
+
     #[test]
     fn mutations_stay_within_the_sort_budget() {
-        let signals = vec![SignalKind::LogPopularity { field: "popularity".into() }];
+        let pool = SignalPool::plain(vec![SignalKind::LogPopularity { field: "popularity".into() }]);
         let mut genome = Genome::baseline();
         for i in 0..300 {
             let mut rng = iteration_rng(1, i, 0);
-            mutate(&mut genome, &signals, 2, &StepSize::after_failures(i % 20), &mut rng);
+            mutate(&mut genome, &pool, 2, &StepSize::after_failures(i % 20), &mut rng);
             assert!(genome.sorts.len() <= 2);
             assert!(genome.signals.len() <= 1);
         }
@@ -597,19 +815,22 @@ mod render_tests {
     /// Every genome the search can reach renders to Painless that parses.
     #[test]
     fn reachable_genomes_render_to_parseable_painless() {
-        let signals = vec![
-            SignalKind::LogPopularity { field: "popularity".into() },
-            SignalKind::Recency { field: "last_rated".into(), half_life_days: 365.0 },
+        let pool = SignalPool::plain(vec![
+            SignalKind::Numeric { field: "popularity".into(), log: true, center: 1.6, scale: 1.2 },
+            SignalKind::Numeric { field: "score".into(), log: false, center: -0.5, scale: 2.0e-5 },
+            SignalKind::Recency { field: "last_rated".into(), half_life_days: 365.0, seconds_per_unit: 1.0 },
+            SignalKind::Recency { field: "updated_ms".into(), half_life_days: 30.0, seconds_per_unit: 1e-3 },
+            SignalKind::Breadth { field: "genres".into(), center: 2.1, scale: 0.9 },
+            SignalKind::LogPopularity { field: "old_popularity".into() },
             SignalKind::MeanRating { field: "mean_rating".into(), center: 3.5 },
             SignalKind::Year { field: "year".into(), center: 1995.0 },
-            SignalKind::Breadth { field: "genres".into() },
-        ];
+        ]);
         let env = RenderEnv { vector_field: "item_vector".into(), user_rows: 10, has_now: true };
         for seed in 0..4u64 {
             let mut genome = Genome::baseline();
             for i in 0..60 {
                 let mut rng = iteration_rng(seed, i, 0);
-                mutate(&mut genome, &signals, 3, &StepSize::after_failures(i % 20), &mut rng);
+                mutate(&mut genome, &pool, 3, &StepSize::after_failures(i % 20), &mut rng);
                 let query = genome.render_query(&env);
                 if let Err(d) = crate::painless::parse(&query) {
                     panic!("{}\n{query}\n{d:?}", genome.describe());

@@ -14,8 +14,8 @@
 //! resumed run reproduces an uninterrupted one.
 
 use super::builtin::{
-    BuiltinProposer, StepSize, available_signals, effect_of_weight, failures_since_parent, iteration_rng, mutate,
-    render_env, render_genome, weight_for_effect,
+    SignalPool, StepSize, available_signals, effect_of_weight, failures_since_parent, iteration_rng, mutate,
+    render_env, render_genome, retreat, weight_for_effect,
 };
 use super::genome::{Genome, Signal, show_weight, signal_name};
 use super::proposer::{Failure, Proposal, ProposalContext, Proposed, Proposer, ProposerError};
@@ -44,7 +44,7 @@ impl Proposer for RandomProposer {
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
         let env = render_env(ctx);
-        let signals = available_signals(&ctx.fields, env.has_now);
+        let signals = SignalPool::plain(available_signals(&ctx.fields, env.has_now));
         let mut rng = iteration_rng(ctx.seed, ctx.iteration, RANDOM_STREAM);
         let step = StepSize::after_failures(0);
         let blocks = rng.gen_range(1..=MAX_RANDOM_BLOCKS);
@@ -71,10 +71,10 @@ impl Proposer for RandomProposer {
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        failure: &Failure,
+        _failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        BuiltinProposer::new().fix(ctx, broken, failure, attempt)
+        Ok(retreat(ctx, broken, attempt))
     }
 }
 
@@ -154,10 +154,10 @@ impl Proposer for WeightsProposer {
         &mut self,
         ctx: &ProposalContext,
         broken: &Proposal,
-        failure: &Failure,
+        _failure: &Failure,
         attempt: u32,
     ) -> Result<Proposed, ProposerError> {
-        BuiltinProposer::new().fix(ctx, broken, failure, attempt)
+        Ok(retreat(ctx, broken, attempt))
     }
 }
 

@@ -36,20 +36,60 @@ pub enum Similarity {
     DotProduct,
 }
 
-/// An item-side signal added to the similarity term, each read with a missing-value guard.
+/// An item-side signal added to the similarity term, each read with a missing-value guard. The
+/// optimiser derives the first three from the store's field statistics (`signals.rs`); the last three
+/// are what runs before issue 21 proposed, kept so their genomes still load and render on `--resume`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignalKind {
-    /// `log(1 + popularity)`.
+    /// `(x - center) / scale` with `x` the value, or `ln(1 + value)` when `log`: a numeric field on a
+    /// scale of about one spread around its median; a missing value reads as the median.
+    Numeric { field: String, log: bool, center: f64, scale: f64 },
+    /// `exp(-(now - t) / half_life)` with `now` a harness param in epoch seconds and `t` the field in
+    /// seconds (`seconds_per_unit` converts a millisecond field).
+    Recency {
+        field: String,
+        half_life_days: f64,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        seconds_per_unit: f64,
+    },
+    /// `(n - center) / scale` with `n` the number of values of a multi-valued field; the pre-issue-21
+    /// form is `n` itself (center 0, scale 1).
+    Breadth {
+        field: String,
+        #[serde(default)]
+        center: f64,
+        #[serde(default = "one")]
+        scale: f64,
+    },
+    /// `log(1 + popularity)` (runs before issue 21).
     LogPopularity { field: String },
-    /// `exp(-(now - last) / half_life)` with `now` a harness param (epoch seconds).
-    Recency { field: String, half_life_days: f64 },
-    /// `rating - center`.
+    /// `rating - center` (runs before issue 21).
     MeanRating { field: String, center: f64 },
-    /// `(year - center) / 10`.
+    /// `(year - center) / 10` (runs before issue 21).
     Year { field: String, center: f64 },
-    /// The number of values of a multi-valued keyword field (genre breadth).
-    Breadth { field: String },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+impl SignalKind {
+    /// The field the signal reads.
+    pub fn field(&self) -> &str {
+        match self {
+            SignalKind::Numeric { field, .. }
+            | SignalKind::Recency { field, .. }
+            | SignalKind::Breadth { field, .. }
+            | SignalKind::LogPopularity { field }
+            | SignalKind::MeanRating { field, .. }
+            | SignalKind::Year { field, .. } => field,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,11 +250,13 @@ pub fn pooling_name(p: &Pooling) -> String {
 
 pub fn signal_name(k: &SignalKind) -> String {
     match k {
+        SignalKind::Numeric { field, log: true, .. } => format!("log {field}"),
+        SignalKind::Numeric { field, log: false, .. } => field.to_string(),
+        SignalKind::Recency { field, half_life_days, .. } => format!("recency({field}, {half_life_days:.0}d)"),
+        SignalKind::Breadth { field, .. } => format!("breadth({field})"),
         SignalKind::LogPopularity { field } => format!("log {field}"),
-        SignalKind::Recency { field, half_life_days } => format!("recency({field}, {half_life_days:.0}d)"),
         SignalKind::MeanRating { field, .. } => field.to_string(),
         SignalKind::Year { field, .. } => field.to_string(),
-        SignalKind::Breadth { field } => format!("breadth({field})"),
     }
 }
 
@@ -270,21 +312,36 @@ fn render_pooling(src: &mut String, pooling: &Pooling, rows: usize) {
 }
 
 fn render_signal(kind: &SignalKind) -> String {
+    let guarded = |field: &str, expr: String| format!("(doc['{field}'].size() == 0 ? 0.0 : {expr})");
     match kind {
-        SignalKind::LogPopularity { field } => {
-            format!("(doc['{field}'].size() == 0 ? 0.0 : Math.log(1.0 + doc['{field}'].value))")
+        SignalKind::Numeric { field, log, center, scale } => {
+            let x =
+                if *log { format!("Math.log(1.0 + doc['{field}'].value)") } else { format!("doc['{field}'].value") };
+            guarded(field, format!("({x} - {}) / {}", num(*center), num(scale.max(f64::MIN_POSITIVE))))
         }
-        SignalKind::Recency { field, half_life_days } => format!(
-            "(doc['{field}'].size() == 0 ? 0.0 : Math.exp(-Math.max(0.0, params.now - doc['{field}'].value) / {}))",
-            num(half_life_days.max(1.0) * 86400.0)
-        ),
-        SignalKind::MeanRating { field, center } => {
-            format!("(doc['{field}'].size() == 0 ? 0.0 : doc['{field}'].value - {})", num(*center))
+        SignalKind::Recency { field, half_life_days, seconds_per_unit } => {
+            let t = if *seconds_per_unit == 1.0 {
+                format!("doc['{field}'].value")
+            } else {
+                format!("doc['{field}'].value * {}", num(*seconds_per_unit))
+            };
+            guarded(
+                field,
+                format!("Math.exp(-Math.max(0.0, params.now - {t}) / {})", num(half_life_days.max(1.0) * 86400.0)),
+            )
         }
+        SignalKind::Breadth { field, center, scale } => {
+            if *center == 0.0 && *scale == 1.0 {
+                format!("doc['{field}'].size()")
+            } else {
+                format!("((doc['{field}'].size() - {}) / {})", num(*center), num(scale.max(f64::MIN_POSITIVE)))
+            }
+        }
+        SignalKind::LogPopularity { field } => guarded(field, format!("Math.log(1.0 + doc['{field}'].value)")),
+        SignalKind::MeanRating { field, center } => guarded(field, format!("doc['{field}'].value - {}", num(*center))),
         SignalKind::Year { field, center } => {
-            format!("(doc['{field}'].size() == 0 ? 0.0 : (doc['{field}'].value - {}) / 10.0)", num(*center))
+            guarded(field, format!("(doc['{field}'].value - {}) / 10.0", num(*center)))
         }
-        SignalKind::Breadth { field } => format!("doc['{field}'].size()"),
     }
 }
 
@@ -344,7 +401,14 @@ mod tests {
             similarity_weight: 1.0,
             signals: vec![
                 Signal { kind: SignalKind::LogPopularity { field: "popularity".into() }, weight: -0.2 },
-                Signal { kind: SignalKind::Recency { field: "last_rated".into(), half_life_days: 30.0 }, weight: 0.5 },
+                Signal {
+                    kind: SignalKind::Recency {
+                        field: "last_rated".into(),
+                        half_life_days: 30.0,
+                        seconds_per_unit: 1.0,
+                    },
+                    weight: 0.5,
+                },
             ],
             sorts: vec![SortKey::ScoreBand { bucket: 0.1 }],
         };

@@ -139,6 +139,7 @@ fn settings(lineage: Lineage) -> LoopSettings {
             multi_valued: false,
             may_be_missing: false,
             examples: vec![],
+            stats: None,
         }],
         history_shown: 5,
         guards: Default::default(),
@@ -639,4 +640,41 @@ fn significant_acceptance_needs_a_small_p_value() {
     let mut proposer = ScriptedProposer::new([p("higher but noisy", "// ndcg=0.40 ild=0.6 dn=0.1 pn=0.2 dg=0 pg=1")]);
     let mut lp = OptimisationLoop::new(settings(Lineage::Linear), &mut proposer, &judge, &mut recorder);
     assert_eq!(lp.run_iteration().unwrap().0.status, IterationStatus::Accepted);
+}
+
+/// Issue 21: the built-in optimiser never has a script set ranked twice. Every candidate here is
+/// rejected, so every iteration mutates the baseline again and discrete moves (a pooling change on its
+/// own) come back; each repeat is caught by the loop before ranking and answered with a fresh mutation.
+#[test]
+fn issue_21_builtin_never_ranks_a_script_set_twice() {
+    struct CountingJudge(std::cell::RefCell<HashMap<String, u32>>);
+    impl CandidateJudge for CountingJudge {
+        fn check(&self, _: &ScriptTexts) -> CheckOutcome {
+            CheckOutcome { error: None, diagnostics: serde_json::Value::Null, compile_ms: 0.1 }
+        }
+        fn evaluate(&self, s: &ScriptTexts) -> EvalOutcome {
+            *self.0.borrow_mut().entry(normalised(s)).or_default() += 1;
+            EvalOutcome::Metrics {
+                metrics: MetricSet { ndcg: 0.1, recall: 0.1, precision: 0.1, ild: 0.5 },
+                diagnostics: serde_json::Value::Null,
+                eval_ms: 0.1,
+            }
+        }
+    }
+    let opts = crate::data::SyntheticOptions { items: 200, users: 10, dims: 4, ..Default::default() };
+    let store = crate::store::synthetic_store(&opts).unwrap();
+    let mut s = settings(Lineage::Linear);
+    s.fields = FieldInfo::of_store(&store);
+    s.hint = None;
+    let mut recorder = MemoryRecorder::with_baseline(0.3, 0.5);
+    let judge = CountingJudge(Default::default());
+    let mut proposer = BuiltinProposer::new();
+    OptimisationLoop::new(s, &mut proposer, &judge, &mut recorder).run(120, |_, _| {}).unwrap();
+    let counts = judge.0.borrow();
+    assert!(counts.values().all(|&n| n == 1), "a script set was ranked twice");
+    let repeats = recorder.attempt_logs.iter().flatten().filter(|a| a.failure == Some(FailureKind::Duplicate)).count();
+    assert!(repeats > 0, "the walk never repeated itself, so this test shows nothing");
+    let spent = recorder.lines.iter().filter(|l| l.status == IterationStatus::Duplicate).count();
+    assert!(spent * 10 < repeats, "{spent} iterations ended as duplicates out of {repeats} repeats");
+    assert_eq!(counts.len() + spent, 120);
 }

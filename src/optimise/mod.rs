@@ -1,7 +1,8 @@
 //! The optimisation loop and its proposers.
 //!
 //! - [`proposer`]: the `Proposer` trait, what a proposer sees (`ProposalContext`) and returns (`Proposal`).
-//! - [`genome`] + [`builtin`]: the built-in optimiser, a seeded search over typed genomes rendered to Painless.
+//! - [`genome`] + [`builtin`]: the built-in optimiser, a seeded search over typed genomes rendered to Painless,
+//!   on item signals derived from the store's field statistics ([`signals`]).
 //! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing.
 //! - [`lineage`]: parent choice (linear or evolutionary).
 //! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
@@ -19,6 +20,7 @@ pub mod prompt;
 pub mod proposer;
 pub mod record;
 pub mod reply;
+pub mod signals;
 pub mod tune;
 pub mod visibility;
 

@@ -623,6 +623,7 @@ mod tests {
                 multi_valued: false,
                 may_be_missing: true,
                 examples: vec!["\"1990s\"".into(), "\"1980s\"".into()],
+                stats: None,
             }],
             objective: "ndcg".into(),
             guardrail: "ild".into(),

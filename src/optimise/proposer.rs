@@ -3,7 +3,7 @@
 //! win is a better script set.
 
 use crate::data::FieldKind;
-use crate::store::{ItemIdx, Store};
+use crate::store::{FieldStats, ItemIdx, Store};
 use serde::{Deserialize, Serialize};
 
 /// The rules every candidate must follow, written out for the proposer.
@@ -78,6 +78,10 @@ pub struct FieldInfo {
     /// keyword as a number.
     #[serde(default)]
     pub examples: Vec<String>,
+    /// The distribution import measured (what the built-in optimiser derives its signals from); None
+    /// when the context was built without a store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<FieldStats>,
 }
 
 impl FieldInfo {
@@ -103,6 +107,7 @@ impl FieldInfo {
                     .column(&f.name)
                     .is_some_and(|c| (0..store.num_items() as u32).any(|i| c.len(ItemIdx(i)) == 0)),
                 examples: example_values(store, &f.name, 3),
+                stats: store.field_stat(&f.name).cloned(),
             })
             .collect()
     }

@@ -6,7 +6,7 @@ use crate::rank::{
     CompileFailure, CompiledSet, Dialect, LocalEngine, LocalEngineError, Params, RandomScorer, RankEngine, RankError,
     RankOutcome, RankRequest, RuntimeFailure, ScriptSet,
 };
-use crate::store::{Column, ItemIdx, Store};
+use crate::store::Store;
 use serde_json::Value;
 use std::time::Instant;
 
@@ -355,11 +355,14 @@ impl super::RunMeta {
     }
 }
 
-/// The newest `last_rated` value in the store (epoch seconds), the default `params.now`: recency
-/// scripts are scored against the data's own present, never the wall clock.
+/// The newest timestamp in the store, in epoch seconds, the default `params.now`: recency scripts are
+/// scored against the data's own present, never the wall clock. A timestamp is any numeric field whose
+/// statistics read as epoch seconds or milliseconds (`FieldStats::epoch_unit`), whatever its name.
 pub fn default_now(store: &Store) -> Option<i64> {
-    match store.column("last_rated")? {
-        Column::Long(c) => (0..store.num_items() as u32).filter_map(|i| c.values(ItemIdx(i)).last().copied()).max(),
-        _ => None,
-    }
+    store
+        .field_stats()
+        .iter()
+        .filter_map(|s| Some(s.numeric.as_ref()?.max * s.epoch_unit()?.seconds()))
+        .map(|seconds| seconds.floor() as i64)
+        .max()
 }

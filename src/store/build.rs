@@ -4,6 +4,7 @@
 
 use super::error::StoreError;
 use super::layout::*;
+use super::stats::FieldStats;
 use crate::data::{AttrValue, Dataset, FieldKind};
 use std::collections::{BTreeSet, HashMap};
 
@@ -47,8 +48,9 @@ pub(crate) fn build(ds: &Dataset) -> Result<Built, StoreError> {
     files.push(truth.finish(&mut sections));
 
     let mut columns = FileBuilder::new(COLUMNS_FILE);
+    let mut field_stats = Vec::with_capacity(ds.fields.len());
     for (pos, spec) in ds.fields.iter().enumerate() {
-        column_sections(ds, pos, spec.kind, &spec.name, &mut columns)?;
+        field_stats.push(column_sections(ds, pos, spec.kind, &spec.name, &mut columns)?);
     }
     files.push(columns.finish(&mut sections));
 
@@ -60,6 +62,7 @@ pub(crate) fn build(ds: &Dataset) -> Result<Built, StoreError> {
         user_rows: ds.settings.user_rows,
         attributes: ds.fields.clone(),
         ground_truth,
+        field_stats,
         sections,
     };
     let meta_json = serde_json::to_vec_pretty(&meta).map_err(|e| StoreError::InvalidDataset(e.to_string()))?;
@@ -232,7 +235,7 @@ fn column_sections(
     kind: FieldKind,
     name: &str,
     file: &mut FileBuilder,
-) -> Result<(), StoreError> {
+) -> Result<FieldStats, StoreError> {
     let mut offsets = Vec::with_capacity(ds.items.len() + 1);
     offsets.push(0u64);
     match kind {
@@ -248,6 +251,8 @@ fn column_sections(
             }
             file.section(&format!("{name}.offsets"), &offsets);
             file.section(&format!("{name}.values"), &values);
+            let as_f64: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+            Ok(FieldStats::of_numeric(name, &offsets, &as_f64))
         }
         FieldKind::Double => {
             let mut values = Vec::new();
@@ -261,6 +266,7 @@ fn column_sections(
             }
             file.section(&format!("{name}.offsets"), &offsets);
             file.section(&format!("{name}.values"), &values);
+            Ok(FieldStats::of_numeric(name, &offsets, &values))
         }
         FieldKind::Keyword => {
             // BTreeSet<&str> orders by bytes, so code order is Elasticsearch's keyword order.
@@ -299,10 +305,10 @@ fn column_sections(
             file.section(&format!("{name}.values"), &codes);
             file.section(&format!("{name}.terms.offsets"), &term_offsets);
             file.section(&format!("{name}.terms.bytes"), &term_bytes);
+            Ok(FieldStats::of_keyword(name, &offsets, dict.len() as u64))
         }
         FieldKind::Vector { .. } => {
-            return Err(StoreError::InvalidDataset(format!("field `{name}`: only the item vector may be a vector")));
+            Err(StoreError::InvalidDataset(format!("field `{name}`: only the item vector may be a vector")))
         }
     }
-    Ok(())
 }

@@ -11,9 +11,12 @@
 //! columns.bin     per attribute `<name>.offsets` u64[n+1] · `<name>.values` (i64 | f64 | u32 codes) and,
 //!                 for keywords, `<name>.terms.offsets` u64 · `<name>.terms.bytes` (terms in byte order)
 //! ```
+//! meta.json's `field_stats` (per-attribute statistics, `stats.rs`) was added later without a version
+//! bump: readers of older stores compute it from the columns.
 //! Every section starts at an 8-byte aligned offset. `checksum` is the SHA-256 of the lines
 //! `"<name> <sha256>\n"` over `files` in order, so it covers meta.json and every payload byte.
 
+use super::stats::FieldStats;
 use crate::data::{DatasetSettings, FieldSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -54,6 +57,10 @@ pub struct Meta {
     /// Attribute fields in dataset order (the item vector is not listed here).
     pub attributes: Vec<FieldSpec>,
     pub ground_truth: GroundTruthReport,
+    /// One entry per attribute, in `attributes` order (`stats.rs`). Absent from stores written before
+    /// the statistics existed; `Store::field_stats` computes them for those.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_stats: Vec<FieldStats>,
     pub sections: Vec<Section>,
 }
 

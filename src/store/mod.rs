@@ -12,6 +12,7 @@ mod imported;
 mod layout;
 mod mmap;
 mod schema;
+mod stats;
 
 pub use column::{Column, KeywordColumn, NumericColumn};
 pub use demo::{
@@ -24,6 +25,7 @@ pub use imported::{
 };
 pub use layout::{FORMAT_VERSION, FileEntry, GroundTruthReport, MANIFEST_FILE};
 pub use schema::Schema;
+pub use stats::{EpochUnit, FieldStats, NumericStats};
 
 use crate::data::{Dataset, DatasetSettings, FieldKind, fsio::replace_dir_atomically};
 use layout::{FORMAT_NAME, META_FILE, Manifest, Meta, Section, sha256_hex, store_checksum};
@@ -89,6 +91,8 @@ pub struct Store {
     interactions_cache: OnceLock<Vec<(ItemIdx, f32)>>,
     /// Every item vector's magnitude, computed on first use (a pure function of the row).
     magnitudes: OnceLock<Vec<f32>>,
+    /// Field statistics of a store written before `meta.json` kept them, computed on first use.
+    computed_stats: OnceLock<Vec<FieldStats>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -300,6 +304,7 @@ impl Store {
             columns,
             interactions_cache: OnceLock::new(),
             magnitudes: OnceLock::new(),
+            computed_stats: OnceLock::new(),
         })
     }
 
@@ -394,6 +399,33 @@ impl Store {
         self.magnitudes.get_or_init(|| {
             (0..self.num_items() as u32).map(|i| dense_vector_magnitude(self.vector(ItemIdx(i)))).collect()
         })
+    }
+
+    /// The statistics of every attribute field, in schema order: as import recorded them, or computed
+    /// from the columns (once) for a store written before import recorded them.
+    pub fn field_stats(&self) -> &[FieldStats] {
+        if self.meta.field_stats.len() == self.meta.attributes.len() {
+            return &self.meta.field_stats;
+        }
+        self.computed_stats.get_or_init(|| {
+            self.meta
+                .attributes
+                .iter()
+                .filter_map(|spec| match self.column(&spec.name)? {
+                    Column::Long(c) => {
+                        let values: Vec<f64> = c.values.iter().map(|&v| v as f64).collect();
+                        Some(FieldStats::of_numeric(&spec.name, c.offsets, &values))
+                    }
+                    Column::Double(c) => Some(FieldStats::of_numeric(&spec.name, c.offsets, c.values)),
+                    Column::Keyword(c) => Some(FieldStats::of_keyword(&spec.name, c.offsets, c.num_terms() as u64)),
+                })
+                .collect()
+        })
+    }
+
+    /// The statistics of one attribute field.
+    pub fn field_stat(&self, name: &str) -> Option<&FieldStats> {
+        self.field_stats().iter().find(|s| s.name == name)
     }
 
     /// An attribute column by field name.
