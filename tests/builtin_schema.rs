@@ -77,3 +77,33 @@ fn issue_21_renamed_attributes_give_the_same_run() {
     assert!(with_signals > 0, "no candidate read an item field, so renaming was not exercised");
     assert!(la.iter().any(|l| l["holdout"]["metrics"].is_object()), "nothing held out");
 }
+
+/// The prompt an LLM sees names the store's timestamp fields as its statistics find them, whatever
+/// they are called, and `--edit-format whole` shows the parent without line numbers.
+#[test]
+fn the_llm_prompt_names_the_timestamp_fields_the_statistics_find() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = synthetic_dataset(&SyntheticOptions { items: 200, users: 40, dims: 8, seed: 5, ..Default::default() });
+    let (other, names) = renamed(&ds);
+    write_dataset(&other, &tmp.path().join("renamed")).unwrap();
+    let timestamp = &names.iter().find(|(old, _)| old == "last_rated").expect("synthetic data has last_rated").1;
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline");
+    let prompt = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scorelab"))
+            .current_dir(tmp.path())
+            .env_remove("OPENAI_API_KEY")
+            .args(["loop", "--provider", "openai-compatible", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+            .args(["--dataset", "renamed", "--print-prompt", "--edit-format", format, "--baseline-dir"])
+            .arg(&baseline)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let whole = prompt("whole");
+    assert!(!tmp.path().join("runs").exists(), "--print-prompt keeps no run");
+    assert!(whole.contains(&format!("compare with the timestamp fields: {timestamp} (epoch seconds)")), "{whole}");
+    assert!(!whole.contains("last_rated"), "{whole}");
+    assert!(whole.contains("query:\n// Mean-pool"), "{whole}");
+    assert!(prompt("edits").contains("query:\n 1| // Mean-pool"));
+}

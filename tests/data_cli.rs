@@ -505,6 +505,26 @@ fn loop_takes_a_dataset_dir_and_its_resume_refuses_another_store() {
             "{stderr}"
         );
     }
+    // Every other flag that defines a run is refused too, naming the conflict (issue 21).
+    for (flag, value) in [
+        ("--seed", "3"),
+        ("--lineage", "evolutionary"),
+        ("--objective", "ild"),
+        ("--cohort-size", "5"),
+        ("--holdout", "0.5"),
+        ("--hint", "favour sector"),
+        ("--accept", "significant"),
+        ("--baseline-dir", BASELINE),
+    ] {
+        let out =
+            scorelab_in(tmp.path()).args(["loop", "--resume", &run, "--iters", "1", flag, value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains("--resume") && stderr.contains("cannot be used with"),
+            "{stderr}"
+        );
+    }
     // Without them, the run goes on, on its own store.
     scorelab_in(tmp.path()).args(["loop", "--resume", &run, "--iters", "1"]).assert().success();
 }

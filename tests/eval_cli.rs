@@ -304,6 +304,11 @@ fn checker_warnings_are_printed_and_in_json() {
     let body = eval_json(&set);
     assert_eq!(body["warnings"][0]["code"], "C251");
     assert_eq!(body["warnings"][0]["script"], "query.painless");
+    // An item field read through params: the help says where the value is.
+    let misread = tmp.path().join("misread");
+    write_set(&misread, &[("query.painless", "return params.popularity == null ? 1.0 : 2.0;")]);
+    let help = eval_json(&misread)["warnings"][0]["help"].as_str().unwrap().to_string();
+    assert!(help.starts_with("popularity is an item field, not a param: read it as doc['popularity'].value"), "{help}");
     let clean = tmp.path().join("clean");
     write_set(&clean, &[("query.painless", "return 1.0;")]);
     assert_eq!(eval_json(&clean)["warnings"], serde_json::json!([]));
@@ -371,6 +376,24 @@ fn eval_users_and_compare_follow_the_runs_split() {
     assert_eq!(held["users"]["set"], "holdout");
     assert_eq!(eval("selection")["result"]["metrics"], baseline["metrics"]);
     assert_eq!(eval("all")["cohort"]["users"], selection + holdout);
+    // Flags the run's meta.json decides are refused with --run, never silently ignored.
+    for (flag, value) in [("--seed", "3"), ("--k", "5"), ("--cohort-size", "9"), ("--threshold", "2"), ("--store", "x")]
+    {
+        let out = scorelab()
+            .args(["eval", "--set"])
+            .arg(repo("scripts/baseline"))
+            .arg("--run")
+            .arg(&arms[0])
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains("--run") && stderr.contains("cannot be used with"),
+            "{stderr}"
+        );
+    }
 
     // `baseline --users holdout` starts a run on those users and records where they came from.
     let baselines = tmp.path().join("baselines");

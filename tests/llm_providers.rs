@@ -32,6 +32,8 @@ fn settings(kind: ProviderKind, base: &str, model: &str) -> LlmSettings {
         max_retry_time: Duration::from_secs(30),
         structured: StructuredOutput::Off,
         prompt_budget: 6144,
+        edit_format: scorelab::optimise::prompt::EditFormat::Edits,
+        directions: false,
     }
 }
 
@@ -242,6 +244,32 @@ fn a_search_miss_is_retried_as_a_whole_script_with_the_schema_enforcing_it() {
     let reqs = server.requests();
     assert_eq!(reqs[0].body["max_tokens"], 50);
     assert!(reqs[1].body["max_tokens"].as_u64().unwrap() > 200, "{}", reqs[1].body["max_tokens"]);
+}
+
+#[test]
+fn whole_edit_format_asks_for_whole_scripts_from_the_first_request() {
+    let whole = r#"{"rationale": "double it", "query": "return 2.0;"}"#;
+    let mut server = Server::start(vec![reply(200, openai_body(whole, 120, 10))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.structured = StructuredOutput::parse("auto", ProviderKind::OpenAiCompatible).unwrap();
+    s.edit_format = scorelab::optimise::prompt::EditFormat::Whole;
+    s.max_tokens = 50;
+    let ctx = context();
+    let out = LlmProposer::new(s).unwrap().propose(&ctx).unwrap();
+    assert_eq!(out.proposal.query, "return 2.0;\n");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let schema = &reqs[0].body["response_format"]["schema"];
+    assert!(schema["properties"]["edits"].is_null(), "{schema}");
+    assert_eq!(schema["required"], serde_json::json!(["rationale", "query"]));
+    // Room for the whole script even though --reply-max-tokens was sized for edits.
+    assert!(reqs[0].body["max_tokens"].as_u64().unwrap() > 200, "{}", reqs[0].body["max_tokens"]);
+    let msgs = reqs[0].body["messages"].as_array().unwrap();
+    let user = msgs.last().unwrap()["content"].as_str().unwrap();
+    let first_line = ctx.parent.query.lines().next().unwrap();
+    assert!(user.contains(&format!("query:\n{first_line}\n")), "the parent without line numbers:\n{user}");
+    let system = msgs[0]["content"].as_str().unwrap();
+    assert!(!system.contains("\"search\""), "no edit example:\n{system}");
 }
 
 #[test]

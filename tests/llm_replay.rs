@@ -4,9 +4,10 @@
 //! written by `scorelab loop --provider openai-compatible` whose every reply is stored in it
 //! (`raw_replies` of each snapshot's proposal.json, the `replies` of a proposer error). The run in it
 //! is a real one: Qwen2.5-Coder-1.5B-Instruct served by ../shared/tools/local-llm.sh, 10 linear
-//! iterations (compile errors and their fixes, a SEARCH miss retried as a whole script, duplicates, a
-//! proposer error, a guardrail violation, one accepted improvement; see `replay.json` and the README's
-//! real-model table). The test serves the stored replies in call order from a fake OpenAI-compatible
+//! iterations with the suggested change of `--directions` (two accepted improvements, guardrail
+//! violations, a probe duplicate, compile errors and their fix attempts, SEARCH misses retried as whole
+//! scripts, replies refused as unchanged or cut off; see `replay.json` and the README's real-model
+//! table). The test serves the stored replies in call order from a fake OpenAI-compatible
 //! server, runs the same loop on a freshly built demo store, and checks the harness reaches the same
 //! outcome for every iteration: parsing, edits, retry rounds, fix attempts, statuses, parents,
 //! snapshots, tuned constants, metrics.
@@ -99,6 +100,10 @@ fn the_recorded_run_replays_to_the_same_outcome() {
         iters,
         "--json".into(),
     ];
+    // The proposer settings the run kept (runs from before they existed had edits and no directions).
+    args.extend(["--edit-format".into(), settings["edit_format"].as_str().unwrap_or("edits").to_string()]);
+    let directions = if settings["directions"].as_bool().unwrap_or(false) { "on" } else { "off" };
+    args.extend(["--directions".into(), directions.to_string()]);
     args.extend(cli["extra_args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()));
     let out = Command::cargo_bin("scorelab")
         .unwrap()

@@ -398,6 +398,8 @@ fn the_api_key_never_reaches_the_run_directory() {
         max_retry_time: std::time::Duration::from_secs(5),
         structured: scorelab::optimise::llm::StructuredOutput::Off,
         prompt_budget: 6144,
+        edit_format: scorelab::optimise::prompt::EditFormat::Edits,
+        directions: false,
     };
     let tmp = tempfile::tempdir().unwrap();
     let path = new_run(tmp.path());

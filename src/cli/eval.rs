@@ -24,7 +24,7 @@ const SHOWN_FAILURES: usize = 5;
 #[derive(Debug, Clone, clap::Args)]
 pub struct CohortArgs {
     /// Store directory (default: the MovieLens demo store, built on first use).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run")]
     pub store: Option<PathBuf>,
     /// A dataset instead of --store: `movielens` (the demo store), `synthetic` (generated on first use),
     /// `default` (the files .env names: DEFAULT_LOANS_PATH, DEFAULT_USERS_PATH,
@@ -34,29 +34,29 @@ pub struct CohortArgs {
     #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with_all = ["store", "run"])]
     pub dataset: Option<DatasetArg>,
     /// List length: metrics are @k.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, conflicts_with = "run")]
     pub k: usize,
     /// At most this many eligible users (users with a relevant item), sampled with --seed.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, conflicts_with = "run")]
     pub cohort_size: usize,
     /// Relevance threshold on interaction weights (default: the dataset's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run")]
     pub threshold: Option<f64>,
     /// Seed of the cohort sample and of the random control.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, conflicts_with = "run")]
     pub seed: u64,
     /// Worker threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// A harness param every script receives, KEY=VALUE (VALUE parsed as JSON, else a string).
     /// `now` defaults to the store's newest `last_rated`.
-    #[arg(long = "param", value_name = "KEY=VALUE")]
+    #[arg(long = "param", value_name = "KEY=VALUE", conflicts_with = "run")]
     pub params: Vec<String>,
     /// A diversity field for ILD (repeatable; default: the dataset's).
-    #[arg(long = "diversity-field", value_name = "FIELD")]
+    #[arg(long = "diversity-field", value_name = "FIELD", conflicts_with = "run")]
     pub diversity_fields: Vec<String>,
     /// Score on a loop run's users instead of a fresh sample: its store, k, threshold, diversity
-    /// fields and params come from its meta.json (the flags above are then ignored).
+    /// fields and params come from its meta.json (the flags above are refused with it, never ignored).
     #[arg(long, value_name = "RUN_DIR")]
     pub run: Option<PathBuf>,
     /// Which of --run's users: the selection set the loop ranked on, the held-out set, or all.

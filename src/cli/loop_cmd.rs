@@ -10,6 +10,7 @@ use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind, StructuredOutput, redact_url};
 use scorelab::optimise::r#loop::{Acceptance, LoopGuards, LoopSettings, Objective, OptimisationLoop};
+use scorelab::optimise::prompt::EditFormat;
 use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run_with_holdout};
 use scorelab::rank::ScriptSet;
@@ -52,24 +53,24 @@ pub struct LoopArgs {
     #[arg(long)]
     pub base_url: Option<String>,
     /// The primary metric; the other of ndcg/ild is the guardrail (never below the baseline's).
-    #[arg(long, default_value = "ndcg", value_parser = ["ndcg", "ild"])]
+    #[arg(long, default_value = "ndcg", value_parser = ["ndcg", "ild"], conflicts_with = "resume")]
     pub objective: String,
     /// linear: edit the previous iteration (or its parent after a regression); evolutionary: pick
     /// parents from the whole history with a penalty on repeated picks.
-    #[arg(long, default_value = "linear", value_parser = ["linear", "evolutionary"])]
+    #[arg(long, default_value = "linear", value_parser = ["linear", "evolutionary"], conflicts_with = "resume")]
     pub lineage: String,
     /// Most `_script` sort scripts a candidate may have.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, conflicts_with = "resume")]
     pub max_sort_scripts: usize,
     /// The script set iteration 0 scores and the first candidates edit.
-    #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
+    #[arg(long, value_name = "DIR", default_value = "scripts/baseline", conflicts_with = "resume")]
     pub baseline_dir: PathBuf,
     /// Free text passed to the proposer. The built-in optimiser reads only field names from it, to
     /// favour or avoid ("favour popularity, avoid year"), and says so when it names none.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub hint: Option<String>,
     /// Seed of the cohort sample and of the built-in optimiser.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, conflicts_with = "resume")]
     pub seed: u64,
     /// Store directory (default: the MovieLens demo store, built on first use).
     #[arg(long, conflicts_with = "dataset")]
@@ -80,20 +81,20 @@ pub struct LoopArgs {
     #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset)]
     pub dataset: Option<super::dataset::DatasetArg>,
     /// Most users in the selection set (what the loop ranks, accepts and picks parents on).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, conflicts_with = "resume")]
     pub cohort_size: usize,
     /// Share of eligible users held out (seeded, stratified by activity tercile): scored for the
     /// baseline, accepted candidates and the best, never seen by the proposer or the acceptance rule.
     /// 0 = no held-out set (every figure is in-sample).
-    #[arg(long, default_value_t = DEFAULT_HOLDOUT, value_name = "FRACTION")]
+    #[arg(long, default_value_t = DEFAULT_HOLDOUT, value_name = "FRACTION", conflicts_with = "resume")]
     pub holdout: f64,
     /// strict: any mean improvement of the primary with the guardrail at or above the baseline's;
     /// significant: the primary beats the best so far with paired p < --alpha and the guardrail is
     /// not significantly below the baseline's.
-    #[arg(long, default_value = "strict", value_parser = ["strict", "significant"])]
+    #[arg(long, default_value = "strict", value_parser = ["strict", "significant"], conflicts_with = "resume")]
     pub accept: String,
     /// Significance level of --accept significant.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, conflicts_with = "resume")]
     pub alpha: f64,
     /// Re-score leaderboard candidates on the search engine (--engine-url) and refuse drifting ones.
     #[arg(long)]
@@ -101,7 +102,9 @@ pub struct LoopArgs {
     /// The engine --engine-check uses.
     #[command(flatten)]
     pub target: super::engine::EngineArgs,
-    /// Continue the run in this directory.
+    /// Continue the run in this directory, with the settings it started with (loop.json, meta.json):
+    /// the flags that define a run (--objective, --lineage, --seed, --cohort-size, --holdout, --hint,
+    /// --accept, --alpha, --baseline-dir, --max-sort-scripts, --store, --dataset) are refused with it.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Where new run directories are created.
@@ -134,6 +137,16 @@ pub struct LoopArgs {
     /// OpenAI-compatible servers such as llama.cpp, a forced tool call for Anthropic), or off.
     #[arg(long, default_value = "auto", value_parser = ["auto", "json-schema", "json-object", "tool", "off"])]
     pub structured_output: String,
+    /// How the model changes a script set: edits (SEARCH/REPLACE against the numbered parent, or whole
+    /// scripts) or whole (the complete new scripts every time; for small models, whose SEARCH text often
+    /// misses). Kept by the run: a resumed run uses the one it started with unless given again.
+    #[arg(long, value_parser = ["edits", "whole"])]
+    pub edit_format: Option<String>,
+    /// Suggest one concrete change per LLM proposal (on by default), taken in turn from the store's
+    /// field signals (the expressions the built-in optimiser uses) and the user's best-matching rows;
+    /// the model may take another. Kept by the run like --edit-format.
+    #[arg(long, value_parser = ["on", "off"])]
+    pub directions: Option<String>,
     /// Fix attempts per iteration after a compile error, a runtime error or a repeated candidate.
     #[arg(long, default_value_t = scorelab::optimise::r#loop::MAX_FIX_ATTEMPTS)]
     pub max_fix_attempts: u32,
@@ -182,6 +195,12 @@ struct LoopFile {
     accept: String,
     #[serde(default = "default_alpha")]
     alpha: f64,
+    /// Absent in runs from before --edit-format: edits.
+    #[serde(default = "default_edit_format")]
+    edit_format: String,
+    /// Absent in runs from before --directions, which had none.
+    #[serde(default)]
+    directions: bool,
 }
 
 fn strict() -> String {
@@ -190,6 +209,10 @@ fn strict() -> String {
 
 fn default_alpha() -> f64 {
     0.05
+}
+
+fn default_edit_format() -> String {
+    EditFormat::default().as_str().into()
 }
 
 fn acceptance(cfg: &LoopFile) -> Result<Acceptance> {
@@ -220,6 +243,9 @@ fn proposer(cfg: &LoopFile, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
     settings.timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     settings.max_retry_time = std::time::Duration::from_secs(args.max_retry_time);
     settings.prompt_budget = args.prompt_budget;
+    settings.edit_format = EditFormat::parse(&cfg.edit_format)
+        .with_context(|| format!("edit format {:?}: expected edits or whole", cfg.edit_format))?;
+    settings.directions = cfg.directions;
     settings.structured = StructuredOutput::parse(&args.structured_output, kind).with_context(|| {
         format!("--structured-output {} is not available for {}", args.structured_output, kind.as_str())
     })?;
@@ -259,6 +285,12 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 &std::fs::read_to_string(&cfg_path).with_context(|| format!("reading {}", cfg_path.display()))?,
             )
             .with_context(|| format!("{}: invalid loop settings", cfg_path.display()))?;
+            // A proposer setting, not a figure's: a resumed run may switch it.
+            let cfg = LoopFile {
+                edit_format: args.edit_format.clone().unwrap_or(cfg.edit_format),
+                directions: args.directions.as_deref().map_or(cfg.directions, |d| d == "on"),
+                ..cfg
+            };
             let meta = recorder.run().meta();
             let store = Store::open(&meta.store.path).with_context(|| format!("opening store {}", meta.store.path))?;
             if store.checksum() != meta.store.checksum {
@@ -284,6 +316,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 baseline_dir: args.baseline_dir.display().to_string(),
                 accept: args.accept.clone(),
                 alpha: args.alpha,
+                edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
+                directions: args.directions.as_deref() != Some("off"),
             };
             let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
             let defaults_applied = opened.defaults_applied();
@@ -375,6 +409,9 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
         held.limits = evaluator.limits.clone();
         held.with_arithmetic(evaluator.arithmetic.clone())
     });
+    // --print-prompt needs the baseline's figures but must leave no run behind: a fresh run goes to a
+    // temporary directory that lives until the prompt is printed.
+    let preview_dir = if args.print_prompt && recorder.is_none() { Some(tempfile::tempdir()?) } else { None };
     let local = evaluator.local_engine();
     let baseline_set = ScriptSet::open(Path::new(&cfg.baseline_dir))
         .with_context(|| format!("reading the baseline script set {}", cfg.baseline_dir))?;
@@ -439,8 +476,9 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 })
             }
         };
+        let runs_dir = preview_dir.as_ref().map_or(args.runs_dir.as_path(), |d| d.path());
         let rec = start_run_with_holdout(
-            &args.runs_dir,
+            runs_dir,
             meta,
             &texts(&baseline_set),
             &cfg.baseline_dir,
@@ -515,7 +553,11 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
     let heading = format!(
         "run {}  provider {}  objective {} (guardrail {} >= {:.6})  lineage {}  accept {}  selection {} users, {held_out}  candidate timeout {}",
-        run_path.display(),
+        if preview_dir.is_some() {
+            "preview (--print-prompt keeps no run)".to_string()
+        } else {
+            run_path.display().to_string()
+        },
         proposer.name(),
         objective.primary_name(),
         objective.guardrail_name(),
@@ -541,8 +583,14 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             "no constant tuning".into()
         };
         let line = format!(
-            "llm: prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s; {tuning}",
-            args.prompt_budget, args.reply_max_tokens, args.max_fix_attempts, args.request_timeout, args.max_retry_time
+            "llm: {} replies, {}, prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s; {tuning}",
+            cfg.edit_format,
+            if cfg.directions { "a suggested change per proposal (--directions)" } else { "no suggested changes" },
+            args.prompt_budget,
+            args.reply_max_tokens,
+            args.max_fix_attempts,
+            args.request_timeout,
+            args.max_retry_time
         );
         if args.json {
             eprintln!("{line}");
@@ -558,8 +606,10 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let mut lp = OptimisationLoop::new(settings, proposer.as_mut(), &judge, &mut recorder);
     if args.print_prompt {
         let ctx = lp.preview_context()?;
-        let system = scorelab::optimise::prompt::system_prompt(&ctx);
-        let user = scorelab::optimise::prompt::user_prompt(&ctx, args.prompt_budget);
+        let format = EditFormat::parse(&cfg.edit_format).unwrap_or_default();
+        let system = scorelab::optimise::prompt::system_prompt(&ctx, format);
+        let direction = if cfg.directions { scorelab::optimise::directions::direction_for(&ctx) } else { None };
+        let user = scorelab::optimise::prompt::user_prompt(&ctx, args.prompt_budget, format, direction.as_deref());
         let tokens = |t: &str| scorelab::optimise::prompt::estimate_tokens(t);
         println!(
             "=== system (~{} tokens) ===\n{system}\n=== user (~{} tokens) ===\n{user}",

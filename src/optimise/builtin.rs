@@ -526,7 +526,7 @@ pub(crate) fn retreat(ctx: &ProposalContext, broken: &Proposal, attempt: u32) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::{Dataset, SyntheticOptions, synthetic_dataset};
     use crate::optimise::proposer::{ParamInfo, ScriptContract, ScriptTexts};
@@ -567,7 +567,12 @@ mod tests {
         FieldInfo::of_store(&Store::from_dataset(ds).unwrap())
     }
 
-    fn ctx(fields: &[FieldInfo], iteration: u32, parent_genome: Option<serde_json::Value>) -> ProposalContext {
+    /// A proposal context over `fields` (3 user rows, `now` passed, seed 42); other tests reuse it.
+    pub(crate) fn ctx(
+        fields: &[FieldInfo],
+        iteration: u32,
+        parent_genome: Option<serde_json::Value>,
+    ) -> ProposalContext {
         ProposalContext {
             iteration,
             contract: ScriptContract {

@@ -143,7 +143,7 @@ fn apply_one(source: &str, search: &str, replace: &str) -> Option<String> {
 }
 
 /// Removes `12: ` / `12 | ` prefixes when every non-blank line carries one (copied from the listing).
-fn strip_line_numbers(text: &str) -> String {
+pub(crate) fn strip_line_numbers(text: &str) -> String {
     let numbered = |l: &str| -> Option<usize> {
         let t = l.trim_start();
         let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();

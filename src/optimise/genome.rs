@@ -311,7 +311,8 @@ fn render_pooling(src: &mut String, pooling: &Pooling, rows: usize) {
     }
 }
 
-fn render_signal(kind: &SignalKind) -> String {
+/// The Painless expression of one signal: guarded for missing values, on a scale of about one.
+pub(crate) fn render_signal(kind: &SignalKind) -> String {
     let guarded = |field: &str, expr: String| format!("(doc['{field}'].size() == 0 ? 0.0 : {expr})");
     match kind {
         SignalKind::Numeric { field, log, center, scale } => {

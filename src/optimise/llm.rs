@@ -6,9 +6,8 @@
 //! through [`redact`] before it can reach a log, a snapshot or a report.
 
 use super::prompt::{
-    EXAMPLE_RATIONALE, ReplyProblem, Retry, fix_prompt, parent_choice_prompt, parent_choice_schema,
-    parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, reply_schema, retry_prompt, system_prompt,
-    user_prompt,
+    EXAMPLE_RATIONALE, EditFormat, ReplyProblem, Retry, fix_prompt, parent_choice_prompt, parent_choice_schema,
+    parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, retry_prompt, system_prompt, user_prompt,
 };
 use super::proposer::{
     CallJournal, Failure, ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer,
@@ -145,6 +144,8 @@ pub const DEFAULT_MAX_RETRY_TIME_S: u64 = 300;
 /// Default `--reply-max-tokens`: a whole rewrite of a long script set fits; an 8k context keeps room
 /// for the default prompt budget beside it.
 pub const DEFAULT_REPLY_MAX_TOKENS: u32 = 1536;
+/// The most a cut-off reply's retry is given (its allowance doubles up to this).
+const MAX_REPLY_ALLOWANCE: u32 = 4096;
 
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
@@ -171,6 +172,10 @@ pub struct LlmSettings {
     pub structured: StructuredOutput,
     /// `--prompt-budget`: system + user prompt tokens (estimated) of a proposal.
     pub prompt_budget: usize,
+    /// `--edit-format`: edits against the parent, or whole scripts.
+    pub edit_format: EditFormat,
+    /// `--directions`: suggest one concrete change per proposal (`super::directions`).
+    pub directions: bool,
 }
 
 impl LlmSettings {
@@ -219,6 +224,8 @@ impl LlmSettings {
             max_retry_time: Duration::from_secs(DEFAULT_MAX_RETRY_TIME_S),
             structured: StructuredOutput::parse("auto", kind).unwrap_or(StructuredOutput::Off),
             prompt_budget: super::prompt::DEFAULT_PROMPT_BUDGET,
+            edit_format: EditFormat::default(),
+            directions: true,
         })
     }
 }
@@ -530,11 +537,13 @@ impl LlmProposer {
         system: &str,
         mut messages: Vec<ChatMessage>,
         schema: (&str, serde_json::Value),
+        min_reply_tokens: u32,
         parse: impl Fn(&str) -> Result<T, ReplyProblem>,
         retry: impl Fn(&ReplyProblem) -> Retry,
     ) -> Result<(T, Usage), ProposerError> {
         let (schema_name, mut schema) = schema;
         let mut max_tokens = self.settings.max_tokens;
+        self.raise_reply_allowance(&mut max_tokens, min_reply_tokens);
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for _ in 0..self.settings.max_reply_rounds.max(1) {
@@ -542,22 +551,30 @@ impl LlmProposer {
             usage.add(u);
             match parse(&reply) {
                 Ok(value) => return Ok((value, usage)),
-                Err(problem) => {
+                Err(mut problem) => {
+                    // A reply that used its whole allowance was cut off, which is why it is unusable:
+                    // say so, and give the retry twice the room (seen with --reply-max-tokens 400 and
+                    // a model that sent edits and a whole script in one reply).
+                    let cut_off = u.output_tokens >= u64::from(max_tokens);
+                    if cut_off {
+                        problem.message = format!(
+                            "your reply was cut off at the {max_tokens}-token limit, so {}; send one change only and \
+                             keep the rationale to one sentence",
+                            problem.message
+                        );
+                    }
                     self.warn(format!("{}: unusable reply: {}", self.name(), problem.message));
                     messages.push(ChatMessage { role: "assistant", content: reply });
                     let next = retry(&problem);
                     messages.push(ChatMessage { role: "user", content: next.prompt });
+                    if cut_off {
+                        let doubled = max_tokens.saturating_mul(2).min(MAX_REPLY_ALLOWANCE);
+                        self.raise_reply_allowance(&mut max_tokens, doubled);
+                    }
                     if let Some(enforced) = next.schema {
                         schema = enforced;
                     }
-                    if next.min_reply_tokens > max_tokens {
-                        self.warn(format!(
-                            "{}: raising the reply allowance from {max_tokens} to {} tokens for a whole-script reply",
-                            self.name(),
-                            next.min_reply_tokens
-                        ));
-                        max_tokens = next.min_reply_tokens;
-                    }
+                    self.raise_reply_allowance(&mut max_tokens, next.min_reply_tokens);
                     last_problem = problem.message;
                 }
             }
@@ -567,6 +584,14 @@ impl LlmProposer {
             attempts: self.settings.max_reply_rounds.max(1),
             problem: self.redact(&last_problem),
         })
+    }
+
+    /// Raises the reply allowance (for a whole-script reply, or after a cut-off one), saying so.
+    fn raise_reply_allowance(&self, max_tokens: &mut u32, needed: u32) {
+        if needed > *max_tokens {
+            self.warn(format!("{}: raising the reply allowance from {max_tokens} to {needed} tokens", self.name()));
+            *max_tokens = needed;
+        }
     }
 
     /// A conversation that must end in a usable proposal; edits in the replies apply to `base`.
@@ -583,12 +608,14 @@ impl LlmProposer {
             example_rationale: Some(EXAMPLE_RATIONALE),
             example_replace: example_replace.as_deref(),
         };
+        let format = self.settings.edit_format;
         let (proposal, usage) = self.converse(
-            &system_prompt(ctx),
+            &system_prompt(ctx, format),
             messages,
-            ("candidate", reply_schema()),
+            ("candidate", format.schema()),
+            format.min_reply_tokens(base),
             |reply| read_reply(reply, base, rules),
-            |problem| retry_prompt(problem, base),
+            |problem| retry_prompt(problem, base, format),
         )?;
         Ok(Proposed { proposal, usage })
     }
@@ -600,7 +627,8 @@ impl Proposer for LlmProposer {
     }
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
-        let prompt = user_prompt(ctx, self.settings.prompt_budget);
+        let direction = if self.settings.directions { super::directions::direction_for(ctx) } else { None };
+        let prompt = user_prompt(ctx, self.settings.prompt_budget, self.settings.edit_format, direction.as_deref());
         self.converse_proposal(ctx, &ctx.parent, vec![ChatMessage { role: "user", content: prompt }])
     }
 
@@ -620,7 +648,7 @@ impl Proposer for LlmProposer {
             prompt.push('\n');
         }
         prompt.push('\n');
-        prompt.push_str(&fix_prompt(broken, failure, attempt));
+        prompt.push_str(&fix_prompt(broken, failure, attempt, self.settings.edit_format));
         self.converse_proposal(ctx, &broken.scripts(), vec![ChatMessage { role: "user", content: prompt }])
     }
 
@@ -629,6 +657,7 @@ impl Proposer for LlmProposer {
             &parent_choice_system_prompt(ctx),
             vec![ChatMessage { role: "user", content: parent_choice_prompt(ctx) }],
             ("parent_choice", parent_choice_schema()),
+            0,
             |reply| parse_parent_choice(reply, ctx),
             parent_retry_prompt,
         )?;

@@ -3,12 +3,14 @@
 //! - [`proposer`]: the `Proposer` trait, what a proposer sees (`ProposalContext`) and returns (`Proposal`).
 //! - [`genome`] + [`builtin`]: the built-in optimiser, a seeded search over typed genomes rendered to Painless,
 //!   on item signals derived from the store's field statistics ([`signals`]).
-//! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing.
+//! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing;
+//!   [`directions`]: the concrete change suggested to an LLM each iteration.
 //! - [`lineage`]: parent choice (linear or evolutionary).
 //! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
 pub mod builtin;
 pub mod controls;
+pub mod directions;
 pub mod edits;
 pub mod fake;
 pub mod genome;

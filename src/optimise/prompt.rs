@@ -36,6 +36,58 @@ pub fn estimate_tokens(text: &str) -> usize {
 pub const EXAMPLE_RATIONALE: &str =
     "Mean-pool the user's rows and rank by cosine similarity: this is the baseline, unchanged.";
 
+/// How a model's replies change the script set it is shown (`--edit-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EditFormat {
+    /// SEARCH/REPLACE edits against the numbered parent, or whole scripts: the cheaper reply for a
+    /// model that copies lines exactly.
+    #[default]
+    Edits,
+    /// The whole new query script (and sort scripts) every time, under a schema without edits. For
+    /// small models, which write SEARCH text from the line they mean to produce rather than the one
+    /// they were shown (Qwen2.5-Coder-1.5B did so in most of its misses).
+    Whole,
+}
+
+impl EditFormat {
+    pub const ALL: [EditFormat; 2] = [EditFormat::Edits, EditFormat::Whole];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EditFormat::Edits => "edits",
+            EditFormat::Whole => "whole",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EditFormat> {
+        EditFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// The schema structured output enforces on proposal replies.
+    pub fn schema(self) -> serde_json::Value {
+        match self {
+            EditFormat::Edits => reply_schema(),
+            EditFormat::Whole => whole_script_schema(),
+        }
+    }
+
+    /// The reply allowance a reply needs at least to hold `scripts` whole (0 = any): a reply cut
+    /// short by a `--reply-max-tokens` sized for edits is malformed JSON (seen with 400 tokens).
+    pub fn min_reply_tokens(self, scripts: &ScriptTexts) -> u32 {
+        match self {
+            EditFormat::Edits => 0,
+            EditFormat::Whole => whole_reply_tokens(scripts),
+        }
+    }
+}
+
+/// Tokens a whole-script reply for `scripts` takes: the scripts JSON-escaped, plus a rationale.
+fn whole_reply_tokens(scripts: &ScriptTexts) -> u32 {
+    let source: usize =
+        estimate_tokens(&scripts.query) + scripts.sort.iter().map(|s| estimate_tokens(s)).sum::<usize>();
+    u32::try_from(source * 3 / 2 + 200).unwrap_or(u32::MAX)
+}
+
 /// The JSON schema of a proposal reply (structured output): a rationale plus either whole scripts or
 /// SEARCH/REPLACE edits.
 pub fn reply_schema() -> serde_json::Value {
@@ -199,7 +251,7 @@ pub fn example_edit_parts(baseline: &ScriptTexts) -> Option<(String, String)> {
 
 /// The system prompt: the job, the script contract, the supported subset and the reply format. It
 /// depends only on the run (never on the iteration), so servers that cache prompt prefixes reuse it.
-pub fn system_prompt(ctx: &ProposalContext) -> String {
+pub fn system_prompt(ctx: &ProposalContext, format: EditFormat) -> String {
     let c = &ctx.contract;
     let mut s = String::new();
     s.push_str(
@@ -226,16 +278,30 @@ pub fn system_prompt(ctx: &ProposalContext) -> String {
     s.push_str(&cheat_sheet(&c.dialect));
     let _ = writeln!(
         s,
-        "\nGoal: raise {obj}@10 while {guard}@10 stays at or above the baseline's.\n\n\
-         Reply with ONE JSON object and nothing else. Either change lines with edits (preferred: copy the \
-         exact lines to change into \"search\", give the new lines in \"replace\"; \"script\" is \"query\" or \
-         \"sort 1\", \"sort 2\", ...), or give the whole new \"query\" (and \"sort\" list). Example of an edit:\n{}\n\
-         Example of whole scripts (this is the baseline itself; never send it back unchanged):\n{}",
-        ctx.baseline_scripts.as_ref().and_then(example_edit).unwrap_or_default(),
-        ctx.baseline_scripts.as_ref().map(example_reply).unwrap_or_default(),
-        obj = ctx.objective,
-        guard = ctx.guardrail
+        "\nGoal: raise {}@10 while {}@10 stays at or above the baseline's.\n",
+        ctx.objective, ctx.guardrail
     );
+    let example = ctx.baseline_scripts.as_ref().map(example_reply).unwrap_or_default();
+    match format {
+        EditFormat::Edits => {
+            let _ = writeln!(
+                s,
+                "Reply with ONE JSON object and nothing else. Either change lines with edits (preferred: copy the \
+                 exact lines to change into \"search\", give the new lines in \"replace\"; \"script\" is \"query\" or \
+                 \"sort 1\", \"sort 2\", ...), or give the whole new \"query\" (and \"sort\" list). Example of an edit:\n{}\n\
+                 Example of whole scripts (this is the baseline itself; never send it back unchanged):\n{example}",
+                ctx.baseline_scripts.as_ref().and_then(example_edit).unwrap_or_default(),
+            );
+        }
+        EditFormat::Whole => {
+            let _ = writeln!(
+                s,
+                "Reply with ONE JSON object and nothing else: a one-sentence \"rationale\", the complete new \"query\" \
+                 script (every line, with your change made in it) and, if the set has sort scripts, the complete \
+                 \"sort\" list. Example (this is the baseline itself; never send it back unchanged):\n{example}"
+            );
+        }
+    }
     s
 }
 
@@ -287,24 +353,29 @@ pub fn diagnostics_summary(d: &serde_json::Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// The parent script set as numbered listings.
-pub fn listing(scripts: &ScriptTexts) -> String {
-    let mut s = format!("query:\n{}", numbered(&scripts.query));
+/// The parent script set as numbered listings (edits quote its lines), or as plain text for whole
+/// replies (a model that copies a listing whole copies its line numbers too).
+pub fn listing(scripts: &ScriptTexts, format: EditFormat) -> String {
+    let show = |source: &str| match format {
+        EditFormat::Edits => numbered(source),
+        EditFormat::Whole => super::reply::with_final_newline(source),
+    };
+    let mut s = format!("query:\n{}", show(&scripts.query));
     for (i, sort) in scripts.sort.iter().enumerate() {
-        let _ = write!(s, "sort {}:\n{}", i + 1, numbered(sort));
+        let _ = write!(s, "sort {}:\n{}", i + 1, show(sort));
     }
     s
 }
 
 /// The user message within `budget` tokens (together with the system prompt): history and
 /// diagnostics are trimmed first; the fields, the parent and the task are always whole.
-pub fn user_prompt(ctx: &ProposalContext, budget: usize) -> String {
-    let system_tokens = estimate_tokens(&system_prompt(ctx));
+pub fn user_prompt(ctx: &ProposalContext, budget: usize, format: EditFormat, direction: Option<&str>) -> String {
+    let system_tokens = estimate_tokens(&system_prompt(ctx, format));
     let mut history_shown = ctx.best.len();
     let mut failures_shown = ctx.recent_failures.len();
     let mut with_diagnostics = true;
     loop {
-        let text = user_prompt_with(ctx, history_shown, failures_shown, with_diagnostics);
+        let text = user_prompt_with(ctx, format, direction, history_shown, failures_shown, with_diagnostics);
         if system_tokens + estimate_tokens(&text) <= budget {
             return text;
         }
@@ -320,7 +391,14 @@ pub fn user_prompt(ctx: &ProposalContext, budget: usize) -> String {
     }
 }
 
-fn user_prompt_with(ctx: &ProposalContext, history: usize, failures: usize, with_diagnostics: bool) -> String {
+fn user_prompt_with(
+    ctx: &ProposalContext,
+    format: EditFormat,
+    direction: Option<&str>,
+    history: usize,
+    failures: usize,
+    with_diagnostics: bool,
+) -> String {
     let mut s = String::from("Item fields:\n");
     for f in &ctx.fields {
         s.push_str(&field_line(f));
@@ -348,7 +426,12 @@ fn user_prompt_with(ctx: &ProposalContext, history: usize, failures: usize, with
             let _ = writeln!(s, "- iteration {} ({}): {}", f.iteration, f.status, truncate(&f.reason, 200));
         }
     }
-    let _ = writeln!(s, "\nThe script set to improve (iteration {}):\n{}", ctx.parent_iteration, listing(&ctx.parent));
+    let _ = writeln!(
+        s,
+        "\nThe script set to improve (iteration {}):\n{}",
+        ctx.parent_iteration,
+        listing(&ctx.parent, format)
+    );
     if let Some(m) = ctx.parent_metrics {
         let _ = writeln!(s, "Its metrics: {}.", metrics_line(&m));
     }
@@ -358,9 +441,19 @@ fn user_prompt_with(ctx: &ProposalContext, history: usize, failures: usize, with
     if let Some(hint) = &ctx.hint {
         let _ = writeln!(s, "\nHint from the user: {hint}");
     }
+    if let Some(direction) = direction {
+        let _ = writeln!(
+            s,
+            "\nSuggested change for this iteration (take it unless you expect more from another change): {direction}"
+        );
+    }
+    let reply = match format {
+        EditFormat::Edits => "Reply with the JSON object only.",
+        EditFormat::Whole => "Reply with the JSON object only, holding the whole new query script.",
+    };
     let _ = write!(
         s,
-        "\nMake one change to iteration {} that should raise {}@10. Reply with the JSON object only.",
+        "\nMake one change to iteration {} that should raise {}@10. {reply}",
         ctx.parent_iteration, ctx.objective
     );
     s
@@ -388,7 +481,7 @@ fn script_source<'a>(scripts: &'a ScriptTexts, name: &str) -> Option<&'a str> {
 
 /// The message sent after a candidate failed: what broke, where, why, with the candidate as numbered
 /// lines (edits in the reply apply to it).
-pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32) -> String {
+pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32, format: EditFormat) -> String {
     let scripts = broken.scripts();
     let mut s = String::new();
     let what = match failure.kind {
@@ -401,17 +494,26 @@ pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32) -> String 
         FailureKind::Reply => "could not be applied",
         FailureKind::Compile => "does not compile",
     };
-    let _ = writeln!(s, "Fix attempt {attempt}: your script set {what}.\n\nYour script set:\n{}", listing(&scripts));
+    let _ = writeln!(
+        s,
+        "Fix attempt {attempt}: your script set {what}.\n\nYour script set:\n{}",
+        listing(&scripts, format)
+    );
     match &failure.detail {
         Some(d) => describe_detail(&mut s, d, &scripts),
         None => {
             let _ = writeln!(s, "Error: {}", one_line_error(&failure.error));
         }
     }
-    s.push_str(
-        "\nReply with the corrected script set as ONE JSON object: edits against the numbered lines above, \
-         or the whole \"query\" (and \"sort\").",
-    );
+    s.push_str(match format {
+        EditFormat::Edits => {
+            "\nReply with the corrected script set as ONE JSON object: edits against the numbered lines above, \
+             or the whole \"query\" (and \"sort\")."
+        }
+        EditFormat::Whole => {
+            "\nReply with the corrected script set as ONE JSON object: the whole corrected \"query\" (and \"sort\")."
+        }
+    });
     s
 }
 
@@ -560,7 +662,18 @@ pub struct Retry {
 /// query script, and structured output enforces it (a schema without `edits`): measured on
 /// Qwen2.5-Coder-1.5B, a model whose SEARCH text missed once missed again in every retry that let it
 /// edit, even when told the closest real line.
-pub fn retry_prompt(problem: &ReplyProblem, base: &ScriptTexts) -> Retry {
+pub fn retry_prompt(problem: &ReplyProblem, base: &ScriptTexts, format: EditFormat) -> Retry {
+    if format == EditFormat::Whole {
+        return Retry {
+            prompt: format!(
+                "Your reply could not be used: {}.\nReply again with ONE JSON object {{\"rationale\": ..., \"query\": \
+                 ...}} whose \"query\" is the complete new query script, with real Painless code in it.",
+                problem.message
+            ),
+            schema: None,
+            min_reply_tokens: 0,
+        };
+    }
     if problem.edit_missed {
         return Retry {
             prompt: format!(
@@ -570,9 +683,7 @@ pub fn retry_prompt(problem: &ReplyProblem, base: &ScriptTexts) -> Retry {
                 problem.message
             ),
             schema: Some(whole_script_schema()),
-            // The whole query script, JSON-escaped, plus a rationale: a reply cut short by a
-            // `--reply-max-tokens` sized for edits is malformed JSON (seen with 400 tokens).
-            min_reply_tokens: u32::try_from(estimate_tokens(&base.query) * 3 / 2 + 200).unwrap_or(u32::MAX),
+            min_reply_tokens: EditFormat::Whole.min_reply_tokens(base),
         };
     }
     Retry {
@@ -657,25 +768,25 @@ mod tests {
     #[test]
     fn the_budget_trims_history_and_diagnostics_never_the_parent() {
         let ctx = context(40);
-        let roomy = user_prompt(&ctx, 100_000);
+        let roomy = user_prompt(&ctx, 100_000, EditFormat::Edits, None);
         assert!(roomy.contains("iteration 40 (accepted)") && roomy.contains("Its diagnostics"));
         assert!(roomy.contains("iteration 5 (runtime_error)"));
-        let system = estimate_tokens(&system_prompt(&ctx));
+        let system = estimate_tokens(&system_prompt(&ctx, EditFormat::Edits));
         let budget = system + estimate_tokens(&roomy) / 2;
-        let tight = user_prompt(&ctx, budget);
+        let tight = user_prompt(&ctx, budget, EditFormat::Edits, None);
         assert!(system + estimate_tokens(&tight) <= budget, "{} > {budget}", system + estimate_tokens(&tight));
-        assert!(tight.contains(&listing(&ctx.parent)), "the parent is always whole");
+        assert!(tight.contains(&listing(&ctx.parent, EditFormat::Edits)), "the parent is always whole");
         assert!(tight.contains("decade: keyword (may be missing), e.g. \"1990s\", \"1980s\" - a String"));
         assert!(!tight.contains("iteration 40 (accepted)"), "history goes first");
         // A budget below the fixed part still yields the whole parent.
-        let minimal = user_prompt(&ctx, 10);
-        assert!(minimal.contains(&listing(&ctx.parent)) && !minimal.contains("Its diagnostics"));
+        let minimal = user_prompt(&ctx, 10, EditFormat::Edits, None);
+        assert!(minimal.contains(&listing(&ctx.parent, EditFormat::Edits)) && !minimal.contains("Its diagnostics"));
     }
 
     #[test]
     fn the_system_prompt_shows_a_complete_example_built_from_the_baseline() {
         let ctx = context(0);
-        let system = system_prompt(&ctx);
+        let system = system_prompt(&ctx, EditFormat::Edits);
         assert!(!system.contains("<painless"), "no placeholder to copy");
         let example = system.lines().find(|l| l.contains(EXAMPLE_RATIONALE)).expect("the example reply");
         let value: serde_json::Value = serde_json::from_str(example).expect("the example is valid JSON");
@@ -690,6 +801,30 @@ mod tests {
         )
         .expect("the example edit applies to the baseline");
         assert!(applied.query.contains("return Math.max(0.0, 2.0 * (w));"), "{}", applied.query);
+    }
+
+    #[test]
+    fn whole_format_asks_for_whole_scripts_and_shows_no_line_numbers() {
+        let ctx = context(3);
+        let system = system_prompt(&ctx, EditFormat::Whole);
+        assert!(!system.contains("\"edits\"") && !system.contains("\"search\""), "no edit format shown:\n{system}");
+        let example = system.lines().find(|l| l.contains(EXAMPLE_RATIONALE)).expect("the example reply");
+        let value: serde_json::Value = serde_json::from_str(example).expect("the example is valid JSON");
+        assert_eq!(value["query"], ctx.baseline_scripts.as_ref().unwrap().query.as_str());
+        let user = user_prompt(&ctx, 100_000, EditFormat::Whole, None);
+        assert!(user.contains("query:\ndouble w = 0.5;\nreturn w;\n"), "plain parent:\n{user}");
+        assert!(!user.contains("1| double w"), "{user}");
+        assert!(user.ends_with("holding the whole new query script."), "{user}");
+        // Edits keep the numbered listing.
+        assert!(user_prompt(&ctx, 100_000, EditFormat::Edits, None).contains(" 1| double w = 0.5;"));
+        // Whole replies get room for the script from the first request.
+        let tokens = EditFormat::Whole.min_reply_tokens(&ctx.parent);
+        assert!(tokens as usize > estimate_tokens(&ctx.parent.query), "{tokens}");
+        assert_eq!(EditFormat::Edits.min_reply_tokens(&ctx.parent), 0);
+        assert_eq!(EditFormat::Whole.schema(), whole_script_schema());
+        for f in EditFormat::ALL {
+            assert_eq!(EditFormat::parse(f.as_str()), Some(f));
+        }
     }
 
     #[test]

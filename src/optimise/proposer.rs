@@ -39,9 +39,26 @@ impl ScriptContract {
                 "the user's {rows} x {dims} matrix (List of {rows} rows, each a List of {dims} doubles) built from their history"
             ),
         }];
+        // The store's own timestamp fields, found from their values (never from their names).
+        let timestamps: Vec<String> = store
+            .field_stats()
+            .iter()
+            .filter_map(|f| {
+                let unit = match f.epoch_unit()? {
+                    crate::store::EpochUnit::Seconds => "seconds",
+                    crate::store::EpochUnit::Millis => "milliseconds",
+                };
+                Some(format!("{} (epoch {unit})", f.name))
+            })
+            .collect();
         for (name, value) in harness {
             let description = if name == "now" {
-                format!("the present as epoch seconds (long), {value}; compare with date fields such as last_rated")
+                let compare = if timestamps.is_empty() {
+                    "no field of this store holds a timestamp".to_string()
+                } else {
+                    format!("compare with the timestamp fields: {}", timestamps.join(", "))
+                };
+                format!("the present as epoch seconds (long), {value}; {compare}")
             } else {
                 format!("harness param, value {value}")
             };

@@ -9,7 +9,7 @@
 //! edits apply to it, a `sort` left out keeps its sort scripts. A reply that copies the prompt's
 //! example or a placeholder is named as such, in plain words, for the retry.
 
-use super::edits::{Edit, EditError, apply_edits};
+use super::edits::{Edit, EditError, apply_edits, strip_line_numbers};
 use super::prompt::{ReplyProblem, truncate};
 use super::proposer::{Proposal, ScriptTexts};
 
@@ -69,11 +69,12 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
         ));
     }
     let mut scripts = base.clone();
+    // A whole script copied from a numbered listing (a fix prompt shows one) loses its line numbers.
     if let Some(q) = &parsed.query {
-        scripts.query = q.clone();
+        scripts.query = strip_line_numbers(q);
     }
     if let Some(sort) = &parsed.sort {
-        scripts.sort = sort.clone();
+        scripts.sort = sort.iter().map(|s| strip_line_numbers(s)).collect();
     }
     if parsed.query.is_none() && parsed.sort.is_none() && parsed.edits.is_empty() {
         return Err(ReplyProblem::new(
@@ -86,6 +87,13 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
         EditError::NoMatch { .. } => ReplyProblem::edit_missed(e.to_string()),
         other => ReplyProblem::new(other.to_string()),
     })?;
+    if same_code(&scripts, base) {
+        // Seen on Qwen2.5-Coder-1.5B: a fix that sends the failing script back untouched, and a
+        // proposal that is its parent; neither is worth a compile, an evaluation or a fix attempt.
+        return Err(ReplyProblem::new(
+            "the script set you sent is exactly the one you were shown, unchanged. Make a real change to it".into(),
+        ));
+    }
     if scripts.sort.len() > rules.max_sort_scripts {
         return Err(ReplyProblem::new(format!(
             "{} sort scripts, at most {} allowed",
@@ -102,6 +110,17 @@ pub fn resolve(parsed: ParsedReply, base: &ScriptTexts, rules: ReplyRules<'_>) -
         sort: scripts.sort.iter().filter(|s| !s.trim().is_empty()).map(|s| with_final_newline(s)).collect(),
         genome: None,
     })
+}
+
+/// Whether two script sets hold the same code once blank lines and the whitespace around lines are
+/// ignored.
+fn same_code(a: &ScriptTexts, b: &ScriptTexts) -> bool {
+    let code = |s: &str| -> Vec<String> {
+        s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect::<Vec<_>>()
+    };
+    code(&a.query) == code(&b.query)
+        && a.sort.len() == b.sort.len()
+        && a.sort.iter().zip(&b.sort).all(|(x, y)| code(x) == code(y))
 }
 
 /// Scripts are sent with a final newline: a `//` comment on the last line is otherwise a lexer error.
@@ -492,6 +511,13 @@ mod tests {
         assert_eq!(p.sort, base().sort);
         let p = read_reply(r#"{"rationale":"r","query":"return 2.0;","sort":[]}"#, &base(), RULES).unwrap();
         assert!(p.sort.is_empty());
+        // The base sent back unchanged (re-indented) is refused with a plain reason.
+        let err =
+            read_reply(r#"{"rationale":"r","query":"  double w = 1.0;\n\n  return w;"}"#, &base(), RULES).unwrap_err();
+        assert!(err.message.contains("exactly the one you were shown, unchanged"), "{}", err.message);
+        // Copied from a numbered listing: the numbers go.
+        let p = read_reply(r#"{"rationale":"r","query":"1| double w = 2.0;\n2| return w;"}"#, &base(), RULES).unwrap();
+        assert_eq!(p.query, "double w = 2.0;\nreturn w;\n");
     }
 
     #[test]

@@ -159,7 +159,21 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
     } else {
         (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
     };
+    let help = generics_help(source, &lexed.tokens, index).or(help);
     errors::compile_error(code, message, token.span, help)
+}
+
+/// Java habit the grammar cannot name: type arguments (`new ArrayList<>()`, `List<Double> x`), which
+/// Painless does not have. The message stays ES's; the help says what to write instead.
+fn generics_help(source: &str, tokens: &[super::lex::Token], index: usize) -> Option<String> {
+    let text = |i: usize| &source[tokens[i].span.range()];
+    let after_type = index > 0 && text(index - 1).starts_with(|c: char| c.is_ascii_uppercase());
+    (text(index) == "<" && after_type).then(|| {
+        format!(
+            "Painless has no type arguments: drop the `<...>` after {} (write `new ArrayList()`, `List x`)",
+            text(index - 1)
+        )
+    })
 }
 
 /// True when token `i` is a keyword that opens a statement at a statement boundary, which ANTLR

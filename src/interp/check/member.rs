@@ -102,7 +102,16 @@ impl<'a> Checker<'a> {
             "null_pointer_exception",
             format!("params.{name} is not supplied by the harness and evaluates to null"),
         );
-        d.help = Some(format!("available params: {}", names.join(", ")));
+        // Models often read an item field through params; say where the value really is.
+        let is_field = self.env.fields.is_some_and(|fields| fields.iter().any(|(n, _)| n == name));
+        d.help = Some(if is_field {
+            format!(
+                "{name} is an item field, not a param: read it as doc['{name}'].value (available params: {})",
+                names.join(", ")
+            )
+        } else {
+            format!("available params: {}", names.join(", "))
+        });
         self.warnings.push(*d);
     }
 
