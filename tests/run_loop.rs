@@ -574,7 +574,14 @@ fn cli_kill_and_resume_reproduces_an_uninterrupted_run() {
     let split_before = meta_of(&split)["split"].clone();
     assert!(split_before["holdout"]["user_ids"].as_array().is_some_and(|ids| !ids.is_empty()), "{split_before}");
 
-    let status = loop_cmd(&runs_b, &["--iters", &(ITERS - done).to_string(), "--resume"])
+    // A resumed run keeps its own cohort size and seed (passing them again is refused).
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_scorelab"))
+        .current_dir(crate_root())
+        .env_remove("LLM_PROVIDER")
+        .env_remove("ES_URL")
+        .args(["loop", "--runs-dir"])
+        .arg(&runs_b)
+        .args(["--iters", &(ITERS - done).to_string(), "--resume"])
         .arg(&split)
         .stdout(std::process::Stdio::null())
         .status()
