@@ -607,9 +607,8 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     if args.print_prompt {
         let ctx = lp.preview_context()?;
         let format = EditFormat::parse(&cfg.edit_format).unwrap_or_default();
-        let system = scorelab::optimise::prompt::system_prompt(&ctx, format);
-        let direction = if cfg.directions { scorelab::optimise::directions::direction_for(&ctx) } else { None };
-        let user = scorelab::optimise::prompt::user_prompt(&ctx, args.prompt_budget, format, direction.as_deref());
+        let (system, user) =
+            scorelab::optimise::prompt::proposal_prompts(&ctx, args.prompt_budget, format, cfg.directions);
         let tokens = |t: &str| scorelab::optimise::prompt::estimate_tokens(t);
         println!(
             "=== system (~{} tokens) ===\n{system}\n=== user (~{} tokens) ===\n{user}",

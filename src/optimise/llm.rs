@@ -7,7 +7,7 @@
 
 use super::prompt::{
     EXAMPLE_RATIONALE, EditFormat, ReplyProblem, Retry, fix_prompt, parent_choice_prompt, parent_choice_schema,
-    parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, retry_prompt, system_prompt, user_prompt,
+    parent_choice_system_prompt, parent_retry_prompt, parse_parent_choice, retry_prompt, system_prompt,
 };
 use super::proposer::{
     CallJournal, Failure, ParentChoice, ParentChoiceContext, Proposal, ProposalContext, Proposed, Proposer,
@@ -627,8 +627,12 @@ impl Proposer for LlmProposer {
     }
 
     fn propose(&mut self, ctx: &ProposalContext) -> Result<Proposed, ProposerError> {
-        let direction = if self.settings.directions { super::directions::direction_for(ctx) } else { None };
-        let prompt = user_prompt(ctx, self.settings.prompt_budget, self.settings.edit_format, direction.as_deref());
+        let (_, prompt) = super::prompt::proposal_prompts(
+            ctx,
+            self.settings.prompt_budget,
+            self.settings.edit_format,
+            self.settings.directions,
+        );
         self.converse_proposal(ctx, &ctx.parent, vec![ChatMessage { role: "user", content: prompt }])
     }
 

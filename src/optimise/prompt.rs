@@ -459,6 +459,18 @@ fn user_prompt_with(
     s
 }
 
+/// The system and user prompt of a proposal, as an LLM proposer sends them and `loop --print-prompt`
+/// shows them: the suggested change of `--directions` included when `directions` is on.
+pub fn proposal_prompts(
+    ctx: &ProposalContext,
+    budget: usize,
+    format: EditFormat,
+    directions: bool,
+) -> (String, String) {
+    let direction = if directions { super::directions::direction_for(ctx) } else { None };
+    (system_prompt(ctx, format), user_prompt(ctx, budget, format, direction.as_deref()))
+}
+
 /// The failing line of `source` at byte `offset` with a caret under the column.
 pub fn caret_excerpt(source: &str, offset: usize) -> Option<String> {
     let offset = offset.min(source.len());
