@@ -1046,6 +1046,57 @@ fn movielens_store() -> &'static Store {
     })
 }
 
+/// MovieLens with `last_rated` as an Elasticsearch date (the epoch seconds the adapter computes, in
+/// milliseconds), written to the exchange format (ISO-8601 strings) and read back, so the field is
+/// found by import's date detection as a user's own export would be.
+fn dated_movielens_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ml-latest-small");
+        let mut dataset = scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default())
+            .expect("the bundled MovieLens data");
+        let pos = dataset.fields.iter().position(|f| f.name == "last_rated").expect("last_rated");
+        dataset.fields[pos].kind = FieldKind::Date;
+        for item in &mut dataset.items {
+            if let Some(AttrValue::Long(secs)) = &item.attributes[pos] {
+                item.attributes[pos] = Some(AttrValue::Date(secs.iter().map(|s| s * 1000).collect()));
+            }
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        scorelab::data::write_dataset(&dataset, dir.path()).expect("write the dated export");
+        // Keep the settings, drop the field declarations: the types are inferred again.
+        let settings_path = dir.path().join("dataset.json");
+        let mut settings: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings_path).expect("dataset.json")).expect("JSON");
+        settings.as_object_mut().expect("object").remove("fields");
+        std::fs::write(&settings_path, settings.to_string()).expect("rewrite dataset.json");
+        let read = scorelab::data::read_dataset(dir.path()).expect("read back");
+        let detected = read.fields.iter().find(|f| f.name == "last_rated").map(|f| f.kind);
+        assert_eq!(detected, Some(FieldKind::Date), "ISO-8601 dates are detected");
+        Store::from_dataset(&read).expect("the dated MovieLens store")
+    })
+}
+
+/// Date fields on the engine: every set of tests/parity_dates (decayDate* with several origin and time
+/// value forms, the built-in recency signal, calendar fields, `toString`, `Instant`/`Duration`) on the
+/// dated MovieLens store, 100 users, k=10, each user `exact` or `tie-equivalent`.
+#[test]
+fn parity_on_dated_movielens() {
+    let Some(node) = node() else { return };
+    let client = EngineClient::connect(node.url()).expect("connect");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity_dates");
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/parity_dates")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("query.painless").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 7, "{} date sets", dirs.len());
+    let (_, failures) = set_parity(client, dated_movielens_store(), "movielens_dated_items", &dirs, 100);
+    assert!(failures.is_empty(), "date sets drift:\n{}", failures.join("\n"));
+}
+
 /// Every shipped set (scripts/) and every realistic set of tests/parity_movielens on the real MovieLens
 /// store against the embedded node, 100 users, k=10: each user must be `exact` or `tie-equivalent`.
 #[test]

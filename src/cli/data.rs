@@ -34,6 +34,11 @@ pub struct ImportArgs {
     /// The dataset's name, stored with it (overrides dataset.json; default: the directory's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// Import an attribute as an Elasticsearch date (repeatable): its numbers are epoch milliseconds,
+    /// or epoch seconds with `FIELD:epoch_second`; ISO-8601 strings are read as dates anyway.
+    /// Fields whose every value is an ISO-8601 date are detected without it, announced.
+    #[arg(long = "date-field", value_name = "FIELD[:epoch_millis|epoch_second]")]
+    pub date_fields: Vec<scorelab::data::DateFieldFlag>,
     /// Print what was imported as JSON.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +66,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         relevance_threshold: args.threshold,
         diversity_fields: (!args.diversity_fields.is_empty()).then(|| args.diversity_fields.clone()),
         item_vector_field: args.vector_field.clone(),
+        date_fields: args.date_fields.clone(),
     };
     let read = read_dataset_with(&args.dataset, &overrides, &|n| bar.inc(n))
         .with_context(|| format!("reading dataset {}", args.dataset.display()));

@@ -12,6 +12,8 @@ pub enum FieldKind {
     Keyword,
     Long,
     Double,
+    /// An Elasticsearch `date`: epoch milliseconds, UTC (`doc['f'].value` is a `ZonedDateTime`).
+    Date,
     /// A dense vector of `dims` f32 values (the item vector).
     Vector {
         dims: u32,
@@ -24,6 +26,7 @@ impl FieldKind {
             FieldKind::Keyword => "keyword",
             FieldKind::Long => "long",
             FieldKind::Double => "double",
+            FieldKind::Date => "date",
             FieldKind::Vector { .. } => "dense_vector",
         }
     }
@@ -45,6 +48,8 @@ pub enum AttrValue {
     Keyword(Vec<String>),
     Long(Vec<i64>),
     Double(Vec<f64>),
+    /// Epoch milliseconds (UTC) of a date field.
+    Date(Vec<i64>),
 }
 
 impl AttrValue {
@@ -53,6 +58,7 @@ impl AttrValue {
             AttrValue::Keyword(v) => v.len(),
             AttrValue::Long(v) => v.len(),
             AttrValue::Double(v) => v.len(),
+            AttrValue::Date(v) => v.len(),
         }
     }
 
@@ -65,6 +71,7 @@ impl AttrValue {
             AttrValue::Keyword(_) => FieldKind::Keyword,
             AttrValue::Long(_) => FieldKind::Long,
             AttrValue::Double(_) => FieldKind::Double,
+            AttrValue::Date(_) => FieldKind::Date,
         }
     }
 }

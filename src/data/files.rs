@@ -171,6 +171,10 @@ impl DatasetFiles {
         hasher.update(format!("relevance_threshold {:?}\n", overrides.relevance_threshold).as_bytes());
         hasher.update(format!("diversity_fields {:?}\n", overrides.diversity_fields).as_bytes());
         hasher.update(format!("item_vector_field {:?}\n", overrides.item_vector_field).as_bytes());
+        // Added after stores were first keyed: absent when unused, so those keys stay valid.
+        if !overrides.date_fields.is_empty() {
+            hasher.update(format!("date_fields {:?}\n", overrides.date_fields).as_bytes());
+        }
         Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod als;
 mod dataset;
+pub mod dates;
 mod error;
 mod files;
 pub mod fsio;
@@ -19,8 +20,9 @@ pub use error::DataError;
 pub use files::{DatasetFiles, ENV_INTERACTIONS_PATH, ENV_ITEMS_PATH, ENV_USERS_PATH, LOANS_FILE};
 pub use movielens::{MovielensOptions, prepare_movielens, prepare_movielens_with_progress};
 pub use read::{
-    DatasetRead, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, SettingsOverrides, USERS_FILE,
-    dataset_bytes, read_dataset, read_dataset_files, read_dataset_with, read_dataset_with_progress,
+    DatasetRead, DateFieldFlag, EXCLUSIONS_FILE, EpochUnit, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE,
+    SettingsOverrides, USERS_FILE, dataset_bytes, read_dataset, read_dataset_files, read_dataset_with,
+    read_dataset_with_progress,
 };
 pub use synthetic::{SyntheticOptions, synthetic_dataset};
 pub use write::write_dataset;

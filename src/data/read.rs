@@ -4,7 +4,11 @@
 //!
 //! Attribute types are inferred over all items (string → keyword, list of strings → multi-valued
 //! keyword, integer → long, float → double, list of numbers → multi-valued long/double; a field that
-//! mixes integers and floats is double) unless `dataset.json` declares them.
+//! mixes integers and floats is double; a field whose every value is an ISO-8601 date string → date,
+//! announced) unless `dataset.json` or `--date-field` declares them. A date is read as Elasticsearch's
+//! default date format does (`strict_date_optional_time||epoch_millis`, UTC): an ISO-8601 string
+//! (`dates::parse_default_date_millis`), or a number of epoch milliseconds, or of epoch seconds when the
+//! field is declared with `"format": "epoch_second"`.
 //!
 //! Settings that change a metric are never defaulted silently. Each comes from the command line
 //! (`SettingsOverrides`), else `dataset.json`, else a default the reader announces in
@@ -51,6 +55,8 @@ struct FieldDecl {
     #[serde(rename = "type")]
     kind: DeclKind,
     multi_valued: Option<bool>,
+    /// Date fields only: how numbers are read (default `epoch_millis`, as Elasticsearch reads them).
+    format: Option<EpochUnit>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -59,6 +65,60 @@ enum DeclKind {
     Keyword,
     Long,
     Double,
+    Date,
+}
+
+/// What a number in a date field counts: Elasticsearch's `epoch_millis` (its default) or `epoch_second`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpochUnit {
+    #[default]
+    EpochMillis,
+    EpochSecond,
+}
+
+impl EpochUnit {
+    pub fn parse(name: &str) -> Option<EpochUnit> {
+        match name {
+            "epoch_millis" => Some(EpochUnit::EpochMillis),
+            "epoch_second" => Some(EpochUnit::EpochSecond),
+            _ => None,
+        }
+    }
+
+    fn millis(self, n: i64) -> Option<i64> {
+        match self {
+            EpochUnit::EpochMillis => Some(n),
+            EpochUnit::EpochSecond => n.checked_mul(1000),
+        }
+    }
+}
+
+/// `--date-field NAME[:epoch_millis|epoch_second]`: a field imported as a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFieldFlag {
+    pub name: String,
+    pub unit: EpochUnit,
+}
+
+impl std::str::FromStr for DateFieldFlag {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, unit) = match s.split_once(':') {
+            Some((name, unit)) => (
+                name,
+                EpochUnit::parse(unit).ok_or_else(|| {
+                    format!("unknown date format `{unit}` in `{s}`: use NAME, NAME:epoch_millis or NAME:epoch_second")
+                })?,
+            ),
+            None => (s, EpochUnit::EpochMillis),
+        };
+        if name.is_empty() {
+            return Err(format!("`{s}` names no field"));
+        }
+        Ok(DateFieldFlag { name: name.to_string(), unit })
+    }
 }
 
 /// Settings given on the command line (`scorelab import --threshold ...`); each wins over
@@ -69,6 +129,8 @@ pub struct SettingsOverrides {
     pub relevance_threshold: Option<f64>,
     pub diversity_fields: Option<Vec<String>>,
     pub item_vector_field: Option<String>,
+    /// Fields to import as dates (`--date-field`), winning over `dataset.json`'s declarations.
+    pub date_fields: Vec<DateFieldFlag>,
 }
 
 /// A dataset read from files, with one sentence per setting the reader defaulted because neither the
@@ -147,7 +209,7 @@ pub fn read_dataset_files(
     let vector_field = overrides.item_vector_field.as_deref().or(file.item_vector_field.as_deref());
     let items_path = files.items.clone();
     let (items, fields, dims, vector_field) =
-        read_items(&items_path, vector_field, &file, on_bytes, &mut defaults_applied)?;
+        read_items(&items_path, vector_field, &file, &overrides.date_fields, on_bytes, &mut defaults_applied)?;
     settings.item_vector_field = vector_field;
     let users = read_users(&files.users, &settings, dims, on_bytes)?;
     let interactions_path = files.interactions.clone();
@@ -434,6 +496,8 @@ struct Observed {
     int_line: Option<usize>,
     float_line: Option<usize>,
     list: bool,
+    /// A string that is not an ISO-8601 date (`yyyy-MM-dd...`): the field cannot be detected as a date.
+    non_date_string: bool,
 }
 
 type RawItem = (usize, String, Vec<f32>, Vec<(usize, Value)>);
@@ -446,6 +510,7 @@ fn read_items(
     path: &Path,
     vector_field: Option<&str>,
     file: &DatasetFile,
+    date_flags: &[DateFieldFlag],
     on_bytes: &dyn Fn(u64),
     notes: &mut Vec<String>,
 ) -> Result<ItemsRead, DataError> {
@@ -514,16 +579,26 @@ fn read_items(
     if dims == 0 {
         return Err(DataError::Invalid { path: path.to_path_buf(), message: format!("`{vf}` vectors are empty") });
     }
+    if let Some(flag) = date_flags.iter().find(|f| !field_names.contains(&f.name) && f.name != vf) {
+        return Err(DataError::Setting {
+            setting: "--date-field".into(),
+            message: format!("no item has a field `{}`", flag.name),
+        });
+    }
     let mut specs = Vec::with_capacity(field_names.len());
+    let mut units = Vec::with_capacity(field_names.len());
     for (pos, name) in field_names.iter().enumerate() {
         let decl = file.fields.iter().find(|d| &d.name == name);
-        specs.push(resolve_field(path, name, &observed[pos], decl)?);
+        let flag = date_flags.iter().find(|f| &f.name == name);
+        let (spec, unit) = resolve_field(path, name, &observed[pos], decl, flag, notes)?;
+        specs.push(spec);
+        units.push(unit);
     }
     let mut items = Vec::with_capacity(raw.len());
     for (line, id, vector, attrs) in raw {
         let mut attributes: Vec<Option<AttrValue>> = vec![None; specs.len()];
         for (pos, value) in attrs {
-            let v = convert(path, line, &specs[pos], value)?;
+            let v = convert(path, line, &specs[pos], units[pos], value)?;
             attributes[pos] = if v.is_empty() { None } else { Some(v) };
         }
         items.push(Item { id, vector, attributes });
@@ -534,7 +609,10 @@ fn read_items(
 fn observe(path: &Path, line: usize, field: &str, value: &Value, obs: &mut Observed) -> Result<(), DataError> {
     let scalar = |v: &Value, obs: &mut Observed| -> Result<(), DataError> {
         match v {
-            Value::String(_) => obs.string_line = obs.string_line.or(Some(line)),
+            Value::String(s) => {
+                obs.string_line = obs.string_line.or(Some(line));
+                obs.non_date_string |= !looks_like_iso_date(s);
+            }
             Value::Number(n) if n.is_i64() => obs.int_line = obs.int_line.or(Some(line)),
             Value::Number(_) => obs.float_line = obs.float_line.or(Some(line)),
             // Booleans and nested values only pass with a declared type (checked in `convert`).
@@ -565,15 +643,63 @@ fn observe(path: &Path, line: usize, field: &str, value: &Value, obs: &mut Obser
     }
 }
 
-fn resolve_field(path: &Path, name: &str, obs: &Observed, decl: Option<&FieldDecl>) -> Result<FieldSpec, DataError> {
+/// Dates are kept in the years 0000-9999, where they print as Java prints them.
+fn in_years(millis: i64) -> bool {
+    super::dates::Instant::of_epoch_milli(millis).fields().is_some()
+}
+
+/// `yyyy-MM-dd` at the start, and the whole string readable as a date (`dates::parse_default_date_millis`).
+fn looks_like_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && super::dates::parse_default_date_millis(s).is_ok()
+}
+
+/// The field's spec and, for a date field, how its numbers are read.
+fn resolve_field(
+    path: &Path,
+    name: &str,
+    obs: &Observed,
+    decl: Option<&FieldDecl>,
+    flag: Option<&DateFieldFlag>,
+    notes: &mut Vec<String>,
+) -> Result<(FieldSpec, EpochUnit), DataError> {
+    let spec = |kind| FieldSpec { name: name.to_string(), kind, multi_valued: obs.list };
+    if let Some(f) = flag {
+        let multi_valued = decl.and_then(|d| d.multi_valued).unwrap_or(obs.list);
+        return Ok((FieldSpec { multi_valued, ..spec(FieldKind::Date) }, f.unit));
+    }
     if let Some(d) = decl {
         let kind = match d.kind {
             DeclKind::Keyword => FieldKind::Keyword,
             DeclKind::Long => FieldKind::Long,
             DeclKind::Double => FieldKind::Double,
+            DeclKind::Date => FieldKind::Date,
         };
-        return Ok(FieldSpec { name: name.to_string(), kind, multi_valued: d.multi_valued.unwrap_or(obs.list) });
+        if d.format.is_some() && kind != FieldKind::Date {
+            return Err(DataError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("field `{name}`: \"format\" applies to date fields only"),
+            });
+        }
+        let multi_valued = d.multi_valued.unwrap_or(obs.list);
+        return Ok((FieldSpec { multi_valued, ..spec(kind) }, d.format.unwrap_or_default()));
     }
+    let number_line = obs.int_line.or(obs.float_line);
+    if obs.string_line.is_some() && number_line.is_none() && !obs.non_date_string {
+        notes.push(format!(
+            "field `{name}` holds ISO-8601 dates: imported as an Elasticsearch date (doc['{name}'].value is a \
+             ZonedDateTime in UTC); declare it {{\"name\": \"{name}\", \"type\": \"keyword\"}} in dataset.json to keep it as text"
+        ));
+        return Ok((spec(FieldKind::Date), EpochUnit::EpochMillis));
+    }
+    Ok((resolve_undeclared(path, name, obs)?, EpochUnit::EpochMillis))
+}
+
+fn resolve_undeclared(path: &Path, name: &str, obs: &Observed) -> Result<FieldSpec, DataError> {
     let number_line = obs.int_line.or(obs.float_line);
     let kind = match (obs.string_line, number_line) {
         (Some(s), Some(n)) => {
@@ -591,7 +717,7 @@ fn resolve_field(path: &Path, name: &str, obs: &Observed, decl: Option<&FieldDec
     Ok(FieldSpec { name: name.to_string(), kind, multi_valued: obs.list })
 }
 
-fn convert(path: &Path, line: usize, spec: &FieldSpec, value: Value) -> Result<AttrValue, DataError> {
+fn convert(path: &Path, line: usize, spec: &FieldSpec, unit: EpochUnit, value: Value) -> Result<AttrValue, DataError> {
     let bad =
         |message: String| DataError::BadField { path: path.to_path_buf(), line, field: spec.name.clone(), message };
     let values = match value {
@@ -635,6 +761,25 @@ fn convert(path: &Path, line: usize, spec: &FieldSpec, value: Value) -> Result<A
             })
             .collect::<Result<Vec<_>, _>>()
             .map(AttrValue::Double),
+        FieldKind::Date => values
+            .into_iter()
+            .map(|v| match &v {
+                Value::String(s) => super::dates::parse_default_date_millis(s).ok().filter(|&ms| in_years(ms)).ok_or_else(|| {
+                    bad(format!(
+                        "\"{s}\" is not a date in a form read here: yyyy-MM-dd, optionally with THH:mm[:ss[.fraction]] \
+                         and Z or ±hh:mm (UTC when absent), or a number of epoch milliseconds"
+                    ))
+                }),
+                Value::Number(n) => n.as_i64().and_then(|n| unit.millis(n)).filter(|&ms| in_years(ms)).ok_or_else(|| {
+                    bad(format!("{n} is not a whole number of {} in the years 0000-9999", match unit {
+                        EpochUnit::EpochMillis => "epoch milliseconds",
+                        EpochUnit::EpochSecond => "epoch seconds",
+                    }))
+                }),
+                other => Err(bad(format!("expected a date string or a number, found {}", json_type(other)))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(AttrValue::Date),
         FieldKind::Vector { .. } => Err(bad("vector attributes other than the item vector are not supported".into())),
     }
 }

@@ -140,6 +140,16 @@ fn push_attr(out: &mut String, value: &AttrValue, multi: bool) {
             let _ = write!(o, "{v}");
         }),
         AttrValue::Double(vs) => join(out, vs, |o, v| push_f64(o, *v)),
+        // ISO-8601 in UTC, which reads back as the same milliseconds; outside the years 0000-9999
+        // the epoch milliseconds themselves (a date field reads numbers as epoch_millis).
+        AttrValue::Date(vs) => {
+            join(out, vs, |o, v| match super::dates::instant_to_string(super::dates::Instant::of_epoch_milli(*v)) {
+                Some(text) => push_json_str(o, &text),
+                None => {
+                    let _ = write!(o, "{v}");
+                }
+            })
+        }
     }
     if list {
         out.push(']');

@@ -67,6 +67,9 @@ pub fn index_body(store: &Store, flavor: Flavor) -> Result<Value, EngineError> {
             FieldKind::Keyword => "keyword",
             FieldKind::Long => "long",
             FieldKind::Double => "double",
+            // The default format (strict_date_optional_time||epoch_millis) reads the epoch
+            // milliseconds `item_document` writes.
+            FieldKind::Date => "date",
             FieldKind::Vector { .. } => {
                 return Err(EngineError::Store(format!("a second vector field [{}] is not supported", field.name)));
             }
@@ -116,7 +119,7 @@ pub fn item_document(store: &Store, item: ItemIdx) -> Result<Value, EngineError>
     for field in &schema.fields()[1..] {
         let Some(column) = store.column(&field.name) else { continue };
         let value = match column {
-            Column::Long(c) => numeric_value(c.values(item), field.multi_valued, |v| json!(v)),
+            Column::Long(c) | Column::Date(c) => numeric_value(c.values(item), field.multi_valued, |v| json!(v)),
             Column::Double(c) => {
                 if let Some(bad) = c.values(item).iter().find(|v| !v.is_finite()) {
                     return Err(EngineError::Store(format!(

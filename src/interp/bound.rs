@@ -72,6 +72,7 @@ fn field_kind(k: &FieldKind) -> DocFieldKind {
         FieldKind::Keyword => DocFieldKind::Keyword,
         FieldKind::Long => DocFieldKind::Long,
         FieldKind::Double => DocFieldKind::Double,
+        FieldKind::Date => DocFieldKind::Date,
         FieldKind::Vector { .. } => DocFieldKind::Vector,
     }
 }

@@ -43,9 +43,14 @@ fn write_scalar_or_container(v: &Value, out: &mut String) {
         Value::Double(x) => {
             out.push_str(&float_text(format!("{x:?}"), x.is_nan(), x.is_infinite().then_some(*x > 0.0)))
         }
-        Value::Char(_) | Value::Str(_) | Value::MapEntry(_) | Value::Doc | Value::DocField(_) => {
-            out.push_str(&serde_json::Value::String(to_java_string(v)).to_string())
-        }
+        Value::Char(_)
+        | Value::Str(_)
+        | Value::MapEntry(_)
+        | Value::Doc
+        | Value::DocField(_)
+        | Value::ZonedDateTime(..)
+        | Value::Instant(_)
+        | Value::Duration(_) => out.push_str(&serde_json::Value::String(to_java_string(v)).to_string()),
         Value::List(l) => write_seq(l.borrow().iter(), out),
         Value::Array(a) => write_seq(a.borrow().items.iter(), out),
         Value::Set(m) | Value::MapView(m, MapViewKind::Keys) => write_seq(m.borrow().keys(), out),

@@ -184,6 +184,15 @@ pub enum Ty {
     DocBooleans,
     /// A dense_vector field's doc values (`DenseVectorScriptDocValues` / OpenSearch `KNNVectorScriptDocValues`).
     DocVector,
+    /// `ScriptDocValues.Dates` of a date field.
+    DocDates,
+    /// `java.time.ZonedDateTime` (a date doc value, always UTC; OpenSearch's
+    /// `JodaCompatibleZonedDateTime` wraps one and delegates to it).
+    ZonedDateTime,
+    /// `java.time.Instant`.
+    Instant,
+    /// `java.time.Duration`.
+    Duration,
 }
 
 impl Ty {
@@ -237,6 +246,8 @@ impl Ty {
             Ty::DocStrings => "org.elasticsearch.index.fielddata.ScriptDocValues.Strings".into(),
             Ty::DocBooleans => "org.elasticsearch.index.fielddata.ScriptDocValues.Booleans".into(),
             Ty::DocVector => "org.elasticsearch.script.field.vectors.DenseVectorScriptDocValues".into(),
+            Ty::DocDates => "org.elasticsearch.index.fielddata.ScriptDocValues.Dates".into(),
+            Ty::ZonedDateTime | Ty::Instant | Ty::Duration => format!("java.time.{}", self.short_name()),
             Ty::Array(elem) => format!("{}[]", elem.painless_name()),
         }
     }
@@ -267,6 +278,10 @@ impl Ty {
             Ty::DocStrings => "ScriptDocValues.Strings".into(),
             Ty::DocBooleans => "ScriptDocValues.Booleans".into(),
             Ty::DocVector => "DenseVectorScriptDocValues".into(),
+            Ty::DocDates => "ScriptDocValues.Dates".into(),
+            Ty::ZonedDateTime => "ZonedDateTime".into(),
+            Ty::Instant => "Instant".into(),
+            Ty::Duration => "Duration".into(),
         }
     }
 
@@ -293,8 +308,9 @@ impl Ty {
             Ty::Boxed(p) if p.is_numeric() => &[Ty::Number, Ty::Object],
             Ty::Boxed(_) => &[Ty::Object],
             Ty::Number | Ty::CharSequence | Ty::MapEntry | Ty::Iterator | Ty::Array(_) => &[Ty::Object],
+            Ty::ZonedDateTime | Ty::Instant | Ty::Duration => &[Ty::Object],
             // Doc values are Lists in Java (ScriptDocValues extends AbstractList).
-            Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => {
+            Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector | Ty::DocDates => {
                 &[Ty::List, Ty::Collection, Ty::Object]
             }
             Ty::Prim(_) | Ty::Void | Ty::Def | Ty::Object => &[],
@@ -319,7 +335,11 @@ impl Ty {
     /// Resolve a type name as written in source (`int`, `def`, `Map.Entry`, `java.util.List`).
     /// Arrays are handled by the caller from `TypeName::dims`. None: not a class the local subset knows.
     pub fn from_name(name: &str) -> Option<Ty> {
-        let short = name.strip_prefix("java.lang.").or_else(|| name.strip_prefix("java.util.")).unwrap_or(name);
+        let short = name
+            .strip_prefix("java.lang.")
+            .or_else(|| name.strip_prefix("java.util."))
+            .or_else(|| name.strip_prefix("java.time."))
+            .unwrap_or(name);
         Some(match short {
             "void" => Ty::Void,
             "boolean" => Ty::BOOLEAN,
@@ -352,6 +372,9 @@ impl Ty {
             "Set" => Ty::Set,
             "HashSet" => Ty::HashSet,
             "Iterator" => Ty::Iterator,
+            "ZonedDateTime" => Ty::ZonedDateTime,
+            "Instant" => Ty::Instant,
+            "Duration" => Ty::Duration,
             _ => return None,
         })
     }

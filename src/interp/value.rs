@@ -7,6 +7,7 @@
 //! `Program` holds no `Value`s, so it stays `Send + Sync`.
 
 use super::lib::hashmap::JavaHashMap;
+use super::lib::time::{Duration, Instant};
 use super::types::{Prim, Ty};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -45,8 +46,29 @@ pub enum DocFieldKind {
     Keyword,
     /// dense_vector / knn_vector fields.
     Vector,
+    /// date fields: `ScriptDocValues.Dates`.
+    Date,
     /// Not in the mapping: accessing it raises ES's `No field found for [f] in mapping`.
     Unmapped,
+}
+
+/// The runtime class of a date doc value, which decides its `toString`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateClass {
+    /// `java.time.ZonedDateTime` (Elasticsearch 8): `2018-09-24T14:27Z`, zero seconds dropped.
+    ZonedDateTime,
+    /// `org.opensearch.script.JodaCompatibleZonedDateTime`: `strict_date_time`, `2018-09-24T14:27:00.000Z`.
+    JodaCompatible,
+}
+
+impl DateClass {
+    /// The class date doc values have on the target engine.
+    pub fn of(dialect: super::types::Dialect) -> DateClass {
+        match dialect {
+            super::types::Dialect::Elasticsearch => DateClass::ZonedDateTime,
+            super::types::Dialect::OpenSearch => DateClass::JodaCompatible,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +99,13 @@ pub enum Value {
     Doc,
     /// `doc['field']`.
     DocField(Rc<DocFieldRef>),
+    /// A UTC date-time (date doc values): `java.time.ZonedDateTime` in Elasticsearch 8, OpenSearch's
+    /// `JodaCompatibleZonedDateTime` wrapper (which prints itself differently) in OpenSearch.
+    ZonedDateTime(Instant, DateClass),
+    /// `java.time.Instant`.
+    Instant(Instant),
+    /// `java.time.Duration`.
+    Duration(Duration),
 }
 
 impl Value {
@@ -142,8 +171,12 @@ impl Value {
                 DocFieldKind::Double => Ty::DocDoubles,
                 DocFieldKind::Keyword => Ty::DocStrings,
                 DocFieldKind::Vector => Ty::DocVector,
+                DocFieldKind::Date => Ty::DocDates,
                 DocFieldKind::Unmapped => Ty::DocLongs,
             },
+            Value::ZonedDateTime(..) => Ty::ZonedDateTime,
+            Value::Instant(_) => Ty::Instant,
+            Value::Duration(_) => Ty::Duration,
             other => Ty::Boxed(other.prim().expect("invariant: remaining variants are primitives")),
         }
     }
@@ -162,7 +195,9 @@ impl Value {
             Value::MapEntry(_) => "Map.Entry".into(),
             Value::Str(_) => "String".into(),
             Value::Doc => "Map".into(),
-            Value::DocField(_) => self.runtime_ty().short_name(),
+            Value::DocField(_) | Value::ZonedDateTime(..) | Value::Instant(_) | Value::Duration(_) => {
+                self.runtime_ty().short_name()
+            }
             other => other.prim().expect("invariant: remaining variants are primitives").name().into(),
         }
     }
@@ -224,6 +259,9 @@ impl Value {
             (Value::MapView(a, ka), Value::MapView(b, kb)) => Rc::ptr_eq(a, b) && ka == kb,
             (Value::Doc, Value::Doc) => true,
             (Value::DocField(a), Value::DocField(b)) => a.name == b.name,
+            // UTC date-times of one zone are equal when their instants are.
+            (Value::ZonedDateTime(a, _), Value::ZonedDateTime(b, _)) | (Value::Instant(a), Value::Instant(b)) => a == b,
+            (Value::Duration(a), Value::Duration(b)) => a == b,
             _ => false,
         }
     }
@@ -260,6 +298,9 @@ impl Value {
             Value::MapView(m, _) => Rc::as_ptr(m) as usize as i32,
             Value::Doc => 0,
             Value::DocField(f) => string_hash_code(&f.name),
+            Value::Instant(i) => seconds_hash(i.secs).wrapping_add(51i32.wrapping_mul(i.nanos as i32)),
+            Value::Duration(d) => seconds_hash(d.secs).wrapping_add(51i32.wrapping_mul(d.nanos as i32)),
+            Value::ZonedDateTime(i, _) => zoned_utc_hash(*i),
         }
     }
 }
@@ -357,6 +398,23 @@ fn float_bits(v: f32) -> u32 {
 /// `Double.doubleToLongBits`: all NaNs collapse to the canonical NaN.
 fn double_bits(v: f64) -> u64 {
     if v.is_nan() { 0x7ff8_0000_0000_0000 } else { v.to_bits() }
+}
+
+/// `(int) (seconds ^ (seconds >>> 32))`, the first term of `Instant`'s and `Duration`'s hash codes.
+fn seconds_hash(secs: i64) -> i32 {
+    (secs ^ ((secs as u64) >> 32) as i64) as i32
+}
+
+/// `ZonedDateTime.hashCode` of a UTC date-time: `LocalDate` ^ `LocalTime` (the offset and zone
+/// `Z` hash to 0).
+fn zoned_utc_hash(i: Instant) -> i32 {
+    let days = i.secs.div_euclid(86_400);
+    let (year, month, day) = super::lib::time::civil_from_days(days);
+    let y = year as i32;
+    let date = (y & (0xFFFF_F800u32 as i32)) ^ ((y << 11) + ((month as i32) << 6) + day as i32);
+    let nano_of_day = i.secs.rem_euclid(86_400) * 1_000_000_000 + i64::from(i.nanos);
+    let time = (nano_of_day ^ ((nano_of_day as u64) >> 32) as i64) as i32;
+    date ^ time
 }
 
 /// `String.hashCode` over UTF-16 code units.

@@ -45,7 +45,7 @@ pub fn diversity_table(store: &Store, fields: &[String]) -> Result<DiversityTabl
             values.clear();
             match column {
                 Column::Keyword(c) => values.extend(c.values(item).iter().map(|&v| v as u64)),
-                Column::Long(c) => values.extend(c.values(item).iter().map(|&v| v as u64)),
+                Column::Long(c) | Column::Date(c) => values.extend(c.values(item).iter().map(|&v| v as u64)),
                 Column::Double(c) => values.extend(c.values(item).iter().map(|&v| (v + 0.0).to_bits())),
             }
         }
@@ -59,6 +59,10 @@ pub fn diversity_label(store: &Store, field: &str, code: u64) -> String {
     match store.column(field) {
         Some(Column::Keyword(c)) if (code as usize) < c.num_terms() => c.term(code as u32).to_string(),
         Some(Column::Long(_)) => (code as i64).to_string(),
+        Some(Column::Date(_)) => {
+            crate::data::dates::instant_to_string(crate::data::dates::Instant::of_epoch_milli(code as i64))
+                .unwrap_or_else(|| (code as i64).to_string())
+        }
         Some(Column::Double(_)) => f64::from_bits(code).to_string(),
         _ => code.to_string(),
     }

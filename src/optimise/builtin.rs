@@ -823,8 +823,18 @@ mod render_tests {
         let pool = SignalPool::plain(vec![
             SignalKind::Numeric { field: "popularity".into(), log: true, center: 1.6, scale: 1.2 },
             SignalKind::Numeric { field: "score".into(), log: false, center: -0.5, scale: 2.0e-5 },
-            SignalKind::Recency { field: "last_rated".into(), half_life_days: 365.0, seconds_per_unit: 1.0 },
-            SignalKind::Recency { field: "updated_ms".into(), half_life_days: 30.0, seconds_per_unit: 1e-3 },
+            SignalKind::Recency {
+                field: "last_rated".into(),
+                half_life_days: 365.0,
+                seconds_per_unit: 1.0,
+                date: false,
+            },
+            SignalKind::Recency {
+                field: "updated_ms".into(),
+                half_life_days: 30.0,
+                seconds_per_unit: 1e-3,
+                date: false,
+            },
             SignalKind::Breadth { field: "genres".into(), center: 2.1, scale: 0.9 },
             SignalKind::LogPopularity { field: "old_popularity".into() },
             SignalKind::MeanRating { field: "mean_rating".into(), center: 3.5 },

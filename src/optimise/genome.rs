@@ -46,12 +46,15 @@ pub enum SignalKind {
     /// scale of about one spread around its median; a missing value reads as the median.
     Numeric { field: String, log: bool, center: f64, scale: f64 },
     /// `exp(-(now - t) / half_life)` with `now` a harness param in epoch seconds and `t` the field in
-    /// seconds (`seconds_per_unit` converts a millisecond field).
+    /// seconds (`seconds_per_unit` converts a millisecond field). A `date` field is read through its
+    /// `ZonedDateTime` doc value (`toInstant().toEpochMilli()`, so `seconds_per_unit` is 0.001).
     Recency {
         field: String,
         half_life_days: f64,
         #[serde(default = "one", skip_serializing_if = "is_one")]
         seconds_per_unit: f64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        date: bool,
     },
     /// `(n - center) / scale` with `n` the number of values of a multi-valued field; the pre-issue-21
     /// form is `n` itself (center 0, scale 1).
@@ -320,8 +323,10 @@ pub(crate) fn render_signal(kind: &SignalKind) -> String {
                 if *log { format!("Math.log(1.0 + doc['{field}'].value)") } else { format!("doc['{field}'].value") };
             guarded(field, format!("({x} - {}) / {}", num(*center), num(scale.max(f64::MIN_POSITIVE))))
         }
-        SignalKind::Recency { field, half_life_days, seconds_per_unit } => {
-            let t = if *seconds_per_unit == 1.0 {
+        SignalKind::Recency { field, half_life_days, seconds_per_unit, date } => {
+            let t = if *date {
+                format!("doc['{field}'].value.toInstant().toEpochMilli() * {}", num(*seconds_per_unit))
+            } else if *seconds_per_unit == 1.0 {
                 format!("doc['{field}'].value")
             } else {
                 format!("doc['{field}'].value * {}", num(*seconds_per_unit))
@@ -407,6 +412,7 @@ mod tests {
                         field: "last_rated".into(),
                         half_life_days: 30.0,
                         seconds_per_unit: 1.0,
+                        date: false,
                     },
                     weight: 0.5,
                 },

@@ -116,6 +116,7 @@ impl FieldInfo {
                     FieldKind::Keyword => "keyword",
                     FieldKind::Long => "long",
                     FieldKind::Double => "double",
+                    FieldKind::Date => "date",
                     FieldKind::Vector { .. } => "dense_vector",
                 }
                 .into(),
@@ -155,6 +156,15 @@ pub fn field_values(store: &Store, name: &str, item: ItemIdx) -> Vec<String> {
         Some(Column::Long(c)) => c.values(item).iter().map(|v| v.to_string()).collect(),
         Some(Column::Double(c)) => c.values(item).iter().map(|v| format!("{v:?}")).collect(),
         Some(Column::Keyword(c)) => c.terms(item).map(|t| format!("{t:?}")).collect(),
+        // A date doc value is a ZonedDateTime, shown as Java prints it (not a literal).
+        Some(Column::Date(c)) => c
+            .values(item)
+            .iter()
+            .map(|&ms| {
+                crate::data::dates::zoned_to_string(crate::data::dates::Instant::of_epoch_milli(ms))
+                    .unwrap_or_else(|| format!("{ms} ms"))
+            })
+            .collect(),
         None => Vec::new(),
     }
 }

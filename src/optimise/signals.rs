@@ -4,9 +4,10 @@
 //! `last_rated`, and renaming every attribute changes nothing but the names in the scripts. The rules
 //! are in `docs/signals.md`:
 //!
-//! - a single-valued numeric field that reads as a timestamp (`FieldStats::epoch_unit`) becomes a
-//!   recency decay against `params.now` when the harness passes it, its time constant the age of the
-//!   median item relative to the newest one;
+//! - a single-valued `date` field, or a numeric field that reads as a timestamp
+//!   (`FieldStats::epoch_unit`), becomes a recency decay against `params.now` when the harness passes
+//!   it, its time constant the age of the median item relative to the newest one (a date field is read
+//!   through its `ZonedDateTime` doc value);
 //! - any other single-valued numeric field becomes `(x - median) / spread`, with `x = ln(1 + value)`
 //!   when the values are non-negative with a heavy right tail (skewness of at least 2), the spread
 //!   being the interquartile range over 1.349 (a standard deviation for normal data), or the 5-95 %
@@ -37,20 +38,27 @@ fn signal_of(f: &FieldInfo, has_now: bool) -> Option<SignalKind> {
         let scale = stats.values_per_item_sd;
         return (scale > 0.0).then_some(SignalKind::Breadth { field, center: stats.values_per_item_mean, scale });
     }
-    if f.kind != "long" && f.kind != "double" {
+    let date = f.kind == "date";
+    if f.kind != "long" && f.kind != "double" && !date {
         return None;
     }
     let n = stats.numeric.as_ref()?;
     if n.min == n.max {
         return None;
     }
-    if has_now && let Some(unit) = stats.epoch_unit() {
-        let days = (n.max - n.p50) * unit.seconds() / 86_400.0;
+    let seconds_per_unit = if date { Some(0.001) } else { stats.epoch_unit().map(|u| u.seconds()) };
+    if has_now && let Some(seconds_per_unit) = seconds_per_unit {
+        let days = (n.max - n.p50) * seconds_per_unit / 86_400.0;
         return Some(SignalKind::Recency {
             field,
             half_life_days: days.clamp(RECENCY_DAYS.0, RECENCY_DAYS.1),
-            seconds_per_unit: unit.seconds(),
+            seconds_per_unit,
+            date,
         });
+    }
+    if date {
+        // Without the harness's `now` there is nothing to measure a date's age against.
+        return None;
     }
     let log = n.min >= 0.0 && n.skewness >= HEAVY_TAIL_SKEWNESS;
     let t = |x: f64| if log { x.ln_1p() } else { x };
@@ -231,6 +239,23 @@ mod tests {
         assert_eq!(s[3], SignalKind::Breadth { field: "tags".into(), center: 2.5, scale: 1.2 });
         // Without the harness's `now` a timestamp is an ordinary numeric field.
         assert!(matches!(&derive_signals(&fields(), false)[2], SignalKind::Numeric { log: false, .. }));
+    }
+
+    #[test]
+    fn a_date_field_is_a_recency_signal_read_through_its_date_value() {
+        let millis =
+            dist(9.0e11, [9.1e11, 9.5e11, 1.2e12, 1.3e12, 1.4e12, 1.45e12, 1.47e12], 1.476e12, 1.5e11, -0.5, true);
+        let launched = numeric_field("launched", "date", millis, 5000);
+        let s = derive_signals(std::slice::from_ref(&launched), true);
+        let [SignalKind::Recency { field, half_life_days, seconds_per_unit, date }] = s.as_slice() else {
+            panic!("{s:?}")
+        };
+        assert_eq!((field.as_str(), *seconds_per_unit, *date), ("launched", 0.001, true));
+        assert!((half_life_days - (1.476e12 - 1.3e12) * 0.001 / 86_400.0).abs() < 1e-9);
+        let rendered = crate::optimise::genome::render_signal(&s[0]);
+        assert!(rendered.contains("doc['launched'].value.toInstant().toEpochMilli() * 0.001"), "{rendered}");
+        // A date has no numeric reading without the harness's `now`.
+        assert!(derive_signals(&[launched], false).is_empty());
     }
 
     #[test]

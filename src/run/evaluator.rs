@@ -357,12 +357,17 @@ impl super::RunMeta {
 
 /// The newest timestamp in the store, in epoch seconds, the default `params.now`: recency scripts are
 /// scored against the data's own present, never the wall clock. A timestamp is any numeric field whose
-/// statistics read as epoch seconds or milliseconds (`FieldStats::epoch_unit`), whatever its name.
+/// statistics read as epoch seconds or milliseconds (`FieldStats::epoch_unit`), whatever its name, and
+/// every `date` field (epoch milliseconds).
 pub fn default_now(store: &Store) -> Option<i64> {
     store
         .field_stats()
         .iter()
-        .filter_map(|s| Some(s.numeric.as_ref()?.max * s.epoch_unit()?.seconds()))
+        .filter_map(|s| {
+            let is_date = store.schema().field(&s.name).is_some_and(|f| f.kind == crate::data::FieldKind::Date);
+            let seconds_per_unit = if is_date { 0.001 } else { s.epoch_unit()?.seconds() };
+            Some(s.numeric.as_ref()?.max * seconds_per_unit)
+        })
         .map(|seconds| seconds.floor() as i64)
         .max()
 }

@@ -239,10 +239,10 @@ fn column_sections(
     let mut offsets = Vec::with_capacity(ds.items.len() + 1);
     offsets.push(0u64);
     match kind {
-        FieldKind::Long => {
+        FieldKind::Long | FieldKind::Date => {
             let mut values = Vec::new();
             for item in &ds.items {
-                if let Some(AttrValue::Long(v)) = &item.attributes[pos] {
+                if let Some(AttrValue::Long(v) | AttrValue::Date(v)) = &item.attributes[pos] {
                     let start = values.len();
                     values.extend_from_slice(v);
                     values[start..].sort_unstable();

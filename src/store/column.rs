@@ -13,6 +13,8 @@ pub enum Column<'a> {
     Long(NumericColumn<'a, i64>),
     Double(NumericColumn<'a, f64>),
     Keyword(KeywordColumn<'a>),
+    /// Epoch milliseconds, laid out as a long column.
+    Date(NumericColumn<'a, i64>),
 }
 
 impl<'a> Column<'a> {
@@ -21,13 +23,14 @@ impl<'a> Column<'a> {
             Column::Long(_) => FieldKind::Long,
             Column::Double(_) => FieldKind::Double,
             Column::Keyword(_) => FieldKind::Keyword,
+            Column::Date(_) => FieldKind::Date,
         }
     }
 
     /// Number of values the item has (0 when absent).
     pub fn len(&self, item: ItemIdx) -> usize {
         match self {
-            Column::Long(c) => c.values(item).len(),
+            Column::Long(c) | Column::Date(c) => c.values(item).len(),
             Column::Double(c) => c.values(item).len(),
             Column::Keyword(c) => c.values(item).len(),
         }

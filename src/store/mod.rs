@@ -412,7 +412,7 @@ impl Store {
                 .attributes
                 .iter()
                 .filter_map(|spec| match self.column(&spec.name)? {
-                    Column::Long(c) => {
+                    Column::Long(c) | Column::Date(c) => {
                         let values: Vec<f64> = c.values.iter().map(|&v| v as f64).collect();
                         Some(FieldStats::of_numeric(&spec.name, c.offsets, &values))
                     }
@@ -434,6 +434,7 @@ impl Store {
         let offsets: &[u64] = self.slice(c.offsets);
         Some(match c.kind {
             FieldKind::Long => Column::Long(NumericColumn { offsets, values: self.slice(c.values) }),
+            FieldKind::Date => Column::Date(NumericColumn { offsets, values: self.slice(c.values) }),
             FieldKind::Double => Column::Double(NumericColumn { offsets, values: self.slice(c.values) }),
             FieldKind::Keyword => {
                 let (to, tb) = c.terms?;

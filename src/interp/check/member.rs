@@ -263,6 +263,13 @@ impl<'a> Checker<'a> {
                     },
                 };
             }
+            // A class the subset knows as a type but not as a static class (`ZonedDateTime.now()`):
+            // its static members are ES's.
+            if Ty::from_name(class).is_some() && super::es_class_outside_subset(class) {
+                let mut d = unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name));
+                d.help = self.reg.unsupported_member(class, &name.name).map(str::to_string);
+                return Err(d);
+            }
             if Ty::from_name(class).is_none() {
                 let mut d = self.unknown_class(class, recv.span, format!("cannot resolve symbol [{class}]"));
                 if d.severity == Severity::Error {
@@ -362,12 +369,9 @@ impl<'a> Checker<'a> {
             );
             return Err(d);
         }
-        if self.env.context != ScriptContext::Test
-            && (name.name.starts_with("decayGeo") || name.name.starts_with("decayDate"))
-            && n == 5
-        {
+        if self.env.context != ScriptContext::Test && name.name.starts_with("decayGeo") && n == 5 {
             let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
-            d.help = Some("the local store has no geo_point or date fields".into());
+            d.help = Some("the local store has no geo_point fields".into());
             return Err(d);
         }
         if let Some(sig) = self.reg.lookup_function(&name.name, n, self.env.dialect, self.env.context) {
@@ -459,6 +463,7 @@ fn es_context_function(name: &str, arity: usize, dialect: crate::interp::types::
                 | ("saturation", 2)
                 | ("sigmoid", 3)
                 | ("decayNumericLinear" | "decayNumericExp" | "decayNumericGauss", 5)
+                | ("decayDateLinear" | "decayDateExp" | "decayDateGauss", 5)
         ),
     }
 }
@@ -604,7 +609,9 @@ fn es_known_method(t: &Ty, name: &str) -> bool {
             )
         }
         Ty::MapEntry => matches!(name, "getKey" | "getValue" | "setValue"),
-        Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector => true,
+        Ty::DocLongs | Ty::DocDoubles | Ty::DocStrings | Ty::DocBooleans | Ty::DocVector | Ty::DocDates => true,
+        // java.time's API is large; the members the runtime does not register are all ES's.
+        Ty::ZonedDateTime | Ty::Instant | Ty::Duration => true,
         _ => false,
     }
 }

@@ -637,18 +637,19 @@ fn is_context_var(name: &str, context: ScriptContext) -> bool {
     }
 }
 
-/// Classes ES 8.13 whitelists for score/sort scripts that the local subset does not implement.
+/// Classes ES 8.13 whitelists for score/sort scripts that the local subset does not implement, or
+/// implements only in part (`Instant`, `Duration`, `ZonedDateTime`: their other members are ES's).
 pub(crate) fn es_class_outside_subset(name: &str) -> bool {
     matches!(
         name,
         "ZonedDateTime"
             | "Instant"
+            | "Duration"
             | "LocalDate"
             | "LocalDateTime"
             | "LocalTime"
             | "ZoneId"
             | "ZoneOffset"
-            | "Duration"
             | "Period"
             | "ChronoUnit"
             | "ChronoField"

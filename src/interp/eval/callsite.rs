@@ -53,6 +53,8 @@ fn java_simple(t: &Ty) -> Option<String> {
         Ty::DocStrings => "Strings".into(),
         Ty::DocBooleans => "Booleans".into(),
         Ty::DocVector => return None,
+        Ty::DocDates => "Dates".into(),
+        Ty::ZonedDateTime | Ty::Instant | Ty::Duration => t.short_name(),
         Ty::Array(elem) => format!("{}[]", java_simple(elem)?),
         Ty::Number
         | Ty::String

@@ -5,7 +5,7 @@ use crate::interp::error::RuntimeError;
 use crate::interp::ir::{BinOp, UnOp};
 use crate::interp::lib::javafmt;
 use crate::interp::types::{Prim, Ty};
-use crate::interp::value::{MapViewKind, Value};
+use crate::interp::value::{DateClass, MapViewKind, Value};
 
 /// The Java class name ES prints in ClassCastException messages.
 pub fn java_class(v: &Value) -> &'static str {
@@ -30,6 +30,10 @@ pub fn java_class(v: &Value) -> &'static str {
         Value::Array(_) => "[Ljava.lang.Object;",
         Value::Doc => "org.elasticsearch.search.lookup.LeafDocLookup",
         Value::DocField(_) => "org.elasticsearch.index.fielddata.ScriptDocValues",
+        Value::ZonedDateTime(_, DateClass::ZonedDateTime) => "java.time.ZonedDateTime",
+        Value::ZonedDateTime(_, DateClass::JodaCompatible) => "org.opensearch.script.JodaCompatibleZonedDateTime",
+        Value::Instant(_) => "java.time.Instant",
+        Value::Duration(_) => "java.time.Duration",
     }
 }
 
@@ -109,6 +113,10 @@ fn container_to_java_string(v: &Value) -> String {
         Value::Array(_) => "[Ljava.lang.Object;".into(),
         Value::Doc => "{}".into(),
         Value::DocField(f) => format!("doc[{}]", f.name),
+        // Values in the years 0000-9999 only exist (import and the constructors refuse others).
+        Value::ZonedDateTime(i, class) => crate::interp::lib::reg_time::date_text(*i, *class).unwrap_or_default(),
+        Value::Instant(i) => crate::interp::lib::time::instant_to_string(*i).unwrap_or_default(),
+        Value::Duration(d) => crate::interp::lib::time::duration_to_string(*d),
     }
 }
 

@@ -21,6 +21,7 @@ pub enum DocValuesClass {
     Longs,
     Doubles,
     Strings,
+    Dates,
 }
 
 impl DocValuesClass {
@@ -29,6 +30,7 @@ impl DocValuesClass {
             DocValuesClass::Longs => "Longs",
             DocValuesClass::Doubles => "Doubles",
             DocValuesClass::Strings => "Strings",
+            DocValuesClass::Dates => "Dates",
         }
     }
 }
@@ -95,6 +97,37 @@ pub fn long_at(values: &[i64], index: i32, access: Access) -> Result<i64, Runtim
 /// `ScriptDocValues.Doubles.get(index)`.
 pub fn double_at(values: &[f64], index: i32, access: Access) -> Result<f64, RuntimeError> {
     Ok(values[checked_index(values.len(), index, DocValuesClass::Doubles, access)?])
+}
+
+/// `ScriptDocValues.Dates.get(index)`: epoch milliseconds. `Dates` checks its own bounds (unlike
+/// `Longs`): an index past the values is ES's `IndexOutOfBoundsException`; a missing value is the
+/// `IllegalStateException` of the other classes, raised in `get` itself (the frames name `Dates.get`
+/// and, through `.value`, `Dates.getValue`; ES 8.13's line numbers are unverified).
+pub fn date_at(values: &[i64], index: i32, access: Access) -> Result<i64, RuntimeError> {
+    let m = ES_SERVER_MODULE;
+    if values.is_empty() {
+        let mut err = RuntimeError::illegal_state(
+            "A document doesn't have a value for a field! Use doc[<field>].size()==0 to check if a document is missing a field!",
+        )
+        .with_frame(format!("{m}/org.elasticsearch.index.fielddata.ScriptDocValues$Dates.get(ScriptDocValues.java)"));
+        if access == Access::Value {
+            err = err.with_frame(format!(
+                "{m}/org.elasticsearch.index.fielddata.ScriptDocValues$Dates.getValue(ScriptDocValues.java)"
+            ));
+        }
+        return Err(err);
+    }
+    if index < 0 {
+        return Err(RuntimeError::unsupported_locally(format!(
+            "doc values get({index}) on a date field: Elasticsearch reads its reused array there, which is not reproducible locally"
+        )));
+    }
+    values.get(index as usize).copied().ok_or_else(|| {
+        RuntimeError::new(
+            crate::interp::error::es_type::INDEX_OUT_OF_BOUNDS,
+            format!("attempted to fetch the [{index}] date when there are only [{}] dates.", values.len()),
+        )
+    })
 }
 
 /// `ScriptDocValues.Strings.get(index)`: the code's term.

@@ -25,9 +25,12 @@ mod reg_doc;
 mod reg_functions;
 mod reg_numbers;
 mod reg_strings;
+pub(crate) mod reg_time;
 pub use reg_collections::collection_items;
 pub use reg_strings::to_java_string;
 pub mod score;
+/// `java.time` values and text (kept with the data layer, which reads date fields with the same rules).
+pub use crate::data::dates as time;
 pub mod strings;
 pub mod vectors;
 
@@ -40,6 +43,7 @@ pub fn register(reg: &mut Registry) {
     reg_doc::register(reg);
     reg_functions::register(reg);
     reg_strings::register(reg);
+    reg_time::register(reg);
     register_unimplemented(reg);
 }
 

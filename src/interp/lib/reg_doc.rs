@@ -5,11 +5,12 @@
 
 use super::args::i32_at;
 use super::docvalues::{self, Access};
+use super::time::Instant;
 use super::vectors;
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{CallCtx, DocCtx, MethodImp, MethodSig, Registry};
 use crate::interp::types::{Dialect, Ty};
-use crate::interp::value::{DocFieldKind, Value};
+use crate::interp::value::{DateClass, DocFieldKind, Value};
 use crate::store::Column;
 use std::rc::Rc;
 
@@ -41,6 +42,10 @@ fn values(ctx: &CallCtx<'_>, recv: &Value) -> Result<Vec<Value>, RuntimeError> {
         Some(Column::Long(c)) => c.values(doc.item).iter().map(|&v| Value::Long(v)).collect(),
         Some(Column::Double(c)) => c.values(doc.item).iter().map(|&v| Value::Double(v)).collect(),
         Some(Column::Keyword(c)) => c.terms(doc.item).map(Value::str).collect(),
+        Some(Column::Date(c)) => {
+            let class = DateClass::of(ctx.dialect());
+            c.values(doc.item).iter().map(|&ms| Value::ZonedDateTime(Instant::of_epoch_milli(ms), class)).collect()
+        }
         None => return Err(docvalues::unmapped_field(&f.name)),
     })
 }
@@ -67,6 +72,8 @@ fn value_at(ctx: &CallCtx<'_>, recv: &Value, index: i32, access: Access) -> Resu
         Some(Column::Keyword(c)) => {
             docvalues::keyword_at(c.values(doc.item), |code| c.term(code), index, access).map(Value::str)
         }
+        Some(Column::Date(c)) => docvalues::date_at(c.values(doc.item), index, access)
+            .map(|ms| Value::ZonedDateTime(Instant::of_epoch_milli(ms), DateClass::of(ctx.dialect()))),
         None => Err(docvalues::unmapped_field(&f.name)),
     }
 }
@@ -84,7 +91,7 @@ pub(crate) fn doc_vector<'a>(ctx: &CallCtx<'a>, field: &str) -> Result<&'a [f32]
 }
 
 pub fn register(reg: &mut Registry) {
-    for ty in [Ty::DocLongs, Ty::DocDoubles, Ty::DocStrings, Ty::DocVector] {
+    for ty in [Ty::DocLongs, Ty::DocDoubles, Ty::DocStrings, Ty::DocVector, Ty::DocDates] {
         method(reg, ty.clone(), "size", vec![], Ty::INT, |ctx, r, _| Ok(Value::Int(len(ctx, r)? as i32)));
         method(reg, ty.clone(), "isEmpty", vec![], Ty::BOOLEAN, |ctx, r, _| Ok(Value::Bool(len(ctx, r)? == 0)));
         method(reg, ty.clone(), "getLength", vec![], Ty::INT, |ctx, r, _| Ok(Value::Int(len(ctx, r)? as i32)));
@@ -96,7 +103,12 @@ pub fn register(reg: &mut Registry) {
             Err(RuntimeError::unsupported_operation(""))
         });
     }
-    for (ty, ret) in [(Ty::DocLongs, Ty::LONG), (Ty::DocDoubles, Ty::DOUBLE), (Ty::DocStrings, Ty::String)] {
+    for (ty, ret) in [
+        (Ty::DocLongs, Ty::LONG),
+        (Ty::DocDoubles, Ty::DOUBLE),
+        (Ty::DocStrings, Ty::String),
+        (Ty::DocDates, Ty::ZonedDateTime),
+    ] {
         method(reg, ty.clone(), "get", vec![Ty::INT], ret_boxed(&ret), |ctx, r, a| {
             value_at(ctx, r, i32_at(a, 0)?, Access::Get)
         });

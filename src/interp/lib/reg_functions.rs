@@ -1,11 +1,12 @@
 //! Registrations for the score-context functions: ES's `saturation`, `sigmoid`,
-//! `decayNumeric*` (class bindings), the refused `decayDate*`/`decayGeo*`/`randomScore`, and the
+//! `decayNumeric*` and `decayDate*` (class bindings), the refused `decayGeo*`/`randomScore`, and the
 //! vector functions of both dialects (ES 8: class bindings over the field name; OpenSearch k-NN:
 //! static functions over the `doc['f']` handle).
 
 use super::args::{any_at, f64_at, str_at};
 use super::reg_doc::{doc_vector, handle_name};
-use super::score::{self, DecayNumeric, DecayShape};
+use super::score::{self, DecayDate, DecayNumeric, DecayShape};
+use super::time::{self, TimeTextError};
 use super::vectors::{self, EsIndexedFn, EsQueryVector, EsVectorLayout, VectorArithmetic};
 use crate::interp::error::RuntimeError;
 use crate::interp::registry::{BindingCtor, CallCtx, FunctionBinding, FunctionImp, FunctionSig, Registry, StaticImp};
@@ -35,6 +36,40 @@ impl FunctionBinding for Decay {
 
 fn decay_ctor(shape: DecayShape, a: &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError> {
     Ok(Box::new(Decay(DecayNumeric::new(shape, f64_at(a, 0)?, f64_at(a, 1)?, f64_at(a, 2)?, f64_at(a, 3)?))))
+}
+
+struct DateDecay(DecayDate);
+
+impl FunctionBinding for DateDecay {
+    fn call(&self, _ctx: &CallCtx<'_>, rest: &[Value]) -> Result<Value, RuntimeError> {
+        match any_at(rest, 0)? {
+            Value::ZonedDateTime(i, _) => {
+                let millis =
+                    i.to_epoch_milli().ok_or_else(|| RuntimeError::new("arithmetic_exception", "long overflow"))?;
+                Ok(Value::Double(self.0.eval(millis)))
+            }
+            Value::Null => Err(super::args::null_argument("a decayDate* function")),
+            other => Err(RuntimeError::unsupported_locally(format!(
+                "a decayDate* function on a {} (it takes a date doc value) is unsupported in the local subset",
+                other.type_name()
+            ))),
+        }
+    }
+}
+
+/// ES's constructor: the origin in the default date format, then scale and offset as time values
+/// (`TimeValue`, named `DecayDateLinear.scale` etc. in its errors).
+fn date_decay_ctor(shape: DecayShape, class: &str, a: &[Value]) -> Result<Box<dyn FunctionBinding>, RuntimeError> {
+    let read = |r: Result<i64, TimeTextError>| {
+        r.map_err(|e| match e {
+            TimeTextError::Invalid(m) => RuntimeError::illegal_argument(m),
+            TimeTextError::Unsupported(m) => RuntimeError::unsupported_locally(m),
+        })
+    };
+    let origin = read(time::parse_default_date_millis(str_at(a, 0, class)?))?;
+    let scale = read(time::parse_time_value_millis(str_at(a, 1, class)?, &format!("{class}.scale")))?;
+    let offset = read(time::parse_time_value_millis(str_at(a, 2, class)?, &format!("{class}.offset")))?;
+    Ok(Box::new(DateDecay(DecayDate::new(shape, origin, scale, offset, f64_at(a, 3)?))))
 }
 
 /// `Number.floatValue()` of each element of a query-vector list (ES and k-NN both do this).
@@ -188,8 +223,17 @@ pub fn register(reg: &mut Registry) {
     for (name, new) in decays {
         function(reg, name, vec![D, D, D, D, D], D, None, FunctionImp::Binding { ctor_args: 4, new });
     }
-    // decayDate*/decayGeo*/randomScore are refused by the checker (the store has no date or
-    // geo fields; randomScore depends on Lucene doc ids), see `score::unsupported_score_function`.
+    let date_decays: [(&'static str, BindingCtor); 3] = [
+        ("decayDateLinear", |_, a| date_decay_ctor(DecayShape::Linear, "DecayDateLinear", a)),
+        ("decayDateExp", |_, a| date_decay_ctor(DecayShape::Exp, "DecayDateExp", a)),
+        ("decayDateGauss", |_, a| date_decay_ctor(DecayShape::Gauss, "DecayDateGauss", a)),
+    ];
+    for (name, new) in date_decays {
+        let params = vec![Ty::String, Ty::String, Ty::String, D, Ty::ZonedDateTime];
+        function(reg, name, params, D, None, FunctionImp::Binding { ctor_args: 4, new });
+    }
+    // decayGeo*/randomScore are refused by the checker (the store has no geo fields; randomScore
+    // depends on Lucene doc ids), see `score::unsupported_score_function`.
 
     let es = Some(Dialect::Elasticsearch);
     let es_fns: [(&'static str, BindingCtor); 4] = [

@@ -98,6 +98,9 @@ fn write_java_string_level(out: &mut String, v: &Value) -> Result<(), RuntimeErr
             out.push('=');
             write_java_string(out, &e.1)?;
         }
+        Value::ZonedDateTime(i, class) => out.push_str(&super::reg_time::date_text(*i, *class)?),
+        Value::Instant(i) => out.push_str(&super::reg_time::instant_text(*i)?),
+        Value::Duration(d) => out.push_str(&super::time::duration_to_string(*d)),
         Value::Array(_) | Value::Doc | Value::DocField(_) => {
             return Err(RuntimeError::unsupported_locally(format!(
                 "the string form of a {} (an identity hash code or doc-values internals in Java) is unsupported in the local subset",

@@ -56,14 +56,49 @@ impl DecayNumeric {
     }
 }
 
-/// `decayDate*`, `decayGeo*` and `randomScore`: refused locally, with the reason.
+/// `decayDateLinear/Exp/Gauss(origin, scale, offset, decay, docValue)` with its constructor arguments
+/// folded in: `origin`, `scale` and `offset` already read as epoch milliseconds (`time.rs` parses
+/// them as ES does). The distance is Java long arithmetic (`diff - offset`, wrapping), then double.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayDate {
+    shape: DecayShape,
+    origin: i64,
+    offset: i64,
+    scaling: f64,
+}
+
+impl DecayDate {
+    pub fn new(shape: DecayShape, origin: i64, scale: i64, offset: i64, decay: f64) -> Self {
+        let scale = scale as f64;
+        let scaling = match shape {
+            DecayShape::Linear => scale / (1.0 - decay),
+            DecayShape::Exp => math::log(decay) / scale,
+            DecayShape::Gauss => 0.5 * math::pow(scale, 2.0) / math::log(decay),
+        };
+        DecayDate { shape, origin, offset, scaling }
+    }
+
+    /// The score of a document whose date is `doc_millis` (epoch milliseconds).
+    pub fn eval(&self, doc_millis: i64) -> f64 {
+        let diff = if doc_millis >= self.origin {
+            doc_millis.wrapping_sub(self.origin)
+        } else {
+            self.origin.wrapping_sub(doc_millis)
+        };
+        let distance = diff.wrapping_sub(self.offset).max(0) as f64;
+        match self.shape {
+            DecayShape::Linear => math::max(0.0, (self.scaling - distance) / self.scaling),
+            DecayShape::Exp => math::exp(self.scaling * distance),
+            DecayShape::Gauss => math::exp(0.5 * math::pow(distance, 2.0) / self.scaling),
+        }
+    }
+}
+
+/// `decayGeo*` and `randomScore`: refused locally, with the reason.
 pub fn unsupported_score_function(name: &str) -> RuntimeError {
     let reason = match name {
         "randomScore" => {
             "randomScore depends on Lucene doc ids, the index name and the shard id, so it is not reproducible locally"
-        }
-        n if n.starts_with("decayDate") => {
-            "the store has no date fields, so decayDate* functions are unsupported in the local subset"
         }
         n if n.starts_with("decayGeo") => {
             "the store has no geo_point fields, so decayGeo* functions are unsupported in the local subset"
@@ -84,6 +119,21 @@ mod tests {
             assert!((f.eval(16.0) - 0.5).abs() < 1e-12, "{shape:?}");
             assert_eq!(f.eval(10.5), 1.0);
         }
+    }
+
+    #[test]
+    fn date_decay_reads_milliseconds_as_elasticsearch_does() {
+        let day = 86_400_000;
+        let origin = 1_650_758_400_000; // 2022-04-24
+        for shape in [DecayShape::Linear, DecayShape::Exp, DecayShape::Gauss] {
+            let f = DecayDate::new(shape, origin, 6 * day, day, 0.25);
+            // At scale + offset from the origin, on either side, the score is the decay.
+            assert!((f.eval(origin + 7 * day) - 0.25).abs() < 1e-12, "{shape:?}");
+            assert!((f.eval(origin - 7 * day) - 0.25).abs() < 1e-12, "{shape:?}");
+            assert_eq!(f.eval(origin + day), 1.0);
+        }
+        // The linear shape reaches 0 at scale / (1 - decay) past the offset and stays there.
+        assert_eq!(DecayDate::new(DecayShape::Linear, origin, 6 * day, day, 0.25).eval(origin + 9 * day), 0.0);
     }
 
     #[test]
