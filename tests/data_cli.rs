@@ -443,6 +443,44 @@ fn dataset_default_reads_the_env_paths_of_the_original_harness() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DEFAULT_USERS_PATH: missing.jsonl is not a file"), "{stderr}");
+
+    // `import --dataset default` reads the same files into a store of the same content.
+    let out = scorelab_in(&work)
+        .args(["import", "--dataset", "default", "--store", "imported", "--threshold", "4", "--json"])
+        .output()
+        .unwrap();
+    let i = json_ok(&out);
+    assert_eq!(i["checksum"], v["store"]["checksum"], "{i}");
+    assert_eq!(i["num_items"], 4, "{i}");
+}
+
+/// `parity --dataset` opens the store `eval --dataset` and `setup-indices --dataset` use (imported once),
+/// and conflicts with --store.
+#[test]
+fn parity_takes_a_dataset_like_setup_indices() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    std::fs::write(tmp.path().join("ds/dataset.json"), "{\"user_rows\":1,\"relevance_threshold\":4}").unwrap();
+    // A port nothing listens on: parity fails at the engine, after opening the store.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{dead}");
+    let parity = |extra: &[&str]| {
+        let mut args = vec!["parity", "--set", BASELINE, "--engine-url", url.as_str()];
+        args.extend_from_slice(extra);
+        scorelab_in(tmp.path()).args(&args).output().unwrap()
+    };
+    let first = parity(&["--dataset", "ds"]);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(!first.status.success());
+    assert!(stderr.contains("(first use of these files)"), "the dataset is imported: {stderr}");
+    assert_eq!(store_dirs(tmp.path()).len(), 1, "{:?}", store_dirs(tmp.path()));
+    let again = parity(&["--dataset", "ds"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!stderr.contains("first use"), "imported once: {stderr}");
+    assert!(stderr.contains(&dead.to_string()), "the error names the engine: {stderr}");
+    let both = parity(&["--dataset", "ds", "--store", "x"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::terminal;
 use anyhow::Context;
-use scorelab::data::{Dataset, FieldKind, SettingsOverrides, dataset_bytes, read_dataset_with};
+use scorelab::data::{Dataset, DatasetFiles, FieldKind, SettingsOverrides, read_dataset_files};
 use scorelab::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,9 +11,13 @@ use std::process::ExitCode;
 #[command(after_help = "The exchange format (each file, each key, dataset.json and every default) is described in \
     README.md, section \"Your own data\".\n\nExamples:\n  \
     scorelab import --dataset .scorelab/datasets/synthetic --store stores/synthetic\n  \
-    scorelab import --dataset my-export/ --store stores/shop --threshold 4 --diversity-field category --json")]
+    scorelab import --dataset my-export/ --store stores/shop --threshold 4 --diversity-field category --json\n  \
+    scorelab import --dataset default --store stores/loans   # the files DEFAULT_LOANS_PATH etc. name (.env)")]
 pub struct ImportArgs {
-    /// Exchange-format directory (items.jsonl or loans.jsonl, users.jsonl, interactions.csv, ...).
+    /// Exchange-format directory (items.jsonl or loans.jsonl, users.jsonl, interactions.csv, ...), or
+    /// `default`: the original harness's files, named by DEFAULT_LOANS_PATH, DEFAULT_USERS_PATH and
+    /// DEFAULT_INTERACTIONS_PATH in the environment or the nearest .env (pass ./default for a directory
+    /// of that name).
     #[arg(long)]
     pub dataset: PathBuf,
     /// Store directory to create (replaced atomically if it exists).
@@ -60,7 +64,13 @@ pub enum DataCommand {
 }
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let bar = terminal::bytes_bar(dataset_bytes(&args.dataset), &format!("reading {}", args.dataset.display()));
+    let files = if args.dataset.as_os_str() == "default" {
+        super::dataset::note_shadowed_dir("default");
+        super::dataset::harness_env_files()?
+    } else {
+        DatasetFiles::in_dir(&args.dataset).with_context(|| format!("reading dataset {}", args.dataset.display()))?
+    };
+    let bar = terminal::bytes_bar(files.bytes(), &format!("reading {}", args.dataset.display()));
     let overrides = SettingsOverrides {
         name: args.name.clone(),
         relevance_threshold: args.threshold,
@@ -68,7 +78,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         item_vector_field: args.vector_field.clone(),
         date_fields: args.date_fields.clone(),
     };
-    let read = read_dataset_with(&args.dataset, &overrides, &|n| bar.inc(n))
+    let read = read_dataset_files(&files, &overrides, &|n| bar.inc(n))
         .with_context(|| format!("reading dataset {}", args.dataset.display()));
     bar.finish_and_clear();
     let read = read?;

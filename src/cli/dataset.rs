@@ -136,7 +136,7 @@ fn demo_store() -> Result<PathBuf> {
 
 /// A named dataset wins over a directory of the same name in the working directory; said so, since
 /// the user may have meant the directory.
-fn note_shadowed_dir(name: &str) {
+pub(super) fn note_shadowed_dir(name: &str) {
     if Path::new(name).is_dir() {
         eprintln!("note: --dataset {name} is the named dataset; for the directory ./{name}, pass --dataset ./{name}");
     }
@@ -207,7 +207,7 @@ fn source_text(files: &DatasetFiles) -> String {
 /// The files of the `default` adapter: the `.env` keys of the original harness. A key set in the
 /// environment (the shell) wins over `.env`, as for every other setting; a relative path is taken from
 /// the directory of the `.env` file that gave it, or from the working directory when the environment did.
-fn harness_env_files() -> Result<DatasetFiles> {
+pub(super) fn harness_env_files() -> Result<DatasetFiles> {
     let env_file = nearest_env_file();
     let mut from_file: HashMap<String, String> = HashMap::new();
     if let Some(path) = &env_file {

@@ -133,7 +133,8 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  scorelab parity --set scripts/baseline\n  \
-    scorelab parity --set scripts/baseline --engine-url http://es:9200 --cohort-size 500 --json")]
+    scorelab parity --set scripts/baseline --engine-url http://es:9200 --cohort-size 500 --json\n  \
+    scorelab parity --set my-sets/recency --dataset my-export/   # after setup-indices --dataset my-export/")]
 pub struct ParityArgs {
     /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
     #[arg(long)]
@@ -141,6 +142,10 @@ pub struct ParityArgs {
     /// Store directory (default: the MovieLens demo store, built on first use; the one `eval` uses).
     #[arg(long)]
     pub store: Option<PathBuf>,
+    /// A dataset instead of --store, as `eval --dataset` and `setup-indices --dataset` take it:
+    /// movielens, synthetic, default (the .env paths) or a directory, imported on first use.
+    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with = "store")]
+    pub dataset: Option<super::dataset::DatasetArg>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Users in the cohort (sampled with --seed from users with relevant items).
@@ -172,7 +177,7 @@ pub struct ParityArgs {
 pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     use scorelab::run::EvalSettings;
 
-    let store = super::dataset::open_store(args.store.as_deref(), None, None)?.store;
+    let store = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?.store;
     let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
     let harness_params = match &args.params {
         None => serde_json::Map::new(),
