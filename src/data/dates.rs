@@ -167,9 +167,9 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// The fraction of a second as Java prints it: nothing, or 3, 6 or 9 digits (the fewest that are exact).
 fn push_fraction(out: &mut String, nano: u32) {
     if nano == 0 {
-    } else if nano % 1_000_000 == 0 {
+    } else if nano.is_multiple_of(1_000_000) {
         out.push_str(&format!(".{:03}", nano / 1_000_000));
-    } else if nano % 1000 == 0 {
+    } else if nano.is_multiple_of(1000) {
         out.push_str(&format!(".{:06}", nano / 1000));
     } else {
         out.push_str(&format!(".{nano:09}"));
