@@ -114,6 +114,23 @@ pub fn register(reg: &mut Registry) {
     }
 }
 
+/// `isBefore`, `isAfter` and `compareTo` of a date-time class against its own class: both compare the
+/// instants (the date-times are all UTC).
+fn register_comparisons(reg: &mut Registry, ty: &Ty) {
+    method(reg, ty.clone(), "isBefore", vec![ty.clone()], Ty::BOOLEAN, |_, r, a| {
+        let (x, y) = pair(r, a, "isBefore")?;
+        Ok(Value::Bool(x < y))
+    });
+    method(reg, ty.clone(), "isAfter", vec![ty.clone()], Ty::BOOLEAN, |_, r, a| {
+        let (x, y) = pair(r, a, "isAfter")?;
+        Ok(Value::Bool(x > y))
+    });
+    method(reg, ty.clone(), "compareTo", vec![ty.clone()], Ty::INT, |_, r, a| {
+        let (x, y) = pair(r, a, "compareTo")?;
+        Ok(Value::Int(compare(x, y)))
+    });
+}
+
 fn register_zoned(reg: &mut Registry) {
     let z = Ty::ZonedDateTime;
     method(reg, z.clone(), "toInstant", vec![], Ty::Instant, |_, r, _| Ok(Value::Instant(instant_of(r, "toInstant")?)));
@@ -133,21 +150,10 @@ fn register_zoned(reg: &mut Registry) {
     for (name, imp) in getters {
         method(reg, z.clone(), name, vec![], Ty::INT, imp);
     }
-    method(reg, z.clone(), "isBefore", vec![z.clone()], Ty::BOOLEAN, |_, r, a| {
-        let (x, y) = pair(r, a, "isBefore")?;
-        Ok(Value::Bool(x < y))
-    });
-    method(reg, z.clone(), "isAfter", vec![z.clone()], Ty::BOOLEAN, |_, r, a| {
-        let (x, y) = pair(r, a, "isAfter")?;
-        Ok(Value::Bool(x > y))
-    });
+    register_comparisons(reg, &z);
     method(reg, z.clone(), "isEqual", vec![z.clone()], Ty::BOOLEAN, |_, r, a| {
         let (x, y) = pair(r, a, "isEqual")?;
         Ok(Value::Bool(x == y))
-    });
-    method(reg, z.clone(), "compareTo", vec![z.clone()], Ty::INT, |_, r, a| {
-        let (x, y) = pair(r, a, "compareTo")?;
-        Ok(Value::Int(compare(x, y)))
     });
     method(reg, z.clone(), "toString", vec![], Ty::String, |ctx, r, _| {
         let Value::ZonedDateTime(i, class) = r else {
@@ -199,18 +205,7 @@ fn register_instant(reg: &mut Registry) {
     for (name, imp) in shifts {
         method(reg, i.clone(), name, vec![Ty::LONG], i.clone(), imp);
     }
-    method(reg, i.clone(), "isBefore", vec![i.clone()], Ty::BOOLEAN, |_, r, a| {
-        let (x, y) = pair(r, a, "isBefore")?;
-        Ok(Value::Bool(x < y))
-    });
-    method(reg, i.clone(), "isAfter", vec![i.clone()], Ty::BOOLEAN, |_, r, a| {
-        let (x, y) = pair(r, a, "isAfter")?;
-        Ok(Value::Bool(x > y))
-    });
-    method(reg, i.clone(), "compareTo", vec![i.clone()], Ty::INT, |_, r, a| {
-        let (x, y) = pair(r, a, "compareTo")?;
-        Ok(Value::Int(compare(x, y)))
-    });
+    register_comparisons(reg, &i);
     method(reg, i, "toString", vec![], Ty::String, |ctx, r, _| {
         let s = instant_text(instant_of(r, "toString")?)?;
         ctx.check_string_len(s.len())?;

@@ -26,6 +26,26 @@ pub enum DecayShape {
     Gauss,
 }
 
+impl DecayShape {
+    /// The constant ES's decay functions compute once from scale and decay (the same for every field type).
+    fn scaling(self, scale: f64, decay: f64) -> f64 {
+        match self {
+            DecayShape::Linear => scale / (1.0 - decay),
+            DecayShape::Exp => math::log(decay) / scale,
+            DecayShape::Gauss => 0.5 * math::pow(scale, 2.0) / math::log(decay),
+        }
+    }
+
+    /// The score at `distance` (already past the offset, non-negative) from the origin.
+    fn at(self, scaling: f64, distance: f64) -> f64 {
+        match self {
+            DecayShape::Linear => math::max(0.0, (scaling - distance) / scaling),
+            DecayShape::Exp => math::exp(scaling * distance),
+            DecayShape::Gauss => math::exp(0.5 * math::pow(distance, 2.0) / scaling),
+        }
+    }
+}
+
 /// `decayNumericLinear/Exp/Gauss(origin, scale, offset, decay, docValue)` with its constructor
 /// arguments folded in, as ES's binding does.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,26 +58,16 @@ pub struct DecayNumeric {
 
 impl DecayNumeric {
     pub fn new(shape: DecayShape, origin: f64, scale: f64, offset: f64, decay: f64) -> Self {
-        let scaling = match shape {
-            DecayShape::Linear => scale / (1.0 - decay),
-            DecayShape::Exp => math::log(decay) / scale,
-            DecayShape::Gauss => 0.5 * math::pow(scale, 2.0) / math::log(decay),
-        };
-        DecayNumeric { shape, origin, offset, scaling }
+        DecayNumeric { shape, origin, offset, scaling: shape.scaling(scale, decay) }
     }
 
     pub fn eval(&self, doc_value: f64) -> f64 {
-        let distance = math::max(0.0, (doc_value - self.origin).abs() - self.offset);
-        match self.shape {
-            DecayShape::Linear => math::max(0.0, (self.scaling - distance) / self.scaling),
-            DecayShape::Exp => math::exp(self.scaling * distance),
-            DecayShape::Gauss => math::exp(0.5 * math::pow(distance, 2.0) / self.scaling),
-        }
+        self.shape.at(self.scaling, math::max(0.0, (doc_value - self.origin).abs() - self.offset))
     }
 }
 
 /// `decayDateLinear/Exp/Gauss(origin, scale, offset, decay, docValue)` with its constructor arguments
-/// folded in: `origin`, `scale` and `offset` already read as epoch milliseconds (`time.rs` parses
+/// folded in: `origin`, `scale` and `offset` already read as epoch milliseconds (`data::dates` parses
 /// them as ES does). The distance is Java long arithmetic (`diff - offset`, wrapping), then double.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecayDate {
@@ -69,13 +79,7 @@ pub struct DecayDate {
 
 impl DecayDate {
     pub fn new(shape: DecayShape, origin: i64, scale: i64, offset: i64, decay: f64) -> Self {
-        let scale = scale as f64;
-        let scaling = match shape {
-            DecayShape::Linear => scale / (1.0 - decay),
-            DecayShape::Exp => math::log(decay) / scale,
-            DecayShape::Gauss => 0.5 * math::pow(scale, 2.0) / math::log(decay),
-        };
-        DecayDate { shape, origin, offset, scaling }
+        DecayDate { shape, origin, offset, scaling: shape.scaling(scale as f64, decay) }
     }
 
     /// The score of a document whose date is `doc_millis` (epoch milliseconds).
@@ -85,12 +89,7 @@ impl DecayDate {
         } else {
             self.origin.wrapping_sub(doc_millis)
         };
-        let distance = diff.wrapping_sub(self.offset).max(0) as f64;
-        match self.shape {
-            DecayShape::Linear => math::max(0.0, (self.scaling - distance) / self.scaling),
-            DecayShape::Exp => math::exp(self.scaling * distance),
-            DecayShape::Gauss => math::exp(0.5 * math::pow(distance, 2.0) / self.scaling),
-        }
+        self.shape.at(self.scaling, diff.wrapping_sub(self.offset).max(0) as f64)
     }
 }
 
