@@ -652,7 +652,7 @@ impl Proposer for LlmProposer {
             prompt.push('\n');
         }
         prompt.push('\n');
-        prompt.push_str(&fix_prompt(broken, failure, attempt, self.settings.edit_format));
+        prompt.push_str(&fix_prompt(broken, &ctx.parent, failure, attempt, self.settings.edit_format));
         self.converse_proposal(ctx, &broken.scripts(), vec![ChatMessage { role: "user", content: prompt }])
     }
 

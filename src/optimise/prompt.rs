@@ -492,8 +492,14 @@ fn script_source<'a>(scripts: &'a ScriptTexts, name: &str) -> Option<&'a str> {
 }
 
 /// The message sent after a candidate failed: what broke, where, why, with the candidate as numbered
-/// lines (edits in the reply apply to it).
-pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32, format: EditFormat) -> String {
+/// lines (edits in the reply apply to it). `parent` is the script set the candidate was made from.
+pub fn fix_prompt(
+    broken: &Proposal,
+    parent: &ScriptTexts,
+    failure: &Failure,
+    attempt: u32,
+    format: EditFormat,
+) -> String {
     let scripts = broken.scripts();
     let mut s = String::new();
     let what = match failure.kind {
@@ -517,6 +523,9 @@ pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32, format: Ed
             let _ = writeln!(s, "Error: {}", one_line_error(&failure.error));
         }
     }
+    if let Some(note) = dropped_declaration_note(parent, &scripts, failure) {
+        let _ = writeln!(s, "{note}");
+    }
     s.push_str(match format {
         EditFormat::Edits => {
             "\nReply with the corrected script set as ONE JSON object: edits against the numbered lines above, \
@@ -527,6 +536,40 @@ pub fn fix_prompt(broken: &Proposal, failure: &Failure, attempt: u32, format: Ed
         }
     });
     s
+}
+
+/// When a candidate fails on `cannot resolve symbol [x]` and the script it was made from declared `x`
+/// on a line the candidate no longer has, the sentence that says so. Small models often delete a
+/// declaration while rewriting the line next to it, then cannot tell from the error alone what went
+/// missing. Only a hint for the reply: the checker's error stands as it is.
+pub fn dropped_declaration_note(parent: &ScriptTexts, broken: &ScriptTexts, failure: &Failure) -> Option<String> {
+    let detail = failure.detail.as_ref()?;
+    let name = detail.message.strip_prefix("cannot resolve symbol [")?.strip_suffix(']')?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let (line_no, line) = declaration_line(script_source(parent, &detail.script)?, name)?;
+    if declaration_line(script_source(broken, &detail.script)?, name).is_some() {
+        return None;
+    }
+    Some(format!(
+        "Note: `{name}` is declared on line {line_no} of the script you started from (`{line}`), but your edit \
+         removed that line and the script still uses `{name}`. Keep the declaration, or declare `{name}` again \
+         before its first use."
+    ))
+}
+
+/// The 1-based number and text of the line declaring `name` (`TYPE name = ...;` or `TYPE name;` at the
+/// start of a line), if any.
+fn declaration_line(source: &str, name: &str) -> Option<(usize, String)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        let text = line.trim();
+        let (ty, rest) = text.split_once(char::is_whitespace)?;
+        let after = rest.trim_start().strip_prefix(name)?;
+        let is_type = ty.starts_with(|c: char| c.is_ascii_alphabetic())
+            && !matches!(ty, "return" | "if" | "else" | "for" | "while" | "do" | "new");
+        (is_type && after.trim_start().starts_with(['=', ';'])).then(|| (i + 1, text.to_string()))
+    })
 }
 
 fn describe_detail(s: &mut String, d: &FailureDetail, scripts: &ScriptTexts) {
@@ -837,6 +880,43 @@ mod tests {
         for f in EditFormat::ALL {
             assert_eq!(EditFormat::parse(f.as_str()), Some(f));
         }
+    }
+
+    #[test]
+    fn a_removed_declaration_is_named_with_its_line() {
+        let parent = ScriptTexts {
+            query: "List rows = params.user_vector;\nint dims = rows[0].size();\ndouble s = 0.0;\nreturn s + dims;\n"
+                .into(),
+            sort: vec![],
+        };
+        let broken = ScriptTexts {
+            query: "List rows = params.user_vector;\ndouble s = 0.0;\nreturn s + dims;\n".into(),
+            sort: vec![],
+        };
+        let failure = |message: &str| Failure {
+            kind: FailureKind::Compile,
+            error: serde_json::json!({}),
+            detail: Some(FailureDetail {
+                kind: FailureKind::Compile,
+                script: "query".into(),
+                span: None,
+                message: message.into(),
+                help: None,
+                item: None,
+                field_values: vec![],
+                warnings: vec![],
+            }),
+        };
+        let note =
+            dropped_declaration_note(&parent, &broken, &failure("cannot resolve symbol [dims]")).expect("a note");
+        assert!(note.contains("line 2 of the script you started from (`int dims = rows[0].size();`)"), "{note}");
+        // Not for a name the parent never declared, one the candidate still declares, or other errors.
+        assert_eq!(dropped_declaration_note(&parent, &broken, &failure("cannot resolve symbol [other]")), None);
+        assert_eq!(dropped_declaration_note(&parent, &parent, &failure("cannot resolve symbol [dims]")), None);
+        assert_eq!(dropped_declaration_note(&parent, &broken, &failure("Not a statement.")), None);
+        let proposal = Proposal { rationale: String::new(), query: broken.query.clone(), sort: vec![], genome: None };
+        let prompt = fix_prompt(&proposal, &parent, &failure("cannot resolve symbol [dims]"), 1, EditFormat::Edits);
+        assert!(prompt.contains("Note: `dims` is declared on line 2"), "{prompt}");
     }
 
     #[test]
