@@ -199,9 +199,18 @@ fn baseline_loop_and_report_print_json() {
     assert!(baseline["previous_baseline"].is_null(), "the first baseline has none: {baseline}");
     let run = baseline["run"].as_str().expect("run path");
     assert!(dir.path().join(run).join("meta.json").is_file(), "{run}");
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(run).join("meta.json")).unwrap())
+        .expect("meta.json");
+    assert_eq!(meta["settings"]["max_sort_scripts"], 5, "baseline and loop share the default");
 
+    // One name for the set across commands: `baseline --baseline-dir` and `loop --set` are the same flags.
+    let again = json_of(
+        &[&["baseline", "--baseline-dir", baseline_set, "--runs-dir", "runs", "--json"][..], &cohort].concat(),
+        dir.path(),
+    );
+    assert_eq!(again["result"]["metrics"], baseline["result"]["metrics"]);
     let looped = json_of(
-        &[&["loop", "--iters", "2", "--baseline-dir", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort]
+        &[&["loop", "--iters", "2", "--set", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort]
             .concat(),
         dir.path(),
     );

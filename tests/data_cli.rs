@@ -454,6 +454,36 @@ fn dataset_default_reads_the_env_paths_of_the_original_harness() {
     assert_eq!(i["num_items"], 4, "{i}");
 }
 
+/// A UTF-8 byte-order mark is dropped in JSONL as in CSV; bytes that are not UTF-8 are named by line
+/// and column.
+#[test]
+fn a_byte_order_mark_is_accepted_and_bad_utf8_is_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    write_loans(&ds);
+    let loans = std::fs::read(ds.join("loans.jsonl")).unwrap();
+    std::fs::write(ds.join("loans.jsonl"), [b"\xEF\xBB\xBF".as_slice(), &loans].concat()).unwrap();
+    let store = tmp.path().join("store");
+    let out = scorelab_in(tmp.path())
+        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(loans).unwrap();
+    let second = text.find('\n').unwrap() + 1;
+    let mut bad = text.into_bytes();
+    let quote = bad[second..].iter().position(|&b| b == b'"').unwrap() + second;
+    bad.insert(quote + 1, 0xFF);
+    std::fs::write(ds.join("loans.jsonl"), bad).unwrap();
+    let out = scorelab_in(tmp.path())
+        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loans.jsonl:2:3: not valid UTF-8 (byte 0xFF)"), "{stderr}");
+}
+
 /// `parity --dataset` opens the store `eval --dataset` and `setup-indices --dataset` use (imported once),
 /// and conflicts with --store.
 #[test]

@@ -229,14 +229,14 @@ pub struct BaselineArgs {
     /// The primary metric; the other of ndcg/ild is the guardrail.
     #[arg(long, default_value = "ndcg", value_parser = super::parse_objective)]
     pub objective: Objective,
-    /// The baseline script set.
-    #[arg(long, value_name = "DIR", default_value = "scripts/baseline")]
+    /// The baseline script set (`--baseline-dir`, as `loop` calls it, is the same flag).
+    #[arg(long, visible_alias = "baseline-dir", value_name = "DIR", default_value = "scripts/baseline")]
     pub set: PathBuf,
     /// Where run directories are created.
     #[arg(long, value_name = "DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
-    /// Most sort scripts a candidate of this run may have (recorded for the loop).
-    #[arg(long, default_value_t = 3)]
+    /// Most sort scripts a candidate of this run may have (recorded for the loop; as `loop`'s default).
+    #[arg(long, default_value_t = scorelab::run::DEFAULT_MAX_SORT_SCRIPTS)]
     pub max_sort_scripts: usize,
     #[command(flatten)]
     pub cohort: CohortArgs,

@@ -60,10 +60,17 @@ pub struct LoopArgs {
     #[arg(long, default_value = "linear", value_parser = ["linear", "evolutionary"], conflicts_with = "resume")]
     pub lineage: String,
     /// Most `_script` sort scripts a candidate may have.
-    #[arg(long, default_value_t = 5, conflicts_with = "resume")]
+    #[arg(long, default_value_t = scorelab::run::DEFAULT_MAX_SORT_SCRIPTS, conflicts_with = "resume")]
     pub max_sort_scripts: usize,
-    /// The script set iteration 0 scores and the first candidates edit.
-    #[arg(long, value_name = "DIR", default_value = "scripts/baseline", conflicts_with = "resume")]
+    /// The script set iteration 0 scores and the first candidates edit (`--set`, as `baseline` and
+    /// `eval` call it, is the same flag).
+    #[arg(
+        long,
+        visible_alias = "set",
+        value_name = "DIR",
+        default_value = "scripts/baseline",
+        conflicts_with = "resume"
+    )]
     pub baseline_dir: PathBuf,
     /// Free text passed to the proposer. The built-in optimiser reads only field names from it, to
     /// favour or avoid ("favour popularity, avoid year"), and says so when it names none.

@@ -13,6 +13,8 @@ pub enum DataError {
     },
     #[error("{path}:{line}:{column}: malformed JSON: {message}")]
     Json { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}:{line}:{column}: not valid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8")]
+    NotUtf8 { path: PathBuf, line: usize, column: usize, byte: u8 },
     #[error("{path}:{line}:{column}: malformed CSV: {message}")]
     Csv { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}:{line}: missing required field `{field}`")]

@@ -377,8 +377,25 @@ fn detect_vector_field(path: &Path, objects: &[NumberedObject], notes: &mut Vec<
     Ok(chosen)
 }
 
+/// A text file's contents: UTF-8, a leading byte-order mark dropped (as the CSV reader does); invalid
+/// UTF-8 is an error naming its line and column.
 fn read_text(path: &Path) -> Result<String, DataError> {
-    std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))
+    let mut bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line_start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        DataError::NotUtf8 {
+            path: path.to_path_buf(),
+            line: bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1,
+            // Characters before the bad byte on its line (the valid prefix is UTF-8).
+            column: String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1,
+            byte: bytes[at],
+        }
+    })
 }
 
 /// A JSON object of a JSONL file with its 1-based line number.

@@ -22,6 +22,9 @@ pub use split::{DEFAULT_HOLDOUT, SplitError, UserSet, UserSplit, recorded_users,
 use crate::metrics::MetricSet;
 use std::path::{Path, PathBuf};
 
+/// Most `_script` sort scripts a candidate may have unless the run says otherwise (`baseline` and `loop`).
+pub const DEFAULT_MAX_SORT_SCRIPTS: usize = 5;
+
 /// The most recent run under `runs_dir` whose baseline was scored on the same store (checksum) and
 /// cohort (checksum) with the same k and threshold. Unreadable runs are skipped: they cannot serve
 /// as a reference, and one broken directory must not block a new baseline.
