@@ -210,8 +210,7 @@ fn baseline_loop_and_report_print_json() {
     );
     assert_eq!(again["result"]["metrics"], baseline["result"]["metrics"]);
     let looped = json_of(
-        &[&["loop", "--iters", "2", "--set", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort]
-            .concat(),
+        &[&["loop", "--iters", "2", "--set", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort].concat(),
         dir.path(),
     );
     let iterations = looped["iterations"].as_array().expect("iterations");

@@ -484,6 +484,41 @@ fn a_byte_order_mark_is_accepted_and_bad_utf8_is_located() {
     assert!(stderr.contains("loans.jsonl:2:3: not valid UTF-8 (byte 0xFF)"), "{stderr}");
 }
 
+/// A vector function naming a field the store does not have: `check --store` warns as for
+/// `doc['nope']`, and `eval` reports Elasticsearch's error for it (not a local limitation).
+#[test]
+fn an_unknown_vector_field_is_a_mapping_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_loans(&tmp.path().join("ds"));
+    let set = tmp.path().join("set");
+    std::fs::create_dir_all(&set).unwrap();
+    std::fs::write(set.join("query.painless"), "return cosineSimilarity(params.user_vector[0], 'embedding') + 1.0;\n")
+        .unwrap();
+    let store = tmp.path().join("store");
+    let out = scorelab_in(tmp.path())
+        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = scorelab_in(tmp.path())
+        .args(["check", set.join("query.painless").to_str().unwrap(), "--store", store.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("warning[C250]: No field found for [embedding] in mapping"), "{report}");
+    let out = scorelab_in(tmp.path())
+        .args(["eval", "--set", set.to_str().unwrap(), "--store", store.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("No field found for [embedding] in mapping"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("illegal_argument_exception") && !text.contains("L490"), "{text}");
+}
+
 /// `parity --dataset` opens the store `eval --dataset` and `setup-indices --dataset` use (imported once),
 /// and conflicts with --store.
 #[test]

@@ -375,6 +375,15 @@ impl<'a> Checker<'a> {
             return Err(d);
         }
         if let Some(sig) = self.reg.lookup_function(&name.name, n, self.env.dialect, self.env.context) {
+            // ES 8's vector functions name their field with a string: a name outside the mapping
+            // fails at run time as `doc['f']` does.
+            if self.env.dialect == crate::interp::types::Dialect::Elasticsearch
+                && matches!(name.name.as_str(), "cosineSimilarity" | "dotProduct" | "l1norm" | "l2norm")
+                && let Some(field_arg) = args.get(1)
+                && let ast::ExprKind::Literal(ast::Literal::String(field)) = &field_arg.kind
+            {
+                self.check_doc_field(field, field_arg.span);
+            }
             let a = self.args_for(args, &sig.params)?;
             let site = self.binding_sites;
             self.binding_sites += 1;

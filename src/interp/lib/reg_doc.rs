@@ -81,6 +81,10 @@ fn value_at(ctx: &CallCtx<'_>, recv: &Value, index: i32, access: Access) -> Resu
 /// The current document's item vector for a vector field handle or field name.
 pub(crate) fn doc_vector<'a>(ctx: &CallCtx<'a>, field: &str) -> Result<&'a [f32], RuntimeError> {
     let doc = doc_of(ctx)?;
+    if doc.store.schema().field(field).is_none() {
+        // What ES raises when the vector function looks the field up (LeafDocLookup).
+        return Err(docvalues::unmapped_field(field));
+    }
     if doc.store.schema().vector_field().name != field {
         return Err(RuntimeError::unsupported_locally(format!(
             "[{field}] is not the store's vector field [{}]",
