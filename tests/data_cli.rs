@@ -21,8 +21,18 @@ fn import_then_info() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("items      4") && text.contains("users      3") && text.contains("dims       3"), "{text}");
+    // The same count of users with a relevant item as `eval` on the same store.
+    let eval = scorelab()
+        .current_dir(tmp.path())
+        .args(["eval", "--set", concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline"), "--store", "st", "--json"])
+        .output()
+        .unwrap();
+    let e: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("eval --json");
+    let line = e["ground_truth"].as_str().expect("eval's ground-truth line");
+    assert!(text.contains(line), "data info:\n{text}\neval: {line}");
     let out = scorelab().current_dir(tmp.path()).args(["data", "info", "st", "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["at_threshold"]["users_with_relevant_items"], e["cohort"]["users"], "{v}");
     assert_eq!(v["num_items"], 4);
     assert_eq!(v["verified"], true);
     assert_eq!(v["fields"][1]["name"], "genres");

@@ -114,8 +114,21 @@ pub(super) fn import_dataset(dataset: &Dataset, dir: &Path) -> anyhow::Result<St
     let saved = store.save(dir).with_context(|| format!("writing store {}", dir.display()));
     spinner.finish_and_clear();
     saved?;
-    eprintln!("{}", store.ground_truth_report());
+    eprintln!("{}", ground_truth_line(&store));
     Ok(store)
+}
+
+/// The ground-truth line `eval` prints, at the store's threshold: users with a relevant item (the ones
+/// a cohort is drawn from), so `import`, `data info` and `eval` give the same count for one store.
+fn ground_truth_line(store: &Store) -> String {
+    let truth = scorelab::metrics::GroundTruth::from_store(store, store.settings().relevance_threshold);
+    let report = store.ground_truth_report();
+    let unknown_users = if report.dropped_unknown_users > 0 {
+        format!("; {} interactions of unknown users dropped", report.dropped_unknown_users)
+    } else {
+        String::new()
+    };
+    format!("{}{unknown_users}", truth.summary_line())
 }
 
 /// What `import --json` (and `prepare --store --json`) print about a store just written.
@@ -163,6 +176,7 @@ fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let report = store.ground_truth_report();
+    let truth = scorelab::metrics::GroundTruth::from_store(&store, store.settings().relevance_threshold);
     if json {
         let out = serde_json::json!({
             "path": dir,
@@ -176,6 +190,11 @@ fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             "settings": store.settings(),
             "fields": fields,
             "ground_truth": report,
+            "at_threshold": {
+                "threshold": store.settings().relevance_threshold,
+                "users_with_relevant_items": truth.kept_users,
+                "interactions_below_threshold": truth.below_threshold,
+            },
             "files": store.files(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -189,7 +208,7 @@ fn info(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
         println!("user rows  {}", store.user_rows());
         println!("threshold  {}", store.settings().relevance_threshold);
         println!("diversity  {}", store.settings().diversity_fields.join(", "));
-        println!("{report}");
+        println!("{}", ground_truth_line(&store));
         println!(
             "interactions kept {} of {}, exclusions kept {} of {}",
             report.interactions_kept, report.interactions_in_file, report.exclusions_kept, report.exclusions_in_file
