@@ -209,6 +209,12 @@ fn baseline_loop_and_report_print_json() {
         dir.path(),
     );
     assert_eq!(again["result"]["metrics"], baseline["result"]["metrics"]);
+    // `loop --resume` continues a run `baseline` started (it has no loop.json yet), then resumes as usual.
+    let continued = json_of(&["loop", "--resume", run, "--iters", "1", "--json"], dir.path());
+    assert_eq!(continued["iterations"].as_array().map(Vec::len), Some(2), "{continued}");
+    assert!(dir.path().join(run).join("loop.json").is_file());
+    let resumed = json_of(&["loop", "--resume", run, "--iters", "2", "--json"], dir.path());
+    assert_eq!(resumed["iterations"].as_array().map(Vec::len), Some(3), "{resumed}");
     let looped = json_of(
         &[&["loop", "--iters", "2", "--set", baseline_set, "--runs-dir", "loops", "--json"][..], &cohort].concat(),
         dir.path(),

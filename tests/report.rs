@@ -320,6 +320,28 @@ fn runs_lists_newest_first_with_summary() {
     assert_eq!(listed[0]["best_primary"], 0.3269);
     assert_eq!(listed[0]["guardrail_held"], true);
     assert_eq!(listed[1]["guardrail_held"], false);
+    // Store, lineage and gain are listed (the gain of the best over the baseline, on the selection users).
+    let baseline = listed[0]["best_primary"].as_f64().unwrap() / (1.0 + listed[0]["gain"].as_f64().unwrap());
+    let first_line = fs::read_to_string(temp.path().join("runs").join(RUN_NAME).join("run.jsonl")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(first_line.lines().next().unwrap()).unwrap();
+    assert!((baseline - record["metrics"]["ndcg"].as_f64().unwrap()).abs() < 1e-9, "{}", listed[0]);
+    assert!(listed[0].get("store").is_some() && listed[0].get("lineage").is_some(), "{}", listed[0]);
+    assert!(
+        lines[0].contains(" store ") && lines[0].contains(" lineage ") && lines[0].contains(" gain "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains(&format!("{:+.1} %", 100.0 * listed[0]["gain"].as_f64().unwrap())), "{}", lines[1]);
+
+    // `show` and `report` take the bare name `runs` prints.
+    scorelab()
+        .current_dir(temp.path())
+        .args(["show", RUN_NAME])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("iteration 7 · accepted"));
+    scorelab().current_dir(temp.path()).args(["report", RUN_NAME, "--out", "bare.html"]).assert().success();
+    assert!(temp.path().join("bare.html").is_file());
 }
 
 #[test]

@@ -112,6 +112,8 @@ pub struct LoopArgs {
     /// Continue the run in this directory, with the settings it started with (loop.json, meta.json):
     /// the flags that define a run (--objective, --lineage, --seed, --cohort-size, --holdout, --hint,
     /// --accept, --alpha, --baseline-dir, --max-sort-scripts, --store, --dataset) are refused with it.
+    /// A run `scorelab baseline` started is continued with its recorded settings and the provider
+    /// flags given now (its loop.json is written then).
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Where new run directories are created.
@@ -288,10 +290,16 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
                 eprintln!("resume: {repair}");
             }
             let cfg_path = dir.join(LOOP_FILE);
-            let cfg: LoopFile = serde_json::from_str(
-                &std::fs::read_to_string(&cfg_path).with_context(|| format!("reading {}", cfg_path.display()))?,
-            )
-            .with_context(|| format!("{}: invalid loop settings", cfg_path.display()))?;
+            let cfg: LoopFile = if cfg_path.exists() {
+                serde_json::from_str(
+                    &std::fs::read_to_string(&cfg_path).with_context(|| format!("reading {}", cfg_path.display()))?,
+                )
+                .with_context(|| format!("{}: invalid loop settings", cfg_path.display()))?
+            } else {
+                let cfg = continued_baseline(&recorder, dir, &args)?;
+                scorelab::run::atomic_write(&cfg_path, &serde_json::to_vec_pretty(&cfg)?)?;
+                cfg
+            };
             // A proposer setting, not a figure's: a resumed run may switch it.
             let cfg = LoopFile {
                 edit_format: args.edit_format.clone().unwrap_or(cfg.edit_format),
@@ -652,6 +660,53 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
 }
 
 /// The baseline's evaluation time as iteration 0 recorded it.
+/// The loop settings for a run `scorelab baseline` started (it has no loop.json): the baseline's
+/// recorded objective, seed and sort-script limit, its snapshot as the baseline set, and the proposer
+/// flags given now; announced, since the loop continues a run it did not start.
+fn continued_baseline(recorder: &DirRecorder, dir: &Path, args: &LoopArgs) -> Result<LoopFile> {
+    use scorelab::optimise::RunRecorder;
+    let history = recorder.history();
+    if history.iter().any(|r| r.iteration > 0) {
+        bail!(
+            "{}: no {LOOP_FILE}, but iterations past the baseline: not a run `baseline` started, and its loop \
+             settings are lost",
+            dir.display()
+        );
+    }
+    let meta = recorder.run().meta();
+    let objective = match meta.settings.objective {
+        scorelab::metrics::Metric::Ndcg => "ndcg",
+        scorelab::metrics::Metric::Ild => "ild",
+        other => bail!("{}: objective {} is not one the loop optimises", dir.display(), other.name()),
+    };
+    let baseline_dir = dir.join(scorelab::run::snapshot_name(0));
+    eprintln!(
+        "note: {} was started by `baseline`: the loop continues it with the provider given now ({}), the run's \
+         objective ({objective}), seed ({}) and sort-script limit ({}), and its baseline snapshot {}; \
+         {LOOP_FILE} is written",
+        dir.display(),
+        args.provider,
+        meta.settings.seed,
+        meta.settings.max_sort_scripts,
+        baseline_dir.display()
+    );
+    Ok(LoopFile {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        base_url: args.base_url.as_deref().map(redact_url),
+        objective: objective.into(),
+        lineage: args.lineage.clone(),
+        max_sort_scripts: meta.settings.max_sort_scripts,
+        hint: None,
+        seed: meta.settings.seed,
+        baseline_dir: baseline_dir.display().to_string(),
+        accept: args.accept.clone(),
+        alpha: args.alpha,
+        edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
+        directions: args.directions.as_deref() != Some("off"),
+    })
+}
+
 fn recorder_baseline_eval_ms(recorder: &DirRecorder) -> Option<f64> {
     use scorelab::optimise::RunRecorder;
     recorder.history().iter().find(|r| r.iteration == 0).map(|r| r.timings.eval_ms)

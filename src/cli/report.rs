@@ -6,7 +6,7 @@ use scorelab::report::{
 };
 use serde_json::{Value, json};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -14,7 +14,7 @@ use std::process::ExitCode;
     after_help = "Example:\n  scorelab report runs/20261125-101502\n  scorelab report runs/20261125-101502 --out /tmp/run.html\n\nThe report is one HTML file with no external resources: open it straight from disk in any browser."
 )]
 pub struct ReportArgs {
-    /// The run directory (`runs/<YYYYMMDD-HHMMSS>`).
+    /// The run directory (`runs/<YYYYMMDD-HHMMSS>`), or its name as `runs` lists it.
     pub run: PathBuf,
     /// Where to write the HTML (default: `<run>/report.html`). Written atomically.
     #[arg(long, value_name = "FILE.html")]
@@ -24,7 +24,21 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+/// A run as `runs` lists it: a run directory, or the bare name of one under the default `runs/`
+/// (what the `runs` table prints). Anything else is returned as given, so the error names it.
+pub(super) fn resolve_run(run: &Path) -> PathBuf {
+    if run.join("meta.json").is_file() {
+        return run.to_path_buf();
+    }
+    let in_default = Path::new("runs").join(run);
+    if run.components().count() == 1 && in_default.join("meta.json").is_file() {
+        return in_default;
+    }
+    run.to_path_buf()
+}
+
+pub fn run_report(mut args: ReportArgs) -> anyhow::Result<ExitCode> {
+    args.run = resolve_run(&args.run);
     let run = Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
     let out = args.out.unwrap_or_else(|| args.run.join("report.html"));
     write_report(&run, &out)?;
@@ -83,7 +97,7 @@ pub fn run_runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
     after_help = "Example:\n  scorelab show runs/20261125-101502        # the best iteration\n  scorelab show runs/20261125-101502 7 --json"
 )]
 pub struct ShowArgs {
-    /// The run directory (`runs/<YYYYMMDD-HHMMSS>`).
+    /// The run directory (`runs/<YYYYMMDD-HHMMSS>`), or its name as `runs` lists it.
     pub run: PathBuf,
     /// The iteration to print (default: the run's best, else the last).
     pub iteration: Option<u64>,
@@ -92,7 +106,8 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
-pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+pub fn run_show(mut args: ShowArgs) -> anyhow::Result<ExitCode> {
+    args.run = resolve_run(&args.run);
     let run = Run::open(&args.run).with_context(|| format!("reading run {}", args.run.display()))?;
     for warning in &run.warnings {
         eprintln!("warning: {warning}");

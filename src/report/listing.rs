@@ -12,28 +12,49 @@ pub struct RunOverview {
     pub name: String,
     pub path: PathBuf,
     pub started: Option<String>,
+    /// The dataset the store was made from (its name in meta.json).
+    pub store: Option<String>,
+    /// `linear` or `evolutionary` (None: a run `baseline` started, or from before lineages).
+    pub lineage: Option<String>,
     pub objective: String,
     pub guardrail: String,
     pub iterations: usize,
     pub best_iteration: Option<u64>,
     pub best_primary: Option<f64>,
     pub guardrail_held: Option<bool>,
+    /// The best iteration's primary relative to the baseline's, on the selection users (0.05 = +5 %).
+    pub gain: Option<f64>,
+    /// The same on the held-out users, when the run holds some out and the best was scored on them.
+    pub held_out_gain: Option<f64>,
     pub final_message: Option<String>,
+}
+
+/// `best / baseline - 1`, when both exist and the baseline is not zero.
+fn relative(best: Option<f64>, baseline: Option<f64>) -> Option<f64> {
+    let (best, baseline) = (best?, baseline?);
+    (baseline != 0.0).then(|| best / baseline - 1.0)
 }
 
 impl RunOverview {
     pub fn from_run(run: &Run) -> RunOverview {
         let analysis = Analysis::new(run);
+        let baseline = analysis.baseline_iteration();
+        let best = analysis.best_iteration();
+        let held_out = |it: Option<&super::model::Iteration>| it?.holdout?.get(analysis.primary);
         RunOverview {
             name: run.name.clone(),
             path: run.dir.clone(),
             started: run.meta.created.clone(),
+            store: run.meta.store.dataset.clone(),
+            lineage: run.meta.settings.lineage.clone(),
             objective: analysis.metric_label(analysis.primary),
             guardrail: analysis.metric_label(analysis.guardrail),
             iterations: run.iterations.len(),
             best_iteration: analysis.best,
             best_primary: analysis.best_primary(),
             guardrail_held: analysis.guardrail_held(),
+            gain: relative(analysis.best_primary(), baseline.and_then(|b| b.metrics?.get(analysis.primary))),
+            held_out_gain: relative(held_out(best), held_out(baseline)),
             final_message: run.meta.summary.as_ref().and_then(|s| s.final_message.clone()),
         }
     }

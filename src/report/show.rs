@@ -75,8 +75,20 @@ fn short_time(rfc3339: &str) -> String {
 
 /// The `scorelab runs` table; unreadable runs are listed with their error.
 pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Palette) -> String {
-    let header = ["run", "started", "objective", "iters", "best", "best primary", "guardrail held"];
-    let widths = [18, 20, 18, 6, 5, 13, 14];
+    let header = [
+        "run",
+        "started",
+        "store",
+        "objective",
+        "lineage",
+        "iters",
+        "best",
+        "best primary",
+        "gain",
+        "held-out",
+        "guardrail held",
+    ];
+    let widths = [18, 20, 12, 18, 12, 6, 5, 13, 9, 9, 14];
     let mut out = String::new();
     let cells: Vec<String> = header.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
     let _ = writeln!(out, "{}", palette.bold(cells.join(" ").trim_end()));
@@ -88,13 +100,18 @@ pub fn render_runs_table(runs: &[Result<RunOverview, ReportError>], palette: Pal
                     Some(false) => palette.red("no"),
                     None => "—".into(),
                 };
+                let percent = |g: Option<f64>| g.map_or_else(|| "—".into(), |g| format!("{:+.1} %", 100.0 * g));
                 let row = [
                     run.name.clone(),
                     run.started.as_deref().map_or_else(|| "—".into(), short_time),
+                    run.store.clone().unwrap_or_else(|| "—".into()),
                     format!("{} / {}", run.objective, run.guardrail),
+                    run.lineage.clone().unwrap_or_else(|| "—".into()),
                     run.iterations.to_string(),
                     run.best_iteration.map_or("—".into(), |b| b.to_string()),
                     format_metric(run.best_primary),
+                    percent(run.gain),
+                    percent(run.held_out_gain),
                 ];
                 let mut line: String = row.iter().zip(widths).map(|(c, w)| pad(c, w)).collect::<Vec<_>>().join(" ");
                 line.push(' ');
