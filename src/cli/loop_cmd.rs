@@ -666,14 +666,18 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
 fn continued_baseline(recorder: &DirRecorder, dir: &Path, args: &LoopArgs) -> Result<LoopFile> {
     use scorelab::optimise::RunRecorder;
     let history = recorder.history();
-    if history.iter().any(|r| r.iteration > 0) {
+    let meta = recorder.run().meta();
+    // `baseline` never splits the users; a loop run always records its split (and writes loop.json
+    // right after its baseline, so a run killed in between is not mistaken for a `baseline` run).
+    if meta.split.is_some() || history.iter().any(|r| r.iteration > 0) {
         bail!(
-            "{}: no {LOOP_FILE}, but iterations past the baseline: not a run `baseline` started, and its loop \
-             settings are lost",
-            dir.display()
+            "reading {}: no such file: the run was started by `loop` and its loop settings are lost; start a new run",
+            dir.join(LOOP_FILE).display()
         );
     }
-    let meta = recorder.run().meta();
+    if !history.iter().any(|r| r.iteration == 0 && r.status == scorelab::run::IterationStatus::Baseline) {
+        bail!("{}: its baseline did not score; fix the set and run `scorelab baseline` again", dir.display());
+    }
     let objective = match meta.settings.objective {
         scorelab::metrics::Metric::Ndcg => "ndcg",
         scorelab::metrics::Metric::Ild => "ild",
