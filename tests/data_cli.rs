@@ -464,6 +464,14 @@ fn dataset_default_reads_the_env_paths_of_the_original_harness() {
     assert_eq!(i["num_items"], 4, "{i}");
 }
 
+/// `import --dataset ds --store STORE --threshold 4` in `dir`.
+fn import_ds(dir: &std::path::Path, store: &std::path::Path) -> std::process::Output {
+    scorelab_in(dir)
+        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
+        .output()
+        .unwrap()
+}
+
 /// A UTF-8 byte-order mark is dropped in JSONL as in CSV; bytes that are not UTF-8 are named by line
 /// and column.
 #[test]
@@ -474,10 +482,7 @@ fn a_byte_order_mark_is_accepted_and_bad_utf8_is_located() {
     let loans = std::fs::read(ds.join("loans.jsonl")).unwrap();
     std::fs::write(ds.join("loans.jsonl"), [b"\xEF\xBB\xBF".as_slice(), &loans].concat()).unwrap();
     let store = tmp.path().join("store");
-    let out = scorelab_in(tmp.path())
-        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
-        .output()
-        .unwrap();
+    let out = import_ds(tmp.path(), &store);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(loans).unwrap();
     let second = text.find('\n').unwrap() + 1;
@@ -485,10 +490,7 @@ fn a_byte_order_mark_is_accepted_and_bad_utf8_is_located() {
     let quote = bad[second..].iter().position(|&b| b == b'"').unwrap() + second;
     bad.insert(quote + 1, 0xFF);
     std::fs::write(ds.join("loans.jsonl"), bad).unwrap();
-    let out = scorelab_in(tmp.path())
-        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
-        .output()
-        .unwrap();
+    let out = import_ds(tmp.path(), &store);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("loans.jsonl:2:3: not valid UTF-8 (byte 0xFF)"), "{stderr}");
@@ -505,10 +507,7 @@ fn an_unknown_vector_field_is_a_mapping_error() {
     std::fs::write(set.join("query.painless"), "return cosineSimilarity(params.user_vector[0], 'embedding') + 1.0;\n")
         .unwrap();
     let store = tmp.path().join("store");
-    let out = scorelab_in(tmp.path())
-        .args(["import", "--dataset", "ds", "--store", store.to_str().unwrap(), "--threshold", "4"])
-        .output()
-        .unwrap();
+    let out = import_ds(tmp.path(), &store);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = scorelab_in(tmp.path())
         .args(["check", set.join("query.painless").to_str().unwrap(), "--store", store.to_str().unwrap()])

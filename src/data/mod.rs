@@ -5,6 +5,7 @@
 //! module that returns a `Dataset`.
 
 pub mod als;
+mod attributes;
 mod dataset;
 pub mod dates;
 mod error;
@@ -15,14 +16,14 @@ mod read;
 pub mod synthetic;
 mod write;
 
+pub use attributes::{DateFieldFlag, EpochUnit};
 pub use dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 pub use error::DataError;
 pub use files::{DatasetFiles, ENV_INTERACTIONS_PATH, ENV_ITEMS_PATH, ENV_USERS_PATH, LOANS_FILE};
 pub use movielens::{MovielensOptions, prepare_movielens, prepare_movielens_with_progress};
 pub use read::{
-    DatasetRead, DateFieldFlag, EXCLUSIONS_FILE, EpochUnit, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE,
-    SettingsOverrides, USERS_FILE, dataset_bytes, read_dataset, read_dataset_files, read_dataset_with,
-    read_dataset_with_progress,
+    DatasetRead, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, SettingsOverrides, USERS_FILE,
+    dataset_bytes, read_dataset, read_dataset_files, read_dataset_with, read_dataset_with_progress,
 };
 pub use synthetic::{SyntheticOptions, synthetic_dataset};
 pub use write::write_dataset;
