@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scorelab::interp::check::{CheckEnv, check};
+use scorelab::interp::compile::check::{CheckEnv, check};
 use scorelab::interp::{Dialect, ScriptContext};
 use scorelab::painless::parse;
 

@@ -542,7 +542,7 @@ proptest! {
 /// order changes above 32 dimensions) and any item order with gaps.
 #[test]
 fn vector_kernels_match_per_document() {
-    use scorelab::interp::lib::vectors::{
+    use scorelab::interp::stdlib::vectors::{
         EsQueryVector, es_cosine_indexed, es_cosine_indexed_batch, es_dot_batch, lucene_dot,
     };
     for dims in [1u32, 5, 8, 31, 32, 33, 64] {

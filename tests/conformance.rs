@@ -4,7 +4,7 @@
 //! Cases known to fail are listed in EXPECTED_FAILURES with the reason; the test fails when a
 //! listed case starts passing (remove it) or an unlisted case fails (starlark's conformance_except).
 
-use scorelab::interp::{exec_test, output::value_to_json};
+use scorelab::interp::{exec_test, runtime::output::value_to_json};
 use scorelab::painless::Severity;
 use serde_json::Value as J;
 
@@ -52,7 +52,7 @@ fn run_case(case: &J) -> Result<(), String> {
     match r.outcome {
         Ok(v) => {
             let got_ty = v.type_name();
-            let got = value_to_json(&v);
+            let got = value_to_json(&v).expect("exec_test refuses results without a JSON form");
             if case.get("error").is_some() || case.get("unsupported").is_some() {
                 return Err(format!("expected an error, got {got} ({got_ty})"));
             }

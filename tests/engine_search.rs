@@ -693,7 +693,7 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
 #[test]
 fn calibration_detects_each_arithmetic_variant_on_a_stub() {
     use scorelab::engine::calibrate::{ArithmeticSource, calibrate};
-    use scorelab::interp::lib::vectors::{self, VectorArithmetic};
+    use scorelab::interp::stdlib::vectors::{self, VectorArithmetic};
 
     // 40 dims: above Lucene's scalar unrolling threshold (32) and long enough for 4/8/16 lanes.
     let store = stub_store(40);
@@ -727,7 +727,7 @@ fn calibration_detects_each_arithmetic_variant_on_a_stub() {
 /// The Lucene variants are really different at 40 dims (else the stub test above proves little).
 #[test]
 fn the_variants_differ_on_the_stub_store() {
-    use scorelab::interp::lib::vectors::{self, VectorArithmetic};
+    use scorelab::interp::stdlib::vectors::{self, VectorArithmetic};
     let store = stub_store(40);
     let q = scorelab::engine::calibrate::probe_queries(40);
     let mut distinct = std::collections::BTreeSet::new();
@@ -768,10 +768,10 @@ fn stub_store(dims: usize) -> std::sync::Arc<Store> {
 fn stub_engine_with(
     flavor: Flavor,
     store: std::sync::Arc<Store>,
-    forced: scorelab::interp::lib::vectors::VectorArithmetic,
+    forced: scorelab::interp::stdlib::vectors::VectorArithmetic,
     off_by_one: bool,
 ) -> String {
-    use scorelab::interp::lib::vectors;
+    use scorelab::interp::stdlib::vectors;
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -861,7 +861,7 @@ fn stub_engine_with(
 fn stub_engine(
     flavor: Flavor,
     store: std::sync::Arc<Store>,
-    forced: scorelab::interp::lib::vectors::VectorArithmetic,
+    forced: scorelab::interp::stdlib::vectors::VectorArithmetic,
 ) -> String {
     stub_engine_with(flavor, store, forced, false)
 }
@@ -877,7 +877,7 @@ fn stub_engine_off_by_one_ulp(store: std::sync::Arc<Store>) -> String {
 fn calibration_on_the_embedded_node_follows_lucene_use_scalar_fma() {
     use scorelab::engine::calibrate::calibrate;
     use scorelab::engine::embedded::EmbeddedOptions;
-    use scorelab::interp::lib::vectors::VectorArithmetic;
+    use scorelab::interp::stdlib::vectors::VectorArithmetic;
 
     let Some(node) = node() else { return };
     if !node.knn() {
@@ -922,7 +922,7 @@ fn calibration_on_the_embedded_node_follows_lucene_use_scalar_fma() {
 fn parity_on_a_panama_node_follows_each_lucene_vector_variant() {
     use scorelab::engine::calibrate::calibrate;
     use scorelab::engine::embedded::EmbeddedOptions;
-    use scorelab::interp::lib::vectors::VectorArithmetic;
+    use scorelab::interp::stdlib::vectors::VectorArithmetic;
 
     let Some(java_home) = panama_java_home() else { return };
     let start = |forced: &[String]| {
@@ -1419,7 +1419,12 @@ fn semantics_residue_matches_the_embedded_node() {
         };
         let local = match scorelab::interp::exec_test(source, &serde_json::Map::new()).outcome {
             // `_execute` renders the result with toString(): compare the JSON of that string.
-            Ok(v) => json!(scorelab::interp::output::value_to_json(&v).trim_matches('"')).to_string(),
+            Ok(v) => json!(
+                scorelab::interp::runtime::output::value_to_json(&v)
+                    .expect("exec_test refuses results without a JSON form")
+                    .trim_matches('"')
+            )
+            .to_string(),
             Err(diags) => diags.first().map_or("?".into(), |d| format!("{}: {}", d.es_type, d.message)),
         };
         if engine != local {

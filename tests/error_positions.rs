@@ -4,7 +4,7 @@
 //! agree: the exception type, `position` (offset, start, end) and the snippet and `^---- HERE` lines
 //! of `script_stack` (the Java frames above them are the library's business, not compared).
 //!
-//! The model (src/interp/eval/locate.rs): ES reports the last line-number mark emitted before the
+//! The model (src/interp/run/eval/locate.rs): ES reports the last line-number mark emitted before the
 //! throwing bytecode instruction in code order. A case may carry `"drift": "<why>"`: it must then
 //! disagree, and the test fails when it starts agreeing (remove the note), as KNOWN_DRIFT does.
 //!
@@ -229,7 +229,7 @@ fn values_agree_with_the_engine_or_are_refused() {
         let refused = c.get("refused").and_then(Value::as_bool).unwrap_or(false);
         match (&local, refused) {
             // `_execute` answers the test context's result as its `toString()`.
-            (Ok(v), false) if engine["result"] == json!(scorelab::interp::eval::ops::to_java_string(v)) => {}
+            (Ok(v), false) if engine["result"] == json!(scorelab::interp::runtime::ops::to_java_string(v).ok()) => {}
             (Err(d), true) if d[0].es_type == "unsupported_locally" && engine["result"].is_string() => {}
             _ => failures.push(format!("{source} ({}): engine {engine}, local {local:?}", c["note"])),
         }

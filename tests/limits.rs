@@ -140,7 +140,8 @@ fn run_small(src: String) -> Result<String, (String, String, String)> {
     on_small_stack(move || {
         let r = exec_test(&src, &serde_json::Map::new());
         match r.outcome {
-            Ok(v) => Ok(scorelab::interp::output::value_to_json(&v)),
+            Ok(v) => Ok(scorelab::interp::runtime::output::value_to_json(&v)
+                .expect("exec_test refuses results without a JSON form")),
             Err(d) => Err((d[0].es_type.clone(), d[0].code.clone(), d[0].message.clone())),
         }
     })

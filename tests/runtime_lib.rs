@@ -1,4 +1,4 @@
-//! The Painless runtime library (src/interp/lib) against Java's behaviour: number formatting,
+//! The Painless runtime library (src/interp/runtime, src/interp/stdlib) against Java's behaviour: number formatting,
 //! HashMap iteration order, Math edge cases, Integer/Double parsing, UTF-16 string indices,
 //! collection methods through the registry, and score-function formulas.
 //!
@@ -8,10 +8,11 @@
 //! checked when `SCORELAB_JAVA_ORACLE_DIR` points at a directory holding `fmt_oracle.txt` and
 //! `map_oracle.txt`; otherwise that test prints a skip message.
 
-use scorelab::interp::lib::hashmap::{JavaHashMap, string_hash_code};
-use scorelab::interp::lib::{javafmt, math, numbers, score, strings};
-use scorelab::interp::registry::{CallCtx, registry};
-use scorelab::interp::types::{Dialect, ScriptContext, Ty};
+use scorelab::interp::runtime::hashmap::{JavaHashMap, string_hash_code};
+use scorelab::interp::runtime::types::{Dialect, ScriptContext, Ty};
+use scorelab::interp::runtime::{javafmt, numbers, strings};
+use scorelab::interp::stdlib::registry::{CallCtx, registry};
+use scorelab::interp::stdlib::{math, score};
 use scorelab::interp::{Limits, RuntimeError, Value};
 use std::path::PathBuf;
 
@@ -311,7 +312,7 @@ fn score_functions_hand_computed() {
 /// evaluator reaches it (expected values are Java's).
 #[test]
 fn library_through_exec_test() {
-    use scorelab::interp::{exec_test, output::value_to_json};
+    use scorelab::interp::{exec_test, runtime::output::value_to_json};
     let cases: &[(&str, &str)] = &[
         ("Math.max(1, 2)", "2.0"),
         ("Math.round(-2.5)", "-2"),
@@ -332,7 +333,7 @@ fn library_through_exec_test() {
     for (src, want) in cases {
         let r = exec_test(src, &serde_json::Map::new());
         let got = match r.outcome {
-            Ok(v) => value_to_json(&v),
+            Ok(v) => value_to_json(&v).expect("exec_test refuses results without a JSON form"),
             Err(d) => format!("{}: {}", d[0].es_type, d[0].message),
         };
         assert_eq!(&got, want, "{src}");

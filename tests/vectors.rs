@@ -4,10 +4,10 @@
 //! an in-memory store.
 
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
-use scorelab::interp::lib::vectors::{self, EsQueryVector, EsVectorLayout};
-use scorelab::interp::registry::{CallCtx, DocCtx, FunctionImp, registry};
-use scorelab::interp::types::{Dialect, ScriptContext};
-use scorelab::interp::value::{DocFieldKind, DocFieldRef};
+use scorelab::interp::runtime::types::{Dialect, ScriptContext};
+use scorelab::interp::runtime::value::{DocFieldKind, DocFieldRef};
+use scorelab::interp::stdlib::registry::{CallCtx, DocCtx, FunctionImp, registry};
+use scorelab::interp::stdlib::vectors::{self, EsQueryVector, EsVectorLayout};
 use scorelab::interp::{Limits, RuntimeError, Value};
 use scorelab::store::{ItemIdx, Store};
 use std::rc::Rc;
@@ -250,7 +250,7 @@ fn registered_doc_values_follow_es() {
 /// A score script through compile → bind → eval: the library as the evaluator reaches it.
 #[test]
 fn score_script_end_to_end() {
-    use scorelab::interp::program::{CompileEnv, compile};
+    use scorelab::interp::{CompileEnv, compile};
     let store = Store::from_dataset(&dataset()).expect("store");
     let field = store.schema().vector_field().name.clone();
     let src = format!(

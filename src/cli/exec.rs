@@ -4,7 +4,9 @@
 
 use super::check::{ContextArg, DialectArg};
 use anyhow::Context;
-use scorelab::interp::{CompileEnv, ScriptContext, Value, compile, exec_test, output::value_to_json, schema_fields};
+use scorelab::interp::{
+    CompileEnv, ScriptContext, Value, compile, exec_test, runtime::output::value_to_json, schema_fields,
+};
 use scorelab::painless::{Diagnostic, render_es};
 use scorelab::store::Store;
 use std::io::{BufRead, Write};
@@ -49,10 +51,10 @@ pub struct ExecArgs {
 }
 
 /// The deadline of one run under `--timeout` (non-positive or not finite: none).
-fn deadline(timeout: f64) -> scorelab::interp::deadline::Deadline {
+fn deadline(timeout: f64) -> scorelab::interp::run::deadline::Deadline {
     let at = (timeout.is_finite() && timeout > 0.0)
         .then(|| std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout));
-    scorelab::interp::deadline::Deadline::enter(at)
+    scorelab::interp::run::deadline::Deadline::enter(at)
 }
 
 /// `{"error": {"type": <es exception>, "reason": ..., <script_exception fields>}}`.
@@ -74,8 +76,10 @@ pub fn error_json(diags: &[Diagnostic], source: &str) -> serde_json::Value {
     serde_json::json!({ "error": obj })
 }
 
+/// `v` is a value `exec_test` returned (it refuses one without a JSON form) or a double.
 fn result_line(v: &Value) -> String {
-    format!("{{\"result\":{},\"type\":{}}}", value_to_json(v), serde_json::json!(v.type_name()))
+    let json = value_to_json(v).unwrap_or_else(|e| serde_json::json!(e.message).to_string());
+    format!("{{\"result\":{json},\"type\":{}}}", serde_json::json!(v.type_name()))
 }
 
 fn parse_params(text: Option<&str>) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {

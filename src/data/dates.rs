@@ -3,7 +3,7 @@
 //! UTC), `Duration`, the text forms Java prints and parses, and the two parsers Elasticsearch runs on
 //! dates: its default date format (`strict_date_optional_time||epoch_millis`: date fields at import and
 //! in the engine, the origin of `decayDate*`) and `TimeValue` (their scale and offset). The
-//! interpreter's runtime library uses it as `interp::lib::time`; import reads date fields with it.
+//! interpreter's runtime library uses it as `interp::stdlib::time`; import reads date fields with it.
 //!
 //! Text is parsed only in the forms whose Java result is certain (`docs/painless-subset.md`, "Dates"):
 //! anything else is refused as unsupported locally rather than guessed, since a wrong date would

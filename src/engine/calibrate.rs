@@ -12,7 +12,7 @@
 use super::error::{EngineError, classify};
 use super::request::ORD_FIELD;
 use super::transport::{EngineClient, Flavor, Method, Payload};
-use crate::interp::lib::vectors::{self, VectorArithmetic};
+use crate::interp::stdlib::vectors::{self, VectorArithmetic};
 use crate::store::{ItemIdx, Store};
 use serde::Serialize;
 use serde_json::json;

@@ -6,8 +6,8 @@
 //! expression evaluates to a value of exactly that class, so arithmetic dispatches on the value
 //! variants and still follows Java's static promotion rules.
 
-use super::registry::{FieldSig, FunctionSig, MethodSig, StaticFieldSig, StaticSig};
-use super::types::{Prim, Ty};
+use super::runtime::types::{Prim, Ty};
+use super::stdlib::registry::{FieldSig, FunctionSig, MethodSig, StaticFieldSig, StaticSig};
 use crate::painless::Span;
 
 pub type Slot = u32;
@@ -34,7 +34,7 @@ pub struct Function {
     pub ret: Ty,
     pub n_slots: usize,
     pub body: Vec<Stmt>,
-    /// Native stack one invocation may need (its tree depth times `program::STACK_PER_LEVEL`);
+    /// Native stack one invocation may need (its tree depth times `stack::STACK_PER_LEVEL`);
     /// `compile` fills it in, the evaluator grows the stack to it before running the body.
     pub stack: usize,
 }

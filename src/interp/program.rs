@@ -1,54 +1,21 @@
-//! The public face of the interpreter: `compile` (parse + check + lower), `Program` (Send + Sync,
-//! shared by every worker), `Bound` (one user's params and per-user state, single-threaded) and
-//! `exec_test` (the `_execute` test context).
+//! [`Program`]: a compiled script (the product of `compile/`), immutable, `Send + Sync` and shared
+//! by every worker, with everything it offers in one place: per-user binding ([`Program::bind`]),
+//! per-document evaluation ([`Program::eval`], [`Program::eval_batch`]) and the mapping of runtime
+//! errors to Elasticsearch-shaped diagnostics. The bodies of the run-time entry points live in
+//! `run/` (the bound state, the tree-walker, the batch executor).
 
-use super::check::{self, CheckEnv, Checked};
-use super::error::{RuntimeError, RuntimeErrorKind, es_type};
-use super::eval::{self, Frame, Interp};
-use super::hoist;
-use super::ir::{Const, Function};
-use super::lib::hashmap::JavaHashMap;
-use super::limits::Limits;
-use super::registry::{CallCtx, FunctionBinding};
-use super::types::{Dialect, ScriptContext};
-use super::value::{DocFieldKind, Value};
-use crate::painless::{self, Diagnostic, Phase, Severity, Span};
-
-/// What a script is compiled against.
-#[derive(Clone, Default)]
-pub struct CompileEnv {
-    pub context: ScriptContextOpt,
-    pub dialect: Dialect,
-    /// Doc fields the store has, with their kinds (None: `doc` accesses are not checked).
-    pub fields: Option<Vec<(String, DocFieldKind)>>,
-    /// Params the harness supplies (None: `params.x` is not checked).
-    pub param_names: Option<Vec<String>>,
-    pub limits: Limits,
-    /// The Lucene vector arithmetic vector functions reproduce (the target engine's, once probed).
-    pub vectors: super::lib::vectors::VectorArithmetic,
-}
-
-/// `ScriptContext` with a default (score) so `CompileEnv` can derive `Default`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct ScriptContextOpt(pub ScriptContext);
-
-impl Default for ScriptContextOpt {
-    fn default() -> Self {
-        ScriptContextOpt(ScriptContext::Score)
-    }
-}
-
-impl CompileEnv {
-    pub fn new(context: ScriptContext, dialect: Dialect) -> Self {
-        CompileEnv { context: ScriptContextOpt(context), dialect, ..Default::default() }
-    }
-}
-
-pub struct Compiled {
-    /// None when any diagnostic is an error or unsupported-locally.
-    pub program: Option<Program>,
-    pub diagnostics: Vec<Diagnostic>,
-}
+use crate::interp::compile::plan::Plan;
+use crate::interp::ir::{Const, Function};
+use crate::interp::run::batch::{self, BatchFailure, BatchScores};
+use crate::interp::run::bound::{self, Bound};
+use crate::interp::runtime::error::{RuntimeError, RuntimeErrorKind, es_type};
+use crate::interp::runtime::limits::Limits;
+use crate::interp::runtime::types::{Dialect, ScriptContext};
+use crate::interp::stack::{SMALL_STACK, with_stack};
+use crate::interp::stdlib::registry::{CallCtx, DocCtx};
+use crate::interp::stdlib::vectors::VectorArithmetic;
+use crate::painless::{Diagnostic, Phase, Severity, Span};
+use crate::store::{ItemIdx, Store};
 
 /// A compiled script: immutable, `Send + Sync`.
 #[derive(Debug)]
@@ -60,129 +27,14 @@ pub struct Program {
     pub(crate) functions: Vec<Function>,
     pub(crate) consts: Vec<Const>,
     pub(crate) limits: Limits,
-    pub(crate) vectors: super::lib::vectors::VectorArithmetic,
+    pub(crate) vectors: VectorArithmetic,
     /// Statements `main.body[..prefix_len]` depend only on params and constants: `bind` runs them
-    /// once per user (see `hoist.rs`).
+    /// once per user (see `compile/hoist.rs`).
     pub(crate) prefix_len: usize,
     /// How many `ExprKind::Cached` nodes the rest of `main` has (per-user caches in `Bound`).
     pub(crate) caches: u32,
-    /// The per-document part in column-wise form, when it has one (`batch.rs`).
-    pub(crate) batch: Option<super::batch::Plan>,
-}
-
-/// Native stack per level of syntax-tree depth that checking, folding, hoisting, planning and
-/// evaluating may use. Measured in gdb (stack pointer one level apart) on the deep-chain cases of
-/// `tests/limits.rs` with the release-optimised `ci` profile: the checker is the deepest stage,
-/// 2.9 KiB per level on an operator chain (`check_expr` + `binary`) and 3.2 KiB on a call chain
-/// (`check_expr` + `call`); this is 2.5 times the worst. Debug frames are several times larger.
-pub(crate) const STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 64 << 10 } else { 8 << 10 };
-
-/// Stack every thread that compiles or evaluates is assumed to have spare: scripts whose need is
-/// below it run where they are, without the check `stacker` makes.
-const SMALL_STACK: usize = 128 << 10;
-
-/// Runs `f` with `needed` bytes of native stack, growing it on the heap (stacker) when the
-/// current one is shorter: deep trees are walked recursively by every stage, on a stack sized
-/// from their measured depth instead of risking an abort on a fixed one.
-pub(crate) fn with_stack<T>(needed: usize, f: impl FnOnce() -> T) -> T {
-    if needed <= SMALL_STACK {
-        f()
-    } else {
-        let size = needed.saturating_add(SMALL_STACK);
-        stacker::maybe_grow(size, size, f)
-    }
-}
-
-/// The stack a tree `depth` levels deep needs (with a constant for the frames around it).
-pub(crate) fn stack_for_depth(depth: usize) -> usize {
-    depth.saturating_add(32).saturating_mul(STACK_PER_LEVEL)
-}
-
-/// L420: a syntax tree deeper than `Limits::max_tree_depth`, at its deepest node.
-fn tree_too_deep(depth: usize, max: usize, span: Span) -> Diagnostic {
-    Diagnostic {
-        code: "L420".into(),
-        severity: Severity::UnsupportedLocally,
-        phase: Phase::Compile,
-        span: Span { start: span.start, end: span.start.saturating_add(1).min(span.end.max(span.start + 1)) },
-        statement: None,
-        es_type: "unsupported_locally".into(),
-        message: format!(
-            "the script's syntax tree is {depth} levels deep, over the local depth budget of {max} \
-             (Limits::max_tree_depth); it is valid Painless but unsupported in the local subset"
-        ),
-        help: Some(
-            "a long operator or call chain nests one level per operator; split it into several \
-             statements (Elasticsearch's own bound is its JVM stack)"
-                .into(),
-        ),
-        java_frames: Vec::new(),
-    }
-}
-
-/// Parse, check and lower a script.
-pub fn compile(source: &str, env: &CompileEnv) -> Compiled {
-    let script = match painless::parse(source) {
-        Ok(s) => s,
-        Err(diagnostics) => return Compiled { program: None, diagnostics },
-    };
-    // Long chains nest without brackets, so the parser's nesting limit does not bound the tree:
-    // measure it (without recursion) and run the recursive stages on a stack that deep.
-    let (depth, deepest) = painless::depth::max_depth(&script);
-    if depth > env.limits.max_tree_depth {
-        return Compiled { program: None, diagnostics: vec![tree_too_deep(depth, env.limits.max_tree_depth, deepest)] };
-    }
-    let stack = stack_for_depth(depth);
-    with_stack(stack, move || compile_tree(script, source, env, stack))
-}
-
-fn compile_tree(script: painless::ast::Script, source: &str, env: &CompileEnv, stack: usize) -> Compiled {
-    let context = env.context.0;
-    let cenv = CheckEnv {
-        context,
-        dialect: env.dialect,
-        fields: env.fields.as_deref(),
-        param_names: env.param_names.as_deref(),
-    };
-    let (result, mut diagnostics) = check::check(&script, &cenv);
-    drop(script);
-    match result {
-        Err(d) => {
-            diagnostics.insert(0, *d);
-            Compiled { program: None, diagnostics }
-        }
-        Ok(Checked { mut main, mut functions, mut consts, binding_sites: _ }) => {
-            super::fold::fold_program(&mut main, &mut functions, &mut consts, env.dialect, context, &env.limits);
-            // Every function gets the whole tree's budget: an upper bound on its own depth.
-            main.stack = stack;
-            for f in &mut functions {
-                f.stack = stack;
-            }
-            let (prefix_len, caches, batch) = if context == ScriptContext::Test {
-                (0, 0, None)
-            } else {
-                let prefix_len = hoist::invariant_prefix(&main.body);
-                let hoisted = hoist::live_slots(&main.body[..prefix_len]);
-                let caches = hoist::cache_invariants(&mut main.body[prefix_len..], &hoisted);
-                let batch = super::batch::plan(&main, prefix_len, &hoisted, context);
-                (prefix_len, caches, batch)
-            };
-            let program = Program {
-                source: source.to_string(),
-                context,
-                dialect: env.dialect,
-                main,
-                functions,
-                consts,
-                limits: env.limits.clone(),
-                vectors: env.vectors,
-                prefix_len,
-                caches,
-                batch,
-            };
-            Compiled { program: Some(program), diagnostics }
-        }
-    }
+    /// The per-document part in column-wise form, when it has one (`run/batch`).
+    pub(crate) batch: Option<Plan>,
 }
 
 /// The IR is as deep as the tree it came from, and its derived drop recurses: a deep program is
@@ -196,110 +48,52 @@ impl Drop for Program {
     }
 }
 
-/// The result of running a script in the test context.
-#[derive(Debug, Clone)]
-pub struct ExecResult {
-    /// The returned value, or the diagnostics (compile or runtime) that stopped it.
-    pub outcome: Result<Value, Vec<Diagnostic>>,
-}
-
-impl ExecResult {
-    /// `scorelab exec`'s `"type"`: the runtime type name of the result.
-    pub fn type_name(&self) -> Option<String> {
-        self.outcome.as_ref().ok().map(Value::type_name)
-    }
-}
-
-/// Run `source` in the test context (`_scripts/painless/_execute`, return type Object).
-pub fn exec_test(source: &str, params: &serde_json::Map<String, serde_json::Value>) -> ExecResult {
-    exec_test_with(source, params, &Limits::default())
-}
-
-pub fn exec_test_with(
-    source: &str,
-    params: &serde_json::Map<String, serde_json::Value>,
-    limits: &Limits,
-) -> ExecResult {
-    let env = CompileEnv { limits: limits.clone(), ..CompileEnv::new(ScriptContext::Test, Dialect::Elasticsearch) };
-    let compiled = compile(source, &env);
-    let Some(program) = compiled.program else {
-        return ExecResult { outcome: Err(compiled.diagnostics) };
-    };
-    let params = match json_params(params, limits) {
-        Ok(p) => p,
-        Err(e) => return ExecResult { outcome: Err(vec![program.runtime_diag(e, Span::default(), None)]) },
-    };
-    let consts: Vec<Value> = program.consts.iter().map(eval::const_value).collect();
-    let mut bindings: Vec<Option<Box<dyn FunctionBinding>>> = Vec::new();
-    let ctx = CallCtx::detached(program.dialect, program.context, &program.limits).with_vectors(program.vectors);
-    let mut interp = Interp {
-        functions: &program.functions,
-        consts: &consts,
-        params: &params,
-        score: 0.0,
-        ctx,
-        limits: &program.limits,
-        bindings: &mut bindings,
-        cache: &mut Vec::new(),
-        depth: 0,
-        doc: &eval::NoDoc,
-    };
-    let mut frame = Frame::new(program.main.n_slots, &program.limits);
-    let result = with_stack(program.main.stack, || interp.run_body(&mut frame, &program.main.body, Value::Null));
-    match result {
-        Ok(v) => ExecResult { outcome: Ok(v) },
-        Err(f) => ExecResult { outcome: Err(vec![program.runtime_diag(f.err, f.span, f.stmt)]) },
-    }
-}
-
-/// JSON params → Painless values (integers → Integer, or Long when too big; decimals → Double;
-/// arrays → ArrayList; objects → HashMap), as ES's script params parser produces them.
-pub fn json_params(
-    params: &serde_json::Map<String, serde_json::Value>,
-    limits: &Limits,
-) -> Result<Value, RuntimeError> {
-    let mut m = JavaHashMap::new();
-    for (k, v) in params {
-        m.put(Value::str(k), json_value(v, limits)?);
-    }
-    Ok(Value::new_map(m))
-}
-
-pub fn json_value(v: &serde_json::Value, limits: &Limits) -> Result<Value, RuntimeError> {
-    Ok(match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                match i32::try_from(i) {
-                    Ok(i) => Value::Int(i),
-                    Err(_) => Value::Long(i),
-                }
-            } else if let Some(u) = n.as_u64() {
-                // Beyond i64: ES parses it as a BigInteger, which Painless cannot do arithmetic on.
-                return Err(RuntimeError::unsupported_locally(format!("integer parameter {u} exceeds the long range")));
-            } else {
-                Value::Double(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        serde_json::Value::String(s) => Value::str(s),
-        serde_json::Value::Array(a) => {
-            if a.len() > limits.max_collection_len {
-                return Err(RuntimeError::unsupported_locally("parameter list exceeds the local collection limit"));
-            }
-            Value::new_list(a.iter().map(|x| json_value(x, limits)).collect::<Result<_, _>>()?)
-        }
-        serde_json::Value::Object(o) => {
-            let mut m = JavaHashMap::new();
-            for (k, x) in o {
-                m.put(Value::str(k), json_value(x, limits)?);
-            }
-            Value::new_map(m)
-        }
-    })
-}
-
 impl Program {
+    /// Convert one user's params and run the per-user invariant prefix.
+    pub fn bind(
+        &self,
+        params: &serde_json::Map<String, serde_json::Value>,
+        store: &Store,
+    ) -> Result<Bound, Diagnostic> {
+        bound::bind(self, params, store)
+    }
+
+    /// Score one document: the script's value as ES uses it (score context: checked and rounded
+    /// to float; sort context: the double).
+    pub fn eval(&self, bound: &mut Bound, store: &Store, item: ItemIdx, score: f64) -> Result<f64, Diagnostic> {
+        bound::eval(self, bound, store, item, score)
+    }
+
+    /// True when the per-document part of the script runs column-wise in [`Program::eval_batch`].
+    pub fn is_batchable(&self) -> bool {
+        self.batch.is_some()
+    }
+
+    /// Scores `items` in order, as calling [`Program::eval`] on each would, stopping at the first
+    /// error: on `Ok`, `out[j]` is item `j`'s value; on `Err(f)`, `out[..f.index]` are filled and
+    /// `f.diagnostic` is what `eval` returns for `items[f.index]`. `out` must be as long as `items`
+    /// (and `scores`, when per item).
+    pub fn eval_batch(
+        &self,
+        bound: &mut Bound,
+        store: &Store,
+        items: &[ItemIdx],
+        scores: BatchScores<'_>,
+        out: &mut [f64],
+    ) -> Result<(), BatchFailure> {
+        batch::eval_batch(self, bound, store, items, scores, out)
+    }
+
+    /// The call context library members see: this program's dialect, script context, limits and
+    /// vector arithmetic, on `document` (None: no document, as in the hoisted prefix).
+    pub(crate) fn call_ctx<'a>(&'a self, document: Option<DocCtx<'a>>) -> CallCtx<'a> {
+        match document {
+            Some(doc) => CallCtx::for_document(self.dialect, self.context, &self.limits, doc),
+            None => CallCtx::detached(self.dialect, self.context, &self.limits),
+        }
+        .with_vectors(self.vectors)
+    }
+
     pub fn context(&self) -> ScriptContext {
         self.context
     }
@@ -313,7 +107,7 @@ impl Program {
         self.prefix_len
     }
 
-    /// How many per-user invariant expressions the per-document part caches (see `hoist.rs`).
+    /// How many per-user invariant expressions the per-document part caches (see `compile/hoist.rs`).
     pub fn cached_expressions(&self) -> usize {
         self.caches as usize
     }

@@ -156,8 +156,8 @@ mod tests {
             assert!(new_return.starts_with("return Math.max(0.0, sim + 1.0 + "), "{text}");
             let script = format!("double sim = 1.0;\n{}\n{new_return}\n", direction.declarations.join("\n"));
             let env = crate::interp::CompileEnv::new(
-                crate::interp::types::ScriptContext::Score,
-                crate::interp::types::Dialect::Elasticsearch,
+                crate::interp::runtime::types::ScriptContext::Score,
+                crate::interp::runtime::types::Dialect::Elasticsearch,
             );
             let compiled = crate::interp::compile(&script, &env);
             assert!(compiled.program.is_some(), "{text}\n{script}\n{:?}", compiled.diagnostics);

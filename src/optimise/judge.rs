@@ -308,7 +308,7 @@ impl CandidateJudge for LocalJudge<'_, '_> {
                         diagnostic_line(diagnostic),
                         diagnostic.help.clone(),
                         diagnostic.severity == Severity::UnsupportedLocally
-                            || diagnostic.es_type == crate::interp::error::es_type::UNSUPPORTED_LOCALLY,
+                            || diagnostic.es_type == crate::interp::runtime::error::es_type::UNSUPPORTED_LOCALLY,
                     ),
                     crate::rank::FailureKind::InvalidScore { value } => (
                         None,

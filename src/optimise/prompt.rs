@@ -17,8 +17,8 @@ use super::proposer::{
     Failure, FailureDetail, FailureKind, FieldInfo, ParentChoiceContext, Proposal, ProposalContext, ScriptTexts,
 };
 use super::reply::json_candidates;
-use crate::interp::registry::registry;
-use crate::interp::types::{Dialect, ScriptContext, Ty};
+use crate::interp::runtime::types::{Dialect, ScriptContext, Ty};
+use crate::interp::stdlib::registry::registry;
 use std::fmt::Write as _;
 
 /// The default `--prompt-budget`: an 8k context minus the default reply allowance and a margin for the

@@ -5,7 +5,7 @@ use super::local::{CompiledSet, CompiledSort, LocalEngine};
 use super::outcome::{CompileFailure, RankOutcome, RankRequest};
 use super::scorer::{BatchFailure, BatchScores, BoundScorer, Params, UserScorer};
 use super::{Dialect, RankEngine, RankError, ScriptSet};
-use crate::interp::bound::schema_fields;
+use crate::interp::run::bound::schema_fields;
 use crate::interp::{self, Bound, CompileEnv, Program, ScriptContext};
 use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store, UserIdx};
@@ -77,7 +77,7 @@ pub fn compile_set_with(
     store: &Store,
     harness: &Params,
     limits: &interp::Limits,
-    vectors: crate::interp::lib::vectors::VectorArithmetic,
+    vectors: crate::interp::stdlib::vectors::VectorArithmetic,
 ) -> SetCompilation {
     let mut failures = Vec::new();
     let mut warnings = Vec::new();

@@ -23,7 +23,7 @@ use super::outcome::{FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeF
 use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
 use super::topk::{ScoreKey, TopK, compare_score_keys};
 use crate::interp::TIMED_OUT_CODE;
-use crate::interp::deadline::{self, Deadline};
+use crate::interp::run::deadline::{self, Deadline};
 use crate::painless::Diagnostic;
 use crate::store::{ItemIdx, Store, UserIdx};
 use rayon::prelude::*;

@@ -26,7 +26,7 @@ pub struct RankRequest {
     pub stop_at_first_failure: bool,
     /// The Lucene vector arithmetic the local engine reproduces (the target engine's, once
     /// calibrated; the documented default otherwise). Search engines ignore it.
-    pub vectors: crate::interp::lib::vectors::VectorArithmetic,
+    pub vectors: crate::interp::stdlib::vectors::VectorArithmetic,
 }
 
 impl RankRequest {
