@@ -106,7 +106,7 @@ fn syntactically_invalid_scripts_are_rejected() {
 /// before users meet `P192`.
 #[test]
 fn real_scripts_parse_within_a_quarter_of_the_work_budget() {
-    use scorelab::painless::{ParseLimits, errors::code::TOO_COMPLEX, parse_with_limits};
+    use scorelab::painless::{ParseLimits, code::parse::TOO_COMPLEX, parse_with_limits};
     let Some(records) = records() else { return };
     let mut sources: Vec<(String, String)> = records
         .iter()

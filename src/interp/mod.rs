@@ -19,7 +19,7 @@ mod stack;
 pub mod stdlib;
 
 pub use compile::{CompileEnv, Compiled, compile};
-pub use program::{Program, TIMED_OUT_CODE};
+pub use program::Program;
 pub use run::batch::{BatchFailure, BatchScores, BatchStats};
 pub use run::bound::{Bound, schema_fields};
 pub use run::test_context::{ExecResult, exec_test, exec_test_with};

@@ -14,6 +14,7 @@ use crate::interp::runtime::types::{Dialect, ScriptContext};
 use crate::interp::stack::{SMALL_STACK, with_stack};
 use crate::interp::stdlib::registry::{CallCtx, DocCtx};
 use crate::interp::stdlib::vectors::VectorArithmetic;
+use crate::painless::code;
 use crate::painless::{Diagnostic, Phase, Severity, Span};
 use crate::store::{ItemIdx, Store};
 
@@ -46,6 +47,12 @@ impl Drop for Program {
             with_stack(self.main.stack, move || drop(parts));
         }
     }
+}
+
+/// Whether `script_score` refuses this score (ES's `ScriptScoreQuery`: negative or NaN, after the
+/// script's double is narrowed to the float Lucene keeps). Both evaluators apply it.
+pub(crate) fn is_invalid_score(score: f32) -> bool {
+    score < 0.0 || score.is_nan()
 }
 
 impl Program {
@@ -116,8 +123,10 @@ impl Program {
     pub(crate) fn runtime_diag(&self, err: RuntimeError, span: Span, stmt: Option<Span>) -> Diagnostic {
         let (code, severity) = match err.kind {
             RuntimeErrorKind::Java => (runtime_code(err.es_type), Severity::Error),
-            RuntimeErrorKind::UnsupportedLocally => ("L490", Severity::UnsupportedLocally),
-            RuntimeErrorKind::Interrupted => (TIMED_OUT_CODE, Severity::UnsupportedLocally),
+            RuntimeErrorKind::UnsupportedLocally => {
+                (code::unsupported::UNSUPPORTED_AT_RUNTIME, Severity::UnsupportedLocally)
+            }
+            RuntimeErrorKind::Interrupted => (code::unsupported::TIMED_OUT, Severity::UnsupportedLocally),
         };
         Diagnostic {
             code: code.to_string(),
@@ -133,25 +142,22 @@ impl Program {
     }
 }
 
-/// The code of a diagnostic raised because the evaluation's deadline passed (`interp::deadline`).
-pub const TIMED_OUT_CODE: &str = "L491";
-
 /// Stable runtime codes by exception class.
 fn runtime_code(es: &str) -> &'static str {
     match es {
-        es_type::NULL_POINTER => "R301",
-        es_type::CLASS_CAST => "R302",
-        es_type::ARITHMETIC => "R303",
+        es_type::NULL_POINTER => code::runtime::NULL_POINTER,
+        es_type::CLASS_CAST => code::runtime::CLASS_CAST,
+        es_type::ARITHMETIC => code::runtime::ARITHMETIC,
         es_type::INDEX_OUT_OF_BOUNDS | es_type::ARRAY_INDEX_OUT_OF_BOUNDS | es_type::STRING_INDEX_OUT_OF_BOUNDS => {
-            "R304"
+            code::runtime::INDEX_OUT_OF_BOUNDS
         }
-        es_type::PAINLESS_ERROR => "R305",
-        es_type::STACK_OVERFLOW => "R306",
-        es_type::ILLEGAL_ARGUMENT => "R307",
-        es_type::ILLEGAL_STATE => "R308",
-        es_type::UNSUPPORTED_OPERATION => "R309",
-        // R310 is an invalid score (`rank::outcome::INVALID_SCORE_CODE`).
-        es_type::WRONG_METHOD_TYPE => "R311",
-        _ => "R399",
+        es_type::PAINLESS_ERROR => code::runtime::PAINLESS_ERROR,
+        es_type::STACK_OVERFLOW => code::runtime::STACK_OVERFLOW,
+        es_type::ILLEGAL_ARGUMENT => code::runtime::ILLEGAL_ARGUMENT,
+        es_type::ILLEGAL_STATE => code::runtime::ILLEGAL_STATE,
+        es_type::UNSUPPORTED_OPERATION => code::runtime::UNSUPPORTED_OPERATION,
+        // R310 (`code::runtime::INVALID_SCORE`) is the score check's, not an exception's.
+        es_type::WRONG_METHOD_TYPE => code::runtime::WRONG_METHOD_TYPE,
+        _ => code::runtime::OTHER_RUNTIME,
     }
 }

@@ -19,8 +19,9 @@ use pest::error::{Error as PestError, ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ParseLimits;
+use super::code;
 use super::diag::Diagnostic;
-use super::errors::{self, code};
+use super::errors;
 use super::lex::{LexError, Lexed, error_display};
 use super::span::Span;
 
@@ -51,23 +52,23 @@ pub(crate) fn parse_script(source: &str) -> Result<Pair<'_, Rule>, Box<PestError
 pub(crate) fn lex_diagnostic(source: &str, e: &LexError) -> Diagnostic {
     let text = &source[e.offset..e.end];
     let code = if e.message.contains("The only valid escape sequences") {
-        code::INVALID_ESCAPE
+        code::parse::INVALID_ESCAPE
     } else if text.starts_with("//") || text.starts_with("/*") {
-        code::UNTERMINATED_COMMENT
+        code::parse::UNTERMINATED_COMMENT
     } else if text.starts_with(['"', '\'', '/']) && text.len() > 1 {
-        code::UNTERMINATED_LITERAL
+        code::parse::UNTERMINATED_LITERAL
     } else {
-        code::UNEXPECTED_CHARACTER
+        code::parse::UNEXPECTED_CHARACTER
     };
     let help = match code {
-        code::INVALID_ESCAPE => {
+        code::parse::INVALID_ESCAPE => {
             Some("Painless strings have no \\n, \\t or \\uXXXX escapes; only \\\\ and the quote itself".into())
         }
-        code::UNTERMINATED_COMMENT if text.starts_with("//") => {
+        code::parse::UNTERMINATED_COMMENT if text.starts_with("//") => {
             Some("a `//` comment must end with a newline; add one at the end of the script".into())
         }
-        code::UNTERMINATED_COMMENT => Some("this `/*` comment is never closed with `*/`".into()),
-        code::UNTERMINATED_LITERAL => Some("this literal is never closed".into()),
+        code::parse::UNTERMINATED_COMMENT => Some("this `/*` comment is never closed with `*/`".into()),
+        code::parse::UNTERMINATED_LITERAL => Some("this literal is never closed".into()),
         _ => None,
     };
     errors::compile_error(code, e.message.clone(), Span::new(e.offset, e.end), help)
@@ -127,10 +128,10 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
             && matches!(only, Rule::trap | Rule::kw_catch)
         {
             let message = "unexpected token ['<EOF>'] was expecting one of ['catch'].".to_string();
-            return errors::compile_error(code::UNEXPECTED_TOKEN, message, Span::new(end, end), help);
+            return errors::compile_error(code::parse::UNEXPECTED_TOKEN, message, Span::new(end, end), help);
         }
         return errors::compile_error(
-            code::UNEXPECTED_END,
+            code::parse::UNEXPECTED_END,
             "unexpected end of script.".into(),
             Span::new(end, end),
             help,
@@ -142,22 +143,22 @@ pub(crate) fn diagnose(source: &str, lexed: &Lexed, failure: Box<PestError<Rule>
         && let Some(required) = single_token(*only)
     {
         let message = format!("unexpected token [{shown}] was expecting one of ['{required}'].");
-        return errors::compile_error(code::UNEXPECTED_TOKEN, message, token.span, help);
+        return errors::compile_error(code::parse::UNEXPECTED_TOKEN, message, token.span, help);
     }
     let top_level = token.bracket_depth == 0;
     let index = lexed.tokens.iter().position(|t| t.span == token.span).unwrap_or(0);
     let (code, message) = if index <= function_prediction_end(source, &lexed.tokens) {
         // ANTLR decides `function*` vs the first statement by looking ahead; when both die on
         // the same token it reports no viable alternative there.
-        (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
+        (code::parse::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
     } else if let Some(expected) = for_header_expectation(source, &lexed.tokens, index, &positives) {
-        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of ['{expected}']."))
+        (code::parse::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of ['{expected}']."))
     } else if top_level && positives.contains(&Rule::semicolon) {
-        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [{{<EOF>, ';'}}]."))
+        (code::parse::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [{{<EOF>, ';'}}]."))
     } else if top_level && positives.contains(&Rule::EOI) {
-        (code::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [<EOF>]."))
+        (code::parse::UNEXPECTED_TOKEN, format!("unexpected token [{shown}] was expecting one of [<EOF>]."))
     } else {
-        (code::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
+        (code::parse::INVALID_SEQUENCE, format!("invalid sequence of tokens near [{shown}]."))
     };
     let help = generics_help(source, &lexed.tokens, index).or(help);
     errors::compile_error(code, message, token.span, help)

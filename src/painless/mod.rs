@@ -12,6 +12,7 @@
 //! `PEST_STACK_PER_LEVEL` is twice the worst case measured per level.
 
 pub mod ast;
+pub mod code;
 pub mod depth;
 pub mod diag;
 pub mod errors;

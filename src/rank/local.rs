@@ -22,9 +22,9 @@ use super::SortOrder;
 use super::outcome::{FailureKind, RankOutcome, RankRequest, RankedItem, RuntimeFailure, UserRanking, UserResult};
 use super::scorer::{BatchScores, BoundScorer, UserScorer, user_params};
 use super::topk::{ScoreKey, TopK, compare_score_keys};
-use crate::interp::TIMED_OUT_CODE;
 use crate::interp::run::deadline::{self, Deadline};
 use crate::painless::Diagnostic;
+use crate::painless::code;
 use crate::store::{ItemIdx, Store, UserIdx};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -316,14 +316,14 @@ impl<'s> LocalEngine<'s> {
 /// True for a user whose ranking stopped because the deadline passed (`interp::deadline`).
 fn is_timeout(result: &UserResult) -> bool {
     matches!(result, UserResult::Failed(RuntimeFailure { kind: FailureKind::Script { diagnostic }, .. })
-        if diagnostic.code == TIMED_OUT_CODE)
+        if diagnostic.code == code::unsupported::TIMED_OUT)
 }
 
 /// A user not started because the deadline had passed.
 fn timed_out_user(set: &CompiledSet<'_>, user: UserIdx) -> UserResult {
     let err = crate::interp::RuntimeError::timed_out();
     let diagnostic = Diagnostic {
-        code: TIMED_OUT_CODE.into(),
+        code: code::unsupported::TIMED_OUT.into(),
         severity: crate::painless::Severity::UnsupportedLocally,
         phase: crate::painless::Phase::Runtime,
         span: crate::painless::Span::default(),

@@ -2,6 +2,7 @@
 //! Script failures are data (the optimiser reads them), never an `Err`.
 
 use crate::painless::Diagnostic;
+use crate::painless::code;
 use crate::store::{ItemIdx, UserIdx};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -139,9 +140,6 @@ pub fn invalid_score_es_json(value: f32, item: Option<ItemIdx>) -> Value {
     plain_illegal_argument_json(&invalid_score_reason(value, item))
 }
 
-/// Code the interpreter gives the NaN/negative `script_score` check (it runs it itself).
-pub const INVALID_SCORE_CODE: &str = "R310";
-
 fn plain_illegal_argument_json(reason: &str) -> Value {
     let cause = json!({"type": "illegal_argument_exception", "reason": reason});
     json!({
@@ -190,7 +188,7 @@ pub fn runtime_failure_json(failure: &RuntimeFailure, set: &super::ScriptSet) ->
     match &failure.kind {
         FailureKind::InvalidScore { value } => invalid_score_es_json(*value, failure.item),
         // ES reports an invalid score as a bare shard failure, not as a script_exception.
-        FailureKind::Script { diagnostic } if diagnostic.code == INVALID_SCORE_CODE => {
+        FailureKind::Script { diagnostic } if diagnostic.code == code::runtime::INVALID_SCORE => {
             plain_illegal_argument_json(&diagnostic.message)
         }
         FailureKind::Script { diagnostic } => {

@@ -12,6 +12,7 @@ use crate::interp::runtime::limits::Limits;
 use crate::interp::runtime::types::{Dialect, ScriptContext};
 use crate::interp::runtime::value::DocFieldKind;
 use crate::interp::stack::{stack_for_depth, with_stack};
+use crate::painless::code;
 use crate::painless::{self, Diagnostic, Phase, Severity, Span};
 use check::{CheckEnv, Checked};
 
@@ -54,7 +55,7 @@ pub struct Compiled {
 /// L420: a syntax tree deeper than `Limits::max_tree_depth`, at its deepest node.
 fn tree_too_deep(depth: usize, max: usize, span: Span) -> Diagnostic {
     Diagnostic {
-        code: "L420".into(),
+        code: code::unsupported::TREE_TOO_DEEP.into(),
         severity: Severity::UnsupportedLocally,
         phase: Phase::Compile,
         span: Span { start: span.start, end: span.start.saturating_add(1).min(span.end.max(span.start + 1)) },

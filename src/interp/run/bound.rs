@@ -13,7 +13,7 @@
 use super::params::json_params;
 use crate::data::FieldKind;
 use crate::interp::ir::{Stmt, StmtKind};
-use crate::interp::program::Program;
+use crate::interp::program::{Program, is_invalid_score};
 use crate::interp::run::batch::{BatchState, BatchStats};
 use crate::interp::run::eval::{DocResolver, Fail, Frame, Interp, UserState};
 use crate::interp::runtime::error::RuntimeError;
@@ -21,6 +21,7 @@ use crate::interp::runtime::types::ScriptContext;
 use crate::interp::runtime::value::{DocFieldKind, DocFieldRef, Value};
 use crate::interp::runtime::{javafmt, ops};
 use crate::interp::stdlib::registry::{DocCtx, FunctionBinding};
+use crate::painless::code;
 use crate::painless::{Diagnostic, Phase, Severity, Span};
 use crate::store::{ItemIdx, Schema, Store};
 use std::rc::Rc;
@@ -172,9 +173,9 @@ pub(crate) fn eval(
     match program.context {
         ScriptContext::Score => {
             let f = d as f32;
-            if f < 0.0 || f.is_nan() {
+            if is_invalid_score(f) {
                 return Err(Diagnostic {
-                    code: "R310".into(),
+                    code: code::runtime::INVALID_SCORE.into(),
                     severity: Severity::Error,
                     phase: Phase::Runtime,
                     span: Span::default(),

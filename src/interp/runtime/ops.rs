@@ -68,6 +68,12 @@ pub fn class_cast(v: &Value, to: &Ty) -> RuntimeError {
     RuntimeError::class_cast(format!("class {a} cannot be cast to class {b} ({tail})"))
 }
 
+/// Whether `+` on these runtime values is a string concatenation (Painless `DefMath.add`: when
+/// either operand is a `String`), as both evaluators decide it for `def` operands.
+pub fn is_concatenation(a: &Value, b: &Value) -> bool {
+    matches!(a, Value::Str(_)) || matches!(b, Value::Str(_))
+}
+
 /// `String.valueOf(x)` / `x.toString()` / string concatenation as Java prints it: doubles and floats with JDK 21's
 /// shortest digits, chars as the character, collections as `[a, b]` and maps as `{k=v}` in
 /// HashMap order. Arrays print an identity hash code in Java (`[I@1b6d3586`), which is not

@@ -15,6 +15,7 @@
 //! argument mentions a variable name or a document value.
 
 use crate::painless::ast::{self, Expr, ExprKind, ForInit, Stmt, StmtKind};
+use crate::painless::code;
 use crate::painless::{Diagnostic, Phase, Severity};
 use std::collections::HashSet;
 
@@ -62,7 +63,7 @@ pub fn call_site_binding_warnings(script: &ast::Script) -> Vec<Diagnostic> {
 
 fn warning(function: &str, call: &Expr) -> Diagnostic {
     Diagnostic {
-        code: "C252".into(),
+        code: code::warning::QUERY_VECTOR_BOUND_ONCE.into(),
         severity: Severity::Warning,
         phase: Phase::Compile,
         span: call.span,
@@ -323,7 +324,7 @@ mod tests {
                    best = Math.max(best, dotProduct(params.rows[i], 'vector')); } return best;";
         let w = warnings(src);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert_eq!(w[0].code, "C252");
+        assert_eq!(w[0].code, code::warning::QUERY_VECTOR_BOUND_ONCE);
         assert!(w[0].message.starts_with("Elasticsearch binds this call to its first query vector"));
         assert!(w[0].help.as_deref().unwrap_or("").contains("one call site per query row"));
         assert_eq!(&src[w[0].span.start as usize..w[0].span.end as usize], "dotProduct(params.rows[i], 'vector')");

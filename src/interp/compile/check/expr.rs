@@ -6,6 +6,7 @@ use super::{CResult, Checker, cast_error, error, unsupported};
 use crate::interp::ir::{self, Back, BinOp, EqMode, Expr, ExprKind, Target, UnOp};
 use crate::interp::runtime::types::{Prim, ScriptContext, Ty};
 use crate::painless::ast::{self, BinaryOp, Literal, UnaryOp};
+use crate::painless::code;
 use crate::painless::{Severity, Span};
 
 /// A checked expression: its IR, static type, and whether it is a literal (elvis checks).
@@ -222,7 +223,7 @@ impl<'a> Checker<'a> {
         if v.null {
             if let Ty::Prim(_) = to {
                 return Err(error(
-                    "C202",
+                    code::check::ILLEGAL_CAST,
                     span,
                     format!("Cannot cast null to a primitive type [{}].", to.painless_name()),
                 ));
@@ -331,14 +332,14 @@ impl<'a> Checker<'a> {
                     (Ty::String, 0) => ExprKind::Const(self.add_const(ir::Const::Str("".into()))),
                     (Ty::ArrayList | Ty::HashMap | Ty::HashSet, n) => {
                         return Err(unsupported(
-                            "L406",
+                            code::unsupported::UNSUPPORTED_MEMBER,
                             span,
                             &format!("constructor [{}, <init>/{n}]", t.short_name()),
                         ));
                     }
                     (_, n) => {
                         return Err(error(
-                            "C205",
+                            code::check::MEMBER_NOT_FOUND,
                             span,
                             format!("constructor [{}, <init>/{n}] not found", t.short_name()),
                         ));
@@ -361,7 +362,7 @@ impl<'a> Checker<'a> {
                 let t = self.resolve_type(ty)?;
                 let elem = match &t {
                     Ty::Array(e) => (**e).clone(),
-                    _ => return Err(error("C211", span, "invalid array initializer")),
+                    _ => return Err(error(code::check::ILLEGAL_TREE, span, "invalid array initializer")),
                 };
                 let mut vs = Vec::new();
                 for v in values {
@@ -389,11 +390,13 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Typed::new(ExprKind::NewMap(es), span, Ty::HashMap))
             }
-            K::Lambda { .. } => Err(unsupported("L401", span, "a lambda")),
-            K::MethodRef { target, method } => {
-                Err(unsupported("L402", span, &format!("the method reference [{target}::{method}]")))
-            }
-            K::Regex { .. } => Err(unsupported("L403", span, "a regex")),
+            K::Lambda { .. } => Err(unsupported(code::unsupported::UNSUPPORTED_LAMBDA, span, "a lambda")),
+            K::MethodRef { target, method } => Err(unsupported(
+                code::unsupported::UNSUPPORTED_METHOD_REFERENCE,
+                span,
+                &format!("the method reference [{target}::{method}]"),
+            )),
+            K::Regex { .. } => Err(unsupported(code::unsupported::UNSUPPORTED_REGEX, span, "a regex")),
         }
     }
 
@@ -436,9 +439,13 @@ impl<'a> Checker<'a> {
             _ => {}
         }
         if Ty::from_name(name).is_some() || self.reg.is_static_class(name) {
-            return Err(error("C211", span, format!("value required: instead found unexpected type [{name}]")));
+            return Err(error(
+                code::check::ILLEGAL_TREE,
+                span,
+                format!("value required: instead found unexpected type [{name}]"),
+            ));
         }
-        Err(error("C201", span, format!("cannot resolve symbol [{name}]")))
+        Err(error(code::check::UNKNOWN_SYMBOL, span, format!("cannot resolve symbol [{name}]")))
     }
 
     /// A bare name that is a static class (`Math`, `Integer`) rather than a variable.
@@ -457,7 +464,11 @@ impl<'a> Checker<'a> {
     pub(super) fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> CResult<Typed> {
         use BinaryOp as B;
         if matches!(op, B::RegexFind | B::RegexMatch) {
-            return Err(unsupported("L403", span, &format!("the regex operator [{}]", op.symbol())));
+            return Err(unsupported(
+                code::unsupported::UNSUPPORTED_REGEX,
+                span,
+                &format!("the regex operator [{}]", op.symbol()),
+            ));
         }
         if matches!(op, B::And | B::Or) {
             let a = self.check_condition(lhs)?;
@@ -486,7 +497,7 @@ impl<'a> Checker<'a> {
         match op {
             B::Eq | B::Ne | B::RefEq | B::RefNe => {
                 if a.null && b.null {
-                    return Err(error("C211", span, "extraneous comparison of [null] constants"));
+                    return Err(error(code::check::ILLEGAL_TREE, span, "extraneous comparison of [null] constants"));
                 }
                 let promoted = promote_equality(&a.ty, &b.ty).ok_or_else(|| cannot(&a.ty, &b.ty))?;
                 let identity = matches!(op, B::RefEq | B::RefNe);
@@ -593,7 +604,9 @@ impl<'a> Checker<'a> {
         span: Span,
         target: Option<&Ty>,
     ) -> CResult<Typed> {
-        let bad = |m: &str| super::diag("C206", Severity::Error, span, "illegal_argument_exception", m);
+        let bad = |m: &str| {
+            super::diag(code::check::ELVIS_ON_PRIMITIVE, Severity::Error, span, "illegal_argument_exception", m)
+        };
         if target.is_some_and(|t| t.is_primitive()) {
             return Err(bad("Elvis operator cannot return primitives"));
         }
@@ -629,21 +642,25 @@ impl<'a> Checker<'a> {
                     return Ok((Target::Local { slot: l.slot, ty: l.ty.clone() }, l.ty.clone()));
                 }
                 if matches!(name.as_str(), "params" | "doc" | "_score") {
-                    return Err(error("C204", t.span, format!("Variable [{name}] is read-only.")));
+                    return Err(error(
+                        code::check::INVALID_ASSIGNMENT,
+                        t.span,
+                        format!("Variable [{name}] is read-only."),
+                    ));
                 }
-                Err(error("C201", t.span, format!("cannot resolve symbol [{name}]")))
+                Err(error(code::check::UNKNOWN_SYMBOL, t.span, format!("cannot resolve symbol [{name}]")))
             }
             K::Field { recv, name, null_safe } => {
                 if *null_safe {
                     return Err(error(
-                        "C207",
+                        code::check::INVALID_NULL_SAFE,
                         t.span,
                         "invalid assignment: cannot assign a value to a null safe operation [?.]",
                     ));
                 }
                 if self.static_class(recv).is_some_and(|c| self.reg.is_static_class(c)) {
                     return Err(error(
-                        "C204",
+                        code::check::INVALID_ASSIGNMENT,
                         t.span,
                         format!("invalid assignment: cannot assign a value to read-only field [{}]", name.name),
                     ));
@@ -651,23 +668,25 @@ impl<'a> Checker<'a> {
                 let r = self.check_expr(recv, None)?;
                 match &r.ty {
                     Ty::Array(_) if name.name == "length" => Err(error(
-                        "C204",
+                        code::check::INVALID_ASSIGNMENT,
                         t.span,
                         "invalid assignment: cannot assign a value write to read-only field [length] for an array.",
                     )),
                     Ty::Def | Ty::Map | Ty::HashMap | Ty::List | Ty::ArrayList => {
                         if matches!(r.ty, Ty::List | Ty::ArrayList) && name.name.parse::<i32>().is_err() {
                             return Err(error(
-                                "C211",
+                                code::check::ILLEGAL_TREE,
                                 super::member::dot_span(recv, name),
                                 format!("invalid list index [{}]", name.name),
                             ));
                         }
                         Ok((Target::Field { recv: Box::new(r.ir), name: name.name.clone() }, Ty::Def))
                     }
-                    Ty::DocMap => Err(unsupported("L406", t.span, "writing to doc values")),
+                    Ty::DocMap => {
+                        Err(unsupported(code::unsupported::UNSUPPORTED_MEMBER, t.span, "writing to doc values"))
+                    }
                     other => Err(unsupported(
-                        "L406",
+                        code::unsupported::UNSUPPORTED_MEMBER,
                         t.span,
                         &format!("assigning field [{}] of [{}]", name.name, other.short_name()),
                     )),
@@ -678,7 +697,7 @@ impl<'a> Checker<'a> {
                 let brace = Span { start: recv.span.end, end: t.span.end };
                 let (idx, ty, mut site) = self.index_parts(&r.ty, index, brace)?;
                 if r.ty == Ty::DocMap {
-                    return Err(unsupported("L406", t.span, "writing to doc values"));
+                    return Err(unsupported(code::unsupported::UNSUPPORTED_MEMBER, t.span, "writing to doc values"));
                 }
                 // The stored value's type: `def` for compound assignments and `++` (their result
                 // is computed in `def`); a plain assignment puts its value's own type here.
@@ -688,53 +707,63 @@ impl<'a> Checker<'a> {
                 Ok((Target::Index { recv: Box::new(r.ir), index: Box::new(idx), site }, ty))
             }
             K::Binary { op, .. } => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 t.span,
                 format!("invalid assignment: cannot assign a value to {} operation [{}]", op_name(*op), op.symbol()),
             )),
             K::Unary { op, .. } => {
                 let (name, sym) = unary_name(*op);
                 Err(error(
-                    "C204",
+                    code::check::INVALID_ASSIGNMENT,
                     t.span,
                     format!("invalid assignment: cannot assign a value to {name} operation [{sym}]"),
                 ))
             }
             K::Call { recv, name, args, .. } => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 recv.as_deref().map(|r| super::member::dot_span(r, name)).unwrap_or(t.span),
                 format!("invalid assignment: cannot assign a value to method call [{}/{}]", name.name, args.len()),
             )),
-            K::Literal(Literal::Null) => {
-                Err(error("C204", t.span, "invalid assignment: cannot assign a value to null constant"))
-            }
+            K::Literal(Literal::Null) => Err(error(
+                code::check::INVALID_ASSIGNMENT,
+                t.span,
+                "invalid assignment: cannot assign a value to null constant",
+            )),
             K::Literal(Literal::String(s)) => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 t.span,
                 format!("invalid assignment: cannot assign a value to string constant [{s}]"),
             )),
             K::Literal(l @ (Literal::Float(_) | Literal::Double(_))) => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 t.span,
                 format!("invalid assignment: cannot assign a value to decimal constant [{}]", literal_text(l)),
             )),
             K::Literal(l) => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 t.span,
                 format!("invalid assignment: cannot assign a value to numeric constant [{}]", literal_text(l)),
             )),
-            K::Conditional { .. } => {
-                Err(error("C204", t.span, "invalid assignment: cannot assign a value to conditional operation [?:]"))
-            }
-            K::Elvis { .. } => {
-                Err(error("C204", t.span, "invalid assignment: cannot assign a value to elvis operation [?:]"))
-            }
+            K::Conditional { .. } => Err(error(
+                code::check::INVALID_ASSIGNMENT,
+                t.span,
+                "invalid assignment: cannot assign a value to conditional operation [?:]",
+            )),
+            K::Elvis { .. } => Err(error(
+                code::check::INVALID_ASSIGNMENT,
+                t.span,
+                "invalid assignment: cannot assign a value to elvis operation [?:]",
+            )),
             K::Cast { ty, .. } => Err(error(
-                "C204",
+                code::check::INVALID_ASSIGNMENT,
                 t.span,
                 format!("invalid assignment: cannot assign a value to an explicit cast with target type [{}]", ty.base),
             )),
-            _ => Err(error("C204", t.span, "invalid assignment: cannot assign a value to this expression")),
+            _ => Err(error(
+                code::check::INVALID_ASSIGNMENT,
+                t.span,
+                "invalid assignment: cannot assign a value to this expression",
+            )),
         }
     }
 
@@ -770,7 +799,7 @@ impl<'a> Checker<'a> {
             B::BitAnd => (BinOp::BitAnd, cast::promote_xor(&ty, &r.ty)),
             B::BitXor => (BinOp::BitXor, cast::promote_xor(&ty, &r.ty)),
             B::BitOr => (BinOp::BitOr, cast::promote_xor(&ty, &r.ty)),
-            _ => return Err(error("C211", span, "illegal tree structure")),
+            _ => return Err(error(code::check::ILLEGAL_TREE, span, "illegal tree structure")),
         };
         let Some(compound) = compound else {
             return Err(cast_error(

@@ -7,6 +7,7 @@ use crate::interp::ir::{DefSite, Expr, ExprKind};
 use crate::interp::runtime::types::{ScriptContext, Ty};
 use crate::interp::stdlib::registry::with_getter_name;
 use crate::painless::ast::{self, Literal};
+use crate::painless::code;
 use crate::painless::{Severity, Span};
 
 impl<'a> Checker<'a> {
@@ -58,7 +59,7 @@ impl<'a> Checker<'a> {
             }
             // ES locates a brace access at its `[`, right after the receiver.
             other => Err(error(
-                "C211",
+                code::check::ILLEGAL_TREE,
                 Span { start: span.start, end: span.start + 1 },
                 format!("Illegal array access on type [{}].", other.painless_name()),
             )),
@@ -80,7 +81,7 @@ impl<'a> Checker<'a> {
         }
         let known: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
         let mut d = super::diag(
-            "C250",
+            code::warning::UNMAPPED_FIELD,
             Severity::Warning,
             span,
             "illegal_argument_exception",
@@ -96,7 +97,7 @@ impl<'a> Checker<'a> {
             return;
         }
         let mut d = super::diag(
-            "C251",
+            code::warning::UNSUPPLIED_PARAM,
             Severity::Warning,
             span,
             "null_pointer_exception",
@@ -122,18 +123,30 @@ impl<'a> Checker<'a> {
                     Some(sig) => Ok(Typed::new(ExprKind::StaticField(sig), span, sig.ty.clone())),
                     None => match self.reg.unsupported_member(class, &name.name) {
                         Some(reason) => {
-                            let mut d = unsupported("L406", span, &format!("field [{class}.{}]", name.name));
+                            let mut d = unsupported(
+                                code::unsupported::UNSUPPORTED_MEMBER,
+                                span,
+                                &format!("field [{class}.{}]", name.name),
+                            );
                             d.help = Some(reason.into());
                             Err(d)
                         }
-                        None => Err(error("C205", span, format!("field [{class}, {}] not found", name.name))),
+                        None => Err(error(
+                            code::check::MEMBER_NOT_FOUND,
+                            span,
+                            format!("field [{class}, {}] not found", name.name),
+                        )),
                     },
                 };
             }
             if Ty::from_name(class).is_none() {
                 let full = format!("{class}.{}", name.name);
                 if Ty::from_name(&full).is_some() {
-                    return Err(error("C211", span, format!("value required: instead found unexpected type [{full}]")));
+                    return Err(error(
+                        code::check::ILLEGAL_TREE,
+                        span,
+                        format!("value required: instead found unexpected type [{full}]"),
+                    ));
                 }
                 return Err(self.unknown_class(class, recv.span, format!("cannot resolve symbol [{full}]")));
             }
@@ -161,7 +174,7 @@ impl<'a> Checker<'a> {
             }
             Ty::Array(_) => {
                 return Err(error(
-                    "C205",
+                    code::check::MEMBER_NOT_FOUND,
                     dot_span(recv, name),
                     format!("Field [{}] does not exist for type [{}].", name.name, r.ty.painless_name()),
                 ));
@@ -193,18 +206,26 @@ impl<'a> Checker<'a> {
             Ty::Map | Ty::HashMap | Ty::DocMap => dyn_field(r, Ty::Def),
             Ty::List | Ty::ArrayList => {
                 if name.name.parse::<i32>().is_err() {
-                    return Err(error("C211", dot_span(recv, name), format!("invalid list index [{}]", name.name)));
+                    return Err(error(
+                        code::check::ILLEGAL_TREE,
+                        dot_span(recv, name),
+                        format!("invalid list index [{}]", name.name),
+                    ));
                 }
                 dyn_field(r, Ty::Def)
             }
             other => match self.reg.unsupported_member(&other.short_name(), &name.name) {
                 Some(reason) => {
-                    let mut d = unsupported("L406", span, &format!("field [{}.{}]", other.short_name(), name.name));
+                    let mut d = unsupported(
+                        code::unsupported::UNSUPPORTED_MEMBER,
+                        span,
+                        &format!("field [{}.{}]", other.short_name(), name.name),
+                    );
                     d.help = Some(reason.into());
                     Err(d)
                 }
                 None => Err(error(
-                    "C205",
+                    code::check::MEMBER_NOT_FOUND,
                     dot_span(recv, name),
                     format!("field [{}, {}] not found", other.painless_name(), name.name),
                 )),
@@ -214,7 +235,11 @@ impl<'a> Checker<'a> {
 
     pub(super) fn null_safe_ok(&self, t: Typed, null_safe: bool) -> CResult<Typed> {
         if null_safe && t.ty.is_primitive() {
-            return Err(error("C207", t.ir.span, "Result of null safe operator must be nullable"));
+            return Err(error(
+                code::check::INVALID_NULL_SAFE,
+                t.ir.span,
+                "Result of null safe operator must be nullable",
+            ));
         }
         Ok(t)
     }
@@ -247,16 +272,22 @@ impl<'a> Checker<'a> {
                     }
                     None => match self.reg.unsupported_member(class, &name.name) {
                         Some(reason) => {
-                            let mut d = unsupported("L406", span, &format!("[{class}.{}]", name.name));
+                            let mut d = unsupported(
+                                code::unsupported::UNSUPPORTED_MEMBER,
+                                span,
+                                &format!("[{class}.{}]", name.name),
+                            );
                             d.help = Some(reason.into());
                             Err(d)
                         }
                         // Classes the runtime registers only partly: other members are ES's, not ours.
-                        None if super::es_class_outside_subset(class) => {
-                            Err(unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name)))
-                        }
+                        None if super::es_class_outside_subset(class) => Err(unsupported(
+                            code::unsupported::UNSUPPORTED_MEMBER,
+                            span,
+                            &format!("[{class}.{}/{n}]", name.name),
+                        )),
                         None => Err(error(
-                            "C205",
+                            code::check::MEMBER_NOT_FOUND,
                             dot_span(recv, name),
                             format!("static method [{}, {}/{n}] not found", canonical_class(class), name.name),
                         )),
@@ -266,7 +297,8 @@ impl<'a> Checker<'a> {
             // A class the subset knows as a type but not as a static class (`ZonedDateTime.now()`):
             // its static members are ES's.
             if Ty::from_name(class).is_some() && super::es_class_outside_subset(class) {
-                let mut d = unsupported("L406", span, &format!("[{class}.{}/{n}]", name.name));
+                let mut d =
+                    unsupported(code::unsupported::UNSUPPORTED_MEMBER, span, &format!("[{class}.{}/{n}]", name.name));
                 d.help = self.reg.unsupported_member(class, &name.name).map(str::to_string);
                 return Err(d);
             }
@@ -285,7 +317,11 @@ impl<'a> Checker<'a> {
                 args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. }))
             {
                 return Err(unsupported(
-                    if matches!(a.kind, ast::ExprKind::Lambda { .. }) { "L401" } else { "L402" },
+                    if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
+                        code::unsupported::UNSUPPORTED_LAMBDA
+                    } else {
+                        code::unsupported::UNSUPPORTED_METHOD_REFERENCE
+                    },
                     a.span,
                     "a lambda or method reference argument",
                 ));
@@ -296,7 +332,7 @@ impl<'a> Checker<'a> {
                 let v = self.check_expr(x, None)?;
                 if v.ty == Ty::Void {
                     return Err(error(
-                        "C211",
+                        code::check::ILLEGAL_TREE,
                         x.span,
                         format!("Argument(s) cannot be of [void] type when calling method [{}].", name.name),
                     ));
@@ -319,9 +355,9 @@ impl<'a> Checker<'a> {
             args.iter().find(|a| matches!(a.kind, ast::ExprKind::Lambda { .. } | ast::ExprKind::MethodRef { .. }))
         {
             return Err(if matches!(a.kind, ast::ExprKind::Lambda { .. }) {
-                unsupported("L401", a.span, "a lambda")
+                unsupported(code::unsupported::UNSUPPORTED_LAMBDA, a.span, "a lambda")
             } else {
-                unsupported("L402", a.span, "a method reference")
+                unsupported(code::unsupported::UNSUPPORTED_METHOD_REFERENCE, a.span, "a method reference")
             });
         }
         match self.reg.lookup_method(&lookup_ty, &name.name, n) {
@@ -336,17 +372,22 @@ impl<'a> Checker<'a> {
             }
             None => match self.reg.unsupported_member(&lookup_ty.short_name(), &name.name) {
                 Some(reason) => {
-                    let mut d =
-                        unsupported("L406", span, &format!("method [{}.{}]", lookup_ty.short_name(), name.name));
+                    let mut d = unsupported(
+                        code::unsupported::UNSUPPORTED_MEMBER,
+                        span,
+                        &format!("method [{}.{}]", lookup_ty.short_name(), name.name),
+                    );
                     d.help = Some(reason.into());
                     Err(d)
                 }
-                None if es_known_method(&lookup_ty, &name.name) => {
-                    Err(unsupported("L406", span, &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name)))
-                }
+                None if es_known_method(&lookup_ty, &name.name) => Err(unsupported(
+                    code::unsupported::UNSUPPORTED_MEMBER,
+                    span,
+                    &format!("method [{}.{}/{n}]", lookup_ty.short_name(), name.name),
+                )),
                 // ES names the receiver's own type (`int`, not its box) and points at the `.`.
                 None => Err(error(
-                    "C205",
+                    code::check::MEMBER_NOT_FOUND,
                     Span { start: recv.span.end, end: span.end },
                     format!("member method [{}, {}/{n}] not found", r.ty.painless_name(), name.name),
                 )),
@@ -362,7 +403,7 @@ impl<'a> Checker<'a> {
             return Ok(Typed::new(ExprKind::User { func: i as u32, args: a }, span, ret));
         }
         if self.env.context != ScriptContext::Test && name.name == "randomScore" && (n == 1 || n == 2) {
-            let mut d = unsupported("L407", span, "randomScore");
+            let mut d = unsupported(code::unsupported::UNSUPPORTED_RANDOM_SCORE, span, "randomScore");
             d.help = Some(
                 "its value depends on Lucene doc ids, the index name and shard ids, so it cannot be reproduced locally"
                     .into(),
@@ -370,7 +411,8 @@ impl<'a> Checker<'a> {
             return Err(d);
         }
         if self.env.context != ScriptContext::Test && name.name.starts_with("decayGeo") && n == 5 {
-            let mut d = unsupported("L406", span, &format!("the function [{}/{n}]", name.name));
+            let mut d =
+                unsupported(code::unsupported::UNSUPPORTED_MEMBER, span, &format!("the function [{}/{n}]", name.name));
             d.help = Some("the local store has no geo_point fields".into());
             return Err(d);
         }
@@ -390,26 +432,34 @@ impl<'a> Checker<'a> {
             return Ok(Typed::new(ExprKind::Function { sig, args: a, site }, span, sig.ret.clone()));
         }
         if self.env.context != ScriptContext::Test && name.name == "$" && n == 2 {
-            let mut d = unsupported("L406", span, "the field API shortcut [$/2]");
+            let mut d = unsupported(code::unsupported::UNSUPPORTED_MEMBER, span, "the field API shortcut [$/2]");
             d.help = Some("`$('field', default)` reads a document field through ES's field API, which the local interpreter does not implement; `doc['field']` is supported".into());
             return Err(d);
         }
         if self.env.context != ScriptContext::Test && name.name == "field" && n == 1 {
             // ES 8's field API (`field('f').get(default)`); whether 8.13's score and sort contexts
             // expose it is not something we verified, so it is refused, never called invalid.
-            let mut d = unsupported("L406", span, "the field API [field/1]");
+            let mut d = unsupported(code::unsupported::UNSUPPORTED_MEMBER, span, "the field API [field/1]");
             d.help = Some("`field('f')` reads a document field through ES's field API, which the local interpreter does not implement; `doc['f']` is supported".into());
             return Err(d);
         }
         if self.env.context != ScriptContext::Test && es_context_function(&name.name, n, self.env.dialect) {
-            return Err(unsupported("L406", span, &format!("the function [{}/{n}]", name.name)));
+            return Err(unsupported(
+                code::unsupported::UNSUPPORTED_MEMBER,
+                span,
+                &format!("the function [{}/{n}]", name.name),
+            ));
         }
         if self.env.context != ScriptContext::Test && other_version_function(&name.name) {
-            let mut d = unsupported("L408", span, &format!("the function [{}/{n}]", name.name));
+            let mut d = unsupported(
+                code::unsupported::UNSUPPORTED_OTHER_VERSION,
+                span,
+                &format!("the function [{}/{n}]", name.name),
+            );
             d.help = Some("it exists in other Elasticsearch/OpenSearch versions or plugins, not in Elasticsearch 8.13's score context".into());
             return Err(d);
         }
-        Err(error("C205", span, format!("Unknown call [{}] with [{n}] arguments.", name.name)))
+        Err(error(code::check::MEMBER_NOT_FOUND, span, format!("Unknown call [{}] with [{n}] arguments.", name.name)))
     }
 }
 

@@ -30,6 +30,7 @@ use crate::interp::runtime::types::{Dialect, ScriptContext, Ty};
 use crate::interp::runtime::value::DocFieldKind;
 use crate::interp::stdlib::registry::{Registry, registry};
 use crate::painless::ast;
+use crate::painless::code;
 use crate::painless::{Diagnostic, Phase, Severity, Span};
 
 /// What the checker needs to know about the environment.
@@ -77,7 +78,7 @@ pub(crate) fn error(code: &str, span: Span, message: impl Into<String>) -> Box<D
 }
 
 pub(crate) fn cast_error(span: Span, message: impl Into<String>) -> Box<Diagnostic> {
-    diag("C202", Severity::Error, span, "class_cast_exception", message)
+    diag(code::check::ILLEGAL_CAST, Severity::Error, span, "class_cast_exception", message)
 }
 
 pub(crate) fn unsupported(code: &str, span: Span, what: &str) -> Box<Diagnostic> {
@@ -150,7 +151,7 @@ impl<'a> Checker<'a> {
             let params = f.params.iter().map(|p| self.resolve_type(&p.ty)).collect::<CResult<Vec<_>>>()?;
             if self.fns.iter().any(|d| d.name == f.name.name && d.params.len() == params.len()) {
                 return Err(error(
-                    "C211",
+                    code::check::ILLEGAL_TREE,
                     f.name.span,
                     format!("Illegal duplicate functions [{}/{}].", f.name.name, params.len()),
                 ));
@@ -201,7 +202,7 @@ impl<'a> Checker<'a> {
         }
         if f.body.statements.is_empty() {
             return Err(error(
-                "C208",
+                code::check::INVALID_STRUCTURE,
                 f.span,
                 format!(
                     "invalid function definition: found no statements for function [{}] with [{}] parameters",
@@ -213,7 +214,7 @@ impl<'a> Checker<'a> {
         let (body, escape) = self.check_block_stmts(&f.body.statements, false, false, f.body.span)?;
         if ret != Ty::Void && !escape.method {
             return Err(error(
-                "C208",
+                code::check::INVALID_STRUCTURE,
                 f.span,
                 format!(
                     "invalid function definition: not all paths provide a return value for function [{}] with [{}] parameters",
@@ -235,19 +236,23 @@ impl<'a> Checker<'a> {
     /// A class name the local subset does not know: unsupported-locally when ES has it.
     pub(crate) fn unknown_class(&self, name: &str, span: Span, es_message: String) -> Box<Diagnostic> {
         if let Some(reason) = self.reg.unsupported_class(name) {
-            let mut d = unsupported("L405", span, &format!("class [{name}]"));
+            let mut d = unsupported(code::unsupported::UNSUPPORTED_CLASS, span, &format!("class [{name}]"));
             d.help = Some(reason.to_string());
             return d;
         }
         if es_class_outside_subset(name) {
-            return unsupported("L405", span, &format!("class [{name}]"));
+            return unsupported(code::unsupported::UNSUPPORTED_CLASS, span, &format!("class [{name}]"));
         }
-        error("C210", span, es_message)
+        error(code::check::UNKNOWN_TYPE, span, es_message)
     }
 
     fn declare(&mut self, name: &ast::Ident, ty: Ty) -> CResult<Slot> {
         if self.lookup_local(&name.name).is_some() || is_context_var(&name.name, self.env.context) {
-            return Err(error("C209", name.span, format!("variable [{}] is already defined", name.name)));
+            return Err(error(
+                code::check::DUPLICATE_VARIABLE,
+                name.span,
+                format!("variable [{}] is already defined", name.name),
+            ));
         }
         let slot = self.next_slot;
         self.next_slot += 1;
@@ -295,7 +300,8 @@ impl<'a> Checker<'a> {
             if is_last {
                 escape = Escape { any_continue: escape.any_continue, any_break: escape.any_break, ..e };
             } else if e.all {
-                let mut d = error("C208", at_start(block_span), "invalid block: unreachable statement");
+                let mut d =
+                    error(code::check::INVALID_STRUCTURE, at_start(block_span), "invalid block: unreachable statement");
                 d.help = Some(
                     "ES points at the start of the block: a statement in it follows one that always leaves the \
                      block (return, break, continue or a loop without a way out), so it can never run"
@@ -357,7 +363,7 @@ impl<'a> Checker<'a> {
                     }
                 } else {
                     if let Some(msg) = expr::not_a_statement(e) {
-                        return Err(error("C203", e.span, msg));
+                        return Err(error(code::check::NOT_A_STATEMENT, e.span, msg));
                     }
                     StmtKind::Expr(self.check_statement_expr(e)?.ir)
                 }
@@ -373,7 +379,7 @@ impl<'a> Checker<'a> {
             ast::StmtKind::If { cond, then, otherwise } => {
                 let c = self.check_condition(cond)?;
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(_))) || is_null_block(Some(then)) {
-                    return Err(error("C208", s.span, "extraneous if block"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous if block"));
                 }
                 let (t, te) = self.check_branch(then, last_source, last_loop, window)?;
                 let o = match otherwise {
@@ -383,7 +389,7 @@ impl<'a> Checker<'a> {
                     }
                     Some(o) => {
                         if is_null_block(Some(o)) {
-                            return Err(error("C208", s.span, "extraneous else block."));
+                            return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous else block."));
                         }
                         let (o, oe) = self.check_branch(o, last_source, last_loop, window)?;
                         escape = te.both(oe);
@@ -396,10 +402,10 @@ impl<'a> Checker<'a> {
                 let c = self.check_condition(cond)?;
                 let const_true = matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(true)));
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
-                    return Err(error("C208", s.span, "extraneous while loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous while loop"));
                 }
                 if const_true && is_null_block(body.as_deref()) {
-                    return Err(error("C208", s.span, "no paths escape from while loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "no paths escape from while loop"));
                 }
                 let b =
                     self.check_loop(s, body.as_deref(), const_true, "extraneous while loop", window, &mut escape)?;
@@ -412,7 +418,7 @@ impl<'a> Checker<'a> {
             }
             ast::StmtKind::DoWhile { body, cond } => {
                 if body.statements.is_empty() {
-                    return Err(error("C208", s.span, "extraneous do-while loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous do-while loop"));
                 }
                 self.loop_depth += 1;
                 self.push_scope();
@@ -421,11 +427,11 @@ impl<'a> Checker<'a> {
                 self.loop_depth -= 1;
                 let (b, be) = b?;
                 if be.loop_ && !be.any_continue {
-                    return Err(error("C208", s.span, "extraneous do-while loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous do-while loop"));
                 }
                 let c = self.check_condition(cond)?;
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
-                    return Err(error("C208", s.span, "extraneous do-while loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous do-while loop"));
                 }
                 if matches!(cond.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))) && !be.any_break {
                     escape = Escape::ENDLESS;
@@ -455,11 +461,11 @@ impl<'a> Checker<'a> {
                 // ES visits the body before it looks at the iterable's type.
                 let r = slot.and_then(|slot| {
                     if is_null_block(Some(body)) {
-                        return Err(error("C208", s.span, "extraneous foreach loop"));
+                        return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous foreach loop"));
                     }
                     let (b, be) = self.check_body(body, window)?;
                     if be.loop_ && !be.any_continue {
-                        return Err(error("C208", s.span, "extraneous foreach loop"));
+                        return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous foreach loop"));
                     }
                     Ok((slot, b))
                 });
@@ -467,7 +473,7 @@ impl<'a> Checker<'a> {
                 let (slot, b) = r?;
                 let Some(elem_ty) = elem_ty else {
                     return Err(error(
-                        "C211",
+                        code::check::ILLEGAL_TREE,
                         s.span,
                         format!("invalid foreach loop: cannot iterate over type [{}].", it.ty.painless_name()),
                     ));
@@ -477,17 +483,25 @@ impl<'a> Checker<'a> {
             }
             ast::StmtKind::Break => {
                 if self.loop_depth == 0 {
-                    return Err(error("C208", s.span, "invalid break statement: not inside loop"));
+                    return Err(error(
+                        code::check::INVALID_STRUCTURE,
+                        s.span,
+                        "invalid break statement: not inside loop",
+                    ));
                 }
                 escape = Escape::BREAK;
                 StmtKind::Break
             }
             ast::StmtKind::Continue => {
                 if self.loop_depth == 0 {
-                    return Err(error("C208", s.span, "invalid continue statement: not inside loop"));
+                    return Err(error(
+                        code::check::INVALID_STRUCTURE,
+                        s.span,
+                        "invalid continue statement: not inside loop",
+                    ));
                 }
                 if last_loop {
-                    return Err(error("C208", s.span, "extraneous continue statement"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous continue statement"));
                 }
                 escape = Escape::CONTINUE;
                 StmtKind::Continue
@@ -509,8 +523,12 @@ impl<'a> Checker<'a> {
                     StmtKind::Return(Some(self.check_assign_value(v, &ret)?))
                 }
             },
-            ast::StmtKind::Throw(_) => return Err(unsupported("L404", s.span, "throw")),
-            ast::StmtKind::Try { .. } => return Err(unsupported("L404", s.span, "try/catch")),
+            ast::StmtKind::Throw(_) => {
+                return Err(unsupported(code::unsupported::UNSUPPORTED_EXCEPTIONS, s.span, "throw"));
+            }
+            ast::StmtKind::Try { .. } => {
+                return Err(unsupported(code::unsupported::UNSUPPORTED_EXCEPTIONS, s.span, "try/catch"));
+            }
             ast::StmtKind::Empty => StmtKind::Block(Vec::new()),
         };
         Ok((ir::Stmt { kind, span }, escape))
@@ -548,7 +566,7 @@ impl<'a> Checker<'a> {
         let Some(body) = body.filter(|b| !is_null_block(Some(b))) else { return Ok(Vec::new()) };
         let (b, be) = self.check_body(body, window)?;
         if be.loop_ && !be.any_continue {
-            return Err(error("C208", s.span, extraneous.to_string()));
+            return Err(error(code::check::INVALID_STRUCTURE, s.span, extraneous.to_string()));
         }
         if continuous && !be.any_break {
             *escape = Escape::ENDLESS;
@@ -584,10 +602,10 @@ impl<'a> Checker<'a> {
         let c = match cond {
             Some(c) => {
                 if matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(false))) {
-                    return Err(error("C208", s.span, "extraneous for loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "extraneous for loop"));
                 }
                 if matches!(c.kind, ast::ExprKind::Literal(ast::Literal::Bool(true))) && is_null_block(body) {
-                    return Err(error("C208", s.span, "no paths escape from for loop"));
+                    return Err(error(code::check::INVALID_STRUCTURE, s.span, "no paths escape from for loop"));
                 }
                 Some(self.check_condition(c)?)
             }

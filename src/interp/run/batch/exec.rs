@@ -4,7 +4,7 @@
 use super::{BatchScores, BatchState};
 use crate::interp::compile::plan::Node;
 use crate::interp::ir::{Back, BinOp, EqMode, Expr, ExprKind, UnOp};
-use crate::interp::program::Program;
+use crate::interp::program::{Program, is_invalid_score};
 use crate::interp::run::bound::Bound;
 use crate::interp::run::eval::{Interp, UserState, back_convert};
 use crate::interp::runtime::error::RuntimeError;
@@ -157,7 +157,7 @@ impl Exec<'_, '_> {
                             self.map_pure(&[old, rhs], bad, |a| {
                                 if *back == Back::RuntimeClass
                                     && op == BinOp::Add
-                                    && (matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_)))
+                                    && ops::is_concatenation(&a[0], &a[1])
                                 {
                                     // String concatenation: left to `eval`.
                                     return Err(RuntimeError::unsupported_locally("concatenation in a batch"));
@@ -268,7 +268,7 @@ impl Exec<'_, '_> {
             for (o, b) in out.iter_mut().zip(bad.iter_mut()) {
                 let f = *o as f32;
                 // `eval` raises the invalid-score error for these.
-                *b |= f < 0.0 || f.is_nan();
+                *b |= is_invalid_score(f);
                 *o = f64::from(f);
             }
         }
@@ -397,7 +397,7 @@ impl Exec<'_, '_> {
                     return Ok(c);
                 }
                 self.map_pure(&[cx, cy], bad, |a| {
-                    if matches!(a[0], Value::Str(_)) || matches!(a[1], Value::Str(_)) {
+                    if ops::is_concatenation(&a[0], &a[1]) {
                         // String concatenation: left to `eval`.
                         return Err(RuntimeError::unsupported_locally("concatenation in a batch"));
                     }

@@ -315,7 +315,7 @@ impl<'a> Interp<'a> {
             ExprKind::DefAdd(a, b) => {
                 let x = self.ev(frame, a)?;
                 let y = self.ev(frame, b)?;
-                if matches!(x, Value::Str(_)) || matches!(y, Value::Str(_)) {
+                if ops::is_concatenation(&x, &y) {
                     self.concat(&x, &y).at(e)
                 } else {
                     ops::binary(crate::interp::ir::BinOp::Add, &x, &y).at(e)
@@ -705,7 +705,7 @@ impl<'a> Interp<'a> {
         use locate::Point::{Back as BackPoint, Op};
         let (old, place) = self.read_target(frame, t, e)?;
         let rhs = self.ev(frame, value)?;
-        let is_str = matches!(old, Value::Str(_)) || matches!(rhs, Value::Str(_));
+        let is_str = ops::is_concatenation(&old, &rhs);
         let result = if concat || (*back == Back::RuntimeClass && op == crate::interp::ir::BinOp::Add && is_str) {
             self.concat(&old, &rhs).at_point(e, e.span, Op)?
         } else {
