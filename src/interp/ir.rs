@@ -305,3 +305,123 @@ impl Expr {
         Expr { kind, span }
     }
 }
+
+/// One direct part of a statement: an expression it evaluates or a statement nested in it.
+pub enum Part<'a> {
+    Expr(&'a Expr),
+    Stmt(&'a Stmt),
+}
+
+/// [`Part`], mutable.
+pub enum PartMut<'a> {
+    Expr(&'a mut Expr),
+    Stmt(&'a mut Stmt),
+}
+
+/// The one description of the IR's shape, for shared and mutable borrows alike: passes that only
+/// recurse (fold, the per-user cache, purity checks, statement walks) go through the visitors
+/// below instead of matching every variant themselves, so a new node kind is added here once.
+macro_rules! ir_children {
+    (expr $e:expr, $f:ident, $iter:ident) => {{
+        use ExprKind as K;
+        match $e {
+            K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => {}
+            K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) | K::Cached { expr: x, .. } => $f(x),
+            K::Binary(_, a, b)
+            | K::Concat(a, b)
+            | K::DefAdd(a, b)
+            | K::And(a, b)
+            | K::Or(a, b)
+            | K::Elvis(a, b)
+            | K::Index(a, b, _)
+            | K::Eq { lhs: a, rhs: b, .. } => {
+                $f(a);
+                $f(b);
+            }
+            K::Conditional(c, a, b) => {
+                $f(c);
+                $f(a);
+                $f(b);
+            }
+            K::Assign { target, value } | K::Compound { target, value, .. } => {
+                ir_children!(target target, $f);
+                $f(value);
+            }
+            K::IncDec { target, .. } => ir_children!(target target, $f),
+            K::DynField { recv, .. } | K::Field { recv, .. } => $f(recv),
+            K::Method { recv, args, .. } | K::DynMethod { recv, args, .. } => {
+                $f(recv);
+                args.$iter().for_each(|a| $f(a));
+            }
+            K::Static { args, .. }
+            | K::Function { args, .. }
+            | K::User { args, .. }
+            | K::NewList(args)
+            | K::NewArrayInit { values: args, .. }
+            | K::NewArray { dims: args, .. } => args.$iter().for_each(|a| $f(a)),
+            K::NewMap(entries) => entries.$iter().for_each(|(k, v)| {
+                $f(k);
+                $f(v);
+            }),
+        }
+    }};
+    (target $t:expr, $f:ident) => {
+        match $t {
+            Target::Local { .. } => {}
+            Target::Index { recv, index, .. } => {
+                $f(recv);
+                $f(index);
+            }
+            Target::Field { recv, .. } => $f(recv),
+        }
+    };
+    (stmt $s:expr, $f:ident, $iter:ident, $part:ident) => {
+        match $s {
+            StmtKind::Expr(e) | StmtKind::Store(_, e) => $f($part::Expr(e)),
+            StmtKind::If(c, t, o) => {
+                $f($part::Expr(c));
+                t.$iter().chain(o.$iter()).for_each(|s| $f($part::Stmt(s)));
+            }
+            StmtKind::Loop { cond, update, body, .. } => {
+                if let Some(c) = cond {
+                    $f($part::Expr(c));
+                }
+                update.$iter().for_each(|u| $f($part::Expr(u)));
+                body.$iter().for_each(|s| $f($part::Stmt(s)));
+            }
+            StmtKind::ForEach { iterable, body, .. } => {
+                $f($part::Expr(iterable));
+                body.$iter().for_each(|s| $f($part::Stmt(s)));
+            }
+            StmtKind::Break | StmtKind::Continue | StmtKind::Return(None) => {}
+            StmtKind::Return(Some(e)) => $f($part::Expr(e)),
+            StmtKind::Block(b) => b.$iter().for_each(|s| $f($part::Stmt(s))),
+        }
+    };
+}
+
+impl Expr {
+    /// Calls `f` on each direct child expression in evaluation order (an assignment target's
+    /// receiver and index before the value; the expression a `Cached` node wraps).
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+        ir_children!(expr & self.kind, f, iter)
+    }
+
+    /// [`Expr::for_each_child`], mutable.
+    pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        ir_children!(expr &mut self.kind, f, iter_mut)
+    }
+}
+
+impl Stmt {
+    /// Calls `f` on each direct part of the statement in execution order: the expressions it
+    /// evaluates and the statements nested in it (not their parts).
+    pub fn for_each_part(&self, f: &mut dyn FnMut(Part<'_>)) {
+        ir_children!(stmt & self.kind, f, iter, Part)
+    }
+
+    /// [`Stmt::for_each_part`], mutable.
+    pub fn for_each_part_mut(&mut self, f: &mut dyn FnMut(PartMut<'_>)) {
+        ir_children!(stmt &mut self.kind, f, iter_mut, PartMut)
+    }
+}

@@ -15,7 +15,7 @@
 //!   script builds, which `===` could observe;
 //! - anything reading params, doc, `_score`, locals, or calling user functions.
 
-use crate::interp::ir::{Const, EqMode, Expr, ExprKind, Function, Stmt, StmtKind, Target};
+use crate::interp::ir::{Const, EqMode, Expr, ExprKind, Function, PartMut, Stmt};
 use crate::interp::runtime::limits::Limits;
 use crate::interp::runtime::ops;
 use crate::interp::runtime::types::{Dialect, ScriptContext, Ty};
@@ -49,27 +49,10 @@ struct Folder<'a> {
 
 impl Folder<'_> {
     fn stmt(&mut self, s: &mut Stmt) {
-        match &mut s.kind {
-            StmtKind::Expr(e) | StmtKind::Store(_, e) => self.expr(e),
-            StmtKind::If(c, t, o) => {
-                self.expr(c);
-                t.iter_mut().chain(o.iter_mut()).for_each(|s| self.stmt(s));
-            }
-            StmtKind::Loop { cond, update, body, .. } => {
-                if let Some(c) = cond {
-                    self.expr(c);
-                }
-                update.iter_mut().for_each(|u| self.expr(u));
-                body.iter_mut().for_each(|s| self.stmt(s));
-            }
-            StmtKind::ForEach { iterable, body, .. } => {
-                self.expr(iterable);
-                body.iter_mut().for_each(|s| self.stmt(s));
-            }
-            StmtKind::Return(Some(e)) => self.expr(e),
-            StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue => {}
-            StmtKind::Block(b) => b.iter_mut().for_each(|s| self.stmt(s)),
-        }
+        s.for_each_part_mut(&mut |part| match part {
+            PartMut::Expr(e) => self.expr(e),
+            PartMut::Stmt(s) => self.stmt(s),
+        });
     }
 
     fn is_str(&self, e: &Expr) -> bool {
@@ -156,66 +139,14 @@ impl Folder<'_> {
     }
 
     fn children(&mut self, e: &mut Expr) {
-        use ExprKind as K;
-        match &mut e.kind {
-            K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => {}
-            K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) | K::Cached { expr: x, .. } => self.expr(x),
-            K::Binary(_, a, b)
-            | K::Concat(a, b)
-            | K::DefAdd(a, b)
-            | K::And(a, b)
-            | K::Or(a, b)
-            | K::Elvis(a, b)
-            | K::Index(a, b, _) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            K::Eq { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
-            }
-            K::Conditional(c, a, b) => {
-                self.expr(c);
-                self.expr(a);
-                self.expr(b);
-            }
-            K::Assign { target, value } | K::Compound { target, value, .. } => {
-                self.target(target);
-                self.expr(value);
-            }
-            K::IncDec { target, .. } => self.target(target),
-            K::DynField { recv, .. } | K::Field { recv, .. } => self.expr(recv),
-            K::Method { recv, args, .. } | K::DynMethod { recv, args, .. } => {
-                self.expr(recv);
-                args.iter_mut().for_each(|a| self.expr(a));
-            }
-            K::Static { args, .. } | K::Function { args, .. } | K::User { args, .. } | K::NewList(args) => {
-                args.iter_mut().for_each(|a| self.expr(a))
-            }
-            K::NewArrayInit { values, .. } => values.iter_mut().for_each(|a| self.expr(a)),
-            K::NewArray { dims, .. } => dims.iter_mut().for_each(|a| self.expr(a)),
-            K::NewMap(entries) => entries.iter_mut().for_each(|(k, v)| {
-                self.expr(k);
-                self.expr(v);
-            }),
-        }
-    }
-
-    fn target(&mut self, t: &mut Target) {
-        match t {
-            Target::Local { .. } => {}
-            Target::Index { recv, index, .. } => {
-                self.expr(recv);
-                self.expr(index);
-            }
-            Target::Field { recv, .. } => self.expr(recv),
-        }
+        e.for_each_child_mut(&mut |x| self.expr(x));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interp::ir::StmtKind;
     use crate::interp::{CompileEnv, compile, exec_test};
 
     fn returned(src: &str) -> (ExprKind, Vec<Const>) {

@@ -32,7 +32,7 @@
 //! - `cosineSimilarity(pooled, 'f')`-style class bindings do not evaluate their constructor
 //!   arguments after the first call (as ES, which jumps over them once the instance exists).
 
-use crate::interp::ir::{Expr, ExprKind, Slot, Stmt, StmtKind, Target};
+use crate::interp::ir::{Expr, ExprKind, Part, PartMut, Slot, Stmt, StmtKind, Target};
 use std::collections::HashSet;
 
 /// Methods that never mutate their receiver or arguments.
@@ -310,21 +310,15 @@ pub fn cache_invariants(suffix: &mut [Stmt], hoisted: &HashSet<Slot>) -> u32 {
 /// No write through a collection, no mutating or unknown method, no user function, no
 /// `Collections` static anywhere in the statement: writes only go to locals.
 fn stmt_mutates_nothing_shared(s: &Stmt) -> bool {
-    match &s.kind {
-        StmtKind::Expr(e) | StmtKind::Store(_, e) => expr_mutates_nothing_shared(e),
-        StmtKind::If(c, t, o) => expr_mutates_nothing_shared(c) && t.iter().chain(o).all(stmt_mutates_nothing_shared),
-        StmtKind::Loop { cond, update, body, .. } => {
-            cond.as_ref().is_none_or(expr_mutates_nothing_shared)
-                && update.iter().all(expr_mutates_nothing_shared)
-                && body.iter().all(stmt_mutates_nothing_shared)
-        }
-        StmtKind::ForEach { iterable, body, .. } => {
-            expr_mutates_nothing_shared(iterable) && body.iter().all(stmt_mutates_nothing_shared)
-        }
-        StmtKind::Break | StmtKind::Continue => true,
-        StmtKind::Return(v) => v.as_ref().is_none_or(expr_mutates_nothing_shared),
-        StmtKind::Block(b) => b.iter().all(stmt_mutates_nothing_shared),
-    }
+    let mut pure = true;
+    s.for_each_part(&mut |part| {
+        pure = pure
+            && match part {
+                Part::Expr(e) => expr_mutates_nothing_shared(e),
+                Part::Stmt(s) => stmt_mutates_nothing_shared(s),
+            }
+    });
+    pure
 }
 
 fn expr_mutates_nothing_shared(e: &Expr) -> bool {
@@ -368,34 +362,14 @@ fn expr_mutates_nothing_shared(e: &Expr) -> bool {
 }
 
 fn cache_stmt(s: &mut Stmt, hoisted: &HashSet<Slot>, next: &mut u32) {
-    match &mut s.kind {
-        StmtKind::Expr(e) | StmtKind::Store(_, e) => cache_expr(e, hoisted, next),
-        StmtKind::If(c, t, o) => {
-            cache_expr(c, hoisted, next);
-            t.iter_mut().chain(o.iter_mut()).for_each(|s| cache_stmt(s, hoisted, next));
-        }
-        StmtKind::Loop { cond, update, body, .. } => {
-            if let Some(c) = cond {
-                cache_expr(c, hoisted, next);
-            }
-            update.iter_mut().for_each(|u| cache_expr(u, hoisted, next));
-            body.iter_mut().for_each(|s| cache_stmt(s, hoisted, next));
-        }
-        StmtKind::ForEach { iterable, body, .. } => {
-            cache_expr(iterable, hoisted, next);
-            body.iter_mut().for_each(|s| cache_stmt(s, hoisted, next));
-        }
-        StmtKind::Break | StmtKind::Continue => {}
-        StmtKind::Return(v) => {
-            if let Some(e) = v {
-                cache_expr(e, hoisted, next);
-            }
-        }
-        StmtKind::Block(b) => b.iter_mut().for_each(|s| cache_stmt(s, hoisted, next)),
-    }
+    s.for_each_part_mut(&mut |part| match part {
+        PartMut::Expr(e) => cache_expr(e, hoisted, next),
+        PartMut::Stmt(s) => cache_stmt(s, hoisted, next),
+    });
 }
 
-/// Wraps `e` if it is invariant and worth caching, else recurses into its children.
+/// Wraps `e` if it is invariant and worth caching, else recurses into its children (a node
+/// already cached is left as it is).
 fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
     if is_invariant(e, hoisted) {
         if worth_caching(e) {
@@ -406,67 +380,8 @@ fn cache_expr(e: &mut Expr, hoisted: &HashSet<Slot>, next: &mut u32) {
         }
         return;
     }
-    use ExprKind as K;
-    let mut go = |x: &mut Expr| cache_expr(x, hoisted, next);
-    match &mut e.kind {
-        K::Const(_)
-        | K::Local(_)
-        | K::Params
-        | K::Doc
-        | K::Score
-        | K::StaticField(_)
-        | K::NewSet
-        | K::Cached { .. } => {}
-        K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => go(x),
-        K::Binary(_, a, b)
-        | K::Concat(a, b)
-        | K::DefAdd(a, b)
-        | K::And(a, b)
-        | K::Or(a, b)
-        | K::Elvis(a, b)
-        | K::Index(a, b, _) => {
-            go(a);
-            go(b);
-        }
-        K::Eq { lhs, rhs, .. } => {
-            go(lhs);
-            go(rhs);
-        }
-        K::Conditional(c, a, b) => {
-            go(c);
-            go(a);
-            go(b);
-        }
-        K::Assign { target, value } | K::Compound { target, value, .. } => {
-            cache_target(target, &mut go);
-            go(value);
-        }
-        K::IncDec { target, .. } => cache_target(target, &mut go),
-        K::DynField { recv, .. } | K::Field { recv, .. } => go(recv),
-        K::Method { recv, args, .. } | K::DynMethod { recv, args, .. } => {
-            go(recv);
-            args.iter_mut().for_each(go);
-        }
-        K::Static { args, .. } | K::Function { args, .. } | K::User { args, .. } | K::NewList(args) => {
-            args.iter_mut().for_each(go)
-        }
-        K::NewArrayInit { values, .. } => values.iter_mut().for_each(go),
-        K::NewArray { dims, .. } => dims.iter_mut().for_each(go),
-        K::NewMap(entries) => entries.iter_mut().for_each(|(k, v)| {
-            go(k);
-            go(v);
-        }),
-    }
-}
-
-fn cache_target(t: &mut Target, go: &mut impl FnMut(&mut Expr)) {
-    match t {
-        Target::Local { .. } => {}
-        Target::Index { recv, index, .. } => {
-            go(recv);
-            go(index);
-        }
-        Target::Field { recv, .. } => go(recv),
+    if !matches!(e.kind, ExprKind::Cached { .. }) {
+        e.for_each_child_mut(&mut |x| cache_expr(x, hoisted, next));
     }
 }
 

@@ -48,7 +48,7 @@
 //! locally the node's own position stays.
 
 use super::Fail;
-use crate::interp::ir::{Back, Conv, Expr, ExprKind, Stmt, StmtKind, Target};
+use crate::interp::ir::{Back, Conv, Expr, ExprKind, Part, Stmt, StmtKind, Target};
 use crate::interp::runtime::types::Ty;
 use crate::interp::runtime::value::Value;
 use crate::painless::Span;
@@ -448,14 +448,11 @@ pub(crate) fn next_statement_start(stmts: &[Stmt], after: u32) -> Option<u32> {
             if !matches!(s.kind, StmtKind::Block(_)) {
                 f(s.span.start);
             }
-            match &s.kind {
-                StmtKind::If(_, t, o) => {
-                    walk(t, f);
-                    walk(o, f);
+            s.for_each_part(&mut |part| {
+                if let Part::Stmt(nested) = part {
+                    walk(std::slice::from_ref(nested), f);
                 }
-                StmtKind::Loop { body, .. } | StmtKind::ForEach { body, .. } | StmtKind::Block(body) => walk(body, f),
-                _ => {}
-            }
+            });
         }
     }
     walk(stmts, &mut consider);
