@@ -3,28 +3,23 @@
 //! seed and loop settings.
 
 use anyhow::{Context, Result, bail};
-use scorelab::metrics::GroundTruth;
 use scorelab::optimise::builtin::BuiltinProposer;
 use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
-use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind, StructuredOutput, redact_url};
-use scorelab::optimise::r#loop::{Acceptance, LoopGuards, LoopSettings, Objective, OptimisationLoop};
+use scorelab::optimise::r#loop::{LoopGuards, LoopSettings, Objective, OptimisationLoop};
 use scorelab::optimise::prompt::EditFormat;
-use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract, ScriptTexts};
-use scorelab::optimise::record::{DirRecorder, start_run_with_holdout};
-use scorelab::rank::ScriptSet;
-use scorelab::run::{
-    CandidateOutcome, CohortRef, DEFAULT_HOLDOUT, EvalSettings, Evaluator, HoldoutRecord, IterationRecord, RunMeta,
-    SplitRef, Summary, Timings, split_users,
+use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract};
+use scorelab::optimise::record::DirRecorder;
+use scorelab::optimise::session::{
+    FreshSplit, LOOP_FILE, LoopConfig, RunUsers, ScoredBaseline, SessionError, default_edit_format,
+    open_recorded_store, recorded_baseline_eval_ms, run_users, start_run,
 };
+use scorelab::rank::ScriptSet;
+use scorelab::run::{DEFAULT_HOLDOUT, IterationRecord, Summary};
 use scorelab::store::Store;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// File in the run directory holding the loop's own settings (read back by `--resume`).
-const LOOP_FILE: &str = "loop.json";
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -185,55 +180,7 @@ pub struct LoopArgs {
 /// to minutes per call of a small local model.
 const DEFAULT_TUNE_CONSTANTS: u32 = 12;
 
-/// What `--resume` must reuse: written once when the run starts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LoopFile {
-    provider: String,
-    model: Option<String>,
-    /// Credentials in the URL are never written (`http://[redacted]@host/v1`): a resumed run needs
-    /// `--base-url` again.
-    base_url: Option<String>,
-    objective: String,
-    lineage: String,
-    max_sort_scripts: usize,
-    hint: Option<String>,
-    seed: u64,
-    baseline_dir: String,
-    /// Absent in runs from before --accept: strict.
-    #[serde(default = "strict")]
-    accept: String,
-    #[serde(default = "default_alpha")]
-    alpha: f64,
-    /// Absent in runs from before --edit-format: edits.
-    #[serde(default = "default_edit_format")]
-    edit_format: String,
-    /// Absent in runs from before --directions, which had none.
-    #[serde(default)]
-    directions: bool,
-}
-
-fn strict() -> String {
-    "strict".into()
-}
-
-fn default_alpha() -> f64 {
-    0.05
-}
-
-fn default_edit_format() -> String {
-    EditFormat::default().as_str().into()
-}
-
-fn acceptance(cfg: &LoopFile) -> Result<Acceptance> {
-    match cfg.accept.as_str() {
-        "strict" => Ok(Acceptance::Strict),
-        "significant" if cfg.alpha > 0.0 && cfg.alpha < 1.0 => Ok(Acceptance::Significant { alpha: cfg.alpha }),
-        "significant" => bail!("--alpha {}: a significance level must lie strictly between 0 and 1", cfg.alpha),
-        other => bail!("--accept {other}: expected strict or significant"),
-    }
-}
-
-fn proposer(cfg: &LoopFile, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
+fn proposer(cfg: &LoopConfig, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
     match cfg.provider.as_str() {
         "builtin" => return Ok(Box::new(BuiltinProposer::new())),
         "random" => return Ok(Box::new(RandomProposer)),
@@ -264,149 +211,95 @@ fn proposer(cfg: &LoopFile, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
 /// Proposers that call no model: the LLM settings line is not printed for them.
 const NETWORK_FREE_PROVIDERS: [&str; 3] = ["builtin", "random", "weights"];
 
-fn texts(set: &ScriptSet) -> ScriptTexts {
-    ScriptTexts { query: set.query.source.clone(), sort: set.sorts.iter().map(|s| s.script.source.clone()).collect() }
+/// The loop settings the flags give (a fresh run writes them as loop.json).
+fn config_from_flags(args: &LoopArgs) -> LoopConfig {
+    LoopConfig {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        base_url: args.base_url.as_deref().map(redact_url),
+        objective: args.objective.clone(),
+        lineage: args.lineage.clone(),
+        max_sort_scripts: args.max_sort_scripts,
+        hint: args.hint.clone(),
+        seed: args.seed,
+        baseline_dir: args.baseline_dir.display().to_string(),
+        accept: args.accept.clone(),
+        alpha: args.alpha,
+        edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
+        directions: args.directions.as_deref() != Some("off"),
+    }
+}
+
+/// A run to continue: its recorder, its loop settings (with the proposer flags a resume may switch)
+/// and its store, unchanged since it started.
+fn resumed(dir: &Path, args: &LoopArgs) -> Result<(DirRecorder, LoopConfig, Store)> {
+    let recorder = DirRecorder::open(dir).with_context(|| format!("resuming {}", dir.display()))?;
+    let recorded = &recorder.run().meta().store;
+    let conflict = match (&args.store, &args.dataset) {
+        (Some(_), _) => Some("--store"),
+        (None, Some(_)) => Some("--dataset"),
+        (None, None) => None,
+    };
+    if let Some(flag) = conflict {
+        bail!(
+            "{flag} conflicts with --resume: a resumed run keeps the store it started on ({}, checksum {}); \
+             drop {flag}, or start a new run without --resume",
+            recorded.path,
+            recorded.checksum
+        );
+    }
+    for repair in &recorder.repairs {
+        eprintln!("resume: {repair}");
+    }
+    let cfg = match LoopConfig::read(dir)? {
+        Some(cfg) => cfg,
+        None => {
+            let cfg = LoopConfig::continuing_baseline(&recorder, config_from_flags(args))?;
+            eprintln!(
+                "note: {} was started by `baseline`: the loop continues it with the provider given now ({}), the run's \
+                 objective ({}), seed ({}) and sort-script limit ({}), and its baseline snapshot {}; {LOOP_FILE} is written",
+                dir.display(),
+                cfg.provider,
+                cfg.objective,
+                cfg.seed,
+                cfg.max_sort_scripts,
+                cfg.baseline_dir
+            );
+            cfg.write(dir)?;
+            cfg
+        }
+    };
+    // A proposer setting, not a figure's: a resumed run may switch it.
+    let cfg = LoopConfig {
+        edit_format: args.edit_format.clone().unwrap_or(cfg.edit_format),
+        directions: args.directions.as_deref().map_or(cfg.directions, |d| d == "on"),
+        ..cfg
+    };
+    let store = open_recorded_store(recorder.run().meta())?;
+    Ok((recorder, cfg, store))
 }
 
 pub fn run(args: LoopArgs) -> Result<ExitCode> {
     let (mut recorder, cfg, store, defaults_applied) = match &args.resume {
         Some(dir) => {
-            let recorder = DirRecorder::open(dir).with_context(|| format!("resuming {}", dir.display()))?;
-            let recorded = &recorder.run().meta().store;
-            let conflict = match (&args.store, &args.dataset) {
-                (Some(_), _) => Some("--store"),
-                (None, Some(_)) => Some("--dataset"),
-                (None, None) => None,
-            };
-            if let Some(flag) = conflict {
-                bail!(
-                    "{flag} conflicts with --resume: a resumed run keeps the store it started on ({}, checksum {}); \
-                     drop {flag}, or start a new run without --resume",
-                    recorded.path,
-                    recorded.checksum
-                );
-            }
-            for repair in &recorder.repairs {
-                eprintln!("resume: {repair}");
-            }
-            let cfg_path = dir.join(LOOP_FILE);
-            let cfg: LoopFile = if cfg_path.exists() {
-                serde_json::from_str(
-                    &std::fs::read_to_string(&cfg_path).with_context(|| format!("reading {}", cfg_path.display()))?,
-                )
-                .with_context(|| format!("{}: invalid loop settings", cfg_path.display()))?
-            } else {
-                let cfg = continued_baseline(&recorder, dir, &args)?;
-                scorelab::run::atomic_write(&cfg_path, &serde_json::to_vec_pretty(&cfg)?)?;
-                cfg
-            };
-            // A proposer setting, not a figure's: a resumed run may switch it.
-            let cfg = LoopFile {
-                edit_format: args.edit_format.clone().unwrap_or(cfg.edit_format),
-                directions: args.directions.as_deref().map_or(cfg.directions, |d| d == "on"),
-                ..cfg
-            };
-            let meta = recorder.run().meta();
-            let store = Store::open(&meta.store.path).with_context(|| format!("opening store {}", meta.store.path))?;
-            if store.checksum() != meta.store.checksum {
-                bail!(
-                    "{}: the store changed since the run started (checksum {} vs recorded {}); figures would not be comparable",
-                    meta.store.path,
-                    store.checksum(),
-                    meta.store.checksum
-                );
-            }
+            let (recorder, cfg, store) = resumed(dir, &args)?;
             (Some(recorder), cfg, store, Vec::new())
         }
         None => {
-            let cfg = LoopFile {
-                provider: args.provider.clone(),
-                model: args.model.clone(),
-                base_url: args.base_url.as_deref().map(redact_url),
-                objective: args.objective.clone(),
-                lineage: args.lineage.clone(),
-                max_sort_scripts: args.max_sort_scripts,
-                hint: args.hint.clone(),
-                seed: args.seed,
-                baseline_dir: args.baseline_dir.display().to_string(),
-                accept: args.accept.clone(),
-                alpha: args.alpha,
-                edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
-                directions: args.directions.as_deref() != Some("off"),
-            };
             let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
             let defaults_applied = opened.defaults_applied();
-            (None, cfg, opened.store, defaults_applied)
+            (None, config_from_flags(&args), opened.store, defaults_applied)
         }
     };
     // Build the proposer before anything is written, so a missing API key fails fast.
     let mut proposer = proposer(&cfg, &args)?;
-    let objective = Objective::parse(&cfg.objective).with_context(|| format!("unknown objective {}", cfg.objective))?;
-    let lineage = Lineage::parse(&cfg.lineage).with_context(|| format!("unknown lineage {}", cfg.lineage))?;
-    let acceptance = acceptance(&cfg)?;
+    let objective = cfg.objective()?;
+    let lineage = cfg.lineage()?;
+    let acceptance = cfg.acceptance()?;
 
-    // A fresh run splits the eligible users; a resumed one reads the split back from meta.json.
-    let fresh_split = match &recorder {
-        Some(_) => None,
-        None => {
-            let truth = GroundTruth::from_store(&store, store.settings().relevance_threshold);
-            Some(split_users(&store, &truth, args.holdout, args.cohort_size, cfg.seed)?)
-        }
-    };
-    let mut evaluator = match (&recorder, &fresh_split) {
-        (Some(rec), _) => {
-            let meta = rec.run().meta();
-            let settings = EvalSettings {
-                k: meta.settings.k,
-                threshold: Some(f64::from(meta.settings.threshold)),
-                cohort_size: meta.settings.cohort_size,
-                seed: meta.settings.seed,
-                diversity_fields: Some(meta.settings.diversity_fields.clone()),
-                harness_params: meta.settings.harness_params.clone(),
-                threads: 0,
-            };
-            let evaluator = Evaluator::with_cohort(&store, settings, &meta.cohort.user_ids)?;
-            if evaluator.cohort.checksum != meta.cohort.checksum {
-                bail!(
-                    "the recorded cohort no longer matches the store (checksum {} vs {})",
-                    evaluator.cohort.checksum,
-                    meta.cohort.checksum
-                );
-            }
-            evaluator
-        }
-        (None, Some(split)) => {
-            let settings = EvalSettings { cohort_size: args.cohort_size, seed: cfg.seed, ..EvalSettings::default() };
-            Evaluator::with_cohort(&store, settings, &split.selection.user_ids)?
-        }
-        (None, None) => bail!("internal: a fresh run without a split"),
-    };
-    // The held-out users: recorded in a resumed run's meta.json, drawn by the split otherwise.
-    let holdout_ids: Vec<String> = match (&recorder, &fresh_split) {
-        (Some(rec), _) => rec.run().meta().split.as_ref().map(|s| s.holdout.user_ids.clone()).unwrap_or_default(),
-        (None, Some(split)) => split.holdout.user_ids.clone(),
-        (None, None) => Vec::new(),
-    };
-    let holdout_evaluator = if holdout_ids.is_empty() {
-        None
-    } else {
-        let held = Evaluator::with_cohort(&store, evaluator.settings.clone(), &holdout_ids)?;
-        if let Some(recorded) = recorder.as_ref().and_then(|r| r.run().meta().split.as_ref())
-            && recorded.holdout.checksum != held.cohort.checksum
-        {
-            bail!(
-                "the recorded held-out users no longer match the store (checksum {} vs {})",
-                held.cohort.checksum,
-                recorded.holdout.checksum
-            );
-        }
-        Some(held)
-    };
-    let holdout_fraction = match &recorder {
-        Some(rec) => rec.run().meta().split.as_ref().map_or(0.0, |s| s.holdout_fraction),
-        None => args.holdout,
-    };
-
+    let fresh = FreshSplit { holdout: args.holdout, cohort_size: args.cohort_size, seed: cfg.seed };
+    let RunUsers { selection: mut evaluator, holdout: holdout_evaluator, holdout_fraction } =
+        run_users(&store, recorder.as_ref().map(|r| r.run().meta()), fresh)?;
     evaluator.limits = args.sandbox.limits()?;
     // Connect (and calibrate) before anything is written: an unreachable engine must not leave a new
     // run behind, and the calibrated vector arithmetic is what every local figure of the run (and
@@ -439,71 +332,26 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     };
     let baseline_ms = match (&fresh_baseline, &recorder) {
         (Some(result), _) => Some(result.eval_ms),
-        (None, Some(rec)) => recorder_baseline_eval_ms(rec),
+        (None, Some(rec)) => recorded_baseline_eval_ms(rec),
         (None, None) => None,
     };
     evaluator.candidate_timeout =
         args.sandbox.timeout(scorelab::run::default_candidate_timeout(baseline_ms.unwrap_or(0.0)))?;
-    let mut judge = LocalJudge::new(&evaluator, &local, dialect);
-    if let Some(held) = &holdout_evaluator {
+    let users = RunUsers { selection: evaluator, holdout: holdout_evaluator, holdout_fraction };
+    let evaluator = &users.selection;
+    let mut judge = LocalJudge::new(evaluator, &local, dialect);
+    if let Some(held) = &users.holdout {
         judge = judge.with_holdout(held);
     }
     if let Some(result) = fresh_baseline {
-        judge.remember(&texts(&baseline_set), &result);
-        let evaluation = match &result.outcome {
-            CandidateOutcome::Scored(e) => e.clone(),
-            _ => {
-                for e in result.es_errors(&baseline_set, 3) {
-                    eprintln!("{}", serde_json::to_string_pretty(&e)?);
-                }
-                bail!(
-                    "the baseline {} does not score; fix it first (`scorelab eval --set {}`)",
-                    cfg.baseline_dir,
-                    cfg.baseline_dir
-                );
-            }
-        };
-        let primary = objective.primary_metric();
-        evaluator.require_objective(primary)?;
-        let mut meta = RunMeta::for_evaluator(&evaluator, primary, baseline_set.dialect, cfg.max_sort_scripts);
-        meta.split = Some(SplitRef {
-            holdout_fraction,
-            stratified_by: "activity_tercile".into(),
-            selection: meta.cohort.clone(),
-            holdout: holdout_evaluator.as_ref().map_or_else(
-                || CohortRef { user_ids: Vec::new(), checksum: scorelab::metrics::cohort_checksum(&[]) },
-                |h| CohortRef { user_ids: h.cohort.user_ids.clone(), checksum: h.cohort.checksum.clone() },
-            ),
-        });
-        let diagnostics = serde_json::to_value(&evaluation.diagnostics)?;
-        let timings = Timings { compile_ms: result.compile_ms, eval_ms: result.eval_ms, engine_ms: None, llm_ms: None };
-        let baseline_holdout = match &holdout_evaluator {
-            None => None,
-            Some(_) => {
-                let score = judge
-                    .holdout_score(&texts(&baseline_set))
-                    .context("the baseline does not score on the held-out users")?;
-                Some(HoldoutRecord {
-                    users: score.per_user.len(),
-                    metrics: score.metrics,
-                    vs_baseline: None,
-                    eval_ms: score.eval_ms,
-                })
-            }
-        };
         let runs_dir = preview_dir.as_ref().map_or(args.runs_dir.as_path(), |d| d.path());
-        let rec = start_run_with_holdout(
-            runs_dir,
-            meta,
-            &texts(&baseline_set),
-            &cfg.baseline_dir,
-            evaluation.metrics,
-            diagnostics,
-            timings,
-            baseline_holdout,
-        )?;
-        scorelab::run::atomic_write(&rec.run().path().join(LOOP_FILE), &serde_json::to_vec_pretty(&cfg)?)?;
-        recorder = Some(rec);
+        let started = start_run(runs_dir, &cfg, ScoredBaseline { set: &baseline_set, result }, &users, &judge);
+        if let Err(SessionError::BaselineFails { errors, .. }) = &started {
+            for e in errors {
+                eprintln!("{}", serde_json::to_string_pretty(e)?);
+            }
+        }
+        recorder = Some(started?);
     }
     let Some(mut recorder) = recorder else { bail!("internal: no run directory") };
     let run_path = recorder.run().path().to_path_buf();
@@ -559,7 +407,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             super::engine::print_drift(&baseline.report, args.json)?;
             bail!("the baseline {} drifts on the engine; fix that before optimising against it", cfg.baseline_dir);
         }
-        judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator: &evaluator, local: &local, search }));
+        judge = judge.with_drift_checker(Box::new(EngineDriftChecker { evaluator, local: &local, search }));
     }
 
     let held_out = match meta.split.as_ref().map(|s| s.holdout.user_ids.len()) {
@@ -657,63 +505,6 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
     }
     println!("run written to {}", run_path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The baseline's evaluation time as iteration 0 recorded it.
-/// The loop settings for a run `scorelab baseline` started (it has no loop.json): the baseline's
-/// recorded objective, seed and sort-script limit, its snapshot as the baseline set, and the proposer
-/// flags given now; announced, since the loop continues a run it did not start.
-fn continued_baseline(recorder: &DirRecorder, dir: &Path, args: &LoopArgs) -> Result<LoopFile> {
-    use scorelab::optimise::RunRecorder;
-    let history = recorder.history();
-    let meta = recorder.run().meta();
-    // `baseline` never splits the users; a loop run always records its split (and writes loop.json
-    // right after its baseline, so a run killed in between is not mistaken for a `baseline` run).
-    if meta.split.is_some() || history.iter().any(|r| r.iteration > 0) {
-        bail!(
-            "reading {}: no such file: the run was started by `loop` and its loop settings are lost; start a new run",
-            dir.join(LOOP_FILE).display()
-        );
-    }
-    if !history.iter().any(|r| r.iteration == 0 && r.status == scorelab::run::IterationStatus::Baseline) {
-        bail!("{}: its baseline did not score; fix the set and run `scorelab baseline` again", dir.display());
-    }
-    let objective = match meta.settings.objective {
-        scorelab::metrics::Metric::Ndcg => "ndcg",
-        scorelab::metrics::Metric::Ild => "ild",
-        other => bail!("{}: objective {} is not one the loop optimises", dir.display(), other.name()),
-    };
-    let baseline_dir = dir.join(scorelab::run::snapshot_name(0));
-    eprintln!(
-        "note: {} was started by `baseline`: the loop continues it with the provider given now ({}), the run's \
-         objective ({objective}), seed ({}) and sort-script limit ({}), and its baseline snapshot {}; \
-         {LOOP_FILE} is written",
-        dir.display(),
-        args.provider,
-        meta.settings.seed,
-        meta.settings.max_sort_scripts,
-        baseline_dir.display()
-    );
-    Ok(LoopFile {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
-        base_url: args.base_url.as_deref().map(redact_url),
-        objective: objective.into(),
-        lineage: args.lineage.clone(),
-        max_sort_scripts: meta.settings.max_sort_scripts,
-        hint: None,
-        seed: meta.settings.seed,
-        baseline_dir: baseline_dir.display().to_string(),
-        accept: args.accept.clone(),
-        alpha: args.alpha,
-        edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
-        directions: args.directions.as_deref() != Some("off"),
-    })
-}
-
-fn recorder_baseline_eval_ms(recorder: &DirRecorder) -> Option<f64> {
-    use scorelab::optimise::RunRecorder;
-    recorder.history().iter().find(|r| r.iteration == 0).map(|r| r.timings.eval_ms)
 }
 
 fn recorder_history_first(recorder: &DirRecorder) -> Option<IterationRecord> {

@@ -22,6 +22,7 @@ pub mod prompt;
 pub mod proposer;
 pub mod record;
 pub mod reply;
+pub mod session;
 pub mod signals;
 pub mod tune;
 pub mod visibility;

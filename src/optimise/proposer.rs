@@ -177,6 +177,16 @@ pub struct ScriptTexts {
     pub sort: Vec<String>,
 }
 
+impl ScriptTexts {
+    /// The sources of a script set read from disk.
+    pub fn of_set(set: &crate::rank::ScriptSet) -> ScriptTexts {
+        ScriptTexts {
+            query: set.query.source.clone(),
+            sort: set.sorts.iter().map(|s| s.script.source.clone()).collect(),
+        }
+    }
+}
+
 /// The four metrics of one evaluated candidate.
 pub use crate::metrics::MetricSet;
 

@@ -128,10 +128,6 @@ fn discard_incomplete(dir: &Path) -> Result<Vec<String>, LoopError> {
     Ok(repairs)
 }
 
-fn texts_of(set: &ScriptSet) -> ScriptTexts {
-    ScriptTexts { query: set.query.source.clone(), sort: set.sorts.iter().map(|s| s.script.source.clone()).collect() }
-}
-
 fn set_of(texts: &ScriptTexts) -> Result<ScriptSet, LoopError> {
     let mut set = ScriptSet::new(texts.query.clone());
     for sort in &texts.sort {
@@ -158,7 +154,7 @@ impl RunRecorder for DirRecorder {
         let stored = fs::read_to_string(path.join(PROPOSAL_FILE))
             .ok()
             .and_then(|t| serde_json::from_str::<SnapshotProposal>(&t).ok());
-        Ok((texts_of(&set), stored))
+        Ok((ScriptTexts::of_set(&set), stored))
     }
 
     fn existing_snapshot(&self, snapshot: &str) -> Result<Option<SnapshotProposal>, LoopError> {

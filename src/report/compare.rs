@@ -8,6 +8,7 @@ use super::html::{STYLE, esc};
 use super::svg::{Chart, LegendEntry, Line};
 use crate::metrics::paired::DEFAULT_RESAMPLES;
 use crate::metrics::{Metric, MetricSet, PairedMetrics, PairedStat, compare_metrics};
+use crate::optimise::session::LoopConfig;
 use crate::rank::ScriptSet;
 use crate::run::{CandidateOutcome, EvalSettings, Evaluator, IterationRecord, IterationStatus, RunDir, RunMeta};
 use crate::store::Store;
@@ -94,11 +95,8 @@ fn load(dir: &Path) -> Result<Loaded, CompareError> {
     let err = |message: String| CompareError::Run { run: name.clone(), message };
     let run = RunDir::open(dir).map_err(|e| err(e.to_string()))?;
     let records = run.read_log().map_err(|e| err(e.to_string()))?.records;
-    let provider = std::fs::read_to_string(dir.join("loop.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("provider")?.as_str().map(str::to_string))
-        .unwrap_or_else(|| "baseline".into());
+    // A run `baseline` started has no loop settings: its only arm is the baseline.
+    let provider = LoopConfig::read(dir).ok().flatten().map_or_else(|| "baseline".into(), |c| c.provider);
     Ok(Loaded { dir: dir.to_path_buf(), name: name.clone(), meta: run.meta().clone(), records, provider })
 }
 

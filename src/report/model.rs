@@ -229,7 +229,7 @@ impl Run {
             serde_json::from_str(&meta_text).map_err(|err| ReportError::json(&meta_path, err.line(), &err))?;
         let mut meta = parse_meta(&meta_value, &meta_path)?;
         if meta.settings.lineage.is_none() {
-            meta.settings.lineage = loop_file_lineage(dir);
+            meta.settings.lineage = crate::optimise::session::LoopConfig::recorded_lineage(dir);
         }
 
         let log_path = dir.join("run.jsonl");
@@ -376,12 +376,6 @@ fn parse_iteration(raw: Value, path: &Path, line: usize) -> Result<Iteration, Re
         scripts: Vec::new(),
         parent_reason: None,
     })
-}
-
-/// The lineage the loop ran with, from its `loop.json` (lenient: none for a `baseline`-only run).
-fn loop_file_lineage(dir: &Path) -> Option<String> {
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("loop.json")).ok()?).ok()?;
-    value.get("lineage")?.as_str().map(str::to_string)
 }
 
 /// The `parent_reason` of the iteration's first proposal, if it recorded one. Lenient: an older
