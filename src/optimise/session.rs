@@ -353,3 +353,53 @@ pub fn start_run(
 pub fn recorded_baseline_eval_ms(recorder: &DirRecorder) -> Option<f64> {
     recorder.history().iter().find(|r| r.iteration == 0).map(|r| r.timings.eval_ms)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::Dialect;
+
+    /// A resumed run gets back exactly the users it started with; a store or a user set that changed
+    /// since is refused, naming what changed.
+    #[test]
+    fn resume_gets_the_recorded_users_and_refuses_a_changed_store_or_user_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = crate::data::SyntheticOptions { items: 300, users: 40, dims: 4, ..Default::default() };
+        crate::store::synthetic_store(&opts).unwrap().save(dir.path()).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let fresh = FreshSplit { holdout: 0.3, cohort_size: 1000, seed: 7 };
+        let users = run_users(&store, None, fresh).unwrap();
+        let held = users.holdout.as_ref().expect("30 % held out");
+        let mut meta = RunMeta::for_evaluator(&users.selection, Metric::Ndcg, Dialect::Elasticsearch, 5);
+        meta.split = Some(SplitRef {
+            holdout_fraction: users.holdout_fraction,
+            stratified_by: "activity_tercile".into(),
+            selection: meta.cohort.clone(),
+            holdout: CohortRef { user_ids: held.cohort.user_ids.clone(), checksum: held.cohort.checksum.clone() },
+        });
+        meta.store.path = dir.path().display().to_string();
+
+        // A different split request does not matter on resume: the recorded users win.
+        let other = FreshSplit { holdout: 0.5, cohort_size: 3, seed: 99 };
+        let again = run_users(&store, Some(&meta), other).unwrap();
+        assert_eq!(again.selection.cohort.user_ids, users.selection.cohort.user_ids);
+        assert_eq!(again.holdout.as_ref().map(|h| h.cohort.user_ids.clone()), Some(held.cohort.user_ids.clone()));
+        assert_eq!(again.holdout_fraction, 0.3);
+        assert_eq!(open_recorded_store(&meta).unwrap().checksum(), store.checksum());
+
+        let mut changed = meta.clone();
+        changed.cohort.checksum = "0000".into();
+        let err = run_users(&store, Some(&changed), fresh).err().expect("cohort changed");
+        assert!(err.to_string().starts_with("the recorded cohort no longer matches the store"), "{err}");
+        let mut changed = meta.clone();
+        if let Some(split) = changed.split.as_mut() {
+            split.holdout.checksum = "0000".into();
+        }
+        let err = run_users(&store, Some(&changed), fresh).err().expect("held-out users changed");
+        assert!(err.to_string().starts_with("the recorded held-out users no longer match the store"), "{err}");
+        let mut changed = meta.clone();
+        changed.store.checksum = "0000".into();
+        let err = open_recorded_store(&changed).err().expect("store changed");
+        assert!(matches!(err, SessionError::StoreChanged { .. }), "{err}");
+    }
+}
