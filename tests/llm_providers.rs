@@ -211,6 +211,38 @@ fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
     assert!(retry.contains("could not be used") && retry.contains("malformed"), "{retry}");
 }
 
+/// The shape of a real Qwen2.5-Coder-1.5B reply (evolutionary run, iteration 4): a JSON reply, then
+/// "```" lines until the token limit. The loop is cut off before reading (so it is not read as
+/// hundreds of fenced sort scripts), the model is told which line it repeated, the allowance is not
+/// doubled (more room only repeats the line longer), and a usable reply before the loop is taken.
+#[test]
+fn a_reply_that_loops_on_one_line_is_read_without_the_loop_and_gets_no_more_room() {
+    let looping = format!("{{\"rationale\": \"x\", \"query\": \"return 2.0;\"}}\n{}``", "```\n".repeat(120));
+    let broken = format!("{{\"rationale\": \"x\", \"query\": \"return 2.0;\n{}", "```\n".repeat(120));
+    let whole = r#"{"rationale": "double it", "query": "return 2.0;"}"#;
+    let mut server =
+        Server::start(vec![reply(200, openai_body(&broken, 100, 50)), reply(200, openai_body(whole, 120, 10))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.max_tokens = 50;
+    let out = LlmProposer::new(s.clone()).unwrap().propose(&context()).unwrap();
+    assert_eq!(out.proposal.query, "return 2.0;\n");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].body["max_tokens"], reqs[0].body["max_tokens"], "no more room for a looping reply");
+    let msgs = reqs[1].body["messages"].as_array().unwrap();
+    let echoed = msgs[msgs.len() - 2]["content"].as_str().unwrap();
+    assert!(!echoed.contains("```"), "the loop is not sent back: {echoed}");
+    let retry = msgs.last().unwrap()["content"].as_str().unwrap();
+    assert!(retry.contains(r#"repeated the line "```" 120 times"#), "{retry}");
+    assert!(!retry.contains("sort scripts"), "{retry}");
+
+    // A reply that is usable once the loop is cut off is taken at once.
+    let mut server = Server::start(vec![reply(200, openai_body(&looping, 100, 50))]);
+    let mut p = LlmProposer::new(settings(ProviderKind::OpenAiCompatible, &server.base, "qwen")).unwrap();
+    assert_eq!(p.propose(&context()).unwrap().proposal.query, "return 2.0;\n");
+    assert_eq!(server.requests().len(), 1);
+}
+
 #[test]
 fn a_search_miss_is_retried_as_a_whole_script_with_the_schema_enforcing_it() {
     // The shape of the real Qwen2.5-Coder-1.5B misses: SEARCH holds the line as the model meant to write it.

@@ -549,14 +549,25 @@ impl LlmProposer {
         for _ in 0..self.settings.max_reply_rounds.max(1) {
             let (reply, u) = self.complete(system, &messages, Some((schema_name, schema.clone())), max_tokens)?;
             usage.add(u);
+            // A line repeated to the limit is no part of the answer: read what came before it.
+            let repetition = super::reply::trailing_repetition(&reply);
+            let reply = repetition.map_or(reply.as_str(), |(kept, _, _)| kept).to_string();
             match parse(&reply) {
                 Ok(value) => return Ok((value, usage)),
                 Err(mut problem) => {
                     // A reply that used its whole allowance was cut off, which is why it is unusable:
                     // say so, and give the retry twice the room (seen with --reply-max-tokens 400 and
-                    // a model that sent edits and a whole script in one reply).
+                    // a model that sent edits and a whole script in one reply). A reply that looped
+                    // on one line gets no more room: it would only repeat the line longer.
                     let cut_off = u.output_tokens >= u64::from(max_tokens);
-                    if cut_off {
+                    if let Some((_, line, times)) = repetition {
+                        problem.message = format!(
+                            "your reply repeated the line {line:?} {times} times at its end, until the \
+                             {max_tokens}-token limit; without those lines: {}. Send the reply once, with \
+                             nothing after it",
+                            problem.message
+                        );
+                    } else if cut_off {
                         problem.message = format!(
                             "your reply was cut off at the {max_tokens}-token limit, so {}; send one change only and \
                              keep the rationale to one sentence",
@@ -567,7 +578,7 @@ impl LlmProposer {
                     messages.push(ChatMessage { role: "assistant", content: reply });
                     let next = retry(&problem);
                     messages.push(ChatMessage { role: "user", content: next.prompt });
-                    if cut_off {
+                    if cut_off && repetition.is_none() {
                         let doubled = max_tokens.saturating_mul(2).min(MAX_REPLY_ALLOWANCE);
                         self.raise_reply_allowance(&mut max_tokens, doubled);
                     }

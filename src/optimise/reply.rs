@@ -123,6 +123,33 @@ fn same_code(a: &ScriptTexts, b: &ScriptTexts) -> bool {
         && a.sort.iter().zip(&b.sort).all(|(x, y)| code(x) == code(y))
 }
 
+/// Fewest repeats of one line at a reply's end that mark a model stuck in a loop.
+const MIN_TRAILING_REPEATS: usize = 8;
+
+/// A line repeated to the end of a reply: a small model stuck in a loop until its token limit (seen
+/// on Qwen2.5-Coder-1.5B: a JSON reply followed by hundreds of "```" lines, which read as fenced
+/// blocks). Returns the reply without the run, the repeated line and how many times it came. The
+/// last line may be cut mid-way by the limit; it counts when it is a prefix of the repeated line.
+pub fn trailing_repetition(reply: &str) -> Option<(&str, &str, usize)> {
+    let lines: Vec<&str> = reply.trim_end().split('\n').collect();
+    let mut end = lines.len();
+    let last = lines.get(end.checked_sub(1)?)?.trim();
+    let repeated = lines.get(end.checked_sub(2)?)?.trim();
+    if repeated.is_empty() {
+        return None;
+    }
+    if last != repeated && repeated.starts_with(last) {
+        end -= 1;
+    }
+    let run = lines[..end].iter().rev().take_while(|l| l.trim() == repeated).count();
+    if run < MIN_TRAILING_REPEATS {
+        return None;
+    }
+    let kept_lines = end - run;
+    let kept_len: usize = lines[..kept_lines].iter().map(|l| l.len() + 1).sum();
+    Some((&reply[..kept_len.min(reply.len())], repeated, run + (lines.len() - end)))
+}
+
 /// Scripts are sent with a final newline: a `//` comment on the last line is otherwise a lexer error.
 pub fn with_final_newline(source: &str) -> String {
     if source.ends_with('\n') { source.to_string() } else { format!("{source}\n") }
@@ -496,6 +523,19 @@ fn balanced_objects(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_repeated_to_the_end_is_cut_off_with_its_count() {
+        let body = "{\"query\": \"return 1.0;\"}\n";
+        let looping = format!("{body}{}``", "```\n".repeat(30));
+        assert_eq!(trailing_repetition(&looping), Some((body, "```", 31)));
+        let exact = format!("{body}{}", "```\n".repeat(30));
+        assert_eq!(trailing_repetition(&exact), Some((body, "```", 30)));
+        // A few equal closing lines are ordinary code, not a loop.
+        assert_eq!(trailing_repetition("return x;\n}\n}\n}\n"), None);
+        assert_eq!(trailing_repetition(""), None);
+        assert_eq!(trailing_repetition("one line"), None);
+    }
 
     const RULES: ReplyRules<'static> =
         ReplyRules { max_sort_scripts: 5, example_rationale: Some("EXAMPLE"), example_replace: Some("return 9.0;") };
