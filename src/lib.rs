@@ -12,6 +12,7 @@ pub mod interp;
 pub mod metrics;
 pub mod optimise;
 pub mod painless;
+pub mod progress;
 pub mod rank;
 pub mod report;
 pub mod run;

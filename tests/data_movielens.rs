@@ -5,6 +5,7 @@
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use scorelab::data::{Dataset, MovielensOptions, prepare_movielens, write_dataset};
+use scorelab::progress::NoProgress;
 use scorelab::store::{Column, ItemIdx, Store, UserIdx};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -15,7 +16,7 @@ fn input() -> PathBuf {
 
 fn dataset() -> &'static Dataset {
     static DS: OnceLock<Dataset> = OnceLock::new();
-    DS.get_or_init(|| prepare_movielens(&input(), &MovielensOptions::default()).unwrap())
+    DS.get_or_init(|| prepare_movielens(&input(), &MovielensOptions::default(), &mut NoProgress).unwrap())
 }
 
 fn store() -> &'static Store {
@@ -99,7 +100,7 @@ fn attributes_are_derived_from_titles_genres_and_training() {
 
 fn prepare_bytes(threads: usize, opts: &MovielensOptions) -> (Vec<(String, Vec<u8>)>, String) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    let ds = pool.install(|| prepare_movielens(&input(), opts).unwrap());
+    let ds = pool.install(|| prepare_movielens(&input(), opts, &mut NoProgress).unwrap());
     let tmp = tempfile::tempdir().unwrap();
     write_dataset(&ds, &tmp.path().join("out")).unwrap();
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(tmp.path().join("out"))

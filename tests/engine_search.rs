@@ -10,6 +10,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
+use scorelab::progress::NoProgress;
 #[path = "common/engine_node.rs"]
 mod engine_node;
 
@@ -166,7 +167,8 @@ fn loaded_index(node: &EmbeddedOpenSearch) -> &'static str {
     if !*loaded {
         let client = EngineClient::connect(node.url()).expect("connect");
         let options = LoadOptions { index: "parity_items".into(), batch_docs: 100, ..LoadOptions::default() };
-        index::setup_index(&client, parity_store(), &options).expect("setup-indices on the parity store");
+        index::setup_index(&client, parity_store(), &options, &mut NoProgress)
+            .expect("setup-indices on the parity store");
         *loaded = true;
     }
     "parity_items"
@@ -178,9 +180,9 @@ fn setup_indices_is_idempotent_and_keeps_every_field_shape() {
     let client = EngineClient::connect(node.url()).expect("connect");
     let store = parity_store();
     let options = LoadOptions { index: "setup_probe".into(), batch_docs: 64, ..LoadOptions::default() };
-    let first = index::setup_index(&client, store, &options).expect("first load");
+    let first = index::setup_index(&client, store, &options, &mut NoProgress).expect("first load");
     let mut progress = Vec::new();
-    let second = index::setup_index_with_progress(&client, store, &options, &mut |sent| progress.push(sent))
+    let second = index::setup_index(&client, store, &options, &mut |sent| progress.push(sent))
         .expect("second load drops and recreates");
     // One progress call per batch, counting documents sent so far, ending at every item.
     assert_eq!(progress.len(), second.batches);
@@ -647,7 +649,7 @@ fn parity_suite_elasticsearch_when_configured() {
     let client = EngineClient::connect(&url).expect("SCORELAB_ES_URL must point at a reachable Elasticsearch 8.x");
     assert_eq!(client.info().flavor, Flavor::Elasticsearch, "SCORELAB_ES_URL is not Elasticsearch");
     let options = LoadOptions { index: "scorelab_parity".into(), batch_docs: 100, ..LoadOptions::default() };
-    index::setup_index(&client, parity_store(), &options).expect("setup-indices on Elasticsearch");
+    index::setup_index(&client, parity_store(), &options, &mut NoProgress).expect("setup-indices on Elasticsearch");
     run_parity_suite(&url, "scorelab_parity", true);
 }
 
@@ -662,7 +664,7 @@ fn parity_command_reports_agreement_and_the_time_ratio() {
     let saved = Store::open(&store_dir).expect("reopen");
     let client = EngineClient::connect(node.url()).expect("connect");
     let options = LoadOptions { index: "cli_parity".into(), ..LoadOptions::default() };
-    index::setup_index(&client, &saved, &options).expect("load");
+    index::setup_index(&client, &saved, &options, &mut NoProgress).expect("load");
     let params = dir.path().join("params.json");
     std::fs::write(&params, serde_json::to_string(&parity_harness_params()).expect("json")).expect("write params");
     let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/22_score_in_sort");
@@ -903,7 +905,7 @@ fn calibration_on_the_embedded_node_follows_lucene_use_scalar_fma() {
         .expect("a second node with lucene.useScalarFMA forced");
     let forced_client = EngineClient::connect(forced.url()).expect("connect to the forced node");
     let load = LoadOptions { index: "calibration_items".into(), batch_docs: 100, ..LoadOptions::default() };
-    index::setup_index(&forced_client, parity_store(), &load).expect("load the forced node");
+    index::setup_index(&forced_client, parity_store(), &load, &mut NoProgress).expect("load the forced node");
     let detected = calibrate(&forced_client, parity_store(), "calibration_items").expect("calibrate the forced node");
     eprintln!("node with -Dlucene.useScalarFMA={flag}: {}", detected.describe());
     assert_eq!(detected.arithmetic, want, "{}", detected.describe());
@@ -990,7 +992,7 @@ fn parity_on_a_panama_node_follows_each_lucene_vector_variant() {
         let node = start(&flags);
         let client = EngineClient::connect(node.url()).expect("connect to the forced node");
         let load = LoadOptions { index: "wide_items".into(), ..LoadOptions::default() };
-        index::setup_index(&client, wide, &load).expect("load the forced node");
+        index::setup_index(&client, wide, &load, &mut NoProgress).expect("load the forced node");
         let detected = calibrate(&client, wide, "wide_items").expect("calibrate the forced node");
         node.stop();
         eprintln!("Panama node with {flags:?}: {}", detected.describe());
@@ -1040,8 +1042,9 @@ fn movielens_store() -> &'static Store {
     static STORE: OnceLock<Store> = OnceLock::new();
     STORE.get_or_init(|| {
         let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ml-latest-small");
-        let dataset = scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default())
-            .expect("the bundled MovieLens data");
+        let dataset =
+            scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default(), &mut NoProgress)
+                .expect("the bundled MovieLens data");
         Store::from_dataset(&dataset).expect("the MovieLens store")
     })
 }
@@ -1053,8 +1056,9 @@ fn dated_movielens_store() -> &'static Store {
     static STORE: OnceLock<Store> = OnceLock::new();
     STORE.get_or_init(|| {
         let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ml-latest-small");
-        let mut dataset = scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default())
-            .expect("the bundled MovieLens data");
+        let mut dataset =
+            scorelab::data::prepare_movielens(&input, &scorelab::data::MovielensOptions::default(), &mut NoProgress)
+                .expect("the bundled MovieLens data");
         let pos = dataset.fields.iter().position(|f| f.name == "last_rated").expect("last_rated");
         dataset.fields[pos].kind = FieldKind::Date;
         for item in &mut dataset.items {
@@ -1149,7 +1153,7 @@ fn set_parity(
     use scorelab::run::{EvalSettings, Evaluator};
 
     let load = LoadOptions { index: index_name.into(), ..LoadOptions::default() };
-    index::setup_index(&client, store, &load).expect("load the store");
+    index::setup_index(&client, store, &load, &mut NoProgress).expect("load the store");
     let settings = EvalSettings { k: 10, cohort_size: users, seed: 42, ..EvalSettings::default() };
     let evaluator = Evaluator::new(store, settings).expect("the cohort");
     let mut request = evaluator.request();

@@ -128,8 +128,7 @@ fn demo_store() -> Result<PathBuf> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let built =
-        scorelab::store::ensure_demo_store_with_progress(Path::new("."), &mut |done| bar.set_position(done as u64));
+    let built = scorelab::store::ensure_demo_store(Path::new("."), &mut |done| bar.set_position(done));
     bar.finish_and_clear();
     built.context("building the MovieLens demo store")
 }

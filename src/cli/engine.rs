@@ -95,7 +95,7 @@ pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
     } else {
         super::terminal::bar(store.num_items() as u64, "items", "indexing")
     };
-    let report = index::setup_index_with_progress(&client, store, &options, &mut |sent| bar.set_position(sent));
+    let report = index::setup_index(&client, store, &options, &mut |sent| bar.set_position(sent));
     bar.finish_and_clear();
     let report = report?;
     if args.json {

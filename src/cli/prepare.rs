@@ -4,8 +4,7 @@
 use super::terminal;
 use anyhow::Context;
 use scorelab::data::{
-    self, Dataset, MovielensOptions, SyntheticOptions, prepare_movielens_with_progress, synthetic_dataset,
-    write_dataset,
+    self, Dataset, MovielensOptions, SyntheticOptions, prepare_movielens, synthetic_dataset, write_dataset,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,7 +93,7 @@ pub fn run(cmd: PrepareCommand) -> anyhow::Result<ExitCode> {
                 ..MovielensOptions::default()
             };
             let bar = terminal::bar(a.iterations as u64, "ALS iterations", "factorising ratings");
-            let dataset = prepare_movielens_with_progress(&a.input, &opts, &mut |done| bar.set_position(done as u64))
+            let dataset = prepare_movielens(&a.input, &opts, &mut |done| bar.set_position(done))
                 .with_context(|| format!("preparing MovieLens from {}", a.input.display()));
             bar.finish_and_clear();
             finish(dataset?, a.out, a.store, started, a.json)

@@ -7,6 +7,7 @@
 //! but each row's arithmetic is sequential and collected in row order, so the result is bit-identical
 //! at any thread count.
 
+use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -75,17 +76,9 @@ impl Sparse {
     }
 }
 
-/// Learns (user factors, item factors) from a user × item matrix of observations.
-pub fn train(user_items: &Sparse, params: &AlsParams) -> (Array2<f64>, Array2<f64>) {
-    train_with_progress(user_items, params, &mut |_| {})
-}
-
-/// `train`, calling `done(iterations_completed)` after each ALS iteration (for a progress bar).
-pub fn train_with_progress(
-    user_items: &Sparse,
-    params: &AlsParams,
-    done: &mut dyn FnMut(usize),
-) -> (Array2<f64>, Array2<f64>) {
+/// Trains the factors, telling `progress` the iterations completed after each one (of
+/// `params.iterations`).
+pub fn train(user_items: &Sparse, params: &AlsParams, progress: &mut dyn Progress) -> (Array2<f64>, Array2<f64>) {
     let item_users = user_items.transpose();
     let d = params.dims;
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
@@ -95,7 +88,7 @@ pub fn train_with_progress(
     for iteration in 0..params.iterations {
         users = half_step(user_items, items.view(), params);
         items = half_step(&item_users, users.view(), params);
-        done(iteration + 1);
+        progress.advanced(iteration as u64 + 1);
     }
     (users, items)
 }
@@ -196,6 +189,7 @@ pub fn mean_rows(m: ArrayView2<f64>, rows: impl Iterator<Item = usize>) -> Array
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::NoProgress;
 
     #[test]
     fn cholesky_solves_a_known_system() {
@@ -224,7 +218,7 @@ mod tests {
         let m = Sparse::from_triples(8, 8, triples);
         // Two dimensions force the model to find the two blocks rather than memorise pairs.
         let params = AlsParams { dims: 2, iterations: 8, ..Default::default() };
-        let (users, items) = train(&m, &params);
+        let (users, items) = train(&m, &params, &mut NoProgress);
         let scores = users.dot(&items.t());
         let (mut same, mut cross) = (Vec::new(), Vec::new());
         for u in 0..8 {
@@ -241,6 +235,6 @@ mod tests {
         let triples = (0..50u32).map(|k| (k % 7, (k * 13) % 11, 1.0 + (k % 5) as f64)).collect();
         let m = Sparse::from_triples(7, 11, triples);
         let p = AlsParams { dims: 5, iterations: 3, ..Default::default() };
-        assert_eq!(train(&m, &p), train(&m, &p));
+        assert_eq!(train(&m, &p, &mut NoProgress), train(&m, &p, &mut NoProgress));
     }
 }

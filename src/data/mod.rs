@@ -20,7 +20,7 @@ pub use attributes::{DateFieldFlag, EpochUnit};
 pub use dataset::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 pub use error::DataError;
 pub use files::{DatasetFiles, ENV_INTERACTIONS_PATH, ENV_ITEMS_PATH, ENV_USERS_PATH, LOANS_FILE};
-pub use movielens::{MovielensOptions, prepare_movielens, prepare_movielens_with_progress};
+pub use movielens::{MovielensOptions, prepare_movielens};
 pub use read::{
     DatasetRead, EXCLUSIONS_FILE, INTERACTIONS_FILE, ITEMS_FILE, SETTINGS_FILE, SettingsOverrides, USERS_FILE,
     dataset_bytes, read_dataset, read_dataset_files, read_dataset_with, read_dataset_with_progress,

@@ -21,6 +21,7 @@
 use super::als::{self, AlsParams, Sparse};
 use super::dataset::*;
 use super::error::DataError;
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -68,17 +69,12 @@ struct Movie {
     genres: Vec<String>,
 }
 
-/// Reads `dir/ratings.csv` and `dir/movies.csv` and builds the dataset.
-pub fn prepare_movielens(dir: &Path, opts: &MovielensOptions) -> Result<Dataset, DataError> {
-    prepare_movielens_with_progress(dir, opts, &mut |_| {})
-}
-
-/// `prepare_movielens`, calling `als_done(iterations_completed)` after each ALS iteration (of
-/// `opts.iterations`), the long step, so a caller can draw a progress bar.
-pub fn prepare_movielens_with_progress(
+/// Reads `dir/ratings.csv` and `dir/movies.csv` and builds the dataset, telling `progress` the ALS
+/// iterations completed (of `opts.iterations`), the long step.
+pub fn prepare_movielens(
     dir: &Path,
     opts: &MovielensOptions,
-    als_done: &mut dyn FnMut(usize),
+    progress: &mut dyn Progress,
 ) -> Result<Dataset, DataError> {
     if !(0.0..1.0).contains(&opts.test_fraction) || opts.dims == 0 || opts.user_rows == 0 {
         return Err(DataError::Dataset(format!(
@@ -139,7 +135,7 @@ pub fn prepare_movielens_with_progress(
         lambda: opts.lambda,
         seed: opts.seed,
     };
-    let (_, mut factors) = als::train_with_progress(&matrix, &params, als_done);
+    let (_, mut factors) = als::train(&matrix, &params, progress);
 
     // Training statistics per item.
     let n_items = catalogue.len();

@@ -16,6 +16,7 @@ use super::error::{EngineError, classify};
 use super::request::{ITEM_ID_FIELD, ORD_FIELD};
 use super::transport::{EngineClient, Flavor, Method, Payload};
 use crate::data::FieldKind;
+use crate::progress::Progress;
 use crate::store::{Column, ItemIdx, Store};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
@@ -152,18 +153,13 @@ fn numeric_value<T>(values: &[T], multi: bool, to_json: impl Fn(&T) -> Value) ->
     }
 }
 
-/// Drops and recreates the index, bulk-loads every item, refreshes and checks the count.
-pub fn setup_index(client: &EngineClient, store: &Store, options: &LoadOptions) -> Result<LoadReport, EngineError> {
-    setup_index_with_progress(client, store, options, &mut |_| {})
-}
-
-/// [`setup_index`], calling `indexed(documents_sent_so_far)` after each `_bulk` batch (the
-/// caller draws any progress bar: the library never writes to the terminal).
-pub fn setup_index_with_progress(
+/// Drops and recreates the index, bulk-loads every item, refreshes and checks the count, telling
+/// `progress` the documents sent so far after each `_bulk` batch.
+pub fn setup_index(
     client: &EngineClient,
     store: &Store,
     options: &LoadOptions,
-    indexed: &mut dyn FnMut(u64),
+    progress: &mut dyn Progress,
 ) -> Result<LoadReport, EngineError> {
     let started = Instant::now();
     let index = options.index.as_str();
@@ -193,7 +189,7 @@ pub fn setup_index_with_progress(
             retried += send_bulk(client, store, index, &lines, &in_batch)?;
             batches += 1;
             sent += in_batch.len() as u64;
-            indexed(sent);
+            progress.advanced(sent);
             lines.clear();
             in_batch.clear();
         }

@@ -5,9 +5,10 @@
 
 use super::{Store, StoreError};
 use crate::data::{
-    DataError, MOVIELENS_DATASET_DIR, MOVIELENS_INPUT_DIR, MovielensOptions, SyntheticOptions,
-    prepare_movielens_with_progress, synthetic_dataset, write_dataset,
+    DataError, MOVIELENS_DATASET_DIR, MOVIELENS_INPUT_DIR, MovielensOptions, SyntheticOptions, prepare_movielens,
+    synthetic_dataset, write_dataset,
 };
+use crate::progress::Progress;
 use std::path::{Path, PathBuf};
 
 /// Default store of the MovieLens demo, relative to the working directory.
@@ -26,23 +27,14 @@ pub enum DatasetStoreError {
 }
 
 /// Returns `root/.scorelab/stores/movielens`, preparing and importing it from
-/// `root/data/ml-latest-small` (default options) when it is missing or does not open.
-pub fn ensure_demo_store(root: &Path) -> Result<PathBuf, DatasetStoreError> {
-    ensure_demo_store_with_progress(root, &mut |_| {})
-}
-
-/// `ensure_demo_store`, calling `als_done(iterations_completed)` after each of the
-/// `MovielensOptions::default().iterations` ALS iterations when the store has to be built.
-pub fn ensure_demo_store_with_progress(
-    root: &Path,
-    als_done: &mut dyn FnMut(usize),
-) -> Result<PathBuf, DatasetStoreError> {
+/// `root/data/ml-latest-small` (default options) when it is missing or does not open; `progress` is
+/// told the ALS iterations completed when the store has to be built.
+pub fn ensure_demo_store(root: &Path, progress: &mut dyn Progress) -> Result<PathBuf, DatasetStoreError> {
     let store_dir = root.join(DEFAULT_STORE_DIR);
     if Store::open(&store_dir).is_ok() {
         return Ok(store_dir);
     }
-    let dataset =
-        prepare_movielens_with_progress(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), als_done)?;
+    let dataset = prepare_movielens(&root.join(MOVIELENS_INPUT_DIR), &MovielensOptions::default(), progress)?;
     write_dataset(&dataset, &root.join(MOVIELENS_DATASET_DIR))?;
     Store::from_dataset(&dataset)?.save(&store_dir)?;
     Ok(store_dir)

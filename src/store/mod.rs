@@ -16,8 +16,8 @@ mod stats;
 
 pub use column::{Column, KeywordColumn, NumericColumn};
 pub use demo::{
-    DEFAULT_STORE_DIR, DatasetStoreError, SYNTHETIC_STORE_DIR, ensure_demo_store, ensure_demo_store_with_progress,
-    ensure_synthetic_store, synthetic_store,
+    DEFAULT_STORE_DIR, DatasetStoreError, SYNTHETIC_STORE_DIR, ensure_demo_store, ensure_synthetic_store,
+    synthetic_store,
 };
 pub use error::StoreError;
 pub use imported::{
