@@ -65,8 +65,8 @@ pub enum DataCommand {
 
 pub fn run_import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let files = if args.dataset.as_os_str() == "default" {
-        super::dataset::note_shadowed_dir("default");
-        super::dataset::harness_env_files()?
+        super::common::note_shadowed_dir("default");
+        super::common::harness_env_files()?
     } else {
         DatasetFiles::in_dir(&args.dataset).with_context(|| format!("reading dataset {}", args.dataset.display()))?
     };

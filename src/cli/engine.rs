@@ -35,14 +35,8 @@ pub struct EngineArgs {
     scorelab setup-indices --dataset my-export/      # the store `eval --dataset my-export/` uses"
 )]
 pub struct SetupIndicesArgs {
-    /// The store to index (default: the MovieLens demo store, built on first use; the one `eval` uses).
-    #[arg(long)]
-    pub store: Option<PathBuf>,
-    /// A dataset instead of --store, as `eval --dataset` takes it: movielens, synthetic, default (the
-    /// files .env names) or an exchange-format directory (imported on first use with the settings of
-    /// its dataset.json; the index must come from the store `eval` ranks on, so give the same settings).
-    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with = "store")]
-    pub dataset: Option<super::dataset::DatasetArg>,
+    #[command(flatten)]
+    pub stores: super::common::StoreArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Documents per bulk request.
@@ -75,7 +69,7 @@ pub fn search_engine<'s>(
 pub fn run_setup_indices(args: SetupIndicesArgs) -> anyhow::Result<ExitCode> {
     // The engine first: an unreachable one fails before the demo store is built.
     let client = EngineClient::connect(&args.engine.engine_url)?;
-    let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
+    let opened = args.stores.open()?;
     let store = &opened.store;
     eprintln!(
         "{} at {}: loading {} items ({} dims) into [{}]",
@@ -139,13 +133,8 @@ pub struct ParityArgs {
     /// The script set directory (query.painless, sort_NN.painless, scriptset.json).
     #[arg(long)]
     pub set: PathBuf,
-    /// Store directory (default: the MovieLens demo store, built on first use; the one `eval` uses).
-    #[arg(long)]
-    pub store: Option<PathBuf>,
-    /// A dataset instead of --store, as `eval --dataset` and `setup-indices --dataset` take it:
-    /// movielens, synthetic, default (the .env paths) or a directory, imported on first use.
-    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with = "store")]
-    pub dataset: Option<super::dataset::DatasetArg>,
+    #[command(flatten)]
+    pub stores: super::common::StoreArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Users in the cohort (sampled with --seed from users with relevant items).
@@ -177,7 +166,7 @@ pub struct ParityArgs {
 pub fn run_parity(args: ParityArgs) -> anyhow::Result<ExitCode> {
     use scorelab::run::EvalSettings;
 
-    let store = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?.store;
+    let store = args.stores.open()?.store;
     let set = ScriptSet::open(&args.set).with_context(|| format!("reading script set {}", args.set.display()))?;
     let harness_params = match &args.params {
         None => serde_json::Map::new(),

@@ -2,7 +2,7 @@
 //! and `scorelab baseline` (score the baseline and start a run directory).
 
 use super::EXIT_PROBLEMS;
-use super::dataset::{DatasetArg, OpenedStore, open_store};
+use super::common::{DatasetArg, OpenedStore, open_store};
 use super::terminal::{self, ProgressEngine};
 use anyhow::{Context, Result, bail};
 use scorelab::metrics::{Evaluation, Metric, MetricSet};
@@ -31,7 +31,7 @@ pub struct CohortArgs {
     /// DEFAULT_INTERACTIONS_PATH) or an exchange-format directory. Files are imported on first use into
     /// .scorelab/stores/NAME-CHECKSUM, keyed by their content and --threshold/--diversity-field; a
     /// changed file makes a new store. See README "Your own data".
-    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset, conflicts_with_all = ["store", "run"])]
+    #[arg(long, value_name = "NAME|DIR", value_parser = super::common::parse_dataset, conflicts_with_all = ["store", "run"])]
     pub dataset: Option<DatasetArg>,
     /// List length: metrics are @k.
     #[arg(long, default_value_t = 10, conflicts_with = "run")]

@@ -74,14 +74,8 @@ pub struct LoopArgs {
     /// Seed of the cohort sample and of the built-in optimiser.
     #[arg(long, default_value_t = 42, conflicts_with = "resume")]
     pub seed: u64,
-    /// Store directory (default: the MovieLens demo store, built on first use).
-    #[arg(long, conflicts_with = "dataset")]
-    pub store: Option<PathBuf>,
-    /// A dataset instead of --store, as `eval --dataset` takes it: movielens, synthetic, default (the
-    /// files .env names) or an exchange-format directory (imported on first use with the settings of its
-    /// dataset.json).
-    #[arg(long, value_name = "NAME|DIR", value_parser = super::dataset::parse_dataset)]
-    pub dataset: Option<super::dataset::DatasetArg>,
+    #[command(flatten)]
+    pub stores: super::common::StoreArgs,
     /// Most users in the selection set (what the loop ranks, accepts and picks parents on).
     #[arg(long, default_value_t = 1000, conflicts_with = "resume")]
     pub cohort_size: usize,
@@ -235,7 +229,7 @@ fn config_from_flags(args: &LoopArgs) -> LoopConfig {
 fn resumed(dir: &Path, args: &LoopArgs) -> Result<(DirRecorder, LoopConfig, Store)> {
     let recorder = DirRecorder::open(dir).with_context(|| format!("resuming {}", dir.display()))?;
     let recorded = &recorder.run().meta().store;
-    let conflict = match (&args.store, &args.dataset) {
+    let conflict = match (&args.stores.store, &args.stores.dataset) {
         (Some(_), _) => Some("--store"),
         (None, Some(_)) => Some("--dataset"),
         (None, None) => None,
@@ -286,7 +280,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             (Some(recorder), cfg, store, Vec::new())
         }
         None => {
-            let opened = super::dataset::open_store(args.store.as_deref(), args.dataset.as_ref(), None)?;
+            let opened = args.stores.open()?;
             let defaults_applied = opened.defaults_applied();
             (None, config_from_flags(&args), opened.store, defaults_applied)
         }

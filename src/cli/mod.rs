@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod check;
+pub mod common;
 pub mod compare;
 pub mod data;
-pub mod dataset;
 pub mod engine;
 pub mod eval;
 pub mod exec;

@@ -1,5 +1,6 @@
-//! Which store `eval`, `baseline`, `loop` and `setup-indices` open: `--store DIR`, `--dataset NAME|DIR`,
-//! or by default the MovieLens demo store. Here the command line is parsed and `.env` is read for the
+//! What the commands share: which store `eval`, `baseline`, `loop`, `setup-indices` and `parity` open
+//! (`--store DIR`, `--dataset NAME|DIR`, or by default the MovieLens demo store; [`StoreArgs`] is the
+//! pair of flags). Here the command line is parsed and `.env` is read for the
 //! `default` adapter; the library imports (`scorelab::store::ensure_imported_store`).
 
 use super::terminal;
@@ -65,6 +66,25 @@ impl OpenedStore {
             out["imported_now"] = imported.imported_now.into();
         }
         out
+    }
+}
+
+/// `--store DIR` or `--dataset NAME|DIR`; neither: the MovieLens demo store, built on first use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Store directory (default: the MovieLens demo store, built on first use; the one `eval` uses).
+    #[arg(long, conflicts_with = "dataset")]
+    pub store: Option<PathBuf>,
+    /// A dataset instead of --store, as `eval --dataset` takes it: movielens, synthetic, default (the
+    /// files .env names) or an exchange-format directory (imported on first use with the settings of
+    /// its dataset.json; give the settings `eval` used so both open the same store).
+    #[arg(long, value_name = "NAME|DIR", value_parser = parse_dataset)]
+    pub dataset: Option<DatasetArg>,
+}
+
+impl StoreArgs {
+    pub fn open(&self) -> Result<OpenedStore> {
+        open_store(self.store.as_deref(), self.dataset.as_ref(), None)
     }
 }
 
