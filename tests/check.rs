@@ -38,39 +38,28 @@ fn render(name: &str, source: &str) -> (String, String) {
     (human, json)
 }
 
+#[path = "common/golden.rs"]
+mod golden;
+use golden::Goldens;
+
+fn name_of(input: &Path) -> String {
+    input.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string()
+}
+
 #[test]
 fn check_goldens() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/check");
-    let bless = std::env::var_os("SCORELAB_BLESS").is_some();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("golden dir")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".painless")).map(String::from))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 30, "need at least 30 checker goldens, have {}", names.len());
-    let mut mismatches = Vec::new();
-    for name in &names {
-        let source = std::fs::read_to_string(dir.join(format!("{name}.painless"))).expect("read script");
-        let (human, json) = render(name, &source);
-        for (ext, got) in [("stderr", &human), ("json", &json)] {
-            let path = dir.join(format!("{name}.{ext}"));
-            if bless {
-                std::fs::write(&path, got).expect("write golden");
-                continue;
-            }
-            let want = std::fs::read_to_string(&path).unwrap_or_default();
-            if want != *got {
-                mismatches.push(format!("{name}.{ext}:\n--- want\n{want}\n--- got\n{got}"));
-            }
-        }
+    let inputs = Goldens::inputs(&dir);
+    assert!(inputs.len() >= 30, "need at least 30 checker goldens, have {}", inputs.len());
+    let mut goldens = Goldens::new();
+    for input in &inputs {
+        let name = name_of(input);
+        let source = std::fs::read_to_string(input).expect("read script");
+        let (human, json) = render(&name, &source);
+        goldens.check(&input.with_extension("stderr"), &human);
+        goldens.check(&input.with_extension("json"), &json);
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} golden mismatches (SCORELAB_BLESS=1 to regenerate):\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    goldens.finish("checker");
 }
 
 /// Runtime-error goldens: tests/golden/runtime/NAME.painless run in the test context →
@@ -78,38 +67,23 @@ fn check_goldens() {
 #[test]
 fn runtime_error_goldens() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/runtime");
-    let bless = std::env::var_os("SCORELAB_BLESS").is_some();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("golden dir")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".painless")).map(String::from))
-        .collect();
-    names.sort();
-    let mut mismatches = Vec::new();
-    for name in &names {
-        let source = std::fs::read_to_string(dir.join(format!("{name}.painless"))).expect("read script");
-        let r = scorelab::interp::exec_test(&source, &serde_json::Map::new());
-        let diags = r.outcome.expect_err("runtime golden scripts fail");
+    let mut goldens = Goldens::new();
+    for input in &Goldens::inputs(&dir) {
+        let source = std::fs::read_to_string(input).expect("read script");
+        let diags = match scorelab::interp::exec_test(&source, &serde_json::Map::new()).outcome {
+            Err(diags) => diags,
+            Ok(v) => {
+                goldens.fail(format!("{}: a runtime golden script must fail, it returned {v:?}", input.display()));
+                continue;
+            }
+        };
         let got = serde_json::to_string_pretty(&serde_json::json!({
             "code": diags[0].code,
             "script_exception": render_es(&diags[0], &source),
         }))
         .expect("serialisable")
             + "\n";
-        let path = dir.join(format!("{name}.json"));
-        if bless {
-            std::fs::write(&path, &got).expect("write golden");
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if want != got {
-            mismatches.push(format!("{name}.json:\n--- want\n{want}\n--- got\n{got}"));
-        }
+        goldens.check(&input.with_extension("json"), &got);
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} runtime golden mismatches (SCORELAB_BLESS=1):\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    goldens.finish("runtime-error");
 }

@@ -44,63 +44,45 @@ pub fn assert_round_trip(name: &str, source: &str) {
     );
 }
 
-fn check(path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>) {
-    let content = format!("{HEADER}\n{actual}");
-    if bless {
-        fs::write(path, &content).expect("write golden");
-        return;
-    }
-    match fs::read_to_string(path) {
-        Ok(expected) if expected == content => {}
-        Ok(expected) => {
-            failures.push(format!("{} differs:\n--- expected\n{expected}\n--- actual\n{content}", path.display()))
-        }
-        Err(_) => failures.push(format!("{} is missing (run with SCORELAB_BLESS=1)", path.display())),
-    }
+#[path = "common/golden.rs"]
+mod golden;
+use golden::Goldens;
+
+/// Every golden file starts with the header saying how it was made.
+fn with_header(actual: &str) -> String {
+    format!("{HEADER}\n{actual}")
 }
 
 #[test]
 fn golden_parse_cases() {
-    let bless = std::env::var("SCORELAB_BLESS").is_ok_and(|v| v == "1");
-    let dir = golden_dir();
-    let mut inputs: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/golden/parse exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "painless"))
-        .collect();
-    inputs.sort();
-    let mut failures = Vec::new();
+    let mut goldens = Goldens::new();
     let (mut errors, mut oks) = (0, 0);
-    for input in &inputs {
+    for input in &Goldens::inputs(&golden_dir()) {
         let name = input.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let source = fs::read_to_string(input).expect("read input");
         let file_name = format!("{name}.painless");
         match (name.starts_with("err_"), parse(&source)) {
             (true, Err(diags)) => {
                 errors += 1;
-                check(
-                    &input.with_extension("stderr"),
-                    &render_human(&diags, &file_name, &source),
-                    bless,
-                    &mut failures,
-                );
+                goldens
+                    .check(&input.with_extension("stderr"), &with_header(&render_human(&diags, &file_name, &source)));
                 let json = serde_json::to_string_pretty(&render_es(&diags[0], &source)).expect("json");
-                check(&input.with_extension("json"), &format!("{json}\n"), bless, &mut failures);
+                goldens.check(&input.with_extension("json"), &with_header(&format!("{json}\n")));
             }
             (false, Ok(script)) => {
                 oks += 1;
-                check(&input.with_extension("ast"), &print_script(&script), bless, &mut failures);
+                goldens.check(&input.with_extension("ast"), &with_header(&print_script(&script)));
                 assert_round_trip(&name, &source);
             }
-            (true, Ok(_)) => failures.push(format!("{name}: expected a parse error, but it parsed")),
+            (true, Ok(_)) => goldens.fail(format!("{name}: expected a parse error, but it parsed")),
             (false, Err(d)) => {
-                failures.push(format!("{name}: expected to parse, got {}", render_human(&d, &file_name, &source)))
+                goldens.fail(format!("{name}: expected to parse, got {}", render_human(&d, &file_name, &source)))
             }
         }
     }
     assert!(errors >= 30, "only {errors} error goldens");
     assert!(oks >= 10, "only {oks} success goldens");
-    assert!(failures.is_empty(), "{} golden failure(s):\n{}", failures.len(), failures.join("\n"));
+    goldens.finish("front-end");
 }
 
 #[test]
