@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Provides a JDK 21 for the Panama parity check (tests/engine_search.rs,
+# Provides a JDK 21 for the Panama parity check (tests/engine/search.rs,
 # `parity_on_a_panama_node_follows_each_lucene_vector_variant`) and prints its JAVA_HOME.
 #
 # Lucene 9.12 (OpenSearch 2.19) runs its Panama (SIMD) vector code only on Java 20-22 with the

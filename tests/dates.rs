@@ -3,7 +3,7 @@
 //! read from `doc['f'].value`, `decayDate*`, and what the local subset refuses (the wall clock, text
 //! it cannot read with certainty). Expected values were printed by OpenJDK 17 (java.time) or follow
 //! Elasticsearch's ScoreScriptUtils formulas; the same scripts run against the embedded OpenSearch node
-//! in tests/engine_search.rs (`parity_on_dated_movielens`).
+//! in tests/engine/search.rs (`parity_on_dated_movielens`).
 
 use scorelab::data::{
     AttrValue, Dataset, DatasetSettings, DateFieldFlag, EpochUnit, FieldKind, FieldSpec, Item, SettingsOverrides, User,

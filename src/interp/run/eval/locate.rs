@@ -41,7 +41,7 @@
 //! The evaluator records, for each failure, the IR node whose instruction threw and which of that
 //! node's instructions it was ([`Point`]); `locate` replays the emission order over the enclosing
 //! statements (or expression) on the error path only, so evaluation pays nothing for it.
-//! Checked on the embedded OpenSearch node by tests/error_positions.rs (its fixtures list the known
+//! Checked on the embedded OpenSearch node by tests/engine/error_positions.rs (its fixtures list the known
 //! gaps): locals carry no static type in the IR, so a `def` local used as a compound assignment's
 //! value, or a `Map` local's brace load, is placed as a typed / `def` one would be; when no mark
 //! precedes the instruction in the whole method ES prints `<<< unknown portion of script >>>`,

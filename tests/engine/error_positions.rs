@@ -16,10 +16,9 @@
 //! Class bindings (`decayNumericLinear`...): ES builds the instance on the first call and jumps over
 //! the constructor arguments afterwards; checked on two documents, locally and on the node.
 //!
-//! Run: `cargo test --test error_positions` (starts the node; skips with a message without java/mvn).
+//! Run: `cargo test --test engine error_positions::` (starts the node; skips with a message without java/mvn).
 
-#[path = "common/engine_node.rs"]
-mod engine_node;
+use crate::engine_node;
 
 use serde_json::{Value, json};
 use std::path::Path;

@@ -5,14 +5,13 @@
 //! Never a silent skip in CI: with CI=true a node that cannot start fails the tests. Elsewhere, missing
 //! java/mvn prints a skip message.
 //!
-//! Run: `cargo test --profile ci --test engine_search` (first run builds the runner with Maven).
+//! Run: `cargo test --profile ci --test engine search::` (first run builds the runner with Maven).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use scorelab::progress::NoProgress;
-#[path = "common/engine_node.rs"]
-mod engine_node;
+use crate::engine_node;
 
 use scorelab::engine::embedded::EmbeddedOpenSearch;
 use scorelab::engine::index::{self, LoadOptions};

