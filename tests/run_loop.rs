@@ -6,12 +6,11 @@
 //! the loop's own behaviour; `cli_*` tests further down run the real binary on the demo store.
 
 use scorelab::metrics::{Metric, MetricSet};
+use scorelab::optimise::contract::{Acceptance, CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective};
 use scorelab::optimise::fake::ScriptedProposer;
 use scorelab::optimise::lineage::Lineage;
 use scorelab::optimise::llm::{ApiKey, LlmProposer, LlmSettings, ProviderKind};
-use scorelab::optimise::r#loop::{
-    Acceptance, CandidateJudge, CheckOutcome, EvalOutcome, LoopSettings, Objective, OptimisationLoop,
-};
+use scorelab::optimise::r#loop::OptimisationLoop;
 use scorelab::optimise::proposer::{FieldInfo, ParamInfo, Proposal, Proposer, ScriptContract, ScriptTexts};
 use scorelab::optimise::record::{DirRecorder, start_run};
 use scorelab::optimise::{BuiltinProposer, RunRecorder};
@@ -276,7 +275,7 @@ fn snapshots_are_write_once() {
     let before = std::fs::read_to_string(path.join("iter_001/query.painless")).unwrap();
     let stamp = std::fs::metadata(path.join("iter_001/query.painless")).unwrap().modified().unwrap();
     let mut rec = DirRecorder::open(&path).unwrap();
-    let stored = scorelab::optimise::r#loop::SnapshotProposal {
+    let stored = scorelab::optimise::contract::SnapshotProposal {
         iteration: 1,
         parent: 0,
         attempt: 0,

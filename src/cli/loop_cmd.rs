@@ -4,10 +4,11 @@
 
 use anyhow::{Context, Result, bail};
 use scorelab::optimise::builtin::BuiltinProposer;
+use scorelab::optimise::contract::{LoopGuards, LoopSettings, Objective};
 use scorelab::optimise::controls::{RandomProposer, WeightsProposer};
 use scorelab::optimise::judge::{EngineDriftChecker, LocalJudge};
 use scorelab::optimise::llm::{LlmProposer, LlmSettings, ProviderKind, StructuredOutput, redact_url};
-use scorelab::optimise::r#loop::{LoopGuards, LoopSettings, Objective, OptimisationLoop};
+use scorelab::optimise::r#loop::OptimisationLoop;
 use scorelab::optimise::prompt::EditFormat;
 use scorelab::optimise::proposer::{FieldInfo, Proposer, ScriptContract};
 use scorelab::optimise::record::DirRecorder;
@@ -146,10 +147,10 @@ pub struct LoopArgs {
     #[arg(long, value_parser = ["on", "off"])]
     pub directions: Option<String>,
     /// Fix attempts per iteration after a compile error, a runtime error or a repeated candidate.
-    #[arg(long, default_value_t = scorelab::optimise::r#loop::MAX_FIX_ATTEMPTS)]
+    #[arg(long, default_value_t = scorelab::optimise::contract::MAX_FIX_ATTEMPTS)]
     pub max_fix_attempts: u32,
     /// Stop after this many iterations in a row whose proposer produced nothing usable.
-    #[arg(long, default_value_t = scorelab::optimise::r#loop::MAX_CONSECUTIVE_FAILURES)]
+    #[arg(long, default_value_t = scorelab::optimise::contract::MAX_CONSECUTIVE_FAILURES)]
     pub max_consecutive_failures: u32,
     /// Stop (cleanly, before the next iteration) once the run has cost this much.
     #[arg(long, value_name = "USD")]

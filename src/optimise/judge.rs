@@ -5,7 +5,7 @@
 //! The engine compiles and ranks in one call, so `check` evaluates the candidate and keeps the
 //! result; the `evaluate` that follows for the same scripts reuses it instead of ranking twice.
 
-use super::r#loop::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
+use super::contract::{CandidateJudge, CheckOutcome, DriftOutcome, EvalOutcome};
 use super::proposer::{FailureDetail, FailureKind, ScriptTexts, field_values};
 use crate::metrics::{MetricSet, PairedMetrics, compare_metrics, paired::DEFAULT_RESAMPLES};
 use crate::painless::diag::{Diagnostic, Severity};
@@ -451,7 +451,7 @@ impl DriftChecker for EngineDriftChecker<'_, '_> {
 mod tests {
     use super::*;
     use crate::data::SyntheticOptions;
-    use crate::optimise::r#loop::CandidateJudge;
+    use crate::optimise::contract::CandidateJudge;
     use crate::run::EvalSettings;
     use crate::store::synthetic_store;
 

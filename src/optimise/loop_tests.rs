@@ -2,8 +2,10 @@
 
 use super::*;
 use crate::optimise::builtin::BuiltinProposer;
+use crate::optimise::contract::{CheckOutcome, Objective};
 use crate::optimise::fake::ScriptedProposer;
-use crate::optimise::proposer::{FailureKind, ParamInfo};
+use crate::optimise::proposer::{FailureKind, FieldInfo, ParamInfo, Proposal, ScriptContract};
+use crate::run::HoldoutRecord;
 use std::collections::BTreeMap;
 
 #[derive(Default)]

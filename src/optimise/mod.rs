@@ -9,6 +9,7 @@
 //! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
 pub mod builtin;
+pub mod contract;
 pub mod controls;
 pub mod directions;
 pub mod edits;
@@ -28,7 +29,8 @@ pub mod tune;
 pub mod visibility;
 
 pub use builtin::BuiltinProposer;
+pub use contract::{AttemptLog, CandidateJudge, LoopError, LoopSettings, Objective, RunRecorder};
 pub use lineage::Lineage;
 pub use llm::{LlmProposer, LlmSettings, ProviderKind};
-pub use r#loop::{AttemptLog, CandidateJudge, LoopError, LoopSettings, Objective, OptimisationLoop, RunRecorder};
+pub use r#loop::OptimisationLoop;
 pub use proposer::{Proposal, ProposalContext, Proposed, Proposer, ProposerError, Usage};

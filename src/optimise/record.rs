@@ -8,7 +8,7 @@
 //! temp snapshot directories and snapshots without their scripts are moved under `discarded/`. A
 //! complete snapshot without its log line is left in place; the loop finishes it.
 
-use super::r#loop::{AttemptLog, LoopError, RunRecorder, SnapshotProposal};
+use super::contract::{AttemptLog, LoopError, RunRecorder, SnapshotProposal};
 use super::proposer::ScriptTexts;
 use crate::rank::{ScriptSet, SortOrder};
 use crate::run::dir::{LOG_FILE, PROPOSAL_FILE};

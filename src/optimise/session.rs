@@ -5,9 +5,9 @@
 //! calls these in order and renders what they return; `report` and `compare` read `loop.json` back
 //! through [`LoopConfig`].
 
+use super::contract::{Acceptance, LoopError, Objective, RunRecorder};
 use super::judge::LocalJudge;
 use super::lineage::Lineage;
-use super::r#loop::{Acceptance, LoopError, Objective, RunRecorder};
 use super::prompt::EditFormat;
 use super::proposer::ScriptTexts;
 use super::record::{DirRecorder, start_run_with_holdout};

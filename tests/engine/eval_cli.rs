@@ -8,8 +8,8 @@
 //!
 //! Run: `cargo test --test engine eval_cli::` (the first run builds the runner with Maven).
 
-use assert_cmd::Command;
 use crate::engine_node;
+use assert_cmd::Command;
 
 use scorelab::engine::embedded::EmbeddedOpenSearch;
 use serde_json::Value;

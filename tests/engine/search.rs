@@ -7,11 +7,11 @@
 //!
 //! Run: `cargo test --profile ci --test engine search::` (first run builds the runner with Maven).
 
+use crate::engine_node;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, Exclusion, FieldKind, FieldSpec, Interaction, Item, User};
 use scorelab::progress::NoProgress;
-use crate::engine_node;
 
 use scorelab::engine::embedded::EmbeddedOpenSearch;
 use scorelab::engine::index::{self, LoadOptions};
