@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: `data` (adapters → exchange format) → `store` (binary, memory-mapped) →
 //! `painless` (front-end) → `interp` (compile + evaluate) → `rank` (local and search-engine ranking)
-//! → `metrics` → `run` (run directories) → `optimise` (the loop) → `report`.
+//! → `metrics` → `run` (run directories) → `optimise` (the loop) → `report`. `progress` (the hook long
+//! operations report through) names nothing and any layer may use it.
 //! See ARCHITECTURE.md for the module map and the contracts between modules, and docs/ for the
 //! definitions the code cites (`painless-facts §N`, `metrics.md`, `engines.md`).
 
