@@ -323,42 +323,20 @@ fn stmt_mutates_nothing_shared(s: &Stmt) -> bool {
 
 fn expr_mutates_nothing_shared(e: &Expr) -> bool {
     use ExprKind as K;
-    let all = |xs: &[Expr]| xs.iter().all(expr_mutates_nothing_shared);
-    match &e.kind {
-        K::Const(_) | K::Local(_) | K::Params | K::Doc | K::Score | K::StaticField(_) | K::NewSet => true,
-        K::Cached { expr, .. } => expr_mutates_nothing_shared(expr),
-        K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_mutates_nothing_shared(x),
-        K::Binary(_, a, b)
-        | K::Concat(a, b)
-        | K::DefAdd(a, b)
-        | K::And(a, b)
-        | K::Or(a, b)
-        | K::Elvis(a, b)
-        | K::Index(a, b, _) => expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b),
-        K::Eq { lhs, rhs, .. } => expr_mutates_nothing_shared(lhs) && expr_mutates_nothing_shared(rhs),
-        K::Conditional(c, a, b) => {
-            expr_mutates_nothing_shared(c) && expr_mutates_nothing_shared(a) && expr_mutates_nothing_shared(b)
+    let own = match &e.kind {
+        // Writes only to locals.
+        K::Assign { target, .. } | K::Compound { target, .. } | K::IncDec { target, .. } => {
+            matches!(target, Target::Local { .. })
         }
-        K::Assign { target: Target::Local { .. }, value } | K::Compound { target: Target::Local { .. }, value, .. } => {
-            expr_mutates_nothing_shared(value)
-        }
-        K::IncDec { target: Target::Local { .. }, .. } => true,
-        K::Assign { .. } | K::Compound { .. } | K::IncDec { .. } => false,
-        K::DynField { recv, .. } | K::Field { recv, .. } => expr_mutates_nothing_shared(recv),
-        K::Method { recv, sig, args, .. } => {
-            READ_ONLY_METHODS.contains(&sig.name) && expr_mutates_nothing_shared(recv) && all(args)
-        }
-        K::DynMethod { recv, name, args, .. } => {
-            READ_ONLY_METHODS.contains(&name.as_str()) && expr_mutates_nothing_shared(recv) && all(args)
-        }
-        K::Static { sig, args } => sig.class != "Collections" && all(args),
-        K::Function { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => all(args),
-        K::NewArray { dims, .. } => all(dims),
-        K::NewMap(entries) => {
-            entries.iter().all(|(k, v)| expr_mutates_nothing_shared(k) && expr_mutates_nothing_shared(v))
-        }
+        K::Method { sig, .. } => READ_ONLY_METHODS.contains(&sig.name),
+        K::DynMethod { name, .. } => READ_ONLY_METHODS.contains(&name.as_str()),
+        K::Static { sig, .. } => sig.class != "Collections",
         K::User { .. } => false,
-    }
+        _ => true,
+    };
+    let mut pure = own;
+    e.for_each_child(&mut |x| pure = pure && expr_mutates_nothing_shared(x));
+    pure
 }
 
 fn cache_stmt(s: &mut Stmt, hoisted: &HashSet<Slot>, next: &mut u32) {
