@@ -1,5 +1,5 @@
 //! The Painless interpreter, laid out by phase:
-//! - [`compile`]: parse, check (names → slots, static types, the whitelist), lower to the [`ir`],
+//! - [`compile`](mod@compile): parse, check (names → slots, static types, the whitelist), lower to the [`ir`],
 //!   fold, hoist per-user invariants, plan the column-wise path. Its product is a [`Program`].
 //! - [`run`]: per-user bound state, the tree-walking evaluator, the column-wise batch executor,
 //!   deadlines and the `_execute` test context.

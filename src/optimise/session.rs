@@ -389,17 +389,17 @@ mod tests {
 
         let mut changed = meta.clone();
         changed.cohort.checksum = "0000".into();
-        let err = run_users(&store, Some(&changed), fresh).err().expect("cohort changed");
+        let Err(err) = run_users(&store, Some(&changed), fresh) else { panic!("cohort changed") };
         assert!(err.to_string().starts_with("the recorded cohort no longer matches the store"), "{err}");
         let mut changed = meta.clone();
         if let Some(split) = changed.split.as_mut() {
             split.holdout.checksum = "0000".into();
         }
-        let err = run_users(&store, Some(&changed), fresh).err().expect("held-out users changed");
+        let Err(err) = run_users(&store, Some(&changed), fresh) else { panic!("held-out users changed") };
         assert!(err.to_string().starts_with("the recorded held-out users no longer match the store"), "{err}");
         let mut changed = meta.clone();
         changed.store.checksum = "0000".into();
-        let err = open_recorded_store(&changed).err().expect("store changed");
+        let Err(err) = open_recorded_store(&changed) else { panic!("store changed") };
         assert!(matches!(err, SessionError::StoreChanged { .. }), "{err}");
     }
 }
