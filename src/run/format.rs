@@ -1,4 +1,26 @@
-//! The run directory's file shapes (schema_version 1, ARCHITECTURE.md "run format").
+//! The run directory's file shapes (schema_version 1):
+//! - `runs/<YYYYMMDD-HHMMSS>/meta.json`, rewritten atomically: `schema_version`, `scorelab_version`,
+//!   `created` (RFC 3339, UTC), `store {path, checksum, dataset}`, `settings {k, threshold, cohort_size,
+//!   diversity_fields, objective, guardrail, engine, dialect, seed, max_sort_scripts, harness_params}`,
+//!   `cohort {user_ids, checksum}` (the selection set), `split {holdout_fraction, stratified_by, selection,
+//!   holdout}` (absent in older runs), `baseline {metrics}`, `summary {best_iteration, best_primary,
+//!   guardrail_held, iterations_attempted, final_message, selection_vs_baseline, holdout}`, `vector_arithmetic {arithmetic, source:
+//!   probed|default, equivalent, probes, engine}` (absent in older runs).
+//! - `runs/<ts>/run.jsonl`, one self-contained line per iteration, appended and fsynced: `schema_version`,
+//!   `iteration`, `parent`, `status` ([`IterationStatus`]), `rationale`, `snapshot` (`iter_NNN`), `metrics {ndcg, recall, precision, ild}`
+//!   or null, `diagnostics`, `errors` (ES-shaped JSON), `attempts`, `timings {compile_ms, eval_ms,
+//!   engine_ms}`, `tokens {input, output}`, `cost_usd` (null when the price is unknown), `drift`, `paired
+//!   {vs_baseline, vs_parent, vs_best}` (per metric `mean_diff, relative, ci_low, ci_high, p_value` on the
+//!   selection users), `holdout {users, metrics, vs_baseline, eval_ms}` (baseline and accepted candidates
+//!   only), `tuning` (LLM candidates whose constants were tuned), `timestamp`, `attempt_log` (every
+//!   attempt's error, tokens, calls, LLM time and warnings).
+//! - `runs/<ts>/iter_NNN/`, write-once (built under a temp name, renamed into place): the script set
+//!   (`query.painless`, `sort_NN.painless`, `scriptset.json`) and `proposal.json` (`iteration`, `parent`,
+//!   `attempt`, `proposer`, optional `parent_reason`, `rationale`, `query`, `sort`, optional `genome`,
+//!   `usage {input_tokens, output_tokens, cost_usd}`).
+//! - `runs/<ts>/loop.json`, written by `scorelab loop` and read by `--resume` and the report: `provider`,
+//!   `model`, `base_url`, `objective`, `lineage`, `max_sort_scripts`, `hint`, `seed`, `baseline_dir`,
+//!   `accept`, `alpha`, `edit_format`, `directions` (`optimise::session::LoopConfig`).
 //!
 //! Compatibility rule: fields are only ever added, each new one with a serde default, and unknown
 //! fields are ignored, so every older file stays readable. A breaking change bumps
