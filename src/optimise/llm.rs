@@ -561,10 +561,14 @@ impl LlmProposer {
                     // on one line gets no more room: it would only repeat the line longer.
                     let cut_off = u.output_tokens >= u64::from(max_tokens);
                     if let Some((_, line, times)) = repetition {
+                        let what = if line.is_empty() {
+                            format!("ended in {times} blank lines")
+                        } else {
+                            format!("repeated the line {line:?} {times} times at its end")
+                        };
                         problem.message = format!(
-                            "your reply repeated the line {line:?} {times} times at its end, until the \
-                             {max_tokens}-token limit; without those lines: {}. Send the reply once, with \
-                             nothing after it",
+                            "your reply {what}, until the {max_tokens}-token limit; without those lines: {}. \
+                             Send the reply once, with nothing after it",
                             problem.message
                         );
                     } else if cut_off {

@@ -129,8 +129,15 @@ const MIN_TRAILING_REPEATS: usize = 8;
 /// A line repeated to the end of a reply: a small model stuck in a loop until its token limit (seen
 /// on Qwen2.5-Coder-1.5B: a JSON reply followed by hundreds of "```" lines, which read as fenced
 /// blocks). Returns the reply without the run, the repeated line and how many times it came. The
-/// last line may be cut mid-way by the limit; it counts when it is a prefix of the repeated line.
+/// last line may be cut mid-way by the limit; it counts when it is a prefix of the repeated line. A
+/// run of blank lines to the end (seen too: newlines until the limit) is the empty line repeated.
 pub fn trailing_repetition(reply: &str) -> Option<(&str, &str, usize)> {
+    let content_end = reply.trim_end().len();
+    let blank_lines = reply[content_end..].matches('\n').count().saturating_sub(1);
+    if blank_lines >= MIN_TRAILING_REPEATS {
+        let kept = reply[content_end..].find('\n').map_or(reply.len(), |i| content_end + i + 1);
+        return Some((&reply[..kept], "", blank_lines));
+    }
     let lines: Vec<&str> = reply.trim_end().split('\n').collect();
     let mut end = lines.len();
     let last = lines.get(end.checked_sub(1)?)?.trim();
@@ -535,6 +542,10 @@ mod tests {
         assert_eq!(trailing_repetition("return x;\n}\n}\n}\n"), None);
         assert_eq!(trailing_repetition(""), None);
         assert_eq!(trailing_repetition("one line"), None);
+        // Newlines to the limit: the reply keeps its own line end, the rest is the blank line repeated.
+        let blank = format!("{body}{}", "\n".repeat(40));
+        assert_eq!(trailing_repetition(&blank), Some((body, "", 40)));
+        assert_eq!(trailing_repetition(&format!("{body}\n\n\n")), None);
     }
 
     const RULES: ReplyRules<'static> =

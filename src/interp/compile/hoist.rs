@@ -181,31 +181,18 @@ fn is_fresh_local(e: &Expr, fresh: &HashSet<Slot>) -> bool {
 fn expr_ok(e: &Expr, fresh: &mut HashSet<Slot>, written: &mut HashSet<Slot>) -> bool {
     use ExprKind as K;
     match &e.kind {
-        K::Const(_) | K::Local(_) | K::Params | K::StaticField(_) | K::NewSet => true,
         K::Doc | K::Score | K::Function { .. } | K::User { .. } | K::Cached { .. } => false,
-        K::Convert(x, _) | K::Unary(_, x) | K::Instanceof(x, _) => expr_ok(x, fresh, written),
-        K::Binary(_, a, b)
-        | K::Concat(a, b)
-        | K::DefAdd(a, b)
-        | K::And(a, b)
-        | K::Or(a, b)
-        | K::Elvis(a, b)
-        | K::Index(a, b, _) => expr_ok(a, fresh, written) && expr_ok(b, fresh, written),
-        K::Eq { lhs, rhs, .. } => expr_ok(lhs, fresh, written) && expr_ok(rhs, fresh, written),
-        K::Conditional(c, a, b) => {
-            expr_ok(c, fresh, written) && expr_ok(a, fresh, written) && expr_ok(b, fresh, written)
-        }
         K::Assign { target, value } => expr_ok(value, fresh, written) && target_ok(target, fresh, written),
         K::Compound { target, value, .. } => expr_ok(value, fresh, written) && target_ok(target, fresh, written),
         K::IncDec { target, .. } => target_ok(target, fresh, written),
-        K::DynField { recv, .. } | K::Field { recv, .. } => expr_ok(recv, fresh, written),
         K::Method { recv, sig, args, .. } => call_ok(recv, sig.name, args, fresh, written),
         K::DynMethod { recv, name, args, .. } => call_ok(recv, name, args, fresh, written),
-        K::Static { args, .. } | K::NewList(args) | K::NewArrayInit { values: args, .. } => {
-            args.iter().all(|a| expr_ok(a, fresh, written))
+        // Everything else is fine when its parts are, in evaluation order.
+        _ => {
+            let mut ok = true;
+            e.for_each_child(&mut |x| ok = ok && expr_ok(x, fresh, written));
+            ok
         }
-        K::NewArray { dims, .. } => dims.iter().all(|a| expr_ok(a, fresh, written)),
-        K::NewMap(entries) => entries.iter().all(|(k, v)| expr_ok(k, fresh, written) && expr_ok(v, fresh, written)),
     }
 }
 
