@@ -2,7 +2,7 @@
 //! Split from `expr.rs` along the seam between operators and members.
 
 use super::expr::Typed;
-use super::{CResult, Checker, error, unsupported};
+use super::{CResult, Checker, error, unsupported, unsupported_because};
 use crate::interp::ir::{DefSite, Expr, ExprKind};
 use crate::interp::runtime::types::{ScriptContext, Ty};
 use crate::interp::stdlib::registry::with_getter_name;
@@ -122,15 +122,12 @@ impl<'a> Checker<'a> {
                 return match self.reg.lookup_static_field(class, &name.name) {
                     Some(sig) => Ok(Typed::new(ExprKind::StaticField(sig), span, sig.ty.clone())),
                     None => match self.reg.unsupported_member(class, &name.name) {
-                        Some(reason) => {
-                            let mut d = unsupported(
-                                code::unsupported::UNSUPPORTED_MEMBER,
-                                span,
-                                &format!("field [{class}.{}]", name.name),
-                            );
-                            d.help = Some(reason.into());
-                            Err(d)
-                        }
+                        Some(reason) => Err(unsupported_because(
+                            code::unsupported::UNSUPPORTED_MEMBER,
+                            span,
+                            &format!("field [{class}.{}]", name.name),
+                            reason,
+                        )),
                         None => Err(error(
                             code::check::MEMBER_NOT_FOUND,
                             span,
@@ -215,15 +212,12 @@ impl<'a> Checker<'a> {
                 dyn_field(r, Ty::Def)
             }
             other => match self.reg.unsupported_member(&other.short_name(), &name.name) {
-                Some(reason) => {
-                    let mut d = unsupported(
-                        code::unsupported::UNSUPPORTED_MEMBER,
-                        span,
-                        &format!("field [{}.{}]", other.short_name(), name.name),
-                    );
-                    d.help = Some(reason.into());
-                    Err(d)
-                }
+                Some(reason) => Err(unsupported_because(
+                    code::unsupported::UNSUPPORTED_MEMBER,
+                    span,
+                    &format!("field [{}.{}]", other.short_name(), name.name),
+                    reason,
+                )),
                 None => Err(error(
                     code::check::MEMBER_NOT_FOUND,
                     dot_span(recv, name),
@@ -271,15 +265,12 @@ impl<'a> Checker<'a> {
                         Ok(Typed::new(ExprKind::Static { sig, args: a }, span, sig.ret.clone()))
                     }
                     None => match self.reg.unsupported_member(class, &name.name) {
-                        Some(reason) => {
-                            let mut d = unsupported(
-                                code::unsupported::UNSUPPORTED_MEMBER,
-                                span,
-                                &format!("[{class}.{}]", name.name),
-                            );
-                            d.help = Some(reason.into());
-                            Err(d)
-                        }
+                        Some(reason) => Err(unsupported_because(
+                            code::unsupported::UNSUPPORTED_MEMBER,
+                            span,
+                            &format!("[{class}.{}]", name.name),
+                            reason,
+                        )),
                         // Classes the runtime registers only partly: other members are ES's, not ours.
                         None if super::es_class_outside_subset(class) => Err(unsupported(
                             code::unsupported::UNSUPPORTED_MEMBER,
@@ -371,15 +362,12 @@ impl<'a> Checker<'a> {
                 self.null_safe_ok(t, null_safe)
             }
             None => match self.reg.unsupported_member(&lookup_ty.short_name(), &name.name) {
-                Some(reason) => {
-                    let mut d = unsupported(
-                        code::unsupported::UNSUPPORTED_MEMBER,
-                        span,
-                        &format!("method [{}.{}]", lookup_ty.short_name(), name.name),
-                    );
-                    d.help = Some(reason.into());
-                    Err(d)
-                }
+                Some(reason) => Err(unsupported_because(
+                    code::unsupported::UNSUPPORTED_MEMBER,
+                    span,
+                    &format!("method [{}.{}]", lookup_ty.short_name(), name.name),
+                    reason,
+                )),
                 None if es_known_method(&lookup_ty, &name.name) => Err(unsupported(
                     code::unsupported::UNSUPPORTED_MEMBER,
                     span,

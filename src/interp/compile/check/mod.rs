@@ -93,6 +93,13 @@ pub(crate) fn unsupported(code: &str, span: Span, what: &str) -> Box<Diagnostic>
     d
 }
 
+/// [`unsupported`], with the registry's reason in place of the generic help.
+pub(crate) fn unsupported_because(code: &str, span: Span, what: &str, reason: &str) -> Box<Diagnostic> {
+    let mut d = unsupported(code, span, what);
+    d.help = Some(reason.to_string());
+    d
+}
+
 #[derive(Clone)]
 struct Local {
     name: String,
@@ -236,9 +243,7 @@ impl<'a> Checker<'a> {
     /// A class name the local subset does not know: unsupported-locally when ES has it.
     pub(crate) fn unknown_class(&self, name: &str, span: Span, es_message: String) -> Box<Diagnostic> {
         if let Some(reason) = self.reg.unsupported_class(name) {
-            let mut d = unsupported(code::unsupported::UNSUPPORTED_CLASS, span, &format!("class [{name}]"));
-            d.help = Some(reason.to_string());
-            return d;
+            return unsupported_because(code::unsupported::UNSUPPORTED_CLASS, span, &format!("class [{name}]"), reason);
         }
         if es_class_outside_subset(name) {
             return unsupported(code::unsupported::UNSUPPORTED_CLASS, span, &format!("class [{name}]"));
