@@ -34,6 +34,7 @@ fn settings(kind: ProviderKind, base: &str, model: &str) -> LlmSettings {
         prompt_budget: 6144,
         edit_format: scorelab::optimise::prompt::EditFormat::Edits,
         directions: false,
+        seed: None,
     }
 }
 
@@ -215,6 +216,23 @@ fn malformed_json_gets_a_retry_prompt_and_usage_adds_up() {
 /// "```" lines until the token limit. The loop is cut off before reading (so it is not read as
 /// hundreds of fenced sort scripts), the model is told which line it repeated, the allowance is not
 /// doubled (more room only repeats the line longer), and a usable reply before the loop is taken.
+/// The run's seed goes to OpenAI-style servers as the sampling seed (llama.cpp honours it, so a run on
+/// one server build repeats); Anthropic's API takes none and gets none.
+#[test]
+fn the_run_seed_is_sent_as_the_sampling_seed_where_the_api_takes_one() {
+    let whole = r#"{"rationale": "double it", "query": "return 2.0;"}"#;
+    let mut server = Server::start(vec![reply(200, openai_body(whole, 100, 10))]);
+    let mut s = settings(ProviderKind::OpenAiCompatible, &server.base, "qwen");
+    s.seed = Some(42);
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    assert_eq!(server.requests()[0].body["seed"], 42);
+    let mut server = Server::start(vec![reply(200, anthropic_body(GOOD, 100, 10))]);
+    let mut s = settings(ProviderKind::Anthropic, &server.base, "claude-3-5-haiku-latest");
+    s.seed = Some(42);
+    LlmProposer::new(s).unwrap().propose(&context()).unwrap();
+    assert!(server.requests()[0].body.get("seed").is_none());
+}
+
 #[test]
 fn a_reply_that_loops_on_one_line_is_read_without_the_loop_and_gets_no_more_room() {
     let looping = format!("{{\"rationale\": \"x\", \"query\": \"return 2.0;\"}}\n{}``", "```\n".repeat(120));

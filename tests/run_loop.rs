@@ -399,6 +399,7 @@ fn the_api_key_never_reaches_the_run_directory() {
         prompt_budget: 6144,
         edit_format: scorelab::optimise::prompt::EditFormat::Edits,
         directions: false,
+        seed: None,
     };
     let tmp = tempfile::tempdir().unwrap();
     let path = new_run(tmp.path());

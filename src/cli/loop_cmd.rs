@@ -197,6 +197,7 @@ fn proposer(cfg: &LoopConfig, args: &LoopArgs) -> Result<Box<dyn Proposer>> {
     settings.edit_format = EditFormat::parse(&cfg.edit_format)
         .with_context(|| format!("edit format {:?}: expected edits or whole", cfg.edit_format))?;
     settings.directions = cfg.directions;
+    settings.seed = Some(cfg.seed);
     settings.structured = StructuredOutput::parse(&args.structured_output, kind).with_context(|| {
         format!("--structured-output {} is not available for {}", args.structured_output, kind.as_str())
     })?;
@@ -441,14 +442,19 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             "no constant tuning".into()
         };
         let line = format!(
-            "llm: {} replies, {}, prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s; {tuning}",
+            "llm: {} replies, {}, prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s, {}; {tuning}",
             cfg.edit_format,
             if cfg.directions { "a suggested change per proposal (--directions)" } else { "no suggested changes" },
             args.prompt_budget,
             args.reply_max_tokens,
             args.max_fix_attempts,
             args.request_timeout,
-            args.max_retry_time
+            args.max_retry_time,
+            if cfg.provider == "anthropic" {
+                "no sampling seed (the API takes none)".to_string()
+            } else {
+                format!("sampling seed {} (--seed)", cfg.seed)
+            }
         );
         if args.json {
             eprintln!("{line}");

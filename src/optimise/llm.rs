@@ -176,6 +176,10 @@ pub struct LlmSettings {
     pub edit_format: EditFormat,
     /// `--directions`: suggest one concrete change per proposal (`super::directions`).
     pub directions: bool,
+    /// The run's seed, sent as the sampling seed where the API takes one (OpenAI and OpenAI-compatible
+    /// servers; llama.cpp honours it), so a run on the same server build can be repeated reply for
+    /// reply. Anthropic's API has no seed. None: not sent.
+    pub seed: Option<u64>,
 }
 
 impl LlmSettings {
@@ -226,6 +230,7 @@ impl LlmSettings {
             prompt_budget: super::prompt::DEFAULT_PROMPT_BUDGET,
             edit_format: EditFormat::default(),
             directions: true,
+            seed: None,
         })
     }
 }
@@ -329,11 +334,15 @@ impl LlmProposer {
             ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
                 let mut all = vec![serde_json::json!({"role": "system", "content": system})];
                 all.extend(messages.iter().map(|m| serde_json::json!({"role": m.role, "content": m.content})));
-                serde_json::json!({
+                let mut body = serde_json::json!({
                     "model": self.settings.model,
                     "max_tokens": max_tokens,
                     "messages": all,
-                })
+                });
+                if let Some(seed) = self.settings.seed {
+                    body["seed"] = serde_json::json!(seed);
+                }
+                body
             }
         };
         if let Some(t) = self.settings.temperature {
