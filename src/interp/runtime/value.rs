@@ -6,9 +6,9 @@
 //! Values are single-threaded (`Rc`): one `Bound` per user per worker thread. The compiled
 //! `Program` holds no `Value`s, so it stays `Send + Sync`.
 
+use crate::data::dates::{Duration, Instant};
 use crate::interp::runtime::hashmap::JavaHashMap;
 use crate::interp::runtime::types::{Prim, Ty};
-use crate::interp::stdlib::time::{Duration, Instant};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -409,7 +409,7 @@ fn seconds_hash(secs: i64) -> i32 {
 /// `Z` hash to 0).
 fn zoned_utc_hash(i: Instant) -> i32 {
     let days = i.secs.div_euclid(86_400);
-    let (year, month, day) = crate::interp::stdlib::time::civil_from_days(days);
+    let (year, month, day) = crate::data::dates::civil_from_days(days);
     let y = year as i32;
     let date = (y & (0xFFFF_F800u32 as i32)) ^ ((y << 11) + ((month as i32) << 6) + day as i32);
     let nano_of_day = i.secs.rem_euclid(86_400) * 1_000_000_000 + i64::from(i.nanos);
