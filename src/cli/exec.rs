@@ -76,10 +76,11 @@ pub fn error_json(diags: &[Diagnostic], source: &str) -> serde_json::Value {
     serde_json::json!({ "error": obj })
 }
 
-/// `v` is a value `exec_test` returned (it refuses one without a JSON form) or a double.
-fn result_line(v: &Value) -> String {
-    let json = value_to_json(v).unwrap_or_else(|e| serde_json::json!(e.message).to_string());
-    format!("{{\"result\":{json},\"type\":{}}}", serde_json::json!(v.type_name()))
+/// The result line, or the reason `v` has no JSON form (`exec_test` already refuses such results,
+/// and a score is a double, so this is never expected to fail; if it does, it is an error, not a result).
+fn result_line(v: &Value) -> Result<String, String> {
+    let json = value_to_json(v).map_err(|e| e.message)?;
+    Ok(format!("{{\"result\":{json},\"type\":{}}}", serde_json::json!(v.type_name())))
 }
 
 fn parse_params(text: Option<&str>) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
@@ -96,7 +97,10 @@ fn parse_params(text: Option<&str>) -> anyhow::Result<serde_json::Map<String, se
 fn run_test(source: &str, params: &serde_json::Map<String, serde_json::Value>) -> (String, bool) {
     let r = exec_test(source, params);
     match &r.outcome {
-        Ok(v) => (result_line(v), true),
+        Ok(v) => match result_line(v) {
+            Ok(line) => (line, true),
+            Err(why) => (serde_json::json!({ "error": { "message": why } }).to_string(), false),
+        },
         Err(diags) => (error_json(diags, source).to_string(), false),
     }
 }
@@ -161,7 +165,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let outcome = program.bind(&params, &store).and_then(|mut b| program.eval(&mut b, &store, item, args.score));
     match outcome {
         Ok(v) => {
-            writeln!(out, "{}", result_line(&Value::Double(v)))?;
+            writeln!(out, "{}", result_line(&Value::Double(v)).map_err(anyhow::Error::msg)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(d) => {
