@@ -142,6 +142,28 @@ fn a_one_megabyte_script_fails_cleanly() {
     assert!(parse_with_limits(&long, &limits).is_ok());
 }
 
+/// pest's call limit is one process-wide setting read when a parse starts, and each parse sets it
+/// from its own length: a short script parsed on another thread at the wrong moment once handed a
+/// long valid script the short one's budget, and the long one was refused as too complex (P192;
+/// seen in CI on a 5,000-deep nesting test). Parses on many threads must each get their own budget.
+#[test]
+fn concurrent_parses_each_get_their_own_budget() {
+    let long = "x = x + 1;\n".repeat(4_000);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(parse("return 1;").is_ok());
+                }
+            });
+        }
+        let refused = (0..300).filter(|_| parse(&long).is_err()).count();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(refused, 0, "a valid 44 KB script was refused in {refused} of 300 parses beside short ones");
+    });
+}
+
 /// Control characters other than tab, newline and carriage return are ES lexer errors wherever
 /// they sit (checked against ANTLR on ES's grammar), even where the grammar's whitespace range
 /// lets pest step over them.

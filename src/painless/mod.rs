@@ -72,6 +72,9 @@ impl Default for ParseLimits {
 /// builds, 11.4 KiB in debug builds, where the generated parser is not optimised).
 const PEST_STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 24 << 10 } else { 3 << 10 };
 
+/// Held from setting pest's process-wide call limit until the parse that uses it is done.
+static PEST_CALL_LIMIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Parses a Painless script with the default limits.
 pub fn parse(source: &str) -> Result<ast::Script, Vec<Diagnostic>> {
     parse_with_limits(source, &ParseLimits::default())
@@ -88,16 +91,22 @@ pub fn parse_with_limits(source: &str, limits: &ParseLimits) -> Result<ast::Scri
     if nesting > limits.max_nesting {
         return Err(vec![errors::too_deep(limits.max_nesting, Span::new(at, at + 1))]);
     }
-    // Process-wide in pest; every parse stores its own budget before starting.
     let budget = limits.max_parser_calls_per_byte.saturating_mul(source.len().max(ParseLimits::MIN_BUDGETED_BYTES));
-    pest::set_call_limit(NonZeroUsize::new(budget));
     let text = lex::blank_comments(source, &lexed.comments);
     // pest 2.7 does not check its own stack: it runs on one sized for the deepest recursion the
     // pre-scan allows for, grown on the heap only when the current stack is too short. pest
     // never gets past a lexer error other than a control character, which the pre-scan steps
     // over as pest does.
     let stack_needed = lexed.parser_depth_bound.saturating_add(16).saturating_mul(PEST_STACK_PER_LEVEL);
-    let parsed = stacker::maybe_grow(stack_needed, stack_needed, || grammar::parse_script(&text));
+    let parsed = {
+        // pest's call limit is one process-wide value, read when a parse starts: without the lock a
+        // short script parsed on another thread could hand this parse its own smaller budget (a
+        // valid script refused as too complex, seen in CI) or a larger one. Parses take
+        // milliseconds; nothing else waits on this lock.
+        let _budget_owner = PEST_CALL_LIMIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pest::set_call_limit(NonZeroUsize::new(budget));
+        stacker::maybe_grow(stack_needed, stack_needed, || grammar::parse_script(&text))
+    };
     let pair = match parsed {
         Ok(pair) => pair,
         Err(failure) => return Err(vec![grammar::diagnose(source, &lexed, failure, limits)]),
