@@ -100,10 +100,13 @@ fn the_recorded_run_replays_to_the_same_outcome() {
         iters,
         "--json".into(),
     ];
-    // The proposer settings the run kept (runs from before they existed had edits and no directions).
+    // The proposer settings the run kept (runs from before they existed had edits, no directions and no
+    // restored lines).
     args.extend(["--edit-format".into(), settings["edit_format"].as_str().unwrap_or("edits").to_string()]);
     let directions = if settings["directions"].as_bool().unwrap_or(false) { "on" } else { "off" };
     args.extend(["--directions".into(), directions.to_string()]);
+    let restore = if settings["restore_dropped_lines"].as_bool().unwrap_or(false) { "on" } else { "off" };
+    args.extend(["--restore-dropped-lines".into(), restore.to_string()]);
     args.extend(cli["extra_args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()));
     let out = Command::cargo_bin("scorelab")
         .unwrap()
@@ -174,4 +177,55 @@ fn captured_real_model_replies_are_read_as_the_loop_reads_them() {
         assert!(proposal.query.starts_with("List rows = params.user_vector;"));
         assert!(proposal.sort.is_empty());
     }
+}
+
+/// A real reply that kept only its `return` line (iteration 4 of the recorded run: the model dropped
+/// the ten lines that pool the user's rows, and `pooled` was undeclared) is completed from the script
+/// it edited as a fix attempt of its own, with no model call: the model is asked once, the candidate
+/// is evaluated, and its rationale says which lines came back.
+#[test]
+fn a_real_reply_that_dropped_the_pooling_lines_gets_them_back_without_a_model_call() {
+    let recorded = read_json(&fixture().join("iter_004/proposal.json"));
+    let whole_reply = recorded["raw_replies"][1].as_str().unwrap();
+    let reply_query = serde_json::from_str::<Value>(whole_reply).unwrap()["query"].as_str().unwrap().to_string();
+    assert!(!reply_query.contains("List pooled"), "the captured reply is the one without its opening lines");
+
+    let clone = tempfile::tempdir().unwrap();
+    link("data/ml-latest-small", clone.path());
+    link("scripts", clone.path());
+    let mut server = Server::start_for(vec![reply(200, openai_body(whole_reply))], Duration::from_secs(300));
+    let out = Command::cargo_bin("scorelab")
+        .unwrap()
+        .current_dir(clone.path())
+        .env_remove("LLM_PROVIDER")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .args(["loop", "--provider", "openai-compatible", "--model", "qwen2.5-coder-1.5b", "--base-url"])
+        .arg(format!("{}/v1", server.base))
+        .args(["--iters", "1", "--seed", "42", "--cohort-size", "60", "--tune-constants", "0", "--json"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.requests().len(), 1, "the model was asked once");
+
+    let runs: Vec<PathBuf> = std::fs::read_dir(clone.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let lines = records(&runs[0]);
+    let it = &lines[1];
+    let log = it["attempt_log"].as_array().unwrap();
+    assert_eq!(log.len(), 2, "{it}");
+    assert_eq!(log[0]["failure"], "compile", "{it}");
+    assert_eq!(log[1]["calls"], 0, "the restore called no model: {it}");
+    assert_eq!(log[1]["failure"], Value::Null, "{it}");
+    assert!(it["metrics"]["ndcg"].as_f64().is_some(), "the restored candidate was evaluated: {it}");
+    assert!(
+        log[1]["rationale"].as_str().unwrap().contains("dropped lines 1-"),
+        "the rationale says what came back: {}",
+        log[1]["rationale"]
+    );
+    let baseline =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/baseline/query.painless")).unwrap();
+    let opening = &baseline[..baseline.find("\n// cosineSimilarity").unwrap() + 1];
+    let restored = std::fs::read_to_string(runs[0].join("iter_001_fix1/query.painless")).unwrap();
+    assert_eq!(restored, format!("{opening}{}", reply_query.trim_end().to_string() + "\n"));
 }

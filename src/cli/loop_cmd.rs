@@ -146,6 +146,12 @@ pub struct LoopArgs {
     /// the model may take another. Kept by the run like --edit-format.
     #[arg(long, value_parser = ["on", "off"])]
     pub directions: Option<String>,
+    /// When a candidate fails on an undeclared variable whose declaration (and the opening lines
+    /// that fill it) the reply dropped from the script it edited, put those lines back as a fix
+    /// attempt that costs no model call, kept only if it compiles (on by default). Kept by the run
+    /// like --edit-format.
+    #[arg(long, value_parser = ["on", "off"])]
+    pub restore_dropped_lines: Option<String>,
     /// Fix attempts per iteration after a compile error, a runtime error or a repeated candidate.
     #[arg(long, default_value_t = scorelab::optimise::contract::MAX_FIX_ATTEMPTS)]
     pub max_fix_attempts: u32,
@@ -223,6 +229,7 @@ fn config_from_flags(args: &LoopArgs) -> LoopConfig {
         alpha: args.alpha,
         edit_format: args.edit_format.clone().unwrap_or_else(default_edit_format),
         directions: args.directions.as_deref() != Some("off"),
+        restore_dropped_lines: args.restore_dropped_lines.as_deref() != Some("off"),
     }
 }
 
@@ -269,6 +276,7 @@ fn resumed(dir: &Path, args: &LoopArgs) -> Result<(DirRecorder, LoopConfig, Stor
     let cfg = LoopConfig {
         edit_format: args.edit_format.clone().unwrap_or(cfg.edit_format),
         directions: args.directions.as_deref().map_or(cfg.directions, |d| d == "on"),
+        restore_dropped_lines: args.restore_dropped_lines.as_deref().map_or(cfg.restore_dropped_lines, |r| r == "on"),
         ..cfg
     };
     let store = open_recorded_store(recorder.run().meta())?;
@@ -370,6 +378,7 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             max_total_tokens: args.max_total_tokens,
             max_minutes: args.max_minutes,
             tune_constants: args.tune_constants,
+            restore_dropped_lines: cfg.restore_dropped_lines,
         },
     };
     if let Some(hint) = &cfg.hint
@@ -442,12 +451,17 @@ pub fn run(args: LoopArgs) -> Result<ExitCode> {
             "no constant tuning".into()
         };
         let line = format!(
-            "llm: {} replies, {}, prompt budget {} tokens, replies up to {} tokens, {} fix attempts, request timeout {} s, retries up to {} s, {}; {tuning}",
+            "llm: {} replies, {}, prompt budget {} tokens, replies up to {} tokens, {} fix attempts{}, request timeout {} s, retries up to {} s, {}; {tuning}",
             cfg.edit_format,
             if cfg.directions { "a suggested change per proposal (--directions)" } else { "no suggested changes" },
             args.prompt_budget,
             args.reply_max_tokens,
             args.max_fix_attempts,
+            if cfg.restore_dropped_lines {
+                " (opening lines a reply dropped are put back first, --restore-dropped-lines)"
+            } else {
+                ""
+            },
             args.request_timeout,
             args.max_retry_time,
             if cfg.provider == "anthropic" {

@@ -251,6 +251,8 @@ pub struct LoopGuards {
     pub max_minutes: Option<f64>,
     /// Local evaluations spent tuning the numeric literals of a candidate that runs (0: off).
     pub tune_constants: u32,
+    /// Put back the parent's opening lines a reply dropped (see `restore`) before asking for a fix.
+    pub restore_dropped_lines: bool,
 }
 
 impl Default for LoopGuards {
@@ -262,6 +264,7 @@ impl Default for LoopGuards {
             max_total_tokens: None,
             max_minutes: None,
             tune_constants: 0,
+            restore_dropped_lines: true,
         }
     }
 }

@@ -15,7 +15,8 @@ use super::contract::{
 use super::lineage::{Ancestor, Lineage, choose_parent, parent_options};
 use super::proposer::{
     CallJournal, Failure, FailureDetail, FailureKind, FailureNote, HistoryEntry, MetricSet, ParentChoice,
-    ParentChoiceContext, ParentOption, ProposalContext, Proposed, Proposer, ProposerError, ScriptTexts, Usage,
+    ParentChoiceContext, ParentOption, Proposal, ProposalContext, Proposed, Proposer, ProposerError, ScriptTexts,
+    Usage,
 };
 use super::tune::{TuningRecord, coordinate_search};
 use crate::metrics::PairedMetrics;
@@ -432,6 +433,24 @@ impl OptimisationLoop<'_> {
         }
     }
 
+    /// `broken` with the opening lines it dropped from `parent` put back (see `restore`), when that
+    /// applies and compiles; the rationale says which lines came back. Costs no model call.
+    fn restored(&self, parent: &ScriptTexts, broken: &Proposal, failure: &Failure) -> Option<Proposal> {
+        if !self.settings.guards.restore_dropped_lines {
+            return None;
+        }
+        let restored = super::restore::restore_dropped_prefix(parent, &broken.scripts(), failure)?;
+        if self.judge.check(&restored.scripts).error.is_some() {
+            return None;
+        }
+        Some(Proposal {
+            rationale: format!("{} [{}]", broken.rationale, restored.note),
+            query: restored.scripts.query,
+            sort: restored.scripts.sort,
+            genome: None,
+        })
+    }
+
     /// Checks, de-duplicates and evaluates one attempt's scripts.
     fn judge_attempt(&mut self, scripts: &ScriptTexts, timings: &mut Timings) -> Judged {
         self.index_history(false);
@@ -568,12 +587,17 @@ impl OptimisationLoop<'_> {
             let mut spent = if attempt == 0 { std::mem::take(&mut parent_calls) } else { CallJournal::default() };
             let made = match &previous {
                 None => self.proposal_for(iteration, parent, 0, choice.as_ref(), &mut spent, |p| p.propose(&ctx))?,
-                Some((broken, failure)) => {
-                    let (broken, failure) = (broken.proposal.clone(), failure.clone());
-                    self.proposal_for(iteration, parent, attempt, None, &mut spent, |p| {
-                        p.fix(&ctx, &broken, &failure, attempt)
-                    })?
-                }
+                Some((broken, failure)) => match self.restored(&ctx.parent, &broken.proposal, failure) {
+                    Some(proposal) => self.proposal_for(iteration, parent, attempt, None, &mut spent, |_| {
+                        Ok(Proposed { proposal, usage: Usage::default() })
+                    })?,
+                    None => {
+                        let (broken, failure) = (broken.proposal.clone(), failure.clone());
+                        self.proposal_for(iteration, parent, attempt, None, &mut spent, |p| {
+                            p.fix(&ctx, &broken, &failure, attempt)
+                        })?
+                    }
+                },
             };
             let current = match made {
                 Ok(c) => c,

@@ -5,6 +5,7 @@
 //!   on item signals derived from the store's field statistics ([`signals`]).
 //! - [`prompt`] + [`llm`]: LLM proposers (Anthropic, OpenAI, OpenAI-compatible) and reply parsing;
 //!   [`directions`]: the concrete change suggested to an LLM each iteration.
+//! - [`restore`]: the parent's opening lines a reply dropped, put back without a model call.
 //! - [`lineage`]: parent choice (linear or evolutionary).
 //! - `loop`: the iteration itself, written against the small `CandidateJudge` and `RunRecorder` traits.
 
@@ -23,6 +24,7 @@ pub mod prompt;
 pub mod proposer;
 pub mod record;
 pub mod reply;
+pub mod restore;
 pub mod session;
 pub mod signals;
 pub mod tune;

@@ -49,6 +49,9 @@ pub struct LoopConfig {
     /// Absent in runs from before --directions, which had none.
     #[serde(default)]
     pub directions: bool,
+    /// Absent in runs from before --restore-dropped-lines, which asked the model every time.
+    #[serde(default)]
+    pub restore_dropped_lines: bool,
 }
 
 fn strict() -> String {

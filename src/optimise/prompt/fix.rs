@@ -3,6 +3,7 @@
 //! and the candidate as numbered lines to edit.
 
 use super::*;
+use crate::optimise::restore::{script_source, unresolved_symbol};
 
 /// The failing line of `source` at byte `offset` with a caret under the column.
 pub fn caret_excerpt(source: &str, offset: usize) -> Option<String> {
@@ -14,14 +15,6 @@ pub fn caret_excerpt(source: &str, offset: usize) -> Option<String> {
     let prefix = format!("{line_no:>3}| ");
     let column = source[line_start..offset].chars().count();
     Some(format!("{prefix}{line}\n{}^", " ".repeat(prefix.len() + column)))
-}
-
-fn script_source<'a>(scripts: &'a ScriptTexts, name: &str) -> Option<&'a str> {
-    if name == "query" {
-        return Some(&scripts.query);
-    }
-    let n: usize = name.strip_prefix("sort ")?.parse().ok()?;
-    scripts.sort.get(n.checked_sub(1)?).map(String::as_str)
 }
 
 /// The message sent after a candidate failed: what broke, where, why, with the candidate as numbered
@@ -76,13 +69,9 @@ pub fn fix_prompt(
 /// declaration while rewriting the line next to it, then cannot tell from the error alone what went
 /// missing. Only a hint for the reply: the checker's error stands as it is.
 pub fn dropped_declaration_note(parent: &ScriptTexts, broken: &ScriptTexts, failure: &Failure) -> Option<String> {
-    let detail = failure.detail.as_ref()?;
-    let name = detail.message.strip_prefix("cannot resolve symbol [")?.strip_suffix(']')?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    let (line_no, line) = declaration_line(script_source(parent, &detail.script)?, name)?;
-    if declaration_line(script_source(broken, &detail.script)?, name).is_some() {
+    let (script, name) = unresolved_symbol(failure)?;
+    let (line_no, line) = declaration_line(script_source(parent, script)?, name)?;
+    if declaration_line(script_source(broken, script)?, name).is_some() {
         return None;
     }
     Some(format!(

@@ -697,15 +697,39 @@ mod tests {
                 warnings: vec![],
             }),
         };
-        let note =
-            dropped_declaration_note(&parent, &broken, &failure("cannot resolve symbol [dims]")).expect("a note");
+        let note = dropped_declaration_note(
+            &parent,
+            &broken,
+            &failure("illegal_argument_exception: cannot resolve symbol [dims]"),
+        )
+        .expect("a note");
         assert!(note.contains("line 2 of the script you started from (`int dims = rows[0].size();`)"), "{note}");
         // Not for a name the parent never declared, one the candidate still declares, or other errors.
-        assert_eq!(dropped_declaration_note(&parent, &broken, &failure("cannot resolve symbol [other]")), None);
-        assert_eq!(dropped_declaration_note(&parent, &parent, &failure("cannot resolve symbol [dims]")), None);
+        assert_eq!(
+            dropped_declaration_note(
+                &parent,
+                &broken,
+                &failure("illegal_argument_exception: cannot resolve symbol [other]")
+            ),
+            None
+        );
+        assert_eq!(
+            dropped_declaration_note(
+                &parent,
+                &parent,
+                &failure("illegal_argument_exception: cannot resolve symbol [dims]")
+            ),
+            None
+        );
         assert_eq!(dropped_declaration_note(&parent, &broken, &failure("Not a statement.")), None);
         let proposal = Proposal { rationale: String::new(), query: broken.query.clone(), sort: vec![], genome: None };
-        let prompt = fix_prompt(&proposal, &parent, &failure("cannot resolve symbol [dims]"), 1, EditFormat::Edits);
+        let prompt = fix_prompt(
+            &proposal,
+            &parent,
+            &failure("illegal_argument_exception: cannot resolve symbol [dims]"),
+            1,
+            EditFormat::Edits,
+        );
         assert!(prompt.contains("Note: `dims` is declared on line 2"), "{prompt}");
     }
 
