@@ -3,7 +3,7 @@
 
 /// Native stack per level of syntax-tree depth that checking, folding, hoisting, planning and
 /// evaluating may use. Measured in gdb (stack pointer one level apart) on the deep-chain cases of
-/// `tests/limits.rs` with the release-optimised `ci` profile: the checker is the deepest stage,
+/// `tests/frontend/limits.rs` with the release-optimised `ci` profile: the checker is the deepest stage,
 /// 2.9 KiB per level on an operator chain (`check_expr` + `binary`) and 3.2 KiB on a call chain
 /// (`check_expr` + `call`); this is 2.5 times the worst. Debug frames are several times larger.
 pub(crate) const STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 64 << 10 } else { 8 << 10 };

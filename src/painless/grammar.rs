@@ -27,12 +27,12 @@ use super::span::Span;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/painless.pest"]
-/// Public only so `tests/grammar.rs` can test rules one by one; use `painless::parse`.
+/// Public only so `tests/frontend/grammar.rs` can test rules one by one; use `painless::parse`.
 pub struct PainlessParser;
 
 /// The text the grammar is run on: `source` with its comments blanked out (offsets kept), as
 /// `painless::parse` does before running pest; `grammar/painless.pest` itself has no comments.
-/// Public for `tests/grammar.rs`.
+/// Public for `tests/frontend/grammar.rs`.
 pub fn blank_comments(source: &str) -> std::borrow::Cow<'_, str> {
     let lexed = super::lex::lex(source);
     super::lex::blank_comments(source, &lexed.comments)

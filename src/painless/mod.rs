@@ -43,7 +43,7 @@ pub struct ParseLimits {
     /// Budget of pest rule calls per source byte (`pest::set_call_limit` gets this times the
     /// source length, at least `MIN_BUDGETED_BYTES` worth), against pathological backtracking.
     /// Measured: every real-world, golden and shipped script parses within 100 per byte (the
-    /// largest need is ~47; tests/realworld_parse.rs keeps it so).
+    /// largest need is ~47; tests/frontend/realworld_parse.rs keeps it so).
     pub max_parser_calls_per_byte: usize,
 }
 

@@ -1,6 +1,6 @@
 //! AST → Painless source. Every compound operand is parenthesised, so the output shows how the
 //! parser grouped the input (golden files use it) and re-parses to the same tree modulo spans
-//! (`tests/parse.rs` checks `parse(print(parse(s))) == parse(s)`). Used by the loop and reports
+//! (`tests/frontend/parse.rs` checks `parse(print(parse(s))) == parse(s)`). Used by the loop and reports
 //! to show a normalised script.
 
 use std::fmt::Write;

@@ -31,7 +31,7 @@
 //! **Shape.** A chunk holds up to [`CHUNK`] (512) documents; a column is one shared value, a run of
 //! f64s or a run of `Value`s. The vector bindings' `call_batch` kernels interleave 8 documents'
 //! Lucene-order dot products (`stdlib/vectors.rs`), each keeping its own summation order. The local
-//! ranker calls this through `BoundScorer::eval_batch`; tests/batch_eval.rs checks batch against
+//! ranker calls this through `BoundScorer::eval_batch`; tests/interp/batch_eval.rs checks batch against
 //! per-item evaluation bit for bit.
 
 mod exec;

@@ -2,7 +2,7 @@
 //! HashMap iteration order, Math edge cases, Integer/Double parsing, UTF-16 string indices,
 //! collection methods through the registry, and score-function formulas.
 //!
-//! `tests/data/java_number_strings.txt` and `tests/data/java_hashmap_orders.txt` were printed by
+//! `tests/interp/data/java_number_strings.txt` and `tests/interp/data/java_hashmap_orders.txt` were printed by
 //! a JDK 25 program (Double/Float.toString use the JDK 19+ algorithm that ES 8.13's JDK 21 has;
 //! HashMap is unchanged since JDK 8). The full generated files (415k numbers, 3,000 maps) are
 //! checked when `SCORELAB_JAVA_ORACLE_DIR` points at a directory holding `fmt_oracle.txt` and

@@ -11,7 +11,7 @@ use scorelab::optimise::proposer::{
 };
 use std::time::Duration;
 
-mod loop_http;
+use crate::loop_http;
 use loop_http::{Server, reply};
 
 const KEY: &str = "sk-test-SECRET-0123456789";

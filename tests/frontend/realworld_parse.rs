@@ -4,8 +4,7 @@
 //! copied into the repository; the test is skipped with a message when it is absent outside CI and
 //! fails under CI (tests/common/shared_corpus.rs).
 
-#[path = "common/shared_corpus.rs"]
-mod shared_corpus;
+use crate::shared_corpus;
 
 use scorelab::painless::parse;
 use scorelab::painless::print::print_script;

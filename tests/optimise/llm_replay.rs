@@ -20,7 +20,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-mod loop_http;
+use crate::loop_http;
 use loop_http::{Server, reply};
 
 fn fixture() -> PathBuf {

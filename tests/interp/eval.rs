@@ -1,5 +1,5 @@
 //! Evaluation in the score and sort contexts over a small in-memory store, plus test-context
-//! spot checks (the broad semantics corpus is tests/conformance.rs).
+//! spot checks (the broad semantics corpus is tests/frontend/conformance.rs).
 
 use scorelab::data::{AttrValue, Dataset, DatasetSettings, FieldKind, FieldSpec, Item, User};
 use scorelab::interp::{

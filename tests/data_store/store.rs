@@ -1,7 +1,6 @@
 //! The binary store: mmap vs in-memory twin, columns, lookups, ground truth, corruption checks.
 
-#[path = "common/data_fixture.rs"]
-mod data_fixture;
+use crate::data_fixture;
 
 use scorelab::data::{FieldKind, read_dataset};
 use scorelab::store::{Column, ItemIdx, Store, StoreError, UserIdx};

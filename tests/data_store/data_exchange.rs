@@ -1,8 +1,7 @@
 //! The exchange-format reader and writer: every bad-input case names file, line (and column or
 //! field); a good directory round-trips through the writer unchanged.
 
-#[path = "common/data_fixture.rs"]
-mod data_fixture;
+use crate::data_fixture;
 
 use scorelab::data::{
     AttrValue, DataError, FieldKind, dataset_bytes, read_dataset, read_dataset_with_progress, write_dataset,

@@ -8,8 +8,7 @@ use scorelab::interp::{CompileEnv, Dialect, ScriptContext, compile};
 use scorelab::painless::Severity;
 use std::collections::BTreeMap;
 
-#[path = "common/shared_corpus.rs"]
-mod shared_corpus;
+use crate::shared_corpus;
 
 /// Records whose `confident_valid` flag does not hold for the source as stored (source prefix, why).
 const DATA_ISSUES: &[(&str, &str)] =

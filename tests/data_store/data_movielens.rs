@@ -1,6 +1,6 @@
 //! `prepare movielens` on the committed ml-latest-small: counts, attributes, determinism (also across
 //! thread counts) and the signal test (mean-pooled user vectors vs a seeded random ranking).
-//! Run with `cargo test --test data_movielens -- --nocapture` to see the NDCG figures.
+//! Run with `cargo test --profile ci --test data_store data_movielens:: -- --nocapture` to see the NDCG figures.
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;

@@ -1,7 +1,6 @@
 //! The real binary: `import`, `data info` (text and JSON), exit codes for bad input and corrupt stores.
 
-#[path = "common/data_fixture.rs"]
-mod data_fixture;
+use crate::data_fixture;
 
 use assert_cmd::Command;
 

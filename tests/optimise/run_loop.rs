@@ -17,7 +17,7 @@ use scorelab::optimise::{BuiltinProposer, RunRecorder};
 use scorelab::run::{CohortRef, IterationRecord, IterationStatus, RunDir, RunMeta, RunSettings, StoreRef};
 use std::path::{Path, PathBuf};
 
-mod loop_http;
+use crate::loop_http;
 
 /// `BROKEN` fails the compile check, `RUNTIME` fails evaluation, `// ndcg=.. ild=..` sets metrics,
 /// anything else scores by a hash of its text (so different candidates differ, deterministically).
