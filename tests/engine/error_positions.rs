@@ -4,7 +4,7 @@
 //! agree: the exception type, `position` (offset, start, end) and the snippet and `^---- HERE` lines
 //! of `script_stack` (the Java frames above them are the library's business, not compared).
 //!
-//! The model (src/interp/run/eval/locate.rs): ES reports the last line-number mark emitted before the
+//! The model (src/interp/run/walk/locate.rs): ES reports the last line-number mark emitted before the
 //! throwing bytecode instruction in code order. A case may carry `"drift": "<why>"`: it must then
 //! disagree, and the test fails when it starts agreeing (remove the note), as KNOWN_DRIFT does.
 //!

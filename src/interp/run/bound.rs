@@ -4,7 +4,7 @@
 //! main frame is reused, class bindings (`cosineSimilarity`...) are cached per call site.
 //!
 //! A class binding is built once per call site and user, as ES builds it once per script instance;
-//! later calls skip its constructor arguments, as ES's `ifNonNull` jump does (`run/eval/mod.rs`). Other
+//! later calls skip its constructor arguments, as ES's `ifNonNull` jump does (`run/walk/mod.rs`). Other
 //! ways the hot path avoids allocation: dynamic members resolve without allocating, arguments of
 //! small calls stay on the stack, and ES cosine divides the Lucene-order dot product by the store's
 //! precomputed document magnitude (`Store::vector_magnitudes`: ES 8.13's `(float) sqrt(double Σ v²)`
@@ -15,7 +15,7 @@ use crate::data::FieldKind;
 use crate::interp::ir::{Stmt, StmtKind};
 use crate::interp::program::{Program, is_invalid_score};
 use crate::interp::run::batch::{BatchState, BatchStats};
-use crate::interp::run::eval::{DocResolver, Fail, Frame, Interp, UserState};
+use crate::interp::run::walk::{DocResolver, Fail, Frame, Interp, UserState};
 use crate::interp::runtime::error::RuntimeError;
 use crate::interp::runtime::types::ScriptContext;
 use crate::interp::runtime::value::{DocFieldKind, DocFieldRef, Value};

@@ -1,8 +1,8 @@
 //! The `_execute` test context: compile and run a script once, with no document, as
 //! `_scripts/painless/_execute` does (`scorelab exec`).
 
-use super::eval::{self, Frame, Interp, UserState};
 use super::params::json_params;
+use super::walk::{self, Frame, Interp, UserState};
 use crate::interp::compile::{CompileEnv, compile};
 use crate::interp::runtime::limits::Limits;
 use crate::interp::runtime::ops;
@@ -53,7 +53,7 @@ pub fn exec_test_with(
         params: &params,
         bindings: &mut bindings,
         cache: &mut Vec::new(),
-        doc: &eval::NoDoc,
+        doc: &walk::NoDoc,
     };
     let mut interp = Interp::new(&program, user, None, 0.0);
     let mut frame = Frame::new(program.main.n_slots, &program.limits);

@@ -625,7 +625,7 @@ pub fn primitive_equals(a: &Value, b: &Value) -> bool {
 /// `===` with Java's object identity, refusing what the local values cannot tell: two equal strings
 /// that are different objects here may be one object in Java (library methods sometimes return
 /// their receiver, `'ab'.substring(0)`, and sometimes a copy). String constants are interned as
-/// the JVM's constant pool does (`eval::const_value`), so equal literals are one object.
+/// the JVM's constant pool does (`const_value` below), so equal literals are one object.
 pub fn identical_checked(a: &Value, b: &Value) -> Result<bool, RuntimeError> {
     if let (Value::Str(x), Value::Str(y)) = (a, b)
         && !std::rc::Rc::ptr_eq(x, y)

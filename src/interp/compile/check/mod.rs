@@ -15,7 +15,7 @@
 //! tests/error_positions/control_flow.jsonl). Messages name types as ES's `typeToCanonicalTypeName`
 //! does (Java canonical names such as `java.lang.String`, `java.util.Map.Entry`; `types.rs`),
 //! promotion follows `AnalyzerCaster` (`cast.rs`: either side decides, then the other operand's cast
-//! fails), and run-time `def` casts use `Def.castException`'s wording (`eval/ops.rs`). The message
+//! fails), and run-time `def` casts use `Def.castException`'s wording (`runtime/ops.rs`). The message
 //! shapes are pinned against the node in tests/error_positions/messages.jsonl.
 
 mod binding_lint;

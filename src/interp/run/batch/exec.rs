@@ -6,7 +6,7 @@ use crate::interp::compile::plan::Node;
 use crate::interp::ir::{Back, BinOp, EqMode, Expr, ExprKind, UnOp};
 use crate::interp::program::{Program, is_invalid_score};
 use crate::interp::run::bound::Bound;
-use crate::interp::run::eval::{Interp, UserState, back_convert};
+use crate::interp::run::walk::{Interp, UserState, back_convert};
 use crate::interp::runtime::error::RuntimeError;
 use crate::interp::runtime::ops;
 use crate::interp::runtime::types::ScriptContext;
