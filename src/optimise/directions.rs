@@ -77,9 +77,13 @@ pub fn describe(direction: &Direction, parent_query: &str) -> String {
     };
     match (last_return, expr) {
         (Some(line), Some(expr)) => {
-            // The sum may dip below zero; script_score refuses negative scores.
+            // The sum may dip below zero; script_score refuses negative scores. A return already
+            // clamped gets the term inside its clamp: wrapped a second time, the line's closing
+            // parentheses were where a 1.5B model went wrong most (13 of its 32 compile errors in one
+            // run were one `)` too many after it dropped the inner `Math.max(0.0, `).
+            let inner = clamped_at_zero(expr).unwrap_or(expr);
             s.push_str(&format!(
-                " For example {before}change the line\n    {line}\n  to\n    return Math.max(0.0, {expr} + {});\n  \
+                " For example {before}change the line\n    {line}\n  to\n    return Math.max(0.0, {inner} + {});\n  \
                  (the weight is a starting point; another weight or sign is fine).",
                 direction.term
             ));
@@ -87,6 +91,41 @@ pub fn describe(direction: &Direction, parent_query: &str) -> String {
         _ => s.push_str(&format!(" For example {before}add {} to the returned score.", direction.term)),
     }
     s
+}
+
+/// `X` when `expr` is exactly `Math.max(0.0, X)` (the clamp's closing parenthesis ends it), else None.
+fn clamped_at_zero(expr: &str) -> Option<&str> {
+    let open = "Math.max(".len() - 1;
+    let rest = expr.strip_prefix("Math.max(")?.trim_start();
+    let inner_start = expr.len() - rest.strip_prefix("0.0")?.trim_start().strip_prefix(',')?.len();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in expr.char_indices().skip(open) {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (i + 1 == expr.len()).then(|| expr[inner_start..i].trim());
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    None
 }
 
 fn of_signal(signal: &SignalKind) -> Direction {
@@ -165,6 +204,16 @@ mod tests {
                 assert!(text.contains(declaration.as_str()), "{text}");
             }
         }
+        // A clamped return gets the term inside its clamp, never a second clamp around it.
+        let clamped = "double sim = 1.0;\nreturn Math.max(0.0, sim + 1.0 + 0.1 * (sim - 0.5));\n";
+        let text = describe(&directions(&ctx)[0], clamped);
+        let (_, to) = text.split_once("\n  to\n    ").expect("a rewritten return line");
+        assert!(to.starts_with("return Math.max(0.0, sim + 1.0 + 0.1 * (sim - 0.5) + "), "{text}");
+        assert_eq!(to.lines().next().unwrap().matches("Math.max").count(), 1, "{text}");
+        // Not when the clamp ends before the expression does, or clamps at another bound.
+        assert_eq!(clamped_at_zero("Math.max(0.0, a) + Math.max(0.0, b)"), None);
+        assert_eq!(clamped_at_zero("Math.max(1.0, a)"), None);
+        assert_eq!(clamped_at_zero("Math.max(0.0, doc['a)'].value + 1)"), Some("doc['a)'].value + 1"));
         // Without a one-line return the suggestion still names the term.
         let d = &directions(&ctx)[0];
         assert!(describe(d, "if (true) { return 1.0; }").contains(&format!("add {} to the returned score", d.term)));

@@ -302,3 +302,34 @@ fn hoisting_survives_slot_reuse_after_a_loop() {
         assert_eq!(p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval"), want);
     }
 }
+
+/// Pool, then declare an accumulator that each document assigns: the prefix stops before the
+/// accumulator instead of hoisting nothing (such a script took 181 s locally against 18 s on the
+/// engine), and a local the per-document part writes is never hoisted.
+#[test]
+fn the_prefix_stops_before_a_local_the_documents_write() {
+    let store = store();
+    let src = "List rows = params.user_vector; double total = 0.0; for (int r = 0; r < rows.size(); ++r) { total += rows[r][0]; } double acc = 0.0; acc = total + doc['rating'].value; acc += 1.0; return acc;";
+    let p = program(src, ScriptContext::Sort, &store);
+    assert_eq!(p.hoisted_statements(), 3, "rows, total and the pooling loop; not the accumulator");
+    let written = "List rows = params.user_vector; double total = 0.0; for (int r = 0; r < rows.size(); ++r) { total += rows[r][0]; } total += doc['rating'].value; return total;";
+    let q = program(written, ScriptContext::Sort, &store);
+    assert_eq!(q.hoisted_statements(), 1, "total is written per document: only rows is hoisted");
+    let m = store.user_matrix(UserIdx(1));
+    let total = m[[0, 0]] as f64 + m[[1, 0]] as f64;
+    let (mut b, mut c) = (
+        p.bind(&user_params(&store, 1), &store).expect("bind"),
+        q.bind(&user_params(&store, 1), &store).expect("bind"),
+    );
+    for round in 0..2 {
+        for item in 0..6 {
+            let rating = 0.1 * item as f64 + 0.5;
+            assert_eq!(
+                p.eval(&mut b, &store, ItemIdx(item), 1.0).expect("eval"),
+                total + rating + 1.0,
+                "round {round}"
+            );
+            assert_eq!(q.eval(&mut c, &store, ItemIdx(item), 1.0).expect("eval"), total + rating, "round {round}");
+        }
+    }
+}
