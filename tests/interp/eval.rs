@@ -315,6 +315,10 @@ fn the_prefix_stops_before_a_local_the_documents_write() {
     let written = "List rows = params.user_vector; double total = 0.0; for (int r = 0; r < rows.size(); ++r) { total += rows[r][0]; } total += doc['rating'].value; return total;";
     let q = program(written, ScriptContext::Sort, &store);
     assert_eq!(q.hoisted_statements(), 1, "total is written per document: only rows is hoisted");
+    // The README's timing set: its pooling (rows, dims, pooled, the loop) is hoisted.
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/accumulator_set/query.painless");
+    let timed = program(&std::fs::read_to_string(fixture).expect("fixture"), ScriptContext::Score, &store);
+    assert_eq!(timed.hoisted_statements(), 4);
     let m = store.user_matrix(UserIdx(1));
     let total = m[[0, 0]] as f64 + m[[1, 0]] as f64;
     let (mut b, mut c) = (
