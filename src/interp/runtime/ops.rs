@@ -621,8 +621,8 @@ pub fn primitive_equals(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// `===`: identity. Boxed integers are identical when equal and within the JVM's box cache.
-/// `===` with Java's object identity, refusing what the local values cannot tell: two equal strings
+/// `===` with Java's object identity (boxed integers are identical when equal and within the JVM's
+/// box cache), refusing what the local values cannot tell: two equal strings
 /// that are different objects here may be one object in Java (library methods sometimes return
 /// their receiver, `'ab'.substring(0)`, and sometimes a copy). String constants are interned as
 /// the JVM's constant pool does (`const_value` below), so equal literals are one object.
