@@ -99,30 +99,16 @@ fn clamped_at_zero(expr: &str) -> Option<&str> {
     let rest = expr.strip_prefix("Math.max(")?.trim_start();
     let inner_start = expr.len() - rest.strip_prefix("0.0")?.trim_start().strip_prefix(',')?.len();
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in expr.char_indices().skip(open) {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
+    for (i, c) in super::prompt::code_chars(expr).skip_while(|&(i, _)| i < open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (i + 1 == expr.len()).then(|| expr[inner_start..i].trim());
                 }
             }
-            None => match c {
-                '\'' | '"' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return (i + 1 == expr.len()).then(|| expr[inner_start..i].trim());
-                    }
-                }
-                _ => {}
-            },
+            _ => {}
         }
     }
     None

@@ -112,9 +112,33 @@ fn describe_detail(s: &mut String, d: &FailureDetail, scripts: &ScriptTexts) {
     if let Some(help) = &d.help {
         let _ = writeln!(s, "Help: {help}");
     }
+    if d.kind == FailureKind::Compile
+        && let Some(note) = script_source(scripts, &d.script).and_then(unbalanced_parentheses_note)
+    {
+        let _ = writeln!(s, "{note}");
+    }
     for w in &d.warnings {
         let _ = writeln!(s, "Warning: {w}");
     }
+}
+
+/// When a script's parentheses do not pair up, the sentence that counts them. Long return lines
+/// with nested calls were where a 1.5B model went wrong most (one `)` too many after it dropped a
+/// `Math.max(0.0, `), and the parser's "unexpected token [')']" alone did not tell it so.
+pub fn unbalanced_parentheses_note(source: &str) -> Option<String> {
+    let (opened, closed) = super::code_chars(source).fold((0usize, 0usize), |(o, c), (_, ch)| match ch {
+        '(' => (o + 1, c),
+        ')' => (o, c + 1),
+        _ => (o, c),
+    });
+    (opened != closed).then(|| {
+        let (more, fewer, by) =
+            if closed > opened { ("closes", "opens", closed - opened) } else { ("opens", "closes", opened - closed) };
+        format!(
+            "Parentheses: the script opens {opened} and closes {closed}: it {more} {by} more than it {fewer}. \
+             Count them on the line you changed."
+        )
+    })
 }
 
 /// `type: reason` of the innermost cause of an ES-shaped error, on one line.

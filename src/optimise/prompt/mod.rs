@@ -37,6 +37,56 @@ pub fn estimate_tokens(text: &str) -> usize {
     (text.len() * 10).div_ceil(32)
 }
 
+/// The characters of Painless source outside string literals and comments, with their byte offsets:
+/// what bracket counts and matching read (a `'` in a comment such as "the user's rows" is no quote).
+pub fn code_chars(source: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    enum In {
+        Code,
+        Str { quote: char, escaped: bool },
+        LineComment,
+        BlockComment,
+    }
+    let mut state = In::Code;
+    let mut chars = source.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            let next = chars.peek().map(|&(_, n)| n);
+            match &mut state {
+                In::Code => match (c, next) {
+                    ('/', Some('/')) => state = In::LineComment,
+                    ('/', Some('*')) => {
+                        chars.next();
+                        state = In::BlockComment;
+                    }
+                    ('\'' | '"', _) => state = In::Str { quote: c, escaped: false },
+                    _ => return Some((i, c)),
+                },
+                In::Str { quote, escaped } => {
+                    if *escaped {
+                        *escaped = false;
+                    } else if c == '\\' {
+                        *escaped = true;
+                    } else if c == *quote {
+                        state = In::Code;
+                    }
+                }
+                In::LineComment if c == '\n' => {
+                    state = In::Code;
+                    return Some((i, c));
+                }
+                In::LineComment => {}
+                In::BlockComment => {
+                    if c == '*' && next == Some('/') {
+                        chars.next();
+                        state = In::Code;
+                    }
+                }
+            }
+        }
+        None
+    })
+}
+
 /// The rationale of the example reply; a reply that repeats it copied the example.
 pub const EXAMPLE_RATIONALE: &str =
     "Mean-pool the user's rows and rank by cosine similarity: this is the baseline, unchanged.";
@@ -762,5 +812,47 @@ mod tests {
         }
         assert!(sheet.contains(".value") && sheet.contains(".size()"), "{sheet}");
         assert!(estimate_tokens(&sheet) < 400, "the cheat-sheet stays small: {sheet}");
+    }
+
+    #[test]
+    fn code_chars_skip_strings_and_comments() {
+        let src = "// the user's rows (all)\nreturn f('a)b', \"c(\\\"\") /* ) */ + g(x);\n";
+        let code: String = code_chars(src).map(|(_, c)| c).collect();
+        assert_eq!(code, "\nreturn f(, )  + g(x);\n");
+        let (at, _) = code_chars(src).find(|&(_, c)| c == 'g').expect("g");
+        assert_eq!(&src[at..at + 4], "g(x)");
+    }
+
+    /// A real reply (seeded evolutionary run, iteration 8): one `)` too many after the model dropped
+    /// the inner `Math.max(0.0, ` of the suggested line.
+    #[test]
+    fn unbalanced_parentheses_are_counted_in_the_fix_prompt() {
+        let line = "return Math.max(0.0, cosineSimilarity(pooled, 'item_vector') + 1.0 + 0.0125 * ((doc['genres'].size() - 2.2298) / 1.1229)) + 0.1 * (doc['year'].size() == 0 ? 0.0 : (doc['year'].value - 1997.0000) / 15.5671));";
+        let query = format!("// the user's rows\nList pooled = params.user_vector[0];\n{line}\n");
+        let note = fix::unbalanced_parentheses_note(&query).expect("unbalanced");
+        assert_eq!(
+            note,
+            "Parentheses: the script opens 8 and closes 9: it closes 1 more than it opens. Count them on the line you changed."
+        );
+        assert_eq!(fix::unbalanced_parentheses_note("return f('(', g(1));\n"), None);
+        let proposal = Proposal { rationale: String::new(), query: query.clone(), sort: vec![], genome: None };
+        let failure = Failure {
+            kind: FailureKind::Compile,
+            error: serde_json::json!({}),
+            detail: Some(FailureDetail {
+                kind: FailureKind::Compile,
+                script: "query".into(),
+                span: Some((query.len() - 3, query.len() - 2)),
+                message: "illegal_argument_exception: unexpected token [')'] was expecting one of [{<EOF>, ';'}]."
+                    .into(),
+                help: None,
+                item: None,
+                field_values: vec![],
+                warnings: vec![],
+            }),
+        };
+        let parent = ScriptTexts { query: query.clone(), sort: vec![] };
+        let prompt = fix_prompt(&proposal, &parent, &failure, 1, EditFormat::Edits);
+        assert!(prompt.contains("it closes 1 more than it opens"), "{prompt}");
     }
 }
