@@ -93,11 +93,8 @@ fn defining_prefix<'p>(parent: &'p str, name: &str) -> Option<(&'p str, Vec<Stri
     let end = opening[last].span.end as usize;
     let line_end = parent[end..].find('\n').map_or(parent.len(), |i| end + i + 1);
     let rest = parent[end..line_end].trim();
-    if !(rest.is_empty()
-        || rest == ";"
-        || rest.starts_with("//")
-        || rest.strip_prefix(';').is_some_and(|r| r.trim_start().starts_with("//")))
-    {
+    let rest = rest.strip_prefix(';').unwrap_or(rest).trim_start();
+    if !(rest.is_empty() || rest.starts_with("//")) {
         return None;
     }
     let declared = opening[..=last]
@@ -210,5 +207,8 @@ mod tests {
         let reply = "return w.get(0) + 1.0;\n";
         let restored = restore_dropped_prefix(&set(parent), &set(reply), &undeclared("w")).expect("restored");
         assert_eq!(restored.scripts.query, format!("List w = new ArrayList();\nint n = 3;\nw.add(n);\n{reply}"));
+        // A `return` on the last restored line would come back too: nothing is restored.
+        let one_line = "List w = new ArrayList(); w.add(1); return w.get(0);\n";
+        assert_eq!(restore_dropped_prefix(&set(one_line), &set(reply), &undeclared("w")), None);
     }
 }
